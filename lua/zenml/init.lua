@@ -1,0 +1,32 @@
+--- The zenml package: the public Lua API.
+--- Submodules load on first use, so `require "zenml"` stays cheap.
+---@class zenml
+local core = require "zenml._core"
+
+local zenml = {
+  version = core.version,
+}
+
+-- name -> module path, loaded when first read (zenml.hash, zenml.repo, ...)
+local lazy = {
+  class = "zenml.class",
+  pretty = "zenml.pretty",
+  cli = "zenml.cli",
+}
+
+--- Register a lazily loaded field of `zenml` (used by zenml's own modules).
+---@param name string field of the zenml table
+---@param module string module that provides it
+function zenml._lazy(name, module)
+  lazy[name] = module
+end
+
+return setmetatable(zenml, {
+  __index = function(t, k)
+    local m = lazy[k]
+    if m == nil then return nil end
+    local v = require(m)
+    rawset(t, k, v)
+    return v
+  end,
+})

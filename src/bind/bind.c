@@ -1,0 +1,140 @@
+#include "bind/bind.h"
+#include "core/error.h"
+
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char home_dir[4096];
+
+/* Each submodule of zenml._core: name and the function that pushes its table.
+ * A new subsystem adds one line here and one zm_bind_open_<name>. */
+static const struct {
+  const char *name;
+  lua_CFunction open;
+} submodules[] = {
+    {"sys", zm_bind_open_sys},
+};
+
+void zm_bind_set_home(const char *home)
+{
+  snprintf(home_dir, sizeof home_dir, "%s", home ? home : "");
+}
+
+const char *zm_bind_home(void)
+{
+  return home_dir;
+}
+
+int zm_bind_open_core(lua_State *L)
+{
+  size_t n = sizeof submodules / sizeof submodules[0];
+  lua_createtable(L, 0, (int)n + 1);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushcfunction(L, submodules[i].open);
+    lua_call(L, 0, 1);
+    lua_setfield(L, -2, submodules[i].name);
+  }
+  lua_pushstring(L, ZM_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}
+
+static int msghandler(lua_State *L)
+{
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      msg = lua_tostring(L, -1);
+    else
+      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int zm_bind_pcall(lua_State *L, int nargs, int nresults)
+{
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  return status;
+}
+
+int zm_bind_raise(lua_State *L, int code)
+{
+  (void)code;
+  return luaL_error(L, "%s", zm_error_last());
+}
+
+int zm_bind_fail(lua_State *L, int code)
+{
+  (void)code;
+  lua_pushnil(L);
+  lua_pushstring(L, zm_error_last());
+  return 2;
+}
+
+/* The nearest folder at or above the current one that holds .zenml/, or "". */
+static void find_repo_root(char *out, size_t cap)
+{
+  char dir[4096];
+  out[0] = '\0';
+  if (!getcwd(dir, sizeof dir))
+    return;
+  for (;;) {
+    char probe[4200];
+    struct stat st;
+    snprintf(probe, sizeof probe, "%s/.zenml", strcmp(dir, "/") ? dir : "");
+    if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
+      snprintf(out, cap, "%s", dir);
+      return;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+      return;
+    *slash = '\0';
+  }
+}
+
+/* package.path: our lua/ and stdlib/, the repository's steps/, then whatever
+ * LUA_PATH or Lua's default gave. */
+static void set_paths(lua_State *L)
+{
+  const char *home = home_dir[0] ? home_dir : ".";
+  char root[4096];
+  find_repo_root(root, sizeof root);
+  luaL_Buffer b;
+  lua_getglobal(L, "package");
+  luaL_buffinit(L, &b);
+  lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s/stdlib/?.lua;%s/stdlib/?/init.lua;",
+                  home, home, home, home);
+  luaL_addvalue(&b);
+  if (root[0]) {
+    lua_pushfstring(L, "%s/steps/?.lua;%s/steps/?/init.lua;", root, root);
+    luaL_addvalue(&b);
+  }
+  lua_getfield(L, -2, "path");
+  luaL_addvalue(&b);
+  luaL_pushresult(&b);
+  lua_setfield(L, -2, "path");
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, zm_bind_open_core);
+  lua_setfield(L, -2, "zenml._core");
+  lua_pop(L, 2);
+}
+
+lua_State *zm_bind_newstate(void)
+{
+  lua_State *L = luaL_newstate();
+  if (!L)
+    return NULL;
+  luaL_openlibs(L);
+  set_paths(L);
+  return L;
+}

@@ -1,0 +1,83 @@
+/* zenml._core.sys: the few operating-system facts the Lua layer needs. */
+#include "bind/bind.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static int sys_isatty(lua_State *L)
+{
+  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+  return 1;
+}
+
+/* Wall-clock time in seconds, as a float with nanosecond resolution. */
+static int sys_time(lua_State *L)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+/* Monotonic time in seconds, for measuring durations. */
+static int sys_clock(lua_State *L)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+static int sys_getpid(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)getpid());
+  return 1;
+}
+
+static int sys_hostname(lua_State *L)
+{
+  char name[256] = "";
+  gethostname(name, sizeof name - 1);
+  lua_pushstring(L, name);
+  return 1;
+}
+
+static int sys_getcwd(lua_State *L)
+{
+  char dir[PATH_MAX];
+  if (!getcwd(dir, sizeof dir))
+    return luaL_error(L, "cannot read the current folder");
+  lua_pushstring(L, dir);
+  return 1;
+}
+
+static int sys_realpath(lua_State *L)
+{
+  char *p = realpath(luaL_checkstring(L, 1), NULL);
+  if (!p) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushstring(L, p);
+  free(p);
+  return 1;
+}
+
+static int sys_home(lua_State *L)
+{
+  lua_pushstring(L, zm_bind_home());
+  return 1;
+}
+
+int zm_bind_open_sys(lua_State *L)
+{
+  static const luaL_Reg fns[] = {
+      {"isatty", sys_isatty},   {"time", sys_time},         {"clock", sys_clock},
+      {"getpid", sys_getpid},   {"hostname", sys_hostname}, {"getcwd", sys_getcwd},
+      {"realpath", sys_realpath}, {"home", sys_home},       {NULL, NULL},
+  };
+  luaL_newlib(L, fns);
+  return 1;
+}

@@ -1,0 +1,249 @@
+/* The zenml executable: scripts, -e, the REPL, and subcommands written in Lua. */
+#include "bind/bind.h"
+#include "host/host.h"
+
+#include <lualib.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define USAGE \
+  "usage: zenml [options] [script.lua [args...]]\n" \
+  "       zenml COMMAND [args...]   (zenml help lists the commands)\n" \
+  "\n" \
+  "Options:\n" \
+  "  -e CODE      run CODE (with the global `zenml` loaded)\n" \
+  "  -i           enter the REPL after running the script or -e code\n" \
+  "  -v, --version  print the version and exit\n" \
+  "  -h, --help   print this help and the list of commands\n" \
+  "  -            run standard input as a script\n" \
+  "\n" \
+  "With no arguments zenml starts the REPL on a terminal, or runs standard\n" \
+  "input as a script when it is a pipe.\n"
+
+static lua_State *active;
+
+static void interrupted_hook(lua_State *L, lua_Debug *ar)
+{
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+/* As lua.c does: the signal handler only arms a hook; the hook raises the
+ * error inside Lua at the next instruction, where that is safe. */
+static void on_sigint(int sig)
+{
+  int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+  signal(sig, SIG_DFL);
+  if (active)
+    lua_sethook(active, interrupted_hook, mask, 1);
+}
+
+/* 1 when `msg` already starts with "chunk:line:" and needs no prefix. */
+static int has_position(const char *msg)
+{
+  const char *colon = strchr(msg, ':');
+  if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
+    return 0;
+  const char *p = colon + 1;
+  while (*p >= '0' && *p <= '9')
+    p++;
+  return *p == ':';
+}
+
+void zm_host_report(lua_State *L)
+{
+  const char *msg = lua_tostring(L, -1);
+  if (!msg)
+    msg = "(error object is not a string)";
+  fprintf(stderr, "%s%s\n", has_position(msg) ? "" : "zenml: ", msg);
+  fflush(stderr);
+  lua_pop(L, 1);
+}
+
+int zm_host_docall(lua_State *L, int nargs, int nresults)
+{
+  active = L;
+  signal(SIGINT, on_sigint);
+  int status = zm_bind_pcall(L, nargs, nresults);
+  signal(SIGINT, SIG_DFL);
+  active = NULL;
+  if (status != LUA_OK)
+    zm_host_report(L);
+  return status;
+}
+
+int zm_host_preload(lua_State *L)
+{
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml");
+  if (zm_host_docall(L, 1, 1) != LUA_OK)
+    return 1;
+  lua_setglobal(L, "zenml");
+  return 0;
+}
+
+/* Where lua/ and stdlib/ live: $ZENML_HOME, else <bindir>/../share/zenml when
+ * installed, else the source tree this binary was built from. */
+static void resolve_home(void)
+{
+  const char *env = getenv("ZENML_HOME");
+  if (env && *env) {
+    zm_bind_set_home(env);
+    return;
+  }
+  char exe[PATH_MAX], probe[PATH_MAX + 64];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = '\0';
+      struct stat st;
+      snprintf(probe, sizeof probe, "%s/../share/zenml/lua/zenml/init.lua", exe);
+      if (stat(probe, &st) == 0) {
+        snprintf(probe, sizeof probe, "%s/../share/zenml", exe);
+        zm_bind_set_home(probe);
+        return;
+      }
+    }
+  }
+  zm_bind_set_home(ZM_SOURCE_DIR);
+}
+
+/* The global `arg`, as lua.c builds it: arg[0] the script, arg[-1] the host. */
+static void set_arg(lua_State *L, char **argv, int argc, int script)
+{
+  lua_createtable(L, argc - script - 1, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int run_chunk(lua_State *L, int loadstatus, int nargs)
+{
+  if (loadstatus != LUA_OK) {
+    lua_pop(L, nargs);
+    zm_host_report(L);
+    return 1;
+  }
+  if (nargs)
+    lua_insert(L, -(nargs + 1));
+  return zm_host_docall(L, nargs, 0) == LUA_OK ? 0 : 1;
+}
+
+static int run_script(lua_State *L, char **argv, int argc, int script)
+{
+  const char *name = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
+  set_arg(L, argv, argc, script);
+  int nargs = argc - script - 1;
+  luaL_checkstack(L, nargs + 3, "too many arguments to the script");
+  for (int i = script + 1; i < argc; i++)
+    lua_pushstring(L, argv[i]);
+  return run_chunk(L, luaL_loadfile(L, name), nargs);
+}
+
+static int run_string(lua_State *L, const char *code)
+{
+  return run_chunk(L, luaL_loadbuffer(L, code, strlen(code), "=(command line)"), 0);
+}
+
+/* `zenml COMMAND ...`: hand the words to the command table in Lua. */
+static int run_command(lua_State *L, char **argv, int argc, int first)
+{
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.cli");
+  if (zm_host_docall(L, 1, 1) != LUA_OK)
+    return 1;
+  lua_getfield(L, -1, "main");
+  lua_createtable(L, argc - first, 0);
+  for (int i = first; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - first + 1);
+  }
+  if (zm_host_docall(L, 1, 1) != LUA_OK)
+    return 1;
+  int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  lua_pop(L, 2);
+  return code;
+}
+
+static int is_script(const char *a)
+{
+  size_t n = strlen(a);
+  return strcmp(a, "-") == 0 || strchr(a, '/') != NULL ||
+         (n > 4 && strcmp(a + n - 4, ".lua") == 0);
+}
+
+static int usage_error(const char *what)
+{
+  fprintf(stderr, "zenml: %s\n%s", what, USAGE);
+  return 2;
+}
+
+static int dispatch(lua_State *L, int argc, char **argv)
+{
+  int interactive = 0, ran_code = 0, i = 1;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-e") == 0) {
+      if (++i >= argc)
+        return usage_error("-e needs an argument");
+      if ((!ran_code && zm_host_preload(L)) || run_string(L, argv[i]))
+        return 1;
+      ran_code = 1;
+    } else if (strcmp(a, "-i") == 0) {
+      interactive = 1;
+    } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(USAGE, stdout);
+      char *words[] = {"zenml", "help", "--commands"};
+      return run_command(L, words, 3, 1);
+    } else if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    } else {
+      fprintf(stderr, "zenml: unknown option '%s'\n%s", a, USAGE);
+      return 2;
+    }
+  }
+  if (i < argc && !is_script(argv[i]))
+    return run_command(L, argv, argc, i);
+  if (i < argc) {
+    int rc = run_script(L, argv, argc, i);
+    if (rc || !interactive)
+      return rc;
+  } else if (!ran_code && !interactive && !isatty(STDIN_FILENO)) {
+    char *words[] = {"-"};
+    return run_script(L, words, 1, 0);
+  }
+  if (ran_code && !interactive)
+    return 0;
+  if (!ran_code)
+    zm_host_preload(L);
+  return zm_repl_run(L);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 ||
+                    strcmp(argv[1], "version") == 0)) {
+    printf("zenml %s\n", ZM_VERSION);
+    return 0;
+  }
+  resolve_home();
+  lua_State *L = zm_bind_newstate();
+  if (!L) {
+    fprintf(stderr, "zenml: cannot create a Lua state: out of memory\n");
+    return 1;
+  }
+  int rc = dispatch(L, argc, argv);
+  lua_close(L);
+  return rc;
+}

@@ -1,0 +1,153 @@
+/* The interactive loop: line editing and history through libedit, multi-line
+ * chunks as in lua.c, results pretty-printed by zenml.pretty. */
+#include "bind/bind.h"
+#include "host/host.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <editline/readline.h>
+
+#define HISTORY_MAX 1000
+
+static int use_editline;
+static char history_path[4096];
+
+static void history_open(void)
+{
+  const char *home = getenv("HOME");
+  if (!home || !*home)
+    return;
+  snprintf(history_path, sizeof history_path, "%s/.zenml_history", home);
+  stifle_history(HISTORY_MAX);
+  read_history(history_path);
+}
+
+static void history_add(const char *line)
+{
+  if (!use_editline || !line[0])
+    return;
+  add_history(line);
+  if (history_path[0])
+    write_history(history_path);
+}
+
+/* One line without its newline, malloc'd; NULL at end of input. */
+static char *read_line(const char *prompt)
+{
+  if (use_editline)
+    return readline(prompt);
+  fputs(prompt, stdout);
+  fflush(stdout);
+  char buf[8192];
+  if (!fgets(buf, sizeof buf, stdin))
+    return NULL;
+  buf[strcspn(buf, "\n")] = '\0';
+  return strdup(buf);
+}
+
+/* 1 when the load error on the stack top says the chunk is just unfinished. */
+static int incomplete(lua_State *L, int status)
+{
+  if (status != LUA_ERRSYNTAX)
+    return 0;
+  size_t len;
+  const char *msg = lua_tolstring(L, -1, &len);
+  const char *mark = "<eof>";
+  size_t marklen = strlen(mark);
+  return len >= marklen && strcmp(msg + len - marklen, mark) == 0;
+}
+
+/* Compile "return LINE" first, so `1 + 1` prints 2. */
+static int load_expression(lua_State *L, const char *line)
+{
+  const char *ret = lua_pushfstring(L, "return %s;", line);
+  int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+  lua_remove(L, -2);
+  if (status != LUA_OK)
+    lua_pop(L, 1);
+  return status;
+}
+
+/* Read a whole chunk, asking for more lines while it is incomplete. Leaves
+ * the compiled function (or an error message) on the stack. -1 at EOF. */
+static int read_chunk(lua_State *L)
+{
+  char *line = read_line("> ");
+  if (!line)
+    return -1;
+  if (load_expression(L, line) == LUA_OK) {
+    history_add(line);
+    free(line);
+    return LUA_OK;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, line);
+  free(line);
+  luaL_pushresult(&b);
+  for (;;) {
+    size_t len;
+    const char *code = lua_tolstring(L, -1, &len);
+    int status = luaL_loadbuffer(L, code, len, "=stdin");
+    if (!incomplete(L, status)) {
+      history_add(code);
+      lua_remove(L, -2);
+      return status;
+    }
+    lua_pop(L, 1);
+    char *more = read_line(">> ");
+    if (!more) {
+      lua_pop(L, 1);
+      return -1;
+    }
+    lua_pushfstring(L, "\n%s", more);
+    free(more);
+    lua_concat(L, 2);
+  }
+}
+
+/* Hand the results above `base` to zenml.pretty.show. */
+static void show_results(lua_State *L, int base)
+{
+  int n = lua_gettop(L) - base;
+  if (n == 0)
+    return;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.pretty");
+  if (zm_host_docall(L, 1, 1) != LUA_OK) {
+    lua_settop(L, base);
+    return;
+  }
+  lua_getfield(L, -1, "show");
+  lua_remove(L, -2);
+  lua_insert(L, base + 1);
+  zm_host_docall(L, n, 0);
+  lua_settop(L, base);
+}
+
+int zm_repl_run(lua_State *L)
+{
+  use_editline = isatty(STDIN_FILENO);
+  if (use_editline) {
+    rl_readline_name = "zenml";
+    history_open();
+  }
+  int base = lua_gettop(L);
+  for (;;) {
+    int status = read_chunk(L);
+    if (status == -1)
+      break;
+    if (status != LUA_OK) {
+      zm_host_report(L);
+      continue;
+    }
+    if (zm_host_docall(L, 0, LUA_MULTRET) == LUA_OK)
+      show_results(L, base);
+    lua_settop(L, base);
+  }
+  if (use_editline)
+    fputc('\n', stdout);
+  return 0;
+}
