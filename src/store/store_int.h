@@ -1,0 +1,70 @@
+/* Internals shared by the store's source files; not part of its public face. */
+#ifndef ZM_STORE_INT_H
+#define ZM_STORE_INT_H
+
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define TMP_PREFIX ".tmp-"
+#define TREE_MAGIC "zenml-tree 1\n"
+
+/* A batched put waiting for commit: its temp file and its digest. */
+typedef struct pending {
+  char *tmp;
+  char hex[65];
+} pending;
+
+typedef struct store_batch {
+  pending *items;
+  size_t n, cap;
+} store_batch;
+
+struct zm_store {
+  char *root, *objects, *tmp;
+  char host[40]; /* sanitised host name, part of temp file names */
+  pthread_mutex_t lock;
+  store_batch *batch; /* the handle's open batch, or NULL */
+};
+
+/* One file of a tree manifest. */
+typedef struct tree_entry {
+  char *path;
+  unsigned mode; /* 0644 or 0755 */
+  uint64_t size;
+  char id[ZM_STORE_ID_SIZE];
+} tree_entry;
+
+typedef struct tree {
+  tree_entry *items;
+  size_t n, cap;
+} tree;
+
+/* snprintf into a path buffer; ZM_EINVALID "path too long" when it does not fit. */
+int store_path_fmt(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* objects/ab/cdef... for a 64-hex digest. */
+void store_object_path(char *out, size_t cap, const zm_store *s, const char *hex);
+
+/* Puts into an explicit batch (NULL: fully durable on their own). */
+int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const void *data,
+                  size_t len);
+int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const char *path);
+int store_batch_commit(zm_store *s, store_batch *b);
+void store_batch_abort(store_batch *b);
+
+/* Parse a temp file name: 1 and pid/host-match if it is one of ours, else 0. */
+int store_tmp_name(const zm_store *s, const char *name, long *out_pid, int *out_same_host);
+
+/* Parse a manifest (`id` names it in errors); ZM_EINVALID if it is not one. */
+int tree_parse(tree *out, const char *text, size_t len, const char *id);
+
+/* Read and parse the manifest `id`. */
+int tree_load(tree *out, const zm_store *s, const char *id);
+
+/* Release a tree's entries. */
+void tree_free(tree *t);
+
+#endif

@@ -1,0 +1,491 @@
+/* Unit tests for src/store: puts and reads, ids, durability under concurrent
+ * writers and kill -9, trees, verify, gc and batches. Timings are printed,
+ * never asserted. */
+#include "check.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "hash/hash.h"
+#include "store/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static zm_store *open_store(const char *name)
+{
+  zm_store *s = NULL;
+  if (zm_store_open(&s, check_tmpdir(name)) != 0) {
+    fprintf(stderr, "%s\n", zm_error_last());
+    exit(2);
+  }
+  return s;
+}
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "wb");
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Number of entries whose name starts with `prefix` in `dir`. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL)
+    n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+  if (d)
+    closedir(d);
+  return n;
+}
+
+static void test_put_read_round_trip(void)
+{
+  zm_store *s = open_store("store-rt");
+  char id[ZM_STORE_ID_SIZE], path[4200], *data = NULL;
+  size_t len = 0;
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "abc", 3), 0);
+  CHECK_EQ_STR(id, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK_EQ_INT(zm_store_path(path, sizeof path, s, id), 0);
+  char want[4200];
+  snprintf(want, sizeof want, "%s/objects/ba/"
+           "7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", zm_store_root(s));
+  CHECK_EQ_STR(path, want);
+  CHECK_EQ_INT(zm_store_read(&data, &len, s, id), 0);
+  CHECK_EQ_INT(len, 3);
+  CHECK_EQ_STR(data, "abc");
+  free(data);
+  CHECK_EQ_INT(zm_store_exists(s, id), 1);
+  uint64_t size = 0;
+  CHECK_EQ_INT(zm_store_size(&size, s, id), 0);
+  CHECK_EQ_INT(size, 3);
+  zm_store_map *m = NULL;
+  CHECK_EQ_INT(zm_store_map_open(&m, s, id), 0);
+  CHECK(m && m->len == 3 && memcmp(m->data, "abc", 3) == 0);
+  zm_store_map_free(m);
+  zm_store_map_free(NULL);
+  /* the empty object */
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "", 0), 0);
+  CHECK_EQ_STR(id, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK_EQ_INT(zm_store_map_open(&m, s, id), 0);
+  CHECK(m && m->len == 0);
+  zm_store_map_free(m);
+  zm_store_free(s);
+}
+
+static void test_put_file_fd_and_missing(void)
+{
+  zm_store *s = open_store("store-file");
+  char src[4200], id[ZM_STORE_ID_SIZE], id2[ZM_STORE_ID_SIZE];
+  snprintf(src, sizeof src, "%s/input.txt", zm_store_root(s));
+  write_file(src, "abc");
+  CHECK_EQ_INT(zm_store_put_file(id, s, src), 0);
+  CHECK_EQ_STR(id, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  int fd = open(src, O_RDONLY);
+  CHECK_EQ_INT(zm_store_put_fd(id2, s, fd, src), 0);
+  close(fd);
+  CHECK_EQ_STR(id2, id);
+  CHECK_EQ_INT(zm_store_put_file(id, s, "/nonexistent/in.txt"), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "cannot open /nonexistent/in.txt: No such file or directory");
+  char missing[] = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+  char *data = NULL;
+  CHECK_EQ_INT(zm_store_exists(s, missing), 0);
+  CHECK_EQ_INT(zm_store_read(&data, NULL, s, missing), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "artifact sha256:0000000000000000000000000000000000000000000000000000"
+               "000000000000 not found in the store");
+  char tmpdir[4200];
+  snprintf(tmpdir, sizeof tmpdir, "%s/tmp", zm_store_root(s));
+  CHECK_EQ_INT(count_prefixed(tmpdir, ".tmp-"), 0);
+  zm_store_free(s);
+}
+
+static void test_idempotent_and_read_only(void)
+{
+  zm_store *s = open_store("store-idem");
+  char a[ZM_STORE_ID_SIZE], b[ZM_STORE_ID_SIZE], path[4200];
+  CHECK_EQ_INT(zm_store_put_buf(a, s, "hello", 5), 0);
+  zm_store_path(path, sizeof path, s, a);
+  struct stat before, after;
+  stat(path, &before);
+  CHECK_EQ_INT(zm_store_put_buf(b, s, "hello", 5), 0);
+  CHECK_EQ_STR(a, b);
+  stat(path, &after);
+  CHECK_EQ_INT(before.st_ino, after.st_ino); /* not rewritten */
+  CHECK_EQ_INT(after.st_mode & 0777, 0444);
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/objects/%.2s", zm_store_root(s), a + 7);
+  CHECK_EQ_INT(count_prefixed(dir, ".tmp-"), 0);
+  zm_store_free(s);
+}
+
+static void test_invalid_ids(void)
+{
+  zm_store *s = open_store("store-ids");
+  const char *bad[] = {
+      "../x", "/etc/passwd", "sha256:XYZ",
+      "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
+      "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+      "sha256:../../../../../../../../../../../../../../../../../etc/passwd..",
+      "md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0",
+  };
+  char path[4200], msg[300];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(msg, sizeof msg, "invalid artifact id '%s'", bad[i]);
+    CHECK_EQ_INT(zm_store_path(path, sizeof path, s, bad[i]), ZM_EINVALID);
+    CHECK_EQ_STR(zm_error_last(), msg);
+    CHECK_EQ_INT(zm_store_exists(s, bad[i]), ZM_EINVALID);
+    char *data = NULL;
+    CHECK_EQ_INT(zm_store_read(&data, NULL, s, bad[i]), ZM_EINVALID);
+    CHECK_EQ_STR(zm_error_last(), msg);
+  }
+  zm_store_free(s);
+}
+
+typedef struct report_log {
+  int n;
+  char what[8][100];
+  char problem[8][300];
+} report_log;
+
+static void log_report(void *ctx, const char *what, const char *problem)
+{
+  report_log *l = ctx;
+  if (l->n < 8) {
+    snprintf(l->what[l->n], sizeof l->what[0], "%s", what);
+    snprintf(l->problem[l->n], sizeof l->problem[0], "%s", problem);
+  }
+  l->n++;
+}
+
+static void test_verify_finds_corruption(void)
+{
+  zm_store *s = open_store("store-verify");
+  char a[ZM_STORE_ID_SIZE], b[ZM_STORE_ID_SIZE], path[4200];
+  zm_store_put_buf(a, s, "good content", 12);
+  zm_store_put_buf(b, s, "abc", 3);
+  report_log log = {0};
+  size_t bad = 99;
+  CHECK_EQ_INT(zm_store_verify(&bad, s, log_report, &log), 0);
+  CHECK_EQ_INT(bad, 0);
+  zm_store_path(path, sizeof path, s, b);
+  chmod(path, 0644);
+  int fd = open(path, O_WRONLY);
+  CHECK(pwrite(fd, "x", 1, 1) == 1); /* "abc" -> "axc" */
+  close(fd);
+  CHECK_EQ_INT(zm_store_verify(&bad, s, log_report, &log), 0);
+  CHECK_EQ_INT(bad, 1);
+  CHECK_EQ_INT(log.n, 1);
+  CHECK_EQ_STR(log.what[0], b);
+  char want[200];
+  char hex[65];
+  zm_hash_buf(hex, "axc", 3);
+  snprintf(want, sizeof want, "corrupt: content hash is sha256:%s", hex);
+  CHECK_EQ_STR(log.problem[0], want);
+  /* check_ids: a present, b present (corrupt but there), one missing */
+  const char *ids[] = {a, b,
+                       "sha256:1111111111111111111111111111111111111111111111111111111111111111"};
+  report_log miss = {0};
+  size_t missing = 0;
+  CHECK_EQ_INT(zm_store_check_ids(&missing, s, ids, 3, log_report, &miss), 0);
+  CHECK_EQ_INT(missing, 1);
+  CHECK_EQ_STR(miss.what[0], ids[2]);
+  CHECK_EQ_STR(miss.problem[0], "missing");
+  zm_store_free(s);
+}
+
+/* Fill `buf` with bytes that depend on `seed`. */
+static void fill(unsigned char *buf, size_t n, unsigned seed)
+{
+  unsigned x = seed * 2654435761u + 7;
+  for (size_t i = 0; i < n; i++) {
+    x = x * 1103515245u + 12345u;
+    buf[i] = (unsigned char)(x >> 16);
+  }
+}
+
+static void test_two_processes_same_content(void)
+{
+  zm_store *s = open_store("store-race");
+  const char *root = zm_store_root(s);
+  enum { SIZE = 4 << 20, ROUNDS = 20 };
+  unsigned char *data = malloc(SIZE);
+  fill(data, SIZE, 3);
+  pid_t kids[2];
+  for (int k = 0; k < 2; k++) {
+    kids[k] = fork();
+    if (kids[k] == 0) {
+      zm_store *mine = NULL;
+      char id[ZM_STORE_ID_SIZE];
+      int rc = zm_store_open(&mine, root);
+      for (int r = 0; rc == 0 && r < ROUNDS; r++)
+        rc = zm_store_put_buf(id, mine, data, SIZE);
+      if (rc)
+        fprintf(stderr, "child: %s\n", zm_error_last());
+      _exit(rc ? 1 : 0);
+    }
+  }
+  for (int k = 0; k < 2; k++) {
+    int status = 0;
+    waitpid(kids[k], &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  char id[ZM_STORE_ID_SIZE], *back = NULL;
+  size_t len = 0;
+  zm_store_put_buf(id, s, data, SIZE);
+  CHECK_EQ_INT(zm_store_read(&back, &len, s, id), 0);
+  CHECK(len == SIZE && memcmp(back, data, SIZE) == 0);
+  free(back);
+  size_t bad = 1;
+  zm_store_verify(&bad, s, NULL, NULL);
+  CHECK_EQ_INT(bad, 0);
+  free(data);
+  zm_store_free(s);
+}
+
+/* A slow stream: 64 KiB pieces of seeded bytes, sleeping between pieces. */
+typedef struct slow_source {
+  size_t left;
+  unsigned seed;
+} slow_source;
+
+static ssize_t slow_read(void *ctx, void *buf, size_t cap)
+{
+  slow_source *src = ctx;
+  size_t n = src->left < 65536 ? src->left : 65536;
+  n = n < cap ? n : cap;
+  if (n == 0)
+    return 0;
+  fill(buf, n, src->seed++);
+  src->left -= n;
+  usleep(2000);
+  return (ssize_t)n;
+}
+
+static void test_kill_during_put(void)
+{
+  zm_store *s = open_store("store-kill");
+  const char *root = zm_store_root(s);
+  enum { TOTAL = 64 << 20 };
+  /* The id the full stream would have, computed without the store. */
+  slow_source src = {TOTAL, 1};
+  zm_hasher *h = NULL;
+  zm_hasher_new(&h);
+  unsigned char *piece = malloc(65536);
+  for (ssize_t n; (n = slow_read(&src, piece, 65536)) > 0;)
+    zm_hasher_update(h, piece, (size_t)n);
+  char hex[65], id[ZM_STORE_ID_SIZE], tmpdir[4200];
+  zm_hasher_final(hex, h);
+  zm_hasher_free(h);
+  free(piece);
+  snprintf(id, sizeof id, "sha256:%s", hex);
+  snprintf(tmpdir, sizeof tmpdir, "%s/tmp", root);
+  pid_t kid = fork();
+  if (kid == 0) {
+    zm_store *mine = NULL;
+    char got[ZM_STORE_ID_SIZE];
+    slow_source mine_src = {TOTAL, 1};
+    zm_store_open(&mine, root);
+    zm_store_put_stream(got, mine, slow_read, &mine_src);
+    _exit(0);
+  }
+  /* Wait until the child's temp file exists and holds some bytes. */
+  for (int i = 0; i < 500 && count_prefixed(tmpdir, ".tmp-") == 0; i++)
+    usleep(10000);
+  usleep(100000);
+  kill(kid, SIGKILL);
+  int status = 0;
+  waitpid(kid, &status, 0);
+  CHECK(WIFSIGNALED(status));
+  CHECK_EQ_INT(count_prefixed(tmpdir, ".tmp-"), 1);
+  CHECK_EQ_INT(zm_store_exists(s, id), 0);
+  zm_store_gc_stats st = {0};
+  CHECK_EQ_INT(zm_store_gc(&st, s, NULL, 0, 1), 0);
+  CHECK_EQ_INT(st.temps, 1);
+  CHECK_EQ_INT(count_prefixed(tmpdir, ".tmp-"), 1); /* dry run */
+  CHECK_EQ_INT(zm_store_gc(&st, s, NULL, 0, 0), 0);
+  CHECK_EQ_INT(st.temps, 1);
+  CHECK(st.bytes > 0);
+  CHECK_EQ_INT(count_prefixed(tmpdir, ".tmp-"), 0);
+  zm_store_free(s);
+}
+
+static void make_folder(char *out, size_t cap, const char *base)
+{
+  char p[4300];
+  snprintf(out, cap, "%s/src", base);
+  snprintf(p, sizeof p, "%s/a/b/c", out);
+  zm_fs_mkdir_p(p);
+  snprintf(p, sizeof p, "%s/top.txt", out);
+  write_file(p, "top\n");
+  snprintf(p, sizeof p, "%s/a/mid.txt", out);
+  write_file(p, "middle\n");
+  snprintf(p, sizeof p, "%s/a/b/c/deep.bin", out);
+  write_file(p, "deep\n");
+  snprintf(p, sizeof p, "%s/a/run.sh", out);
+  write_file(p, "#!/bin/sh\necho hi\n");
+  chmod(p, 0755);
+  snprintf(p, sizeof p, "%s/a/b/empty", out);
+  write_file(p, "");
+}
+
+static void test_tree_round_trip(void)
+{
+  zm_store *s = open_store("store-tree");
+  char src[4200], dest[4200], id[ZM_STORE_ID_SIZE], again[ZM_STORE_ID_SIZE];
+  make_folder(src, sizeof src, zm_store_root(s));
+  CHECK_EQ_INT(zm_store_put_tree(id, s, src), 0);
+  CHECK_EQ_INT(zm_store_put_tree(again, s, src), 0);
+  CHECK_EQ_STR(id, again); /* deterministic */
+  CHECK_EQ_INT(zm_store_is_tree(s, id), 1);
+  char *text = NULL, want[1000], h[5][65];
+  zm_hash_buf(h[0], "deep\n", 5);
+  zm_hash_buf(h[1], "", 0);
+  zm_hash_buf(h[2], "middle\n", 7);
+  zm_hash_buf(h[3], "#!/bin/sh\necho hi\n", 18);
+  zm_hash_buf(h[4], "top\n", 4);
+  snprintf(want, sizeof want,
+           "zenml-tree 1\n644 5 sha256:%s a/b/c/deep.bin\n644 0 sha256:%s a/b/empty\n"
+           "644 7 sha256:%s a/mid.txt\n755 18 sha256:%s a/run.sh\n644 4 sha256:%s top.txt\n",
+           h[0], h[1], h[2], h[3], h[4]);
+  zm_store_read(&text, NULL, s, id);
+  CHECK_EQ_STR(text, want);
+  free(text);
+  snprintf(dest, sizeof dest, "%s/out/x", zm_store_root(s));
+  CHECK_EQ_INT(zm_store_checkout_tree(s, id, dest), 0);
+  char cmd[8500];
+  snprintf(cmd, sizeof cmd, "diff -r '%s' '%s'", src, dest);
+  CHECK_EQ_INT(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "%s/a/run.sh", dest);
+  struct stat st;
+  stat(cmd, &st);
+  CHECK_EQ_INT(st.st_mode & 0777, 0755);
+  CHECK_EQ_INT(zm_store_checkout_tree(s, "sha256:XYZ", dest), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "invalid artifact id 'sha256:XYZ'");
+  zm_store_free(s);
+}
+
+static void test_tree_refuses_unsafe_paths(void)
+{
+  zm_store *s = open_store("store-unsafe");
+  char blob[ZM_STORE_ID_SIZE], tree[ZM_STORE_ID_SIZE], text[400], dest[4200], msg[400];
+  zm_store_put_buf(blob, s, "evil", 4);
+  const char *paths[] = {"../escape", "/etc/evil", "a/../../b", "a//b", "./a"};
+  snprintf(dest, sizeof dest, "%s/dest", zm_store_root(s));
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    snprintf(text, sizeof text, "zenml-tree 1\n644 4 %s %s\n", blob, paths[i]);
+    zm_store_put_buf(tree, s, text, strlen(text));
+    CHECK_EQ_INT(zm_store_checkout_tree(s, tree, dest), ZM_EINVALID);
+    snprintf(msg, sizeof msg, "refusing unsafe path '%s' in tree %s", paths[i], tree);
+    CHECK_EQ_STR(zm_error_last(), msg);
+  }
+  CHECK(!zm_fs_exists(dest));
+  char parent[4300];
+  snprintf(parent, sizeof parent, "%s/escape", zm_store_root(s));
+  CHECK(!zm_fs_exists(parent));
+  /* not a manifest at all */
+  CHECK_EQ_INT(zm_store_checkout_tree(s, blob, dest), ZM_EINVALID);
+  snprintf(msg, sizeof msg, "artifact %s is not a valid tree manifest (line 1)", blob);
+  CHECK_EQ_STR(zm_error_last(), msg);
+  zm_store_free(s);
+}
+
+static void test_gc(void)
+{
+  zm_store *s = open_store("store-gc");
+  char src[4200], tree[ZM_STORE_ID_SIZE], keep[ZM_STORE_ID_SIZE], drop[ZM_STORE_ID_SIZE];
+  make_folder(src, sizeof src, zm_store_root(s));
+  zm_store_put_tree(tree, s, src);
+  zm_store_put_buf(keep, s, "keep me", 7);
+  zm_store_put_buf(drop, s, "drop me!", 8);
+  const char *roots[] = {tree, keep};
+  zm_store_gc_stats st = {0};
+  CHECK_EQ_INT(zm_store_gc(&st, s, roots, 2, 1), 0);
+  CHECK_EQ_INT(st.objects, 1);
+  CHECK_EQ_INT(st.bytes, 8);
+  CHECK_EQ_INT(zm_store_exists(s, drop), 1); /* dry run removed nothing */
+  CHECK_EQ_INT(zm_store_gc(&st, s, roots, 2, 0), 0);
+  CHECK_EQ_INT(st.objects, 1);
+  CHECK_EQ_INT(zm_store_exists(s, drop), 0);
+  size_t missing = 9;
+  CHECK_EQ_INT(zm_store_check_ids(&missing, s, roots, 2, NULL, NULL), 0);
+  CHECK_EQ_INT(missing, 0);
+  /* keeping only the blob drops the tree and its five entries */
+  CHECK_EQ_INT(zm_store_gc(&st, s, roots + 1, 1, 0), 0);
+  CHECK_EQ_INT(st.objects, 6);
+  CHECK_EQ_INT(zm_store_exists(s, keep), 1);
+  const char *bad[] = {"../x"};
+  CHECK_EQ_INT(zm_store_gc(&st, s, bad, 1, 0), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "invalid artifact id '../x'");
+  CHECK_EQ_INT(zm_store_exists(s, keep), 1);
+  zm_store_free(s);
+}
+
+static void test_batch(void)
+{
+  zm_store *s = open_store("store-batch");
+  enum { N = 10000 };
+  char id[ZM_STORE_ID_SIZE], first[ZM_STORE_ID_SIZE], text[64];
+  double t = now();
+  CHECK_EQ_INT(zm_store_batch_begin(s), 0);
+  CHECK_EQ_INT(zm_store_batch_begin(s), ZM_EINVALID);
+  int rc = 0;
+  for (int i = 0; i < N && rc == 0; i++) {
+    int n = snprintf(text, sizeof text, "small artifact %d", i);
+    rc = zm_store_put_buf(id, s, text, (size_t)n);
+    if (i == 0)
+      memcpy(first, id, sizeof id);
+  }
+  CHECK_EQ_INT(rc, 0);
+  CHECK_EQ_INT(zm_store_exists(s, first), 0); /* visible only after commit */
+  CHECK_EQ_INT(zm_store_batch_commit(s), 0);
+  t = now() - t;
+  printf("timing: %d batched puts of small artifacts: %.3f s\n", N, t);
+  CHECK_EQ_INT(zm_store_exists(s, first), 1);
+  CHECK_EQ_INT(zm_store_exists(s, id), 1);
+  char tmpdir[4200];
+  snprintf(tmpdir, sizeof tmpdir, "%s/objects/%.2s", zm_store_root(s), id + 7);
+  CHECK_EQ_INT(count_prefixed(tmpdir, ".tmp-"), 0);
+  /* aborting removes the temp files */
+  zm_store_batch_begin(s);
+  zm_store_put_buf(id, s, "aborted", 7);
+  zm_store_batch_abort(s);
+  CHECK_EQ_INT(zm_store_exists(s, id), 0);
+  snprintf(tmpdir, sizeof tmpdir, "%s/objects/%.2s", zm_store_root(s), id + 7);
+  CHECK_EQ_INT(count_prefixed(tmpdir, ".tmp-"), 0);
+  /* single durable puts, for comparison */
+  t = now();
+  for (int i = 0; i < 100; i++) {
+    int n = snprintf(text, sizeof text, "durable artifact %d", i);
+    zm_store_put_buf(id, s, text, (size_t)n);
+  }
+  printf("timing: single durable put: %.2f ms each (100 puts)\n", (now() - t) * 10);
+  zm_store_free(s);
+}
+
+int main(void)
+{
+  RUN(test_put_read_round_trip);
+  RUN(test_put_file_fd_and_missing);
+  RUN(test_idempotent_and_read_only);
+  RUN(test_invalid_ids);
+  RUN(test_verify_finds_corruption);
+  RUN(test_two_processes_same_content);
+  RUN(test_kill_during_put);
+  RUN(test_tree_round_trip);
+  RUN(test_tree_refuses_unsafe_paths);
+  RUN(test_gc);
+  RUN(test_batch);
+  return CHECK_DONE();
+}
