@@ -1,0 +1,304 @@
+/* The metadata store: datasources and their versions, pipelines, runs, step
+ * executions, artifacts and the lineage events between them, metrics,
+ * typed properties and the file stat cache, over any SQL driver (meta/sql.h).
+ * Every write runs in a transaction; zm_meta_begin/commit group several.
+ * Times are unix seconds as doubles. */
+#ifndef ZM_META_H
+#define ZM_META_H
+
+#include "meta/sql.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The schema version this build creates and reads. */
+#define ZM_META_SCHEMA_VERSION 2
+
+typedef struct zm_meta zm_meta;
+
+/* States of runs (the first three) and step executions (all). */
+typedef enum zm_meta_status {
+  ZM_META_RUNNING,
+  ZM_META_COMPLETED,
+  ZM_META_FAILED,
+  ZM_META_CACHED,
+  ZM_META_SKIPPED,
+} zm_meta_status;
+
+/* The name stored in the database ("running", "completed", ...). */
+const char *zm_meta_status_name(zm_meta_status s);
+
+/* Parse a status name; ZM_EINVALID naming the allowed values otherwise. */
+int zm_meta_status_parse(zm_meta_status *out, const char *name);
+
+/* A growable list of strings; free with zm_meta_strings_free. */
+typedef struct zm_meta_strings {
+  char **items;
+  size_t len;
+} zm_meta_strings;
+
+/* Free a string list. Accepts NULL. */
+void zm_meta_strings_free(zm_meta_strings *l);
+
+/* --- the store ----------------------------------------------------------- */
+
+/* Open (creating or migrating as needed) the store at `url`: `sqlite:PATH`. */
+int zm_meta_open(zm_meta **out, const char *url);
+
+/* Close the store, rolling back an open transaction. Accepts NULL. */
+void zm_meta_close(zm_meta *m);
+
+/* The underlying connection, for read-only exploration. */
+zm_sql_conn *zm_meta_conn(zm_meta *m);
+
+/* Start a write transaction; nests (only the outermost one is real). */
+int zm_meta_begin(zm_meta *m);
+
+/* Commit the transaction started by the matching zm_meta_begin. */
+int zm_meta_commit(zm_meta *m);
+
+/* Roll back the whole transaction, whatever the nesting depth. */
+int zm_meta_rollback(zm_meta *m);
+
+/* --- datasources --------------------------------------------------------- */
+
+typedef struct zm_meta_datasource {
+  int64_t id;
+  char *name, *type, *config;
+  double created;
+} zm_meta_datasource;
+
+typedef struct zm_meta_dsversion {
+  char *id; /* derived from the content */
+  char *datasource;
+  char *artifact;
+  int64_t rows, columns, bytes;
+  double created;
+} zm_meta_dsversion;
+
+typedef struct zm_meta_dsversions {
+  zm_meta_dsversion *items;
+  size_t len;
+} zm_meta_dsversions;
+
+/* Register a datasource by name, or update the type and config of the one
+ * that has that name; *out_id (may be NULL) gets its id. */
+int zm_meta_datasource_register(int64_t *out_id, zm_meta *m, const char *name,
+                                const char *type, const char *config);
+
+/* The datasource called `name`; ZM_ENOTFOUND if none. */
+int zm_meta_datasource_get(zm_meta_datasource **out, zm_meta *m, const char *name);
+
+/* Free a datasource. Accepts NULL. */
+void zm_meta_datasource_free(zm_meta_datasource *d);
+
+/* All datasources by name. */
+int zm_meta_datasource_list(zm_meta_strings **out, zm_meta *m);
+
+/* Add a version of a datasource; the same version id twice is a no-op. */
+int zm_meta_dsversion_add(zm_meta *m, const char *datasource, const zm_meta_dsversion *v);
+
+/* The newest version of a datasource; ZM_ENOTFOUND if it has none. */
+int zm_meta_dsversion_latest(zm_meta_dsversion **out, zm_meta *m, const char *datasource);
+
+/* Every version of a datasource, newest first. */
+int zm_meta_dsversion_list(zm_meta_dsversions **out, zm_meta *m, const char *datasource);
+
+/* Free a version. Accepts NULL. */
+void zm_meta_dsversion_free(zm_meta_dsversion *v);
+
+/* Free a version list. Accepts NULL. */
+void zm_meta_dsversions_free(zm_meta_dsversions *l);
+
+/* --- pipelines and runs -------------------------------------------------- */
+
+/* The version number of pipeline `name` with DAG hash `dag_hash`, making a
+ * new version (previous highest + 1) the first time that DAG is seen. */
+int zm_meta_pipeline_version(int64_t *out, zm_meta *m, const char *name, const char *dag_hash);
+
+typedef struct zm_meta_run {
+  char *id;
+  char *pipeline;
+  int64_t pipeline_version;
+  char *yaml_path, *yaml_hash;
+  char *git_commit, *git_branch;
+  int git_dirty;
+  zm_meta_status status;
+  double started, ended; /* ended is 0 while running */
+  char *backend, *host;
+  int64_t pid;
+} zm_meta_run;
+
+typedef struct zm_meta_runs {
+  zm_meta_run *items;
+  size_t len;
+} zm_meta_runs;
+
+/* Which runs zm_meta_run_list returns; NULL / 0 fields do not filter. */
+typedef struct zm_meta_run_filter {
+  const char *pipeline;
+  int status; /* a zm_meta_status, or -1 for any */
+  int limit;
+} zm_meta_run_filter;
+
+/* Record a run as running. The caller fills id, pipeline, pipeline_version
+ * (which must exist) and what it knows; started, host and pid default to
+ * now, this host and this process. */
+int zm_meta_run_begin(zm_meta *m, const zm_meta_run *run);
+
+/* Set a run's final status and end time. */
+int zm_meta_run_finish(zm_meta *m, const char *run_id, zm_meta_status status);
+
+/* One run; ZM_ENOTFOUND if there is none with that id. */
+int zm_meta_run_get(zm_meta_run **out, zm_meta *m, const char *run_id);
+
+/* Runs matching `f` (may be NULL), newest first. */
+int zm_meta_run_list(zm_meta_runs **out, zm_meta *m, const zm_meta_run_filter *f);
+
+/* Free a run. Accepts NULL. */
+void zm_meta_run_free(zm_meta_run *r);
+
+/* Free a run list. Accepts NULL. */
+void zm_meta_runs_free(zm_meta_runs *l);
+
+/* Mark as failed every run still `running` on this host whose process is
+ * gone, and its running executions; *out_count (may be NULL) gets how many. */
+int zm_meta_recover(int *out_count, zm_meta *m);
+
+/* --- executions and the cache -------------------------------------------- */
+
+typedef struct zm_meta_execution {
+  int64_t id;
+  char *run_id, *step, *class_name, *source, *cache_key;
+  zm_meta_status status;
+  int64_t cached_from; /* 0 when not cached */
+  double started, ended;
+  char *error, *log_artifact;
+} zm_meta_execution;
+
+typedef struct zm_meta_executions {
+  zm_meta_execution *items;
+  size_t len;
+} zm_meta_executions;
+
+/* Record that a step started; source and cache_key may be NULL. */
+int zm_meta_execution_begin(int64_t *out_id, zm_meta *m, const char *run_id, const char *step,
+                            const char *class_name, const char *source, const char *cache_key);
+
+/* Set an execution's final status; error and log_artifact may be NULL. */
+int zm_meta_execution_finish(zm_meta *m, int64_t id, zm_meta_status status, const char *error,
+                             const char *log_artifact);
+
+/* Finish an execution as cached from execution `from`, copying its output
+ * events so lineage shows what this step produced. */
+int zm_meta_execution_mark_cached(zm_meta *m, int64_t id, int64_t from);
+
+/* One execution; ZM_ENOTFOUND if none. */
+int zm_meta_execution_get(zm_meta_execution **out, zm_meta *m, int64_t id);
+
+/* The executions of a run in the order they began. */
+int zm_meta_execution_list(zm_meta_executions **out, zm_meta *m, const char *run_id);
+
+/* Free an execution. Accepts NULL. */
+void zm_meta_execution_free(zm_meta_execution *e);
+
+/* Free an execution list. Accepts NULL. */
+void zm_meta_executions_free(zm_meta_executions *l);
+
+/* Answers whether an artifact is still in the store: 1 yes, 0 no, <0 error. */
+typedef int (*zm_meta_exists_fn)(void *ctx, const char *artifact_id);
+
+typedef struct zm_meta_output {
+  char *name, *artifact;
+} zm_meta_output;
+
+typedef struct zm_meta_cache_hit {
+  int64_t execution;
+  zm_meta_output *outputs;
+  size_t len;
+} zm_meta_cache_hit;
+
+/* The latest completed execution of `class_name` with `cache_key` whose
+ * output artifacts all pass `exists` (NULL: trust the store); ZM_ENOTFOUND
+ * when there is none. */
+int zm_meta_cache_lookup(zm_meta_cache_hit **out, zm_meta *m, const char *class_name,
+                         const char *cache_key, zm_meta_exists_fn exists, void *ctx);
+
+/* Free a cache hit. Accepts NULL. */
+void zm_meta_cache_hit_free(zm_meta_cache_hit *h);
+
+/* --- artifacts, lineage, metrics, properties ----------------------------- */
+
+typedef enum zm_meta_event_kind { ZM_META_INPUT, ZM_META_OUTPUT } zm_meta_event_kind;
+
+/* Record an artifact; one that is already recorded is left as it is. */
+int zm_meta_artifact_record(zm_meta *m, const char *id, const char *type, int64_t size);
+
+/* Link an execution to an artifact it read or wrote, under a slot name. */
+int zm_meta_event_add(zm_meta *m, int64_t execution, const char *artifact,
+                      zm_meta_event_kind kind, const char *name);
+
+/* The outputs (name -> artifact) recorded for an execution. */
+int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution);
+
+/* Every artifact id the metadata refers to, sorted, each once. */
+int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m);
+
+typedef struct zm_meta_metric {
+  char *run_id;
+  int64_t execution; /* 0 for a run-level metric */
+  char *name;
+  double value;
+} zm_meta_metric;
+
+typedef struct zm_meta_metrics {
+  zm_meta_metric *items;
+  size_t len;
+} zm_meta_metrics;
+
+/* Set a metric of a run (execution 0) or of one of its executions. */
+int zm_meta_metric_set(zm_meta *m, const char *run_id, int64_t execution, const char *name,
+                       double value);
+
+/* The metrics of a run, all its executions' included, by name. */
+int zm_meta_metric_list(zm_meta_metrics **out, zm_meta *m, const char *run_id);
+
+/* Free a metric list. Accepts NULL. */
+void zm_meta_metrics_free(zm_meta_metrics *l);
+
+typedef enum zm_meta_value_type { ZM_META_INT, ZM_META_DOUBLE, ZM_META_TEXT } zm_meta_value_type;
+
+typedef struct zm_meta_value {
+  zm_meta_value_type type;
+  int64_t i;
+  double d;
+  char *s; /* owned when it comes out of zm_meta_property_get */
+} zm_meta_value;
+
+/* Set a typed property on any entity ("run", "execution", "artifact", ...). */
+int zm_meta_property_set(zm_meta *m, const char *kind, const char *entity, const char *name,
+                         const zm_meta_value *v);
+
+/* Read a property; ZM_ENOTFOUND if unset. Release with zm_meta_value_clear. */
+int zm_meta_property_get(zm_meta_value *out, zm_meta *m, const char *kind, const char *entity,
+                         const char *name);
+
+/* Free the text of a value. */
+void zm_meta_value_clear(zm_meta_value *v);
+
+/* --- the stat cache ------------------------------------------------------ */
+
+/* The remembered SHA-256 of a file with this identity; ZM_ENOTFOUND if the
+ * cache has none or the file changed (size or mtime differ). */
+int zm_meta_stat_get(char out[65], zm_meta *m, int64_t dev, int64_t ino, int64_t size,
+                     int64_t mtime_ns);
+
+/* Remember the SHA-256 of a file with this identity. */
+int zm_meta_stat_put(zm_meta *m, int64_t dev, int64_t ino, int64_t size, int64_t mtime_ns,
+                     const char *sha256);
+
+/* Hex SHA-256 of a file, reusing the cached value when its (dev, inode, size,
+ * mtime) are unchanged; a file modified in the last 2 seconds is not cached. */
+int zm_meta_hash_file(char out[65], zm_meta *m, const char *path);
+
+#endif

@@ -1,0 +1,44 @@
+/* What the files of the metadata store share; not part of its public face. */
+#ifndef ZM_META_INTERNAL_H
+#define ZM_META_INTERNAL_H
+
+#include "meta/meta.h"
+
+/* Statements whose text comes from the driver (dialect-specific), built once
+ * per connection. */
+enum {
+  SQL_ARTIFACT_IGNORE,
+  SQL_DSVERSION_IGNORE,
+  SQL_EVENT_IGNORE,
+  SQL_PROPERTY_UPSERT,
+  SQL_STAT_UPSERT,
+  SQL_COUNT
+};
+
+struct zm_meta {
+  zm_sql_conn *c;
+  const zm_sql_driver *d;
+  int depth; /* nesting of zm_meta_begin; the real transaction is at 1 */
+  char *sql[SQL_COUNT];
+};
+
+/* Enter a (possibly nested) write transaction. */
+int zm_meta_tx_enter(zm_meta *m);
+
+/* Leave it: commit at the outermost level when rc is 0, else roll back.
+ * Returns rc, or the commit's error. */
+int zm_meta_tx_leave(zm_meta *m, int rc);
+
+/* Wall-clock time in unix seconds. */
+double zm_meta_now(void);
+
+/* A copy of a text column (NULL stays NULL); sets *rc on out-of-memory. */
+char *zm_meta_col_dup(zm_sql_stmt *s, int col, int *rc);
+
+/* Make room for one more item in a growing array. */
+int zm_meta_grow(void **items, size_t *cap, size_t len, size_t size);
+
+/* Step through a statement's rows, appending strings from column 0. */
+int zm_meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s);
+
+#endif

@@ -1,0 +1,291 @@
+/* Artifacts and lineage events, metrics, typed properties and the file stat
+ * cache that lets an unchanged file skip re-hashing. */
+#include "core/error.h"
+#include "hash/hash.h"
+#include "meta/meta_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* --- artifacts and events ------------------------------------------------ */
+
+int zm_meta_artifact_record(zm_meta *m, const char *id, const char *type, int64_t size)
+{
+  int rc = zm_meta_tx_enter(m);
+  if (rc < 0)
+    return rc;
+  rc = zm_sql_run(m->c, m->sql[SQL_ARTIFACT_IGNORE], "ssid", id, type, size, zm_meta_now());
+  return zm_meta_tx_leave(m, rc);
+}
+
+int zm_meta_event_add(zm_meta *m, int64_t execution, const char *artifact,
+                      zm_meta_event_kind kind, const char *name)
+{
+  int rc = zm_meta_tx_enter(m);
+  if (rc < 0)
+    return rc;
+  rc = zm_sql_run(m->c, m->sql[SQL_EVENT_IGNORE], "isss", execution, artifact,
+                  kind == ZM_META_INPUT ? "input" : "output", name);
+  if (rc < 0)
+    rc = zm_error_wrap(rc, "cannot link execution %lld to artifact %s", (long long)execution,
+                       artifact);
+  return zm_meta_tx_leave(m, rc);
+}
+
+int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution)
+{
+  *out = NULL;
+  zm_sql_stmt *s = NULL;
+  int rc = zm_sql_prepare_bind(&s, m->c,
+                               "SELECT name, artifact FROM events"
+                               " WHERE execution_id = ? AND kind = 'output' ORDER BY name",
+                               "i", execution);
+  if (rc < 0)
+    return rc;
+  zm_meta_cache_hit *h = calloc(1, sizeof *h);
+  size_t cap = 0;
+  rc = h ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
+    rc = zm_meta_grow((void **)&h->outputs, &cap, h->len, sizeof *h->outputs);
+    if (rc == 0) {
+      zm_meta_output *o = &h->outputs[h->len++];
+      o->name = zm_meta_col_dup(s, 0, &rc);
+      o->artifact = zm_meta_col_dup(s, 1, &rc);
+    }
+  }
+  s->drv->finalize(s);
+  if (rc < 0) {
+    zm_meta_cache_hit_free(h);
+    return rc;
+  }
+  h->execution = execution;
+  *out = h;
+  return 0;
+}
+
+int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m)
+{
+  zm_sql_stmt *s = NULL;
+  *out = NULL;
+  int rc = zm_sql_prepare_bind(&s, m->c,
+                               "SELECT id FROM artifacts"
+                               " UNION SELECT artifact FROM events"
+                               " UNION SELECT artifact FROM datasource_versions"
+                               " UNION SELECT log_artifact FROM executions"
+                               " WHERE log_artifact IS NOT NULL ORDER BY 1",
+                               "");
+  return rc < 0 ? rc : zm_meta_collect_strings(out, s);
+}
+
+/* --- metrics ------------------------------------------------------------- */
+
+/* Delete-then-insert rather than an upsert: a run-level metric has a NULL
+ * execution, which no unique key can match. */
+int zm_meta_metric_set(zm_meta *m, const char *run_id, int64_t execution, const char *name,
+                       double value)
+{
+  static const char ins[] =
+      "INSERT INTO metrics (run_id, execution_id, name, value) VALUES (?, ?, ?, ?)";
+  int rc = zm_meta_tx_enter(m);
+  if (rc < 0)
+    return rc;
+  if (execution) {
+    rc = zm_sql_run(m->c, "DELETE FROM metrics WHERE run_id = ? AND execution_id = ? AND name = ?",
+                    "sis", run_id, execution, name);
+    if (rc == 0)
+      rc = zm_sql_run(m->c, ins, "sisd", run_id, execution, name, value);
+  } else {
+    rc = zm_sql_run(m->c,
+                    "DELETE FROM metrics WHERE run_id = ? AND execution_id IS NULL AND name = ?",
+                    "ss", run_id, name);
+    if (rc == 0)
+      rc = zm_sql_run(m->c, ins, "snsd", run_id, name, value);
+  }
+  if (rc < 0)
+    rc = zm_error_wrap(rc, "cannot set metric '%s' of run '%s'", name, run_id);
+  return zm_meta_tx_leave(m, rc);
+}
+
+void zm_meta_metrics_free(zm_meta_metrics *l)
+{
+  if (!l)
+    return;
+  for (size_t i = 0; i < l->len; i++) {
+    free(l->items[i].run_id);
+    free(l->items[i].name);
+  }
+  free(l->items);
+  free(l);
+}
+
+int zm_meta_metric_list(zm_meta_metrics **out, zm_meta *m, const char *run_id)
+{
+  *out = NULL;
+  zm_sql_stmt *s = NULL;
+  int rc = zm_sql_prepare_bind(&s, m->c,
+                               "SELECT run_id, COALESCE(execution_id, 0), name, value FROM metrics"
+                               " WHERE run_id = ? ORDER BY name, execution_id",
+                               "s", run_id);
+  if (rc < 0)
+    return rc;
+  zm_meta_metrics *l = calloc(1, sizeof *l);
+  size_t cap = 0;
+  rc = l ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
+    rc = zm_meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
+    if (rc == 0) {
+      zm_meta_metric *x = &l->items[l->len++];
+      x->run_id = zm_meta_col_dup(s, 0, &rc);
+      x->execution = s->drv->column_int64(s, 1);
+      x->name = zm_meta_col_dup(s, 2, &rc);
+      x->value = s->drv->column_double(s, 3);
+    }
+  }
+  s->drv->finalize(s);
+  if (rc < 0) {
+    zm_meta_metrics_free(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+/* --- properties ---------------------------------------------------------- */
+
+int zm_meta_property_set(zm_meta *m, const char *kind, const char *entity, const char *name,
+                         const zm_meta_value *v)
+{
+  const char *sql = m->sql[SQL_PROPERTY_UPSERT];
+  int rc = zm_meta_tx_enter(m);
+  if (rc < 0)
+    return rc;
+  switch (v->type) {
+  case ZM_META_INT:
+    rc = zm_sql_run(m->c, sql, "sssinn", kind, entity, name, v->i);
+    break;
+  case ZM_META_DOUBLE:
+    rc = zm_sql_run(m->c, sql, "sssndn", kind, entity, name, v->d);
+    break;
+  case ZM_META_TEXT:
+    rc = zm_sql_run(m->c, sql, "sssnns", kind, entity, name, v->s ? v->s : "");
+    break;
+  default:
+    rc = zm_error_set(ZM_EINVALID, "bad property type %d", (int)v->type);
+  }
+  return zm_meta_tx_leave(m, rc);
+}
+
+void zm_meta_value_clear(zm_meta_value *v)
+{
+  if (v && v->type == ZM_META_TEXT) {
+    free(v->s);
+    v->s = NULL;
+  }
+}
+
+static int value_row(zm_meta_value *out, zm_sql_stmt *s)
+{
+  const zm_sql_driver *d = s->drv;
+  int rc = 0;
+  memset(out, 0, sizeof *out);
+  if (d->column_type(s, 0) != ZM_SQL_NULL) {
+    out->type = ZM_META_INT;
+    out->i = d->column_int64(s, 0);
+  } else if (d->column_type(s, 1) != ZM_SQL_NULL) {
+    out->type = ZM_META_DOUBLE;
+    out->d = d->column_double(s, 1);
+  } else {
+    out->type = ZM_META_TEXT;
+    out->s = zm_meta_col_dup(s, 2, &rc);
+  }
+  return rc;
+}
+
+int zm_meta_property_get(zm_meta_value *out, zm_meta *m, const char *kind, const char *entity,
+                         const char *name)
+{
+  zm_sql_stmt *s = NULL;
+  memset(out, 0, sizeof *out);
+  int rc = zm_sql_prepare_bind(&s, m->c,
+                               "SELECT int_value, double_value, text_value FROM properties"
+                               " WHERE entity_kind = ? AND entity_id = ? AND name = ?",
+                               "sss", kind, entity, name);
+  if (rc < 0)
+    return rc;
+  rc = s->drv->step(s);
+  if (rc == ZM_SQL_ROW)
+    rc = value_row(out, s);
+  else if (rc == ZM_SQL_DONE)
+    rc = zm_error_set(ZM_ENOTFOUND, "%s '%s' has no property '%s'", kind, entity, name);
+  s->drv->finalize(s);
+  return rc;
+}
+
+/* --- the stat cache ------------------------------------------------------ */
+
+int zm_meta_stat_get(char out[65], zm_meta *m, int64_t dev, int64_t ino, int64_t size,
+                     int64_t mtime_ns)
+{
+  zm_sql_stmt *s = NULL;
+  int rc = zm_sql_prepare_bind(&s, m->c,
+                               "SELECT sha256 FROM stat_cache"
+                               " WHERE dev = ? AND ino = ? AND size = ? AND mtime_ns = ?",
+                               "iiii", dev, ino, size, mtime_ns);
+  if (rc < 0)
+    return rc;
+  rc = s->drv->step(s);
+  const char *hex = rc == ZM_SQL_ROW ? s->drv->column_text(s, 0) : NULL;
+  if (hex && strlen(hex) == 64) {
+    memcpy(out, hex, 65);
+    rc = 0;
+  } else if (rc >= 0) {
+    rc = zm_error_set(ZM_ENOTFOUND, "no cached hash");
+  }
+  s->drv->finalize(s);
+  return rc;
+}
+
+int zm_meta_stat_put(zm_meta *m, int64_t dev, int64_t ino, int64_t size, int64_t mtime_ns,
+                     const char *sha256)
+{
+  int rc = zm_meta_tx_enter(m);
+  if (rc < 0)
+    return rc;
+  rc = zm_sql_run(m->c, m->sql[SQL_STAT_UPSERT], "iiiis", dev, ino, size, mtime_ns, sha256);
+  return zm_meta_tx_leave(m, rc);
+}
+
+static int64_t mtime_ns(const struct stat *st)
+{
+  return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         mtime_ns(a) == mtime_ns(b);
+}
+
+/* A file written within this window may still be changing inside the same
+ * mtime tick, so its hash is not remembered (git's "racy clean" problem). */
+#define RACY_NS 2000000000LL
+
+int zm_meta_hash_file(char out[65], zm_meta *m, const char *path)
+{
+  struct stat before, after;
+  if (stat(path, &before) != 0)
+    return zm_error_sys(ZM_EIO, "cannot read %s", path);
+  int rc = zm_meta_stat_get(out, m, (int64_t)before.st_dev, (int64_t)before.st_ino,
+                            (int64_t)before.st_size, mtime_ns(&before));
+  if (rc != ZM_ENOTFOUND)
+    return rc;
+  if ((rc = zm_hash_file(out, path)) < 0)
+    return rc;
+  int64_t now_ns = (int64_t)(zm_meta_now() * 1e9);
+  if (stat(path, &after) != 0 || !same_file(&before, &after) ||
+      now_ns - mtime_ns(&after) < RACY_NS)
+    return 0;
+  return zm_meta_stat_put(m, (int64_t)after.st_dev, (int64_t)after.st_ino,
+                          (int64_t)after.st_size, mtime_ns(&after), out);
+}

@@ -1,0 +1,98 @@
+/* A generic SQL connection behind a table of function pointers, so the
+ * metadata store runs on SQLite now and MySQL/MariaDB later without its
+ * callers seeing either library's types. Statements use `?` placeholders;
+ * everything that differs between dialects (column types, autoincrement,
+ * upsert syntax, where the schema version lives) stays inside a driver. */
+#ifndef ZM_META_SQL_H
+#define ZM_META_SQL_H
+
+#include "core/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct zm_sql_driver zm_sql_driver;
+
+/* A connection; each driver embeds this as the first member of its own. */
+typedef struct zm_sql_conn {
+  const zm_sql_driver *drv;
+} zm_sql_conn;
+
+/* A prepared statement; each driver embeds this as its first member. */
+typedef struct zm_sql_stmt {
+  const zm_sql_driver *drv;
+} zm_sql_stmt;
+
+/* What zm_sql_step returns besides a negative error code. */
+enum { ZM_SQL_DONE = 0, ZM_SQL_ROW = 1 };
+
+/* Column value types. */
+enum { ZM_SQL_NULL, ZM_SQL_INT, ZM_SQL_DOUBLE, ZM_SQL_TEXT, ZM_SQL_BLOB };
+
+struct zm_sql_driver {
+  const char *name;
+  /* `target` is the URL after "<name>:" (a path for SQLite). */
+  int (*open)(zm_sql_conn **out, const char *target);
+  void (*close)(zm_sql_conn *c);
+  /* Run statements without parameters (DDL, pragmas). */
+  int (*exec)(zm_sql_conn *c, const char *sql);
+  /* A write transaction: taken before the first read so writers queue. */
+  int (*begin)(zm_sql_conn *c);
+  int (*commit)(zm_sql_conn *c);
+  int (*rollback)(zm_sql_conn *c);
+  /* Prepared statements are cached per connection; finalize returns them. */
+  int (*prepare)(zm_sql_stmt **out, zm_sql_conn *c, const char *sql);
+  int (*bind_int64)(zm_sql_stmt *s, int idx, int64_t v);
+  int (*bind_double)(zm_sql_stmt *s, int idx, double v);
+  int (*bind_text)(zm_sql_stmt *s, int idx, const char *v, size_t len);
+  int (*bind_blob)(zm_sql_stmt *s, int idx, const void *v, size_t len);
+  int (*bind_null)(zm_sql_stmt *s, int idx);
+  int (*step)(zm_sql_stmt *s);
+  int (*column_count)(zm_sql_stmt *s);
+  const char *(*column_name)(zm_sql_stmt *s, int col);
+  int (*column_type)(zm_sql_stmt *s, int col);
+  int64_t (*column_int64)(zm_sql_stmt *s, int col);
+  double (*column_double)(zm_sql_stmt *s, int col);
+  const char *(*column_text)(zm_sql_stmt *s, int col);
+  const void *(*column_blob)(zm_sql_stmt *s, int col, size_t *len);
+  /* 1 when the statement cannot change the database. */
+  int (*readonly)(zm_sql_stmt *s);
+  int (*reset)(zm_sql_stmt *s);
+  void (*finalize)(zm_sql_stmt *s);
+  int64_t (*last_insert_id)(zm_sql_conn *c);
+  /* Where the store keeps its schema version (PRAGMA user_version in SQLite). */
+  int (*get_version)(zm_sql_conn *c, int *out);
+  int (*set_version)(zm_sql_conn *c, int version);
+  /* DDL creating the whole schema at `version`, NULL if unknown. */
+  const char *(*schema)(int version);
+  /* DDL upgrading from `from` to from + 1, NULL if there is no such step. */
+  const char *(*migration)(int from);
+  /* Append "INSERT ... that does nothing when a unique key exists". */
+  int (*insert_ignore)(zm_buf *out, const char *table, const char *const *cols, int ncols);
+  /* Append an insert that updates the non-key columns when the first `nkeys`
+   * columns (a unique key) already exist. */
+  int (*upsert)(zm_buf *out, const char *table, const char *const *cols, int ncols, int nkeys);
+};
+
+/* Open a connection from a URL: `sqlite:PATH` (or a bare path),
+ * `mysql://user:pass@host:port/db` once that driver exists. */
+int zm_sql_open(zm_sql_conn **out, const char *url);
+
+/* Close a connection, finalizing its statements. Accepts NULL. */
+void zm_sql_close(zm_sql_conn *c);
+
+/* The driver for a scheme name ("sqlite"), NULL when not in this build. */
+const zm_sql_driver *zm_sql_driver_find(const char *scheme);
+
+/* Prepare and bind in one call: `types` has one letter per `?` — i int64,
+ * d double, s text (NULL pointer binds NULL), n null — followed by values. */
+int zm_sql_prepare_bind(zm_sql_stmt **out, zm_sql_conn *c, const char *sql,
+                        const char *types, ...);
+
+/* Prepare, bind as above, step to the end and finalize (a write). */
+int zm_sql_run(zm_sql_conn *c, const char *sql, const char *types, ...);
+
+/* The driver's SQLite driver table (the default). */
+extern const zm_sql_driver zm_sql_sqlite;
+
+#endif

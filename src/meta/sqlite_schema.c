@@ -1,0 +1,160 @@
+/* The metadata schema in SQLite's dialect, every version that ever shipped,
+ * and the steps between them. A version's DDL never changes once released:
+ * changes go into a new version plus a migration step. */
+#include "meta/sqlite_schema.h"
+
+#include <stddef.h>
+
+/* Version 1: lineage only. Runs kept the dirty flag as a "-dirty" suffix on
+ * the commit and called success "succeeded"; no metrics, properties or
+ * stat cache. */
+#define SCHEMA_V1_TABLES                                                      \
+  "CREATE TABLE datasources (\n"                                              \
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                 \
+  "  name TEXT NOT NULL UNIQUE,\n"                                            \
+  "  type TEXT NOT NULL,\n"                                                   \
+  "  config TEXT NOT NULL DEFAULT '{}',\n"                                    \
+  "  created REAL NOT NULL);\n"                                               \
+  "CREATE TABLE artifacts (\n"                                                \
+  "  id TEXT PRIMARY KEY,\n"                                                  \
+  "  type TEXT NOT NULL,\n"                                                   \
+  "  size INTEGER NOT NULL,\n"                                                \
+  "  created REAL NOT NULL);\n"                                               \
+  "CREATE TABLE pipelines (\n"                                                \
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                 \
+  "  name TEXT NOT NULL,\n"                                                   \
+  "  version INTEGER NOT NULL,\n"                                             \
+  "  dag_hash TEXT NOT NULL,\n"                                               \
+  "  created REAL NOT NULL,\n"                                                \
+  "  UNIQUE (name, dag_hash),\n"                                              \
+  "  UNIQUE (name, version));\n"                                              \
+  "CREATE TABLE runs (\n"                                                     \
+  "  id TEXT PRIMARY KEY,\n"                                                  \
+  "  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),\n"                \
+  "  yaml_path TEXT,\n"                                                       \
+  "  yaml_hash TEXT,\n"                                                       \
+  "  git_commit TEXT,\n"                                                      \
+  "  git_branch TEXT,\n"                                                      \
+  "  status TEXT NOT NULL,\n"                                                 \
+  "  started REAL NOT NULL,\n"                                                \
+  "  ended REAL"
+
+#define SCHEMA_V1_DSVERSIONS                                                  \
+  "CREATE TABLE datasource_versions (\n"                                      \
+  "  id TEXT NOT NULL,\n"                                                     \
+  "  datasource_id INTEGER NOT NULL REFERENCES datasources(id),\n"            \
+  "  artifact TEXT NOT NULL REFERENCES artifacts(id),\n"                      \
+  "  n_rows INTEGER NOT NULL DEFAULT 0,\n"                                    \
+  "  n_columns INTEGER NOT NULL DEFAULT 0,\n"                                 \
+  "  created REAL NOT NULL,\n"
+
+#define SCHEMA_V1_EXECUTIONS                                                  \
+  "CREATE TABLE executions (\n"                                               \
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                 \
+  "  run_id TEXT NOT NULL REFERENCES runs(id),\n"                             \
+  "  step TEXT NOT NULL,\n"                                                   \
+  "  class TEXT NOT NULL,\n"                                                  \
+  "  source TEXT,\n"                                                          \
+  "  cache_key TEXT,\n"                                                       \
+  "  status TEXT NOT NULL,\n"                                                 \
+  "  started REAL NOT NULL,\n"                                                \
+  "  ended REAL,\n"                                                           \
+  "  error TEXT"
+
+#define SCHEMA_V1_EVENTS                                                      \
+  "CREATE TABLE events (\n"                                                   \
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                 \
+  "  execution_id INTEGER NOT NULL REFERENCES executions(id),\n"              \
+  "  artifact TEXT NOT NULL REFERENCES artifacts(id),\n"                      \
+  "  kind TEXT NOT NULL CHECK (kind IN ('input', 'output')),\n"               \
+  "  name TEXT NOT NULL,\n"                                                   \
+  "  UNIQUE (execution_id, kind, name));\n"                                   \
+  "CREATE INDEX runs_by_pipeline ON runs (pipeline_id, started);\n"           \
+  "CREATE INDEX executions_by_run ON executions (run_id);\n"                  \
+  "CREATE INDEX events_by_artifact ON events (artifact);\n"
+
+static const char schema_v1[] =
+    SCHEMA_V1_TABLES ");\n"
+    SCHEMA_V1_DSVERSIONS "  PRIMARY KEY (datasource_id, id));\n"
+    SCHEMA_V1_EXECUTIONS ");\n" SCHEMA_V1_EVENTS
+    "CREATE INDEX executions_by_cache ON executions (cache_key, status);\n";
+
+/* What version 2 adds, shared by the fresh schema and the migration so the
+ * two cannot drift apart. New columns go last in the fresh schema too, where
+ * ALTER TABLE puts them, so both give identical tables (a test checks). */
+#define SCHEMA_V2_NEW_TABLES                                                  \
+  "CREATE TABLE metrics (\n"                                                  \
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                 \
+  "  run_id TEXT NOT NULL REFERENCES runs(id),\n"                             \
+  "  execution_id INTEGER REFERENCES executions(id),\n"                       \
+  "  name TEXT NOT NULL,\n"                                                   \
+  "  value REAL NOT NULL);\n"                                                 \
+  "CREATE INDEX metrics_by_name ON metrics (name);\n"                         \
+  "CREATE INDEX metrics_by_run ON metrics (run_id, execution_id);\n"          \
+  "CREATE TABLE properties (\n"                                               \
+  "  entity_kind TEXT NOT NULL,\n"                                            \
+  "  entity_id TEXT NOT NULL,\n"                                              \
+  "  name TEXT NOT NULL,\n"                                                   \
+  "  int_value INTEGER,\n"                                                    \
+  "  double_value REAL,\n"                                                    \
+  "  text_value TEXT,\n"                                                      \
+  "  PRIMARY KEY (entity_kind, entity_id, name));\n"                          \
+  "CREATE TABLE stat_cache (\n"                                               \
+  "  dev INTEGER NOT NULL,\n"                                                 \
+  "  ino INTEGER NOT NULL,\n"                                                 \
+  "  size INTEGER NOT NULL,\n"                                                \
+  "  mtime_ns INTEGER NOT NULL,\n"                                            \
+  "  sha256 TEXT NOT NULL,\n"                                                 \
+  "  PRIMARY KEY (dev, ino));\n"                                              \
+  "CREATE TABLE config (\n"                                                   \
+  "  name TEXT PRIMARY KEY,\n"                                                \
+  "  value TEXT NOT NULL);\n"                                                 \
+  "CREATE INDEX runs_by_started ON runs (started);\n"                         \
+  "CREATE INDEX executions_by_cache ON executions (class, cache_key, status, ended);\n"
+
+static const char schema_v2[] =
+    SCHEMA_V1_TABLES ",\n"
+    "  git_dirty INTEGER NOT NULL DEFAULT 0,\n"
+    "  backend TEXT,\n"
+    "  host TEXT,\n"
+    "  pid INTEGER);\n"
+    SCHEMA_V1_DSVERSIONS
+    "  n_bytes INTEGER NOT NULL DEFAULT 0,\n"
+    "  PRIMARY KEY (datasource_id, id));\n"
+    SCHEMA_V1_EXECUTIONS ",\n"
+    "  cached_from INTEGER REFERENCES executions(id),\n"
+    "  log_artifact TEXT REFERENCES artifacts(id));\n"
+    SCHEMA_V1_EVENTS
+    SCHEMA_V2_NEW_TABLES;
+
+static const char migrate_1_to_2[] =
+    "ALTER TABLE datasource_versions ADD COLUMN n_bytes INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE runs ADD COLUMN git_dirty INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE runs ADD COLUMN backend TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN host TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN pid INTEGER;\n"
+    "UPDATE runs SET git_dirty = 1, git_commit = substr(git_commit, 1, length(git_commit) - 6)\n"
+    "  WHERE git_commit LIKE '%-dirty';\n"
+    "UPDATE runs SET status = 'completed' WHERE status = 'succeeded';\n"
+    "ALTER TABLE executions ADD COLUMN cached_from INTEGER REFERENCES executions(id);\n"
+    "ALTER TABLE executions ADD COLUMN log_artifact TEXT REFERENCES artifacts(id);\n"
+    "UPDATE executions SET status = 'completed' WHERE status = 'succeeded';\n"
+    "DROP INDEX executions_by_cache;\n"
+    SCHEMA_V2_NEW_TABLES;
+
+const char *zm_sql_sqlite_schema(int version)
+{
+  switch (version) {
+  case 1:
+    return schema_v1;
+  case 2:
+    return schema_v2;
+  default:
+    return NULL;
+  }
+}
+
+const char *zm_sql_sqlite_migration(int from)
+{
+  return from == 1 ? migrate_1_to_2 : NULL;
+}

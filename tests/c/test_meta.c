@@ -1,0 +1,769 @@
+/* The metadata store: every domain function, schema creation and migration,
+ * refusal of newer, garbage and truncated databases, two writers at once,
+ * the stat cache and crash recovery; plus timings of the hot paths. */
+#include "check.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "hash/hash.h"
+#include "meta/meta.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static char url[8800];
+static char path[4200];
+
+/* A fresh store in a scratch folder; `path` and `url` name it. */
+static zm_meta *fresh(const char *name)
+{
+  snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir(name));
+  snprintf(url, sizeof url, "sqlite:%s", path);
+  zm_meta *m = NULL;
+  int rc = zm_meta_open(&m, url);
+  if (rc < 0)
+    fprintf(stderr, "open: %s\n", zm_error_last());
+  return m;
+}
+
+/* Run SQL on a database file directly, bypassing the store. */
+static int raw_exec(const char *file, const char *sql)
+{
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open(file, &db);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    fprintf(stderr, "raw_exec: %s\n", sqlite3_errmsg(db));
+  sqlite3_close(db);
+  return rc;
+}
+
+/* The first column of the first row of `sql` as an integer (-1 if none). */
+static long long query1(zm_meta *m, const char *sql)
+{
+  zm_sql_conn *c = zm_meta_conn(m);
+  zm_sql_stmt *s = NULL;
+  long long v = -1;
+  if (c->drv->prepare(&s, c, sql) < 0)
+    return -2;
+  if (c->drv->step(s) == ZM_SQL_ROW)
+    v = c->drv->column_int64(s, 0);
+  c->drv->finalize(s);
+  return v;
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A pipeline and a run to hang executions on. */
+static void add_run(zm_meta *m, const char *id)
+{
+  int64_t version = 0;
+  CHECK_EQ_INT(zm_meta_pipeline_version(&version, m, "p", "dag-1"), 0);
+  zm_meta_run r = {.id = (char *)id, .pipeline = "p", .pipeline_version = version};
+  CHECK_EQ_INT(zm_meta_run_begin(m, &r), 0);
+}
+
+static void test_open_fresh(void)
+{
+  zm_meta *m = fresh("meta-open");
+  CHECK(m != NULL);
+  if (!m)
+    return;
+  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(query1(m, "PRAGMA foreign_keys"), 1);
+  CHECK_EQ_INT(query1(m, "PRAGMA synchronous"), 1); /* NORMAL */
+  zm_sql_conn *c = zm_meta_conn(m);
+  zm_sql_stmt *s = NULL;
+  CHECK_EQ_INT(c->drv->prepare(&s, c, "PRAGMA journal_mode"), 0);
+  CHECK_EQ_INT(c->drv->step(s), ZM_SQL_ROW);
+  CHECK_EQ_STR(c->drv->column_text(s, 0), "wal");
+  c->drv->finalize(s);
+  zm_meta_close(m);
+  /* Opening again finds the schema in place. */
+  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  zm_meta_close(m);
+  zm_meta_close(NULL);
+}
+
+static void test_urls(void)
+{
+  zm_meta *m = NULL;
+  CHECK_EQ_INT(zm_meta_open(&m, "mysql://u:p@localhost:3306/zenml"), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "metadata driver 'mysql' is not available in this build");
+  CHECK(m == NULL);
+  CHECK_EQ_INT(zm_meta_open(&m, ""), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "empty metadata store URL");
+  CHECK_EQ_INT(zm_meta_open(&m, "sqlite:"), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "metadata store URL 'sqlite:' names no database");
+  CHECK(zm_meta_open(&m, "sqlite:/nonexistent-dir/x/metadata.db") < 0);
+  CHECK_EQ_STR(zm_error_last(), "/nonexistent-dir/x/metadata.db: unable to open database file");
+}
+
+static void test_datasources(void)
+{
+  zm_meta *m = fresh("meta-ds");
+  int64_t id = 0, id2 = 0;
+  CHECK_EQ_INT(zm_meta_datasource_register(&id, m, "iris", "csv", "{\"path\":\"a.csv\"}"), 0);
+  CHECK(id > 0);
+  CHECK_EQ_INT(zm_meta_datasource_register(&id2, m, "iris", "csv", "{\"path\":\"b.csv\"}"), 0);
+  CHECK_EQ_INT(id2, id);
+  CHECK_EQ_INT(zm_meta_datasource_register(NULL, m, "wine", "sqlite", NULL), 0);
+  zm_meta_datasource *d = NULL;
+  CHECK_EQ_INT(zm_meta_datasource_get(&d, m, "iris"), 0);
+  CHECK_EQ_STR(d->config, "{\"path\":\"b.csv\"}");
+  CHECK_EQ_STR(d->type, "csv");
+  CHECK(d->created > 1e9);
+  zm_meta_datasource_free(d);
+  CHECK_EQ_INT(zm_meta_datasource_get(&d, m, "nope"), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no datasource named 'nope'");
+  zm_meta_strings *names = NULL;
+  CHECK_EQ_INT(zm_meta_datasource_list(&names, m), 0);
+  CHECK_EQ_INT(names->len, 2);
+  CHECK_EQ_STR(names->items[1], "wine");
+  zm_meta_strings_free(names);
+
+  zm_meta_dsversion *v = NULL;
+  CHECK_EQ_INT(zm_meta_dsversion_latest(&v, m, "iris"), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "datasource 'iris' has no versions");
+  CHECK_EQ_INT(zm_meta_artifact_record(m, "sha256:aa", "frame", 10), 0);
+  CHECK_EQ_INT(zm_meta_artifact_record(m, "sha256:bb", "frame", 20), 0);
+  zm_meta_dsversion a = {.id = "v1", .artifact = "sha256:aa", .rows = 150, .columns = 5,
+                         .bytes = 4551, .created = 100};
+  zm_meta_dsversion b = {.id = "v2", .artifact = "sha256:bb", .rows = 151, .columns = 5,
+                         .bytes = 4600, .created = 200};
+  CHECK_EQ_INT(zm_meta_dsversion_add(m, "iris", &a), 0);
+  CHECK_EQ_INT(zm_meta_dsversion_add(m, "iris", &b), 0);
+  CHECK_EQ_INT(zm_meta_dsversion_add(m, "iris", &a), 0); /* same content: no-op */
+  CHECK_EQ_INT(zm_meta_dsversion_add(m, "nope", &a), ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_meta_dsversion_latest(&v, m, "iris"), 0);
+  CHECK_EQ_STR(v->id, "v2");
+  CHECK_EQ_STR(v->datasource, "iris");
+  CHECK_EQ_STR(v->artifact, "sha256:bb");
+  CHECK_EQ_INT(v->rows, 151);
+  CHECK_EQ_INT(v->bytes, 4600);
+  zm_meta_dsversion_free(v);
+  zm_meta_dsversions *l = NULL;
+  CHECK_EQ_INT(zm_meta_dsversion_list(&l, m, "iris"), 0);
+  CHECK_EQ_INT(l->len, 2);
+  CHECK_EQ_STR(l->items[1].id, "v1");
+  zm_meta_dsversions_free(l);
+  /* A version needs its artifact recorded first (foreign key). */
+  zm_meta_dsversion c = {.id = "v3", .artifact = "sha256:missing"};
+  CHECK_EQ_INT(zm_meta_dsversion_add(m, "iris", &c), ZM_EINVALID);
+  zm_meta_close(m);
+}
+
+static void test_pipelines(void)
+{
+  zm_meta *m = fresh("meta-pipe");
+  int64_t v = 0;
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, m, "iris", "h1"), 0);
+  CHECK_EQ_INT(v, 1);
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, m, "iris", "h1"), 0);
+  CHECK_EQ_INT(v, 1);
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, m, "iris", "h2"), 0);
+  CHECK_EQ_INT(v, 2);
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, m, "wine", "h1"), 0);
+  CHECK_EQ_INT(v, 1);
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, m, "iris", "h1"), 0);
+  CHECK_EQ_INT(v, 1);
+  zm_meta_close(m);
+}
+
+static void test_runs(void)
+{
+  zm_meta *m = fresh("meta-runs");
+  int64_t v = 0;
+  zm_meta_pipeline_version(&v, m, "iris", "h1");
+  zm_meta_pipeline_version(&v, m, "wine", "h1");
+  zm_meta_run r = {.id = "r1", .pipeline = "iris", .pipeline_version = 1,
+                   .yaml_path = "pipelines/iris_r1.yaml", .yaml_hash = "yh", .git_commit = "abc",
+                   .git_branch = "main", .git_dirty = 1, .backend = "local", .started = 100};
+  CHECK_EQ_INT(zm_meta_run_begin(m, &r), 0);
+  CHECK_EQ_INT(zm_meta_run_begin(m, &r), ZM_EEXISTS);
+  CHECK_EQ_STR(zm_error_last(), "a run with id 'r1' exists already");
+  r.id = "r2", r.started = 200;
+  CHECK_EQ_INT(zm_meta_run_begin(m, &r), 0);
+  zm_meta_run w = {.id = "w1", .pipeline = "wine", .pipeline_version = 1, .started = 300};
+  CHECK_EQ_INT(zm_meta_run_begin(m, &w), 0);
+  zm_meta_run bad = {.id = "x", .pipeline = "iris", .pipeline_version = 7};
+  CHECK_EQ_INT(zm_meta_run_begin(m, &bad), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no pipeline 'iris' version 7");
+
+  CHECK_EQ_INT(zm_meta_run_finish(m, "r1", ZM_META_COMPLETED), 0);
+  CHECK_EQ_INT(zm_meta_run_finish(m, "r2", ZM_META_FAILED), 0);
+  CHECK_EQ_INT(zm_meta_run_finish(m, "zz", ZM_META_FAILED), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no run with id 'zz'");
+
+  zm_meta_run *got = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&got, m, "r1"), 0);
+  CHECK_EQ_STR(got->pipeline, "iris");
+  CHECK_EQ_INT(got->pipeline_version, 1);
+  CHECK_EQ_STR(got->yaml_path, "pipelines/iris_r1.yaml");
+  CHECK_EQ_STR(got->git_commit, "abc");
+  CHECK_EQ_INT(got->git_dirty, 1);
+  CHECK_EQ_INT(got->status, ZM_META_COMPLETED);
+  CHECK_EQ_INT(got->pid, getpid());
+  CHECK(got->host && *got->host);
+  CHECK(got->ended >= got->started);
+  CHECK_EQ_STR(got->backend, "local");
+  zm_meta_run_free(got);
+
+  zm_meta_runs *l = NULL;
+  CHECK_EQ_INT(zm_meta_run_list(&l, m, NULL), 0);
+  CHECK_EQ_INT(l->len, 3);
+  CHECK_EQ_STR(l->items[0].id, "w1"); /* newest first */
+  CHECK_EQ_INT(l->items[0].status, ZM_META_RUNNING);
+  CHECK(l->items[0].ended == 0);
+  zm_meta_runs_free(l);
+  zm_meta_run_filter f = {.pipeline = "iris", .status = -1};
+  CHECK_EQ_INT(zm_meta_run_list(&l, m, &f), 0);
+  CHECK_EQ_INT(l->len, 2);
+  zm_meta_runs_free(l);
+  f.status = ZM_META_FAILED;
+  CHECK_EQ_INT(zm_meta_run_list(&l, m, &f), 0);
+  CHECK_EQ_INT(l->len, 1);
+  CHECK_EQ_STR(l->items[0].id, "r2");
+  zm_meta_runs_free(l);
+  zm_meta_run_filter lim = {.status = -1, .limit = 1};
+  CHECK_EQ_INT(zm_meta_run_list(&l, m, &lim), 0);
+  CHECK_EQ_INT(l->len, 1);
+  zm_meta_runs_free(l);
+  zm_meta_close(m);
+}
+
+static void test_status_names(void)
+{
+  zm_meta_status s;
+  CHECK_EQ_INT(zm_meta_status_parse(&s, "cached"), 0);
+  CHECK_EQ_INT(s, ZM_META_CACHED);
+  CHECK_EQ_STR(zm_meta_status_name(ZM_META_SKIPPED), "skipped");
+  CHECK_EQ_INT(zm_meta_status_parse(&s, "done"), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(),
+               "unknown status 'done' (expected running, completed, failed, cached or skipped)");
+}
+
+static void test_transactions(void)
+{
+  zm_meta *m = fresh("meta-tx");
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  add_run(m, "gone");
+  CHECK_EQ_INT(zm_meta_rollback(m), 0);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "gone"), ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  add_run(m, "kept");
+  CHECK_EQ_INT(zm_meta_commit(m), 0);
+  CHECK_EQ_INT(zm_meta_commit(m), 0);
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "kept"), 0);
+  zm_meta_run_free(r);
+  CHECK_EQ_INT(zm_meta_commit(m), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "commit without a matching begin");
+  zm_meta_close(m);
+}
+
+static int exists_except(void *ctx, const char *id)
+{
+  return strcmp(id, (const char *)ctx) != 0;
+}
+
+static void test_executions_and_cache(void)
+{
+  zm_meta *m = fresh("meta-exec");
+  add_run(m, "r1");
+  int64_t e1 = 0, e2 = 0, e3 = 0;
+  CHECK_EQ_INT(zm_meta_execution_begin(&e1, m, "r1", "split", "RandomSplit", "split@zenml-0.1",
+                                       "key"), 0);
+  CHECK_EQ_INT(zm_meta_execution_begin(&e2, m, "r1", "split2", "RandomSplit", NULL, "key"), 0);
+  CHECK(e2 > e1);
+  CHECK_EQ_INT(zm_meta_execution_begin(&e3, m, "nope", "s", "C", NULL, NULL), ZM_EINVALID);
+  zm_meta_artifact_record(m, "sha256:in", "frame", 1);
+  zm_meta_artifact_record(m, "sha256:old", "frame", 1);
+  zm_meta_artifact_record(m, "sha256:new", "frame", 1);
+  zm_meta_artifact_record(m, "sha256:new", "other", 99); /* ignored */
+  zm_meta_artifact_record(m, "sha256:log", "log", 1);
+  CHECK_EQ_INT(zm_meta_event_add(m, e1, "sha256:in", ZM_META_INPUT, "data"), 0);
+  CHECK_EQ_INT(zm_meta_event_add(m, e1, "sha256:old", ZM_META_OUTPUT, "train"), 0);
+  CHECK_EQ_INT(zm_meta_event_add(m, e2, "sha256:new", ZM_META_OUTPUT, "train"), 0);
+  CHECK_EQ_INT(zm_meta_event_add(m, e2, "sha256:missing", ZM_META_OUTPUT, "x"), ZM_EINVALID);
+
+  zm_meta_cache_hit *h = NULL;
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key", NULL, NULL), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no cached execution for key key");
+  CHECK_EQ_INT(zm_meta_execution_finish(m, e1, ZM_META_COMPLETED, NULL, "sha256:log"), 0);
+  CHECK_EQ_INT(zm_meta_execution_finish(m, e2, ZM_META_COMPLETED, NULL, NULL), 0);
+  CHECK_EQ_INT(zm_meta_execution_finish(m, 999, ZM_META_COMPLETED, NULL, NULL), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no execution with id 999");
+
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key", NULL, NULL), 0);
+  CHECK_EQ_INT(h->execution, e2); /* the latest */
+  CHECK_EQ_INT(h->len, 1);
+  CHECK_EQ_STR(h->outputs[0].artifact, "sha256:new");
+  zm_meta_cache_hit_free(h);
+  /* The newest one's output was collected: fall back to the older one. */
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key", exists_except, "sha256:new"), 0);
+  CHECK_EQ_INT(h->execution, e1);
+  CHECK_EQ_STR(h->outputs[0].name, "train");
+  CHECK_EQ_STR(h->outputs[0].artifact, "sha256:old");
+  zm_meta_cache_hit_free(h);
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "OtherClass", "key", NULL, NULL), ZM_ENOTFOUND);
+
+  /* A cached execution points at its source and carries its outputs. */
+  add_run(m, "r2");
+  int64_t e4 = 0;
+  zm_meta_execution_begin(&e4, m, "r2", "split", "RandomSplit", NULL, "key");
+  CHECK_EQ_INT(zm_meta_execution_mark_cached(m, e4, e2), 0);
+  zm_meta_execution *e = NULL;
+  CHECK_EQ_INT(zm_meta_execution_get(&e, m, e4), 0);
+  CHECK_EQ_INT(e->status, ZM_META_CACHED);
+  CHECK_EQ_INT(e->cached_from, e2);
+  CHECK_EQ_STR(e->run_id, "r2");
+  zm_meta_execution_free(e);
+  CHECK_EQ_INT(zm_meta_outputs(&h, m, e4), 0);
+  CHECK_EQ_INT(h->len, 1);
+  CHECK_EQ_STR(h->outputs[0].artifact, "sha256:new");
+  zm_meta_cache_hit_free(h);
+  /* Still e2: a cached execution is not itself a cache source. */
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key", NULL, NULL), 0);
+  CHECK_EQ_INT(h->execution, e2);
+  zm_meta_cache_hit_free(h);
+
+  CHECK_EQ_INT(zm_meta_execution_finish(m, e1, ZM_META_FAILED, "boom", NULL), 0);
+  zm_meta_executions *l = NULL;
+  CHECK_EQ_INT(zm_meta_execution_list(&l, m, "r1"), 0);
+  CHECK_EQ_INT(l->len, 2);
+  CHECK_EQ_STR(l->items[0].step, "split");
+  CHECK_EQ_STR(l->items[0].class_name, "RandomSplit");
+  CHECK_EQ_STR(l->items[0].source, "split@zenml-0.1");
+  CHECK_EQ_STR(l->items[0].error, "boom");
+  CHECK_EQ_INT(l->items[0].status, ZM_META_FAILED);
+  CHECK(l->items[1].source == NULL);
+  zm_meta_executions_free(l);
+
+  zm_meta_strings *refs = NULL;
+  CHECK_EQ_INT(zm_meta_artifact_refs(&refs, m), 0);
+  CHECK_EQ_INT(refs->len, 4);
+  CHECK_EQ_STR(refs->items[0], "sha256:in");
+  CHECK_EQ_STR(refs->items[3], "sha256:old");
+  zm_meta_strings_free(refs);
+  zm_meta_close(m);
+}
+
+static void test_metrics_properties(void)
+{
+  zm_meta *m = fresh("meta-metrics");
+  add_run(m, "r1");
+  int64_t e = 0;
+  zm_meta_execution_begin(&e, m, "r1", "eval", "Eval", NULL, NULL);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", 0, "accuracy", 0.5), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", 0, "accuracy", 0.9), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", e, "accuracy", 0.8), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", e, "loss", 0.1), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", e, "loss", 0.2), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "nope", 0, "loss", 0.2), ZM_EINVALID);
+  zm_meta_metrics *l = NULL;
+  CHECK_EQ_INT(zm_meta_metric_list(&l, m, "r1"), 0);
+  CHECK_EQ_INT(l->len, 3);
+  CHECK_EQ_STR(l->items[0].name, "accuracy");
+  CHECK_EQ_INT(l->items[0].execution, 0);
+  CHECK(l->items[0].value == 0.9);
+  CHECK_EQ_INT(l->items[1].execution, e);
+  CHECK(l->items[2].value == 0.2);
+  zm_meta_metrics_free(l);
+
+  zm_meta_value v = {.type = ZM_META_INT, .i = 42};
+  CHECK_EQ_INT(zm_meta_property_set(m, "run", "r1", "seed", &v), 0);
+  v = (zm_meta_value){.type = ZM_META_DOUBLE, .d = 0.7};
+  CHECK_EQ_INT(zm_meta_property_set(m, "run", "r1", "ratio", &v), 0);
+  v = (zm_meta_value){.type = ZM_META_TEXT, .s = "hello"};
+  CHECK_EQ_INT(zm_meta_property_set(m, "artifact", "sha256:x", "note", &v), 0);
+  v = (zm_meta_value){.type = ZM_META_TEXT, .s = "changed"};
+  CHECK_EQ_INT(zm_meta_property_set(m, "artifact", "sha256:x", "note", &v), 0);
+  zm_meta_value got;
+  CHECK_EQ_INT(zm_meta_property_get(&got, m, "run", "r1", "seed"), 0);
+  CHECK_EQ_INT(got.type, ZM_META_INT);
+  CHECK_EQ_INT(got.i, 42);
+  CHECK_EQ_INT(zm_meta_property_get(&got, m, "run", "r1", "ratio"), 0);
+  CHECK_EQ_INT(got.type, ZM_META_DOUBLE);
+  CHECK(got.d == 0.7);
+  CHECK_EQ_INT(zm_meta_property_get(&got, m, "artifact", "sha256:x", "note"), 0);
+  CHECK_EQ_INT(got.type, ZM_META_TEXT);
+  CHECK_EQ_STR(got.s, "changed");
+  zm_meta_value_clear(&got);
+  CHECK_EQ_INT(zm_meta_property_get(&got, m, "run", "r1", "nope"), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "run 'r1' has no property 'nope'");
+  zm_meta_close(m);
+}
+
+/* Load the v1 fixture into a fresh file and return its path. */
+static const char *load_fixture(const char *name)
+{
+  static char file[4300];
+  char fixture[4300];
+  char *sql = NULL;
+  const char *src = getenv("ZM_SOURCE_DIR");
+  snprintf(fixture, sizeof fixture, "%s/tests/fixtures/meta-v1.sql", src ? src : ".");
+  snprintf(file, sizeof file, "%s/metadata.db", check_tmpdir(name));
+  CHECK_EQ_INT(zm_fs_read(&sql, NULL, fixture), 0);
+  CHECK_EQ_INT(raw_exec(file, sql ? sql : ""), SQLITE_OK);
+  free(sql);
+  snprintf(url, sizeof url, "sqlite:%s", file);
+  return file;
+}
+
+static void test_migrate_v1(void)
+{
+  load_fixture("meta-v1");
+  zm_meta *m = NULL;
+  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  if (!m) {
+    fprintf(stderr, "%s\n", zm_error_last());
+    return;
+  }
+  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 2);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
+  CHECK_EQ_STR(r->git_commit, "abc123");
+  CHECK_EQ_INT(r->git_dirty, 1);
+  CHECK_EQ_INT(r->status, ZM_META_COMPLETED);
+  CHECK_EQ_STR(r->yaml_path, "pipelines/iris-ffn_run-1.yaml");
+  CHECK(r->host == NULL);
+  zm_meta_run_free(r);
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-2"), 0);
+  CHECK_EQ_STR(r->git_commit, "def456");
+  CHECK_EQ_INT(r->git_dirty, 0);
+  CHECK_EQ_INT(r->status, ZM_META_FAILED);
+  zm_meta_run_free(r);
+  zm_meta_dsversion *v = NULL;
+  CHECK_EQ_INT(zm_meta_dsversion_latest(&v, m, "iris"), 0);
+  CHECK_EQ_INT(v->rows, 150);
+  CHECK_EQ_INT(v->bytes, 0);
+  zm_meta_dsversion_free(v);
+  zm_meta_cache_hit *h = NULL;
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key-split", NULL, NULL), 0);
+  CHECK_EQ_INT(h ? h->len : 0, 2);
+  if (h)
+    CHECK_EQ_STR(h->outputs[0].name, "eval");
+  zm_meta_cache_hit_free(h);
+  /* Version 2 features work on the migrated store, and new versions number on. */
+  CHECK_EQ_INT(zm_meta_metric_set(m, "run-1", 1, "accuracy", 0.97), 0);
+  int64_t pv = 0;
+  CHECK_EQ_INT(zm_meta_pipeline_version(&pv, m, "iris-ffn", "dag-bbbb"), 0);
+  CHECK_EQ_INT(pv, 2);
+  zm_meta_close(m);
+}
+
+/* Every table's columns and every index, as one string. */
+static char *describe(const char *file)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  zm_buf b = ZM_BUF_INIT;
+  sqlite3_open(file, &db);
+  sqlite3_prepare_v2(db,
+                     "SELECT m.type, m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk"
+                     " FROM sqlite_master m JOIN pragma_table_info(m.name) p"
+                     " WHERE m.type = 'table' UNION ALL"
+                     " SELECT 'index', name, sql, '', 0, '', 0 FROM sqlite_master"
+                     " WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1, 2",
+                     -1, &st, NULL);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    for (int i = 0; i < 7; i++)
+      zm_buf_printf(&b, "%s%c", (const char *)sqlite3_column_text(st, i), i == 6 ? '\n' : '|');
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return zm_buf_detach(&b);
+}
+
+static void test_migration_matches_fresh(void)
+{
+  const char *old = load_fixture("meta-v1b");
+  zm_meta *m = NULL;
+  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  zm_meta_close(m);
+  char *migrated = describe(old);
+  m = fresh("meta-v2");
+  zm_meta_close(m);
+  char *created = describe(path);
+  CHECK(migrated && created && strlen(created) > 500);
+  CHECK_EQ_STR(migrated, created);
+  free(migrated);
+  free(created);
+}
+
+static void test_migration_rolls_back(void)
+{
+  const char *file = load_fixture("meta-v1c");
+  /* A stray table makes the migration's CREATE TABLE metrics fail halfway. */
+  CHECK_EQ_INT(raw_exec(file, "CREATE TABLE metrics (x INTEGER)"), SQLITE_OK);
+  zm_meta *m = NULL;
+  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_ERROR);
+  char expect[4500];
+  snprintf(expect, sizeof expect,
+           "cannot migrate the metadata schema from version 1 to 2: %s: table metrics already "
+           "exists",
+           file);
+  CHECK_EQ_STR(zm_error_last(), expect);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  sqlite3_open(file, &db);
+  sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                         " (SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'git_dirty'),"
+                         " (SELECT git_commit FROM runs WHERE id = 'run-1')",
+                     -1, &st, NULL);
+  CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+  CHECK_EQ_INT(sqlite3_column_int(st, 0), 1);
+  CHECK_EQ_INT(sqlite3_column_int(st, 1), 0);
+  CHECK_EQ_STR((const char *)sqlite3_column_text(st, 2), "abc123-dirty");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+static void test_newer_version(void)
+{
+  zm_meta *m = fresh("meta-newer");
+  zm_meta_close(m);
+  CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 3"), SQLITE_OK);
+  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_EVERSION);
+  char expect[4500];
+  snprintf(expect, sizeof expect,
+           "%s: metadata schema version 3 is newer than this zenml supports (2); upgrade zenml",
+           path);
+  CHECK_EQ_STR(zm_error_last(), expect);
+  CHECK(m == NULL);
+}
+
+static void test_garbage_file(void)
+{
+  snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir("meta-garbage"));
+  char junk[4096];
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = (char)('a' + i % 26);
+  CHECK_EQ_INT(zm_fs_write_atomic(path, junk, sizeof junk, 0644), 0);
+  snprintf(url, sizeof url, "sqlite:%s", path);
+  zm_meta *m = NULL;
+  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_EINVALID);
+  char expect[4500];
+  snprintf(expect, sizeof expect, "%s: file is not a database", path);
+  CHECK_EQ_STR(zm_error_last(), expect);
+  CHECK(m == NULL);
+}
+
+static void test_truncated_file(void)
+{
+  zm_meta *m = fresh("meta-trunc");
+  add_run(m, "r0");
+  char id[64];
+  for (int i = 0; i < 300; i++) {
+    int64_t e = 0;
+    snprintf(id, sizeof id, "step-%d-with-a-longer-name-to-fill-pages", i);
+    zm_meta_execution_begin(&e, m, "r0", id, "Class", NULL, id);
+  }
+  zm_meta_close(m); /* checkpoints the WAL into the main file */
+  struct stat st;
+  CHECK_EQ_INT(stat(path, &st), 0);
+  CHECK(st.st_size > 8 * 4096);
+  CHECK_EQ_INT(truncate(path, st.st_size / 2), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_EINVALID);
+  char expect[4500];
+  snprintf(expect, sizeof expect, "%s: database disk image is malformed", path);
+  CHECK_EQ_STR(zm_error_last(), expect);
+  CHECK(m == NULL);
+}
+
+/* Two processes insert runs at once; both finish and no insert is lost. */
+static void test_two_writers(void)
+{
+  enum { N = 200 };
+  zm_meta *m = fresh("meta-conc");
+  int64_t v = 0;
+  zm_meta_pipeline_version(&v, m, "p", "h");
+  zm_meta_close(m);
+  pid_t kids[2];
+  for (int k = 0; k < 2; k++) {
+    kids[k] = fork();
+    if (kids[k] == 0) {
+      zm_meta *c = NULL;
+      int rc = zm_meta_open(&c, url);
+      for (int i = 0; rc == 0 && i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "k%d-%d", k, i);
+        zm_meta_run r = {.id = id, .pipeline = "p", .pipeline_version = 1};
+        rc = zm_meta_run_begin(c, &r);
+        int64_t e = 0;
+        if (rc == 0)
+          rc = zm_meta_execution_begin(&e, c, id, "s", "C", NULL, NULL);
+      }
+      if (rc < 0)
+        fprintf(stderr, "writer %d: %s\n", k, zm_error_last());
+      zm_meta_close(c);
+      _exit(rc < 0 ? 1 : 0);
+    }
+  }
+  for (int k = 0; k < 2; k++) {
+    int status = 0;
+    waitpid(kids[k], &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  CHECK_EQ_INT(query1(m, "SELECT count(*) FROM runs"), 2 * N);
+  CHECK_EQ_INT(query1(m, "SELECT count(*) FROM executions"), 2 * N);
+  zm_meta_close(m);
+}
+
+static void set_mtime(const char *file, time_t sec, long nsec)
+{
+  struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+  CHECK_EQ_INT(utimensat(AT_FDCWD, file, ts, 0), 0);
+}
+
+static void test_stat_cache(void)
+{
+  zm_meta *m = fresh("meta-stat");
+  char file[4300], h1[65], h2[65], h3[65], direct[65];
+  snprintf(file, sizeof file, "%s.data", path);
+  CHECK_EQ_INT(zm_fs_write_atomic(file, "first content", 13, 0644), 0);
+  time_t past = time(NULL) - 100;
+  set_mtime(file, past, 123456789);
+  CHECK_EQ_INT(zm_meta_hash_file(h1, m, file), 0);
+  CHECK_EQ_INT(zm_hash_file(direct, file), 0);
+  CHECK_EQ_STR(h1, direct);
+  /* Same size, same mtime, same inode, other bytes: the cache answers,
+   * which proves the file was not read. */
+  int fd = open(file, O_WRONLY);
+  CHECK(fd >= 0);
+  CHECK_EQ_INT(pwrite(fd, "FIRST", 5, 0), 5);
+  close(fd);
+  set_mtime(file, past, 123456789);
+  CHECK_EQ_INT(zm_meta_hash_file(h2, m, file), 0);
+  CHECK_EQ_STR(h2, h1);
+  /* A new mtime forces a re-hash. */
+  set_mtime(file, past, 987654321);
+  CHECK_EQ_INT(zm_meta_hash_file(h3, m, file), 0);
+  CHECK_EQ_INT(zm_hash_file(direct, file), 0);
+  CHECK_EQ_STR(h3, direct);
+  CHECK(strcmp(h3, h1) != 0);
+  /* A file modified just now is hashed but not remembered. */
+  struct stat st;
+  CHECK_EQ_INT(zm_fs_write_atomic(file, "racy", 4, 0644), 0);
+  CHECK_EQ_INT(zm_meta_hash_file(h1, m, file), 0);
+  stat(file, &st);
+  CHECK_EQ_INT(zm_meta_stat_get(h2, m, (int64_t)st.st_dev, (int64_t)st.st_ino, st.st_size,
+                                (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec),
+               ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_meta_hash_file(h1, m, "/nonexistent/file"), ZM_EIO);
+  CHECK_EQ_STR(zm_error_last(), "cannot read /nonexistent/file: No such file or directory");
+  zm_meta_close(m);
+}
+
+static void test_recover(void)
+{
+  zm_meta *m = fresh("meta-recover");
+  pid_t dead = fork();
+  if (dead == 0)
+    _exit(0);
+  waitpid(dead, NULL, 0);
+  int64_t v = 0;
+  zm_meta_pipeline_version(&v, m, "p", "h");
+  zm_meta_run crashed = {.id = "crashed", .pipeline = "p", .pipeline_version = 1, .pid = dead};
+  zm_meta_run alive = {.id = "alive", .pipeline = "p", .pipeline_version = 1};
+  zm_meta_run other = {.id = "elsewhere", .pipeline = "p", .pipeline_version = 1, .pid = dead,
+                       .host = "some-other-host"};
+  CHECK_EQ_INT(zm_meta_run_begin(m, &crashed), 0);
+  CHECK_EQ_INT(zm_meta_run_begin(m, &alive), 0);
+  CHECK_EQ_INT(zm_meta_run_begin(m, &other), 0);
+  int64_t e = 0;
+  zm_meta_execution_begin(&e, m, "crashed", "train", "Trainer", NULL, NULL);
+  int n = -1;
+  CHECK_EQ_INT(zm_meta_recover(&n, m), 0);
+  CHECK_EQ_INT(n, 1);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "crashed"), 0);
+  CHECK_EQ_INT(r->status, ZM_META_FAILED);
+  CHECK(r->ended > 0);
+  zm_meta_run_free(r);
+  zm_meta_run_get(&r, m, "alive");
+  CHECK_EQ_INT(r->status, ZM_META_RUNNING);
+  zm_meta_run_free(r);
+  zm_meta_run_get(&r, m, "elsewhere");
+  CHECK_EQ_INT(r->status, ZM_META_RUNNING);
+  zm_meta_run_free(r);
+  zm_meta_execution *x = NULL;
+  CHECK_EQ_INT(zm_meta_execution_get(&x, m, e), 0);
+  CHECK_EQ_INT(x->status, ZM_META_FAILED);
+  char expect[128];
+  snprintf(expect, sizeof expect, "the run's process (pid %d) died", (int)dead);
+  CHECK_EQ_STR(x->error, expect);
+  zm_meta_execution_free(x);
+  CHECK_EQ_INT(zm_meta_recover(&n, m), 0);
+  CHECK_EQ_INT(n, 0);
+  zm_meta_close(m);
+}
+
+/* The scheduler's hot paths, each begin and finish its own transaction. */
+static void test_timings(void)
+{
+  zm_meta *m = fresh("meta-bench");
+  add_run(m, "r");
+  zm_meta_artifact_record(m, "sha256:out", "frame", 1);
+  char key[32];
+  static int64_t ids[500];
+  double t0 = now_s();
+  for (int i = 0; i < 500; i++) {
+    snprintf(key, sizeof key, "key-%d", i);
+    CHECK_EQ_INT(zm_meta_execution_begin(&ids[i], m, "r", "step", "Step", NULL, key), 0);
+    CHECK_EQ_INT(zm_meta_execution_finish(m, ids[i], ZM_META_COMPLETED, NULL, NULL), 0);
+  }
+  double t1 = now_s();
+  for (int i = 0; i < 500; i++)
+    zm_meta_event_add(m, ids[i], "sha256:out", ZM_META_OUTPUT, "out");
+  double t1b = now_s();
+  int hits = 0;
+  for (int i = 0; i < 500; i++) {
+    zm_meta_cache_hit *h = NULL;
+    snprintf(key, sizeof key, "key-%d", i);
+    hits += zm_meta_cache_lookup(&h, m, "Step", key, NULL, NULL) == 0 && h->len == 1;
+    zm_meta_cache_hit_free(h);
+  }
+  double t2 = now_s();
+  CHECK_EQ_INT(hits, 500);
+  printf("timing: 500 execution begin+finish pairs (a transaction each): %.1f ms\n",
+         (t1 - t0) * 1e3);
+  printf("timing: 500 output events (a transaction each): %.1f ms\n", (t1b - t1) * 1e3);
+  printf("timing: 500 cache lookups (one output each): %.1f ms\n", (t2 - t1b) * 1e3);
+  zm_meta_close(m);
+}
+
+int main(void)
+{
+  RUN(test_open_fresh);
+  RUN(test_urls);
+  RUN(test_status_names);
+  RUN(test_datasources);
+  RUN(test_pipelines);
+  RUN(test_runs);
+  RUN(test_transactions);
+  RUN(test_executions_and_cache);
+  RUN(test_metrics_properties);
+  RUN(test_migrate_v1);
+  RUN(test_migration_matches_fresh);
+  RUN(test_migration_rolls_back);
+  RUN(test_newer_version);
+  RUN(test_garbage_file);
+  RUN(test_truncated_file);
+  RUN(test_two_writers);
+  RUN(test_stat_cache);
+  RUN(test_recover);
+  RUN(test_timings);
+  return CHECK_DONE();
+}
