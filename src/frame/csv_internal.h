@@ -1,0 +1,68 @@
+/* The CSV reader's moving parts: a reader (the whole input and its header)
+ * and chunks (ranges of rows parsed on their own thread into typed buffers). */
+#ifndef ZM_FRAME_CSV_INTERNAL_H
+#define ZM_FRAME_CSV_INTERNAL_H
+
+#include "frame/frame.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A chunk column's kind: a zm_type, or one of these. */
+enum { KIND_UNKNOWN = -1, /* only nulls so far */
+       KIND_SKIP = -2 };  /* saw values of two types: re-read as string */
+
+typedef struct csv_reader {
+  const char *name;       /* file name for messages */
+  const char *data;       /* the whole input */
+  size_t len;
+  const char *body;       /* first byte after the header */
+  int mapped;             /* data is a private file mapping (may be dropped) */
+  char delim, quote;
+  size_t ncol;
+  char **names;
+  int *forced;            /* per column: a zm_type from the schema, or -1 */
+} csv_reader;
+
+typedef struct csv_col {
+  int kind;
+  int locked;             /* no upgrades: schema or the re-read pass */
+  void *data;
+  uint8_t *valid;
+  char *blob;
+  size_t blob_len, blob_cap;
+  int seen_typed, seen_text, mixed;
+} csv_col;
+
+typedef struct csv_chunk {
+  const csv_reader *r;
+  const char *beg, *stop, *end; /* rows start in [beg, stop); data ends at end */
+  const char *stopped;          /* where the last row ended */
+  size_t nrow, cap;
+  csv_col *cols;
+  char *scratch;                /* unescaped quoted fields */
+  size_t scratch_cap;
+  int rc;
+  const char *err_at;           /* start of the bad row */
+  char err[256];
+} csv_chunk;
+
+/* Parse rows of ch (ch->cols set up by the caller); sets ch->rc on error. */
+void csv_parse_chunk(csv_chunk *ch);
+
+/* Free a chunk's buffers. */
+void csv_chunk_release(csv_chunk *ch);
+
+/* Scan one field at p: sets [*s, *s + *n) to its text (unescaped into the
+ * chunk's scratch when it had doubled quotes) and returns the byte after
+ * it, or NULL with ch->err set. */
+const char *csv_scan_field(csv_chunk *ch, const char *p, const char **s, size_t *n,
+                           int *quoted);
+
+/* Number of fields in the physical row starting at p. */
+size_t csv_count_fields(const csv_reader *r, const char *p);
+
+/* 1 if [s, s + n) is valid UTF-8. */
+int csv_utf8_valid(const char *s, size_t n);
+
+#endif

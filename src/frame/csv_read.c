@@ -1,0 +1,505 @@
+/* CSV reading: map the file, read the header, split the rows into ranges at
+ * safe line breaks, parse the ranges on threads, settle each column's type
+ * and join the ranges into one frame. */
+#include "frame/csv.h"
+#include "frame/csv_internal.h"
+#include "frame/internal.h"
+#include "core/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_CHUNKS 16
+#define MIN_CHUNK_BYTES (1u << 20)
+
+/* 1-based physical line of byte p (the header is line 1). */
+static size_t line_of(const csv_reader *r, const char *p)
+{
+  size_t line = 1;
+  for (const char *q = r->data; q < p;) {
+    const char *nl = memchr(q, '\n', (size_t)(p - q));
+    if (!nl)
+      break;
+    line++;
+    q = nl + 1;
+  }
+  return line;
+}
+
+static int chunk_error(const csv_reader *r, const csv_chunk *ch)
+{
+  if (ch->rc == ZM_ENOMEM)
+    return zm_error_set(ZM_ENOMEM, "%s: out of memory", r->name);
+  return zm_error_set(ch->rc, "%s:%zu: %s", r->name, line_of(r, ch->err_at), ch->err);
+}
+
+/* The most frequent of , ; tab | outside quotes in the header line. */
+static char detect_delimiter(const char *p, const char *end, char quote)
+{
+  static const char cand[] = {',', ';', '\t', '|'};
+  size_t count[4] = {0};
+  int inq = 0;
+  for (; p < end && (inq || (*p != '\n' && *p != '\r')); p++) {
+    if (*p == quote)
+      inq = !inq;
+    for (int k = 0; k < 4 && !inq; k++)
+      count[k] += *p == cand[k];
+  }
+  int best = 0;
+  for (int k = 1; k < 4; k++)
+    if (count[k] > count[best])
+      best = k;
+  return cand[best];
+}
+
+/* Add `name` (made unique as pandas does: x, x.1, x.2) to r->names. */
+static int add_name(csv_reader *r, const char *s, size_t n)
+{
+  char base[512];
+  if (n == 0)
+    snprintf(base, sizeof base, "column_%zu", r->ncol + 1);
+  else
+    snprintf(base, sizeof base, "%.*s", (int)(n < 500 ? n : 500), s);
+  char name[540];
+  snprintf(name, sizeof name, "%s", base);
+  for (int k = 1;; k++) {
+    size_t j = 0;
+    while (j < r->ncol && strcmp(r->names[j], name) != 0)
+      j++;
+    if (j == r->ncol)
+      break;
+    snprintf(name, sizeof name, "%s.%d", base, k);
+  }
+  char **names = realloc(r->names, (r->ncol + 1) * sizeof *names);
+  if (!names)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  r->names = names;
+  if (!(names[r->ncol] = strdup(name)))
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  r->ncol++;
+  return 0;
+}
+
+static int read_header(csv_reader *r)
+{
+  csv_chunk ch = {.r = r, .end = r->data + r->len};
+  const char *p = r->data;
+  int rc = 0;
+  for (;;) {
+    const char *s;
+    size_t n;
+    int quoted;
+    const char *q = csv_scan_field(&ch, p, &s, &n, &quoted);
+    if (!q) {
+      rc = zm_error_set(ZM_EINVALID, "%s:1: %s", r->name, ch.err);
+      break;
+    }
+    if (!csv_utf8_valid(s, n)) {
+      rc = zm_error_set(ZM_EINVALID, "%s:1: invalid UTF-8 in the header", r->name);
+      break;
+    }
+    if ((rc = add_name(r, s, n)) != 0)
+      break;
+    p = q;
+    if (p < ch.end && *p == r->delim) {
+      p++;
+      continue;
+    }
+    if (p < ch.end && *p == '\r')
+      p++;
+    if (p < ch.end && *p == '\n')
+      p++;
+    r->body = p;
+    break;
+  }
+  free(ch.scratch);
+  return rc;
+}
+
+static int apply_schema(csv_reader *r, const zm_csv_options *o)
+{
+  if (!(r->forced = malloc((r->ncol ? r->ncol : 1) * sizeof *r->forced)))
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  for (size_t j = 0; j < r->ncol; j++)
+    r->forced[j] = -1;
+  for (size_t k = 0; o && k < o->nschema; k++) {
+    size_t j = 0;
+    while (j < r->ncol && strcmp(r->names[j], o->schema[k].name) != 0)
+      j++;
+    if (j == r->ncol)
+      return zm_error_set(ZM_ENOTFOUND, "%s: the schema names column '%s', which is not in the header",
+                          r->name, o->schema[k].name);
+    r->forced[j] = (int)o->schema[k].type;
+  }
+  return 0;
+}
+
+/* Set up a chunk's columns; `kinds` (or the schema when NULL) fixes types. */
+static int chunk_init(csv_chunk *ch, const csv_reader *r, const int *kinds)
+{
+  ch->r = r;
+  ch->cap = 4096;
+  if (!(ch->cols = calloc(r->ncol ? r->ncol : 1, sizeof *ch->cols)))
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  for (size_t j = 0; j < r->ncol; j++) {
+    int kind = kinds ? kinds[j] : r->forced[j];
+    ch->cols[j].kind = KIND_UNKNOWN;
+    ch->cols[j].locked = kind >= 0;
+    if (kind >= 0) {
+      ch->cols[j].kind = kind;
+      ch->cols[j].data = calloc(kind == ZM_TYPE_STR ? ch->cap + 1 : ch->cap, 8);
+      if (!ch->cols[j].data)
+        return zm_error_set(ZM_ENOMEM, "out of memory");
+    }
+  }
+  return 0;
+}
+
+/* The first line break at or after p that is outside quotes, judged by the
+ * parity of quotes since `from`; the caller checks the guess by parsing. */
+static const char *safe_split(const csv_reader *r, const char *from, const char *p,
+                              const char *end, int has_quotes)
+{
+  int odd = 0;
+  if (has_quotes)
+    for (const char *q = from; (q = memchr(q, r->quote, (size_t)(p - q))) != NULL; q++)
+      odd = !odd;
+  for (; p < end; p++) {
+    if (*p == r->quote)
+      odd = !odd;
+    else if (*p == '\n' && !odd)
+      return p + 1;
+  }
+  return end;
+}
+
+static void *chunk_thread(void *arg)
+{
+  csv_parse_chunk(arg);
+  return NULL;
+}
+
+/* Parse [body, end) in n ranges (n - 1 threads plus this one). */
+static int run_chunks(csv_chunk *ch, size_t n, const csv_reader *r)
+{
+  pthread_t tid[MAX_CHUNKS];
+  int started[MAX_CHUNKS] = {0};
+  for (size_t i = 1; i < n; i++)
+    started[i] = pthread_create(&tid[i], NULL, chunk_thread, &ch[i]) == 0;
+  csv_parse_chunk(&ch[0]);
+  for (size_t i = 1; i < n; i++) {
+    if (started[i])
+      pthread_join(tid[i], NULL);
+    else
+      csv_parse_chunk(&ch[i]);
+  }
+  (void)r;
+  return 0;
+}
+
+static int kind_join(int a, int b)
+{
+  if (a == KIND_UNKNOWN)
+    return b;
+  if (b == KIND_UNKNOWN || a == b)
+    return a;
+  if ((a == ZM_TYPE_I64 && b == ZM_TYPE_F64) || (a == ZM_TYPE_F64 && b == ZM_TYPE_I64))
+    return ZM_TYPE_F64;
+  return ZM_TYPE_STR;
+}
+
+/* Bring a chunk column to the final kind in place; 1 if it must be re-read. */
+static int settle(csv_chunk *ch, csv_col *c, int kind)
+{
+  if (c->kind == kind)
+    return 0;
+  if (c->kind == KIND_UNKNOWN) {
+    size_t cap = ch->cap;
+    c->data = calloc(kind == ZM_TYPE_STR ? cap + 1 : cap, 8);
+    c->valid = calloc(cap / 8 + 1, 1);
+    if (!c->data || !c->valid)
+      return zm_error_set(ZM_ENOMEM, "out of memory");
+    if (kind == ZM_TYPE_F64)
+      for (size_t i = 0; i < ch->nrow; i++)
+        ((double *)c->data)[i] = NAN;
+    c->kind = kind;
+    return 0;
+  }
+  if (c->kind == ZM_TYPE_I64 && kind == ZM_TYPE_F64) {
+    for (size_t i = 0; i < ch->nrow; i++) {
+      int64_t v;
+      memcpy(&v, (char *)c->data + i * 8, 8);
+      double d = (double)v;
+      memcpy((char *)c->data + i * 8, &d, 8);
+    }
+    c->kind = kind;
+    return 0;
+  }
+  return 1;
+}
+
+/* Decide each column's type over all chunks; re-read chunks that cannot
+ * be converted in place. */
+static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds, int *mixed)
+{
+  for (size_t j = 0; j < r->ncol; j++) {
+    kinds[j] = KIND_UNKNOWN;
+    mixed[j] = 0;
+    for (size_t i = 0; i < n; i++) {
+      const csv_col *c = &ch[i].cols[j];
+      kinds[j] = kind_join(kinds[j], c->kind == KIND_SKIP ? ZM_TYPE_STR : c->kind);
+      mixed[j] |= c->mixed || (c->seen_typed && c->seen_text);
+    }
+    if (kinds[j] == KIND_UNKNOWN)
+      kinds[j] = ZM_TYPE_STR;
+  }
+  for (size_t i = 0; i < n; i++) {
+    int redo = 0;
+    for (size_t j = 0; j < r->ncol; j++) {
+      int rc = settle(&ch[i], &ch[i].cols[j], kinds[j]);
+      if (rc < 0)
+        return rc;
+      redo |= rc;
+    }
+    if (!redo)
+      continue;
+    csv_chunk again = {0};
+    int rc = chunk_init(&again, r, kinds);
+    if (rc) {
+      csv_chunk_release(&again);
+      return rc;
+    }
+    again.beg = ch[i].beg;
+    again.stop = again.end = ch[i].stopped;
+    csv_parse_chunk(&again);
+    csv_chunk_release(&ch[i]);
+    ch[i] = again;
+    if (again.rc)
+      return chunk_error(r, &again);
+  }
+  return 0;
+}
+
+/* Move column j of all chunks into one frame column. */
+static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int kind)
+{
+  size_t rows = 0, blob = 0, w = kind == ZM_TYPE_BOOL ? 1 : 8;
+  int nulls = 0;
+  for (size_t i = 0; i < n; i++) {
+    rows += ch[i].nrow;
+    blob += ch[i].cols[j].blob_len;
+    nulls |= ch[i].cols[j].valid != NULL;
+  }
+  csv_col *c0 = &ch[0].cols[j];
+  size_t cells = kind == ZM_TYPE_STR ? rows + 1 : rows;
+  /* realloc of a large block moves pages (mremap), so no copy of chunk 0 */
+  void *data = realloc(c0->data, (cells ? cells : 1) * w);
+  if (!data)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  c0->data = NULL;
+  out->data = data;
+  out->type = (zm_type)kind;
+  out->len = rows;
+  if (kind == ZM_TYPE_STR) {
+    char *b = realloc(c0->blob, blob ? blob : 1);
+    if (!b)
+      return zm_error_set(ZM_ENOMEM, "out of memory");
+    c0->blob = NULL;
+    out->blob = b;
+    out->blob_len = blob;
+  }
+  if (nulls && !(out->valid = calloc(rows / 8 + 1, 1)))
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  size_t at = 0, bat = c0->blob_len;
+  for (size_t i = 0; i < n; i++) {
+    csv_col *c = &ch[i].cols[j];
+    if (nulls)
+      zm_bitmap_copy(out->valid, at, c->valid, ch[i].nrow);
+    if (i > 0 && kind == ZM_TYPE_STR) {
+      memcpy(out->blob + bat, c->blob, c->blob_len);
+      const uint64_t *off = c->data;
+      for (size_t k = 1; k <= ch[i].nrow; k++)
+        ((uint64_t *)data)[at + k] = bat + off[k];
+      bat += c->blob_len;
+    } else if (i > 0) {
+      memcpy((char *)data + at * w, c->data, ch[i].nrow * w);
+    }
+    if (i > 0) {
+      free(c->data);
+      free(c->blob);
+      c->data = NULL;
+      c->blob = NULL;
+    }
+    at += ch[i].nrow;
+  }
+  return 0;
+}
+
+static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader *r,
+                       const int *kinds, const int *mixed)
+{
+  size_t rows = 0;
+  for (size_t i = 0; i < n; i++)
+    rows += ch[i].nrow;
+  zm_frame *f;
+  int rc = zm_frame_new(&f, rows);
+  zm_buf note = ZM_BUF_INIT;
+  for (size_t j = 0; rc == 0 && j < r->ncol; j++) {
+    zm_column *c;
+    if ((rc = zm_frame_push(&c, f, r->names[j])) == 0)
+      rc = join_column(c, ch, n, j, kinds[j]);
+    if (rc == 0 && mixed[j] && kinds[j] == ZM_TYPE_STR)
+      rc = zm_buf_printf(&note, "%scolumn '%s' has values of mixed types; read as string",
+                         note.len ? "\n" : "", r->names[j]);
+  }
+  if (rc) {
+    zm_buf_free(&note);
+    zm_frame_free(f);
+    return rc;
+  }
+  f->note = note.len ? zm_buf_detach(&note) : NULL;
+  zm_buf_free(&note);
+  *out = f;
+  return 0;
+}
+
+/* Split the body into ranges and set up one chunk per range. */
+static size_t plan_chunks(csv_chunk *ch, const csv_reader *r, int threads)
+{
+  const char *end = r->data + r->len;
+  size_t len = (size_t)(end - r->body);
+  size_t n = threads > 0 ? (size_t)threads : 2;
+  if (n > MAX_CHUNKS)
+    n = MAX_CHUNKS;
+  while (n > 1 && len / n < MIN_CHUNK_BYTES)
+    n--;
+  int has_quotes = memchr(r->body, r->quote, len) != NULL;
+  const char *beg = r->body;
+  for (size_t i = 0; i < n; i++) {
+    const char *stop = i + 1 == n ? end : safe_split(r, r->body, r->body + len / n * (i + 1), end, has_quotes);
+    if (stop < beg)
+      stop = beg;
+    ch[i].beg = beg;
+    ch[i].stop = stop;
+    ch[i].end = end;
+    beg = stop;
+  }
+  return n;
+}
+
+/* Parse all ranges; when a guessed split was not a row boundary (a quote
+ * inside an unquoted field fools the parity scan), parse in one range. */
+static int parse_all(csv_chunk *ch, size_t *n, const csv_reader *r, int threads)
+{
+  *n = plan_chunks(ch, r, threads);
+  for (size_t i = 0; i < *n; i++)
+    if (chunk_init(&ch[i], r, NULL) != 0)
+      return ZM_ENOMEM;
+  run_chunks(ch, *n, r);
+  for (size_t i = 0; i < *n; i++) {
+    if (ch[i].rc)
+      return chunk_error(r, &ch[i]);
+    if (i + 1 < *n && ch[i].stopped != ch[i + 1].beg) {
+      for (size_t k = 0; k < *n; k++)
+        csv_chunk_release(&ch[k]);
+      memset(ch, 0, *n * sizeof *ch);
+      return parse_all(ch, n, r, 1);
+    }
+  }
+  return 0;
+}
+
+static int read_rows(zm_frame **out, csv_reader *r, const zm_csv_options *o)
+{
+  csv_chunk ch[MAX_CHUNKS];
+  memset(ch, 0, sizeof ch);
+  size_t n = 0;
+  int *kinds = malloc((r->ncol + 1) * sizeof *kinds), *mixed = malloc((r->ncol + 1) * sizeof *mixed);
+  int rc = kinds && mixed ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  if (rc == 0)
+    rc = parse_all(ch, &n, r, o ? o->threads : 0);
+  if (rc == 0)
+    rc = settle_types(ch, n, r, kinds, mixed);
+  if (rc == 0)
+    rc = build_frame(out, ch, n, r, kinds, mixed);
+  for (size_t i = 0; i < MAX_CHUNKS; i++)
+    csv_chunk_release(&ch[i]);
+  free(kinds);
+  free(mixed);
+  return rc;
+}
+
+static void reader_release(csv_reader *r)
+{
+  for (size_t j = 0; j < r->ncol; j++)
+    free(r->names[j]);
+  free(r->names);
+  free(r->forced);
+}
+
+static int parse(zm_frame **out, const char *name, const char *data, size_t len,
+                 const zm_csv_options *o, int mapped)
+{
+  *out = NULL;
+  csv_reader r = {.name = name, .data = data, .len = len, .mapped = mapped};
+  if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+    r.data += 3;
+    r.len -= 3;
+  }
+  while (r.len && (*r.data == '\n' || *r.data == '\r')) {
+    r.data++;
+    r.len--;
+  }
+  if (r.len == 0)
+    return zm_error_set(ZM_EINVALID, "%s: empty file", name);
+  r.quote = o && o->quote ? o->quote : '"';
+  r.delim = o && o->delimiter ? o->delimiter : detect_delimiter(r.data, r.data + r.len, r.quote);
+  int rc = read_header(&r);
+  if (rc == 0)
+    rc = apply_schema(&r, o);
+  if (rc == 0)
+    rc = read_rows(out, &r, o);
+  reader_release(&r);
+  return rc;
+}
+
+int zm_frame_parse_csv(zm_frame **out, const char *name, const char *data, size_t len,
+                       const zm_csv_options *opts)
+{
+  return parse(out, name, data, len, opts, 0);
+}
+
+int zm_frame_read_csv(zm_frame **out, const char *path, const zm_csv_options *opts)
+{
+  *out = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return zm_error_sys(errno == ENOENT ? ZM_ENOTFOUND : ZM_EIO, "cannot open %s", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int rc = zm_error_sys(ZM_EIO, "cannot read %s", path);
+    close(fd);
+    return rc;
+  }
+  size_t len = (size_t)st.st_size;
+  if (len == 0) {
+    close(fd);
+    return zm_error_set(ZM_EINVALID, "%s: empty file", path);
+  }
+  char *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (data == MAP_FAILED)
+    return zm_error_sys(ZM_EIO, "cannot map %s", path);
+  madvise(data, len, MADV_SEQUENTIAL);
+  int rc = parse(out, path, data, len, opts, 1);
+  munmap(data, len);
+  return rc;
+}

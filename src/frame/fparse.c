@@ -1,0 +1,162 @@
+/* Number parsing and printing for CSV. zm_parse_double must give exactly
+ * strtod's double: the fast paths below are only taken where they are
+ * provably correctly rounded; everything else goes to strtod. */
+#include "frame/internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_X87 1
+/* 10^0..10^27 are exact in x87 extended precision (5^27 < 2^64). */
+static const long double p10l[] = {
+    1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+
+/* m * 10^e with one rounding to 64 bits, then to 53. The first result is
+ * within half a 64-bit ulp of the truth, so the second rounding can only go
+ * wrong when the 11 dropped bits sit at the halfway point: refuse those. */
+static int mul_pow10_x87(uint64_t m, int e, double *out)
+{
+  long double x = (long double)m;
+  x = e < 0 ? x / p10l[-e] : x * p10l[e];
+  uint64_t mant;
+  memcpy(&mant, &x, sizeof mant);
+  unsigned low = (unsigned)(mant & 0x7ff);
+  if (low >= 0x3ff && low <= 0x401)
+    return -1;
+  *out = (double)x;
+  return 0;
+}
+#endif
+
+static int is_digit(char c)
+{
+  return (unsigned)(c - '0') < 10;
+}
+
+/* Exactly what strtod makes of [p, q): used for the rare hard cases. */
+static double slow_strtod(const char *p, const char *q)
+{
+  char small[128];
+  size_t n = (size_t)(q - p);
+  char *s = n < sizeof small ? small : malloc(n + 1);
+  if (!s)
+    return NAN;
+  memcpy(s, p, n);
+  s[n] = '\0';
+  double v = strtod(s, NULL);
+  if (s != small)
+    free(s);
+  return v;
+}
+
+/* Scan the exponent after 'e' or 'E'; returns where it ends (unchanged when
+ * it is not a valid exponent, as strtod does). */
+static const char *scan_exponent(const char *s, const char *end, int *exp10)
+{
+  const char *t = s + 1;
+  int neg = 0, e = 0;
+  if (t < end && (*t == '-' || *t == '+'))
+    neg = *t++ == '-';
+  if (t >= end || !is_digit(*t))
+    return s;
+  while (t < end && is_digit(*t)) {
+    if (e < 100000)
+      e = e * 10 + (*t - '0');
+    t++;
+  }
+  *exp10 += neg ? -e : e;
+  return t;
+}
+
+const char *zm_parse_double(const char *p, const char *end, double *out)
+{
+  const char *s = p;
+  int neg = 0, nd = 0, exp10 = 0, any = 0, dropped = 0;
+  uint64_t m = 0;
+  if (s < end && (*s == '-' || *s == '+'))
+    neg = *s++ == '-';
+  for (; s < end && is_digit(*s); s++, any = 1) {
+    if (nd < 19) {
+      m = m * 10 + (uint64_t)(*s - '0');
+      nd += m != 0;
+    } else {
+      exp10++;
+      dropped |= *s != '0';
+    }
+  }
+  if (s < end && *s == '.') {
+    for (s++; s < end && is_digit(*s); s++, any = 1) {
+      if (nd < 19) {
+        m = m * 10 + (uint64_t)(*s - '0');
+        nd += m != 0;
+        exp10--;
+      } else {
+        dropped |= *s != '0';
+      }
+    }
+  }
+  if (!any)
+    return NULL;
+  if (s < end && (*s == 'e' || *s == 'E'))
+    s = scan_exponent(s, end, &exp10);
+  double v;
+  if (m == 0 && !dropped)
+    v = 0.0;
+  else if (!dropped && m < (1ull << 53) && exp10 >= -22 && exp10 <= 22)
+    v = exp10 < 0 ? (double)m / p10[-exp10] : (double)m * p10[exp10];
+#ifdef HAVE_X87
+  else if (!dropped && exp10 >= -27 && exp10 <= 27 && mul_pow10_x87(m, exp10, &v) == 0)
+    ;
+#endif
+  else
+    return *out = slow_strtod(p, s), s;
+  *out = neg ? -v : v;
+  return s;
+}
+
+const char *zm_parse_int64(const char *p, const char *end, int64_t *out)
+{
+  const char *s = p;
+  int neg = 0;
+  if (s < end && (*s == '-' || *s == '+'))
+    neg = *s++ == '-';
+  if (s >= end || !is_digit(*s))
+    return NULL;
+  uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+  for (; s < end && is_digit(*s); s++) {
+    unsigned d = (unsigned)(*s - '0');
+    if (v > (limit - d) / 10)
+      return NULL;
+    v = v * 10 + d;
+  }
+  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+  return s;
+}
+
+int zm_format_double(char *buf, double v)
+{
+  if (isnan(v))
+    return (int)strlen(strcpy(buf, "NaN"));
+  if (isinf(v))
+    return (int)strlen(strcpy(buf, v < 0 ? "-inf" : "inf"));
+  int n = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    n = snprintf(buf, 32, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v)
+      break;
+  }
+  /* keep it a float when read back: "1" would come back as int64 */
+  if (!strpbrk(buf, ".e"))
+    n += (int)strlen(strcpy(buf + n, ".0"));
+  return n;
+}

@@ -1,0 +1,387 @@
+/* Frame files: encode (to a buffer or a file) and map with validation.
+ * Layout and checks are documented in docs/formats.md. */
+#include "frame/framefile.h"
+#include "frame/internal.h"
+#include "core/error.h"
+#include "core/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "frame files are little-endian and used in place: port the mapping for big-endian hosts"
+#endif
+
+static const char MAGIC[8] = {'Z', 'M', 'F', 'R', 'A', 'M', 'E', '\0'};
+enum { HEADER_SIZE = 64, ENTRY_SIZE = 64, ALIGN = 64, HASH_AT = 40 };
+
+typedef struct file_header {
+  char magic[8];
+  uint32_t version, ncol;
+  uint64_t nrow, file_len, header_len, header_hash, reserved[2];
+} file_header;
+
+typedef struct file_entry {
+  uint64_t name_off;
+  uint32_t name_len;
+  uint8_t type, has_valid;
+  uint16_t reserved0;
+  uint64_t data_off, valid_off, blob_off, blob_len, hash, reserved1;
+} file_entry;
+
+_Static_assert(sizeof(file_header) == HEADER_SIZE, "header layout");
+_Static_assert(sizeof(file_entry) == ENTRY_SIZE, "entry layout");
+
+#define P1 0x9E3779B185EBCA87ull
+#define P2 0xC2B2AE3D27D4EB4Full
+#define P3 0x165667B19E3779F9ull
+#define P4 0x85EBCA77C2B2AE63ull
+#define P5 0x27D4EB2F165667C5ull
+
+static uint64_t rotl(uint64_t x, int r)
+{
+  return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t lane(uint64_t acc, uint64_t w)
+{
+  return rotl(acc + w * P2, 31) * P1;
+}
+
+/* Four independent multiply-rotate lanes: several GB/s, so checking a
+ * mapped file costs about as much as touching its pages. */
+uint64_t zm_frame_checksum(uint64_t seed, const void *data, size_t len)
+{
+  const unsigned char *p = data, *end = p + len;
+  uint64_t v[4] = {seed + P1 + P2, seed + P2, seed, seed - P1}, w;
+  for (; end - p >= 32; p += 32)
+    for (int k = 0; k < 4; k++) {
+      memcpy(&w, p + 8 * k, 8);
+      v[k] = lane(v[k], w);
+    }
+  uint64_t h = rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18) + (uint64_t)len;
+  for (; end - p >= 8; p += 8) {
+    memcpy(&w, p, 8);
+    h = rotl(h ^ lane(0, w), 27) * P1 + P4;
+  }
+  for (; p < end; p++)
+    h = rotl(h ^ (*p * P5), 11) * P1;
+  h ^= h >> 33;
+  h *= P2;
+  h ^= h >> 29;
+  h *= P3;
+  return h ^ (h >> 32);
+}
+
+static uint64_t align_up(uint64_t x)
+{
+  return (x + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
+}
+
+static uint64_t data_bytes(const zm_column *c)
+{
+  return (c->type == ZM_TYPE_STR ? c->len + 1 : c->len) * zm_type_width(c->type);
+}
+
+static uint64_t valid_bytes(size_t nrow)
+{
+  return (nrow + 7) / 8;
+}
+
+static uint64_t column_hash(const zm_column *c)
+{
+  uint64_t h = zm_frame_checksum(c->type, c->data, data_bytes(c));
+  if (c->valid)
+    h = zm_frame_checksum(h, c->valid, valid_bytes(c->len));
+  if (c->type == ZM_TYPE_STR)
+    h = zm_frame_checksum(h, c->blob, c->blob_len);
+  return h;
+}
+
+/* The header, entries and names; payload offsets laid out after them. */
+static int build_header(zm_buf *h, const zm_frame *f)
+{
+  uint64_t names = HEADER_SIZE + (uint64_t)f->ncol * ENTRY_SIZE, pos = names;
+  for (size_t j = 0; j < f->ncol; j++)
+    pos += strlen(f->cols[j].name);
+  file_header fh = {.version = ZM_FRAMEFILE_VERSION, .ncol = (uint32_t)f->ncol,
+                    .nrow = f->nrow, .header_len = pos};
+  memcpy(fh.magic, MAGIC, 8);
+  file_entry *e = calloc(f->ncol + 1, sizeof *e);
+  if (!e)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  for (size_t j = 0; j < f->ncol; j++) {
+    const zm_column *c = &f->cols[j];
+    e[j].name_off = names;
+    e[j].name_len = (uint32_t)strlen(c->name);
+    names += e[j].name_len;
+    e[j].type = (uint8_t)c->type;
+    e[j].has_valid = c->valid != NULL;
+    e[j].data_off = pos = align_up(pos);
+    pos += data_bytes(c);
+    if (c->valid) {
+      e[j].valid_off = pos = align_up(pos);
+      pos += valid_bytes(f->nrow);
+    }
+    if (c->type == ZM_TYPE_STR) {
+      e[j].blob_off = pos = align_up(pos);
+      e[j].blob_len = c->blob_len;
+      pos += c->blob_len;
+    }
+    e[j].hash = column_hash(c);
+  }
+  fh.file_len = pos;
+  int rc = zm_buf_put(h, &fh, sizeof fh);
+  if (rc == 0 && f->ncol)
+    rc = zm_buf_put(h, e, f->ncol * sizeof *e);
+  for (size_t j = 0; rc == 0 && j < f->ncol; j++)
+    rc = zm_buf_puts(h, f->cols[j].name);
+  free(e);
+  if (rc == 0) {
+    uint64_t hh = zm_frame_checksum(0, h->data, h->len);
+    memcpy(h->data + HASH_AT, &hh, 8);
+  }
+  return rc;
+}
+
+/* Where encoded bytes go: a buffer or a file descriptor. */
+typedef struct sink {
+  zm_buf *buf;
+  int fd;
+  uint64_t pos;
+} sink;
+
+static int emit(sink *s, const void *p, uint64_t n)
+{
+  s->pos += n;
+  if (s->buf)
+    return zm_buf_put(s->buf, p, n);
+  for (const char *q = p; n;) {
+    ssize_t w = write(s->fd, q, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return zm_error_sys(ZM_EIO, "cannot write frame file");
+    q += w;
+    n -= (uint64_t)w;
+  }
+  return 0;
+}
+
+static int pad(sink *s)
+{
+  static const char zeros[ALIGN];
+  uint64_t n = align_up(s->pos) - s->pos;
+  return n ? emit(s, zeros, n) : 0;
+}
+
+static int encode(sink *s, const zm_frame *f)
+{
+  zm_buf h = ZM_BUF_INIT;
+  int rc = build_header(&h, f);
+  if (rc == 0)
+    rc = emit(s, h.data, h.len);
+  zm_buf_free(&h);
+  for (size_t j = 0; rc == 0 && j < f->ncol; j++) {
+    const zm_column *c = &f->cols[j];
+    if ((rc = pad(s)) == 0)
+      rc = emit(s, c->data, data_bytes(c));
+    if (rc == 0 && c->valid && (rc = pad(s)) == 0)
+      rc = emit(s, c->valid, valid_bytes(f->nrow));
+    if (rc == 0 && c->type == ZM_TYPE_STR && (rc = pad(s)) == 0)
+      rc = emit(s, c->blob, c->blob_len);
+  }
+  return rc;
+}
+
+int zm_frame_encode(zm_buf *out, const zm_frame *f)
+{
+  sink s = {.buf = out, .fd = -1};
+  return encode(&s, f);
+}
+
+int zm_frame_write(const zm_frame *f, const char *path)
+{
+  static unsigned counter;
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp-%d-%u", path, (int)getpid(),
+           __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return zm_error_sys(ZM_EIO, "cannot create %s", tmp);
+  sink s = {.fd = fd};
+  int rc = encode(&s, f);
+  if (rc == 0 && fsync(fd) != 0)
+    rc = zm_error_sys(ZM_EIO, "cannot sync %s", tmp);
+  if (close(fd) != 0 && rc == 0)
+    rc = zm_error_sys(ZM_EIO, "cannot write %s", tmp);
+  if (rc == 0 && rename(tmp, path) != 0)
+    rc = zm_error_sys(ZM_EIO, "cannot rename %s to %s", tmp, path);
+  if (rc == 0)
+    rc = zm_fs_sync_parent(path);
+  if (rc)
+    unlink(tmp);
+  return rc;
+}
+
+/* Is [off, off + n) inside the file and aligned? */
+static int in_file(uint64_t off, uint64_t n, uint64_t len)
+{
+  return off % ALIGN == 0 && off <= len && n <= len - off;
+}
+
+static int check_entry(const char *name, const file_entry *e, uint64_t nrow, uint64_t len,
+                       size_t j)
+{
+  uint64_t width = e->type == ZM_TYPE_BOOL ? 1 : 8;
+  uint64_t cells = e->type == ZM_TYPE_STR ? nrow + 1 : nrow;
+  int ok = e->type <= ZM_TYPE_STR && e->name_off <= len && e->name_len <= len - e->name_off &&
+           cells <= len / width && in_file(e->data_off, cells * width, len) &&
+           (!e->has_valid || in_file(e->valid_off, valid_bytes(nrow), len)) &&
+           (e->type != ZM_TYPE_STR || in_file(e->blob_off, e->blob_len, len));
+  if (!ok)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (column %zu lies outside the file)",
+                        name, j + 1);
+  return 0;
+}
+
+static int check_header(const char *name, const char *base, uint64_t len)
+{
+  file_header h;
+  if (len < HEADER_SIZE)
+    return zm_error_set(ZM_EINVALID, "%s: truncated frame file (%llu bytes)", name,
+                        (unsigned long long)len);
+  memcpy(&h, base, sizeof h);
+  if (memcmp(h.magic, MAGIC, 8) != 0)
+    return zm_error_set(ZM_EINVALID, "%s: not a frame file (bad magic)", name);
+  if (h.version != ZM_FRAMEFILE_VERSION)
+    return zm_error_set(ZM_EVERSION, "%s: frame file version %u is not supported (this zenml reads version %d)",
+                        name, h.version, ZM_FRAMEFILE_VERSION);
+  if (h.file_len != len)
+    return zm_error_set(ZM_EINVALID, "%s: %s frame file (%llu bytes, header says %llu)", name,
+                        len < h.file_len ? "truncated" : "oversized", (unsigned long long)len,
+                        (unsigned long long)h.file_len);
+  if (h.header_len > len || h.header_len < HEADER_SIZE ||
+      (h.header_len - HEADER_SIZE) / ENTRY_SIZE < h.ncol)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad header length)", name);
+  char *copy = malloc(h.header_len);
+  if (!copy)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  memcpy(copy, base, h.header_len);
+  memset(copy + HASH_AT, 0, 8);
+  uint64_t sum = zm_frame_checksum(0, copy, h.header_len);
+  free(copy);
+  if (sum != h.header_hash)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (header checksum mismatch)", name);
+  return 0;
+}
+
+static int check_offsets(const char *name, const zm_column *c, size_t j)
+{
+  const uint64_t *off = c->data;
+  int ok = off[0] == 0 && off[c->len] == c->blob_len;
+  for (size_t i = 0; ok && i < c->len; i++)
+    ok = off[i] <= off[i + 1];
+  if (!ok)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad string offsets in column %zu)",
+                        name, j + 1);
+  return 0;
+}
+
+/* Point column j of f at its buffers in the mapping and verify them. */
+static int load_column(zm_frame *f, const char *name, const file_entry *e, size_t j)
+{
+  char *base = f->map;
+  zm_column *c = &f->cols[j];
+  c->name = strndup(base + e->name_off, e->name_len);
+  if (!c->name)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  f->ncol = j + 1;
+  c->type = (zm_type)e->type;
+  c->len = f->nrow;
+  c->data = base + e->data_off;
+  c->valid = e->has_valid ? (uint8_t *)base + e->valid_off : NULL;
+  c->blob = c->type == ZM_TYPE_STR ? base + e->blob_off : NULL;
+  c->blob_len = c->type == ZM_TYPE_STR ? e->blob_len : 0;
+  if (column_hash(c) != e->hash)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (checksum mismatch in column '%s')",
+                        name, c->name);
+  return c->type == ZM_TYPE_STR ? check_offsets(name, c, j) : 0;
+}
+
+/* Validate a mapping and build the frame over it; takes the mapping. */
+static int load(zm_frame **out, const char *name, void *map, size_t len)
+{
+  int rc = check_header(name, map, len);
+  if (rc) {
+    munmap(map, len);
+    return rc;
+  }
+  file_header h;
+  memcpy(&h, map, sizeof h);
+  zm_frame *f = calloc(1, sizeof *f);
+  zm_column *cols = calloc(h.ncol + 1, sizeof *cols);
+  if (!f || !cols) {
+    free(f);
+    free(cols);
+    munmap(map, len);
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  }
+  f->map = map;
+  f->map_len = len;
+  f->nrow = h.nrow;
+  f->cols = cols;
+  for (size_t j = 0; rc == 0 && j < h.ncol; j++) {
+    file_entry e;
+    memcpy(&e, (char *)map + HEADER_SIZE + j * ENTRY_SIZE, sizeof e);
+    if ((rc = check_entry(name, &e, h.nrow, len, j)) == 0)
+      rc = load_column(f, name, &e, j);
+  }
+  if (rc) {
+    zm_frame_free(f);
+    return rc;
+  }
+  *out = f;
+  return 0;
+}
+
+int zm_frame_map(zm_frame **out, const char *path)
+{
+  *out = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return zm_error_sys(errno == ENOENT ? ZM_ENOTFOUND : ZM_EIO, "cannot open %s", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return zm_error_sys(ZM_EIO, "cannot read %s", path);
+  }
+  if (st.st_size < HEADER_SIZE) {
+    close(fd);
+    return zm_error_set(ZM_EINVALID, "%s: truncated frame file (%lld bytes)", path,
+                        (long long)st.st_size);
+  }
+  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED)
+    return zm_error_sys(ZM_EIO, "cannot map %s", path);
+  return load(out, path, map, (size_t)st.st_size);
+}
+
+int zm_frame_decode(zm_frame **out, const char *name, const void *data, size_t len)
+{
+  *out = NULL;
+  if (len < HEADER_SIZE)
+    return zm_error_set(ZM_EINVALID, "%s: truncated frame file (%zu bytes)", name, len);
+  void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED)
+    return zm_error_sys(ZM_ENOMEM, "cannot allocate %zu bytes", len);
+  memcpy(map, data, len);
+  return load(out, name, map, len);
+}

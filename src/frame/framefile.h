@@ -1,0 +1,29 @@
+/* The frame file format (docs/formats.md): a little-endian header with the
+ * schema, then each column's buffers aligned to 64 bytes so a mapped file is
+ * used in place. The same frame always encodes to the same bytes. */
+#ifndef ZM_FRAME_FRAMEFILE_H
+#define ZM_FRAME_FRAMEFILE_H
+
+#include "core/buf.h"
+#include "frame/frame.h"
+
+#define ZM_FRAMEFILE_VERSION 1
+
+/* Append the encoded frame to `out`. */
+int zm_frame_encode(zm_buf *out, const zm_frame *f);
+
+/* Write the encoded frame to `path` (temporary file, fsync, rename). */
+int zm_frame_write(const zm_frame *f, const char *path);
+
+/* Memory-map a frame file and check it (magic, version, sizes, header and
+ * column checksums); the frame's columns point into the mapping. */
+int zm_frame_map(zm_frame **out, const char *path);
+
+/* Check and load an encoded frame held in memory (copied); `name` is used
+ * in error messages. */
+int zm_frame_decode(zm_frame **out, const char *name, const void *data, size_t len);
+
+/* The 64-bit checksum used by the format (seeded, for chaining). */
+uint64_t zm_frame_checksum(uint64_t seed, const void *data, size_t len);
+
+#endif

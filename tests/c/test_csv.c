@@ -1,0 +1,273 @@
+/* CSV reader and writer: RFC 4180 cases, type inference, exact error
+ * messages, and the float parser against strtod. */
+#include "check.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "frame/csv.h"
+#include "frame/internal.h"
+
+#include <math.h>
+#include <stdint.h>
+
+static zm_frame *parse(const char *text, const zm_csv_options *o)
+{
+  zm_frame *f = NULL;
+  if (zm_frame_parse_csv(&f, "data.csv", text, strlen(text), o) != 0)
+    return NULL;
+  return f;
+}
+
+static const char *parse_error(const char *text)
+{
+  zm_frame *f = NULL;
+  int rc = zm_frame_parse_csv(&f, "data.csv", text, strlen(text), NULL);
+  zm_frame_free(f);
+  return rc ? zm_error_last() : "no error";
+}
+
+static const char *str_at(const zm_frame *f, size_t col, size_t row)
+{
+  static char out[256];
+  size_t n;
+  const char *s = zm_column_str(&f->cols[col], row, &n);
+  snprintf(out, sizeof out, "%.*s", (int)n, s);
+  return out;
+}
+
+static void test_rfc4180(void)
+{
+  zm_frame *f = parse("id,name,score\n1,\"a,b\",2.5\n2,\"say \"\"hi\"\"\",3\n3,\"two\nlines\",4\n", NULL);
+  CHECK(f != NULL);
+  if (!f)
+    return;
+  CHECK_EQ_INT(f->nrow, 3);
+  CHECK_EQ_INT(f->cols[0].type, ZM_TYPE_I64);
+  CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_STR);
+  CHECK_EQ_INT(f->cols[2].type, ZM_TYPE_F64);
+  CHECK_EQ_STR(str_at(f, 1, 0), "a,b");
+  CHECK_EQ_STR(str_at(f, 1, 1), "say \"hi\"");
+  CHECK_EQ_STR(str_at(f, 1, 2), "two\nlines");
+  CHECK(((double *)f->cols[2].data)[2] == 4.0);
+  zm_frame_free(f);
+}
+
+static void test_bom_crlf_delimiters(void)
+{
+  zm_frame *f = parse("\xef\xbb\xbf" "a;b\r\n1;x\r\n2;y\r\n", NULL);
+  CHECK(f && f->ncol == 2 && f->nrow == 2);
+  if (f) {
+    CHECK_EQ_STR(f->cols[0].name, "a");
+    CHECK_EQ_STR(str_at(f, 1, 1), "y");
+  }
+  zm_frame_free(f);
+  f = parse("a\tb\tc\n1\t2\t3\n", NULL);
+  CHECK(f && f->ncol == 3);
+  zm_frame_free(f);
+  f = parse("a|b\n1|2\n", NULL);
+  CHECK(f && f->ncol == 2);
+  zm_frame_free(f);
+  zm_csv_options o = {.delimiter = ';'};
+  f = parse("a,b;c\n1,2;3\n", &o);
+  CHECK(f && f->ncol == 2);
+  if (f)
+    CHECK_EQ_STR(f->cols[0].name, "a,b");
+  zm_frame_free(f);
+}
+
+static void test_types_and_nulls(void)
+{
+  zm_frame *f = parse("i,f,b,s,n,m\n1,1.5,true,x,,1\nNA,2,false,NA,NA,abc\n3,NaN,null,N/A,,2\n", NULL);
+  CHECK(f != NULL);
+  if (!f)
+    return;
+  CHECK_EQ_INT(f->cols[0].type, ZM_TYPE_I64);
+  CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_F64);
+  CHECK_EQ_INT(f->cols[2].type, ZM_TYPE_BOOL);
+  CHECK_EQ_INT(f->cols[3].type, ZM_TYPE_STR);
+  CHECK_EQ_INT(f->cols[4].type, ZM_TYPE_STR); /* only nulls */
+  CHECK_EQ_INT(f->cols[5].type, ZM_TYPE_STR); /* mixed */
+  CHECK(zm_column_is_null(&f->cols[0], 1));
+  CHECK(!zm_column_is_null(&f->cols[0], 2));
+  CHECK_EQ_INT(((int64_t *)f->cols[0].data)[2], 3);
+  CHECK(zm_column_is_null(&f->cols[1], 2));
+  CHECK(zm_column_is_null(&f->cols[2], 2));
+  CHECK_EQ_INT(zm_column_nulls(&f->cols[3]), 2);
+  CHECK_EQ_INT(zm_column_nulls(&f->cols[4]), 3);
+  CHECK_EQ_STR(str_at(f, 5, 1), "abc");
+  CHECK_EQ_STR(str_at(f, 5, 2), "2");
+  CHECK_EQ_STR(f->note, "column 'm' has values of mixed types; read as string");
+  zm_frame_free(f);
+}
+
+static void test_int_upgrades_to_float(void)
+{
+  zm_frame *f = parse("x\n1\n2\n2.5\n", NULL);
+  CHECK(f && f->cols[0].type == ZM_TYPE_F64 && f->note == NULL);
+  if (f)
+    CHECK(((double *)f->cols[0].data)[0] == 1.0 && ((double *)f->cols[0].data)[2] == 2.5);
+  zm_frame_free(f);
+}
+
+static void test_schema(void)
+{
+  zm_csv_schema s[] = {{"a", ZM_TYPE_STR}, {"b", ZM_TYPE_F64}};
+  zm_csv_options o = {.schema = s, .nschema = 2};
+  zm_frame *f = parse("a,b\n007,1\n", &o);
+  CHECK(f && f->cols[0].type == ZM_TYPE_STR && f->cols[1].type == ZM_TYPE_F64);
+  if (f)
+    CHECK_EQ_STR(str_at(f, 0, 0), "007");
+  zm_frame_free(f);
+  zm_csv_schema bad[] = {{"a", ZM_TYPE_I64}};
+  o.schema = bad;
+  o.nschema = 1;
+  f = NULL;
+  CHECK(zm_frame_parse_csv(&f, "data.csv", "a\n1\n2\nx\n", 8, &o) == ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "data.csv:4: column 'a': cannot read \"x\" as int64");
+  zm_csv_schema missing[] = {{"zz", ZM_TYPE_I64}};
+  o.schema = missing;
+  CHECK(zm_frame_parse_csv(&f, "data.csv", "a\n1\n", 4, &o) == ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "data.csv: the schema names column 'zz', which is not in the header");
+}
+
+static void test_errors(void)
+{
+  CHECK_EQ_STR(parse_error("a,b,c,d,e\n1,2,3,4,5\n1,2,3,4\n"), "data.csv:3: expected 5 fields, found 4");
+  CHECK_EQ_STR(parse_error("a,b\n\"x\ny\",1\n1,2,3\n"), "data.csv:4: expected 2 fields, found 3");
+  CHECK_EQ_STR(parse_error(""), "data.csv: empty file");
+  CHECK_EQ_STR(parse_error("a,b\n1,\"open\n"), "data.csv:2: unterminated quoted field");
+  CHECK_EQ_STR(parse_error("a,b\n1,ok\n2,bad\xff\n"), "data.csv:3: invalid UTF-8 in column 'b'");
+  zm_frame *f = NULL;
+  CHECK(zm_frame_read_csv(&f, "/nonexistent/data.csv", NULL) == ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "cannot open /nonexistent/data.csv: No such file or directory");
+}
+
+static void test_header_only(void)
+{
+  zm_frame *f = parse("a,b\n", NULL);
+  CHECK(f && f->nrow == 0 && f->ncol == 2 && f->cols[0].type == ZM_TYPE_STR);
+  zm_frame_free(f);
+  f = parse("a,,a\n1,2,3\n", NULL);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_EQ_STR(f->cols[1].name, "column_2");
+    CHECK_EQ_STR(f->cols[2].name, "a.1");
+  }
+  zm_frame_free(f);
+}
+
+/* A big generated file parsed on two threads, with a late type change. */
+static void test_threads_and_late_string(void)
+{
+  zm_buf b = ZM_BUF_INIT;
+  zm_buf_puts(&b, "k,v,s\n");
+  for (int i = 0; i < 200000; i++)
+    zm_buf_printf(&b, "%d,%d.5,\"q%d\"\n", i, i, i % 7);
+  zm_buf_puts(&b, "x,1,\"multi\nline\"\n");
+  zm_frame *f = NULL;
+  int rc = zm_frame_parse_csv(&f, "big.csv", b.data, b.len, NULL);
+  CHECK_EQ_INT(rc, 0);
+  if (f) {
+    CHECK_EQ_INT(f->nrow, 200001);
+    CHECK_EQ_INT(f->cols[0].type, ZM_TYPE_STR);
+    CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_F64);
+    CHECK_EQ_STR(str_at(f, 0, 123456), "123456");
+    CHECK_EQ_STR(str_at(f, 2, 200000), "multi\nline");
+    CHECK(((double *)f->cols[1].data)[199999] == 199999.5);
+    CHECK(f->note != NULL);
+  }
+  zm_frame_free(f);
+  /* the ragged row far down still names its physical line */
+  b.len = 0;
+  zm_buf_puts(&b, "k,v\n");
+  for (int i = 0; i < 300000; i++)
+    zm_buf_puts(&b, i == 250000 ? "1\n" : "1,2\n");
+  CHECK(zm_frame_parse_csv(&f, "big.csv", b.data, b.len, NULL) != 0);
+  CHECK_EQ_STR(zm_error_last(), "big.csv:250002: expected 2 fields, found 1");
+  zm_buf_free(&b);
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t next(void)
+{
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+/* 1,000,000 values: normal-ish and arbitrary bit patterns, %.17g and %.6g. */
+static void test_float_parser_matches_strtod(void)
+{
+  int bad = 0;
+  for (int i = 0; i < 1000000; i++) {
+    double v;
+    if (i % 2) {
+      uint64_t bits = next();
+      memcpy(&v, &bits, 8);
+      if (!isfinite(v))
+        continue;
+    } else {
+      v = ((double)(next() >> 11) / 9007199254740992.0 - 0.5) * pow(10, (int)(next() % 12) - 6);
+    }
+    char s[64];
+    int n = snprintf(s, sizeof s, i % 3 ? "%.17g" : "%.6g", v);
+    double a, b = strtod(s, NULL);
+    const char *end = zm_parse_double(s, s + n, &a);
+    if (end != s + n || memcmp(&a, &b, 8) != 0) {
+      if (bad++ < 5)
+        fprintf(stderr, "mismatch on %s\n", s);
+    }
+  }
+  CHECK_EQ_INT(bad, 0);
+  const char *hard[] = {"2.2250738585072011e-308", "9007199254740993", "0.1", "-0",
+                        "1e23", "8.589973e9", "123456789012345678901234567890", "4.9e-324",
+                        "1.7976931348623157e308", "0.30000000000000004", ".5", "5."};
+  for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
+    double a, b = strtod(hard[k], NULL);
+    zm_parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
+    CHECK(memcmp(&a, &b, 8) == 0);
+  }
+}
+
+static void test_writer_round_trip(void)
+{
+  zm_frame *f = parse("i,f,b,s\n1,0.1,true,\"a,b\"\n,1e300,false,\"q\"\"\"\n3,-2.5,,x\n", NULL);
+  CHECK(f != NULL);
+  if (!f)
+    return;
+  zm_buf b = ZM_BUF_INIT;
+  CHECK_EQ_INT(zm_frame_format_csv(&b, f, 0), 0);
+  CHECK_EQ_STR(b.data, "i,f,b,s\n1,0.1,true,\"a,b\"\n,1e+300,false,\"q\"\"\"\n3,-2.5,,x\n");
+  zm_frame *g = NULL;
+  CHECK_EQ_INT(zm_frame_parse_csv(&g, "again.csv", b.data, b.len, NULL), 0);
+  if (g) {
+    CHECK(((double *)g->cols[1].data)[1] == 1e300);
+    CHECK_EQ_STR(str_at(g, 3, 1), "q\"");
+  }
+  const char *dir = check_tmpdir("csvw");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/out.csv", dir);
+  CHECK_EQ_INT(zm_frame_write_csv(f, path, 0), 0);
+  zm_frame *h = NULL;
+  CHECK_EQ_INT(zm_frame_read_csv(&h, path, NULL), 0);
+  CHECK(h && h->nrow == 3);
+  zm_frame_free(h);
+  zm_frame_free(g);
+  zm_frame_free(f);
+  zm_buf_free(&b);
+}
+
+int main(void)
+{
+  RUN(test_rfc4180);
+  RUN(test_bom_crlf_delimiters);
+  RUN(test_types_and_nulls);
+  RUN(test_int_upgrades_to_float);
+  RUN(test_schema);
+  RUN(test_errors);
+  RUN(test_header_only);
+  RUN(test_threads_and_late_string);
+  RUN(test_float_parser_matches_strtod);
+  RUN(test_writer_round_trip);
+  return CHECK_DONE();
+}
