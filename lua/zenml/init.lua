@@ -12,6 +12,8 @@ local lazy = {
   class = "zenml.class",
   pretty = "zenml.pretty",
   cli = "zenml.cli",
+  git = "zenml.git",
+  yaml = "zenml.yaml",
 }
 
 --- Register a lazily loaded field of `zenml` (used by zenml's own modules).

@@ -17,6 +17,8 @@ static const struct {
   lua_CFunction open;
 } submodules[] = {
     {"sys", zm_bind_open_sys},
+    {"git", zm_bind_open_git},
+    {"yaml", zm_bind_open_yaml},
 };
 
 void zm_bind_set_home(const char *home)

@@ -1,0 +1,41 @@
+--- zenml.git: the git repository a project lives in (libgit2 underneath).
+--- Paths are relative to the work tree root; object ids are 40 hex digits.
+local core = require "zenml._core"
+
+local M = {}
+
+---@class zenml.GitRepo
+---@field root fun(self): string absolute work tree root, no trailing slash
+---@field head fun(self): string|nil HEAD commit id, nil before the first commit
+---@field branch fun(self): string|nil branch name (also before the first commit), nil when detached
+---@field dirty fun(self): boolean anything staged, modified, or untracked and not ignored
+---@field dirty_paths fun(self): string[] every dirty path, untracked folders expanded
+---@field status fun(self, path: string): string|nil, string? "clean", "modified", "staged", "untracked" or "ignored"; nil and a message when git knows no such path
+---@field blob_sha fun(self, path: string): string|nil, string? blob id of `path` in HEAD's tree
+---@field workfile_sha fun(self, path: string): string|nil, string? blob id of the working copy (`git hash-object`)
+---@field read_blob fun(self, sha: string): string|nil, string? bytes of a blob
+---@field read_at fun(self, commit: string, path: string): string|nil, string? bytes of `path` at a commit or revision
+---@field close fun(self) release it now rather than at collection (also `<close>`)
+
+local function expect(fname, what, value)
+  error(string.format("zenml.git.%s expects %s, got %s", fname, what, type(value)), 3)
+end
+
+--- Open the git repository containing `folder` (default: the current folder).
+---@param folder? string a folder inside the work tree
+---@return zenml.GitRepo|nil repo
+---@return string|nil message why not, e.g. outside any git repository
+function M.open(folder)
+  if folder ~= nil and type(folder) ~= "string" then expect("open", "a folder path string", folder) end
+  return core.git.discover(folder or ".")
+end
+
+--- Git's blob id of some bytes (what `git hash-object --stdin` prints).
+---@param data string
+---@return string sha 40 hex digits
+function M.hash_blob(data)
+  if type(data) ~= "string" then expect("hash_blob", "a string", data) end
+  return core.git.hash_blob(data)
+end
+
+return M

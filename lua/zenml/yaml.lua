@@ -1,0 +1,69 @@
+--- zenml.yaml: YAML text to Lua values and back (libyaml underneath).
+---
+--- Plain scalars are typed by the YAML 1.2 core schema (null/~, true/false,
+--- integers, floats with .inf/.nan); quoted scalars are always strings. null
+--- decodes to the `zenml.yaml.null` sentinel, since nil would vanish from a
+--- table. A decoded mapping remembers its key order, and `encode` writes keys
+--- in that order (see `ordered`), the rest sorted, so output is deterministic.
+local core = require "zenml._core"
+
+local M = {
+  --- Stands for YAML null inside tables (decode gives it, encode accepts it).
+  null = core.yaml.null,
+}
+
+local function expect(fname, what, value)
+  error(string.format("zenml.yaml.%s expects %s, got %s", fname, what, type(value)), 3)
+end
+
+--- Parse YAML text.
+---@param text string
+---@param name? string what error messages call the text (default "<string>")
+---@return any|nil value the document (zenml.yaml.null for an empty one)
+---@return string|nil message "name:line:column: what is wrong" when it does not parse
+function M.decode(text, name)
+  if type(text) ~= "string" then expect("decode", "a string of YAML text", text) end
+  if name ~= nil and type(name) ~= "string" then expect("decode", "a string name", name) end
+  return core.yaml.decode(text, name)
+end
+
+--- Read and parse a YAML file.
+---@param path string
+---@return any|nil value the document
+---@return string|nil message "path:line:column: what is wrong", or why it cannot be read
+function M.read(path)
+  if type(path) ~= "string" then expect("read", "a path string", path) end
+  return core.yaml.read(path)
+end
+
+--- Write a value as block-style YAML text. Arrays (keys 1..n) become
+--- sequences, other tables mappings (an empty table is `{}`); strings are
+--- quoted only when they would read back as something else. Raises for values
+--- YAML cannot hold (functions, userdata, cycles), naming where they are.
+---@param value any
+---@return string text
+function M.encode(value)
+  return core.yaml.encode(value)
+end
+
+--- Give `tbl` a key order for `encode`: `keys` first, any other keys after,
+--- sorted. Returns `tbl`.
+---@generic T: table
+---@param tbl T
+---@param keys any[]
+---@return T
+function M.ordered(tbl, keys)
+  if type(tbl) ~= "table" then expect("ordered", "a table", tbl) end
+  if type(keys) ~= "table" then expect("ordered", "a list of keys", keys) end
+  local mt = getmetatable(tbl)
+  if mt == nil then
+    return setmetatable(tbl, { __order = keys })
+  end
+  if type(mt) ~= "table" or next(mt) ~= "__order" or next(mt, "__order") ~= nil then
+    error("zenml.yaml.ordered expects a table without a metatable of its own", 2)
+  end
+  mt.__order = keys
+  return tbl
+end
+
+return M

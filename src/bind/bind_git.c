@@ -1,0 +1,276 @@
+/* zenml._core.git: the repository a project lives in (src/repo) as a Lua
+ * userdata. Expected failures (not in git, no such file or object) return
+ * nil and a message; a wrong argument type raises. */
+#include "bind/bind.h"
+#include "repo/repo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REPO_MT "zenml.git.repo"
+#define MEM_MT "zenml.git.mem"
+#define PATHS_MT "zenml.git.paths"
+
+typedef struct repo_box {
+  zm_repo *repo;
+} repo_box;
+
+static repo_box *check_box(lua_State *L)
+{
+  return luaL_checkudata(L, 1, REPO_MT);
+}
+
+static zm_repo *check_repo(lua_State *L)
+{
+  repo_box *b = check_box(L);
+  if (!b->repo)
+    luaL_error(L, "attempt to use a closed git repository");
+  return b->repo;
+}
+
+/* A userdata that owns malloc'd bytes until they are copied into Lua, so a
+ * Lua memory error in between cannot leak them. */
+static char **new_mem_box(lua_State *L)
+{
+  char **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+  *slot = NULL;
+  luaL_setmetatable(L, MEM_MT);
+  return slot;
+}
+
+static int mem_gc(lua_State *L)
+{
+  char **slot = luaL_checkudata(L, 1, MEM_MT);
+  free(*slot);
+  *slot = NULL;
+  return 0;
+}
+
+/* Replace the box on the top with a string of its bytes. */
+static int mem_to_string(lua_State *L, char **slot, size_t len)
+{
+  if (*slot)
+    lua_pushlstring(L, *slot, len);
+  else
+    lua_pushnil(L);
+  free(*slot);
+  *slot = NULL;
+  lua_remove(L, -2);
+  return 1;
+}
+
+static int paths_gc(lua_State *L)
+{
+  zm_repo_paths **slot = luaL_checkudata(L, 1, PATHS_MT);
+  zm_repo_paths_free(*slot);
+  *slot = NULL;
+  return 0;
+}
+
+static int repo_close(lua_State *L)
+{
+  repo_box *b = check_box(L);
+  zm_repo_free(b->repo);
+  b->repo = NULL;
+  return 0;
+}
+
+static int repo_root(lua_State *L)
+{
+  lua_pushstring(L, zm_repo_root(check_repo(L)));
+  return 1;
+}
+
+static int repo_head(lua_State *L)
+{
+  char sha[ZM_REPO_SHA_HEX + 1];
+  int rc = zm_repo_head(sha, check_repo(L));
+  if (rc != 0)
+    return zm_bind_raise(L, rc);
+  if (sha[0])
+    lua_pushstring(L, sha);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
+static int repo_branch(lua_State *L)
+{
+  zm_repo *r = check_repo(L);
+  char **slot = new_mem_box(L);
+  int rc = zm_repo_branch(slot, r);
+  if (rc != 0)
+    return zm_bind_raise(L, rc);
+  return mem_to_string(L, slot, *slot ? strlen(*slot) : 0);
+}
+
+static int repo_dirty(lua_State *L)
+{
+  int dirty = 0;
+  int rc = zm_repo_dirty(&dirty, check_repo(L));
+  if (rc != 0)
+    return zm_bind_raise(L, rc);
+  lua_pushboolean(L, dirty);
+  return 1;
+}
+
+static int repo_dirty_paths(lua_State *L)
+{
+  zm_repo *r = check_repo(L);
+  zm_repo_paths **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+  *slot = NULL;
+  luaL_setmetatable(L, PATHS_MT);
+  int rc = zm_repo_dirty_paths(slot, r);
+  if (rc != 0)
+    return zm_bind_raise(L, rc);
+  lua_createtable(L, (int)(*slot)->count, 0);
+  for (size_t i = 0; i < (*slot)->count; i++) {
+    lua_pushstring(L, (*slot)->paths[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1; /* the box is collected later, freeing the list */
+}
+
+static int repo_status(lua_State *L)
+{
+  zm_repo *r = check_repo(L);
+  zm_repo_status st;
+  int rc = zm_repo_file_status(&st, r, luaL_checkstring(L, 2));
+  if (rc != 0)
+    return zm_bind_fail(L, rc);
+  lua_pushstring(L, zm_repo_status_name(st));
+  return 1;
+}
+
+typedef int (*sha_fn)(char *, zm_repo *, const char *);
+
+static int push_sha(lua_State *L, sha_fn fn)
+{
+  zm_repo *r = check_repo(L);
+  char sha[ZM_REPO_SHA_HEX + 1];
+  int rc = fn(sha, r, luaL_checkstring(L, 2));
+  if (rc != 0)
+    return zm_bind_fail(L, rc);
+  lua_pushstring(L, sha);
+  return 1;
+}
+
+static int repo_blob_sha(lua_State *L)
+{
+  return push_sha(L, zm_repo_blob_sha);
+}
+
+static int repo_workfile_sha(lua_State *L)
+{
+  return push_sha(L, zm_repo_workfile_sha);
+}
+
+static int repo_read_blob(lua_State *L)
+{
+  zm_repo *r = check_repo(L);
+  const char *sha = luaL_checkstring(L, 2);
+  size_t len = 0;
+  char **slot = new_mem_box(L);
+  int rc = zm_repo_read_blob(slot, &len, r, sha);
+  if (rc != 0)
+    return zm_bind_fail(L, rc);
+  return mem_to_string(L, slot, len);
+}
+
+static int repo_read_at(lua_State *L)
+{
+  zm_repo *r = check_repo(L);
+  const char *commit = luaL_checkstring(L, 2);
+  const char *path = luaL_checkstring(L, 3);
+  size_t len = 0;
+  char **slot = new_mem_box(L);
+  int rc = zm_repo_read_at(slot, &len, r, commit, path);
+  if (rc != 0)
+    return zm_bind_fail(L, rc);
+  return mem_to_string(L, slot, len);
+}
+
+static int repo_tostring(lua_State *L)
+{
+  repo_box *b = check_box(L);
+  if (b->repo)
+    lua_pushfstring(L, "git repository %s", zm_repo_root(b->repo));
+  else
+    lua_pushliteral(L, "git repository (closed)");
+  return 1;
+}
+
+static int git_discover(lua_State *L)
+{
+  const char *folder = luaL_optstring(L, 1, ".");
+  repo_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->repo = NULL;
+  luaL_setmetatable(L, REPO_MT);
+  int rc = zm_repo_discover(&b->repo, folder);
+  if (rc != 0)
+    return zm_bind_fail(L, rc);
+  return 1;
+}
+
+static int git_hash_blob(lua_State *L)
+{
+  size_t len;
+  const char *data = luaL_checklstring(L, 1, &len);
+  char sha[ZM_REPO_SHA_HEX + 1];
+  int rc = zm_repo_hash_bytes(sha, data, len);
+  if (rc != 0)
+    return zm_bind_raise(L, rc);
+  lua_pushstring(L, sha);
+  return 1;
+}
+
+static void make_metatables(lua_State *L)
+{
+  static const luaL_Reg methods[] = {
+      {"root", repo_root},
+      {"head", repo_head},
+      {"branch", repo_branch},
+      {"dirty", repo_dirty},
+      {"dirty_paths", repo_dirty_paths},
+      {"status", repo_status},
+      {"blob_sha", repo_blob_sha},
+      {"workfile_sha", repo_workfile_sha},
+      {"read_blob", repo_read_blob},
+      {"read_at", repo_read_at},
+      {"close", repo_close},
+      {NULL, NULL},
+  };
+  if (luaL_newmetatable(L, REPO_MT)) {
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, repo_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, repo_close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, repo_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, MEM_MT)) {
+    lua_pushcfunction(L, mem_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, PATHS_MT)) {
+    lua_pushcfunction(L, paths_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}
+
+int zm_bind_open_git(lua_State *L)
+{
+  static const luaL_Reg fns[] = {
+      {"discover", git_discover},
+      {"hash_blob", git_hash_blob},
+      {NULL, NULL},
+  };
+  make_metatables(L);
+  luaL_newlib(L, fns);
+  return 1;
+}
