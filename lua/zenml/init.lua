@@ -14,6 +14,8 @@ local lazy = {
   cli = "zenml.cli",
   git = "zenml.git",
   yaml = "zenml.yaml",
+  hash = "zenml.hash",
+  store = "zenml.store",
 }
 
 --- Register a lazily loaded field of `zenml` (used by zenml's own modules).

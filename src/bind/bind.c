@@ -17,8 +17,11 @@ static const struct {
   lua_CFunction open;
 } submodules[] = {
     {"sys", zm_bind_open_sys},
+    {"meta", zm_bind_open_meta},
     {"git", zm_bind_open_git},
     {"yaml", zm_bind_open_yaml},
+    {"hash", zm_bind_open_hash},
+    {"store", zm_bind_open_store},
 };
 
 void zm_bind_set_home(const char *home)

@@ -1,0 +1,168 @@
+--- zenml.store: the content-addressed artifact store (docs/store.md).
+--- Ids are "sha256:" followed by 64 lower-case hex characters. A malformed id
+--- raises "invalid artifact id '<id>'"; a missing artifact or file returns
+--- nil and a message.
+local core = require "zenml._core"
+
+local M = {}
+
+---@class zenml.Store
+---@field root string the folder the store lives in
+local Store = {}
+Store.__index = Store
+
+local function expect(method, what, value)
+  error(string.format("store:%s expects %s, got %s", method, what, type(value)), 3)
+end
+
+local function check_string(method, what, value)
+  if type(value) ~= "string" then expect(method, what, value) end
+end
+
+--- Open (creating as needed) the store rooted at `root`.
+---@param root string folder of the store
+---@return zenml.Store|nil store
+---@return string|nil message why it could not be opened
+function M.open(root)
+  if type(root) ~= "string" then
+    error("zenml.store.open expects a folder path string, got " .. type(root), 2)
+  end
+  local ud, err = core.store.open(root)
+  if not ud then return nil, err end
+  return setmetatable({ _ud = ud, root = root }, Store)
+end
+
+--- Store a string's bytes.
+---@param data string
+---@return string|nil id
+---@return string|nil message
+function Store:put(data)
+  check_string("put", "a string", data)
+  return self._ud:put(data)
+end
+
+--- Store a file's bytes.
+---@param path string
+---@return string|nil id
+---@return string|nil message
+function Store:put_file(path)
+  check_string("put_file", "a path string", path)
+  return self._ud:put_file(path)
+end
+
+--- Store every file under a folder and return the tree's id.
+---@param folder string
+---@return string|nil id
+---@return string|nil message
+function Store:put_tree(folder)
+  check_string("put_tree", "a folder path string", folder)
+  return self._ud:put_tree(folder)
+end
+
+--- The file path of an object (whether or not it exists).
+---@param id string
+---@return string path
+function Store:path(id)
+  check_string("path", "an artifact id string", id)
+  return self._ud:path(id)
+end
+
+--- An object's bytes.
+---@param id string
+---@return string|nil data
+---@return string|nil message
+function Store:read(id)
+  check_string("read", "an artifact id string", id)
+  return self._ud:read(id)
+end
+
+--- Whether an object exists.
+---@param id string
+---@return boolean
+function Store:exists(id)
+  check_string("exists", "an artifact id string", id)
+  return self._ud:exists(id)
+end
+
+--- An object's size in bytes.
+---@param id string
+---@return integer|nil size
+---@return string|nil message
+function Store:size(id)
+  check_string("size", "an artifact id string", id)
+  return self._ud:size(id)
+end
+
+--- Whether an object is a tree manifest.
+---@param id string
+---@return boolean|nil
+---@return string|nil message
+function Store:is_tree(id)
+  check_string("is_tree", "an artifact id string", id)
+  return self._ud:is_tree(id)
+end
+
+--- Write the tree `id` into `folder`.
+---@param id string
+---@param folder string
+---@return boolean|nil ok
+---@return string|nil message
+function Store:checkout(id, folder)
+  check_string("checkout", "an artifact id string", id)
+  check_string("checkout", "a folder path string", folder)
+  return self._ud:checkout(id, folder)
+end
+
+--- Re-hash every object.
+---@return {what: string, problem: string}[]|nil problems empty when all is well
+---@return string|nil message when the store could not be scanned
+function Store:verify()
+  return self._ud:verify()
+end
+
+--- Which of `ids` (and of the entries of trees among them) are missing.
+---@param ids string[]
+---@return {what: string, problem: string}[] problems
+function Store:check(ids)
+  if type(ids) ~= "table" then expect("check", "a list of artifact ids", ids) end
+  return self._ud:check(ids)
+end
+
+--- Remove unreferenced objects and stale temp files.
+---@param opts {keep: string[], dry_run?: boolean}
+---@return {objects: integer, temps: integer, bytes: integer}|nil freed
+---@return string|nil message
+function Store:gc(opts)
+  if type(opts) ~= "table" then expect("gc", "a table {keep=, dry_run=}", opts) end
+  if type(opts.keep) ~= "table" then expect("gc", "keep = a list of artifact ids", opts.keep) end
+  if opts.dry_run ~= nil and type(opts.dry_run) ~= "boolean" then
+    expect("gc", "dry_run = a boolean", opts.dry_run)
+  end
+  return self._ud:gc(opts.keep, opts.dry_run == true)
+end
+
+--- Start a batch: puts become durable and visible together at commit.
+function Store:batch_begin()
+  self._ud:batch_begin()
+end
+
+--- Make the batch's puts durable (one file-system sync) and visible.
+---@return boolean|nil ok
+---@return string|nil message
+function Store:batch_commit()
+  return self._ud:batch_commit()
+end
+
+--- Drop the open batch and its temp files.
+function Store:batch_abort()
+  self._ud:batch_abort()
+end
+
+--- Close the store (an open batch is dropped). Also runs for `<close>` variables.
+function Store:close()
+  self._ud:close()
+end
+
+Store.__close = Store.close
+
+return M

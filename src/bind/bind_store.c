@@ -1,0 +1,302 @@
+/* zenml._core.store: the artifact store as a userdata. Misuse (a malformed
+ * id, a wrong argument type) raises; failures a caller should expect (a
+ * missing file or artifact, an I/O error) return nil and a message. */
+#include "bind/bind.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "store/store.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_MT "zenml.store"
+
+typedef struct store_ud {
+  zm_store *s;
+} store_ud;
+
+static zm_store *check_store(lua_State *L)
+{
+  store_ud *u = luaL_checkudata(L, 1, STORE_MT);
+  if (!u->s)
+    luaL_error(L, "attempt to use a closed store");
+  return u->s;
+}
+
+/* The id argument at `arg`, raising for a malformed one. */
+static const char *check_id(lua_State *L, int arg)
+{
+  const char *id = luaL_checkstring(L, arg);
+  int rc = zm_store_id_check(id);
+  if (rc)
+    zm_bind_raise(L, rc);
+  return id;
+}
+
+static int push_id_or_fail(lua_State *L, int rc, const char *id)
+{
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_pushstring(L, id);
+  return 1;
+}
+
+static int push_ok_or_fail(lua_State *L, int rc)
+{
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int l_put(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  char id[ZM_STORE_ID_SIZE];
+  return push_id_or_fail(L, zm_store_put_buf(id, s, data, len), id);
+}
+
+static int l_put_file(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  char id[ZM_STORE_ID_SIZE];
+  return push_id_or_fail(L, zm_store_put_file(id, s, luaL_checkstring(L, 2)), id);
+}
+
+static int l_put_tree(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  char id[ZM_STORE_ID_SIZE];
+  return push_id_or_fail(L, zm_store_put_tree(id, s, luaL_checkstring(L, 2)), id);
+}
+
+static int l_path(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  char path[PATH_MAX];
+  int rc = zm_store_path(path, sizeof path, s, check_id(L, 2));
+  if (rc)
+    return zm_bind_raise(L, rc);
+  lua_pushstring(L, path);
+  return 1;
+}
+
+static int l_read(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  zm_store_map *m = NULL;
+  int rc = zm_store_map_open(&m, s, check_id(L, 2));
+  if (rc)
+    return zm_bind_fail(L, rc);
+  /* pushlstring can only fail by running out of memory; unmap first. */
+  luaL_Buffer b;
+  char *dst = luaL_buffinitsize(L, &b, m->len);
+  memcpy(dst, m->data, m->len);
+  size_t len = m->len;
+  zm_store_map_free(m);
+  luaL_pushresultsize(&b, len);
+  return 1;
+}
+
+static int l_exists(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  lua_pushboolean(L, zm_store_exists(s, check_id(L, 2)) == 1);
+  return 1;
+}
+
+static int l_size(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  uint64_t size = 0;
+  int rc = zm_store_size(&size, s, check_id(L, 2));
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_pushinteger(L, (lua_Integer)size);
+  return 1;
+}
+
+static int l_is_tree(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  int rc = zm_store_is_tree(s, check_id(L, 2));
+  if (rc < 0)
+    return zm_bind_fail(L, rc);
+  lua_pushboolean(L, rc);
+  return 1;
+}
+
+static int l_checkout(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  const char *id = check_id(L, 2);
+  return push_ok_or_fail(L, zm_store_checkout_tree(s, id, luaL_checkstring(L, 3)));
+}
+
+/* Problems are gathered in C ("what\0problem\0" pairs) and turned into Lua
+ * values only after the store call returns, so no Lua error can interrupt
+ * a scan that holds open folders. */
+static void collect(void *ctx, const char *what, const char *problem)
+{
+  zm_buf *b = ctx;
+  zm_buf_put(b, what, strlen(what) + 1);
+  zm_buf_put(b, problem, strlen(problem) + 1);
+}
+
+/* Push {{what=, problem=}...} from collected pairs, then free them. */
+static void push_problems(lua_State *L, zm_buf *b)
+{
+  size_t len = b->len, n = 0;
+  char *data = zm_buf_detach(b);
+  lua_newtable(L);
+  for (const char *p = data; p && p < data + len; n++) {
+    const char *problem = p + strlen(p) + 1;
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, p);
+    lua_setfield(L, -2, "what");
+    lua_pushstring(L, problem);
+    lua_setfield(L, -2, "problem");
+    lua_seti(L, -2, (lua_Integer)n + 1);
+    p = problem + strlen(problem) + 1;
+  }
+  free(data);
+}
+
+static int l_verify(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  zm_buf b = ZM_BUF_INIT;
+  int rc = zm_store_verify(NULL, s, collect, &b);
+  if (rc) {
+    zm_buf_free(&b);
+    return zm_bind_fail(L, rc);
+  }
+  push_problems(L, &b);
+  return 1;
+}
+
+/* The strings of the list at `arg` as a userdata-held array (no malloc). */
+static const char **check_id_list(lua_State *L, int arg, size_t *out_n)
+{
+  luaL_checktype(L, arg, LUA_TTABLE);
+  size_t n = (size_t)luaL_len(L, arg);
+  const char **ids = lua_newuserdatauv(L, (n ? n : 1) * sizeof *ids, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_geti(L, arg, (lua_Integer)i + 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "artifact id %d is a %s, expected a string", (int)i + 1,
+                 luaL_typename(L, -1));
+    ids[i] = lua_tostring(L, -1); /* anchored by the list */
+    lua_pop(L, 1);
+  }
+  *out_n = n;
+  return ids;
+}
+
+static int l_check(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  size_t n;
+  const char **ids = check_id_list(L, 2, &n);
+  zm_buf b = ZM_BUF_INIT;
+  zm_store_check_ids(NULL, s, ids, n, collect, &b);
+  push_problems(L, &b);
+  return 1;
+}
+
+/* store:gc(keep_list, dry_run) -> {objects=, temps=, bytes=} */
+static int l_gc(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  size_t n;
+  const char **keep = check_id_list(L, 2, &n);
+  int dry_run = lua_toboolean(L, 3);
+  zm_store_gc_stats st = {0};
+  int rc = zm_store_gc(&st, s, keep, n, dry_run);
+  if (rc == ZM_EINVALID)
+    return zm_bind_raise(L, rc);
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)st.objects);
+  lua_setfield(L, -2, "objects");
+  lua_pushinteger(L, (lua_Integer)st.temps);
+  lua_setfield(L, -2, "temps");
+  lua_pushinteger(L, (lua_Integer)st.bytes);
+  lua_setfield(L, -2, "bytes");
+  return 1;
+}
+
+static int l_batch_begin(lua_State *L)
+{
+  int rc = zm_store_batch_begin(check_store(L));
+  if (rc)
+    return zm_bind_raise(L, rc);
+  return 0;
+}
+
+static int l_batch_commit(lua_State *L)
+{
+  return push_ok_or_fail(L, zm_store_batch_commit(check_store(L)));
+}
+
+static int l_batch_abort(lua_State *L)
+{
+  zm_store_batch_abort(check_store(L));
+  return 0;
+}
+
+static int l_root(lua_State *L)
+{
+  lua_pushstring(L, zm_store_root(check_store(L)));
+  return 1;
+}
+
+/* __gc, __close and close(): idempotent. */
+static int l_release(lua_State *L)
+{
+  store_ud *u = luaL_checkudata(L, 1, STORE_MT);
+  zm_store_free(u->s);
+  u->s = NULL;
+  return 0;
+}
+
+static int l_open(lua_State *L)
+{
+  const char *root = luaL_checkstring(L, 1);
+  store_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->s = NULL;
+  luaL_setmetatable(L, STORE_MT);
+  int rc = zm_store_open(&u->s, root);
+  if (rc)
+    return zm_bind_fail(L, rc);
+  return 1;
+}
+
+int zm_bind_open_store(lua_State *L)
+{
+  static const luaL_Reg methods[] = {
+      {"put", l_put},           {"put_file", l_put_file},         {"put_tree", l_put_tree},
+      {"path", l_path},         {"read", l_read},                 {"exists", l_exists},
+      {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
+      {"verify", l_verify},     {"check", l_check},               {"gc", l_gc},
+      {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
+      {"batch_abort", l_batch_abort}, {"root", l_root},           {"close", l_release},
+      {NULL, NULL},
+  };
+  if (luaL_newmetatable(L, STORE_MT)) {
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, l_release);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
+  static const luaL_Reg fns[] = {{"open", l_open}, {NULL, NULL}};
+  luaL_newlib(L, fns);
+  return 1;
+}

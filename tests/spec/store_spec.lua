@@ -1,0 +1,149 @@
+-- zenml.store: what a user of the artifact store sees from Lua.
+local zenml = require "zenml"
+
+local function tmpdir()
+  local path = os.tmpname()
+  os.remove(path)
+  assert(os.execute("mkdir -p '" .. path .. "'"))
+  return path
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+local ABC = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+describe("zenml.store", function()
+  local root, st
+
+  before_each(function()
+    root = tmpdir()
+    st = assert(zenml.store.open(root .. "/store"))
+  end)
+
+  after_each(function()
+    st:close()
+    os.execute("chmod -R u+w '" .. root .. "' && rm -rf '" .. root .. "'")
+  end)
+
+  it("round-trips bytes under their sha256 id, read-only", function()
+    local id = st:put("abc")
+    assert.equal(ABC, id)
+    assert.equal("abc", st:read(id))
+    assert.is_true(st:exists(id))
+    assert.equal(3, st:size(id))
+    local path = st:path(id)
+    assert.equal(root .. "/store/objects/ba/" .. ABC:sub(10), path)
+    assert.equal("444\n", sh("stat -c %a '" .. path .. "'"))
+    assert.equal(id, st:put("abc")) -- idempotent
+    local bin = string.rep("\0\1\2\255", 1000)
+    assert.equal(bin, st:read(st:put(bin)))
+  end)
+
+  it("stores files and reports missing ones as nil, message", function()
+    write(root .. "/in.txt", "abc")
+    assert.equal(ABC, st:put_file(root .. "/in.txt"))
+    local id, err = st:put_file(root .. "/missing.txt")
+    assert.is_nil(id)
+    assert.equal("cannot open " .. root .. "/missing.txt: No such file or directory", err)
+    local zero = "sha256:" .. string.rep("0", 64)
+    local data, err2 = st:read(zero)
+    assert.is_nil(data)
+    assert.equal("artifact " .. zero .. " not found in the store", err2)
+    assert.is_false(st:exists(zero))
+  end)
+
+  it("rejects malformed ids with the exact message", function()
+    for _, bad in ipairs { "../x", "/etc/passwd", "sha256:XYZ", "sha256:" .. string.rep("a", 63),
+                           "sha256:" .. string.rep("A", 64) } do
+      local msg = "invalid artifact id '" .. bad .. "'"
+      assert.has_error(function() st:read(bad) end, msg)
+      assert.has_error(function() st:path(bad) end, msg)
+      assert.has_error(function() st:exists(bad) end, msg)
+    end
+    assert.has_error(function() st:put(42) end, "store:put expects a string, got number")
+    assert.equal(ABC, st:put("abc")) -- still usable
+  end)
+
+  it("finds a corrupted object with verify", function()
+    local good = st:put("good")
+    local id = st:put("abc")
+    assert.same({}, st:verify())
+    local path = st:path(id)
+    os.execute("chmod u+w '" .. path .. "' && printf 'axc' > '" .. path .. "'")
+    local problems = st:verify()
+    assert.equal(1, #problems)
+    assert.equal(id, problems[1].what)
+    assert.equal("corrupt: content hash is sha256:" .. zenml.hash.string("axc"),
+      problems[1].problem)
+    assert.same({ { what = "sha256:" .. string.rep("1", 64), problem = "missing" } },
+      st:check { good, "sha256:" .. string.rep("1", 64) })
+  end)
+
+  it("round-trips a nested tree and refuses '..' in a manifest", function()
+    local src = root .. "/src"
+    os.execute("mkdir -p '" .. src .. "/a/b'")
+    write(src .. "/top.txt", "top\n")
+    write(src .. "/a/b/deep.txt", "deep\n")
+    write(src .. "/a/run.sh", "#!/bin/sh\n")
+    os.execute("chmod 755 '" .. src .. "/a/run.sh'")
+    local id = assert(st:put_tree(src))
+    assert.is_true(st:is_tree(id))
+    assert.equal(id, st:put_tree(src))
+    assert.truthy(st:read(id):find("^zenml%-tree 1\n644 5 sha256:%x+ a/b/deep.txt\n"))
+    assert.is_true(st:checkout(id, root .. "/out"))
+    assert.equal("", sh("diff -r '" .. src .. "' '" .. root .. "/out' 2>&1"))
+    assert.equal("755\n", sh("stat -c %a '" .. root .. "/out/a/run.sh'"))
+    local blob = st:put("evil")
+    local evil = st:put("zenml-tree 1\n644 4 " .. blob .. " ../escape\n")
+    local ok, err = st:checkout(evil, root .. "/out2")
+    assert.is_nil(ok)
+    assert.equal("refusing unsafe path '../escape' in tree " .. evil, err)
+    assert.is_nil(io.open(root .. "/escape"))
+  end)
+
+  it("collects garbage, keeping trees' entries, with a dry run first", function()
+    local src = root .. "/src"
+    os.execute("mkdir -p '" .. src .. "'")
+    write(src .. "/f.txt", "kept by the tree")
+    local tree = st:put_tree(src)
+    local keep = st:put("keep")
+    local drop = st:put("drop!")
+    local dry = st:gc { keep = { tree, keep }, dry_run = true }
+    assert.same({ objects = 1, temps = 0, bytes = 5 }, dry)
+    assert.is_true(st:exists(drop))
+    assert.same(dry, st:gc { keep = { tree, keep } })
+    assert.is_false(st:exists(drop))
+    assert.is_true(st:exists(keep))
+    assert.equal("kept by the tree", st:read(st:put("kept by the tree")))
+    assert.has_error(function() st:gc { keep = { "../x" } } end, "invalid artifact id '../x'")
+    assert.has_error(function() st:gc() end,
+      "store:gc expects a table {keep=, dry_run=}, got nil")
+  end)
+
+  it("commits a batch of 10,000 small puts", function()
+    local function now() return tonumber(sh("date +%s.%N")) end
+    local t0 = now()
+    st:batch_begin()
+    local first, last
+    for i = 1, 10000 do
+      last = st:put("small artifact " .. i)
+      first = first or last
+    end
+    assert.is_false(st:exists(first))
+    assert.is_true(st:batch_commit())
+    print(string.format("\n10,000 batched puts: %.2f s", now() - t0))
+    assert.is_true(st:exists(first))
+    assert.equal("small artifact 10000", st:read(last))
+  end)
+end)
