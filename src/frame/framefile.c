@@ -294,6 +294,44 @@ static int check_offsets(const char *name, const zm_column *c, size_t j)
   return 0;
 }
 
+/* Bytes [from, to) must be zero padding. */
+static int zero_gap(const char *base, uint64_t from, uint64_t to)
+{
+  for (uint64_t i = from; i < to; i++)
+    if (base[i])
+      return 0;
+  return 1;
+}
+
+/* The regions must sit exactly where the writer puts them, with zeros
+ * between: then every byte of the file is checked by something. */
+static int check_layout(const char *name, const char *base, const file_header *h)
+{
+  uint64_t pos = h->header_len;
+  for (size_t j = 0; j < h->ncol; j++) {
+    file_entry e;
+    memcpy(&e, base + HEADER_SIZE + j * ENTRY_SIZE, sizeof e);
+    uint64_t cells = e.type == ZM_TYPE_STR ? h->nrow + 1 : h->nrow;
+    uint64_t off[3] = {e.data_off, e.valid_off, e.blob_off};
+    uint64_t len[3] = {cells * (e.type == ZM_TYPE_BOOL ? 1 : 8), valid_bytes(h->nrow), e.blob_len};
+    int present[3] = {1, e.has_valid, e.type == ZM_TYPE_STR};
+    for (int k = 0; k < 3; k++) {
+      if (!present[k] && off[k] == 0 && (k != 2 || len[k] == 0))
+        continue;
+      if (!present[k] || off[k] != align_up(pos) || !zero_gap(base, pos, off[k]))
+        return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at column %zu)",
+                            name, j + 1);
+      pos = off[k] + len[k];
+    }
+    if (e.reserved0 || e.reserved1)
+      return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at column %zu)", name,
+                          j + 1);
+  }
+  if (pos != h->file_len)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at the end)", name);
+  return 0;
+}
+
 /* Point column j of f at its buffers in the mapping and verify them. */
 static int load_column(zm_frame *f, const char *name, const file_entry *e, size_t j)
 {
@@ -343,6 +381,8 @@ static int load(zm_frame **out, const char *name, void *map, size_t len)
     if ((rc = check_entry(name, &e, h.nrow, len, j)) == 0)
       rc = load_column(f, name, &e, j);
   }
+  if (rc == 0)
+    rc = check_layout(name, map, &h);
   if (rc) {
     zm_frame_free(f);
     return rc;

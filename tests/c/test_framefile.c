@@ -1,0 +1,105 @@
+/* The frame file format: round trip, determinism, corruption, truncation. */
+#include "check.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/fs.h"
+#include "frame/csv.h"
+#include "frame/framefile.h"
+
+static zm_frame *sample(void)
+{
+  const char *text = "id,name,score,ok\n1,Ann,3.5,true\n2,\"Smith, Bob\",,false\n3,,2,true\n";
+  zm_frame *f = NULL;
+  zm_frame_parse_csv(&f, "s.csv", text, strlen(text), NULL);
+  return f;
+}
+
+static void test_round_trip(void)
+{
+  const char *dir = check_tmpdir("framefile");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/f.zmf", dir);
+  zm_frame *f = sample(), *g = NULL;
+  CHECK(f != NULL);
+  CHECK_EQ_INT(zm_frame_write(f, path), 0);
+  CHECK_EQ_INT(zm_frame_map(&g, path), 0);
+  CHECK(g && g->map && g->nrow == 3 && g->ncol == 4);
+  if (g) {
+    CHECK(((uintptr_t)g->cols[0].data & 63) == 0);
+    zm_buf a = ZM_BUF_INIT, b = ZM_BUF_INIT;
+    zm_frame_format_csv(&a, f, 0);
+    zm_frame_format_csv(&b, g, 0);
+    CHECK_EQ_STR(a.data, b.data);
+    zm_buf_free(&a);
+    zm_buf_free(&b);
+  }
+  zm_frame_free(g);
+  zm_frame_free(f);
+}
+
+static void test_deterministic(void)
+{
+  zm_frame *f = sample(), *g = sample();
+  zm_buf a = ZM_BUF_INIT, b = ZM_BUF_INIT;
+  CHECK_EQ_INT(zm_frame_encode(&a, f), 0);
+  CHECK_EQ_INT(zm_frame_encode(&b, g), 0);
+  CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+  zm_frame *h = NULL;
+  CHECK_EQ_INT(zm_frame_decode(&h, "mem", a.data, a.len), 0);
+  zm_buf c = ZM_BUF_INIT;
+  CHECK_EQ_INT(zm_frame_encode(&c, h), 0);
+  CHECK(c.len == a.len && memcmp(c.data, a.data, a.len) == 0);
+  zm_frame_free(h);
+  zm_buf_free(&a);
+  zm_buf_free(&b);
+  zm_buf_free(&c);
+  zm_frame_free(f);
+  zm_frame_free(g);
+}
+
+static void test_corruption(void)
+{
+  zm_frame *f = sample(), *g = NULL;
+  zm_buf a = ZM_BUF_INIT;
+  zm_frame_encode(&a, f);
+  /* every single flipped byte is caught */
+  int missed = 0;
+  for (size_t i = 0; i < a.len; i++) {
+    a.data[i] ^= 0x20;
+    if (zm_frame_decode(&g, "f.zmf", a.data, a.len) == 0) {
+      missed++;
+      zm_frame_free(g);
+    }
+    a.data[i] ^= 0x20;
+  }
+  CHECK_EQ_INT(missed, 0);
+  a.data[0] = 'X';
+  CHECK(zm_frame_decode(&g, "f.zmf", a.data, a.len) != 0);
+  CHECK_EQ_STR(zm_error_last(), "f.zmf: not a frame file (bad magic)");
+  a.data[0] = 'Z';
+  a.data[8] = 9;
+  CHECK_EQ_INT(zm_frame_decode(&g, "f.zmf", a.data, a.len), ZM_EVERSION);
+  CHECK_EQ_STR(zm_error_last(), "f.zmf: frame file version 9 is not supported (this zenml reads version 1)");
+  a.data[8] = 1;
+  char msg[200];
+  snprintf(msg, sizeof msg, "f.zmf: truncated frame file (%zu bytes, header says %zu)", a.len - 1, a.len);
+  CHECK(zm_frame_decode(&g, "f.zmf", a.data, a.len - 1) != 0);
+  CHECK_EQ_STR(zm_error_last(), msg);
+  CHECK(zm_frame_decode(&g, "f.zmf", a.data, 10) != 0);
+  CHECK_EQ_STR(zm_error_last(), "f.zmf: truncated frame file (10 bytes)");
+  a.data[a.len - 1] ^= 1; /* the last column's data */
+  CHECK(zm_frame_decode(&g, "f.zmf", a.data, a.len) != 0);
+  CHECK_EQ_STR(zm_error_last(), "f.zmf: corrupt frame file (checksum mismatch in column 'ok')");
+  CHECK_EQ_INT(zm_frame_map(&g, "/nonexistent/f.zmf"), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "cannot open /nonexistent/f.zmf: No such file or directory");
+  zm_buf_free(&a);
+  zm_frame_free(f);
+}
+
+int main(void)
+{
+  RUN(test_round_trip);
+  RUN(test_deterministic);
+  RUN(test_corruption);
+  return CHECK_DONE();
+}
