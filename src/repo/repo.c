@@ -1,5 +1,6 @@
 #include "repo/repo.h"
 #include "core/error.h"
+#include "core/fs.h"
 
 #include <git2.h>
 #include <pthread.h>
@@ -59,6 +60,8 @@ int zm_repo_discover(zm_repo **out, const char *start_folder)
 {
   *out = NULL;
   pthread_once(&init_once, init_libgit2);
+  if (!zm_fs_exists(start_folder))
+    return zm_error_set(ZM_ENOTFOUND, "folder %s does not exist", start_folder);
   git_buf found = {0};
   /* git itself stops at GIT_CEILING_DIRECTORIES; so do we. */
   const char *ceiling = getenv("GIT_CEILING_DIRECTORIES");

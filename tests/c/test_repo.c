@@ -76,6 +76,8 @@ static void test_outside_git(void)
   CHECK_EQ_INT(zm_repo_discover(&r, dir), ZM_ENOTFOUND);
   CHECK(r == NULL);
   CHECK_EQ_STR(zm_error_last(), "not a git repository (or any parent): run 'git init' first");
+  CHECK_EQ_INT(zm_repo_discover(&r, "/nonexistent/zenml"), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "folder /nonexistent/zenml does not exist");
   zm_repo_free(NULL);
   zm_repo_paths_free(NULL);
 }
