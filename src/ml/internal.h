@@ -1,0 +1,112 @@
+/* Private to src/ml: the model record every kind shares, the little-endian
+ * byte writer and reader of the serialization format, and the optimizers. */
+#ifndef ZM_ML_INTERNAL_H
+#define ZM_ML_INTERNAL_H
+
+#include "core/buf.h"
+#include "ml/model.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZM_MODEL_MAGIC "ZMML"
+#define ZM_MODEL_FORMAT 1u
+
+typedef struct zm_reader {
+  const unsigned char *p;
+  size_t len;
+  size_t pos;
+} zm_reader;
+
+typedef struct zm_model_ops {
+  int (*predict)(double *out, const zm_model *m, const double *X, size_t n);
+  int (*save)(zm_buf *out, const zm_model *m);   /* the kind's payload only */
+  int (*load)(zm_model *m, zm_reader *r);        /* fills m->impl */
+  void (*release)(void *impl);
+} zm_model_ops;
+
+struct zm_model {
+  zm_model_kind kind;
+  zm_task task;
+  size_t d; /* features */
+  size_t k; /* classes, 0 for regression */
+  const zm_model_ops *ops;
+  void *impl;
+};
+
+extern const zm_model_ops zm_logreg_ops, zm_linreg_ops, zm_ffn_ops, zm_xgb_ops;
+
+/* A new model record of the given kind (impl NULL); ZM_ENOMEM. */
+int zm_model_new(zm_model **out, zm_model_kind kind, zm_task task, size_t d, size_t k);
+
+int zm_put_u32(zm_buf *b, uint32_t v);
+int zm_put_u64(zm_buf *b, uint64_t v);
+int zm_put_f64s(zm_buf *b, const double *v, size_t n);
+
+int zm_get_u32(uint32_t *out, zm_reader *r);
+int zm_get_u64(uint64_t *out, zm_reader *r);
+int zm_get_size(size_t *out, zm_reader *r, size_t max);
+int zm_get_f64s(double *out, zm_reader *r, size_t n);
+
+/* Mini-batch optimizer state over one flat parameter vector. */
+typedef struct zm_optim {
+  zm_optimizer kind;
+  double lr, beta1, beta2, eps;
+  double b1t, b2t; /* beta^t for Adam's bias correction */
+  size_t n;
+  double *m, *v;
+} zm_optim;
+
+int zm_optim_init(zm_optim *o, zm_optimizer kind, double lr, size_t n);
+/* One step: params -= update(grad). */
+void zm_optim_step(zm_optim *o, double *params, const double *grad);
+void zm_optim_free(zm_optim *o);
+
+/* Numerically safe logistic function and log(1 + exp(x)). */
+double zm_sigmoid(double x);
+double zm_softplus(double x);
+
+/* Row-wise softmax of z[n * k] in place. */
+void zm_softmax_rows(double *z, size_t n, size_t k);
+
+/* Pin OpenBLAS to one thread so sums are always taken in the same order. */
+void zm_blas_single_thread(void);
+
+/* Allocate n doubles set to zero (at least one), setting the error on failure. */
+double *zm_zalloc(size_t n);
+
+#endif
+
+/* The order in which an epoch visits the rows of X: a fresh uniformly random
+ * permutation each epoch. Large matrices are first regrouped, by one
+ * sequential pass, into buckets that fit in cache (each row to a random
+ * bucket, then a random order inside each bucket: the Rao-Sandelius shuffle,
+ * still uniform), because jumping between random rows of a big matrix costs
+ * a TLB miss per row and made training several times slower. */
+typedef struct zm_epoch {
+  const double *X;
+  size_t n, d;
+  size_t buckets;
+  double *copy;       /* rows regrouped by bucket; NULL with one bucket */
+  zm_target y_src;    /* the caller's target */
+  zm_target y;        /* the target, regrouped along with copy */
+  int *labels;        /* its storage */
+  double *values;
+  size_t *order;      /* the visit order, as rows of zm_epoch_base */
+  size_t *start;      /* buckets + 1 offsets into copy */
+  uint32_t *bucket_of;
+  size_t warmed;      /* buckets already read into cache this epoch */
+} zm_epoch;
+
+struct zm_rng;
+int zm_epoch_init(zm_epoch *e, const double *X, size_t n, size_t d, const zm_target *y);
+/* Draw the next epoch's order. */
+void zm_epoch_next(zm_epoch *e, struct zm_rng *rng);
+/* Read ahead, in sequence, the buckets holding order[0..upto), so the
+ * random visits inside them hit the cache. */
+void zm_epoch_warm(zm_epoch *e, size_t upto);
+/* The matrix the order indexes: X itself, or the regrouped copy. */
+const double *zm_epoch_base(const zm_epoch *e);
+/* The target indexed like zm_epoch_base. */
+const zm_target *zm_epoch_target(const zm_epoch *e);
+void zm_epoch_free(zm_epoch *e);

@@ -1,0 +1,446 @@
+/* Logistic and linear regression. Both keep one flat parameter vector
+ * theta = [W (d x m, row-major), b (m)] so one optimizer serves all. The
+ * training loops are plain C with a fixed summation order: with d in the
+ * tens, BLAS calls per mini-batch would cost more than they save. */
+#include "ml/linear.h"
+#include "ml/internal.h"
+#include "core/error.h"
+#include "core/rng.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct linear {
+  size_t m;      /* outputs of the linear map */
+  double *theta; /* d * m weights, then m biases */
+} linear;
+
+typedef enum loss_kind { LOSS_SIGMOID, LOSS_SOFTMAX, LOSS_SQUARED } loss_kind;
+
+/* What one SGD run needs besides the data. */
+typedef struct sgd_setup {
+  loss_kind loss;
+  int want_loss; /* only a history needs the loss itself */
+  size_t epochs, batch_size;
+  double lr, l2;
+  zm_optimizer optimizer;
+  uint64_t seed;
+} sgd_setup;
+
+void zm_logreg_params_default(zm_logreg_params *p)
+{
+  memset(p, 0, sizeof *p);
+  p->epochs = 20;
+  p->batch_size = 32;
+  p->lr = 0.01;
+  p->optimizer = ZM_OPT_ADAM;
+}
+
+void zm_linreg_params_default(zm_linreg_params *p)
+{
+  memset(p, 0, sizeof *p);
+  p->solver = ZM_LINREG_EXACT;
+  p->l2 = 1e-8;
+  p->epochs = 50;
+  p->batch_size = 32;
+  p->lr = 0.01;
+  p->optimizer = ZM_OPT_ADAM;
+}
+
+static void linear_release(void *impl)
+{
+  linear *l = impl;
+  if (l)
+    free(l->theta);
+  free(l);
+}
+
+static int linear_attach(zm_model *m, size_t outputs)
+{
+  linear *l = calloc(1, sizeof *l);
+  if (!l)
+    return zm_error_set(ZM_ENOMEM, "out of memory for a linear model");
+  l->m = outputs;
+  l->theta = zm_zalloc(m->d * outputs + outputs);
+  if (!l->theta) {
+    free(l);
+    return ZM_ENOMEM;
+  }
+  m->impl = l;
+  return 0;
+}
+
+/* Four partial sums in a fixed order: fast, and the same on every run. */
+static double dot(const double *a, const double *b, size_t n)
+{
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    s0 += a[j] * b[j];
+    s1 += a[j + 1] * b[j + 1];
+    s2 += a[j + 2] * b[j + 2];
+    s3 += a[j + 3] * b[j + 3];
+  }
+  for (; j < n; j++)
+    s0 += a[j] * b[j];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/* z[c] = b[c] + x . W[:, c] for one row. */
+static void linear_row(double *z, const double *theta, size_t d, size_t m, const double *x)
+{
+  const double *b = theta + d * m;
+  if (m == 1) {
+    z[0] = b[0] + dot(x, theta, d);
+    return;
+  }
+  memcpy(z, b, m * sizeof *z);
+  for (size_t j = 0; j < d; j++)
+    for (size_t c = 0; c < m; c++)
+      z[c] += x[j] * theta[j * m + c];
+}
+
+/* Turn the linear outputs of one row into the loss gradient g (in place)
+ * and return the row's loss. */
+static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target *y, size_t i)
+{
+  loss_kind loss = s->loss;
+  if (loss == LOSS_SQUARED) {
+    double r = z[0] - y->values[i];
+    z[0] = r;
+    return r * r;
+  }
+  if (loss == LOSS_SIGMOID) {
+    double t = y->labels[i] == 1 ? 1.0 : 0.0;
+    double l = s->want_loss ? zm_softplus(z[0]) - t * z[0] : 0.0;
+    z[0] = zm_sigmoid(z[0]) - t;
+    return l;
+  }
+  zm_softmax_rows(z, 1, m);
+  int c = y->labels[i];
+  double l = -log(fmax(z[c], 1e-300));
+  z[c] -= 1.0;
+  return l;
+}
+
+/* Add one row's gradient (g over outputs) into grad. */
+static void accumulate(double *grad, const double *g, size_t d, size_t m, const double *x)
+{
+  if (m == 1) {
+    for (size_t j = 0; j < d; j++)
+      grad[j] += g[0] * x[j];
+  } else {
+    for (size_t j = 0; j < d; j++)
+      for (size_t c = 0; c < m; c++)
+        grad[j * m + c] += g[c] * x[j];
+  }
+  for (size_t c = 0; c < m; c++)
+    grad[d * m + c] += g[c];
+}
+
+/* Shuffled rows are scattered over memory: ask for a row's cache lines a
+ * few rows before it is used, so the loads overlap with the arithmetic. */
+enum { PREFETCH = 8 };
+
+static void prefetch_row(const double *x, size_t d)
+{
+  for (size_t j = 0; j < d; j += 8)
+    __builtin_prefetch(x + j);
+  __builtin_prefetch(x + d - 1);
+}
+
+/* One mini-batch over the rows pos[0..nb) of the epoch's order: gradient of
+ * the mean loss + l2 on the weights, then a step. Returns the summed loss. */
+static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, const zm_epoch *ep,
+                        const size_t *pos, size_t nb, const sgd_setup *s)
+{
+  size_t m = l->m, d = ep->d, np = d * m + m;
+  const double *base = zm_epoch_base(ep);
+  double total = 0.0;
+  memset(grad, 0, np * sizeof *grad);
+  for (size_t r = 0; r < nb; r++) {
+    if (r + PREFETCH < nb)
+      prefetch_row(base + pos[r + PREFETCH] * d, d);
+    const double *x = base + pos[r] * d;
+    linear_row(z, l->theta, d, m, x);
+    total += row_loss(z, m, s, zm_epoch_target(ep), pos[r]);
+    accumulate(grad, z, d, m, x);
+  }
+  double inv = 1.0 / (double)nb;
+  for (size_t j = 0; j < np; j++)
+    grad[j] *= inv;
+  for (size_t j = 0; j < d * m; j++)
+    grad[j] += s->l2 * l->theta[j];
+  zm_optim_step(opt, l->theta, grad);
+  return total;
+}
+
+static int history_alloc(zm_history *h, size_t epochs, int with_val)
+{
+  memset(h, 0, sizeof *h);
+  h->train_loss = zm_zalloc(epochs);
+  if (with_val)
+    h->val_loss = zm_zalloc(epochs);
+  if (!h->train_loss || (with_val && !h->val_loss)) {
+    zm_history_free(h);
+    return ZM_ENOMEM;
+  }
+  return 0;
+}
+
+static int sgd_fit(linear *l, const double *X, size_t n, size_t d, const zm_target *y,
+                   const sgd_setup *s, zm_history *history)
+{
+  size_t np = d * l->m + l->m;
+  double *grad = zm_zalloc(np), *z = zm_zalloc(l->m);
+  zm_optim opt = {0};
+  zm_epoch ep = {0};
+  zm_rng rng;
+  zm_rng_seed(&rng, s->seed);
+  int rc = grad && z ? 0 : ZM_ENOMEM;
+  if (!rc) rc = zm_optim_init(&opt, s->optimizer, s->lr, np);
+  if (!rc) rc = zm_epoch_init(&ep, X, n, d, y);
+  if (!rc && history) rc = history_alloc(history, s->epochs, 0);
+  for (size_t e = 0; rc == 0 && e < s->epochs; e++) {
+    double total = 0.0;
+    zm_epoch_next(&ep, &rng);
+    for (size_t at = 0; at < n; at += s->batch_size) {
+      size_t nb = n - at < s->batch_size ? n - at : s->batch_size;
+      zm_epoch_warm(&ep, at + nb);
+      total += sgd_batch(l, &opt, grad, z, &ep, ep.order + at, nb, s);
+    }
+    if (history) {
+      history->train_loss[e] = total / (double)n;
+      history->epochs = e + 1;
+      history->best_epoch = e;
+    }
+  }
+  zm_optim_free(&opt);
+  zm_epoch_free(&ep);
+  free(grad);
+  free(z);
+  return rc;
+}
+
+static int check_inputs(const double *X, size_t n, size_t d, const zm_target *y)
+{
+  if (!X || n == 0 || d == 0)
+    return zm_error_set(ZM_EINVALID, "expected a non-empty matrix, got %zu x %zu", n, d);
+  for (size_t i = 0; i < n * d; i++)
+    if (!isfinite(X[i]))
+      return zm_error_set(ZM_EINVALID, "feature %zu of row %zu is not finite (NaN or inf)",
+                          i % d + 1, i / d + 1);
+  return zm_target_check(y, n);
+}
+
+static int check_sgd(size_t epochs, size_t batch, double lr, double l2)
+{
+  if (batch == 0)
+    return zm_error_set(ZM_EINVALID, "batch_size must be at least 1, got 0");
+  if (!(lr > 0) || !(l2 >= 0) || epochs == 0)
+    return zm_error_set(ZM_EINVALID, "expected lr > 0, l2 >= 0, epochs >= 1; got %g, %g, %zu",
+                        lr, l2, epochs);
+  return 0;
+}
+
+int zm_logreg_train(zm_model **out, const double *X, size_t n, size_t d,
+                    const zm_target *y, const zm_logreg_params *params,
+                    zm_history *history)
+{
+  zm_logreg_params p;
+  zm_model *m = NULL;
+  *out = NULL;
+  if (params) p = *params; else zm_logreg_params_default(&p);
+  int rc = check_inputs(X, n, d, y);
+  if (!rc && !y->labels)
+    rc = zm_error_set(ZM_EINVALID, "logistic regression needs class labels, got values");
+  if (!rc) rc = check_sgd(p.epochs, p.batch_size, p.lr, p.l2);
+  if (rc)
+    return zm_error_wrap(rc, "logistic regression");
+  zm_task task = zm_target_task(y);
+  sgd_setup s = {task == ZM_TASK_BINARY ? LOSS_SIGMOID : LOSS_SOFTMAX, history != NULL, p.epochs,
+                 p.batch_size, p.lr, p.l2, p.optimizer, p.seed};
+  rc = zm_model_new(&m, ZM_MODEL_LOGREG, task, d, y->k);
+  if (!rc) rc = linear_attach(m, task == ZM_TASK_BINARY ? 1 : y->k);
+  if (!rc) rc = sgd_fit(m->impl, X, n, d, y, &s, history);
+  if (rc) {
+    zm_model_free(m);
+    return rc;
+  }
+  *out = m;
+  return 0;
+}
+
+/* Solve A x = b in place (b becomes x) for symmetric positive definite
+ * A (d x d, upper triangle used; destroyed) by Cholesky: A = R'R. */
+static int cholesky_solve(double *A, double *b, size_t d)
+{
+  for (size_t i = 0; i < d; i++) {
+    for (size_t k = 0; k < i; k++)
+      for (size_t j = i; j < d; j++)
+        A[i * d + j] -= A[k * d + i] * A[k * d + j];
+    if (!(A[i * d + i] > 0))
+      return zm_error_set(ZM_EINVALID, "the features are linearly dependent (column %zu); "
+                          "raise l2", i + 1);
+    double r = sqrt(A[i * d + i]);
+    for (size_t j = i; j < d; j++)
+      A[i * d + j] /= r;
+  }
+  for (size_t i = 0; i < d; i++) { /* R' u = b */
+    for (size_t k = 0; k < i; k++)
+      b[i] -= A[k * d + i] * b[k];
+    b[i] /= A[i * d + i];
+  }
+  for (size_t i = d; i-- > 0;) { /* R x = u */
+    for (size_t k = i + 1; k < d; k++)
+      b[i] -= A[i * d + k] * b[k];
+    b[i] /= A[i * d + i];
+  }
+  return 0;
+}
+
+static void column_means(double *mu, const double *X, size_t n, size_t d)
+{
+  memset(mu, 0, d * sizeof *mu);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      mu[j] += X[i * d + j];
+  for (size_t j = 0; j < d; j++)
+    mu[j] /= (double)n;
+}
+
+/* X'X and X'y of the centred data, a block of rows at a time so no centred
+ * copy of X is needed; single-threaded BLAS keeps the sums' order fixed. */
+static void centred_gram(double *G, double *Xty, double *blk, const double *X,
+                         const double *yv, size_t n, size_t d, const double *mu, double ym)
+{
+  enum { BLOCK = 256 };
+  for (size_t at = 0; at < n; at += BLOCK) {
+    size_t nb = n - at < BLOCK ? n - at : BLOCK;
+    double yc[BLOCK];
+    for (size_t i = 0; i < nb; i++) {
+      for (size_t j = 0; j < d; j++)
+        blk[i * d + j] = X[(at + i) * d + j] - mu[j];
+      yc[i] = yv[at + i] - ym;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)nb, 1.0, blk, (int)d,
+                1.0, G, (int)d);
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)nb, (int)d, 1.0, blk, (int)d, yc, 1, 1.0,
+                Xty, 1);
+  }
+}
+
+static int exact_fit(linear *l, const double *X, size_t n, size_t d, const double *yv,
+                     double l2)
+{
+  double *G = zm_zalloc(d * d), *mu = zm_zalloc(d), *blk = zm_zalloc(256 * d);
+  int rc = G && mu && blk ? 0 : ZM_ENOMEM;
+  if (!rc) {
+    double ym = 0.0;
+    for (size_t i = 0; i < n; i++)
+      ym += yv[i];
+    ym /= (double)n;
+    column_means(mu, X, n, d);
+    zm_blas_single_thread();
+    centred_gram(G, l->theta, blk, X, yv, n, d, mu, ym);
+    for (size_t j = 0; j < d; j++)
+      G[j * d + j] += l2 * (double)n;
+    rc = cholesky_solve(G, l->theta, d);
+    l->theta[d] = ym - dot(mu, l->theta, d);
+  }
+  free(G);
+  free(mu);
+  free(blk);
+  return rc;
+}
+
+int zm_linreg_train(zm_model **out, const double *X, size_t n, size_t d,
+                    const zm_target *y, const zm_linreg_params *params,
+                    zm_history *history)
+{
+  zm_linreg_params p;
+  zm_model *m = NULL;
+  *out = NULL;
+  if (params) p = *params; else zm_linreg_params_default(&p);
+  int rc = check_inputs(X, n, d, y);
+  if (!rc && y->labels)
+    rc = zm_error_set(ZM_EINVALID, "linear regression needs real values, got class labels");
+  if (!rc && p.solver == ZM_LINREG_SGD)
+    rc = check_sgd(p.epochs, p.batch_size, p.lr, p.l2);
+  if (!rc && !(p.l2 >= 0))
+    rc = zm_error_set(ZM_EINVALID, "expected l2 >= 0, got %g", p.l2);
+  if (rc)
+    return zm_error_wrap(rc, "linear regression");
+  sgd_setup s = {LOSS_SQUARED, 1, p.epochs, p.batch_size, p.lr, p.l2, p.optimizer, p.seed};
+  rc = zm_model_new(&m, ZM_MODEL_LINREG, ZM_TASK_REGRESSION, d, 0);
+  if (!rc) rc = linear_attach(m, 1);
+  if (!rc && p.solver == ZM_LINREG_SGD)
+    rc = sgd_fit(m->impl, X, n, d, y, &s, history);
+  else if (!rc)
+    rc = exact_fit(m->impl, X, n, d, y->values, p.l2);
+  if (rc) {
+    zm_model_free(m);
+    return zm_error_wrap(rc, "linear regression");
+  }
+  *out = m;
+  return 0;
+}
+
+int zm_linear_coef(const double **w, const double **b, size_t *m, const zm_model *model)
+{
+  if (model->kind != ZM_MODEL_LOGREG && model->kind != ZM_MODEL_LINREG)
+    return zm_error_set(ZM_EINVALID, "coefficients exist for linear models only");
+  const linear *l = model->impl;
+  *w = l->theta;
+  *b = l->theta + model->d * l->m;
+  *m = l->m;
+  return 0;
+}
+
+static int linear_predict(double *out, const zm_model *model, const double *X, size_t n)
+{
+  const linear *l = model->impl;
+  size_t d = model->d, m = l->m, k = zm_model_outputs(model);
+  for (size_t i = 0; i < n; i++) {
+    double *o = out + i * k;
+    if (model->task == ZM_TASK_BINARY) {
+      double z;
+      linear_row(&z, l->theta, d, 1, X + i * d);
+      o[1] = zm_sigmoid(z);
+      o[0] = 1.0 - o[1];
+    } else {
+      linear_row(o, l->theta, d, m, X + i * d);
+      if (model->task == ZM_TASK_MULTICLASS)
+        zm_softmax_rows(o, 1, m);
+    }
+  }
+  return 0;
+}
+
+/* Payload: u64 m, then (d * m + m) f64 (weights row-major, then biases). */
+static int linear_save(zm_buf *out, const zm_model *model)
+{
+  const linear *l = model->impl;
+  int rc = zm_put_u64(out, l->m);
+  return rc ? rc : zm_put_f64s(out, l->theta, model->d * l->m + l->m);
+}
+
+static int linear_load(zm_model *model, zm_reader *r)
+{
+  size_t m;
+  int rc = zm_get_size(&m, r, (size_t)1 << 20);
+  if (rc)
+    return rc;
+  size_t want = model->task == ZM_TASK_MULTICLASS ? model->k : 1;
+  if (m != want)
+    return zm_error_set(ZM_EINVALID, "corrupt linear model: %zu outputs, expected %zu", m, want);
+  if (model->d > (r->len - r->pos) / 8)
+    return zm_error_set(ZM_EINVALID, "model bytes end early");
+  rc = linear_attach(model, m);
+  return rc ? rc : zm_get_f64s(((linear *)model->impl)->theta, r, model->d * m + m);
+}
+
+const zm_model_ops zm_logreg_ops = {linear_predict, linear_save, linear_load, linear_release};
+const zm_model_ops zm_linreg_ops = {linear_predict, linear_save, linear_load, linear_release};

@@ -1,0 +1,55 @@
+/* Linear models: logistic regression (sigmoid for two classes, softmax for
+ * more) trained by mini-batch SGD or Adam, and linear regression by exact
+ * least squares (Cholesky on the ridge-regularized normal equations) or SGD. */
+#ifndef ZM_ML_LINEAR_H
+#define ZM_ML_LINEAR_H
+
+#include "ml/model.h"
+
+typedef struct zm_logreg_params {
+  size_t epochs;          /* passes over the data; default 20 */
+  size_t batch_size;      /* rows per gradient step; default 32 */
+  double lr;              /* step size; default 0.01 (Adam) */
+  double l2;              /* weight decay on the weights (not the bias); default 0 */
+  zm_optimizer optimizer; /* default ZM_OPT_ADAM */
+  uint64_t seed;          /* shuffles the rows each epoch; default 0 */
+} zm_logreg_params;
+
+typedef enum zm_linreg_solver {
+  ZM_LINREG_EXACT = 0, /* normal equations + Cholesky, centred data */
+  ZM_LINREG_SGD = 1,   /* mini-batch gradient descent on the squared error */
+} zm_linreg_solver;
+
+typedef struct zm_linreg_params {
+  zm_linreg_solver solver; /* default ZM_LINREG_EXACT */
+  double l2;               /* ridge penalty; default 1e-8 (keeps X'X positive) */
+  size_t epochs;           /* SGD only; default 50 */
+  size_t batch_size;       /* SGD only; default 32 */
+  double lr;               /* SGD only; default 0.01 */
+  zm_optimizer optimizer;  /* SGD only; default ZM_OPT_ADAM */
+  uint64_t seed;           /* SGD only; default 0 */
+} zm_linreg_params;
+
+/* Fill params with the defaults above. */
+void zm_logreg_params_default(zm_logreg_params *p);
+
+/* Fill params with the defaults above. */
+void zm_linreg_params_default(zm_linreg_params *p);
+
+/* Train logistic regression on n x d X and class labels y (params NULL for
+ * defaults); history, when not NULL, receives the loss of each epoch. */
+int zm_logreg_train(zm_model **out, const double *X, size_t n, size_t d,
+                    const zm_target *y, const zm_logreg_params *params,
+                    zm_history *history);
+
+/* Train linear regression on n x d X and real values y (params NULL for
+ * defaults); history as above, for the SGD solver only. */
+int zm_linreg_train(zm_model **out, const double *X, size_t n, size_t d,
+                    const zm_target *y, const zm_linreg_params *params,
+                    zm_history *history);
+
+/* The fitted coefficients: w[d * m] row-major (m = outputs of the linear
+ * map: 1, or k for multinomial) and b[m]; pointers into the model. */
+int zm_linear_coef(const double **w, const double **b, size_t *m, const zm_model *model);
+
+#endif
