@@ -12,6 +12,7 @@ local lazy = {
   class = "zenml.class",
   pretty = "zenml.pretty",
   cli = "zenml.cli",
+  frame = "zenml.frame",
   git = "zenml.git",
   yaml = "zenml.yaml",
   hash = "zenml.hash",

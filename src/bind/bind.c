@@ -17,6 +17,7 @@ static const struct {
   lua_CFunction open;
 } submodules[] = {
     {"sys", zm_bind_open_sys},
+    {"frame", zm_bind_open_frame},
     {"meta", zm_bind_open_meta},
     {"git", zm_bind_open_git},
     {"yaml", zm_bind_open_yaml},

@@ -34,6 +34,7 @@ int zm_bind_open_core(lua_State *L);
 
 /* Submodule openers: each pushes one table of functions. */
 int zm_bind_open_sys(lua_State *L);
+int zm_bind_open_frame(lua_State *L);
 int zm_bind_open_meta(lua_State *L);
 int zm_bind_open_git(lua_State *L);
 int zm_bind_open_yaml(lua_State *L);

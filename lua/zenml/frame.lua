@@ -1,0 +1,204 @@
+--- zenml.frame: typed columnar tables backed by C (float64, int64, bool,
+--- string, each with nulls). Reading CSV and frame files, building frames
+--- from Lua tables, and printing them in the REPL.
+---@class zenml.frame
+local core = require "zenml._core"
+
+local cf = core.frame
+local M = {}
+
+local function fail(fn, expected, value)
+  error(("%s: expected %s, got %s"):format(fn, expected, type(value)), 3)
+end
+
+local function is_frame(v)
+  return getmetatable(v) == cf.frame_mt
+end
+
+local function is_column(v)
+  return getmetatable(v) == cf.column_mt
+end
+
+--- Read a CSV file with a header row.
+---@param path string
+---@param opts? {delimiter?: string, quote?: string, threads?: integer, schema?: table<string, string>}
+---@return userdata|nil frame
+---@return string? message when the file cannot be read
+function M.read_csv(path, opts)
+  if type(path) ~= "string" then fail("frame.read_csv", "a file path (string)", path) end
+  if opts ~= nil and type(opts) ~= "table" then fail("frame.read_csv", "an options table", opts) end
+  opts = opts or {}
+  for _, k in ipairs { "delimiter", "quote" } do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "string" or #v ~= 1) then
+      error(("frame.read_csv: expected %s to be one character, got %s"):format(k,
+        type(v) == "string" and ("%q"):format(v) or type(v)), 2)
+    end
+  end
+  if opts.threads ~= nil and math.type(opts.threads) ~= "integer" then
+    fail("frame.read_csv", "threads to be an integer", opts.threads)
+  end
+  local schema = {}
+  if opts.schema ~= nil then
+    if type(opts.schema) ~= "table" then fail("frame.read_csv", "schema to be a table", opts.schema) end
+    for name, ty in pairs(opts.schema) do
+      if type(name) ~= "string" or type(ty) ~= "string" then
+        error("frame.read_csv: expected schema entries like { column = \"float64\" }, got "
+          .. type(name) .. " = " .. type(ty), 2)
+      end
+      schema[#schema + 1] = { name, ty }
+    end
+    table.sort(schema, function(a, b) return a[1] < b[1] end)
+  end
+  return cf.read_csv(path, opts.delimiter, opts.quote, opts.threads, schema)
+end
+
+--- Map a frame file written by frame:write.
+---@param path string
+---@return userdata|nil frame
+---@return string? message
+function M.read(path)
+  if type(path) ~= "string" then fail("frame.read", "a file path (string)", path) end
+  return cf.read(path)
+end
+
+local function length(values)
+  local n = 0
+  for k in pairs(values) do
+    if math.type(k) ~= "integer" or k < 1 then
+      error(("frame.from_table: expected arrays of values, got key %s"):format(tostring(k)), 3)
+    end
+    if k > n then n = k end
+  end
+  return n
+end
+
+--- Build a frame from { name = {values...}, ... }. nil values are nulls.
+--- Columns come in opts.columns order, else sorted by name.
+---@param t table<string, any[]>
+---@param opts? {columns?: string[]}
+---@return userdata frame
+function M.from_table(t, opts)
+  if type(t) ~= "table" then fail("frame.from_table", "a table of columns", t) end
+  if opts ~= nil and type(opts) ~= "table" then fail("frame.from_table", "an options table", opts) end
+  local order = opts and opts.columns
+  if order == nil then
+    order = {}
+    for name in pairs(t) do
+      if type(name) ~= "string" then
+        error("frame.from_table: expected column names (strings), got " .. type(name), 2)
+      end
+      order[#order + 1] = name
+    end
+    table.sort(order)
+  end
+  local arrays, nrow = {}, nil
+  for i, name in ipairs(order) do
+    local values = t[name]
+    if type(values) ~= "table" then
+      error(("frame.from_table: expected column '%s' to be an array, got %s"):format(
+        tostring(name), type(values)), 2)
+    end
+    local n = length(values)
+    if nrow and n ~= nrow then
+      error(("frame.from_table: columns differ in length: '%s' has %d values, '%s' has %d"):format(
+        order[1], nrow, name, n), 2)
+    end
+    nrow, arrays[i] = n, values
+  end
+  return cf.from_columns(order, arrays, nrow or 0)
+end
+
+---@param v any
+---@return boolean
+function M.is_frame(v) return is_frame(v) end
+
+-- printing ---------------------------------------------------------------
+
+local MAX_ROWS, EDGE, MAX_WIDTH = 20, 5, 24
+
+local function cell(v)
+  if v == nil then return "null" end
+  local s
+  if math.type(v) == "float" then
+    s = ("%.6g"):format(v)
+  else
+    s = tostring(v)
+  end
+  s = s:gsub("\n", "\\n")
+  if #s > MAX_WIDTH then s = s:sub(1, MAX_WIDTH - 3) .. "..." end
+  return s
+end
+
+-- Row numbers shown: all, or the first and last EDGE with a gap (false).
+local function shown_rows(n)
+  local rows = {}
+  if n <= MAX_ROWS then
+    for i = 1, n do rows[#rows + 1] = i end
+  else
+    for i = 1, EDGE do rows[#rows + 1] = i end
+    rows[#rows + 1] = false
+    for i = n - EDGE + 1, n do rows[#rows + 1] = i end
+  end
+  return rows
+end
+
+local function pad(s, w, right)
+  local fill = (" "):rep(w - (utf8.len(s) or #s))
+  return right and fill .. s or s .. fill
+end
+
+-- Lay out columns of text: head lines, then body; numbers right-aligned.
+local function layout(columns, nrows)
+  local lines = {}
+  for r = 1, nrows do
+    local parts = {}
+    for _, c in ipairs(columns) do
+      parts[#parts + 1] = pad(c.cells[r], c.width, c.right)
+    end
+    lines[#lines + 1] = table.concat(parts, "  "):gsub("%s+$", "")
+  end
+  return table.concat(lines, "\n")
+end
+
+local function text_column(header, typ, cells, right)
+  local all = { header, typ }
+  for _, s in ipairs(cells) do all[#all + 1] = s end
+  local w = 0
+  for _, s in ipairs(all) do w = math.max(w, utf8.len(s) or #s) end
+  return { cells = all, width = w, right = right }
+end
+
+local function frame_tostring(f)
+  local n, rows = f:nrow(), shown_rows(f:nrow())
+  local index = {}
+  for _, r in ipairs(rows) do index[#index + 1] = r and tostring(r) or "..." end
+  local columns = { text_column("", "", index, true) }
+  local types = f:types()
+  for j, name in ipairs(f:names()) do
+    local col, cells = f:col(name), {}
+    for _, r in ipairs(rows) do cells[#cells + 1] = r and cell(col[r]) or "..." end
+    local numeric = types[j] ~= "string"
+    columns[#columns + 1] = text_column(name, "<" .. types[j] .. ">", cells, numeric)
+  end
+  return layout(columns, #rows + 2) .. ("\n%d rows x %d columns"):format(n, f:ncol())
+end
+
+local function column_tostring(c)
+  local rows, index, cells = shown_rows(#c), {}, {}
+  for _, r in ipairs(rows) do
+    index[#index + 1] = r and tostring(r) or "..."
+    cells[#cells + 1] = r and cell(c[r]) or "..."
+  end
+  local columns = { text_column("", "", index, true),
+    text_column(c:name(), "<" .. c:type() .. ">", cells, c:type() ~= "string") }
+  return layout(columns, #rows + 2) .. ("\n%d rows"):format(#c)
+end
+
+cf.frame_mt.__tostring = frame_tostring
+cf.column_mt.__tostring = column_tostring
+cf.frame_mt.__name = "zenml.frame"
+cf.column_mt.__name = "zenml.column"
+
+M.is_column = is_column
+return M

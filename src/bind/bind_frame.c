@@ -1,0 +1,362 @@
+/* zenml._core.frame: frame userdata over the C frames, CSV and frame files.
+ * Results are boxed in their userdata before the C call fills them, so a
+ * Lua error never strands C memory. */
+#include "bind/bind_frame.h"
+#include "core/error.h"
+#include "frame/csv.h"
+#include "frame/framefile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+lframe *zm_lframe_push(lua_State *L)
+{
+  lframe *box = lua_newuserdatauv(L, sizeof *box, 0);
+  box->f = NULL;
+  luaL_setmetatable(L, FRAME_MT);
+  return box;
+}
+
+zm_frame *zm_lframe_check(lua_State *L, int idx)
+{
+  lframe *box = luaL_checkudata(L, idx, FRAME_MT);
+  if (!box->f)
+    luaL_error(L, "frame: attempt to use a closed frame");
+  return box->f;
+}
+
+static int frame_release(lua_State *L)
+{
+  lframe *box = luaL_checkudata(L, 1, FRAME_MT);
+  zm_frame_free(box->f);
+  box->f = NULL;
+  return 0;
+}
+
+/* Raise "method: <last C error>" (callers hold no C memory). */
+static int fail(lua_State *L, const char *method)
+{
+  return luaL_error(L, "%s: %s", method, zm_error_last());
+}
+
+static int fr_nrow(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)zm_lframe_check(L, 1)->nrow);
+  return 1;
+}
+
+static int fr_ncol(lua_State *L)
+{
+  lua_pushinteger(L, (lua_Integer)zm_lframe_check(L, 1)->ncol);
+  return 1;
+}
+
+static int fr_names(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  lua_createtable(L, (int)f->ncol, 0);
+  for (size_t j = 0; j < f->ncol; j++) {
+    lua_pushstring(L, f->cols[j].name);
+    lua_rawseti(L, -2, (lua_Integer)j + 1);
+  }
+  return 1;
+}
+
+static int fr_types(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  lua_createtable(L, (int)f->ncol, 0);
+  for (size_t j = 0; j < f->ncol; j++) {
+    lua_pushstring(L, zm_type_name(f->cols[j].type));
+    lua_rawseti(L, -2, (lua_Integer)j + 1);
+  }
+  return 1;
+}
+
+static int fr_note(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  lua_pushstring(L, f->note);
+  return 1;
+}
+
+static int fr_col(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return luaL_error(L, "frame:col: expected a column name (string), got %s", luaL_typename(L, 2));
+  long j = zm_frame_find(f, lua_tostring(L, 2));
+  if (j < 0)
+    return luaL_error(L, "frame:col: no column named '%s'", lua_tostring(L, 2));
+  zm_lcolumn_push(L, 1, (size_t)j);
+  return 1;
+}
+
+static int fr_select(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  if (!lua_istable(L, 2))
+    return luaL_error(L, "frame:select: expected a list of column names, got %s",
+                      luaL_typename(L, 2));
+  size_t n = lua_rawlen(L, 2);
+  const char **names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, 2, (lua_Integer)i + 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      return luaL_error(L, "frame:select: expected column names (strings), got %s at position %d",
+                        luaL_typename(L, -1), (int)i + 1);
+    names[i] = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_select(&box->f, f, names, n) != 0)
+    return fail(L, "frame:select");
+  return 1;
+}
+
+/* The mask at stack index 2 as nrow bytes (GC-managed). */
+static uint8_t *read_mask(lua_State *L, const zm_frame *f)
+{
+  zm_column *c = zm_lcolumn_test(L, 2);
+  size_t n = c ? c->len : lua_istable(L, 2) ? lua_rawlen(L, 2) : 0;
+  if (!c && !lua_istable(L, 2))
+    luaL_error(L, "frame:filter: expected a bool column or a list of booleans, got %s",
+               luaL_typename(L, 2));
+  if (c && c->type != ZM_TYPE_BOOL)
+    luaL_error(L, "frame:filter: expected a bool column, got %s column '%s'",
+               zm_type_name(c->type), c->name);
+  if (n != f->nrow)
+    luaL_error(L, "frame:filter: mask has %d values, frame has %d rows", (int)n, (int)f->nrow);
+  uint8_t *mask = lua_newuserdatauv(L, n ? n : 1, 0);
+  for (size_t i = 0; i < n; i++) {
+    if (c) {
+      mask[i] = !zm_column_is_null(c, i) && ((uint8_t *)c->data)[i];
+      continue;
+    }
+    if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TBOOLEAN)
+      luaL_error(L, "frame:filter: expected booleans in the mask, got %s at position %d",
+                 luaL_typename(L, -1), (int)i + 1);
+    mask[i] = (uint8_t)lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  return mask;
+}
+
+static int fr_filter(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  uint8_t *mask = read_mask(L, f);
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_filter(&box->f, f, mask) != 0)
+    return fail(L, "frame:filter");
+  return 1;
+}
+
+static int64_t check_row(lua_State *L, lua_Integer i, const zm_frame *f)
+{
+  if (i < 1 || (uint64_t)i > f->nrow)
+    luaL_error(L, "frame:take: row %d out of range (frame has %d rows)", (int)i, (int)f->nrow);
+  return (int64_t)i - 1;
+}
+
+static int fr_take(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  zm_column *c = zm_lcolumn_test(L, 2);
+  if ((!c && !lua_istable(L, 2)) || (c && c->type != ZM_TYPE_I64))
+    return luaL_error(L, "frame:take: expected a list of row numbers or an int64 column, got %s",
+                      c ? zm_type_name(c->type) : luaL_typename(L, 2));
+  size_t n = c ? c->len : lua_rawlen(L, 2);
+  int64_t *idx = lua_newuserdatauv(L, (n ? n : 1) * sizeof *idx, 0);
+  for (size_t i = 0; i < n; i++) {
+    if (c) {
+      idx[i] = check_row(L, ((int64_t *)c->data)[i], f);
+      continue;
+    }
+    lua_rawgeti(L, 2, (lua_Integer)i + 1);
+    if (!lua_isinteger(L, -1))
+      return luaL_error(L, "frame:take: expected integer row numbers, got %s at position %d",
+                        luaL_typename(L, -1), (int)i + 1);
+    idx[i] = check_row(L, lua_tointeger(L, -1), f);
+    lua_pop(L, 1);
+  }
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_take(&box->f, f, idx, n) != 0)
+    return fail(L, "frame:take");
+  return 1;
+}
+
+static lua_Integer opt_count(lua_State *L, int idx, lua_Integer def, const char *method)
+{
+  if (lua_isnoneornil(L, idx))
+    return def;
+  if (!lua_isinteger(L, idx) || lua_tointeger(L, idx) < 0)
+    luaL_error(L, "%s: expected a non-negative integer, got %s", method,
+               lua_isinteger(L, idx) ? lua_tostring(L, idx) : luaL_typename(L, idx));
+  return lua_tointeger(L, idx);
+}
+
+static int fr_head(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  lua_Integer n = opt_count(L, 2, 5, "frame:head");
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_head(&box->f, f, (size_t)n) != 0)
+    return fail(L, "frame:head");
+  return 1;
+}
+
+/* f:slice(i, j): rows i..j inclusive, 1-based. */
+static int fr_slice(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  lua_Integer i = opt_count(L, 2, 1, "frame:slice");
+  lua_Integer j = opt_count(L, 3, (lua_Integer)f->nrow, "frame:slice");
+  if (i < 1)
+    i = 1;
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_slice(&box->f, f, (size_t)i - 1, j >= i ? (size_t)(j - i + 1) : 0) != 0)
+    return fail(L, "frame:slice");
+  return 1;
+}
+
+static int fr_describe(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_describe(&box->f, f) != 0)
+    return fail(L, "frame:describe");
+  return 1;
+}
+
+/* f:append(other): rows of other added in place (a mapped frame is copied first). */
+static int fr_append(lua_State *L)
+{
+  lframe *dst = luaL_checkudata(L, 1, FRAME_MT);
+  zm_lframe_check(L, 1);
+  lframe *src = luaL_testudata(L, 2, FRAME_MT);
+  if (!src || !src->f)
+    return luaL_error(L, "frame:append: expected a frame, got %s", luaL_typename(L, 2));
+  if (dst->f->map) {
+    zm_frame *copy;
+    if (zm_frame_copy(&copy, dst->f) != 0)
+      return fail(L, "frame:append");
+    zm_frame_free(dst->f);
+    dst->f = copy;
+  }
+  if (zm_frame_concat(dst->f, src->f) != 0)
+    return fail(L, "frame:append");
+  lua_settop(L, 1);
+  return 1;
+}
+
+static const char *check_path(lua_State *L, const char *method)
+{
+  if (lua_type(L, 2) != LUA_TSTRING)
+    luaL_error(L, "%s: expected a file path (string), got %s", method, luaL_typename(L, 2));
+  return lua_tostring(L, 2);
+}
+
+static int fr_to_csv(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  const char *path = check_path(L, "frame:to_csv");
+  if (zm_frame_write_csv(f, path, 0) != 0)
+    return zm_bind_fail(L, ZM_EIO);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int fr_write(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  const char *path = check_path(L, "frame:write");
+  if (zm_frame_write(f, path) != 0)
+    return zm_bind_fail(L, ZM_EIO);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* core.frame.read_csv(path, delimiter, quote, threads, schema): the public
+ * wrapper in lua/zenml/frame.lua has validated the arguments. */
+static int m_read_csv(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  zm_csv_options o = {0};
+  o.delimiter = lua_isstring(L, 2) ? lua_tostring(L, 2)[0] : 0;
+  o.quote = lua_isstring(L, 3) ? lua_tostring(L, 3)[0] : 0;
+  o.threads = (int)luaL_optinteger(L, 4, 0);
+  size_t n = lua_istable(L, 5) ? lua_rawlen(L, 5) : 0;
+  zm_csv_schema *s = lua_newuserdatauv(L, (n ? n : 1) * sizeof *s, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, 5, (lua_Integer)i + 1);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    s[i].name = luaL_checkstring(L, -2);
+    if (zm_type_parse(&s[i].type, luaL_checkstring(L, -1)) != 0)
+      return luaL_error(L, "frame.read_csv: %s", zm_error_last());
+    lua_pop(L, 2); /* the pair table (on the stack) keeps the name alive */
+  }
+  o.schema = s;
+  o.nschema = n;
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_read_csv(&box->f, path, &o) != 0)
+    return zm_bind_fail(L, ZM_EINVALID);
+  return 1;
+}
+
+static int m_read(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_map(&box->f, path) != 0)
+    return zm_bind_fail(L, ZM_EINVALID);
+  return 1;
+}
+
+/* core.frame.from_columns(names, arrays, nrow) */
+static int m_from_columns(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Integer nrow = luaL_checkinteger(L, 3);
+  size_t n = lua_rawlen(L, 1);
+  lframe *box = zm_lframe_push(L);
+  if (zm_frame_new(&box->f, (size_t)nrow) != 0)
+    return fail(L, "frame.from_table");
+  for (size_t j = 0; j < n; j++) {
+    lua_rawgeti(L, 1, (lua_Integer)j + 1);
+    lua_rawgeti(L, 2, (lua_Integer)j + 1);
+    zm_lcolumn_from_array(L, box, -1, (size_t)nrow, lua_tostring(L, -2), "frame.from_table");
+    lua_pop(L, 2);
+  }
+  return 1;
+}
+
+int zm_bind_open_frame(lua_State *L)
+{
+  static const luaL_Reg methods[] = {
+      {"nrow", fr_nrow},       {"ncol", fr_ncol},     {"names", fr_names},
+      {"types", fr_types},     {"note", fr_note},     {"col", fr_col},
+      {"select", fr_select},   {"filter", fr_filter}, {"take", fr_take},
+      {"head", fr_head},       {"slice", fr_slice},   {"describe", fr_describe},
+      {"append", fr_append},   {"to_csv", fr_to_csv}, {"write", fr_write},
+      {"close", frame_release}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"read_csv", m_read_csv},
+                                 {"read", m_read},
+                                 {"from_columns", m_from_columns},
+                                 {NULL, NULL}};
+  luaL_newlib(L, fns);
+  luaL_newmetatable(L, FRAME_MT);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, frame_release);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, frame_release);
+  lua_setfield(L, -2, "__close");
+  lua_setfield(L, -2, "frame_mt");
+  zm_bind_frame_column_init(L);
+  luaL_getmetatable(L, COLUMN_MT);
+  lua_setfield(L, -2, "column_mt");
+  return 1;
+}
