@@ -13,6 +13,7 @@ local lazy = {
   pretty = "zenml.pretty",
   cli = "zenml.cli",
   frame = "zenml.frame",
+  meta = "zenml.meta",
   git = "zenml.git",
   yaml = "zenml.yaml",
   hash = "zenml.hash",

@@ -1,0 +1,280 @@
+--- zenml.meta: the metadata store (runs, step executions, artifacts,
+--- lineage, metrics) over SQLite, `sqlite:PATH`, or later MySQL.
+---
+---     local db = assert(zenml.meta.open "sqlite:.zenml/metadata.db")
+---     for _, r in ipairs(db:runs { status = "failed", limit = 10 }) do print(r.id) end
+---     db:close()
+local core = require "zenml._core"
+
+local M = {
+  --- The schema version this build reads and writes.
+  schema_version = core.meta.schema_version,
+}
+
+---@class zenml.meta.Store
+---@field package _db userdata
+local Store = {}
+Store.__index = Store
+
+local function fail(fname, i, expected, v)
+  error(("%s: argument %d: expected %s, got %s"):format(fname, i, expected,
+    v == nil and "nil" or type(v)), 3)
+end
+
+local function str(fname, i, v)
+  if type(v) ~= "string" then fail(fname, i, "a string", v) end
+end
+
+local function optstr(fname, i, v)
+  if v ~= nil and type(v) ~= "string" then fail(fname, i, "a string or nil", v) end
+end
+
+local function int(fname, i, v)
+  if math.type(v) ~= "integer" then fail(fname, i, "an integer", v) end
+end
+
+local function tbl(fname, i, v)
+  if type(v) ~= "table" then fail(fname, i, "a table", v) end
+end
+
+--- Open (creating or migrating) a metadata store.
+---@param url string `sqlite:PATH` (or a bare path)
+---@return zenml.meta.Store|nil store
+---@return string|nil err why it could not be opened
+function M.open(url)
+  str("zenml.meta.open", 1, url)
+  local db, err = core.meta.open(url)
+  if not db then return nil, err end
+  return setmetatable({ _db = db }, Store)
+end
+
+--- Close the store; an open transaction is rolled back. Safe to call twice.
+function Store:close() self._db:close() end
+Store.__close = Store.close
+
+--- Start a write transaction (nests; only the outermost commit is real).
+function Store:begin() self._db:begin() end
+--- Commit the transaction of the matching begin.
+function Store:commit() self._db:commit() end
+--- Roll back the whole transaction.
+function Store:rollback() self._db:rollback() end
+
+--- Run a read-only SELECT with `?` parameters.
+---@param sql string a SELECT statement
+---@return table[] rows each a table of column name -> value
+function Store:query(sql, ...)
+  str("query", 1, sql)
+  return self._db:query(sql, ...)
+end
+
+--- Register (or update) a datasource.
+---@param name string
+---@param type string e.g. "csv"
+---@param config string|nil JSON text
+---@return integer id
+function Store:datasource_register(name, type, config)
+  str("datasource_register", 1, name); str("datasource_register", 2, type)
+  optstr("datasource_register", 3, config)
+  return self._db:datasource_register(name, type, config)
+end
+
+--- A datasource by name.
+---@return table|nil datasource {id, name, type, config, created}
+---@return string|nil err
+function Store:datasource(name)
+  str("datasource", 1, name)
+  return self._db:datasource(name)
+end
+
+--- Names of all datasources.
+---@return string[]
+function Store:datasources() return self._db:datasources() end
+
+--- Add a version of a datasource (the same id twice is a no-op).
+---@param datasource string
+---@param v table {id, artifact, rows?, columns?, bytes?, created?}
+function Store:version_add(datasource, v)
+  str("version_add", 1, datasource); tbl("version_add", 2, v)
+  return self._db:version_add(datasource, v)
+end
+
+--- The newest version of a datasource.
+---@return table|nil version
+---@return string|nil err
+function Store:version_latest(datasource)
+  str("version_latest", 1, datasource)
+  return self._db:version_latest(datasource)
+end
+
+--- Every version of a datasource, newest first.
+---@return table[]
+function Store:versions(datasource)
+  str("versions", 1, datasource)
+  return self._db:versions(datasource)
+end
+
+--- The version number of a pipeline's DAG, made on first sight.
+---@return integer
+function Store:pipeline_version(name, dag_hash)
+  str("pipeline_version", 1, name); str("pipeline_version", 2, dag_hash)
+  return self._db:pipeline_version(name, dag_hash)
+end
+
+--- Record a run as running.
+---@param run table {id, pipeline, pipeline_version, yaml_path?, yaml_hash?, git_commit?, git_branch?, git_dirty?, backend?, started?, host?, pid?}
+function Store:run_begin(run)
+  tbl("run_begin", 1, run)
+  return self._db:run_begin(run)
+end
+
+--- Set a run's final status ("completed" or "failed").
+---@return true|nil ok
+---@return string|nil err
+function Store:run_finish(id, status)
+  str("run_finish", 1, id); str("run_finish", 2, status)
+  return self._db:run_finish(id, status)
+end
+
+--- One run.
+---@return table|nil run
+---@return string|nil err
+function Store:run(id)
+  str("run", 1, id)
+  return self._db:run(id)
+end
+
+--- Runs, newest first.
+---@param filter table|nil {pipeline?, status?, limit?}
+---@return table[]
+function Store:runs(filter)
+  if filter ~= nil then tbl("runs", 1, filter) end
+  return self._db:runs(filter)
+end
+
+--- Mark runs of dead processes on this host as failed.
+---@return integer count
+function Store:recover() return self._db:recover() end
+
+--- Record that a step started.
+---@return integer execution id
+function Store:execution_begin(run, step, class, source, cache_key)
+  str("execution_begin", 1, run); str("execution_begin", 2, step)
+  str("execution_begin", 3, class); optstr("execution_begin", 4, source)
+  optstr("execution_begin", 5, cache_key)
+  return self._db:execution_begin(run, step, class, source, cache_key)
+end
+
+--- Set an execution's final status.
+---@return true|nil ok
+---@return string|nil err
+function Store:execution_finish(id, status, err, log_artifact)
+  int("execution_finish", 1, id); str("execution_finish", 2, status)
+  optstr("execution_finish", 3, err); optstr("execution_finish", 4, log_artifact)
+  return self._db:execution_finish(id, status, err, log_artifact)
+end
+
+--- Finish an execution as cached from another one.
+---@return true|nil ok
+---@return string|nil err
+function Store:execution_cached(id, from)
+  int("execution_cached", 1, id); int("execution_cached", 2, from)
+  return self._db:execution_cached(id, from)
+end
+
+--- One execution.
+---@return table|nil execution
+---@return string|nil err
+function Store:execution(id)
+  int("execution", 1, id)
+  return self._db:execution(id)
+end
+
+--- The executions of a run, in order.
+---@return table[]
+function Store:executions(run)
+  str("executions", 1, run)
+  return self._db:executions(run)
+end
+
+--- The latest completed execution of `class` with `cache_key` whose outputs
+--- all pass `exists` (optional function(artifact_id) -> boolean).
+---@return table|nil hit {execution, outputs = {name = artifact}}
+---@return string|nil err
+function Store:cache_lookup(class, cache_key, exists)
+  str("cache_lookup", 1, class); str("cache_lookup", 2, cache_key)
+  if exists ~= nil and type(exists) ~= "function" then
+    fail("cache_lookup", 3, "a function or nil", exists)
+  end
+  return self._db:cache_lookup(class, cache_key, exists)
+end
+
+--- The outputs of an execution.
+---@return table<string, string> outputs name -> artifact id
+function Store:outputs(id)
+  int("outputs", 1, id)
+  return self._db:outputs(id)
+end
+
+--- Record an artifact (a second record of the same id is ignored).
+function Store:artifact_record(id, type, size)
+  str("artifact_record", 1, id); str("artifact_record", 2, type)
+  int("artifact_record", 3, size)
+  return self._db:artifact_record(id, type, size)
+end
+
+--- Link an execution to an artifact: kind "input" or "output".
+function Store:event_add(execution, artifact, kind, name)
+  int("event_add", 1, execution); str("event_add", 2, artifact)
+  str("event_add", 3, kind); str("event_add", 4, name)
+  return self._db:event_add(execution, artifact, kind, name)
+end
+
+--- Every artifact id the metadata refers to.
+---@return string[]
+function Store:artifact_refs() return self._db:artifact_refs() end
+
+--- Set a metric of a run, or of one of its executions.
+---@param run string
+---@param execution integer|nil
+---@param name string
+---@param value number
+function Store:metric_set(run, execution, name, value)
+  str("metric_set", 1, run)
+  if execution ~= nil then int("metric_set", 2, execution) end
+  str("metric_set", 3, name)
+  if type(value) ~= "number" then fail("metric_set", 4, "a number", value) end
+  return self._db:metric_set(run, execution, name, value)
+end
+
+--- The metrics of a run and its executions.
+---@return table[] metrics {run, execution?, name, value}
+function Store:metrics(run)
+  str("metrics", 1, run)
+  return self._db:metrics(run)
+end
+
+--- Set a typed property (integer, number or string) on any entity.
+function Store:property_set(kind, entity, name, value)
+  str("property_set", 1, kind); str("property_set", 2, entity); str("property_set", 3, name)
+  local t = type(value)
+  if t ~= "number" and t ~= "string" then fail("property_set", 4, "a number or string", value) end
+  return self._db:property_set(kind, entity, name, value)
+end
+
+--- Read a property.
+---@return integer|number|string|nil value
+---@return string|nil err
+function Store:property_get(kind, entity, name)
+  str("property_get", 1, kind); str("property_get", 2, entity); str("property_get", 3, name)
+  return self._db:property_get(kind, entity, name)
+end
+
+--- SHA-256 of a file, reusing the stat cache when the file is unchanged.
+---@return string|nil hex
+---@return string|nil err
+function Store:hash_file(path)
+  str("hash_file", 1, path)
+  return self._db:hash_file(path)
+end
+
+return M

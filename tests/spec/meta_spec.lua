@@ -1,0 +1,188 @@
+-- zenml.meta: the metadata store as Lua sees it.
+local zenml = require "zenml"
+
+local function tmpdir()
+  local path = os.tmpname()
+  os.remove(path)
+  assert(os.execute("mkdir -p '" .. path .. "'"))
+  return path
+end
+
+describe("zenml.meta", function()
+  local dir, db
+
+  before_each(function()
+    dir = tmpdir()
+    db = assert(zenml.meta.open("sqlite:" .. dir .. "/metadata.db"))
+  end)
+
+  after_each(function()
+    db:close()
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+
+  local function new_run(id)
+    local v = db:pipeline_version("iris", "dag-1")
+    db:run_begin { id = id, pipeline = "iris", pipeline_version = v, git_commit = "abc",
+      git_dirty = true, backend = "local" }
+  end
+
+  it("opens a fresh store at the current schema version", function()
+    assert.equal(2, zenml.meta.schema_version)
+    assert.same({ { v = 2 } }, db:query("SELECT user_version AS v FROM pragma_user_version"))
+  end)
+
+  it("records runs and lists them with filters", function()
+    new_run("r1")
+    new_run("r2")
+    assert.is_true(db:run_finish("r1", "completed"))
+    local r = db:run("r1")
+    assert.equal("completed", r.status)
+    assert.equal("iris", r.pipeline)
+    assert.equal(1, r.pipeline_version)
+    assert.is_true(r.git_dirty)
+    assert.is_number(r.ended)
+    assert.equal(2, #db:runs())
+    assert.equal(1, #db:runs { status = "running" })
+    assert.equal("r2", db:runs { status = "running" }[1].id)
+    assert.equal(1, #db:runs { limit = 1 })
+    assert.equal(0, #db:runs { pipeline = "other" })
+    local none, err = db:run("nope")
+    assert.is_nil(none)
+    assert.equal("no run with id 'nope'", err)
+    assert.equal(0, db:recover())
+  end)
+
+  it("records executions, lineage and answers cache lookups", function()
+    new_run("r1")
+    db:artifact_record("sha256:in", "frame", 10)
+    db:artifact_record("sha256:out", "frame", 20)
+    local e = db:execution_begin("r1", "split", "RandomSplit", "split@zenml-0.1", "key-1")
+    db:event_add(e, "sha256:in", "input", "data")
+    db:event_add(e, "sha256:out", "output", "train")
+    assert.is_nil(db:cache_lookup("RandomSplit", "key-1"))
+    assert.is_true(db:execution_finish(e, "completed"))
+    local hit = db:cache_lookup("RandomSplit", "key-1")
+    assert.same({ execution = e, outputs = { train = "sha256:out" } }, hit)
+    local seen = {}
+    local gone, err = db:cache_lookup("RandomSplit", "key-1", function(id)
+      seen[#seen + 1] = id
+      return false
+    end)
+    assert.is_nil(gone)
+    assert.equal("no cached execution for key key-1", err)
+    assert.same({ "sha256:out" }, seen)
+    assert.has_error(function()
+      db:cache_lookup("RandomSplit", "key-1", function() error("store offline", 0) end)
+    end)
+    -- still usable after an error in the callback
+    assert.is_table(db:cache_lookup("RandomSplit", "key-1"))
+
+    local e2 = db:execution_begin("r1", "split-again", "RandomSplit")
+    assert.is_true(db:execution_cached(e2, e))
+    assert.same({ train = "sha256:out" }, db:outputs(e2))
+    local list = db:executions("r1")
+    assert.equal(2, #list)
+    assert.equal("cached", list[2].status)
+    assert.equal(e, list[2].cached_from)
+    assert.equal("split@zenml-0.1", db:execution(e).source)
+    assert.same({ "sha256:in", "sha256:out" }, db:artifact_refs())
+  end)
+
+  it("stores metrics and typed properties", function()
+    new_run("r1")
+    local e = db:execution_begin("r1", "eval", "Eval")
+    db:metric_set("r1", nil, "accuracy", 0.9)
+    db:metric_set("r1", e, "loss", 0.25)
+    db:metric_set("r1", e, "loss", 0.125)
+    assert.same({
+      { run = "r1", name = "accuracy", value = 0.9 },
+      { run = "r1", execution = e, name = "loss", value = 0.125 },
+    }, db:metrics("r1"))
+    db:property_set("run", "r1", "seed", 42)
+    db:property_set("run", "r1", "ratio", 0.5)
+    db:property_set("run", "r1", "note", "hello")
+    assert.equal(42, db:property_get("run", "r1", "seed"))
+    assert.is_true(math.type(db:property_get("run", "r1", "seed")) == "integer")
+    assert.equal(0.5, db:property_get("run", "r1", "ratio"))
+    assert.equal("hello", db:property_get("run", "r1", "note"))
+    local v, err = db:property_get("run", "r1", "nope")
+    assert.is_nil(v)
+    assert.equal("run 'r1' has no property 'nope'", err)
+  end)
+
+  it("keeps datasources and their versions", function()
+    assert.equal("integer", math.type(db:datasource_register("iris", "csv", '{"path":"iris.csv"}')))
+    assert.equal("csv", db:datasource("iris").type)
+    assert.same({ "iris" }, db:datasources())
+    db:artifact_record("sha256:snap", "frame", 4551)
+    db:version_add("iris", { id = "v1", artifact = "sha256:snap", rows = 150, columns = 5,
+      bytes = 4551 })
+    local v = db:version_latest("iris")
+    assert.equal("v1", v.id)
+    assert.equal(150, v.rows)
+    assert.equal(1, #db:versions("iris"))
+    local none, err = db:version_latest("nope")
+    assert.is_nil(none)
+    assert.equal("datasource 'nope' has no versions", err)
+  end)
+
+  it("hashes files through the stat cache", function()
+    local path = dir .. "/data.csv"
+    local f = assert(io.open(path, "w"))
+    f:write("a,b\n1,2\n")
+    f:close()
+    assert.equal(zenml.hash.file(path), db:hash_file(path))
+    local none, err = db:hash_file(dir .. "/missing")
+    assert.is_nil(none)
+    assert.equal("cannot read " .. dir .. "/missing: No such file or directory", err)
+  end)
+
+  it("query runs SELECT with parameters and refuses anything else", function()
+    new_run("r1")
+    assert.same({ { id = "r1", n = 1 } },
+      db:query("SELECT id, ? AS n FROM runs WHERE id = ?", 1, "r1"))
+    assert.has_error(function() db:query("DELETE FROM runs") end,
+      "query: only SELECT statements are allowed")
+    assert.has_error(function() db:query("WITH x AS (SELECT 1) DELETE FROM runs") end,
+      "query: only SELECT statements are allowed")
+    assert.equal(1, #db:runs())
+  end)
+
+  it("rolls back a transaction", function()
+    db:begin()
+    new_run("gone")
+    db:rollback()
+    assert.is_nil(db:run("gone"))
+  end)
+
+  it("validates arguments with messages that say what was expected", function()
+    assert.has_error(function() zenml.meta.open(42) end,
+      "zenml.meta.open: argument 1: expected a string, got number")
+    assert.has_error(function() db:run(nil) end, "run: argument 1: expected a string, got nil")
+    assert.has_error(function() db:execution_finish("x", "completed") end,
+      "execution_finish: argument 1: expected an integer, got string")
+    assert.has_error(function() db:run_finish("r", "done") end)
+    assert.has_error(function() db:run_begin { id = "x" } end)
+  end)
+
+  it("refuses a store it cannot read, naming the file", function()
+    local bad = dir .. "/garbage.db"
+    local f = assert(io.open(bad, "w"))
+    f:write(string.rep("this is not a database ", 100))
+    f:close()
+    local none, err = zenml.meta.open("sqlite:" .. bad)
+    assert.is_nil(none)
+    assert.equal(bad .. ": file is not a database", err)
+    local m, e = zenml.meta.open("mysql://u:p@localhost/zenml")
+    assert.is_nil(m)
+    assert.equal("metadata driver 'mysql' is not available in this build", e)
+  end)
+
+  it("raises on use after close", function()
+    local other = assert(zenml.meta.open("sqlite:" .. dir .. "/metadata.db"))
+    other:close()
+    other:close()
+    assert.has_error(function() other:runs() end, "metadata store is closed")
+  end)
+end)
