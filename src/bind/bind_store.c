@@ -6,9 +6,11 @@
 #include "core/error.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STORE_MT "zenml.store"
 
@@ -84,20 +86,35 @@ static int l_path(lua_State *L)
   return 1;
 }
 
+/* Read straight into a Lua buffer sized first, so nothing C-owned is held
+ * when Lua might raise (out of memory). */
 static int l_read(lua_State *L)
 {
   zm_store *s = check_store(L);
-  zm_store_map *m = NULL;
-  int rc = zm_store_map_open(&m, s, check_id(L, 2));
+  const char *id = check_id(L, 2);
+  uint64_t size = 0;
+  int fd, rc = zm_store_size(&size, s, id);
   if (rc)
     return zm_bind_fail(L, rc);
-  /* pushlstring can only fail by running out of memory; unmap first. */
   luaL_Buffer b;
-  char *dst = luaL_buffinitsize(L, &b, m->len);
-  memcpy(dst, m->data, m->len);
-  size_t len = m->len;
-  zm_store_map_free(m);
-  luaL_pushresultsize(&b, len);
+  char *dst = luaL_buffinitsize(L, &b, (size_t)size);
+  if ((rc = zm_store_open_fd(&fd, s, id)))
+    return zm_bind_fail(L, rc);
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = read(fd, dst + got, (size_t)size - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  close(fd);
+  if (got != size) {
+    zm_error_set(ZM_EIO, "cannot read artifact %s: it changed size while being read", id);
+    return zm_bind_fail(L, ZM_EIO);
+  }
+  luaL_pushresultsize(&b, got);
   return 1;
 }
 
@@ -136,9 +153,26 @@ static int l_checkout(lua_State *L)
   return push_ok_or_fail(L, zm_store_checkout_tree(s, id, luaL_checkstring(L, 3)));
 }
 
-/* Problems are gathered in C ("what\0problem\0" pairs) and turned into Lua
- * values only after the store call returns, so no Lua error can interrupt
- * a scan that holds open folders. */
+/* Problems are gathered in C ("what\0problem\0" pairs) into a buffer boxed
+ * in a userdata (freed by __gc even if Lua raises), and turned into Lua values
+ * only after the store call returns, so no Lua error can interrupt a scan that
+ * holds open folders. */
+#define PROBLEMS_MT "zenml.store.problems"
+
+static int problems_gc(lua_State *L)
+{
+  zm_buf_free(luaL_checkudata(L, 1, PROBLEMS_MT));
+  return 0;
+}
+
+static zm_buf *new_problems(lua_State *L)
+{
+  zm_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+  *b = (zm_buf)ZM_BUF_INIT;
+  luaL_setmetatable(L, PROBLEMS_MT);
+  return b;
+}
+
 static void collect(void *ctx, const char *what, const char *problem)
 {
   zm_buf *b = ctx;
@@ -146,35 +180,31 @@ static void collect(void *ctx, const char *what, const char *problem)
   zm_buf_put(b, problem, strlen(problem) + 1);
 }
 
-/* Push {{what=, problem=}...} from collected pairs, then free them. */
-static void push_problems(lua_State *L, zm_buf *b)
+/* Push {{what=, problem=}...} from the collected pairs. */
+static void push_problems(lua_State *L, const zm_buf *b)
 {
-  size_t len = b->len, n = 0;
-  char *data = zm_buf_detach(b);
   lua_newtable(L);
-  for (const char *p = data; p && p < data + len; n++) {
+  lua_Integer n = 0;
+  for (const char *p = b->data; p && p < b->data + b->len;) {
     const char *problem = p + strlen(p) + 1;
     lua_createtable(L, 0, 2);
     lua_pushstring(L, p);
     lua_setfield(L, -2, "what");
     lua_pushstring(L, problem);
     lua_setfield(L, -2, "problem");
-    lua_seti(L, -2, (lua_Integer)n + 1);
+    lua_seti(L, -2, ++n);
     p = problem + strlen(problem) + 1;
   }
-  free(data);
 }
 
 static int l_verify(lua_State *L)
 {
   zm_store *s = check_store(L);
-  zm_buf b = ZM_BUF_INIT;
-  int rc = zm_store_verify(NULL, s, collect, &b);
-  if (rc) {
-    zm_buf_free(&b);
+  zm_buf *b = new_problems(L);
+  int rc = zm_store_verify(NULL, s, collect, b);
+  if (rc)
     return zm_bind_fail(L, rc);
-  }
-  push_problems(L, &b);
+  push_problems(L, b);
   return 1;
 }
 
@@ -201,9 +231,9 @@ static int l_check(lua_State *L)
   zm_store *s = check_store(L);
   size_t n;
   const char **ids = check_id_list(L, 2, &n);
-  zm_buf b = ZM_BUF_INIT;
-  zm_store_check_ids(NULL, s, ids, n, collect, &b);
-  push_problems(L, &b);
+  zm_buf *b = new_problems(L);
+  zm_store_check_ids(NULL, s, ids, n, collect, b);
+  push_problems(L, b);
   return 1;
 }
 
@@ -294,6 +324,11 @@ int zm_bind_open_store(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, l_release);
     lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, PROBLEMS_MT)) {
+    lua_pushcfunction(L, problems_gc);
+    lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
   static const luaL_Reg fns[] = {{"open", l_open}, {NULL, NULL}};
