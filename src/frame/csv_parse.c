@@ -16,7 +16,7 @@
 enum { CLASS_NULL = -1 }; /* besides the zm_type values */
 
 /* Drop input pages behind the parser once they are this far back. */
-#define DROP_STEP (16u << 20)
+#define DROP_STEP (4u << 20)
 
 static int chunk_fail(csv_chunk *ch, const char *row, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
