@@ -25,7 +25,9 @@ int zm_epoch_init(zm_epoch *e, const double *X, size_t n, size_t d, const zm_tar
   if (ok && e->buckets > 1) {
     ok = (e->copy = malloc(bytes)) &&
          (e->start = calloc(e->buckets + 1, sizeof *e->start)) &&
-         (e->bucket_of = malloc(n * sizeof *e->bucket_of));
+         (e->bucket_of = malloc(n * sizeof *e->bucket_of)) &&
+         (e->visit = malloc(e->buckets * sizeof *e->visit)) &&
+         (e->vstart = malloc((e->buckets + 1) * sizeof *e->vstart));
     if (ok && y->labels)
       ok = (e->y.labels = e->labels = malloc(n * sizeof *e->labels)) != NULL;
     else if (ok)
@@ -70,14 +72,24 @@ void zm_epoch_next(zm_epoch *e, zm_rng *rng)
     zm_rng_shuffle(rng, e->order, e->n);
     return;
   }
-  regroup(e, rng);
-  e->warmed = 0;
-  for (size_t b = 0; b < e->buckets; b++) {
-    size_t lo = e->start[b], hi = e->start[b + 1];
-    for (size_t p = lo; p < hi; p++)
-      e->order[p] = p;
-    zm_rng_shuffle(rng, e->order + lo, hi - lo);
+  if (!e->dealt) {
+    regroup(e, rng);
+    e->dealt = 1;
   }
+  for (size_t k = 0; k < e->buckets; k++)
+    e->visit[k] = k;
+  zm_rng_shuffle(rng, e->visit, e->buckets);
+  size_t at = 0;
+  for (size_t k = 0; k < e->buckets; k++) {
+    size_t b = e->visit[k], lo = e->start[b], hi = e->start[b + 1];
+    e->vstart[k] = at;
+    for (size_t p = lo; p < hi; p++)
+      e->order[at + p - lo] = p;
+    zm_rng_shuffle(rng, e->order + at, hi - lo);
+    at += hi - lo;
+  }
+  e->vstart[e->buckets] = at;
+  e->warmed = 0;
 }
 
 void zm_epoch_warm(zm_epoch *e, size_t upto)
@@ -85,8 +97,8 @@ void zm_epoch_warm(zm_epoch *e, size_t upto)
   volatile double sink = 0;
   if (!e->copy)
     return;
-  while (e->warmed < e->buckets && e->start[e->warmed] < upto) {
-    size_t b = e->warmed++, d = e->d;
+  while (e->warmed < e->buckets && e->vstart[e->warmed] < upto) {
+    size_t b = e->visit[e->warmed++], d = e->d;
     const double *p = e->copy + e->start[b] * d, *end = e->copy + e->start[b + 1] * d;
     double s = 0;
     for (; p < end; p += 8) /* one read per 64-byte line */
@@ -112,6 +124,8 @@ void zm_epoch_free(zm_epoch *e)
   free(e->order);
   free(e->start);
   free(e->bucket_of);
+  free(e->visit);
+  free(e->vstart);
   free(e->labels);
   free(e->values);
   memset(e, 0, sizeof *e);

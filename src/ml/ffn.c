@@ -377,7 +377,7 @@ static int fit(trainer *t, const data *train, split *s, const data *val, zm_hist
   return 0;
 }
 
-static int check_params(const zm_ffn_params *p, size_t d)
+static int check_params(const zm_ffn_params *p)
 {
   if (p->n_hidden > ZM_FFN_MAX_HIDDEN)
     return zm_error_set(ZM_EINVALID, "at most %d hidden layers, got %zu", ZM_FFN_MAX_HIDDEN,
@@ -396,7 +396,6 @@ static int check_params(const zm_ffn_params *p, size_t d)
     return zm_error_set(ZM_EINVALID, "unknown activation %d", (int)p->activation);
   if (p->X_val && (!p->y_val || p->n_val == 0))
     return zm_error_set(ZM_EINVALID, "X_val needs n_val > 0 and y_val");
-  (void)d;
   return 0;
 }
 
@@ -414,7 +413,7 @@ static int check_data(const double *X, size_t n, size_t d, const zm_target *y)
 static int validate(const double *X, size_t n, size_t d, const zm_target *y,
                     const zm_ffn_params *p)
 {
-  int rc = check_params(p, d);
+  int rc = check_params(p);
   if (!rc) rc = check_data(X, n, d, y);
   if (!rc && p->X_val) {
     rc = check_data(p->X_val, p->n_val, d, p->y_val);

@@ -77,12 +77,14 @@ double *zm_zalloc(size_t n);
 
 #endif
 
-/* The order in which an epoch visits the rows of X: a fresh uniformly random
- * permutation each epoch. Large matrices are first regrouped, by one
- * sequential pass, into buckets that fit in cache (each row to a random
- * bucket, then a random order inside each bucket: the Rao-Sandelius shuffle,
- * still uniform), because jumping between random rows of a big matrix costs
- * a TLB miss per row and made training several times slower. */
+/* The order in which an epoch visits the rows of X. Small matrices get a
+ * fresh uniformly random permutation each epoch. Large ones are dealt once,
+ * in one sequential pass, into cache-sized buckets (each row to a random
+ * bucket); each epoch then visits the buckets in a random order and each
+ * bucket's rows in a random order, reading a bucket into cache first. Jumping
+ * between random rows of a big matrix cost a TLB and cache miss per row and
+ * made training several times slower; bucket-mates stay a random sample, so
+ * the mini-batches are still unbiased. */
 typedef struct zm_epoch {
   const double *X;
   size_t n, d;
@@ -95,6 +97,9 @@ typedef struct zm_epoch {
   size_t *order;      /* the visit order, as rows of zm_epoch_base */
   size_t *start;      /* buckets + 1 offsets into copy */
   uint32_t *bucket_of;
+  size_t *visit;      /* this epoch's order of the buckets */
+  size_t *vstart;     /* buckets + 1 offsets into order, by visit */
+  int dealt;          /* rows were dealt into copy */
   size_t warmed;      /* buckets already read into cache this epoch */
 } zm_epoch;
 

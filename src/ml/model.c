@@ -2,6 +2,7 @@
  * dispatch to each kind, the byte writer/reader and the optimizers. */
 #include "ml/internal.h"
 #include "core/error.h"
+#include "ml/metrics.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -83,13 +84,8 @@ int zm_model_predict_class(int *out, const zm_model *m, const double *X, size_t 
   if (!p)
     return zm_error_set(ZM_ENOMEM, "out of memory for %zu predictions", n);
   int rc = m->ops->predict(p, m, X, n);
-  for (size_t i = 0; rc == 0 && i < n; i++) {
-    size_t best = 0;
-    for (size_t c = 1; c < k; c++)
-      if (p[i * k + c] > p[i * k + best])
-        best = c;
-    out[i] = (int)best;
-  }
+  if (!rc)
+    zm_metric_argmax(out, p, n, k);
   free(p);
   return rc;
 }
