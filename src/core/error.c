@@ -9,6 +9,18 @@
 
 static _Thread_local char last[MSG_MAX];
 
+/* Append `s` to the message at offset `at`, truncating to fit. */
+static void append_at(size_t at, const char *s)
+{
+  if (at >= MSG_MAX - 1)
+    return;
+  size_t n = strlen(s), room = MSG_MAX - 1 - at;
+  if (n > room)
+    n = room;
+  memcpy(last + at, s, n);
+  last[at + n] = '\0';
+}
+
 int zm_error_set(int code, const char *fmt, ...)
 {
   va_list ap;
@@ -25,8 +37,10 @@ int zm_error_sys(int code, const char *fmt, ...)
   va_start(ap, fmt);
   int n = vsnprintf(last, sizeof last, fmt, ap);
   va_end(ap);
-  if (n >= 0 && (size_t)n < sizeof last)
-    snprintf(last + n, sizeof last - (size_t)n, ": %s", strerror(saved));
+  if (n >= 0) {
+    append_at((size_t)n, ": ");
+    append_at((size_t)n + 2, strerror(saved));
+  }
   errno = saved;
   return code;
 }
@@ -39,8 +53,10 @@ int zm_error_wrap(int code, const char *fmt, ...)
   va_start(ap, fmt);
   int n = vsnprintf(last, sizeof last, fmt, ap);
   va_end(ap);
-  if (n >= 0 && (size_t)n < sizeof last)
-    snprintf(last + n, sizeof last - (size_t)n, ": %s", old);
+  if (n >= 0) {
+    append_at((size_t)n, ": ");
+    append_at((size_t)n + 2, old);
+  }
   return code;
 }
 

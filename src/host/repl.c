@@ -3,6 +3,7 @@
 #include "bind/bind.h"
 #include "host/host.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,39 @@ static void history_add(const char *line)
     write_history(history_path);
 }
 
+static volatile sig_atomic_t prompt_interrupted;
+
+static void on_prompt_sigint(int sig)
+{
+  (void)sig;
+  prompt_interrupted = 1;
+}
+
+/* readline with Ctrl-C discarding the chunk being typed instead of killing
+ * the process: then it returns NULL with prompt_interrupted set. */
+static char *edit_line(const char *prompt)
+{
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_prompt_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
+  prompt_interrupted = 0;
+  char *line = readline(prompt);
+  sigaction(SIGINT, &old, NULL);
+  if (prompt_interrupted) {
+    free(line);
+    fputc('\n', stdout);
+    return NULL;
+  }
+  return line;
+}
+
 /* One line without its newline, malloc'd; NULL at end of input. */
 static char *read_line(const char *prompt)
 {
   if (use_editline)
-    return readline(prompt);
+    return edit_line(prompt);
   fputs(prompt, stdout);
   fflush(stdout);
   char buf[8192];
@@ -70,13 +99,17 @@ static int load_expression(lua_State *L, const char *line)
   return status;
 }
 
+#define CHUNK_EOF (-1)
+#define CHUNK_DISCARDED (-2)
+
 /* Read a whole chunk, asking for more lines while it is incomplete. Leaves
- * the compiled function (or an error message) on the stack. -1 at EOF. */
+ * the compiled function (or an error message) on the stack, or nothing for
+ * CHUNK_EOF (Ctrl-D) and CHUNK_DISCARDED (Ctrl-C). */
 static int read_chunk(lua_State *L)
 {
   char *line = read_line("> ");
   if (!line)
-    return -1;
+    return prompt_interrupted ? CHUNK_DISCARDED : CHUNK_EOF;
   if (load_expression(L, line) == LUA_OK) {
     history_add(line);
     free(line);
@@ -100,7 +133,7 @@ static int read_chunk(lua_State *L)
     char *more = read_line(">> ");
     if (!more) {
       lua_pop(L, 1);
-      return -1;
+      return prompt_interrupted ? CHUNK_DISCARDED : CHUNK_EOF;
     }
     lua_pushfstring(L, "\n%s", more);
     free(more);
@@ -137,8 +170,10 @@ int zm_repl_run(lua_State *L)
   int base = lua_gettop(L);
   for (;;) {
     int status = read_chunk(L);
-    if (status == -1)
+    if (status == CHUNK_EOF)
       break;
+    if (status == CHUNK_DISCARDED)
+      continue;
     if (status != LUA_OK) {
       zm_host_report(L);
       continue;

@@ -1,0 +1,83 @@
+-- The Lua side of the host: the class helper, the pretty printer, the
+-- command table. Runs inside the zenml binary.
+local zenml = require "zenml"
+
+describe("zenml._core", function()
+  it("is loaded from C with the version", function()
+    local core = require "zenml._core"
+    assert.equals(zenml.version, core.version)
+    assert.is_function(core.sys.time)
+  end)
+end)
+
+describe("zenml.class", function()
+  local Object = zenml.class.Object
+
+  it("builds classes with extend, construction by call, is_a and super", function()
+    local Animal = Object:extend("Animal")
+    function Animal:init(name) self.name = name end
+    function Animal:speak() return self.name .. " makes a sound" end
+    local Dog = Animal:extend("Dog")
+    function Dog:speak() return Dog.super.speak(self) .. ": woof" end
+    local d = Dog("rex")
+    assert.equals("rex makes a sound: woof", d:speak())
+    assert.is_true(d:is_a(Dog))
+    assert.is_true(d:is_a(Animal))
+    assert.is_true(d:is_a(Object))
+    assert.is_false(Animal("x"):is_a(Dog))
+    assert.equals("Dog", d:class_name())
+  end)
+
+  it("knows the file each class was defined in", function()
+    local C = Object:extend("C")
+    assert.matches("host_spec.lua$", C.__file)
+  end)
+
+  it("rejects a missing class name", function()
+    assert.has_error(function() Object:extend() end,
+      "extend: expected a class name (string), got nil")
+  end)
+end)
+
+describe("zenml.pretty", function()
+  local fmt = zenml.pretty.format
+
+  it("indents nested tables and lists arrays first", function()
+    assert.equals('{\n  1,\n  "two",\n  a = {\n    b = true,\n  },\n}',
+      fmt { 1, "two", a = { b = true } })
+  end)
+
+  it("marks cycles", function()
+    local t = {}
+    t.self = t
+    assert.matches("self = <cycle: table 0x%x+>", fmt(t))
+  end)
+
+  it("prints userdata and objects through __tostring", function()
+    local obj = setmetatable({}, { __tostring = function() return "<run 42>" end })
+    assert.equals("{\n  x = <run 42>,\n}", fmt { x = obj })
+    assert.equals("{}", fmt {})
+  end)
+end)
+
+describe("zenml.cli", function()
+  local cli = zenml.cli
+
+  it("parses flags, options and positionals", function()
+    local opts, pos = cli.parse({ "--json", "a", "--limit", "5", "--name=x", "b" },
+      { flags = { json = true }, options = { limit = true, name = true } }, "usage")
+    assert.same({ json = true, limit = "5", name = "x" }, opts)
+    assert.same({ "a", "b" }, pos)
+  end)
+
+  it("fails on an unknown option with the usage", function()
+    local ok, err = pcall(cli.parse, { "--nope" }, {}, "usage: zenml x")
+    assert.is_false(ok)
+    assert.equals("unknown option '--nope'\nusage: zenml x", tostring(err))
+    assert.equals(2, err.code)
+  end)
+
+  it("returns 2 for an unknown command", function()
+    assert.equals(2, cli.main { "no-such-command" })
+  end)
+end)
