@@ -6,6 +6,11 @@ local cli = {}
 --- name -> one-line summary; the module is zenml.commands.<name>
 local commands = {
   { "help", "list the commands, or show one command's help" },
+  { "init", "set up .zenml/ in the current git repository" },
+  { "config", "list, get or set repository settings" },
+  { "artifact", "show or export an artifact" },
+  { "verify", "re-hash the artifact store and check what the metadata references" },
+  { "gc", "remove unreferenced artifacts and stale temporary files" },
   { "version", "print the version" },
 }
 cli.commands = commands
@@ -67,6 +72,13 @@ function cli.parse(args, spec, usage)
     i = i + 1
   end
   return opts, pos
+end
+
+--- The Repository of the current folder, or fail with a message for the user.
+function cli.repo()
+  local repo, err = require("zenml.repo").open()
+  if not repo then cli.fail(err) end
+  return repo
 end
 
 local function command_list()

@@ -20,6 +20,15 @@ local lazy = {
   store = "zenml.store",
 }
 
+--- The Repository around `folder` (default: the current folder), or nil and
+--- a message when there is none.
+---@param folder? string
+---@return table|nil repository
+---@return string|nil message
+function zenml.repo(folder)
+  return require("zenml.repo").open(folder)
+end
+
 --- Register a lazily loaded field of `zenml` (used by zenml's own modules).
 ---@param name string field of the zenml table
 ---@param module string module that provides it

@@ -1,0 +1,45 @@
+local cli = require "zenml.cli"
+local config = require "zenml.config"
+local output = require "zenml.output"
+
+local usage = [[usage: zenml config list [--json]
+       zenml config get KEY
+       zenml config set KEY VALUE
+
+Reads and changes .zenml/config.yaml. Settings:
+]]
+for _, k in ipairs(config.keys) do
+  usage = usage .. ("  %-18s %s (default %s)\n"):format(k.key, k.doc, tostring(k.default))
+end
+
+local function run(args)
+  local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
+  local action = pos[1]
+  local repo = cli.repo()
+  local path = repo.root .. "/.zenml/config.yaml"
+  if action == "list" or action == nil then
+    local rows = {}
+    for _, k in ipairs(config.keys) do
+      rows[#rows + 1] = { key = k.key, value = tostring(config.get(repo.config, k.key)) }
+    end
+    output.list(opts, rows, { "key", "value" })
+  elseif action == "get" then
+    if not pos[2] then cli.fail("config get needs a KEY\n" .. usage, 2) end
+    local _, err = config.parse_value(pos[2], "x")
+    if err and err:match("^unknown setting") then cli.fail(err) end
+    io.stdout:write(tostring(config.get(repo.config, pos[2])), "\n")
+  elseif action == "set" then
+    if not pos[2] or not pos[3] then cli.fail("config set needs a KEY and a VALUE\n" .. usage, 2) end
+    local v, err = config.parse_value(pos[2], pos[3])
+    if v == nil then cli.fail(err) end
+    config.set(repo.config, pos[2], v)
+    local f = assert(io.open(path, "wb"))
+    f:write(config.format(repo.config))
+    f:close()
+  else
+    cli.fail(("unknown action '%s'\n%s"):format(action, usage), 2)
+  end
+  return 0
+end
+
+return { usage = usage, run = run }

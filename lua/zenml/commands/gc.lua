@@ -1,0 +1,27 @@
+local cli = require "zenml.cli"
+local output = require "zenml.output"
+
+local usage = [[usage: zenml gc [--dry-run] [--json]
+
+Removes artifacts that no datasource version, execution or event references,
+and temporary files left by interrupted writes. --dry-run only reports.]]
+
+local function run(args)
+  local opts = cli.parse(args, { flags = { ["dry-run"] = true, json = true } }, usage)
+  local repo = cli.repo()
+  local keep = repo:meta():artifact_refs()
+  local freed, err = repo:store():gc { keep = keep, dry_run = opts["dry-run"] == true }
+  if not freed then cli.fail(err) end
+  if opts.json then
+    freed.dry_run = opts["dry-run"] == true
+    output.json(freed)
+  else
+    io.stdout:write(("%s %d object%s and %d temporary file%s, %s\n"):format(
+      opts["dry-run"] and "would remove" or "removed",
+      freed.objects, freed.objects == 1 and "" or "s",
+      freed.temps, freed.temps == 1 and "" or "s", output.bytes(freed.bytes)))
+  end
+  return 0
+end
+
+return { usage = usage, run = run }

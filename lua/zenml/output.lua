@@ -1,0 +1,95 @@
+--- How commands print: aligned tables on a terminal, JSON with --json.
+local json = require "zenml.json"
+local core = require "zenml._core"
+
+local output = {}
+
+local function cell(v)
+  if v == nil then return "" end
+  if type(v) == "number" and math.type(v) == "float" then
+    return ("%.4g"):format(v)
+  end
+  return tostring(v)
+end
+
+--- Print rows (tables) as an aligned table with the given columns.
+---@param rows table[]
+---@param columns string[] keys of each row, printed in this order
+---@param headers? string[] column titles (default: the keys in upper case)
+function output.table(rows, columns, headers)
+  local widths, lines = {}, {}
+  headers = headers or {}
+  local head = {}
+  for i, c in ipairs(columns) do
+    head[i] = headers[i] or c:upper()
+    widths[i] = #head[i]
+  end
+  for r, row in ipairs(rows) do
+    lines[r] = {}
+    for i, c in ipairs(columns) do
+      local s = cell(row[c])
+      lines[r][i] = s
+      if #s > widths[i] then widths[i] = #s end
+    end
+  end
+  local function emit(fields)
+    local parts = {}
+    for i, s in ipairs(fields) do
+      parts[i] = i < #fields and s .. (" "):rep(widths[i] - #s) or s
+    end
+    io.stdout:write(table.concat(parts, "  "), "\n")
+  end
+  emit(head)
+  for _, fields in ipairs(lines) do emit(fields) end
+end
+
+--- Print `value` as JSON on one line.
+function output.json(value)
+  io.stdout:write(json.encode(value), "\n")
+end
+
+--- Either JSON (when opts.json) or the table.
+function output.list(opts, rows, columns, headers)
+  if opts.json then return output.json(rows) end
+  if #rows == 0 then
+    io.stdout:write("(none)\n")
+    return
+  end
+  output.table(rows, columns, headers)
+end
+
+--- Print "key: value" lines for a record, in the order of `keys`.
+function output.record(opts, rec, keys)
+  if opts.json then return output.json(rec) end
+  local w = 0
+  for _, k in ipairs(keys) do w = math.max(w, #k) end
+  for _, k in ipairs(keys) do
+    if rec[k] ~= nil then
+      io.stdout:write(("%-" .. w .. "s  %s\n"):format(k, cell(rec[k])))
+    end
+  end
+end
+
+--- A timestamp (unix seconds) as UTC "YYYY-MM-DD HH:MM:SS".
+function output.time(t)
+  if not t then return nil end
+  return os.date("!%Y-%m-%d %H:%M:%S", math.floor(t))
+end
+
+--- Whether standard output is a terminal.
+function output.is_tty()
+  return core.sys.isatty(1)
+end
+
+--- Bytes in a human unit.
+function output.bytes(n)
+  local units = { "B", "KiB", "MiB", "GiB", "TiB" }
+  local i = 1
+  while n >= 1024 and i < #units do
+    n = n / 1024
+    i = i + 1
+  end
+  return i == 1 and ("%d B"):format(n) or ("%.1f %s"):format(n, units[i])
+end
+
+return output

@@ -1,0 +1,245 @@
+--- The Repository: a git work tree with `.zenml/`, its stores, and the
+--- objects for exploring what ran there (pipelines, runs, executions,
+--- artifacts). `zenml.repo()` finds it from the current folder.
+local class = require "zenml.class"
+local git = require "zenml.git"
+local config = require "zenml.config"
+local output = require "zenml.output"
+
+local M = {}
+
+local Repository = class.Object:extend("Repository")
+local Run = class.Object:extend("Run")
+local Artifact = class.Object:extend("Artifact")
+M.Repository, M.Run, M.Artifact = Repository, Run, Artifact
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+M.exists = exists
+
+--- Resolve `path` against `root` unless it is absolute.
+local function resolve(root, path)
+  if path:sub(1, 1) == "/" then return path end
+  return root .. "/" .. path
+end
+M.resolve = resolve
+
+--- The Repository around `folder` (default: the current folder).
+---@param folder? string
+---@return table|nil repository
+---@return string|nil message when there is none
+function M.open(folder)
+  if folder ~= nil and type(folder) ~= "string" then
+    error(("zenml.repo expects a folder path string or nothing, got %s"):format(type(folder)), 2)
+  end
+  local g, err = git.open(folder)
+  if not g then return nil, err end
+  local root = g:root()
+  local cfg_path = root .. "/.zenml/config.yaml"
+  if not exists(cfg_path) then
+    return nil, ("%s is not a zenml repository: run 'zenml init' first"):format(root)
+  end
+  local cfg, cerr = config.read(cfg_path)
+  if not cfg then return nil, cerr end
+  return Repository:new(root, g, cfg)
+end
+
+function Repository:init(root, g, cfg)
+  self.root = root
+  self.config = cfg
+  self._git = g
+end
+
+function Repository:__tostring()
+  return ("<Repository %s>"):format(self.root)
+end
+
+--- The git handle (zenml.git): head, branch, dirty, blob_sha, read_blob, ...
+function Repository:git() return self._git end
+
+--- HEAD commit sha, or nil before the first commit.
+function Repository:head() return self._git:head() end
+
+--- The branch name (nil when detached).
+function Repository:branch() return self._git:branch() end
+
+--- Whether the work tree has staged, unstaged or untracked (not ignored) changes.
+function Repository:dirty() return self._git:dirty() end
+
+--- Git blob sha of a tracked file as in HEAD.
+function Repository:blob_sha(path) return self._git:blob_sha(path) end
+
+--- Bytes of a blob, or of `path` at `commit`.
+function Repository:read_blob(sha) return self._git:read_blob(sha) end
+function Repository:read_at(commit, path) return self._git:read_at(commit, path) end
+
+--- Absolute folder of the artifact store.
+function Repository:artifact_root()
+  return resolve(self.root, self.config.stores.artifact)
+end
+
+--- The metadata URL with a relative SQLite path made absolute.
+function Repository:metadata_url()
+  local url = self.config.stores.metadata
+  local path = url:match("^sqlite:(.+)$")
+  if path then return "sqlite:" .. resolve(self.root, path) end
+  return url
+end
+
+--- The artifact store (opened once).
+function Repository:store()
+  if not self._store then
+    self._store = assert(require("zenml.store").open(self:artifact_root()))
+  end
+  return self._store
+end
+
+--- The metadata store (opened once; runs of dead processes are marked failed).
+function Repository:meta()
+  if not self._meta then
+    local db, err = require("zenml.meta").open(self:metadata_url())
+    if not db then error(err, 0) end
+    db:recover()
+    self._meta = db
+  end
+  return self._meta
+end
+
+--- Pipelines with their number of versions and runs.
+---@return table[] {name, versions, runs, last_run}
+function Repository:pipelines()
+  return self:meta():query([[
+    SELECT p.name AS name, max(p.version) AS versions, count(r.id) AS runs,
+           max(r.started) AS last_run
+    FROM pipelines p LEFT JOIN runs r ON r.pipeline_id = p.id
+    GROUP BY p.name ORDER BY p.name]])
+end
+
+--- Runs, newest first: filter {pipeline?, status?, limit?}.
+---@return table[] runs (Run objects)
+function Repository:runs(filter)
+  local rows = self:meta():runs(filter or {})
+  for i, r in ipairs(rows) do rows[i] = Run:new(self, r) end
+  return rows
+end
+
+--- One run by id, by a unique prefix of it, or "latest".
+---@return table|nil run
+---@return string|nil message
+function Repository:run(id)
+  if type(id) ~= "string" then
+    error(("run expects a run id string, got %s"):format(type(id)), 2)
+  end
+  local db = self:meta()
+  if id == "latest" then
+    local rows = db:runs { limit = 1 }
+    if not rows[1] then return nil, "there are no runs yet" end
+    return Run:new(self, rows[1])
+  end
+  local row = db:run(id)
+  if row then return Run:new(self, row) end
+  local matches = db:query("SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? LIMIT 2", id, id)
+  if #matches == 1 then return Run:new(self, db:run(matches[1].id)) end
+  if #matches > 1 then return nil, ("run id '%s' is ambiguous"):format(id) end
+  return nil, ("no run '%s'"):format(id)
+end
+
+--- An artifact by id (recorded in the metadata, or at least present in the store).
+---@return table|nil artifact
+---@return string|nil message
+function Repository:artifact(id)
+  if type(id) ~= "string" then
+    error(("artifact expects an artifact id string, got %s"):format(type(id)), 2)
+  end
+  if #id ~= 71 or not id:match("^sha256:[0-9a-f]+$") then
+    return nil, ("invalid artifact id '%s'"):format(id)
+  end
+  local store = self:store()
+  local ok, err = store:exists(id)
+  if ok == nil then return nil, err end
+  local rows = self:meta():query("SELECT id, type, size, created FROM artifacts WHERE id = ?", id)
+  local row = rows[1]
+  if not row and not ok then return nil, ("no artifact '%s'"):format(id) end
+  row = row or { id = id, type = store:is_tree(id) and "tree" or "file", size = store:size(id) }
+  return Artifact:new(self, row, ok)
+end
+
+function Repository:close()
+  if self._meta then self._meta:close() self._meta = nil end
+  if self._store then self._store:close() self._store = nil end
+  if self._git then self._git:close() self._git = nil end
+end
+Repository.__close = Repository.close
+
+-- Run ------------------------------------------------------------------------
+
+function Run:init(repo, row)
+  self._repo = repo
+  for k, v in pairs(row) do self[k] = v end
+end
+
+function Run:__tostring()
+  return ("<Run %s %s %s>"):format(self.id, self.status, output.time(self.started) or "")
+end
+
+--- The step executions of this run, in order.
+function Run:executions()
+  return self._repo:meta():executions(self.id)
+end
+
+--- Artifacts this run's executions read or wrote.
+function Run:artifacts()
+  local rows = self._repo:meta():query([[
+    SELECT DISTINCT a.id AS id, a.type AS type, a.size AS size, a.created AS created,
+           e.kind AS kind, e.name AS name, x.step AS step
+    FROM executions x JOIN events e ON e.execution_id = x.id
+    JOIN artifacts a ON a.id = e.artifact
+    WHERE x.run_id = ? ORDER BY x.id, e.kind, e.name]], self.id)
+  for i, r in ipairs(rows) do rows[i] = Artifact:new(self._repo, r, true) end
+  return rows
+end
+
+--- Metrics of the run as a table name -> value (step metrics too, as plain names).
+function Run:metrics()
+  local out = {}
+  for _, m in ipairs(self._repo:meta():metrics(self.id)) do out[m.name] = m.value end
+  return out
+end
+
+-- Artifact ---------------------------------------------------------------------
+
+function Artifact:init(repo, row, present)
+  self._repo = repo
+  self.present = present
+  for k, v in pairs(row) do self[k] = v end
+end
+
+function Artifact:__tostring()
+  return ("<Artifact %s %s %s>"):format(self.id, self.type or "?", output.bytes(self.size or 0))
+end
+
+--- Path of the stored object (read-only).
+function Artifact:path()
+  return self._repo:store():path(self.id)
+end
+
+--- The artifact's content: a frame for frames, a Lua value for values,
+--- metrics and statistics, bytes for anything else.
+function Artifact:read()
+  local store = self._repo:store()
+  if self.type == "frame" then
+    return require("zenml.frame").read(store:path(self.id))
+  end
+  local data, err = store:read(self.id)
+  if not data then return nil, err end
+  if self.type == "value" or self.type == "metrics" or self.type == "statistics"
+      or self.type == "schema" then
+    return require("zenml.yaml").decode(data, self.id)
+  end
+  return data
+end
+
+return M
