@@ -1,0 +1,194 @@
+/* Random splits with exact sizes, and partitioning a frame by assignment. */
+#include "frame/split.h"
+#include "frame/internal.h"
+#include "core/error.h"
+#include "core/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_weights(const double *weights, size_t k, double *total)
+{
+  if (k == 0 || k > INT32_MAX)
+    return zm_error_set(ZM_EINVALID, "a split needs at least one part (got %zu)", k);
+  *total = 0;
+  for (size_t j = 0; j < k; j++) {
+    if (!isfinite(weights[j]) || weights[j] < 0)
+      return zm_error_set(ZM_EINVALID, "split weight %zu is %g; expected a finite number >= 0",
+                          j + 1, weights[j]);
+    *total += weights[j];
+  }
+  if (!(*total > 0))
+    return zm_error_set(ZM_EINVALID, "split weights sum to 0; at least one must be positive");
+  return 0;
+}
+
+int zm_split_random(int *out_assign, size_t n, const double *weights, size_t k, uint64_t seed)
+{
+  double total = 0;
+  int rc = check_weights(weights, k, &total);
+  if (rc)
+    return rc;
+  zm_rng rng;
+  zm_rng_seed(&rng, seed);
+  size_t *perm;
+  if ((rc = zm_rng_permutation(&perm, &rng, n)) != 0)
+    return rc;
+  double cum = 0;
+  size_t start = 0;
+  for (size_t j = 0; j < k; j++) {
+    cum += weights[j];
+    /* round half up on the cumulative share so sizes always add up to n */
+    size_t end = j + 1 == k ? n : (size_t)floor((double)n * (cum / total) + 0.5);
+    if (end > n)
+      end = n;
+    for (size_t i = start; i < end; i++)
+      out_assign[perm[i]] = (int)j;
+    if (end > start)
+      start = end;
+  }
+  free(perm);
+  return 0;
+}
+
+int zm_split_counts(size_t *out_counts, const int *assign, size_t n, size_t k)
+{
+  memset(out_counts, 0, k * sizeof *out_counts);
+  for (size_t i = 0; i < n; i++) {
+    int a = assign[i];
+    if (a < -1 || (a >= 0 && (size_t)a >= k))
+      return zm_error_set(ZM_EINVALID, "row %zu is assigned to part %d; expected -1 (drop) to %zu",
+                          i + 1, a, k - 1);
+    if (a >= 0)
+      out_counts[a]++;
+  }
+  return 0;
+}
+
+/* Copy the nulls of src into the outputs (bitmaps allocated only where a null lands). */
+static int scatter_nulls(zm_column **dst, const zm_column *src, const int *assign, size_t *pos,
+                         size_t k)
+{
+  memset(pos, 0, k * sizeof *pos);
+  for (size_t i = 0; i < src->len; i++) {
+    int a = assign[i];
+    if (a < 0)
+      continue;
+    size_t at = pos[a]++;
+    if (zm_column_is_null(src, i)) {
+      int rc = zm_column_set_null(dst[a], at);
+      if (rc)
+        return rc;
+    }
+  }
+  return 0;
+}
+
+static void scatter_fixed(zm_column **dst, const zm_column *src, const int *assign, size_t *pos,
+                          size_t k)
+{
+  memset(pos, 0, k * sizeof *pos);
+  if (src->type == ZM_TYPE_BOOL) {
+    const uint8_t *s = src->data;
+    for (size_t i = 0; i < src->len; i++)
+      if (assign[i] >= 0)
+        ((uint8_t *)dst[assign[i]]->data)[pos[assign[i]]++] = s[i];
+    return;
+  }
+  const uint64_t *s = src->data; /* float64 and int64 move as 8-byte words */
+  for (size_t i = 0; i < src->len; i++)
+    if (assign[i] >= 0)
+      ((uint64_t *)dst[assign[i]]->data)[pos[assign[i]]++] = s[i];
+}
+
+static void scatter_strings(zm_column **dst, const zm_column *src, const int *assign,
+                            size_t *pos, uint64_t *bpos, size_t k)
+{
+  memset(pos, 0, k * sizeof *pos);
+  memset(bpos, 0, k * sizeof *bpos);
+  const uint64_t *off = src->data;
+  for (size_t i = 0; i < src->len; i++) {
+    int a = assign[i];
+    if (a < 0)
+      continue;
+    uint64_t len = off[i + 1] - off[i];
+    ((uint64_t *)dst[a]->data)[pos[a]++] = bpos[a];
+    memcpy(dst[a]->blob + bpos[a], src->blob + off[i], len);
+    bpos[a] += len;
+  }
+  for (size_t j = 0; j < k; j++)
+    ((uint64_t *)dst[j]->data)[pos[j]] = bpos[j];
+}
+
+/* Add column src to every output frame, sized for its rows (and string bytes). */
+static int add_columns(zm_column **dst, zm_frame **outs, const zm_column *src, const int *assign,
+                       uint64_t *blob, size_t k)
+{
+  memset(blob, 0, k * sizeof *blob);
+  if (src->type == ZM_TYPE_STR) {
+    const uint64_t *off = src->data;
+    for (size_t i = 0; i < src->len; i++)
+      if (assign[i] >= 0)
+        blob[assign[i]] += off[i + 1] - off[i];
+  }
+  for (size_t j = 0; j < k; j++) {
+    int rc = zm_frame_push(&dst[j], outs[j], src->name);
+    if (rc == 0)
+      rc = zm_column_alloc(dst[j], src->type, outs[j]->nrow, blob[j]);
+    if (rc)
+      return rc; /* the half-made column is released with its frame */
+  }
+  return 0;
+}
+
+static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assign, size_t k)
+{
+  int rc = ZM_ENOMEM;
+  zm_column **dst = malloc(k * sizeof *dst);
+  size_t *pos = malloc(k * sizeof *pos);
+  uint64_t *blob = malloc(k * sizeof *blob);
+  if (!dst || !pos || !blob) {
+    zm_error_set(rc, "out of memory");
+    goto done;
+  }
+  rc = 0;
+  for (size_t c = 0; rc == 0 && c < f->ncol; c++) {
+    const zm_column *src = &f->cols[c];
+    if ((rc = add_columns(dst, outs, src, assign, blob, k)) != 0)
+      break;
+    if (src->type == ZM_TYPE_STR)
+      scatter_strings(dst, src, assign, pos, blob, k);
+    else
+      scatter_fixed(dst, src, assign, pos, k);
+    if (src->valid)
+      rc = scatter_nulls(dst, src, assign, pos, k);
+  }
+done:
+  free(dst);
+  free(pos);
+  free(blob);
+  return rc;
+}
+
+int zm_frame_partition(zm_frame **outs, const zm_frame *f, const int *assign, size_t k)
+{
+  memset(outs, 0, k * sizeof *outs);
+  if (k == 0)
+    return zm_error_set(ZM_EINVALID, "a partition needs at least one part");
+  size_t *counts = malloc(k * sizeof *counts);
+  if (!counts)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  int rc = zm_split_counts(counts, assign, f->nrow, k);
+  for (size_t j = 0; rc == 0 && j < k; j++)
+    rc = zm_frame_new(&outs[j], counts[j]);
+  if (rc == 0)
+    rc = partition_columns(outs, f, assign, k);
+  free(counts);
+  if (rc)
+    for (size_t j = 0; j < k; j++) {
+      zm_frame_free(outs[j]);
+      outs[j] = NULL;
+    }
+  return rc;
+}

@@ -1,0 +1,213 @@
+/* Frame -> matrix, labels -> class ids or values. */
+#include "ml/bridge.h"
+#include "ml/tf_internal.h"
+#include "core/error.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 256
+
+static int find_numeric(const zm_column **out, const zm_frame *f, const char *name,
+                        const char *what)
+{
+  long j = zm_frame_find(f, name);
+  if (j < 0)
+    return zm_error_set(ZM_ENOTFOUND, "%s column '%s' not found", what, name);
+  if (f->cols[j].type == ZM_TYPE_STR)
+    return zm_error_set(ZM_EINVALID,
+                        "%s column '%s' is string; a model needs numbers (transform it first)",
+                        what, name);
+  *out = &f->cols[j];
+  return 0;
+}
+
+static double value_at(const zm_column *c, size_t i)
+{
+  if (zm_column_is_null(c, i))
+    return NAN;
+  switch (c->type) {
+  case ZM_TYPE_F64: return ((const double *)c->data)[i];
+  case ZM_TYPE_I64: return (double)((const int64_t *)c->data)[i];
+  default: return ((const uint8_t *)c->data)[i];
+  }
+}
+
+static int first_null(const zm_column *c, const char *what, int allow_missing)
+{
+  for (size_t i = 0; !allow_missing && c->valid && i < c->len; i++)
+    if (zm_column_is_null(c, i))
+      return zm_error_set(ZM_EINVALID, "%s column '%s' has a null at row %zu", what, c->name,
+                          i + 1);
+  return 0;
+}
+
+int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, size_t d,
+                    int allow_missing)
+{
+  *out = NULL;
+  const zm_column **c = malloc((d ? d : 1) * sizeof *c);
+  double *X = malloc((f->nrow * d + 1) * sizeof *X);
+  int rc = !c || !X ? zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", f->nrow, d)
+                    : 0;
+  for (size_t j = 0; rc == 0 && j < d; j++) {
+    rc = find_numeric(&c[j], f, cols[j], "feature");
+    if (rc == 0)
+      rc = first_null(c[j], "feature", allow_missing);
+  }
+  /* blocks of rows keep the strided writes of each column inside the cache */
+  for (size_t i0 = 0; rc == 0 && i0 < f->nrow; i0 += BLOCK) {
+    size_t i1 = i0 + BLOCK < f->nrow ? i0 + BLOCK : f->nrow;
+    for (size_t j = 0; j < d; j++)
+      for (size_t i = i0; i < i1; i++)
+        X[i * d + j] = value_at(c[j], i);
+  }
+  free(c);
+  if (rc) {
+    free(X);
+    return rc;
+  }
+  *out = X;
+  return 0;
+}
+
+int zm_frame_values(double **out, const zm_frame *f, const char *col)
+{
+  *out = NULL;
+  const zm_column *c;
+  int rc = find_numeric(&c, f, col, "label");
+  if (rc == 0)
+    rc = first_null(c, "label", 0);
+  double *y = rc ? NULL : malloc((f->nrow ? f->nrow : 1) * sizeof *y);
+  if (rc == 0 && !y)
+    rc = zm_error_set(ZM_ENOMEM, "out of memory");
+  for (size_t i = 0; rc == 0 && i < f->nrow; i++)
+    if (isnan(y[i] = value_at(c, i)))
+      rc = zm_error_set(ZM_EINVALID, "label column '%s' has NaN at row %zu", col, i + 1);
+  if (rc) {
+    free(y);
+    return rc;
+  }
+  *out = y;
+  return 0;
+}
+
+/* The text of row i's value: string bytes, shortest round-trip decimal for
+ * numbers, true/false. NULL for a null or NaN. */
+static const char *class_key(const zm_column *c, size_t i, char *buf, size_t *len)
+{
+  if (zm_column_is_null(c, i))
+    return NULL;
+  if (c->type == ZM_TYPE_STR)
+    return zm_column_str(c, i, len);
+  if (c->type == ZM_TYPE_BOOL) {
+    *len = ((const uint8_t *)c->data)[i] ? 4 : 5;
+    return ((const uint8_t *)c->data)[i] ? "true" : "false";
+  }
+  if (c->type == ZM_TYPE_I64) {
+    *len = (size_t)snprintf(buf, 40, "%" PRId64, ((const int64_t *)c->data)[i]);
+    return buf;
+  }
+  double v = ((const double *)c->data)[i];
+  if (isnan(v))
+    return NULL;
+  *len = (size_t)snprintf(buf, 40, "%.15g", v);
+  if (strtod(buf, NULL) != v)
+    *len = (size_t)snprintf(buf, 40, "%.17g", v);
+  return buf;
+}
+
+static int numeric(zm_type t)
+{
+  return t == ZM_TYPE_F64 || t == ZM_TYPE_I64;
+}
+
+static int cmp_class(const void *a, const void *b, void *arg)
+{
+  const zm_classes *cl = arg;
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
+  if (numeric(cl->type)) {
+    double u = strtod(x, NULL), v = strtod(y, NULL);
+    return (u > v) - (u < v);
+  }
+  return strcmp(x, y); /* "false" < "true" too */
+}
+
+static int check_types(zm_type *out, const zm_column *const *cols, size_t n)
+{
+  *out = n ? cols[0]->type : ZM_TYPE_STR;
+  for (size_t j = 1; j < n; j++) {
+    zm_type t = cols[j]->type;
+    if (numeric(t) && numeric(*out))
+      *out = t == ZM_TYPE_F64 ? t : *out;
+    else if (t != *out)
+      return zm_error_set(ZM_EINVALID, "column '%s' is %s but column '%s' is %s", cols[0]->name,
+                          zm_type_name(cols[0]->type), cols[j]->name, zm_type_name(t));
+  }
+  return 0;
+}
+
+int zm_classes_fit(zm_classes *out, const zm_column *const *cols, size_t n)
+{
+  memset(out, 0, sizeof *out);
+  zm_strtab t = {0};
+  char buf[40];
+  int rc = check_types(&out->type, cols, n);
+  for (size_t j = 0; rc == 0 && j < n; j++)
+    for (size_t i = 0; rc == 0 && i < cols[j]->len; i++) {
+      size_t len = 0;
+      const char *k = class_key(cols[j], i, buf, &len);
+      if (k)
+        rc = zm_strtab_add(&t, k, len, NULL);
+    }
+  if (rc == 0 && !(out->names = calloc(t.n ? t.n : 1, sizeof *out->names)))
+    rc = zm_error_set(ZM_ENOMEM, "out of memory");
+  if (rc == 0) {
+    memcpy(out->names, t.keys, t.n * sizeof *t.keys); /* take the keys over */
+    out->k = t.n;
+    t.n = 0;
+    qsort_r(out->names, out->k, sizeof *out->names, cmp_class, out);
+  }
+  zm_strtab_free(&t);
+  if (rc)
+    zm_classes_free(out);
+  return rc;
+}
+
+int zm_classes_ids(int *out, const zm_classes *cl, const zm_column *c)
+{
+  zm_strtab t = {0};
+  char buf[40];
+  int rc = 0;
+  for (size_t k = 0; rc == 0 && k < cl->k; k++)
+    rc = zm_strtab_add(&t, cl->names[k], strlen(cl->names[k]), NULL);
+  for (size_t i = 0; rc == 0 && i < c->len; i++) {
+    size_t len = 0;
+    const char *k = class_key(c, i, buf, &len);
+    long id = k ? zm_strtab_find(&t, k, len) : -1;
+    if (!k)
+      rc = zm_error_set(ZM_EINVALID, "label column '%s' has %s at row %zu", c->name,
+                        zm_column_is_null(c, i) ? "a null" : "NaN", i + 1);
+    else if (id < 0)
+      rc = zm_error_set(ZM_EINVALID, "label column '%s' row %zu: '%.*s' is not a known class",
+                        c->name, i + 1, (int)len, k);
+    else
+      out[i] = (int)id;
+  }
+  zm_strtab_free(&t);
+  return rc;
+}
+
+void zm_classes_free(zm_classes *cl)
+{
+  if (!cl)
+    return;
+  for (size_t k = 0; k < cl->k; k++)
+    free(cl->names[k]);
+  free(cl->names);
+  cl->names = NULL;
+  cl->k = 0;
+}

@@ -1,0 +1,223 @@
+/* Applying a fitted transform: schema check, then each output column is
+ * computed in cache-sized chunks (convert, fill, transform in place). */
+#include "ml/tf_internal.h"
+#include "core/buf.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 2048
+
+static int numeric_type(zm_type t)
+{
+  return t == ZM_TYPE_F64 || t == ZM_TYPE_I64;
+}
+
+/* Every fitted column must be present with its type (float64 and int64 may
+ * stand for each other under a numeric method); all differences are named. */
+static int check_schema(const zm_transform *t, const zm_frame *f)
+{
+  zm_buf b = ZM_BUF_INIT;
+  for (size_t j = 0; j < t->ncol; j++) {
+    const zm_tf_col *tc = &t->cols[j];
+    long k = zm_frame_find(f, tc->name);
+    zm_type ty = k < 0 ? tc->type : f->cols[k].type;
+    int same = ty == tc->type ||
+               (!zm_tf_categorical(tc->method) && numeric_type(ty) && numeric_type(tc->type));
+    if (k < 0)
+      zm_buf_printf(&b, "%scolumn '%s' is missing", b.len ? "; " : "", tc->name);
+    else if (!same)
+      zm_buf_printf(&b, "%scolumn '%s' is %s, was %s when fitted", b.len ? "; " : "", tc->name,
+                    zm_type_name(ty), zm_type_name(tc->type));
+  }
+  int rc = 0;
+  if (b.len)
+    rc = zm_error_set(ZM_EINVALID, "frame does not match the transform: %s", b.data);
+  zm_buf_free(&b);
+  return rc;
+}
+
+/* Rows [i0, i0 + m) of c as doubles, nulls replaced by fill. */
+static void load_chunk(double *dst, const zm_column *c, size_t i0, size_t m, double fill)
+{
+  if (c->type == ZM_TYPE_F64) {
+    memcpy(dst, (const double *)c->data + i0, m * sizeof *dst);
+  } else if (c->type == ZM_TYPE_I64) {
+    const int64_t *s = (const int64_t *)c->data + i0;
+    for (size_t i = 0; i < m; i++)
+      dst[i] = (double)s[i];
+  } else {
+    const uint8_t *s = (const uint8_t *)c->data + i0;
+    for (size_t i = 0; i < m; i++)
+      dst[i] = s[i];
+  }
+  if (c->valid)
+    for (size_t i = 0; i < m; i++)
+      if (zm_column_is_null(c, i0 + i))
+        dst[i] = fill;
+}
+
+static size_t bucket_of(const double *bounds, size_t nb, double x)
+{
+  size_t lo = 0, hi = nb; /* count of bounds <= x */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (bounds[mid] <= x)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Transform x[m] in place; a log of a value <= -1 fails naming the row. */
+static int transform_chunk(double *x, size_t m, const zm_tf_col *tc, size_t i0)
+{
+  double scale, shift;
+  switch (tc->method) {
+  case ZM_TF_ZSCORE:
+    scale = tc->std > 0 ? 1 / tc->std : 1;
+    for (size_t i = 0; i < m; i++)
+      x[i] = (x[i] - tc->mean) * scale;
+    break;
+  case ZM_TF_MINMAX:
+  case ZM_TF_TO01:
+    scale = tc->max > tc->min ? (tc->hi - tc->lo) / (tc->max - tc->min) : 0;
+    shift = tc->lo;
+    for (size_t i = 0; i < m; i++)
+      x[i] = (x[i] - tc->min) * scale + shift;
+    break;
+  case ZM_TF_LOG:
+    for (size_t i = 0; i < m; i++) {
+      if (x[i] <= -1)
+        return zm_error_set(ZM_EINVALID, "column '%s' row %zu: log needs values > -1, got %g",
+                            tc->name, i0 + i + 1, x[i]);
+      x[i] = log1p(x[i]);
+    }
+    break;
+  case ZM_TF_BUCKETIZE:
+    for (size_t i = 0; i < m; i++)
+      if (!isnan(x[i]))
+        x[i] = (double)bucket_of(tc->bounds, tc->nbounds, x[i]);
+    break;
+  default: break;
+  }
+  return 0;
+}
+
+static int apply_numeric(double *out, const zm_tf_col *tc, const zm_column *c)
+{
+  for (size_t i0 = 0; i0 < c->len; i0 += CHUNK) {
+    size_t m = c->len - i0 < CHUNK ? c->len - i0 : CHUNK;
+    load_chunk(out + i0, c, i0, m, tc->fill_value);
+    int rc = transform_chunk(out + i0, m, tc, i0);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* Category index of each row (vocabulary: with oov buckets; -1 when unseen). */
+static void category_ids(double *out, const zm_tf_col *tc, const zm_column *c)
+{
+  char buf[32];
+  for (size_t i = 0; i < c->len; i++) {
+    size_t len;
+    const char *k = zm_tf_key(tc, c, i, buf, &len);
+    if (tc->method == ZM_TF_HASH) {
+      out[i] = (double)(zm_fnv1a(k, len) % tc->n);
+      continue;
+    }
+    long id = zm_strtab_find(&tc->cats, k, len);
+    if (id < 0 && tc->method == ZM_TF_VOCAB && tc->oov > 0)
+      id = (long)(tc->cats.n + zm_fnv1a(k, len) % tc->oov);
+    out[i] = (double)id;
+  }
+}
+
+/* One 0/1 column per category: ids first (into the first column), then spread. */
+static void apply_onehot(zm_column *cols, const zm_tf_col *tc, const zm_column *c)
+{
+  if (tc->nout == 0)
+    return;
+  double *ids = cols[0].data;
+  category_ids(ids, tc, c);
+  for (size_t k = tc->nout; k-- > 0;) {
+    double *o = cols[k].data;
+    for (size_t i = 0; i < c->len; i++)
+      o[i] = ids[i] == (double)k;
+  }
+}
+
+static int apply_column(zm_frame *out, const zm_tf_col *tc, const zm_column *c,
+                        const char *const *names)
+{
+  size_t first = out->ncol;
+  for (size_t k = 0; k < tc->nout; k++) {
+    int rc = zm_frame_add(NULL, out, names[k], ZM_TYPE_F64);
+    if (rc)
+      return rc;
+  }
+  zm_column *cols = &out->cols[first];
+  if (tc->method == ZM_TF_ONEHOT) {
+    apply_onehot(cols, tc, c);
+    return 0;
+  }
+  if (zm_tf_categorical(tc->method)) {
+    category_ids(cols[0].data, tc, c);
+    return 0;
+  }
+  return apply_numeric(cols[0].data, tc, c);
+}
+
+/* Move the label columns of f (those present) to the end of out. */
+static int pass_labels(zm_frame *out, const zm_transform *t, const zm_frame *f)
+{
+  const char **names = malloc((t->nlabels ? t->nlabels : 1) * sizeof *names);
+  if (!names)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  size_t n = 0;
+  for (size_t i = 0; i < t->nlabels; i++)
+    if (zm_frame_find(f, t->labels[i]) >= 0)
+      names[n++] = t->labels[i];
+  zm_frame *sel = NULL;
+  int rc = zm_frame_select(&sel, f, names, n);
+  free(names);
+  zm_column *cols = rc ? NULL : realloc(out->cols, (out->ncol + n + 1) * sizeof *cols);
+  if (rc == 0 && !cols)
+    rc = zm_error_set(ZM_ENOMEM, "out of memory");
+  if (rc == 0) {
+    /* the selected columns own their buffers: hand them over whole */
+    out->cols = cols;
+    memcpy(&cols[out->ncol], sel->cols, n * sizeof *cols);
+    out->ncol += n;
+    sel->ncol = 0;
+  }
+  zm_frame_free(sel);
+  return rc;
+}
+
+int zm_transform_apply(zm_frame **out, const zm_transform *t, const zm_frame *f)
+{
+  *out = NULL;
+  int rc = check_schema(t, f);
+  zm_frame *g = NULL;
+  if (rc == 0)
+    rc = zm_frame_new(&g, f->nrow);
+  const char *const *names = (const char *const *)t->outnames;
+  for (size_t j = 0; rc == 0 && j < t->ncol; j++) {
+    const zm_tf_col *tc = &t->cols[j];
+    rc = apply_column(g, tc, &f->cols[zm_frame_find(f, tc->name)], names);
+    names += tc->nout;
+  }
+  if (rc == 0)
+    rc = pass_labels(g, t, f);
+  if (rc) {
+    zm_frame_free(g);
+    return rc;
+  }
+  *out = g;
+  return 0;
+}
