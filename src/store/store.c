@@ -145,13 +145,15 @@ static int sync_dir(const char *dir)
   return rc;
 }
 
-/* Make objects/ab for `hex`; when it is new, sync objects/ so the folder
- * itself survives a crash. `dir` receives its path. */
-static int fanout_dir(char *dir, size_t cap, zm_store *s, const char *hex)
+/* Make objects/ab for `hex`; when it is new and `durable`, sync objects/ so
+ * the folder itself survives a crash. Batched puts pass 0: the commit's
+ * syncfs covers the new folder, and a folder fsync here would force a
+ * journal commit that stalls every file creation behind it. */
+static int fanout_dir(char *dir, size_t cap, zm_store *s, const char *hex, int durable)
 {
   snprintf(dir, cap, "%s/%.2s", s->objects, hex);
   if (mkdir(dir, 0777) == 0)
-    return sync_dir(s->objects);
+    return durable ? sync_dir(s->objects) : 0;
   if (errno == EEXIST)
     return 0;
   return zm_error_sys(ZM_EIO, "cannot create folder %s", dir);
@@ -253,7 +255,7 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
     return rc;
   }
   char dir[PATH_MAX], path[PATH_MAX];
-  if ((rc = fanout_dir(dir, sizeof dir, s, hex))) {
+  if ((rc = fanout_dir(dir, sizeof dir, s, hex, 1))) {
     unlink(tmp);
     return rc;
   }
@@ -276,7 +278,8 @@ int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const
   make_id(out, hex);
   if (object_exists(s, hex))
     return 0;
-  if ((rc = fanout_dir(dir, sizeof dir, s, hex)) || (rc = tmp_create(&fd, tmp, sizeof tmp, s, dir)))
+  if ((rc = fanout_dir(dir, sizeof dir, s, hex, b == NULL)) ||
+      (rc = tmp_create(&fd, tmp, sizeof tmp, s, dir)))
     return rc;
   if ((rc = write_all(fd, data, len, tmp))) {
     close(fd);
@@ -374,7 +377,7 @@ int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, cons
     return zm_error_sys(errno == ENOENT ? ZM_ENOTFOUND : ZM_EIO, "cannot open %s", path);
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   fd_source src = {fd, path};
-  if (!(rc = fanout_dir(dir, sizeof dir, s, hex)))
+  if (!(rc = fanout_dir(dir, sizeof dir, s, hex, b == NULL)))
     rc = spool(again, tmp, sizeof tmp, s, dir, b == NULL, fd_read, &src);
   close(fd);
   if (rc)
@@ -445,7 +448,8 @@ static int sync_filesystem(const zm_store *s)
 static int batch_place(zm_store *s, const pending *p, unsigned char touched[256])
 {
   char dir[PATH_MAX], path[PATH_MAX];
-  int rc = fanout_dir(dir, sizeof dir, s, p->hex);
+  /* After the syncfs, so a folder made now must be synced on its own. */
+  int rc = fanout_dir(dir, sizeof dir, s, p->hex, 1);
   if (rc)
     return rc;
   store_object_path(path, sizeof path, s, p->hex);
