@@ -18,6 +18,7 @@ local lazy = {
   yaml = "zenml.yaml",
   hash = "zenml.hash",
   store = "zenml.store",
+  exec = "zenml.exec",
 }
 
 --- The Repository around `folder` (default: the current folder), or nil and

@@ -23,6 +23,7 @@ static const struct {
     {"yaml", zm_bind_open_yaml},
     {"hash", zm_bind_open_hash},
     {"store", zm_bind_open_store},
+    {"exec", zm_bind_open_exec},
 };
 
 void zm_bind_set_home(const char *home)

@@ -1,0 +1,56 @@
+-- Tasks for exec_spec: each runs in a worker's own Lua state, so this module
+-- is required once per worker and its upvalues are per worker.
+local M = {}
+
+local worker_id
+
+--- init: remember which worker this state belongs to.
+function M.init(worker)
+  worker_id = worker
+end
+
+--- init that loads the whole zenml package, to measure a worker's real cost.
+function M.load_zenml()
+  require "zenml"
+end
+
+--- Echo the node, its argument and the worker.
+function M.echo(name, arg, worker)
+  return string.format("%s:%s:%d:%s", name, arg or "-", worker, tostring(worker_id))
+end
+
+--- Fail on nodes whose argument is "fail".
+function M.maybe_fail(name, arg)
+  if arg == "fail" then
+    error("task " .. name .. " was told to fail")
+  end
+  return name
+end
+
+function M.returns_table()
+  return {}
+end
+
+function M.nothing() end
+
+--- CPU-bound work: a loop long enough to measure (arg = iterations).
+function M.burn(_, arg)
+  local n, x = tonumber(arg) or 2000000, 0
+  for i = 1, n do x = x + (i % 7) * 0.5 end
+  return tostring(x)
+end
+
+--- map task: the square of the item, as a string.
+function M.square(i, arg, worker)
+  if arg == "fail7" and i == 7 then error("item seven is bad") end
+  return tostring(i * i)
+end
+
+--- Sleep in a busy loop for arg seconds (for cancellation tests).
+function M.busy(_, arg)
+  local t = os.clock() + (tonumber(arg) or 0.05)
+  while os.clock() < t do end
+  return "done"
+end
+
+return M
