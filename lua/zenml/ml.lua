@@ -1,0 +1,338 @@
+--- zenml.ml: splits, preprocessing transforms, model training and metrics
+--- over zenml frames. The heavy work is in C (src/frame/split.c,
+--- src/ml/); this module validates arguments and gives the Lua interface.
+--- docs/models.md describes every method, parameter and byte format.
+---@class zenml.ml
+local core = require "zenml._core"
+local frame = require "zenml.frame"
+
+local cm = core.ml
+local M = {}
+
+local function fail(fn, expected, value)
+  error(("%s: expected %s, got %s"):format(fn, expected, type(value)), 3)
+end
+
+local function check_frame(fn, v, what)
+  if not frame.is_frame(v) then fail(fn, what or "a frame", v) end
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
+-- A column from a column object or a Lua array (nil holes are nulls).
+local function as_column(fn, v, what)
+  if frame.is_column(v) then return v end
+  if type(v) ~= "table" then fail(fn, what, v) end
+  local n = 0
+  for k in pairs(v) do if math.type(k) == "integer" and k > n then n = k end end
+  return frame.from_table({ v = v }):col("v")
+end
+
+-- splits --------------------------------------------------------------------
+
+--- Split a frame's rows at random into named parts of exact sizes.
+--- Names are sorted to fix the order of the weights, so the same seed gives
+--- the same rows whatever order the table was written in.
+---@param f userdata frame
+---@param fractions table<string, number> e.g. { train = 0.7, eval = 0.3 }
+---@param seed? integer default 0
+---@return table<string, userdata> frames by name
+function M.split_random(f, fractions, seed)
+  check_frame("ml.split_random", f)
+  if type(fractions) ~= "table" then fail("ml.split_random", "a table of fractions by name", fractions) end
+  if seed ~= nil and math.type(seed) ~= "integer" then fail("ml.split_random", "an integer seed", seed) end
+  local names, weights = sorted_keys(fractions), {}
+  if #names == 0 then error("ml.split_random: expected at least one split, got an empty table", 2) end
+  for i, name in ipairs(names) do
+    if type(name) ~= "string" then fail("ml.split_random", "split names (strings)", name) end
+    local w = fractions[name]
+    if type(w) ~= "number" then
+      error(("ml.split_random: expected a number for split '%s', got %s"):format(name, type(w)), 2)
+    end
+    weights[i] = w
+  end
+  local parts = cm.split_random(f, weights, seed or 0)
+  local out = {}
+  for i, name in ipairs(names) do out[name] = parts[i] end
+  return out
+end
+
+--- Partition rows by an assignment: a column name of f, a column, or an array.
+--- String values name a part (nil/null drops the row); integers are 1-based
+--- positions in names (0 or nil drops the row).
+---@param f userdata frame
+---@param assign string|userdata|any[]
+---@param names string[] part names, in order
+---@return table<string, userdata> frames by name
+function M.partition(f, assign, names)
+  check_frame("ml.partition", f)
+  if type(names) ~= "table" or #names == 0 then fail("ml.partition", "a list of part names", names) end
+  for _, name in ipairs(names) do
+    if type(name) ~= "string" then fail("ml.partition", "part names (strings)", name) end
+  end
+  local col
+  if type(assign) == "string" then
+    col = f:col(assign)
+  else
+    col = as_column("ml.partition", assign, "a column name, a column or an array")
+  end
+  local parts = cm.partition(f, col, names)
+  local out = {}
+  for i, name in ipairs(names) do out[name] = parts[i] end
+  return out
+end
+
+-- transforms ------------------------------------------------------------------
+
+local METHOD_KEYS = { method = "string", fill = "any", range = "table", n = "integer",
+  top_k = "integer", oov_buckets = "integer" }
+
+-- One spec table for the C side from a user's column options.
+local function spec_for(name, o)
+  local fn = "ml.fit_transform"
+  if o == true then o = {} end
+  if type(o) ~= "table" then
+    error(("%s: expected options for feature '%s' (a table), got %s"):format(fn, name, type(o)), 4)
+  end
+  for k, v in pairs(o) do
+    local want = METHOD_KEYS[k]
+    if want == nil then
+      error(("%s: unknown option '%s' for feature '%s'; known: fill, method, n, oov_buckets, range, top_k")
+        :format(fn, tostring(k), name), 4)
+    end
+    if want ~= "any" and (want == "integer" and math.type(v) ~= "integer" or want ~= "integer" and type(v) ~= want) then
+      error(("%s: option '%s' of feature '%s' must be %s, got %s"):format(fn, k, name,
+        want == "integer" and "an integer" or "a " .. want, type(v)), 4)
+    end
+  end
+  local s = { column = name, method = o.method, n = o.n, top_k = o.top_k, oov_buckets = o.oov_buckets }
+  if o.range then s.lo, s.hi = o.range[1], o.range[2] end
+  local fill = o.fill
+  if type(fill) == "number" then
+    s.fill, s.fill_value = "constant", fill
+  elseif type(fill) == "table" then
+    s.fill = "constant"
+    if type(fill.constant) == "number" then s.fill_value = fill.constant
+    elseif type(fill.constant) == "string" then s.fill_string = fill.constant
+    else error(("%s: fill of feature '%s' must be a name, a number or { constant = v }"):format(fn, name), 4) end
+  elseif fill ~= nil then
+    if type(fill) ~= "string" then
+      error(("%s: fill of feature '%s' must be a name, a number or { constant = v }"):format(fn, name), 4)
+    end
+    s.fill = fill
+  end
+  return s
+end
+
+--- Fit a preprocessing transform on a training frame.
+--- spec.features: a list of column names (defaults by type: numbers get fill
+--- mean + z_score, strings fill "" + vocabulary, bools 0/1), or a table
+--- { name = { method = ..., fill = ..., range = {lo, hi}, n = .., top_k = ..,
+--- oov_buckets = .. } } (columns then in sorted name order). spec.labels:
+--- columns passed through unchanged.
+---@param f userdata frame
+---@param spec {features: string[]|table<string, table>, labels?: string[]}
+---@return userdata transform with :apply(frame), :save(), :outputs(), :labels()
+function M.fit_transform(f, spec)
+  check_frame("ml.fit_transform", f)
+  if type(spec) ~= "table" then fail("ml.fit_transform", "a spec table", spec) end
+  local feats, specs = spec.features, {}
+  if type(feats) ~= "table" then fail("ml.fit_transform", "spec.features to be a table", feats) end
+  if #feats > 0 then
+    for _, name in ipairs(feats) do
+      if type(name) ~= "string" then fail("ml.fit_transform", "feature names (strings)", name) end
+      specs[#specs + 1] = { column = name }
+    end
+  else
+    for _, name in ipairs(sorted_keys(feats)) do
+      if type(name) ~= "string" then fail("ml.fit_transform", "feature names (strings)", name) end
+      specs[#specs + 1] = spec_for(name, feats[name])
+    end
+  end
+  local labels = spec.labels or {}
+  if type(labels) == "string" then labels = { labels } end
+  if type(labels) ~= "table" then fail("ml.fit_transform", "spec.labels to be a list of names", labels) end
+  return cm.fit_transform(f, specs, labels)
+end
+
+--- Load a transform from the bytes of transform:save().
+---@param bytes string
+---@return userdata transform
+function M.load_transform(bytes)
+  if type(bytes) ~= "string" then fail("ml.load_transform", "a string of bytes", bytes) end
+  return cm.load_transform(bytes)
+end
+
+-- training -------------------------------------------------------------------
+
+local COMMON = { epochs = "integer", batch_size = "integer", lr = "number", l2 = "number",
+  optimizer = "string", seed = "integer" }
+local XGB_KEYS = { max_depth = "integer", eta = "number", learning_rate = "number",
+  gamma = "number", min_child_weight = "number", subsample = "number",
+  colsample_bytree = "number", colsample_bylevel = "number", colsample_bynode = "number",
+  lambda = "number", alpha = "number", objective = "string", eval_metric = "string",
+  tree_method = "string", max_bin = "integer", scale_pos_weight = "number",
+  nthread = "integer", max_delta_step = "number", grow_policy = "string",
+  max_leaves = "integer", base_score = "number" }
+
+local PARAMS = {
+  logistic = COMMON,
+  linear = setmetatable({ solver = "string" }, { __index = COMMON }),
+  feedforward = setmetatable({ hidden = "table", activation = "string", dropout = "number",
+    patience = "integer", val_fraction = "number" }, { __index = COMMON }),
+  xgboost = setmetatable({ num_boost_round = "integer", seed = "integer" }, { __index = XGB_KEYS }),
+}
+
+local function known_names(kind)
+  local names, t = {}, PARAMS[kind]
+  for k in pairs(t) do names[#names + 1] = k end
+  local base = getmetatable(t) and getmetatable(t).__index
+  if base then for k in pairs(base) do if not t[k] then names[#names + 1] = k end end end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
+
+local function check_params(kind, params)
+  for _, k in ipairs(sorted_keys(params)) do
+    local v, want = params[k], type(k) == "string" and PARAMS[kind][k] or nil
+    if want == nil then
+      error(("ml.train: unknown parameter '%s' for %s; known: %s"):format(tostring(k), kind,
+        known_names(kind)), 3)
+    end
+    local ok = want == "integer" and math.type(v) == "integer" or want ~= "integer" and type(v) == want
+    if not ok then
+      error(("ml.train: parameter '%s' must be %s, got %s"):format(k,
+        want == "integer" and "an integer" or "a " .. want, math.type(v) or type(v)), 3)
+    end
+  end
+end
+
+-- xgboost's own keys as sorted {key, "value"} pairs.
+local function xgb_pairs(params)
+  local pairs_ = {}
+  for _, k in ipairs(sorted_keys(params)) do
+    if XGB_KEYS[k] then
+      local v = params[k]
+      if math.type(v) == "integer" then v = ("%d"):format(v)
+      elseif type(v) == "number" then v = ("%.17g"):format(v) end
+      pairs_[#pairs_ + 1] = { k, v }
+    end
+  end
+  return pairs_
+end
+
+local function infer_task(kind, f, label)
+  if kind == "linear" then return "regression" end
+  if kind == "logistic" then return "classification" end
+  local col = f:col(label)
+  local ty = col:type()
+  if ty == "string" or ty == "bool" then return "classification" end
+  if ty == "int64" and col:unique():nrow() <= 20 then return "classification" end
+  return "regression"
+end
+
+--- Train a model on a frame.
+---@param kind "logistic"|"linear"|"feedforward"|"xgboost"
+---@param f userdata frame (numeric features; transform strings first)
+---@param opts {label: string, features?: string[], task?: "classification"|"regression", params?: table, validation?: userdata}
+---@return userdata model with :predict(frame), :save(), :history(), :info()
+function M.train(kind, f, opts)
+  if type(kind) ~= "string" or not PARAMS[kind] then
+    error(("ml.train: expected kind logistic, linear, feedforward or xgboost, got %s"):format(
+      type(kind) == "string" and ("'" .. kind .. "'") or type(kind)), 2)
+  end
+  check_frame("ml.train", f)
+  if type(opts) ~= "table" then fail("ml.train", "an options table", opts) end
+  local label = opts.label
+  if type(label) ~= "string" then fail("ml.train", "opts.label (a column name)", label) end
+  local names = f:names()
+  local has = {}
+  for _, n in ipairs(names) do has[n] = true end
+  if not has[label] then
+    error(("ml.train: label column '%s' not found; columns are: %s"):format(label,
+      table.concat(names, ", ")), 2)
+  end
+  local features = opts.features
+  if features == nil then
+    features = {}
+    for _, n in ipairs(names) do if n ~= label then features[#features + 1] = n end end
+  elseif type(features) ~= "table" then
+    fail("ml.train", "opts.features (a list of column names)", features)
+  end
+  local task = opts.task or infer_task(kind, f, label)
+  if task ~= "classification" and task ~= "regression" then
+    error(("ml.train: task must be 'classification' or 'regression', got %s"):format(tostring(task)), 2)
+  end
+  if (kind == "linear" and task ~= "regression") or (kind == "logistic" and task ~= "classification") then
+    error(("ml.train: %s does %s only"):format(kind, kind == "linear" and "regression" or "classification"), 2)
+  end
+  local params = opts.params or {}
+  if type(params) ~= "table" then fail("ml.train", "opts.params (a table)", params) end
+  check_params(kind, params)
+  if opts.validation ~= nil then
+    check_frame("ml.train", opts.validation, "opts.validation (a frame)")
+    if kind ~= "feedforward" then
+      error("ml.train: a validation frame is used by feedforward only (got kind " .. kind .. ")", 2)
+    end
+  end
+  return cm.train(kind, f, features, label, task, params, opts.validation,
+    kind == "xgboost" and xgb_pairs(params) or nil)
+end
+
+--- Load a model from the bytes of model:save(); it predicts on a frame alone.
+---@param bytes string
+---@return userdata model
+function M.load_model(bytes)
+  if type(bytes) ~= "string" then fail("ml.load_model", "a string of bytes", bytes) end
+  return cm.load_model(bytes)
+end
+
+-- metrics ---------------------------------------------------------------------
+
+-- predicted may be the frame model:predict returned: its prediction column
+-- and, unless given, its p_<class> columns.
+local function predicted_parts(fn, predicted, proba)
+  if frame.is_frame(predicted) then
+    return predicted:col("prediction"), proba or predicted
+  end
+  return as_column(fn, predicted, "a column, an array or a prediction frame"), proba
+end
+
+--- Classification metrics: accuracy, per-class precision/recall/f1 (tables by
+--- class name), their macro averages, confusion[true][predicted], classes;
+--- with probabilities also log_loss, and roc_auc for two classes.
+---@param truth userdata|any[] true labels (a column or an array)
+---@param predicted userdata|any[] predicted labels, or the frame of model:predict
+---@param probabilities? userdata frame with p_<class> columns
+---@return table
+function M.metrics_classification(truth, predicted, probabilities)
+  local fn = "ml.metrics_classification"
+  local t = as_column(fn, truth, "a column or an array of true labels")
+  local p, proba = predicted_parts(fn, predicted, probabilities)
+  if proba ~= nil then check_frame(fn, proba, "a frame of p_<class> columns") end
+  return cm.metrics_classification(t, p, proba)
+end
+
+--- Regression metrics: mse, rmse, mae, r2.
+---@param truth userdata|any[]
+---@param predicted userdata|any[] values, or the frame of model:predict
+---@return table
+function M.metrics_regression(truth, predicted)
+  local fn = "ml.metrics_regression"
+  local t = as_column(fn, truth, "a column or an array of true values")
+  local p = predicted_parts(fn, predicted)
+  return cm.metrics_regression(t, p)
+end
+
+--- 1 when v is a model or transform userdata.
+function M.is_model(v) return getmetatable(v) == cm.model_mt end
+function M.is_transform(v) return getmetatable(v) == cm.transform_mt end
+
+cm.model_mt.__name = "zenml.model"
+cm.transform_mt.__name = "zenml.transform"
+return M
