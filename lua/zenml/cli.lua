@@ -9,6 +9,7 @@ local commands = {
   { "init", "set up .zenml/ in the current git repository" },
   { "config", "list, get or set repository settings" },
   { "artifact", "show or export an artifact" },
+  { "datasource", "list, show or commit datasources" },
   { "verify", "re-hash the artifact store and check what the metadata references" },
   { "gc", "remove unreferenced artifacts and stale temporary files" },
   { "version", "print the version" },

@@ -18,6 +18,7 @@ local lazy = {
   yaml = "zenml.yaml",
   hash = "zenml.hash",
   store = "zenml.store",
+  datasources = "zenml.datasources",
   ml = "zenml.ml",
   exec = "zenml.exec",
 }

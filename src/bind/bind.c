@@ -23,6 +23,7 @@ static const struct {
     {"yaml", zm_bind_open_yaml},
     {"hash", zm_bind_open_hash},
     {"store", zm_bind_open_store},
+    {"archive", zm_bind_open_archive},
     {"ml", zm_bind_open_ml},
     {"exec", zm_bind_open_exec},
 };

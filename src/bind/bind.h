@@ -40,6 +40,7 @@ int zm_bind_open_git(lua_State *L);
 int zm_bind_open_yaml(lua_State *L);
 int zm_bind_open_hash(lua_State *L);
 int zm_bind_open_store(lua_State *L);
+int zm_bind_open_archive(lua_State *L);
 int zm_bind_open_ml(lua_State *L);
 int zm_bind_open_exec(lua_State *L);
 

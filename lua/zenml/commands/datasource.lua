@@ -1,0 +1,76 @@
+local cli = require "zenml.cli"
+local output = require "zenml.output"
+local core = require "zenml._core"
+
+local usage = [[usage: zenml datasource list [--json]
+       zenml datasource show NAME [--json]
+       zenml datasource commit NAME [--json]
+
+list:   every datasource: type, number of versions, latest version, its rows.
+show:   a datasource's arguments and every version (id, rows, columns, bytes).
+commit: take a snapshot of a registered datasource now. An unchanged source
+        gives the version it already has and stores nothing.
+A datasource is registered when it is first constructed in a pipeline or
+script, e.g. zenml.datasources.CSV { name = "iris", path = "data/iris.csv" }.]]
+
+local function datasources() return require "zenml.datasources" end
+
+local function list(opts, repo)
+  local rows = datasources().list(repo)
+  for _, r in ipairs(rows) do r.created = output.time(r.created) end
+  output.list(opts, rows, { "name", "type", "versions", "latest", "rows", "created" })
+end
+
+local function show(opts, repo, name)
+  local rec, err = datasources().show(repo, name)
+  if not rec then cli.fail(err) end
+  rec.created = output.time(rec.created)
+  for _, v in ipairs(rec.versions) do v.created = output.time(v.created) end
+  if opts.json then return output.json(rec) end
+  io.stdout:write(("name     %s\ntype     %s\ncreated  %s\n"):format(rec.name, rec.type, rec.created))
+  local keys = {}
+  for k in pairs(rec.config) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    io.stdout:write(("%-8s %s\n"):format(k, tostring(rec.config[k])))
+  end
+  io.stdout:write("\n")
+  output.list(opts, rec.versions, { "id", "rows", "columns", "bytes", "created", "artifact" })
+end
+
+local function commit(opts, repo, name)
+  local t0 = core.sys.clock()
+  local ds, err = datasources().load(repo, name)
+  if not ds then cli.fail(err) end
+  local ok, v = pcall(ds.commit, ds, repo)
+  if not ok then cli.fail(tostring(v)) end
+  local ms = (core.sys.clock() - t0) * 1000
+  if opts.json then
+    v.elapsed_ms = ms
+    v.created = output.time(v.created)
+    return output.json(v)
+  end
+  io.stdout:write(("%s: version %s, %d rows x %d columns, %s (%s, %.1f ms)\n"):format(
+    name, v.id, v.rows, v.columns, output.bytes(v.bytes),
+    v.existed and "unchanged" or "stored", ms))
+  if v.note then io.stderr:write("zenml: note: ", v.note, "\n") end
+end
+
+local function run(args)
+  local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
+  local action, name = pos[1], pos[2]
+  if action ~= "list" and not name then cli.fail(usage, 2) end
+  local repo = cli.repo()
+  if action == "list" then
+    list(opts, repo)
+  elseif action == "show" then
+    show(opts, repo, name)
+  elseif action == "commit" then
+    commit(opts, repo, name)
+  else
+    cli.fail(("unknown action '%s'\n%s"):format(tostring(action), usage), 2)
+  end
+  return 0
+end
+
+return { usage = usage, run = run }

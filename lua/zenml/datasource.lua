@@ -1,0 +1,585 @@
+--- zenml.datasource: the base class of datasources and their immutable
+--- snapshots (docs/datasources.md).
+---
+--- A datasource is a named source of data. Constructed inside a repository
+--- it is registered under its name and snapshotted: the source bytes are
+--- hashed through the stat cache, the version id is derived from the content,
+--- and a version that exists already is returned without storing anything.
+local class = require "zenml.class"
+local json = require "zenml.json"
+local hash = require "zenml.hash"
+local core = require "zenml._core"
+
+local M = {}
+
+--- type name -> class, for rebuilding a registered datasource by name.
+local types = {}
+M.types = types
+
+local COMMON = { name = true, replace = true, repo = true, snapshot = true }
+
+---@class zenml.BaseDatasource
+---@field name string
+---@field type string e.g. "csv"
+---@field root string|nil the repository root, when constructed inside one
+local BaseDatasource = class.Object:extend("BaseDatasource")
+M.BaseDatasource = BaseDatasource
+
+--- Arguments the type takes besides name: key -> "path" | "string" |
+--- "integer" | "boolean", with a trailing "?" when optional.
+BaseDatasource.arguments = {}
+
+--- Make a datasource type; its instances are known by `type` (the class
+--- name unless the subclass sets another).
+---@param name string
+---@return table class
+function BaseDatasource:extend(name)
+  local cls = class.Object.extend(self, name)
+  local info = debug.getinfo(2, "S")
+  if info and info.source:sub(1, 1) == "@" then cls.__file = info.source:sub(2) end
+  cls.type = nil
+  types[name] = types[name] or cls
+  return cls
+end
+
+--- Register `cls` under the type name `name` (built-ins: "csv", "files", ...).
+---@param name string
+---@param cls table
+function M.register(name, cls)
+  if type(name) ~= "string" or type(cls) ~= "table" then
+    error(("datasource.register: expected a type name and a class, got %s and %s"):format(
+      type(name), type(cls)), 2)
+  end
+  cls.type = name
+  types[name] = cls
+end
+
+local function argerror(self, fmt, ...)
+  error(("%s: " .. fmt):format(self.__name, ...), 4)
+end
+
+local function check_argument(self, key, want, v)
+  local optional = want:sub(-1) == "?"
+  local kind = optional and want:sub(1, -2) or want
+  if v == nil then
+    if not optional then argerror(self, "expected %s = a %s, got nil", key, kind == "path" and "path string" or kind) end
+    return
+  end
+  local ok = (kind == "path" or kind == "string") and type(v) == "string"
+    or kind == "integer" and math.type(v) == "integer"
+    or kind == "boolean" and type(v) == "boolean"
+    or kind == "table" and type(v) == "table"
+  if not ok then
+    argerror(self, "expected %s = a %s, got %s", key, kind == "path" and "path string" or kind, type(v))
+  end
+end
+
+local function check_arguments(self, args)
+  if type(args) ~= "table" then
+    error(("%s: expected a table of arguments { name = ..., ... }, got %s"):format(
+      self.__name, type(args)), 4)
+  end
+  if type(args.name) ~= "string" or args.name == "" then
+    argerror(self, "expected name = a non-empty string, got %s", type(args.name))
+  end
+  for k in pairs(args) do
+    if not COMMON[k] and self.arguments[k] == nil then
+      argerror(self, "unknown argument '%s'", tostring(k))
+    end
+  end
+  for k, want in pairs(self.arguments) do check_argument(self, k, want, args[k]) end
+end
+
+local function realpath(p)
+  return core.sys.realpath(p) or p
+end
+
+--- A path as stored in the config: relative to the repository root when inside it.
+function BaseDatasource:_stored_path(p)
+  if not self.root or p:sub(1, 1) ~= "/" then return p end
+  local real, root = realpath(p), self._real_root
+  if real:sub(1, #root + 1) == root .. "/" then return real:sub(#root + 2) end
+  return p
+end
+
+--- The absolute (or working-folder relative, outside a repository) path of a config path.
+---@param p string
+---@return string
+function BaseDatasource:resolve(p)
+  if self.root and p:sub(1, 1) ~= "/" then return self.root .. "/" .. p end
+  return p
+end
+
+--- Construct from the arguments; inside a repository this registers the
+--- datasource and takes a snapshot (pass snapshot = false to skip it).
+function BaseDatasource:init(args)
+  check_arguments(self, args)
+  self.name = args.name
+  self.type = self.type or self.__name
+  local repo = args.repo
+  if repo == nil then repo = require("zenml.repo").open() end
+  self._repo = repo or nil
+  self._replace = args.replace == true
+  if self._repo then
+    self.root = self._repo.root
+    self._real_root = realpath(self.root)
+  end
+  local cfg = {}
+  for k, want in pairs(self.arguments) do
+    local v = args[k]
+    if v ~= nil and want:match("^path") then v = self:_stored_path(v) end
+    cfg[k] = v
+  end
+  self._config = cfg
+  self:configure()
+  if self._repo and args.snapshot ~= false then self.version = self:commit() end
+end
+
+--- Hook for subclasses: check or complete self:config() after construction.
+function BaseDatasource:configure() end
+
+--- The constructor arguments (paths as stored), as a plain table.
+---@return table
+function BaseDatasource:config()
+  local out = {}
+  for k, v in pairs(self._config) do out[k] = v end
+  return out
+end
+
+function BaseDatasource:__tostring()
+  return ("<%s %s>"):format(self.__name, self.name)
+end
+
+--- Read the data into a frame. Subclasses implement this.
+---@return userdata frame
+function BaseDatasource:read()
+  error(("%s: read() is not implemented"):format(self.__name), 2)
+end
+
+--- The files whose bytes define the content (absolute paths), or nil when
+--- only reading tells (the snapshot then hashes the frame).
+---@return string[]|nil
+function BaseDatasource:sources() return nil end
+
+--- Hook: extra artifacts of a snapshot, e.g. { tree = id }. Runs after read.
+function BaseDatasource:attach(_store, _frame) return {} end
+
+--- "file", "folder", or nil when `p` does not exist.
+---@param p string
+---@return string|nil
+function BaseDatasource:path_kind(p)
+  local f = io.open(p, "rb")
+  if not f then return nil end
+  local ok, err = f:read(0)
+  f:close()
+  if ok == nil and err and err:find("Is a directory", 1, true) then return "folder" end
+  return "file"
+end
+
+--- A path for messages: relative to the repository root when inside it.
+---@param p string
+---@return string
+function BaseDatasource:display(p)
+  local root = self.root
+  if root and p:sub(1, #root + 1) == root .. "/" then return p:sub(#root + 2) end
+  return p
+end
+
+--- Raise `message` (no position), with the repository root taken out of paths.
+---@param message string
+function BaseDatasource:fail(message)
+  local root = self.root
+  if root then
+    local out, at = {}, 1
+    while true do
+      local i, j = message:find(root .. "/", at, true)
+      if not i then break end
+      out[#out + 1] = message:sub(at, i - 1)
+      at = j + 1
+    end
+    out[#out + 1] = message:sub(at)
+    message = table.concat(out)
+  end
+  error(message, 0)
+end
+
+-- Snapshots ------------------------------------------------------------------
+
+local function show_value(v)
+  if type(v) == "table" then return json.encode(v) end
+  return tostring(v)
+end
+
+-- "path = data/a.csv, query = ..." for the registered arguments that differ.
+local function differences(old, new)
+  local keys, seen = {}, {}
+  for k in pairs(old) do keys[#keys + 1] = k; seen[k] = true end
+  for k in pairs(new) do if not seen[k] then keys[#keys + 1] = k end end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local was = old[k] == nil and "nil" or show_value(old[k])
+    if was ~= (new[k] == nil and "nil" or show_value(new[k])) then
+      parts[#parts + 1] = ("%s = %s"):format(k, was)
+    end
+  end
+  return table.concat(parts, ", ")
+end
+
+function BaseDatasource:_register(db, cfg_text)
+  local row = db:datasource(self.name)
+  if row and row.type == self.type and row.config == cfg_text then return end
+  if row and not self._replace then
+    local old = M.decode_json(row.config or "{}")
+    local what = row.type ~= self.type and ("type = " .. row.type) or differences(old, self:config())
+    error(("datasource '%s' exists with other arguments (%s); pass replace = true to change it")
+      :format(self.name, what), 0)
+  end
+  db:datasource_register(self.name, self.type, cfg_text)
+end
+
+
+--- The content key: one line per source file (name and SHA-256), or nil.
+function BaseDatasource:_content_key(db)
+  local files = self:sources()
+  if not files then return nil end
+  local lines = {}
+  for i, p in ipairs(files) do
+    local digest, err = db:hash_file(p)
+    if not digest then error(err, 0) end
+    lines[i] = self:display(p) .. " " .. digest
+  end
+  return table.concat(lines, "\n")
+end
+
+local function find_version(db, name, id)
+  for _, v in ipairs(db:versions(name)) do
+    if v.id == id then return v end
+  end
+end
+
+local function tmp_name(store)
+  local dir = store.root .. "/tmp"
+  core.sys.mkdir_p(dir)
+  return ("%s/.tmp-%d.%s-ds%06x"):format(dir, core.sys.getpid(), core.sys.hostname(),
+    math.random(0, 0xffffff))
+end
+M._tmp_name = tmp_name
+
+-- Write the frame into the store; returns its id and size.
+local function put_frame(store, frame)
+  local tmp = tmp_name(store)
+  local ok, err = frame:write(tmp)
+  if not ok then os.remove(tmp) error(err, 0) end
+  local id, perr = store:put_file(tmp)
+  os.remove(tmp)
+  if not id then error(perr, 0) end
+  return id, store:size(id)
+end
+
+-- Remove what put_files wrote: the files, then the folders deepest first.
+local function unstage(dir, written, folders)
+  for _, path in ipairs(written) do os.remove(path) end
+  local list = {}
+  for folder in pairs(folders) do
+    while folder ~= dir and folder:sub(1, #dir + 1) == dir .. "/" do
+      list[#list + 1] = folder
+      folder = folder:match("^(.*)/[^/]+$")
+    end
+  end
+  table.sort(list, function(a, b) return #a > #b end)
+  for _, folder in ipairs(list) do os.remove(folder) end
+  os.remove(dir)
+end
+
+--- Store files given as { {relative path, bytes}, ... } as one tree artifact.
+--- They are written to a folder in the store's tmp/ (never elsewhere) and
+--- removed after. Paths must be clean (as zenml.archive returns them).
+---@param store table zenml.Store
+---@param rows {[1]: string, [2]: string}[]
+---@return string id
+function M.put_files(store, rows)
+  local dir = tmp_name(store)
+  local written, folders = {}, {}
+  local ok, err = pcall(function()
+    for _, r in ipairs(rows) do
+      assert(not r[1]:find("^/") and not r[1]:find("%.%./"), "put_files: unsafe path")
+      local sub = r[1]:match("^(.*)/[^/]+$")
+      local target = sub and dir .. "/" .. sub or dir
+      if not folders[target] then
+        local made, merr = core.sys.mkdir_p(target)
+        if not made then error(merr, 0) end
+        folders[target] = true
+      end
+      local path = dir .. "/" .. r[1]
+      local f = assert(io.open(path, "wb"))
+      written[#written + 1] = path
+      f:write(r[2])
+      f:close()
+    end
+  end)
+  local id, perr
+  if ok then id, perr = store:put_tree(dir) else perr = err end
+  unstage(dir, written, folders)
+  if not id then error(perr, 0) end
+  return id
+end
+
+local function record(v, extra)
+  local out = { id = v.id, artifact = v.artifact, rows = v.rows, columns = v.columns,
+    bytes = v.bytes, created = v.created }
+  for k, x in pairs(extra or {}) do out[k] = x end
+  return out
+end
+
+local function entity(name, id) return name .. "@" .. id end
+
+-- The existing version with its tree and note.
+local function existing(db, name, v)
+  local tree = db:property_get("datasource_version", entity(name, v.id), "tree")
+  local note = db:property_get("datasource_version", entity(name, v.id), "note")
+  return record(v, { tree = tree, note = note, existed = true })
+end
+
+--- Store what is new and record the version.
+function BaseDatasource:_store_version(repo, key, cfg_text)
+  local db, store = repo:meta(), repo:store()
+  local frame = self:read()
+  local artifact, size = put_frame(store, frame)
+  local extra = self:attach(store, frame) or {}
+  local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. (key or artifact)):sub(1, 16)
+  local found = find_version(db, self.name, id)
+  if found then return existing(db, self.name, found) end
+  local note = self.note or frame:note()
+  local v = { id = id, artifact = artifact, rows = frame:nrow(), columns = frame:ncol(),
+    bytes = size, created = core.sys.time() }
+  db:begin()
+  local ok, err = pcall(function()
+    db:artifact_record(artifact, "frame", size)
+    if extra.tree then db:artifact_record(extra.tree, "tree", store:size(extra.tree)) end
+    db:version_add(self.name, v)
+    if extra.tree then db:property_set("datasource_version", entity(self.name, id), "tree", extra.tree) end
+    if note then db:property_set("datasource_version", entity(self.name, id), "note", note) end
+  end)
+  if not ok then db:rollback() error(err, 0) end
+  db:commit()
+  extra.note = note
+  return record(v, extra)
+end
+
+--- Take a snapshot in `repo` (default: the one it was constructed in):
+--- register the datasource, and store a new version unless the content's
+--- version exists already.
+---@param repo? table a Repository
+---@return table version {id, artifact, rows, columns, bytes, created, tree?, note?, existed?}
+function BaseDatasource:commit(repo)
+  repo = repo or self._repo
+  if type(repo) ~= "table" then
+    error(("datasource '%s': commit needs a repository, got %s"):format(self.name, type(repo)), 2)
+  end
+  local db = repo:meta()
+  local cfg_text = json.encode(self:config())
+  self:_register(db, cfg_text)
+  local key = self:_content_key(db)
+  if key then
+    local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. key):sub(1, 16)
+    local v = find_version(db, self.name, id)
+    if v then return existing(db, self.name, v) end
+  end
+  return self:_store_version(repo, key, cfg_text)
+end
+
+-- Registry --------------------------------------------------------------------
+
+--- Rebuild a registered datasource from its type and config (no snapshot).
+---@param repo table a Repository
+---@param name string
+---@return table|nil datasource
+---@return string|nil message
+function M.load(repo, name)
+  if type(repo) ~= "table" then error("datasources.load: expected a Repository, got " .. type(repo), 2) end
+  if type(name) ~= "string" then error("datasources.load: expected a datasource name, got " .. type(name), 2) end
+  local row = repo:meta():datasource(name)
+  if not row then return nil, ("no datasource '%s'"):format(name) end
+  require "zenml.datasources"
+  local cls = types[row.type]
+  if not cls then
+    local ok = pcall(require, row.type)
+    cls = ok and types[row.type]
+  end
+  if not cls then
+    return nil, ("datasource '%s' has type '%s', which is not loaded: require the module that defines it"):format(
+      name, row.type)
+  end
+  local args = M.decode_json(row.config or "{}")
+  args.name, args.repo, args.snapshot = name, repo, false
+  return cls(args)
+end
+
+--- Every datasource with its version count and latest version.
+---@param repo table
+---@return table[] {name, type, versions, latest, rows, created}
+function M.list(repo)
+  local db = repo:meta()
+  local out = {}
+  for _, name in ipairs(db:datasources()) do
+    local row = db:datasource(name)
+    local versions = db:versions(name)
+    local latest = versions[1]
+    out[#out + 1] = { name = name, type = row.type, versions = #versions,
+      latest = latest and latest.id, rows = latest and latest.rows,
+      created = latest and latest.created or row.created }
+  end
+  return out
+end
+
+--- One datasource: its config and every version, newest first.
+---@return table|nil {name, type, config, created, versions}
+---@return string|nil message
+function M.show(repo, name)
+  local db = repo:meta()
+  local row = db:datasource(name)
+  if not row then return nil, ("no datasource '%s'"):format(name) end
+  local versions = {}
+  for i, v in ipairs(db:versions(name)) do versions[i] = existing(db, name, v) ; versions[i].existed = nil end
+  return { name = name, type = row.type, config = M.decode_json(row.config or "{}"),
+    created = row.created, versions = versions }
+end
+
+-- JSON decoding ------------------------------------------------------------------
+
+local function decode_error(_, i, what)
+  error({ json_error = ("%s at column %d"):format(what, i) }, 0)
+end
+
+local decode_value
+
+local function skip(s, i)
+  return s:find("[^ \t\r\n]", i) or #s + 1
+end
+
+local escapes = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+
+local function decode_string(s, i)
+  local out, j = {}, i + 1
+  while true do
+    local k = s:find('["\\%c]', j)
+    if not k then decode_error(s, i, "unterminated string") end
+    out[#out + 1] = s:sub(j, k - 1)
+    local c = s:sub(k, k)
+    if c == '"' then return table.concat(out), k + 1 end
+    if c ~= "\\" then decode_error(s, k, "control character in string") end
+    local e = s:sub(k + 1, k + 1)
+    if e == "u" then
+      local hex = s:match("^%x%x%x%x", k + 2)
+      if not hex then decode_error(s, k, "bad \\u escape") end
+      local cp = tonumber(hex, 16)
+      local nexti = k + 6
+      if cp >= 0xD800 and cp <= 0xDBFF then
+        local lo = s:match("^\\u(%x%x%x%x)", nexti)
+        if lo then cp = 0x10000 + (cp - 0xD800) * 0x400 + (tonumber(lo, 16) - 0xDC00); nexti = nexti + 6 end
+      end
+      out[#out + 1] = utf8.char(cp)
+      j = nexti
+    elseif escapes[e] then
+      out[#out + 1] = escapes[e]
+      j = k + 2
+    else
+      decode_error(s, k, "bad escape")
+    end
+  end
+end
+
+local function decode_array(s, i)
+  local out, n = {}, 0
+  i = skip(s, i + 1)
+  if s:sub(i, i) == "]" then return out, i + 1 end
+  while true do
+    local v
+    v, i = decode_value(s, i)
+    n = n + 1
+    out[n] = v
+    i = skip(s, i)
+    local c = s:sub(i, i)
+    if c == "]" then return out, i + 1 end
+    if c ~= "," then decode_error(s, i, "expected ',' or ']'") end
+    i = skip(s, i + 1)
+  end
+end
+
+local function decode_object(s, i, order)
+  local out = {}
+  i = skip(s, i + 1)
+  if s:sub(i, i) == "}" then return out, i + 1 end
+  while true do
+    if s:sub(i, i) ~= '"' then decode_error(s, i, "expected a key string") end
+    local k
+    k, i = decode_string(s, i)
+    i = skip(s, i)
+    if s:sub(i, i) ~= ":" then decode_error(s, i, "expected ':'") end
+    local v
+    v, i = decode_value(s, skip(s, i + 1))
+    if order and out[k] == nil then order[#order + 1] = k end
+    out[k] = v
+    i = skip(s, i)
+    local c = s:sub(i, i)
+    if c == "}" then return out, i + 1 end
+    if c ~= "," then decode_error(s, i, "expected ',' or '}'") end
+    i = skip(s, i + 1)
+  end
+end
+
+--- The value JSON null decodes to.
+M.null = setmetatable({}, { __tostring = function() return "null" end, __name = "json.null" })
+
+function decode_value(s, i, order)
+  local c = s:sub(i, i)
+  if c == "{" then return decode_object(s, i, order) end
+  if c == "[" then return decode_array(s, i) end
+  if c == '"' then return decode_string(s, i) end
+  if s:find("^true", i) then return true, i + 4 end
+  if s:find("^false", i) then return false, i + 5 end
+  if s:find("^null", i) then return M.null, i + 4 end
+  local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
+  if num and num ~= "" and num ~= "-" then
+    local v = math.tointeger(tonumber(num)) or tonumber(num)
+    if num:find("[.eE]") then v = tonumber(num) + 0.0 end
+    if v == nil then decode_error(s, i, "bad number") end
+    return v, i + #num
+  end
+  decode_error(s, i, c == "" and "unexpected end of text" or ("unexpected '" .. c .. "'"))
+end
+
+--- Decode one JSON text. Objects keep their key order in `order` (optional
+--- list filled with the top-level keys); null becomes datasource.null.
+---@param text string
+---@param order? string[]
+---@return any|nil value
+---@return string|nil message "<what> at column N"
+function M.try_decode_json(text, order)
+  local ok, v, i = pcall(function()
+    local v, i = decode_value(text, skip(text, 1), order)
+    return v, i
+  end)
+  if not ok then
+    if type(v) == "table" and v.json_error then return nil, v.json_error end
+    error(v, 0)
+  end
+  local rest = skip(text, i)
+  if rest <= #text then return nil, ("unexpected text after the value at column %d"):format(rest) end
+  return v
+end
+
+--- Decode JSON text that zenml wrote itself (raises on bad text); nulls become nil.
+---@param text string
+---@return any
+function M.decode_json(text)
+  local v, err = M.try_decode_json(text)
+  if v == nil then error("datasource: bad JSON in the registry: " .. err, 2) end
+  if type(v) == "table" then
+    for k, x in pairs(v) do if x == M.null then v[k] = nil end end
+  end
+  return v
+end
+
+return M
