@@ -391,7 +391,9 @@ int zm_exec_run(zm_exec_result **out, const zm_exec_dag *dag, const zm_exec_opts
   int nworkers = opts->nworkers > 0 ? opts->nworkers : zm_exec_ncores();
   if ((size_t)nworkers > dag->n)
     nworkers = dag->n ? (int)dag->n : 1;
-  rc = nworkers == 1 ? run_serial(&s) : run_threaded(&s, nworkers);
+  /* No nodes, no workers: an empty DAG must not pay for worker set-up. */
+  if (dag->n)
+    rc = nworkers == 1 ? run_serial(&s) : run_threaded(&s, nworkers);
   if (rc)
     goto done;
   settle(&s);

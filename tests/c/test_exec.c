@@ -370,6 +370,21 @@ static void test_init_failure(void)
   }
 }
 
+static void test_empty(void)
+{
+  static test_dag t;
+  memset(&t, 0, sizeof t);
+  for (int w = 1; w <= 2; w++) {
+    log_ctx c;
+    ctx_init(&c, &t.dag);
+    c.init_fail_worker = 0; /* would fail, but no worker is needed */
+    zm_exec_result *r = run(&t, &c, w, 1);
+    CHECK(r && r->ok && r->n == 0);
+    CHECK_EQ_INT(c.inits + c.finis, 0);
+    zm_exec_result_free(r);
+  }
+}
+
 /* A random DAG with failures: one worker and two give identical outcomes. */
 static void test_same_results(void)
 {
@@ -527,6 +542,7 @@ int main(void)
   RUN(test_cancel);
   RUN(test_cancel_from_other_thread);
   RUN(test_init_failure);
+  RUN(test_empty);
   RUN(test_same_results);
   RUN(test_map);
   RUN(test_overhead);
