@@ -30,6 +30,7 @@ function Object:extend(name)
   cls.__name = name
   cls.__index = cls
   cls.__file = caller_module(2)
+  cls.__module = require("zenml.modules").current() or false
   cls.super = self
   return setmetatable(cls, { __index = self, __call = function(c, ...) return c:new(...) end,
     __tostring = function(c) return "class " .. c.__name end })

@@ -3,10 +3,15 @@
 --- one line in `commands` below; no C is involved.
 local cli = {}
 
+require("zenml.modules").install()
+
 --- name -> one-line summary; the module is zenml.commands.<name>
 local commands = {
   { "help", "list the commands, or show one command's help" },
   { "init", "set up .zenml/ in the current git repository" },
+  { "run", "run a pipeline (script or YAML); list, show, logs, explain runs" },
+  { "pipeline", "list pipelines, show their runs, graph a run" },
+  { "step", "list step classes; exec one step of a recorded pipeline" },
   { "config", "list, get or set repository settings" },
   { "artifact", "show or export an artifact" },
   { "datasource", "list, show or commit datasources" },

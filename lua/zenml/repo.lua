@@ -66,8 +66,15 @@ function Repository:head() return self._git:head() end
 --- The branch name (nil when detached).
 function Repository:branch() return self._git:branch() end
 
---- Whether the work tree has staged, unstaged or untracked (not ignored) changes.
-function Repository:dirty() return self._git:dirty() end
+--- Whether the work tree has staged, unstaged or untracked (not ignored)
+--- changes. The run files zenml itself writes under pipelines/ do not count.
+function Repository:dirty()
+  if not self._git:dirty() then return false end
+  for _, p in ipairs(self._git:dirty_paths()) do
+    if p:sub(1, 10) ~= "pipelines/" then return true end
+  end
+  return false
+end
 
 --- Git blob sha of a tracked file as in HEAD.
 function Repository:blob_sha(path) return self._git:blob_sha(path) end

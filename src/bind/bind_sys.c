@@ -1,7 +1,11 @@
 /* zenml._core.sys: the few operating-system facts the Lua layer needs. */
 #include "bind/bind.h"
+#include "core/error.h"
+#include "core/fs.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +69,38 @@ static int sys_realpath(lua_State *L)
   return 1;
 }
 
+/* write_atomic(path, data, mode): durable replace; true or nil, message. */
+static int sys_write_atomic(lua_State *L)
+{
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  lua_Integer mode = luaL_optinteger(L, 3, 0644);
+  int rc = zm_fs_write_atomic(path, data, len, (mode_t)mode);
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* mkdir_p(path): true or nil, message. */
+static int sys_mkdir_p(lua_State *L)
+{
+  int rc = zm_fs_mkdir_p(luaL_checkstring(L, 1));
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* pid_alive(pid): whether a process with that pid exists on this host. */
+static int sys_pid_alive(lua_State *L)
+{
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  lua_pushboolean(L, pid > 0 && (kill(pid, 0) == 0 || errno == EPERM));
+  return 1;
+}
+
 static int sys_home(lua_State *L)
 {
   lua_pushstring(L, zm_bind_home());
@@ -76,7 +112,9 @@ int zm_bind_open_sys(lua_State *L)
   static const luaL_Reg fns[] = {
       {"isatty", sys_isatty},   {"time", sys_time},         {"clock", sys_clock},
       {"getpid", sys_getpid},   {"hostname", sys_hostname}, {"getcwd", sys_getcwd},
-      {"realpath", sys_realpath}, {"home", sys_home},       {NULL, NULL},
+      {"realpath", sys_realpath}, {"home", sys_home},
+      {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
+      {"pid_alive", sys_pid_alive}, {NULL, NULL},
   };
   luaL_newlib(L, fns);
   return 1;

@@ -1,0 +1,158 @@
+local cli = require "zenml.cli"
+local output = require "zenml.output"
+
+local usage = [[usage: zenml run PIPELINE.lua [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
+       zenml run pipelines/NAME_RUN.yaml [--backend NAME] [--no-cache] [-j N]
+       zenml run list [--pipeline NAME] [--status STATUS] [--limit N] [--json]
+       zenml run show RUN [--json]
+       zenml run logs RUN STEP
+       zenml run explain RUN STEP
+
+Runs a pipeline script (every p:run() in it), or runs a recorded pipeline
+again from its YAML alone: the same step sources (from git), parameters and
+datasource version, as a new run.
+RUN is a run id, a unique prefix of one, or "latest".
+
+Options:
+  --backend NAME  orchestrator: local (one step at a time) or parallel
+  -j N, --jobs N  run up to N independent steps at once (implies parallel)
+  --no-cache      run every step even when a cached result exists]]
+
+local spec = {
+  flags = { ["no-cache"] = true, json = true },
+  options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true },
+}
+
+local function run_file(opts, pos)
+  local runner = require "zenml.runner"
+  local path = pos[1]
+  local jobs = opts.j or opts.jobs
+  if jobs then
+    jobs = math.tointeger(tonumber(jobs))
+    if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
+  end
+  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"] }
+  runner.finished = {}
+  if path:match("%.ya?ml$") then
+    local ok, run = pcall(runner.rerun, path, {})
+    if not ok then cli.fail(tostring(run)) end
+    return run.status == "completed" and 0 or 1
+  end
+  local chunk, err = loadfile(path)
+  if not chunk then
+    io.stderr:write(err, "\n")
+    return 1
+  end
+  _G.arg = { [0] = path, table.unpack(pos, 2) }
+  local ok, rerr = xpcall(chunk, function(e)
+    if type(e) ~= "string" then e = tostring(e) end
+    return debug.traceback(e, 2)
+  end, table.unpack(pos, 2))
+  if not ok then
+    io.stderr:write(rerr, "\n")
+    return 1
+  end
+  for _, r in ipairs(runner.finished) do
+    if r.status ~= "completed" then return 1 end
+  end
+  return 0
+end
+
+local function list(opts)
+  local repo = cli.repo()
+  local limit = opts.limit and math.tointeger(tonumber(opts.limit))
+  local rows = {}
+  for _, r in ipairs(repo:runs { pipeline = opts.pipeline, status = opts.status, limit = limit or 50 }) do
+    local n = repo:meta():query("SELECT count(*) AS n, sum(status = 'cached') AS c FROM executions WHERE run_id = ?", r.id)[1]
+    rows[#rows + 1] = { id = r.id, pipeline = r.pipeline, status = r.status,
+      started = output.time(r.started), steps = n.n, cached = n.c or 0,
+      seconds = r.ended and ("%.2f"):format(r.ended - r.started) or "",
+      git = r.git_commit and (r.git_commit:sub(1, 8) .. (r.git_dirty and "+" or "")) or "" }
+  end
+  output.list(opts, rows, { "id", "pipeline", "status", "started", "seconds", "steps", "cached", "git" })
+  return 0
+end
+
+local function find_run(repo, id)
+  if not id then cli.fail("a RUN is needed\n" .. usage, 2) end
+  local run, err = repo:run(id)
+  if not run then cli.fail(err) end
+  return run
+end
+
+local function show(opts, pos)
+  local repo = cli.repo()
+  local run = find_run(repo, pos[2])
+  local ex = run:executions()
+  if opts.json then
+    local rec = {}
+    for k, v in pairs(run) do if k:sub(1, 1) ~= "_" then rec[k] = v end end
+    rec.executions, rec.metrics = ex, run:metrics()
+    return output.json(rec)
+  end
+  output.record(opts, { run = run.id, pipeline = run.pipeline .. " v" .. run.pipeline_version,
+    status = run.status, started = output.time(run.started), ended = output.time(run.ended),
+    yaml = run.yaml_path, git = run.git_commit and (run.git_commit .. (run.git_dirty and " (dirty)" or "")),
+    backend = run.backend },
+    { "run", "pipeline", "status", "started", "ended", "yaml", "git", "backend" })
+  io.stdout:write("\n")
+  local rows = {}
+  for _, e in ipairs(ex) do
+    rows[#rows + 1] = { step = e.step, class = e.class, status = e.status == "cached"
+      and ("cached (from #" .. tostring(e.cached_from) .. ")") or e.status,
+      seconds = e.ended and ("%.3f"):format(e.ended - e.started) or "",
+      key = e.cache_key and e.cache_key:sub(1, 12) or "" }
+  end
+  output.table(rows, { "step", "class", "status", "seconds", "key" },
+    { "STEP", "CLASS", "STATUS", "SECONDS", "CACHE KEY" })
+  local m = run:metrics()
+  if next(m) then
+    io.stdout:write("\nmetrics:\n")
+    local names = {}
+    for k in pairs(m) do names[#names + 1] = k end
+    table.sort(names)
+    for _, k in ipairs(names) do io.stdout:write(("  %-24s %.6g\n"):format(k, m[k])) end
+  end
+  return 0
+end
+
+local function execution_of(run, step)
+  if not step then cli.fail("a STEP is needed\n" .. usage, 2) end
+  for _, e in ipairs(run:executions()) do
+    if e.step == step then return e end
+  end
+  cli.fail(("run %s has no step '%s'"):format(run.id, step))
+end
+
+local function logs(pos)
+  local repo = cli.repo()
+  local e = execution_of(find_run(repo, pos[2]), pos[3])
+  if e.status == "cached" then
+    io.stderr:write(("zenml: step '%s' was cached; showing the log of execution #%d\n"):format(
+      e.step, e.cached_from))
+    e = repo:meta():execution(e.cached_from)
+  end
+  if not e.log_artifact then
+    io.stderr:write(("zenml: step '%s' printed nothing\n"):format(e.step))
+    return 0
+  end
+  io.stdout:write(assert(repo:store():read(e.log_artifact)))
+  return 0
+end
+
+local function run(args)
+  local opts, pos = cli.parse(args, spec, usage)
+  local action = pos[1]
+  if action == nil then cli.fail(usage, 2) end
+  if action == "list" then return list(opts) end
+  if action == "show" then return show(opts, pos) end
+  if action == "logs" then return logs(pos) end
+  if action == "explain" then
+    local repo = cli.repo()
+    local run_ = find_run(repo, pos[2])
+    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]))
+  end
+  return run_file(opts, pos)
+end
+
+return { usage = usage, run = run }

@@ -1,0 +1,106 @@
+local cli = require "zenml.cli"
+local output = require "zenml.output"
+
+local usage = [[usage: zenml step list [--json]
+       zenml step exec PIPELINE.yaml STEP
+
+list: the built-in step classes and those in the repository's steps/ folder,
+with their parameters.
+exec: run exactly one step of a recorded pipeline in this process, reading
+its inputs from the stores and recording its execution (what the parallel and
+cluster backends launch).]]
+
+local function modules_in(folder, prefix)
+  local out = {}
+  local p = io.popen("find '" .. folder:gsub("'", "'\\''") .. "' -name '*.lua' 2>/dev/null | sort")
+  for path in p:lines() do
+    local rel = path:sub(#folder + 2):gsub("%.lua$", ""):gsub("/init$", ""):gsub("/", ".")
+    out[#out + 1] = prefix .. rel
+  end
+  p:close()
+  return out
+end
+
+local function describe_params(cls)
+  local parts = {}
+  local names = {}
+  for k in pairs(cls.params or {}) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    local s = cls.params[k]
+    local d = s.required and "required" or (s.default ~= nil and ("=" .. tostring(s.default)) or "")
+    parts[#parts + 1] = ("%s:%s%s"):format(k, s.type or "any", d ~= "" and (" " .. d) or "")
+  end
+  return table.concat(parts, ", ")
+end
+
+local function classes_of(mod, module, origin, rows)
+  local Step = require("zenml.step").Step
+  local function add(cls)
+    if type(cls) == "table" and type(cls.is_a) == "function" and cls ~= Step and cls:is_a(Step) then
+      rows[#rows + 1] = { class = cls.__name, module = module, origin = origin,
+        params = describe_params(cls) }
+    end
+  end
+  add(mod)
+  if type(mod) == "table" and rawget(mod, "__name") == nil then
+    local names = {}
+    for k in pairs(mod) do names[#names + 1] = k end
+    table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(names) do add(mod[k]) end
+  end
+end
+
+local function list(opts)
+  local core = require "zenml._core"
+  local rows = {}
+  for _, m in ipairs(modules_in(core.sys.home() .. "/stdlib/zenml/steps", "zenml.steps.")) do
+    local ok, mod = pcall(require, m)
+    if ok then classes_of(mod, m, "built-in", rows) end
+  end
+  local repo = require("zenml.repo").open()
+  if repo then
+    for _, m in ipairs(modules_in(repo.root .. "/steps", "")) do
+      local ok, mod = pcall(require, m)
+      if ok then
+        classes_of(mod, m, "repository", rows)
+      else
+        io.stderr:write(("zenml: warning: steps module '%s' does not load: %s\n"):format(m, mod))
+      end
+    end
+  end
+  output.list(opts, rows, { "class", "module", "origin", "params" })
+  return 0
+end
+
+local function exec(pos)
+  local path, name = pos[2], pos[3]
+  if not path or not name then cli.fail("step exec needs PIPELINE.yaml and STEP\n" .. usage, 2) end
+  local runner = require "zenml.runner"
+  local execute = require "zenml.execute"
+  local repo = cli.repo()
+  local ok, doc = pcall(runner.load_doc, path)
+  if not ok then cli.fail(doc) end
+  if not doc.steps[name] then cli.fail(("%s has no step '%s'"):format(path, name)) end
+  if not repo:meta():run(doc.run_id) then
+    cli.fail(("run %s of %s is not recorded in this repository's metadata store"):format(
+      doc.run_id, path))
+  end
+  require("zenml.sources").install_pins(repo, doc.sources)
+  local r = execute.step_safe(execute.state(repo, doc), name)
+  io.stdout:write(("step %s %s\n"):format(name, r.status))
+  if r.status == "failed" then
+    io.stderr:write("zenml: ", r.error, "\n")
+    return 1
+  end
+  return 0
+end
+
+local function run(args)
+  local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
+  if pos[1] == "list" or pos[1] == nil then return list(opts) end
+  if pos[1] == "exec" then return exec(pos) end
+  cli.fail(("unknown action '%s'\n%s"):format(pos[1], usage), 2)
+end
+
+return { usage = usage, run = run }

@@ -1,0 +1,90 @@
+--- The step context: what a running step sees besides its inputs. It
+--- captures everything the step prints into a log, draws progress bars on a
+--- terminal, and hands out scratch folders.
+local core = require "zenml._core"
+
+local M = {}
+
+local Context = {}
+Context.__index = Context
+
+local Existing = {}
+Existing.__index = Existing
+M.Existing = Existing
+
+--- A new context for step `name` of run `run_id`.
+function M.new(repo, run_id, name, step)
+  return setmetatable({
+    repo = repo, run_id = run_id, step_name = name, step = step,
+    _tty = core.sys.isatty(2), _tmpdirs = {},
+  }, Context)
+end
+
+--- Return this as an output to reuse an artifact that is already stored.
+---@param id string artifact id
+function Context:existing(id)
+  return setmetatable({ id = id }, Existing)
+end
+
+--- Write a line to the step's log.
+function Context:log(...)
+  local parts = table.pack(...)
+  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  io.write(table.concat(parts, "\t", 1, parts.n), "\n")
+end
+
+--- Report progress; draws a bar when standard error is a terminal, nothing otherwise.
+---@param done number
+---@param total number
+function Context:progress(done, total)
+  if not self._tty or type(done) ~= "number" or type(total) ~= "number" or total <= 0 then
+    return
+  end
+  local frac = math.max(0, math.min(1, done / total))
+  local width = 30
+  local filled = math.floor(frac * width + 0.5)
+  io.stderr:write(("\r  %-20s [%s%s] %3d%%"):format(self.step_name:sub(1, 20),
+    ("#"):rep(filled), ("-"):rep(width - filled), math.floor(frac * 100 + 0.5)))
+  if done >= total then io.stderr:write("\r", (" "):rep(60), "\r") end
+  io.stderr:flush()
+end
+
+--- A fresh scratch folder, removed when the step ends.
+function Context:tmpdir()
+  local dir = ("%s/tmp/step-%d-%d-%d"):format(self.repo:artifact_root(), core.sys.getpid(),
+    os.time(), math.random(1 << 30))
+  assert(core.sys.mkdir_p(dir))
+  self._tmpdirs[#self._tmpdirs + 1] = dir
+  return dir
+end
+
+--- Start capturing print and io.write into a temporary file.
+function Context:capture()
+  self._saved_print, self._saved_output = _G.print, io.output()
+  self._log = io.tmpfile()
+  io.output(self._log)
+  _G.print = function(...)
+    local parts = table.pack(...)
+    for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+    io.write(table.concat(parts, "\t", 1, parts.n), "\n")
+  end
+end
+
+--- Stop capturing; returns the captured text and removes scratch folders.
+function Context:finish()
+  local text = ""
+  if self._log then
+    io.output(self._saved_output)
+    _G.print = self._saved_print
+    self._log:seek("set")
+    text = self._log:read("a") or ""
+    self._log:close()
+    self._log = nil
+  end
+  for _, d in ipairs(self._tmpdirs) do
+    os.execute("rm -rf '" .. d:gsub("'", "'\\''") .. "'")
+  end
+  return text
+end
+
+return M

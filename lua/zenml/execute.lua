@@ -1,0 +1,359 @@
+--- Executing the steps of a recorded run: one step at a time in this Lua
+--- state, or on worker threads (each with its own Lua state) through the
+--- scheduler. `step(...)` is also what `zenml step exec` runs.
+local core = require "zenml._core"
+local json = require "zenml.json"
+local hash = require "zenml.hash"
+local artifacts = require "zenml.artifacts"
+local context = require "zenml.context"
+local stepmod = require "zenml.step"
+
+require("zenml.modules").install()
+
+local M = {}
+
+local function traceback(e)
+  local msg = type(e) == "string" and e
+    or (getmetatable(e) and getmetatable(e).__tostring and tostring(e))
+    or ("(error object is a %s value)"):format(type(e))
+  return debug.traceback(msg, 2)
+end
+
+--- Build the step object of `name` from the document (loading its module).
+function M.instantiate(doc, name)
+  local s = doc.steps[name]
+  local ok, mod = xpcall(require, traceback, s.module)
+  if not ok then
+    error(("step '%s': cannot load module '%s' for class %s: %s"):format(name, s.module,
+      s.class, mod), 0)
+  end
+  local cls
+  if type(mod) == "table" and rawget(mod, "__name") == s.class then
+    cls = mod
+  elseif type(mod) == "table" then
+    cls = mod[s.class]
+  end
+  if type(cls) ~= "table" or type(cls.new) ~= "function" then
+    error(("step '%s': class %s not found in module '%s'"):format(name, s.class, s.module), 0)
+  end
+  local args = {}
+  for k, v in pairs(s.params or {}) do args[k] = v end
+  args.cache = s.cache
+  local built, step = pcall(cls.new, cls, args)
+  if not built then error(("step '%s': %s"):format(name, step), 0) end
+  if type(s.outputs) == "table" then step._outputs = s.outputs end
+  return step
+end
+
+-- The artifact ids feeding each input: "s.out" -> id, lists -> lists,
+-- "s.*" -> map of that step's outputs (of the input's type).
+local function input_ids(st, name, step)
+  local spec = step:input_spec()
+  local ids = {}
+  for input, wire in pairs(st.doc.steps[name].inputs or {}) do
+    local base, shape = stepmod.parse_type(spec[input])
+    local function one(ref)
+      local src, out = ref:match("^([^.]+)%.(.+)$")
+      local outs = st.outputs_of(src)
+      if out == "*" then
+        local map = {}
+        for k, v in pairs(outs) do
+          if (outs._types or {})[k] == nil or outs._types[k] == base then map[k] = v end
+        end
+        map._types = nil
+        return map
+      end
+      return outs[out] or error(("step '%s': output '%s' of step '%s' is missing"):format(
+        name, out, src), 0)
+    end
+    if shape == "list" or type(wire) == "table" then
+      local list = {}
+      for i, ref in ipairs(type(wire) == "table" and wire or { wire }) do list[i] = one(ref) end
+      ids[input] = list
+    else
+      ids[input] = one(wire)
+    end
+  end
+  return ids
+end
+
+--- The cache key parts of a step and their SHA-256 (DESIGN.md §5).
+function M.cache_key(st, name, ids)
+  local s = st.doc.steps[name]
+  -- the repository modules the step's code consists of, plus the runtime
+  -- version (which pins every built-in module)
+  local src = {}
+  for _, m in ipairs(require("zenml.modules").closure(s.module)) do
+    local rec = (st.doc.sources or {})[m]
+    if rec then src[#src + 1] = rec.pin end
+  end
+  src[#src + 1] = s.module .. "@zenml-" .. core.version
+  local parts = {
+    source = table.concat(src, ","),
+    params = json.encode(s.params or {}),
+    inputs = json.encode(ids),
+  }
+  return hash.string(json.encode(parts)), parts
+end
+
+local function load_inputs(st, step, ids)
+  local spec, inputs = step:input_spec(), {}
+  for input, v in pairs(ids) do
+    local base = stepmod.parse_type(spec[input])
+    if type(v) == "table" then
+      local t = {}
+      for k, id in pairs(v) do t[k] = st.load(base, id) end
+      inputs[input] = t
+    else
+      inputs[input] = st.load(base, v)
+    end
+  end
+  return inputs
+end
+
+local function record_inputs(db, exec, ids)
+  for input, v in pairs(ids) do
+    if type(v) == "table" then
+      for k, id in pairs(v) do db:event_add(exec, id, "input", input .. "." .. tostring(k)) end
+    else
+      db:event_add(exec, v, "input", input)
+    end
+  end
+end
+
+-- Store the outputs a step returned, checking them against its declaration.
+local function store_outputs(st, name, step, result)
+  local spec = step:output_spec()
+  if type(result) ~= "table" then
+    error(("step '%s' returned %s; run must return a table of outputs"):format(name, type(result)), 0)
+  end
+  for k in pairs(result) do
+    if not spec[k] then
+      error(("step '%s' returned an undeclared output '%s'"):format(name, tostring(k)), 0)
+    end
+  end
+  local stored, types = {}, {}
+  for _, out in ipairs(stepmod.sorted_names(spec)) do
+    local v = result[out]
+    if v == nil then error(("step '%s' did not return its output '%s'"):format(name, out), 0) end
+    local kind = stepmod.parse_type(spec[out])
+    local id, size
+    if getmetatable(v) == context.Existing then
+      id, size = v.id, st.repo:store():size(v.id)
+    else
+      id, size = artifacts.put(st.repo, kind, v, ("step '%s' output '%s'"):format(name, out))
+    end
+    stored[out], types[out] = { id = id, size = size, kind = kind,
+      value = kind == "metrics" and v or nil }, kind
+    st.remember(id, kind, v)
+  end
+  return stored
+end
+
+-- Number leaves of a metrics table, with nested names joined by '.'.
+local function flatten(prefix, t, out)
+  for k, v in pairs(t) do
+    local name = prefix and (prefix .. "." .. tostring(k)) or tostring(k)
+    if type(v) == "number" and v == v then
+      out[name] = v
+    elseif type(v) == "table" then
+      flatten(name, v, out)
+    end
+  end
+  return out
+end
+M.flatten_metrics = flatten
+
+local function finish_outputs(db, run_id, exec, stored)
+  local outs = { _types = {} }
+  for out, a in pairs(stored) do
+    db:artifact_record(a.id, a.kind, a.size)
+    db:event_add(exec, a.id, "output", out)
+    outs[out], outs._types[out] = a.id, a.kind
+    if a.value and type(a.value) == "table" then
+      for name, v in pairs(flatten(nil, a.value, {})) do db:metric_set(run_id, exec, name, v) end
+    end
+  end
+  return outs
+end
+
+local function put_log(st, text)
+  if text == "" then return nil end
+  local id = st.repo:store():put(text)
+  st.repo:meta():artifact_record(id, "file", #text)
+  return id
+end
+
+--- Run one step of a recorded run, or reuse a cached result. Returns a
+--- result {status, outputs, error, execution}.
+function M.step(st, name)
+  local db, s = st.repo:meta(), st.doc.steps[name]
+  local step = M.instantiate(st.doc, name)
+  local ids = input_ids(st, name, step)
+  local key, parts = M.cache_key(st, name, ids)
+  local cls = s.class
+  local use_cache = st.doc.options.cache ~= false and s.cache ~= false
+  local hit = use_cache and db:cache_lookup(cls, key, function(id)
+    return st.repo:store():exists(id) == true
+  end)
+  db:begin()
+  local exec = db:execution_begin(st.doc.run_id, name, cls, s.source, key)
+  db:property_set("execution", tostring(exec), "key_parts", json.encode(parts))
+  record_inputs(db, exec, ids)
+  if hit then
+    db:execution_cached(exec, hit.execution)
+    for _, m in ipairs(db:query("SELECT name, value FROM metrics WHERE execution_id = ?",
+        hit.execution)) do
+      db:metric_set(st.doc.run_id, exec, m.name, m.value)
+    end
+    db:commit()
+    local outs = { _types = {} }
+    local spec = step:output_spec()
+    for out, id in pairs(hit.outputs) do
+      outs[out], outs._types[out] = id, (stepmod.parse_type(spec[out] or "file"))
+    end
+    return { status = "cached", outputs = outs, execution = exec }
+  end
+  db:commit()
+  local ctx = context.new(st.repo, st.doc.run_id, name, step)
+  ctx:capture()
+  local ok, result = xpcall(function()
+    local inputs = load_inputs(st, step, ids)
+    return store_outputs(st, name, step, step:run(ctx, inputs))
+  end, traceback)
+  local log = ctx:finish()
+  if not ok then
+    local log_id = put_log(st, log .. "\n" .. result .. "\n")
+    db:execution_finish(exec, "failed", result, log_id)
+    return { status = "failed", error = result, execution = exec }
+  end
+  db:begin()
+  local outs = finish_outputs(db, st.doc.run_id, exec, result)
+  db:execution_finish(exec, "completed", nil, put_log(st, log))
+  db:commit()
+  return { status = "completed", outputs = outs, execution = exec }
+end
+
+--- M.step, but an error before the step could start (its module does not
+--- load, an input is missing) is recorded as a failed execution too.
+function M.step_safe(st, name)
+  local ok, r = xpcall(M.step, traceback, st, name)
+  if ok then return r end
+  local db, s = st.repo:meta(), st.doc.steps[name]
+  local exec = db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
+  db:execution_finish(exec, "failed", r, nil)
+  return { status = "failed", error = r, execution = exec }
+end
+
+--- Record a step that did not run because something upstream failed.
+function M.skip(repo, doc, name)
+  local db = repo:meta()
+  local s = doc.steps[name]
+  local exec = db:execution_begin(doc.run_id, name, s.class, s.source, nil)
+  db:execution_finish(exec, "skipped", "an upstream step failed", nil)
+end
+
+-- Where a step's outputs come from when this state did not run it: the
+-- metadata store (the step ran in another state or process).
+local function outputs_from_meta(repo, run_id, src)
+  local db = repo:meta()
+  local rows = db:query([[SELECT id FROM executions WHERE run_id = ? AND step = ?
+    AND status IN ('completed', 'cached') ORDER BY id DESC LIMIT 1]], run_id, src)
+  if not rows[1] then
+    error(("step '%s' has not completed in run %s"):format(src, run_id), 0)
+  end
+  local outs = db:outputs(rows[1].id)
+  local types = {}
+  for _, r in ipairs(db:query([[SELECT e.name AS name, a.type AS type FROM events e
+      JOIN artifacts a ON a.id = e.artifact WHERE e.execution_id = ? AND e.kind = 'output']],
+      rows[1].id)) do
+    types[r.name] = r.type
+  end
+  outs._types = types
+  return outs
+end
+
+--- A per-state execution context for a run document.
+function M.state(repo, doc)
+  local st = { repo = repo, doc = doc, done = {}, values = {} }
+  st.outputs_of = function(src)
+    local r = st.done[src]
+    if r then return r.outputs end
+    return outputs_from_meta(repo, doc.run_id, src)
+  end
+  -- Values produced in this state are handed on without a trip through the store.
+  st.remember = function(id, kind, v)
+    if kind ~= "frame" and kind ~= "tree" and kind ~= "file" then st.values[id] = v end
+  end
+  st.load = function(kind, id)
+    local v = st.values[id]
+    if v ~= nil then return v end
+    return artifacts.load(repo, kind, id)
+  end
+  return st
+end
+
+--- Run every step in order in this state; failures skip what depends on them.
+function M.sequential(repo, doc, order, deps)
+  local st, results = M.state(repo, doc), {}
+  for _, name in ipairs(order) do
+    local blocked = false
+    for _, d in ipairs(deps[name]) do
+      local s = results[d].status
+      if s == "failed" or s == "skipped" then blocked = true end
+    end
+    if blocked then
+      M.skip(repo, doc, name)
+      results[name] = { status = "skipped" }
+    else
+      local r = M.step_safe(st, name)
+      results[name] = r
+      st.done[name] = r
+    end
+  end
+  return results
+end
+
+-- Worker side of the parallel backend: one state per worker thread.
+local worker = {}
+
+--- Called in a worker's own Lua state for each step (see zenml.exec).
+function M.worker_task(name, yaml_path)
+  if not worker.st or worker.path ~= yaml_path then
+    local repo = assert(require("zenml.repo").open())
+    local runner = require "zenml.runner"
+    local doc = runner.load_doc(repo.root .. "/" .. yaml_path)
+    require("zenml.sources").install_pins(repo, doc.sources)
+    worker.st, worker.path = M.state(repo, doc), yaml_path
+  end
+  local r = M.step_safe(worker.st, name)
+  if r.status == "failed" then error(r.error, 0) end
+  return r.status
+end
+
+--- Run the steps on `doc.options.jobs` worker threads.
+function M.parallel(repo, doc, yaml_rel, order, deps)
+  local nodes, args = {}, {}
+  for _, name in ipairs(order) do
+    nodes[#nodes + 1] = { name = name, deps = deps[name] }
+    args[name] = yaml_rel
+  end
+  local res = require("zenml.exec").run {
+    nodes = nodes, jobs = doc.options.jobs, task = "zenml.execute.worker_task", args = args,
+  }
+  local results = {}
+  for _, name in ipairs(order) do
+    local r = res[name] or { status = "skipped" }
+    if r.status == "completed" then
+      results[name] = { status = r.result }
+    elseif r.status == "failed" then
+      results[name] = { status = "failed", error = r.error }
+    else
+      M.skip(repo, doc, name)
+      results[name] = { status = "skipped" }
+    end
+  end
+  return results
+end
+
+return M

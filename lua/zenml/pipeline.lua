@@ -1,0 +1,214 @@
+--- Pipelines: a DAG of named steps wired output-to-input. `Pipeline` wires
+--- any DAG; the standard pipelines in stdlib/ are thin subclasses of it.
+local class = require "zenml.class"
+local stepmod = require "zenml.step"
+
+local M = {}
+
+local Pipeline = class.Object:extend("Pipeline")
+M.Pipeline = Pipeline
+
+local function fail(self, fmt, ...)
+  error(("pipeline '%s': " .. fmt):format(self.name, ...), 0)
+end
+
+--- A pipeline: `Pipeline { name = "x", enable_cache = true, backend = "local", jobs = 1 }`.
+function Pipeline:init(args)
+  if type(args) ~= "table" then
+    error(("%s: expected a table { name = ... }, got %s"):format(self:class_name(), type(args)), 3)
+  end
+  if type(args.name) ~= "string" or not args.name:match("^[%w][%w_.%-]*$") then
+    error(("%s: name must be a string of letters, digits, '_', '.', '-', got %s"):format(
+      self:class_name(), args.name == nil and "nil" or ("%q"):format(tostring(args.name))), 3)
+  end
+  for k in pairs(args) do
+    if k ~= "name" and k ~= "enable_cache" and k ~= "backend" and k ~= "jobs" then
+      error(("%s: unknown option '%s'; options are: backend, enable_cache, jobs, name"):format(
+        self:class_name(), tostring(k)), 3)
+    end
+  end
+  self.name = args.name
+  self.enable_cache = args.enable_cache ~= false
+  self.backend = args.backend
+  self.jobs = args.jobs
+  self.steps = {}
+  self.by_name = {}
+end
+
+function Pipeline:__tostring()
+  return ("<%s %s: %d steps>"):format(self:class_name(), self.name, #self.steps)
+end
+
+local function is_step(v)
+  return type(v) == "table" and type(v.is_a) == "function" and v:is_a(stepmod.Step)
+end
+
+--- Add a step. `inputs` maps each input to "step.output", a list of them,
+--- or "step.*" (every output of that step, as a map).
+---@param name string
+---@param step table a Step instance
+---@param inputs? table<string, string|string[]>
+---@return table self
+function Pipeline:add(name, step, inputs)
+  if type(name) ~= "string" or not name:match("^[%a_][%w_%-]*$") then
+    error(("pipeline '%s': add: step name must be a string of letters, digits, '_', '-', got %s"):format(
+      self.name, type(name) == "string" and ("%q"):format(name) or type(name)), 2)
+  end
+  if not is_step(step) then
+    error(("pipeline '%s': add: step '%s' must be a Step instance (e.g. MyStep { ... }), got %s"):format(
+      self.name, name, type(step)), 2)
+  end
+  if inputs ~= nil and type(inputs) ~= "table" then
+    error(("pipeline '%s': add: inputs of step '%s' must be a table, got %s"):format(
+      self.name, name, type(inputs)), 2)
+  end
+  if self.by_name[name] then
+    error(("pipeline '%s': duplicate step name '%s'"):format(self.name, name), 2)
+  end
+  local entry = { name = name, step = step, inputs = inputs or {} }
+  self.steps[#self.steps + 1] = entry
+  self.by_name[name] = entry
+  return self
+end
+
+--- Add the pipeline's datasource as the step named "datasource" (output `data`).
+---@param ds table a datasource (zenml.datasources.CSV { ... } etc.)
+function Pipeline:add_datasource(ds)
+  if type(ds) ~= "table" or type(ds.commit) ~= "function" then
+    error(("pipeline '%s': add_datasource expects a datasource (e.g. zenml.datasources.CSV "
+      .. "{ name = ..., path = ... }), got %s"):format(self.name, type(ds)), 2)
+  end
+  local Datasource = require "zenml.steps.datasource"
+  return self:add("datasource", Datasource { name = ds.name }:attach(ds))
+end
+
+-- The references of one wired input, as a list of "step.output" strings.
+local function refs_of(wire)
+  if type(wire) == "string" then return { wire } end
+  return wire
+end
+
+local function check_ref(self, entry, input, ref)
+  if type(ref) ~= "string" then
+    fail(self, "step '%s' input '%s': expected \"step.output\", got %s", entry.name, input, type(ref))
+  end
+  local src, out = ref:match("^([^.]+)%.(.+)$")
+  if not src then
+    fail(self, "step '%s' input '%s': expected \"step.output\", got %q", entry.name, input, ref)
+  end
+  local up = self.by_name[src]
+  if not up then
+    fail(self, "step '%s' input '%s': no step '%s' in the pipeline", entry.name, input, src)
+  end
+  if out ~= "*" and not up.step:output_spec()[out] then
+    local names = stepmod.sorted_names(up.step:output_spec())
+    fail(self, "step '%s' input '%s': step '%s' has no output '%s'; outputs are: %s",
+      entry.name, input, src, out, table.concat(names, ", "))
+  end
+  return src
+end
+
+-- Check the wiring of every step; returns name -> list of upstream names.
+local function wiring(self)
+  local deps = {}
+  for _, e in ipairs(self.steps) do
+    local spec, ups, seen = e.step:input_spec(), {}, {}
+    for input, wire in pairs(e.inputs) do
+      if not spec[input] then
+        local names = stepmod.sorted_names(spec)
+        fail(self, "step '%s' (%s) has no input '%s'; inputs are: %s", e.name,
+          e.step:class_name(), tostring(input), #names > 0 and table.concat(names, ", ") or "(none)")
+      end
+      local upstream = {}
+      for _, ref in ipairs(refs_of(wire)) do
+        local src = self.by_name[tostring(ref):match("^([^.]+)%.") or ""]
+        if src then upstream[#upstream + 1] = src.step end
+      end
+      e.step:connect(input, upstream)
+      for _, ref in ipairs(refs_of(wire)) do
+        local src = check_ref(self, e, input, ref)
+        if not seen[src] then
+          seen[src] = true
+          ups[#ups + 1] = src
+        end
+      end
+    end
+    for input, s in pairs(spec) do
+      if stepmod.is_required(s) and e.inputs[input] == nil then
+        fail(self, "step '%s' (%s): input '%s' is required but not wired", e.name,
+          e.step:class_name(), input)
+      end
+    end
+    table.sort(ups)
+    deps[e.name] = ups
+  end
+  return deps
+end
+
+-- Depth-first search for a cycle; error naming the steps in it.
+local function check_cycles(self, deps)
+  local state, path = {}, {}
+  local function visit(n)
+    if state[n] == "done" then return end
+    if state[n] == "active" then
+      local start
+      for i, p in ipairs(path) do if p == n then start = i end end
+      local cyc = { table.unpack(path, start) }
+      cyc[#cyc + 1] = n
+      fail(self, "cycle: %s", table.concat(cyc, " -> "))
+    end
+    state[n] = "active"
+    path[#path + 1] = n
+    for _, d in ipairs(deps[n]) do visit(d) end
+    path[#path] = nil
+    state[n] = "done"
+  end
+  for _, e in ipairs(self.steps) do visit(e.name) end
+end
+
+--- Check the pipeline before anything runs: wiring, required inputs, cycles.
+---@return table deps step name -> upstream step names
+function Pipeline:validate()
+  if #self.steps == 0 then fail(self, "has no steps") end
+  local deps = wiring(self)
+  check_cycles(self, deps)
+  return deps
+end
+
+--- Steps in a topological order (ties in the order they were added).
+function M.topological(steps, deps)
+  local order, done = {}, {}
+  local remaining = #steps
+  while remaining > 0 do
+    local progressed = false
+    for _, e in ipairs(steps) do
+      if not done[e.name] then
+        local ready = true
+        for _, d in ipairs(deps[e.name]) do
+          if not done[d] then ready = false break end
+        end
+        if ready then
+          done[e.name] = true
+          order[#order + 1] = e.name
+          remaining = remaining - 1
+          progressed = true
+        end
+      end
+    end
+    assert(progressed, "cycle")
+  end
+  return order
+end
+
+--- Resolve and run the pipeline: write its immutable YAML, record the run,
+--- execute the steps. Options: backend, jobs, cache (false = --no-cache).
+---@param opts? {backend?: string, jobs?: integer, cache?: boolean}
+---@return table run the Run (status, executions(), metrics(), ...)
+function Pipeline:run(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("pipeline '%s': run expects a table of options, got %s"):format(self.name, type(opts)), 2)
+  end
+  return require("zenml.runner").run_pipeline(self, opts or {})
+end
+
+return M

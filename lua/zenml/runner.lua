@@ -1,0 +1,288 @@
+--- Running pipelines: resolve a Pipeline into its immutable YAML, record the
+--- run, execute the steps (in this process, or on worker threads each with
+--- its own Lua state), with caching by content.
+local core = require "zenml._core"
+local yaml = require "zenml.yaml"
+local json = require "zenml.json"
+local hash = require "zenml.hash"
+local sources = require "zenml.sources"
+local pipeline = require "zenml.pipeline"
+local execute = require "zenml.execute"
+
+local M = {}
+
+--- Options given on the command line (`zenml run -j 2 --no-cache ...`); they
+--- win over what the script passes to p:run().
+M.overrides = {}
+
+--- The runs finished in this process (`zenml run` sets its exit status from them).
+M.finished = {}
+
+local function warn(fmt, ...)
+  io.stderr:write("zenml: warning: ", fmt:format(...), "\n")
+end
+
+local function new_run_id()
+  local t = core.sys.time()
+  local secs = math.floor(t)
+  return ("%s-%06d-%04x"):format(os.date("!%Y%m%d-%H%M%S", secs),
+    math.floor((t - secs) * 1e6), core.sys.getpid() % 0x10000)
+end
+M.new_run_id = new_run_id
+
+local function iso_time(t)
+  local secs = math.floor(t)
+  return os.date("!%Y-%m-%dT%H:%M:%S", secs) .. ("%.6fZ"):format(t - secs):sub(2)
+end
+
+local function repo_or_fail()
+  local repo, err = require("zenml.repo").open()
+  if not repo then
+    error(("running a pipeline needs a zenml repository: %s"):format(err), 0)
+  end
+  return repo
+end
+
+local function settings(p, opts, repo)
+  local o, cfg = M.overrides, repo.config.defaults
+  local jobs = o.jobs or opts.jobs or p.jobs or cfg.jobs or 1
+  local backend = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
+  local cache = not (o.no_cache or opts.cache == false or p.enable_cache == false or cfg.cache == false)
+  if backend ~= "local" and backend ~= "parallel" then
+    error(("unknown backend '%s'; backends are: local, parallel"):format(tostring(backend)), 0)
+  end
+  if backend == "parallel" and jobs < 2 then jobs = 2 end
+  return backend, jobs, cache
+end
+
+local function ordered(t, keys) return yaml.ordered(t, keys) end
+
+-- The YAML entry of one step, plus the pins of its code.
+local function step_entry(repo, e, pin_cache, all_sources)
+  local cls = getmetatable(e.step)
+  local module = cls.__module
+  if not module then
+    error(("step '%s': class %s is not defined in a module (it was defined in %s); move it to "
+      .. "steps/<name>.lua and require it, so runs can load it again"):format(
+      e.name, cls.__name, tostring(cls.__file)), 0)
+  end
+  local pins = sources.closure(repo, module, pin_cache)
+  local own
+  for _, rec in ipairs(pins) do
+    all_sources[rec.module] = rec
+    if rec.module == module then own = rec end
+  end
+  local inputs, outputs = {}, {}
+  for k, v in pairs(e.inputs) do inputs[k] = v end
+  for k, v in pairs(e.step:output_spec()) do
+    outputs[k] = type(v) == "table" and v.type or v
+  end
+  return ordered({
+    class = cls.__name, module = module, source = own.pin,
+    params = e.step.params, cache = e.step:cacheable(),
+    backend = e.step._backend or "local", inputs = inputs, outputs = outputs,
+  }, { "class", "module", "source", "params", "backend", "cache", "inputs", "outputs" })
+end
+
+local function source_records(all)
+  local out = {}
+  for name, rec in pairs(all) do
+    if not rec.builtin then
+      out[name] = ordered({ pin = rec.pin, path = rec.path, dirty = rec.dirty or false,
+        artifact = rec.artifact }, { "pin", "path", "dirty", "artifact" })
+    end
+  end
+  return out
+end
+
+local function git_state(repo)
+  return ordered({ commit = repo:head() or yaml.null, branch = repo:branch() or yaml.null,
+    dirty = repo:dirty() }, { "commit", "branch", "dirty" })
+end
+
+--- Resolve everything a run needs into the YAML document of DESIGN.md §4.
+function M.resolve(p, repo, opts)
+  local deps = p:validate()
+  local backend, jobs, cache = settings(p, opts, repo)
+  local pin_cache, all_sources, steps, order = {}, {}, {}, {}
+  local datasource
+  for _, e in ipairs(p.steps) do
+    if e.step.prepare then e.step:prepare(repo) end
+    steps[e.name] = step_entry(repo, e, pin_cache, all_sources)
+    order[#order + 1] = e.name
+    if e.step.datasource_info then datasource = e.step:datasource_info() end
+  end
+  for name, rec in pairs(all_sources) do
+    if rec.dirty then
+      warn("%s has uncommitted changes; this run cannot be reproduced from git alone",
+        rec.path or name)
+    end
+  end
+  local run_id = new_run_id()
+  local doc = ordered({
+    version = 1, name = p.name, type = p:class_name(), run_id = run_id,
+    created = iso_time(core.sys.time()), git = git_state(repo),
+    datasource = datasource, steps = ordered(steps, order),
+    sources = source_records(all_sources),
+    backends = ordered({ orchestrator = backend, processing = "local", training = "local" },
+      { "orchestrator", "processing", "training" }),
+    options = ordered({ cache = cache, jobs = jobs }, { "cache", "jobs" }),
+    stores = ordered({ artifact = repo.config.stores.artifact,
+      metadata = repo.config.stores.metadata }, { "artifact", "metadata" }),
+  }, { "version", "name", "type", "run_id", "created", "git", "datasource", "steps", "sources",
+    "backends", "options", "stores" })
+  return doc, deps
+end
+
+--- The DAG's identity: step names, classes, modules and wiring (not parameters).
+function M.dag_hash(doc)
+  local shape = {}
+  for name, s in pairs(doc.steps) do
+    shape[name] = { class = s.class, module = s.module, inputs = s.inputs }
+  end
+  return hash.string(json.encode(shape))
+end
+
+--- Write the YAML (atomically, read-only) and record the run. Returns its path.
+function M.record(repo, doc)
+  local text = "# zenml pipeline run: immutable; re-run with `zenml run <this file>`\n"
+    .. yaml.encode(doc)
+  local rel = ("pipelines/%s_%s.yaml"):format(doc.name, doc.run_id)
+  local path = repo.root .. "/" .. rel
+  assert(core.sys.mkdir_p(repo.root .. "/pipelines"))
+  local ok, err = core.sys.write_atomic(path, text, tonumber("444", 8))
+  if not ok then error(err, 0) end
+  local db = repo:meta()
+  local version = db:pipeline_version(doc.name, M.dag_hash(doc))
+  db:run_begin {
+    id = doc.run_id, pipeline = doc.name, pipeline_version = version,
+    yaml_path = rel, yaml_hash = hash.string(text),
+    git_commit = doc.git.commit ~= yaml.null and doc.git.commit or nil,
+    git_branch = doc.git.branch ~= yaml.null and doc.git.branch or nil,
+    git_dirty = doc.git.dirty, backend = doc.backends.orchestrator,
+  }
+  return rel
+end
+
+--- Dependencies of each step from a YAML document: name -> upstream names.
+function M.deps_of(doc)
+  local deps = {}
+  for name, s in pairs(doc.steps) do
+    local ups, seen = {}, {}
+    for _, wire in pairs(s.inputs or {}) do
+      for _, ref in ipairs(type(wire) == "string" and { wire } or wire) do
+        local src = tostring(ref):match("^([^.]+)%.")
+        if src and not seen[src] then
+          seen[src] = true
+          ups[#ups + 1] = src
+        end
+      end
+    end
+    table.sort(ups)
+    deps[name] = ups
+  end
+  return deps
+end
+
+--- The step order of a document: its key order, made topological.
+function M.order_of(doc, deps)
+  local keys = getmetatable(doc.steps) and getmetatable(doc.steps).__order
+  local steps = {}
+  for _, k in ipairs(keys or {}) do steps[#steps + 1] = { name = k } end
+  if #steps == 0 then
+    for k in pairs(doc.steps) do steps[#steps + 1] = { name = k } end
+    table.sort(steps, function(a, b) return a.name < b.name end)
+  end
+  return pipeline.topological(steps, deps)
+end
+
+-- Print one line per finished step on a terminal, and the summary always.
+local function report(doc, results, started)
+  local counts = { completed = 0, cached = 0, failed = 0, skipped = 0 }
+  for _, r in pairs(results) do counts[r.status] = (counts[r.status] or 0) + 1 end
+  local total = counts.completed + counts.cached + counts.failed + counts.skipped
+  local status = (counts.failed + counts.skipped) > 0 and "failed" or "completed"
+  io.stdout:write(("run %s %s: %d step%s, %d ran, %d cached, %d failed, %d skipped (%.2f s)\n"):format(
+    doc.run_id, status, total, total == 1 and "" or "s", counts.completed, counts.cached,
+    counts.failed, counts.skipped, core.sys.clock() - started))
+  for name, r in pairs(results) do
+    if r.status == "failed" then
+      io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error or "?"))
+    end
+  end
+  io.stdout:flush()
+  return status
+end
+
+--- Execute a recorded run document; returns the Run.
+function M.execute(repo, doc, yaml_rel)
+  local started = core.sys.clock()
+  local deps = M.deps_of(doc)
+  local order = M.order_of(doc, deps)
+  local results
+  if doc.backends.orchestrator == "parallel" and (doc.options.jobs or 1) > 1 then
+    results = execute.parallel(repo, doc, yaml_rel, order, deps)
+  else
+    results = execute.sequential(repo, doc, order, deps)
+  end
+  local status = report(doc, results, started)
+  repo:meta():run_finish(doc.run_id, status)
+  local run = assert(repo:run(doc.run_id))
+  M.finished[#M.finished + 1] = run
+  return run
+end
+
+--- p:run(): resolve, record, execute.
+function M.run_pipeline(p, opts)
+  local repo = repo_or_fail()
+  local doc = M.resolve(p, repo, opts)
+  local rel = M.record(repo, doc)
+  return M.execute(repo, doc, rel)
+end
+
+--- Load a run's YAML document and check its shape.
+function M.load_doc(path)
+  local doc, err = yaml.read(path)
+  if doc == nil then error(err, 0) end
+  if type(doc) ~= "table" or type(doc.steps) ~= "table" or type(doc.name) ~= "string" then
+    error(("%s: not a zenml pipeline file (expected name and steps)"):format(path), 0)
+  end
+  if doc.version ~= 1 then
+    error(("%s: pipeline file version %s is not supported by this zenml"):format(path,
+      tostring(doc.version)), 0)
+  end
+  for name, s in pairs(doc.steps) do
+    if type(s) ~= "table" or type(s.class) ~= "string" or type(s.module) ~= "string" then
+      error(("%s: step '%s' needs a class and a module"):format(path, tostring(name)), 0)
+    end
+  end
+  return doc
+end
+
+--- `zenml run pipelines/x.yaml`: run again from the file alone, with the
+--- pinned sources and datasource version; a new run with its own YAML.
+function M.rerun(path, opts)
+  local repo = repo_or_fail()
+  local old = M.load_doc(path)
+  sources.install_pins(repo, old.sources)
+  local doc = yaml.decode(yaml.encode(old), path)
+  doc.run_id = new_run_id()
+  doc.created = iso_time(core.sys.time())
+  doc.git = git_state(repo)
+  doc.rerun_of = old.run_id
+  local mt = getmetatable(old)
+  local keys = { table.unpack(mt and mt.__order or {}) }
+  keys[#keys + 1] = "rerun_of"
+  doc = ordered(doc, keys)
+  if M.overrides.no_cache or opts.no_cache then doc.options.cache = false end
+  local jobs = M.overrides.jobs or opts.jobs
+  if jobs then
+    doc.options.jobs = jobs
+    doc.backends.orchestrator = jobs > 1 and "parallel" or "local"
+  end
+  if M.overrides.backend then doc.backends.orchestrator = M.overrides.backend end
+  local rel = M.record(repo, doc)
+  return M.execute(repo, doc, rel)
+end
+
+return M

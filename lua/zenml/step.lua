@@ -1,0 +1,171 @@
+--- Steps: the generic `Step` class that every built-in and custom step
+--- derives from. A step declares typed inputs, outputs and parameters;
+--- `run(ctx, inputs)` returns its outputs.
+local class = require "zenml.class"
+
+local M = {}
+
+--- Artifact types a step may declare for its inputs and outputs.
+M.artifact_types = {
+  frame = true, model = true, metrics = true, statistics = true, schema = true,
+  file = true, tree = true, value = true,
+}
+
+local param_types = {
+  integer = function(v) return math.type(v) == "integer" end,
+  number = function(v) return type(v) == "number" end,
+  string = function(v) return type(v) == "string" end,
+  boolean = function(v) return type(v) == "boolean" end,
+  table = function(v) return type(v) == "table" end,
+  list = function(v) return type(v) == "table" end,
+  map = function(v) return type(v) == "table" end,
+  any = function() return true end,
+}
+M.param_types = param_types
+
+local Step = class.Object:extend("Step")
+M.Step = Step
+
+Step.inputs = {}
+Step.outputs = {}
+Step.params = {}
+
+--- Keys of a step's constructor table that are options, not parameters.
+local options = { cache = "boolean", backend = "string" }
+
+local function describe(v)
+  if type(v) == "string" then return ("string %q"):format(v) end
+  if type(v) == "table" then return "a table" end
+  return type(v) .. (v ~= nil and (" " .. tostring(v)) or "")
+end
+
+local function sorted_names(t)
+  local names = {}
+  for k in pairs(t) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+M.sorted_names = sorted_names
+
+--- Parse a declared artifact type: "frame", "value[]" (a list), "frame{}" (a map).
+---@return string base, string shape "one"|"list"|"map"
+function M.parse_type(spec)
+  local t = type(spec) == "table" and spec.type or spec
+  local base, suffix = tostring(t):match("^(%a+)(.-)%??$")
+  local shape = suffix == "[]" and "list" or suffix == "{}" and "map" or "one"
+  return base, shape
+end
+
+--- Whether a declared input must be wired.
+function M.is_required(spec)
+  return type(spec) == "table" and spec.required == true
+end
+
+local function check_param(cls, name, spec, value)
+  local want = spec.type or "any"
+  local ok = param_types[want]
+  if not ok then
+    error(("%s: parameter '%s' has unknown type '%s'"):format(cls.__name, name, tostring(want)), 0)
+  end
+  if not ok(value) then
+    error(("%s: parameter '%s' expects %s, got %s"):format(cls.__name, name,
+      want == "integer" and "an integer" or "a " .. want, describe(value)), 0)
+  end
+  if spec.values then
+    for _, allowed in ipairs(spec.values) do
+      if allowed == value then return end
+    end
+    local list = {}
+    for i, a in ipairs(spec.values) do list[i] = tostring(a) end
+    error(("%s: parameter '%s' expects one of %s, got %s"):format(cls.__name, name,
+      table.concat(list, ", "), describe(value)), 0)
+  end
+  if spec.check then
+    local msg = spec.check(value)
+    if msg then error(("%s: parameter '%s' %s"):format(cls.__name, name, msg), 0) end
+  end
+end
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = copy(x) end
+  return out
+end
+
+--- Build a step from its parameters (and the options `cache`, `backend`).
+--- Validates every parameter against the class's `params` spec.
+function Step:init(args)
+  local cls = getmetatable(self)
+  if args ~= nil and type(args) ~= "table" then
+    error(("%s: expected a table of parameters, got %s"):format(cls.__name, describe(args)), 3)
+  end
+  args = args or {}
+  local spec = cls.params or {}
+  local params = {}
+  for k, v in pairs(args) do
+    if options[k] then
+      if type(v) ~= options[k] then
+        error(("%s: option '%s' expects a %s, got %s"):format(cls.__name, k, options[k], describe(v)), 3)
+      end
+      self["_" .. k] = v
+    elseif spec[k] == nil then
+      local known = sorted_names(spec)
+      error(("%s: unknown parameter '%s'; parameters are: %s"):format(cls.__name, tostring(k),
+        #known > 0 and table.concat(known, ", ") or "(none)"), 3)
+    else
+      params[k] = copy(v)
+    end
+  end
+  for _, name in ipairs(sorted_names(spec)) do
+    local s = spec[name]
+    if params[name] == nil then
+      if s.required then
+        error(("%s: parameter '%s' is required"):format(cls.__name, name), 3)
+      end
+      params[name] = copy(s.default)
+    end
+    if params[name] ~= nil then
+      local ok, err = pcall(check_param, cls, name, s, params[name])
+      if not ok then error(err, 3) end
+    end
+  end
+  self.params = params
+  self:configure()
+end
+
+--- Hook called after parameters are validated (subclasses may derive state).
+function Step:configure() end
+
+--- The declared inputs: name -> type. Subclasses may compute them.
+function Step:input_spec() return getmetatable(self).inputs or {} end
+
+--- The declared outputs: name -> type. Subclasses may compute them (split
+--- names); a step rebuilt from a run's YAML gets them from there.
+function Step:output_spec() return self._outputs or getmetatable(self).outputs or {} end
+
+--- Hook called when the pipeline is validated, for each wired input with the
+--- upstream steps it reads (a step whose outputs follow its inputs uses it).
+---@param input string
+---@param upstream table[] the upstream Step objects
+function Step:connect(input, upstream) end
+
+--- Whether this step may reuse cached results (the `cache = false` option).
+function Step:cacheable()
+  if self._cache ~= nil then return self._cache end
+  return getmetatable(self).cache ~= false
+end
+
+--- The step's own work; subclasses override it.
+---@param ctx table the step context (logging, progress, run information)
+---@param inputs table name -> loaded input
+---@return table outputs name -> value
+function Step:run(ctx, inputs)
+  error(("%s does not implement run(ctx, inputs)"):format(getmetatable(self).__name), 0)
+end
+
+function Step:__tostring()
+  return ("<%s step>"):format(getmetatable(self).__name)
+end
+
+return M

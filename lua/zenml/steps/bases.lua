@@ -1,0 +1,236 @@
+--- The base step classes of DESIGN.md §1. Each does its data movement in C
+--- (frames, partitions, transforms, models are C objects) and calls a few Lua
+--- hooks that a subclass overrides. Built-in steps in stdlib/ derive from
+--- these exactly as a user's steps/ do.
+local step = require "zenml.step"
+
+local Step = step.Step
+local M = {}
+
+local function class_name(self) return getmetatable(self).__name end
+
+local function must(self, hook)
+  error(("%s must implement %s"):format(class_name(self), hook), 0)
+end
+
+local function sorted(t)
+  local names = {}
+  for k in pairs(t) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
+-- The frame outputs of upstream steps (for steps whose outputs follow them).
+local function frame_outputs(upstream)
+  local names = {}
+  for _, up in ipairs(upstream) do
+    for name, kind in pairs(up:output_spec()) do
+      if step.parse_type(kind) == "frame" then names[#names + 1] = name end
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Split ----------------------------------------------------------------------
+
+local BaseSplitStep = Step:extend("BaseSplitStep")
+M.BaseSplitStep = BaseSplitStep
+BaseSplitStep.inputs = { data = { type = "frame", required = true } }
+
+--- Rows handed to `partition` at a time.
+BaseSplitStep.chunk_rows = 65536
+
+--- The names of the splits, in order (e.g. { "train", "eval" }).
+function BaseSplitStep:split_names() must(self, "split_names()") end
+
+--- Vectorized hook: given a chunk of rows (a frame), return for each row the
+--- split it goes to: a split name or number (1-based), or nil to drop it, as a
+--- Lua array or a column.
+function BaseSplitStep:partition(frame) must(self, "partition(frame)") end
+
+--- A short description of the rule, named when a split comes out empty.
+function BaseSplitStep:rule()
+  return require("zenml.json").encode(self.params)
+end
+
+function BaseSplitStep:output_spec()
+  if self._outputs then return self._outputs end
+  local out = {}
+  for _, n in ipairs(self:split_names()) do out[n] = "frame" end
+  return out
+end
+
+--- The split number (1-based, 0 = drop) of every row, calling `partition`
+--- once per chunk of `chunk_rows` rows.
+function BaseSplitStep:assign(ctx, data)
+  local names = self:split_names()
+  local index = {}
+  for i, n in ipairs(names) do index[n] = i end
+  local n, assign = data:nrow(), {}
+  local chunk = self.chunk_rows
+  for first = 1, n, chunk do
+    local last = math.min(n, first + chunk - 1)
+    local part = self:partition(data:slice(first, last))
+    local len = type(part) == "table" and #part or (part and #part or 0)
+    if len ~= last - first + 1 then
+      error(("%s:partition returned %d values for a chunk of %d rows"):format(class_name(self),
+        len, last - first + 1), 0)
+    end
+    for i = 1, len do
+      local v = part[i]
+      local k = v == nil and 0 or index[v] or (math.type(v) == "integer" and v >= 1 and
+        v <= #names and v) or error(("%s:partition: row %d: unknown split %s"):format(
+          class_name(self), first + i - 1, tostring(v)), 0)
+      assign[first + i - 1] = k
+    end
+    ctx:progress(last, n)
+  end
+  return assign
+end
+
+function BaseSplitStep:run(ctx, inputs)
+  local ml = require "zenml.ml"
+  local names = self:split_names()
+  local assign = self:assign(ctx, inputs.data)
+  local parts = ml.partition(inputs.data, assign, names)
+  for _, name in ipairs(names) do
+    if parts[name]:nrow() == 0 then
+      error(("split '%s' is empty (%s %s)"):format(name, class_name(self), self:rule()), 0)
+    end
+  end
+  return parts
+end
+
+-- Preprocesser -------------------------------------------------------------------
+
+local BasePreprocesserStep = Step:extend("BasePreprocesserStep")
+M.BasePreprocesserStep = BasePreprocesserStep
+BasePreprocesserStep.inputs = { splits = { type = "frame{}", required = true } }
+
+function BasePreprocesserStep:connect(input, upstream)
+  if input == "splits" then self._split_names = frame_outputs(upstream) end
+end
+
+function BasePreprocesserStep:output_spec()
+  if self._outputs then return self._outputs end
+  local out = { transform = "model" }
+  for _, n in ipairs(self._split_names or {}) do out[n] = "frame" end
+  return out
+end
+
+--- Fit on the training split; return the fitted transform: an object with
+--- `apply(frame)` -> frame and `save()` -> bytes.
+function BasePreprocesserStep:fit(ctx, train) must(self, "fit(ctx, train)") end
+
+--- Apply the fitted transform to one split.
+function BasePreprocesserStep:transform(ctx, fitted, frame)
+  return fitted:apply(frame)
+end
+
+function BasePreprocesserStep:run(ctx, inputs)
+  local splits = inputs.splits
+  local train = splits.train
+  if not train then
+    error(("%s needs a split named 'train' to fit on; splits are: %s"):format(class_name(self),
+      table.concat(sorted(splits), ", ")), 0)
+  end
+  local fitted = self:fit(ctx, train)
+  local out = { transform = fitted:save() }
+  for _, name in ipairs(sorted(splits)) do
+    out[name] = self:transform(ctx, fitted, splits[name])
+  end
+  return out
+end
+
+-- Trainer ----------------------------------------------------------------------
+
+local BaseTrainerStep = Step:extend("BaseTrainerStep")
+M.BaseTrainerStep = BaseTrainerStep
+BaseTrainerStep.inputs = { splits = { type = "frame{}", required = true } }
+BaseTrainerStep.outputs = { model = "model", predictions = "frame", history = "value" }
+
+--- Train on `train` (with `eval` for early stopping, may be nil); return the
+--- model (an object with `save()` -> bytes and `predict(frame)` -> frame) and
+--- optionally a history table.
+function BaseTrainerStep:fit(ctx, train, eval) must(self, "fit(ctx, train, eval)") end
+
+--- Predictions of `model` on `frame`: a frame holding the label column(s) and
+--- the predictions, which the evaluator reads.
+function BaseTrainerStep:predict(ctx, model, frame)
+  return model:predict(frame)
+end
+
+--- The split evaluated: "eval" when there is one, else the first that is not "train".
+function BaseTrainerStep:eval_split(splits)
+  if splits.eval then return "eval" end
+  for _, name in ipairs(sorted(splits)) do
+    if name ~= "train" then return name end
+  end
+end
+
+function BaseTrainerStep:run(ctx, inputs)
+  local splits = inputs.splits
+  if not splits.train then
+    error(("%s needs a split named 'train'; splits are: %s"):format(class_name(self),
+      table.concat(sorted(splits), ", ")), 0)
+  end
+  local eval_name = self:eval_split(splits)
+  local eval = eval_name and splits[eval_name]
+  local model, history = self:fit(ctx, splits.train, eval)
+  local predictions = self:predict(ctx, model, eval or splits.train)
+  return { model = model, predictions = predictions, history = history or {} }
+end
+
+-- Evaluator ----------------------------------------------------------------------
+
+local BaseEvaluatorStep = Step:extend("BaseEvaluatorStep")
+M.BaseEvaluatorStep = BaseEvaluatorStep
+BaseEvaluatorStep.inputs = { predictions = { type = "frame", required = true } }
+BaseEvaluatorStep.outputs = { metrics = "metrics" }
+
+--- Compute metrics from a predictions frame: a table whose number leaves are
+--- recorded in the metadata store (nested names joined with '.').
+function BaseEvaluatorStep:evaluate(ctx, predictions) must(self, "evaluate(ctx, predictions)") end
+
+function BaseEvaluatorStep:run(ctx, inputs)
+  return { metrics = self:evaluate(ctx, inputs.predictions) }
+end
+
+-- Inferrer ----------------------------------------------------------------------
+
+local BaseInferrerStep = Step:extend("BaseInferrerStep")
+M.BaseInferrerStep = BaseInferrerStep
+BaseInferrerStep.inputs = {
+  data = { type = "frame", required = true },
+  model = { type = "model", required = true },
+  transform = "model",
+}
+BaseInferrerStep.outputs = { predictions = "frame" }
+
+--- Predict on `data` with the model bytes (and the fitted transform bytes, if any).
+function BaseInferrerStep:infer(ctx, model, transform, data) must(self, "infer(ctx, model, transform, data)") end
+
+function BaseInferrerStep:run(ctx, inputs)
+  return { predictions = self:infer(ctx, inputs.model, inputs.transform, inputs.data) }
+end
+
+-- Deployer ----------------------------------------------------------------------
+
+local BaseDeployerStep = Step:extend("BaseDeployerStep")
+M.BaseDeployerStep = BaseDeployerStep
+BaseDeployerStep.inputs = {
+  model = { type = "model", required = true },
+  transform = "model",
+  schema = "schema",
+}
+BaseDeployerStep.outputs = { bundle = "file" }
+
+--- Package the inputs into a deployable bundle; return its bytes.
+function BaseDeployerStep:deploy(ctx, inputs) must(self, "deploy(ctx, inputs)") end
+
+function BaseDeployerStep:run(ctx, inputs)
+  return { bundle = self:deploy(ctx, inputs) }
+end
+
+return M

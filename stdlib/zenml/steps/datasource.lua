@@ -1,0 +1,40 @@
+--- The `datasource` step of a pipeline: it pins the datasource version the
+--- run reads (taking a new snapshot first when the source changed) and hands
+--- on that version's frame artifact without copying it.
+local zenml = require "zenml"
+local yaml = require "zenml.yaml"
+
+local Datasource = zenml.Step:extend("Datasource")
+Datasource.params = {
+  name = { type = "string", required = true },
+  version = { type = "string" },
+}
+Datasource.outputs = { data = "frame" }
+
+--- Use this datasource object (instead of loading it by name).
+function Datasource:attach(ds)
+  self._ds = ds
+  return self
+end
+
+--- At resolve time: snapshot the source (a no-op when unchanged) and pin the version.
+function Datasource:prepare(repo)
+  local ds = self._ds or zenml.datasources.load(repo, self.params.name)
+  local v = ds:commit(repo)
+  self.params.version = v.id
+  self._info = yaml.ordered({ name = ds.name, type = ds.type, version = v.id },
+    { "name", "type", "version" })
+end
+
+function Datasource:datasource_info() return self._info end
+
+function Datasource:run(ctx)
+  local name, version = self.params.name, self.params.version
+  for _, v in ipairs(ctx.repo:meta():versions(name)) do
+    if v.id == version then return { data = ctx:existing(v.artifact) } end
+  end
+  error(("datasource '%s' has no version '%s' in this repository"):format(name,
+    tostring(version)), 0)
+end
+
+return Datasource
