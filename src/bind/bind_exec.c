@@ -64,6 +64,30 @@ static void push_function(lua_State *L, const char *mod, const char *fn, const c
   lua_remove(L, -2);
 }
 
+/* Protected: task(a, b, worker); upvalues: the task and its name. Made once
+ * per worker, so calling a node allocates nothing outside the pcall. */
+static int task_call(lua_State *L)
+{
+  const char *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
+  lua_Integer a_int = lua_tointeger(L, 3), worker = lua_tointeger(L, 4);
+  lua_settop(L, 0);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  if (a)
+    lua_pushstring(L, a);
+  else
+    lua_pushinteger(L, a_int);
+  if (b)
+    lua_pushstring(L, b);
+  else
+    lua_pushnil(L);
+  lua_pushinteger(L, worker);
+  lua_call(L, 3, 1);
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "task '%s' returned a %s, expected a string or nil",
+               lua_tostring(L, lua_upvalueindex(2)), luaL_typename(L, -1));
+  return 1;
+}
+
 /* Protected: load the task, call init(worker) once; leaves the task on top. */
 static int worker_setup(lua_State *L)
 {
@@ -76,10 +100,12 @@ static int worker_setup(lua_State *L)
     lua_call(L, 1, 0);
   }
   push_function(L, s->task_mod, s->task_fn, "task");
+  lua_pushfstring(L, "%s.%s", s->task_mod, s->task_fn);
+  lua_pushcclosure(L, task_call, 2);
   return 1;
 }
 
-/* Make worker w's state with the task function at stack index 1. */
+/* Make worker w's state with the task, wrapped in task_call, at index 1. */
 static int state_open(const task_spec *s, int worker)
 {
   lua_State *L = zm_bind_newstate();
@@ -104,28 +130,6 @@ static void state_close(const task_spec *s, int worker)
   s->states[worker] = NULL;
 }
 
-/* Protected: task(a, b, worker) with the task function at index 1. */
-static int task_call(lua_State *L)
-{
-  const char *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
-  lua_Integer a_int = lua_tointeger(L, 3), worker = lua_tointeger(L, 4);
-  lua_settop(L, 0);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  if (a)
-    lua_pushstring(L, a);
-  else
-    lua_pushinteger(L, a_int);
-  if (b)
-    lua_pushstring(L, b);
-  else
-    lua_pushnil(L);
-  lua_pushinteger(L, worker);
-  lua_call(L, 3, 1);
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "task returned a %s, expected a string or nil", luaL_typename(L, -1));
-  return 1;
-}
-
 /* Call the task in worker w's state. 0 with *out the result (or NULL), or
  * ZM_ERROR with *out the message and traceback. */
 static int call_task(const task_spec *s, int worker, const char *a, lua_Integer a_int,
@@ -134,7 +138,6 @@ static int call_task(const task_spec *s, int worker, const char *a, lua_Integer 
   lua_State *L = s->states[worker];
   int rc = 0;
   lua_pushvalue(L, 1);
-  lua_pushcclosure(L, task_call, 1);
   lua_pushlightuserdata(L, (void *)a);
   lua_pushlightuserdata(L, (void *)b);
   lua_pushinteger(L, a_int);

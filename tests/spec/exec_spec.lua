@@ -71,7 +71,8 @@ describe("zenml.exec.run", function()
     assert.is_nil(res.n.result)
     res, ok = exec.run { nodes = { { name = "t" } }, task = T .. "returns_table" }
     assert.is_false(ok)
-    assert.matches("^task returned a table, expected a string or nil", res.t.error)
+    assert.matches("^task 'tests.spec.exec_tasks.returns_table' returned a table, "
+      .. "expected a string or nil", res.t.error)
   end)
 
   it("gives the same results on one worker and on two", function()
