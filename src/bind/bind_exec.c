@@ -57,7 +57,8 @@ static void push_function(lua_State *L, const char *mod, const char *fn, const c
   lua_pushstring(L, mod);
   lua_call(L, 1, 1);
   if (!lua_istable(L, -1))
-    luaL_error(L, "%s module '%s' returned a %s, expected a table", what, mod, luaL_typename(L, -1));
+    luaL_error(L, "%s module '%s' returned a %s, expected a table", what, mod,
+               luaL_typename(L, -1));
   lua_getfield(L, -1, fn);
   if (!lua_isfunction(L, -1))
     luaL_error(L, "%s '%s.%s' is a %s, expected a function", what, mod, fn, luaL_typename(L, -1));
@@ -319,8 +320,9 @@ static int run_guarded(zm_exec_result **out, const zm_exec_dag *dag, zm_exec_opt
 }
 
 /* run(names, deps, jobs, task_mod, task_fn, init_mod?, init_fn?, args, on_event?)
- *   -> results, ok | nil, message, "graph"|"worker"|"event"|"interrupted". names and deps (1-based indices) come from
- * zenml.exec, already checked for names; the C side checks the graph. */
+ *   -> results, ok | nil, message, "graph"|"worker"|"event"|"interrupted".
+ * names and deps (1-based indices) come from zenml.exec, already checked for
+ * names; the C side checks the graph. */
 static int exec_run(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);

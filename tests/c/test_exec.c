@@ -414,7 +414,8 @@ static void test_same_results(void)
   for (size_t i = 0; i < 300; i++) {
     zm_exec_node_result *a = &r1->nodes[i], *b = &r2->nodes[i];
     same &= a->status == b->status;
-    same &= (a->result == NULL) == (b->result == NULL) && (!a->result || !strcmp(a->result, b->result));
+    same &= (a->result == NULL) == (b->result == NULL) &&
+            (!a->result || !strcmp(a->result, b->result));
     same &= (a->error == NULL) == (b->error == NULL) && (!a->error || !strcmp(a->error, b->error));
   }
   CHECK(same);
