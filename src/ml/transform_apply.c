@@ -265,7 +265,8 @@ static int pass_labels(zm_frame *out, const zm_transform *t, const zm_frame *f)
   if (rc == 0) {
     /* the selected columns own their buffers: hand them over whole */
     out->cols = cols;
-    memcpy(&cols[out->ncol], sel->cols, n * sizeof *cols);
+    if (n)
+      memcpy(&cols[out->ncol], sel->cols, n * sizeof *cols);
     out->ncol += n;
     sel->ncol = 0;
   }

@@ -171,8 +171,9 @@ static void test_round_trip(void)
     CHECK_EQ_STR(g1->cols[j].name, g2->cols[j].name);
     CHECK(memcmp(g1->cols[j].data, g2->cols[j].data, 5 * sizeof(double)) == 0);
   }
-  CHECK_EQ_INT(zm_transform_load(&u, a.data, a.len - 1) < 0, 1);
   zm_transform_free(u);
+  CHECK_EQ_INT(zm_transform_load(&u, a.data, a.len - 1) < 0, 1);
+  CHECK(u == NULL);
   a.data[0] = 'X';
   CHECK_EQ_INT(zm_transform_load(&u, a.data, a.len), ZM_EINVALID);
   CHECK_EQ_STR(zm_error_last(), "loading a transform: not a zenml transform (bad magic)");
