@@ -54,8 +54,21 @@ function M.register(name, cls)
   types[name] = cls
 end
 
+-- The stack level (for error, counted from the caller) of the user's code:
+-- the first frame outside this module and the class helper.
+local function user_level()
+  local level = 2
+  while true do
+    local info = debug.getinfo(level + 1, "S")
+    if not info then return 0 end
+    local src = info.source
+    if not (src:find("zenml/class%.lua$") or src:find("zenml/datasource%.lua$")) then return level end
+    level = level + 1
+  end
+end
+
 local function argerror(self, fmt, ...)
-  error(("%s: " .. fmt):format(self.__name, ...), 4)
+  error(("%s: " .. fmt):format(self.__name, ...), user_level())
 end
 
 local function check_argument(self, key, want, v)
@@ -77,7 +90,7 @@ end
 local function check_arguments(self, args)
   if type(args) ~= "table" then
     error(("%s: expected a table of arguments { name = ..., ... }, got %s"):format(
-      self.__name, type(args)), 4)
+      self.__name, type(args)), user_level())
   end
   if type(args.name) ~= "string" or args.name == "" then
     argerror(self, "expected name = a non-empty string, got %s", type(args.name))

@@ -1,0 +1,93 @@
+-- `zenml datasource list | show | commit`, driven as a user would: a
+-- throwaway git repository, a script that constructs datasources, then the CLI.
+local t = require "tests.support"
+local json_decode = require("zenml.datasource").decode_json
+
+local function zenml(dir, args)
+  return t.zenml_run(args, { cwd = dir })
+end
+
+local function setup()
+  local dir = t.git_repo()
+  local _, err, code = zenml(dir, "init")
+  assert(code == 0, err)
+  os.execute("mkdir -p " .. t.q(dir .. "/data"))
+  t.write(dir .. "/data/a.csv", "x,y\n1,a\n2,b\n")
+  t.write(dir .. "/make.lua", [[
+local zenml = require "zenml"
+local ds = zenml.datasources.CSV { name = "a", path = "data/a.csv" }
+print(ds.version.id)
+]])
+  local out, serr, scode = zenml(dir, "make.lua")
+  assert(scode == 0, serr)
+  return dir, out:match("%x+")
+end
+
+describe("zenml datasource", function()
+  after_each(t.cleanup)
+
+  it("lists registered datasources, as a table and as JSON", function()
+    local dir, id = setup()
+    local out, err, code = zenml(dir, "datasource list")
+    assert.equals(0, code, err)
+    assert.matches("^NAME%s+TYPE%s+VERSIONS%s+LATEST%s+ROWS%s+CREATED\n", out)
+    assert.matches("\na%s+csv%s+1%s+" .. id .. "%s+2%s+%d%d%d%d%-", out)
+    out = zenml(dir, "datasource list --json")
+    local rows = json_decode(out)
+    assert.equals(1, #rows)
+    assert.equals("a", rows[1].name)
+    assert.equals(id, rows[1].latest)
+    assert.equals(2, rows[1].rows)
+  end)
+
+  it("shows a datasource's config and versions", function()
+    local dir, id = setup()
+    local out, err, code = zenml(dir, "datasource show a")
+    assert.equals(0, code, err)
+    assert.matches("name     a\ntype     csv\n", out, 1, true)
+    assert.matches("path     data/a.csv\n", out, 1, true)
+    assert.matches("\n" .. id .. "%s+2%s+2%s+%d+", out)
+    local rec = json_decode((zenml(dir, "datasource show a --json")))
+    assert.equals("data/a.csv", rec.config.path)
+    assert.equals(id, rec.versions[1].id)
+    local _, err2, code2 = zenml(dir, "datasource show b")
+    assert.equals(1, code2)
+    assert.equals("zenml: no datasource 'b'\n", err2)
+  end)
+
+  it("commits: unchanged gives the same version and stores nothing, changed a new one", function()
+    local dir, id = setup()
+    local before = t.sh("find .zenml/artifacts/objects -type f | wc -l", { cwd = dir })
+    local out, err, code = zenml(dir, "datasource commit a")
+    assert.equals(0, code, err)
+    assert.matches("^a: version " .. id .. ", 2 rows x 2 columns, .* %(unchanged, [%d.]+ ms%)\n$", out)
+    print("\n  unchanged commit: " .. out:match("%(unchanged, ([%d.]+ ms)"))
+    assert.equals(before, t.sh("find .zenml/artifacts/objects -type f | wc -l", { cwd = dir }))
+    t.write(dir .. "/data/a.csv", "x,y\n1,a\n2,b\n3,c\n")
+    out = zenml(dir, "datasource commit a")
+    assert.matches("3 rows x 2 columns, .* %(stored, ", out)
+    local v = json_decode((zenml(dir, "datasource commit a --json")))
+    assert.equals(3, v.rows)
+    assert.is_true(v.existed)
+    local rec = json_decode((zenml(dir, "datasource show a --json")))
+    assert.equals(2, #rec.versions)
+  end)
+
+  it("reports a failing commit without a traceback", function()
+    local dir = setup()
+    os.remove(dir .. "/data/a.csv")
+    local out, err, code = zenml(dir, "datasource commit a")
+    assert.equals(1, code)
+    assert.equals("", out)
+    assert.equals("zenml: data/a.csv: no such file or folder\n", err)
+  end)
+
+  it("answers --help and refuses an unknown action", function()
+    local dir = setup()
+    local out = zenml(dir, "datasource --help")
+    assert.matches("^usage: zenml datasource list", out)
+    local _, err, code = zenml(dir, "datasource frob x")
+    assert.equals(2, code)
+    assert.matches("^zenml: unknown action 'frob'", err)
+  end)
+end)
