@@ -217,6 +217,8 @@ end
 --- Execute a recorded run document; returns the Run.
 function M.execute(repo, doc, yaml_rel)
   local started = core.sys.clock()
+  local store = repo:store()
+  store:defer_dir_sync(true)
   local deps = M.deps_of(doc)
   local order = M.order_of(doc, deps)
   local results
@@ -225,6 +227,9 @@ function M.execute(repo, doc, yaml_rel)
   else
     results = execute.sequential(repo, doc, order, deps)
   end
+  local ok, err = store:sync_dirs()
+  store:defer_dir_sync(false)
+  if not ok then error(err, 0) end
   local status = report(doc, results, started)
   repo:meta():run_finish(doc.run_id, status)
   local run = assert(repo:run(doc.run_id))

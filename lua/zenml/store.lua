@@ -153,6 +153,20 @@ function Store:batch_commit()
   return self._ud:batch_commit()
 end
 
+--- Let single puts defer their folder fsyncs until `sync_dirs` (each object's
+--- bytes are still synced before it appears under its id).
+---@param on boolean
+function Store:defer_dir_sync(on)
+  self._ud:defer_dir_sync(on == true)
+end
+
+--- fsync the folders written since deferral began.
+---@return boolean|nil ok
+---@return string|nil message
+function Store:sync_dirs()
+  return self._ud:sync_dirs()
+end
+
 --- Drop the open batch and its temp files.
 function Store:batch_abort()
   self._ud:batch_abort()

@@ -273,6 +273,18 @@ static int l_batch_commit(lua_State *L)
   return push_ok_or_fail(L, zm_store_batch_commit(check_store(L)));
 }
 
+static int l_defer_dir_sync(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  zm_store_defer_dir_sync(s, lua_toboolean(L, 2));
+  return 0;
+}
+
+static int l_sync_dirs(lua_State *L)
+{
+  return push_ok_or_fail(L, zm_store_sync_dirs(check_store(L)));
+}
+
 static int l_batch_abort(lua_State *L)
 {
   zm_store_batch_abort(check_store(L));
@@ -314,7 +326,8 @@ int zm_bind_open_store(lua_State *L)
       {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
       {"verify", l_verify},     {"check", l_check},               {"gc", l_gc},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
-      {"batch_abort", l_batch_abort}, {"root", l_root},           {"close", l_release},
+      {"batch_abort", l_batch_abort}, {"defer_dir_sync", l_defer_dir_sync},
+      {"sync_dirs", l_sync_dirs}, {"root", l_root},           {"close", l_release},
       {NULL, NULL},
   };
   if (luaL_newmetatable(L, STORE_MT)) {

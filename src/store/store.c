@@ -128,6 +128,14 @@ static void make_id(char out[ZM_STORE_ID_SIZE], const char *hex)
   snprintf(out, ZM_STORE_ID_SIZE, ID_PREFIX "%s", hex);
 }
 
+/* The fan-out folder number of a digest: its first byte. */
+static int hex_byte(const char *hex)
+{
+  unsigned v = 0;
+  sscanf(hex, "%2x", &v);
+  return (int)(v & 0xff);
+}
+
 static int object_exists(const zm_store *s, const char *hex)
 {
   char path[PATH_MAX];
@@ -152,8 +160,15 @@ static int sync_dir(const char *dir)
 static int fanout_dir(char *dir, size_t cap, zm_store *s, const char *hex, int durable)
 {
   snprintf(dir, cap, "%s/%.2s", s->objects, hex);
-  if (mkdir(dir, 0777) == 0)
+  if (mkdir(dir, 0777) == 0) {
+    if (durable && s->defer_dirs) {
+      pthread_mutex_lock(&s->lock);
+      s->objects_dirty = 1;
+      pthread_mutex_unlock(&s->lock);
+      return 0;
+    }
     return durable ? sync_dir(s->objects) : 0;
+  }
   if (errno == EEXIST)
     return 0;
   return zm_error_sys(ZM_EIO, "cannot create folder %s", dir);
@@ -211,7 +226,7 @@ static int write_all(int fd, const void *data, size_t len, const char *path)
 static int tmp_finish(int fd, const char *tmp, int durable)
 {
   int rc = 0;
-  if (durable && fsync(fd) != 0)
+  if (durable && fdatasync(fd) != 0)
     rc = zm_error_sys(ZM_EIO, "cannot sync %s", tmp);
   else if (fchmod(fd, 0444) != 0)
     rc = zm_error_sys(ZM_EIO, "cannot make %s read-only", tmp);
@@ -265,7 +280,40 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
     unlink(tmp);
     return rc;
   }
+  if (s->defer_dirs) {
+    pthread_mutex_lock(&s->lock);
+    s->dirty_dirs[hex_byte(hex)] = 1;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+  }
   return sync_dir(dir);
+}
+
+void zm_store_defer_dir_sync(zm_store *s, int on)
+{
+  s->defer_dirs = on;
+}
+
+int zm_store_sync_dirs(zm_store *s)
+{
+  unsigned char dirty[256];
+  int objects_dirty, rc = 0;
+  pthread_mutex_lock(&s->lock);
+  memcpy(dirty, s->dirty_dirs, sizeof dirty);
+  memset(s->dirty_dirs, 0, sizeof s->dirty_dirs);
+  objects_dirty = s->objects_dirty;
+  s->objects_dirty = 0;
+  pthread_mutex_unlock(&s->lock);
+  for (int i = 0; i < 256 && rc == 0; i++) {
+    char dir[PATH_MAX];
+    if (!dirty[i])
+      continue;
+    snprintf(dir, sizeof dir, "%s/%02x", s->objects, i);
+    rc = sync_dir(dir);
+  }
+  if (rc == 0 && objects_dirty)
+    rc = sync_dir(s->objects);
+  return rc;
 }
 
 int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const void *data,

@@ -124,4 +124,13 @@ int zm_store_check_ids(size_t *out_missing, zm_store *s, const char *const *ids,
 int zm_store_gc(zm_store_gc_stats *out, zm_store *s, const char *const *keep, size_t n,
                 int dry_run);
 
+/* Let single puts skip their folder fsync until zm_store_sync_dirs: each
+ * object's bytes are still synced before its rename, so a crash can lose a
+ * recent object but never expose a partial one. Used for the many small
+ * outputs of a run, which syncs once at its end. */
+void zm_store_defer_dir_sync(zm_store *s, int on);
+
+/* fsync every folder renamed into since deferral began (or the last sync). */
+int zm_store_sync_dirs(zm_store *s);
+
 #endif

@@ -26,6 +26,9 @@ struct zm_store {
   char host[40]; /* sanitised host name, part of temp file names */
   pthread_mutex_t lock;
   store_batch *batch; /* the handle's open batch, or NULL */
+  int defer_dirs;     /* folder fsyncs wait for zm_store_sync_dirs */
+  int objects_dirty;  /* objects/ gained a folder since the last sync */
+  unsigned char dirty_dirs[256]; /* fan-out folders renamed into since the last sync */
 };
 
 /* One file of a tree manifest. */
