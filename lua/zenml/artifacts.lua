@@ -1,16 +1,10 @@
 --- How step outputs become artifacts in the store and artifacts become step
 --- inputs again, by declared artifact type.
 local yaml = require "zenml.yaml"
-local core = require "zenml._core"
 
 local M = {}
 
 local structured = { value = true, metrics = true, statistics = true, schema = true }
-
-local function tmp_path(root)
-  return ("%s/tmp/out-%d-%d-%d"):format(root, core.sys.getpid(), os.time(),
-    math.random(1 << 30))
-end
 
 --- Store `value` as an artifact of type `kind`; returns id, size.
 ---@param repo table the Repository
@@ -24,12 +18,8 @@ function M.put(repo, kind, value, what)
     if not frame.is_frame(value) then
       error(("%s: expected a frame, got %s"):format(what, type(value)), 0)
     end
-    local path = tmp_path(repo:artifact_root())
-    local ok, err = value:write(path)
-    if ok == nil and err then error(("%s: %s"):format(what, err), 0) end
-    local id, perr = store:put_file(path)
-    os.remove(path)
-    if not id then error(("%s: %s"):format(what, perr), 0) end
+    local id, err = store:put_frame(value)
+    if not id then error(("%s: %s"):format(what, err), 0) end
     return id, store:size(id)
   elseif structured[kind] then
     local text = yaml.encode(value)

@@ -153,6 +153,14 @@ function Store:batch_commit()
   return self._ud:batch_commit()
 end
 
+--- Store a frame as a frame file, written straight into the store.
+---@param frame userdata
+---@return string|nil id
+---@return string|nil message
+function Store:put_frame(frame)
+  return self._ud:put_frame(frame)
+end
+
 --- Let single puts defer their folder fsyncs until `sync_dirs` (each object's
 --- bytes are still synced before it appears under its id).
 ---@param on boolean

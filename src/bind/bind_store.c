@@ -2,6 +2,8 @@
  * id, a wrong argument type) raises; failures a caller should expect (a
  * missing file or artifact, an I/O error) return nil and a message. */
 #include "bind/bind.h"
+#include "bind/bind_frame.h"
+#include "frame/framefile.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "store/store.h"
@@ -273,6 +275,24 @@ static int l_batch_commit(lua_State *L)
   return push_ok_or_fail(L, zm_store_batch_commit(check_store(L)));
 }
 
+static int write_frame(int fd, void *ctx)
+{
+  return zm_frame_write_fd(ctx, fd);
+}
+
+/* store:put_frame(frame) -> id: the frame file written straight into the store. */
+static int l_put_frame(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  zm_frame *f = zm_lframe_check(L, 2);
+  char id[ZM_STORE_ID_SIZE];
+  int rc = zm_store_put_writer(id, s, write_frame, f);
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_pushstring(L, id);
+  return 1;
+}
+
 static int l_defer_dir_sync(lua_State *L)
 {
   zm_store *s = check_store(L);
@@ -327,6 +347,7 @@ int zm_bind_open_store(lua_State *L)
       {"verify", l_verify},     {"check", l_check},               {"gc", l_gc},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
       {"batch_abort", l_batch_abort}, {"defer_dir_sync", l_defer_dir_sync},
+      {"put_frame", l_put_frame},
       {"sync_dirs", l_sync_dirs}, {"root", l_root},           {"close", l_release},
       {NULL, NULL},
   };

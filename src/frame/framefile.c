@@ -206,6 +206,12 @@ int zm_frame_encode(zm_buf *out, const zm_frame *f)
   return encode(&s, f);
 }
 
+int zm_frame_write_fd(const zm_frame *f, int fd)
+{
+  sink s = {.fd = fd};
+  return encode(&s, f);
+}
+
 int zm_frame_write(const zm_frame *f, const char *path)
 {
   static unsigned counter;

@@ -12,6 +12,10 @@
 /* Append the encoded frame to `out`. */
 int zm_frame_encode(zm_buf *out, const zm_frame *f);
 
+/* Encode `f` into an open file at its current offset (no sync: the caller
+ * decides durability, e.g. the artifact store). */
+int zm_frame_write_fd(const zm_frame *f, int fd);
+
 /* Write the encoded frame to `path` (temporary file, fsync, rename). */
 int zm_frame_write(const zm_frame *f, const char *path);
 

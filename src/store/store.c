@@ -289,6 +289,37 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
   return sync_dir(dir);
 }
 
+int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer write,
+                        void *ctx)
+{
+  char tmp[PATH_MAX], hex[65], dir[PATH_MAX];
+  int fd = -1, rc = tmp_create(&fd, tmp, sizeof tmp, s, s->tmp);
+  if (rc)
+    return rc;
+  rc = write(fd, ctx);
+  if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
+    rc = zm_error_sys(ZM_EIO, "cannot rewind %s", tmp);
+  if (rc == 0)
+    rc = zm_hash_fd(hex, fd, tmp);
+  if (rc == 0) {
+    make_id(out, hex);
+    if (object_exists(s, hex))
+      rc = 1;
+  }
+  if (rc) {
+    close(fd);
+    unlink(tmp);
+    return rc == 1 ? 0 : rc;
+  }
+  if ((rc = tmp_finish(fd, tmp, 1)))
+    return rc;
+  if ((rc = fanout_dir(dir, sizeof dir, s, hex, 1))) {
+    unlink(tmp);
+    return rc;
+  }
+  return settle(s, NULL, tmp, hex);
+}
+
 void zm_store_defer_dir_sync(zm_store *s, int on)
 {
   s->defer_dirs = on;

@@ -25,6 +25,9 @@ typedef struct zm_store zm_store;
  * negative ZM_E* code after setting the error message. */
 typedef ssize_t (*zm_store_reader)(void *ctx, void *buf, size_t cap);
 
+/* Writes an object's bytes to `fd` (an empty temp file in the store); 0 or an error. */
+typedef int (*zm_store_writer)(int fd, void *ctx);
+
 /* Called once per problem found by verify/check: `what` is an id (or a
  * path relative to the root for a stray file), `problem` says what is wrong. */
 typedef void (*zm_store_report)(void *ctx, const char *what, const char *problem);
@@ -123,6 +126,12 @@ int zm_store_check_ids(size_t *out_missing, zm_store *s, const char *const *ids,
  * stale temp file (dead pid or older than an hour); with `dry_run` only count. */
 int zm_store_gc(zm_store_gc_stats *out, zm_store *s, const char *const *keep, size_t n,
                 int dry_run);
+
+/* Store what `write` writes, without an intermediate copy: it writes into a
+ * temp file inside the store, which is then hashed, synced and renamed into
+ * place (or dropped when the object exists). For large generated artifacts. */
+int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer write,
+                        void *ctx);
 
 /* Let single puts skip their folder fsync until zm_store_sync_dirs: each
  * object's bytes are still synced before its rename, so a crash can lose a
