@@ -93,7 +93,7 @@ function M.cache_key(st, name, ids)
     params = json.encode(s.params or {}),
     inputs = json.encode(ids),
   }
-  return hash.string(json.encode(parts)), parts
+  return hash.string(parts.source .. "\0" .. parts.params .. "\0" .. parts.inputs), parts
 end
 
 local function load_inputs(st, step, ids)
@@ -196,9 +196,14 @@ function M.step(st, name)
   local hit = use_cache and db:cache_lookup(cls, key, function(id)
     return st.repo:store():exists(id) == true
   end)
-  db:begin()
+  -- Consecutive cached steps share one transaction (st.open_txn): a cached
+  -- step writes only a few rows, and a commit per step would rewrite the same
+  -- index pages hundreds of times. It is committed before real work starts.
+  if not st.open_txn then
+    db:begin()
+    st.open_txn = true
+  end
   local exec = db:execution_begin(st.doc.run_id, name, cls, s.source, key)
-  db:property_set("execution", tostring(exec), "key_parts", json.encode(parts))
   record_inputs(db, exec, ids)
   if hit then
     db:execution_cached(exec, hit.execution)
@@ -206,7 +211,7 @@ function M.step(st, name)
         hit.execution)) do
       db:metric_set(st.doc.run_id, exec, m.name, m.value)
     end
-    db:commit()
+    if not st.group_cached then M.flush(st) end
     local outs = { _types = {} }
     local spec = step:output_spec()
     for out, id in pairs(hit.outputs) do
@@ -214,7 +219,8 @@ function M.step(st, name)
     end
     return { status = "cached", outputs = outs, execution = exec }
   end
-  db:commit()
+  db:property_set("execution", tostring(exec), "key_parts", json.encode(parts))
+  M.flush(st)
   local ctx = context.new(st.repo, st.doc.run_id, name, step)
   ctx:capture()
   local ok, result = xpcall(function()
@@ -234,11 +240,23 @@ function M.step(st, name)
   return { status = "completed", outputs = outs, execution = exec }
 end
 
+--- Commit the transaction cached steps left open.
+function M.flush(st)
+  if st.open_txn then
+    st.open_txn = false
+    st.repo:meta():commit()
+  end
+end
+
 --- M.step, but an error before the step could start (its module does not
 --- load, an input is missing) is recorded as a failed execution too.
 function M.step_safe(st, name)
   local ok, r = xpcall(M.step, traceback, st, name)
   if ok then return r end
+  if st.open_txn then
+    st.open_txn = false
+    st.repo:meta():rollback()
+  end
   local db, s = st.repo:meta(), st.doc.steps[name]
   local exec = db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
   db:execution_finish(exec, "failed", r, nil)
@@ -296,6 +314,7 @@ end
 --- Run every step in order in this state; failures skip what depends on them.
 function M.sequential(repo, doc, order, deps)
   local st, results = M.state(repo, doc), {}
+  st.group_cached = true
   for _, name in ipairs(order) do
     local blocked = false
     for _, d in ipairs(deps[name]) do
@@ -311,6 +330,7 @@ function M.sequential(repo, doc, order, deps)
       st.done[name] = r
     end
   end
+  M.flush(st)
   return results
 end
 

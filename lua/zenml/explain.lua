@@ -43,7 +43,7 @@ local function previous(db, run, e)
   return db:query([[
     SELECT x.id AS id, x.run_id AS run, x.status AS status, x.cache_key AS key
     FROM executions x JOIN runs r ON r.id = x.run_id
-    WHERE x.step = ? AND x.class = ? AND x.id < ? AND x.status IN ('completed', 'cached')
+    WHERE x.step = ? AND x.class = ? AND x.id < ? AND x.status = 'completed'
       AND r.pipeline_id = (SELECT pipeline_id FROM runs WHERE id = ?)
     ORDER BY x.id DESC LIMIT 1]], e.step, e.class, e.id, run.id)[1]
 end

@@ -8,6 +8,7 @@ local modules = {}
 modules.loaded = {}
 
 local stack = {}          -- modules being loaded right now, innermost last
+local closures = {}       -- memo of modules.closure, dropped when the graph changes
 local pins = nil          -- name -> { chunkname, load = function() -> bytes } when re-running
 local original_require = require
 
@@ -18,8 +19,10 @@ end
 
 local function note_dependency(name)
   local parent = stack[#stack]
-  if parent and modules.loaded[parent] and parent ~= name then
+  if parent and modules.loaded[parent] and parent ~= name and
+      not modules.loaded[parent].deps[name] then
     modules.loaded[parent].deps[name] = true
+    closures = {}
   end
 end
 
@@ -27,6 +30,7 @@ end
 local function tracked(name, file, chunk)
   return function(...)
     modules.loaded[name] = modules.loaded[name] or { file = file, deps = {} }
+    closures = {}
     stack[#stack + 1] = name
     local results = table.pack(xpcall(chunk, function(e) return e end, ...))
     stack[#stack] = nil
@@ -79,6 +83,7 @@ end
 --- The transitive closure of a module's dependencies (itself included).
 ---@return string[] sorted module names
 function modules.closure(name)
+  if closures[name] then return closures[name] end
   local seen, out = {}, {}
   local function visit(n)
     if seen[n] then return end
@@ -89,6 +94,7 @@ function modules.closure(name)
   end
   visit(name)
   table.sort(out)
+  closures[name] = out
   return out
 end
 
