@@ -1,0 +1,18 @@
+-- W2: CSV -> 80/20 random split -> z-score + one-hot -> logistic regression (5 epochs) -> accuracy.
+local zenml = require "zenml"
+local split = require "zenml.steps.split"
+local pre = require "zenml.steps.preprocesser"
+local train = require "zenml.steps.trainer"
+local eval = require "zenml.steps.evaluator"
+local features = {}
+for i = 0, 19 do features[#features + 1] = "x" .. i end
+features[#features + 1] = "cat"
+local ds = zenml.datasources.CSV { name = "w2", path = "data.csv" }
+local p = zenml.pipelines.Training { name = "w2" }
+p:add_datasource(ds)
+p:add_split(split.Random { split_map = { train = 0.8, eval = 0.2 }, seed = 42 })
+p:add_preprocesser(pre.Standard { features = features, labels = { "y" } })
+p:add_trainer(train.Logistic { epochs = 5, seed = 1 })
+p:add_evaluator(eval.Classification {})
+local run = p:run()
+print("accuracy", run:metrics().accuracy)
