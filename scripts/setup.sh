@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   liblua5.4-dev libgit2-dev libsqlite3-dev libyaml-dev libarchive-dev libssl-dev
   libopenblas-dev libxgboost-dev libedit-dev
-  lua-busted expect zstd
+  lua-busted expect zstd sqlite3 python3 tar gzip
 )
 
 missing=()
