@@ -192,11 +192,29 @@ int zm_meta_run_list(zm_meta_runs **out, zm_meta *m, const zm_meta_run_filter *f
 
 /* --- crash recovery ------------------------------------------------------ */
 
+/* A killed process whose parent has not reaped it yet is a zombie: it still
+ * answers kill(pid, 0) but will never finish its run. */
+static int is_zombie(int64_t pid)
+{
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
 static int pid_dead(int64_t pid)
 {
   if (pid <= 0 || pid == (int64_t)getpid())
     return 0;
-  return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+  if (kill((pid_t)pid, 0) != 0)
+    return errno == ESRCH;
+  return is_zombie(pid);
 }
 
 static int fail_run(zm_meta *m, const zm_meta_run *r)
