@@ -2,6 +2,7 @@
 --- Submodules load on first use, so `require "zenml"` stays cheap.
 ---@class zenml
 local core = require "zenml._core"
+require("zenml.modules").install()
 
 local zenml = {
   version = core.version,
@@ -20,6 +21,8 @@ local lazy = {
   store = "zenml.store",
   datasources = "zenml.datasources",
   ml = "zenml.ml",
+  steps = "zenml.steps",
+  pipelines = "zenml.pipelines",
   exec = "zenml.exec",
 }
 
@@ -32,6 +35,12 @@ function zenml.repo(folder)
   return require("zenml.repo").open(folder)
 end
 
+-- name -> { module, field } for classes reached as zenml.Step, zenml.Pipeline
+local lazy_field = {
+  Step = { "zenml.step", "Step" },
+  Pipeline = { "zenml.pipeline", "Pipeline" },
+}
+
 --- Register a lazily loaded field of `zenml` (used by zenml's own modules).
 ---@param name string field of the zenml table
 ---@param module string module that provides it
@@ -41,6 +50,12 @@ end
 
 return setmetatable(zenml, {
   __index = function(t, k)
+    local f = lazy_field[k]
+    if f then
+      local v = require(f[1])[f[2]]
+      rawset(t, k, v)
+      return v
+    end
     local m = lazy[k]
     if m == nil then return nil end
     local v = require(m)
