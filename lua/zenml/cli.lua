@@ -17,6 +17,7 @@ local commands = {
   { "datasource", "list, show or commit datasources" },
   { "verify", "re-hash the artifact store and check what the metadata references" },
   { "gc", "remove unreferenced artifacts and stale temporary files" },
+  { "predict", "predict with a run's model or an exported bundle" },
   { "version", "print the version" },
 }
 cli.commands = commands

@@ -26,6 +26,7 @@ static const struct {
     {"archive", zm_bind_open_archive},
     {"ml", zm_bind_open_ml},
     {"exec", zm_bind_open_exec},
+    {"steplib", zm_bind_open_steplib},
 };
 
 void zm_bind_set_home(const char *home)

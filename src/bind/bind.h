@@ -43,5 +43,6 @@ int zm_bind_open_store(lua_State *L);
 int zm_bind_open_archive(lua_State *L);
 int zm_bind_open_ml(lua_State *L);
 int zm_bind_open_exec(lua_State *L);
+int zm_bind_open_steplib(lua_State *L);
 
 #endif

@@ -89,11 +89,17 @@ function BaseSplitStep:assign(ctx, data)
   return assign
 end
 
+--- The frames of the splits by name. By default the rows go where
+--- `partition` sends them; a split whose rule a C kernel computes
+--- (zenml.ml.split_random, zenml.steplib.partition_values/partition_cuts)
+--- overrides this instead and never walks rows in Lua.
+function BaseSplitStep:parts(ctx, data)
+  return require("zenml.ml").partition(data, self:assign(ctx, data), self:split_names())
+end
+
 function BaseSplitStep:run(ctx, inputs)
-  local ml = require "zenml.ml"
   local names = self:split_names()
-  local assign = self:assign(ctx, inputs.data)
-  local parts = ml.partition(inputs.data, assign, names)
+  local parts = self:parts(ctx, inputs.data)
   for _, name in ipairs(names) do
     if parts[name]:nrow() == 0 then
       error(("split '%s' is empty (%s %s)"):format(name, class_name(self), self:rule()), 0)
@@ -147,8 +153,24 @@ end
 
 local BaseTrainerStep = Step:extend("BaseTrainerStep")
 M.BaseTrainerStep = BaseTrainerStep
-BaseTrainerStep.inputs = { splits = { type = "frame{}", required = true } }
+BaseTrainerStep.inputs = { splits = { type = "frame{}", required = true }, transform = "model" }
 BaseTrainerStep.outputs = { model = "model", predictions = "frame", history = "value" }
+
+--- The label column(s): the `label` parameter when the step has one, else
+--- the labels of the fitted transform (the preprocesser's `labels`).
+---@return string[]
+function BaseTrainerStep:labels(ctx, inputs)
+  local label = self.params.label
+  if type(label) == "string" then return { label } end
+  if type(label) == "table" and #label > 0 then return label end
+  if inputs.transform then
+    local ml, t = require("zenml.ml"), inputs.transform
+    local labels = (ml.is_transform(t) and t or ml.load_transform(t)):labels()
+    if #labels > 0 then return labels end
+  end
+  error(("%s: no label column: give the preprocesser labels = { ... } or the trainer label = ..."
+    ):format(class_name(self)), 0)
+end
 
 --- Train on `train` (with `eval` for early stopping, may be nil); return the
 --- model (an object with `save()` -> bytes and `predict(frame)` -> frame) and
@@ -169,16 +191,31 @@ function BaseTrainerStep:eval_split(splits)
   end
 end
 
+-- The predictions with the true label columns in front when they lack them
+-- (the evaluator reads both from one frame).
+local function with_labels(predictions, frame, labels)
+  local have, present, missing = {}, {}, {}
+  for _, n in ipairs(predictions:names()) do have[n] = true end
+  for _, n in ipairs(frame:names()) do present[n] = true end
+  for _, l in ipairs(labels) do
+    if not have[l] and present[l] then missing[#missing + 1] = l end
+  end
+  if #missing == 0 then return predictions end
+  return require("zenml.steplib").hstack { frame:select(missing), predictions }
+end
+
 function BaseTrainerStep:run(ctx, inputs)
   local splits = inputs.splits
   if not splits.train then
     error(("%s needs a split named 'train'; splits are: %s"):format(class_name(self),
       table.concat(sorted(splits), ", ")), 0)
   end
+  self._labels = self:labels(ctx, inputs)
   local eval_name = self:eval_split(splits)
   local eval = eval_name and splits[eval_name]
   local model, history = self:fit(ctx, splits.train, eval)
-  local predictions = self:predict(ctx, model, eval or splits.train)
+  local target = eval or splits.train
+  local predictions = with_labels(self:predict(ctx, model, target), target, self._labels)
   return { model = model, predictions = predictions, history = history or {} }
 end
 
@@ -186,15 +223,32 @@ end
 
 local BaseEvaluatorStep = Step:extend("BaseEvaluatorStep")
 M.BaseEvaluatorStep = BaseEvaluatorStep
-BaseEvaluatorStep.inputs = { predictions = { type = "frame", required = true } }
+BaseEvaluatorStep.inputs = {
+  predictions = { type = "frame", required = true },
+  splits = "frame{}",
+}
 BaseEvaluatorStep.outputs = { metrics = "metrics" }
 
 --- Compute metrics from a predictions frame: a table whose number leaves are
---- recorded in the metadata store (nested names joined with '.').
-function BaseEvaluatorStep:evaluate(ctx, predictions) must(self, "evaluate(ctx, predictions)") end
+--- recorded in the metadata store (nested names joined with '.'). `raw` is
+--- the untransformed split the predictions were made on, row for row (for
+--- slicing by raw values), when the pipeline wires the splits in.
+function BaseEvaluatorStep:evaluate(ctx, predictions, raw)
+  must(self, "evaluate(ctx, predictions, raw)")
+end
+
+--- The raw split matching the predictions: the one the trainer evaluated
+--- (BaseTrainerStep:eval_split), if its row count agrees.
+function BaseEvaluatorStep:raw_split(splits, predictions)
+  if not splits then return nil end
+  local name = BaseTrainerStep.eval_split(self, splits) or "train"
+  local raw = splits[name]
+  if raw and raw:nrow() == predictions:nrow() then return raw end
+end
 
 function BaseEvaluatorStep:run(ctx, inputs)
-  return { metrics = self:evaluate(ctx, inputs.predictions) }
+  local raw = self:raw_split(inputs.splits, inputs.predictions)
+  return { metrics = self:evaluate(ctx, inputs.predictions, raw) }
 end
 
 -- Inferrer ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ function Data:validate()
   if not self.by_name.statistics then
     local st = require "zenml.steps.statistics"
     self:add("statistics", st.Statistics {}, { data = "datasource.data" })
-    self:add("schema", st.Schema {}, { statistics = "statistics.statistics" })
+    self:add("schema", st.Schema {}, { data = "datasource.data" })
   end
   return zenml.Pipeline.validate(self)
 end

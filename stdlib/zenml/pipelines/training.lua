@@ -22,17 +22,24 @@ function Training:add_preprocesser(step)
 end
 
 function Training:add_trainer(step)
-  return slot(self, "trainer", step, steps.BaseTrainerStep, { splits = "preprocesser.*" })
+  return slot(self, "trainer", step, steps.BaseTrainerStep,
+    { splits = "preprocesser.*", transform = "preprocesser.transform" })
 end
 
 function Training:add_evaluator(step)
+  -- the raw splits too, so slices can use untransformed values
   return slot(self, "evaluator", step, steps.BaseEvaluatorStep,
-    { predictions = "trainer.predictions" })
+    { predictions = "trainer.predictions", splits = "split.*" })
 end
 
 function Training:add_deployer(step)
+  -- the deployer gets the schema of the raw training split (bundles check
+  -- the data they predict on against it)
+  if not self.by_name.schema then
+    self:add("schema", require("zenml.steps.statistics").Schema {}, { data = "split.train" })
+  end
   return slot(self, "deployer", step, steps.BaseDeployerStep,
-    { model = "trainer.model", transform = "preprocesser.transform" })
+    { model = "trainer.model", transform = "preprocesser.transform", schema = "schema.schema" })
 end
 
 function Training:validate()

@@ -1,0 +1,164 @@
+--- Built-in trainers, on zenml.steps.BaseTrainerStep. The C side
+--- (zenml.ml.train) turns the transformed splits into dense matrices, maps
+--- labels to classes, seeds every random choice and fixes the order of every
+--- floating-point sum, so the same data and seed give the same model bytes.
+---
+---   FeedForward { hidden_layers = { 16 }, epochs = 100, seed = 1 }
+---   Logistic    { epochs = 20, seed = 1 }
+---   Linear      { }                       -- exact least squares
+---   XGBoost     { max_depth = 3, eta = 0.1, num_boost_round = 100 }
+---
+--- The label is the preprocesser's (`labels = { ... }`) unless `label` is
+--- given; every other column is a feature.
+local zenml = require "zenml"
+
+local BaseTrainerStep = zenml.steps.BaseTrainerStep
+local M = {}
+
+local function positive(v) if v <= 0 then return "expects a number > 0" end end
+local function non_negative(v) if v < 0 then return "expects a number >= 0" end end
+
+-- Parameters every gradient-trained model takes.
+local function common(defaults)
+  return {
+    label = { type = "string" },
+    epochs = { type = "integer", default = defaults.epochs, check = positive },
+    batch_size = { type = "integer", default = defaults.batch_size or 32, check = positive },
+    lr = { type = "number", default = defaults.lr, check = positive },
+    l2 = { type = "number", default = defaults.l2 or 0, check = non_negative },
+    optimizer = { type = "string", default = "adam", values = { "adam", "sgd" } },
+    seed = { type = "integer", default = 0 },
+  }
+end
+
+local function names_of(frame)
+  local set = {}
+  for _, n in ipairs(frame:names()) do set[n] = true end
+  return set
+end
+
+-- Check the label and return it with the feature columns (all the others).
+local function columns(self, train)
+  local labels, have = self._labels, names_of(train)
+  for _, l in ipairs(labels) do
+    if not have[l] then
+      error(("%s: label column '%s' not found; columns are: %s"):format(self:class_name(), l,
+        table.concat(train:names(), ", ")), 0)
+    end
+  end
+  if #labels > 1 then
+    error(("%s trains on one label; got %s"):format(self:class_name(),
+      table.concat(labels, ", ")), 0)
+  end
+  local is_label, features = {}, {}
+  for _, l in ipairs(labels) do is_label[l] = true end
+  for _, n in ipairs(train:names()) do
+    if not is_label[n] then features[#features + 1] = n end
+  end
+  return labels[1], features
+end
+
+-- The subset of self.params that zenml.ml.train takes for `kind`.
+local function train_params(self, keys)
+  local out = {}
+  for _, k in ipairs(keys) do out[k] = self.params[k] end
+  return out
+end
+
+--- Shared fit: zenml.ml.train with the step's kind, task and parameters.
+local function fit(self, kind, train, opts)
+  local label, features = columns(self, train)
+  opts.label, opts.features = label, features
+  local model = zenml.ml.train(kind, train, opts)
+  return model, model:history()
+end
+
+-- FeedForward ------------------------------------------------------------------
+
+--- A dense network in C on OpenBLAS. The output layer follows the label:
+--- softmax for classes, one sigmoid unit for two, linear for numbers.
+local FeedForward = BaseTrainerStep:extend("FeedForward")
+M.FeedForward = FeedForward
+FeedForward.params = common { epochs = 100, lr = 0.01 }
+FeedForward.params.hidden_layers = { type = "list", default = { 32 }, check = function(v)
+  for _, n in ipairs(v) do
+    if math.type(n) ~= "integer" or n < 1 then return "expects a list of layer widths (integers >= 1)" end
+  end
+end }
+FeedForward.params.activation = { type = "string", default = "relu",
+  values = { "relu", "tanh", "sigmoid" } }
+FeedForward.params.loss = { type = "string", default = "auto",
+  values = { "auto", "cross_entropy", "mse" } }
+FeedForward.params.early_stopping = { type = "integer", default = 0, check = function(v)
+  if v < 0 then return "expects the patience in epochs (0 = off)" end
+end }
+FeedForward.params.dropout = { type = "number", default = 0, check = function(v)
+  if v < 0 or v >= 1 then return "expects a number in [0, 1)" end
+end }
+
+function FeedForward:fit(ctx, train, eval)
+  local p = self.params
+  local params = train_params(self, { "epochs", "batch_size", "lr", "l2", "optimizer", "seed",
+    "activation", "dropout" })
+  params.hidden = p.hidden_layers
+  params.patience = p.early_stopping
+  local task = p.loss == "cross_entropy" and "classification" or p.loss == "mse" and "regression"
+    or nil
+  return fit(self, "feedforward", train, { task = task, params = params,
+    validation = p.early_stopping > 0 and eval or nil })
+end
+
+-- Logistic / Linear ----------------------------------------------------------------
+
+--- Logistic regression (sigmoid for two classes, softmax for more) by
+--- mini-batch gradient descent on the mean log loss.
+local Logistic = BaseTrainerStep:extend("Logistic")
+M.Logistic = Logistic
+Logistic.params = common { epochs = 20, lr = 0.01 }
+
+function Logistic:fit(ctx, train, eval)
+  return fit(self, "logistic", train, { params = train_params(self,
+    { "epochs", "batch_size", "lr", "l2", "optimizer", "seed" }) })
+end
+
+--- Linear regression: exact least squares (ridge `l2`), or by SGD.
+local Linear = BaseTrainerStep:extend("Linear")
+M.Linear = Linear
+Linear.params = common { epochs = 50, lr = 0.01, l2 = 1e-8 }
+Linear.params.solver = { type = "string", default = "exact", values = { "exact", "sgd" } }
+
+function Linear:fit(ctx, train, eval)
+  return fit(self, "linear", train, { params = train_params(self,
+    { "solver", "epochs", "batch_size", "lr", "l2", "optimizer", "seed" }) })
+end
+
+-- XGBoost ---------------------------------------------------------------------------
+
+--- Gradient-boosted trees through libxgboost's C API. Its own parameters
+--- pass through unchanged (they override ours: nthread 1, the objective
+--- from the label).
+local XGBoost = BaseTrainerStep:extend("XGBoost")
+M.XGBoost = XGBoost
+XGBoost.params = {
+  label = { type = "string" },
+  num_boost_round = { type = "integer", default = 100, check = positive },
+  seed = { type = "integer", default = 0 },
+}
+local XGB_PARAMS = {
+  max_depth = "integer", eta = "number", learning_rate = "number", gamma = "number",
+  min_child_weight = "number", subsample = "number", colsample_bytree = "number",
+  colsample_bylevel = "number", colsample_bynode = "number", lambda = "number",
+  alpha = "number", objective = "string", eval_metric = "string", tree_method = "string",
+  max_bin = "integer", scale_pos_weight = "number", nthread = "integer",
+  max_delta_step = "number", grow_policy = "string", max_leaves = "integer",
+  base_score = "number",
+}
+for k, t in pairs(XGB_PARAMS) do XGBoost.params[k] = { type = t } end
+
+function XGBoost:fit(ctx, train, eval)
+  local params = {}
+  for k, v in pairs(self.params) do if k ~= "label" then params[k] = v end end
+  return fit(self, "xgboost", train, { params = params })
+end
+
+return M
