@@ -69,7 +69,10 @@ end
 local function fit(self, kind, train, opts)
   local label, features = columns(self, train)
   opts.label, opts.features = label, features
-  local model = zenml.ml.train(kind, train, opts)
+  local ok, model = pcall(zenml.ml.train, kind, train, opts)
+  if not ok then
+    error(("%s: %s"):format(self:class_name(), tostring(model):gsub("^.-ml%.train: ", "")), 0)
+  end
   return model, model:history()
 end
 
