@@ -265,8 +265,18 @@ BaseInferrerStep.outputs = { predictions = "frame" }
 --- Predict on `data` with the model bytes (and the fitted transform bytes, if any).
 function BaseInferrerStep:infer(ctx, model, transform, data) must(self, "infer(ctx, model, transform, data)") end
 
+-- A model input handed on in the same Lua state by a step that returned
+-- ctx:existing(id) arrives as that reference; hooks always get bytes.
+local function bytes_of(ctx, v)
+  if getmetatable(v) == require("zenml.context").Existing then
+    return assert(ctx.repo:store():read(v.id))
+  end
+  return v
+end
+
 function BaseInferrerStep:run(ctx, inputs)
-  return { predictions = self:infer(ctx, inputs.model, inputs.transform, inputs.data) }
+  return { predictions = self:infer(ctx, bytes_of(ctx, inputs.model),
+    bytes_of(ctx, inputs.transform), inputs.data) }
 end
 
 -- Deployer ----------------------------------------------------------------------
@@ -284,6 +294,7 @@ BaseDeployerStep.outputs = { bundle = "file" }
 function BaseDeployerStep:deploy(ctx, inputs) must(self, "deploy(ctx, inputs)") end
 
 function BaseDeployerStep:run(ctx, inputs)
+  inputs.model, inputs.transform = bytes_of(ctx, inputs.model), bytes_of(ctx, inputs.transform)
   return { bundle = self:deploy(ctx, inputs) }
 end
 
