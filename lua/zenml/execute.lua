@@ -311,9 +311,24 @@ function M.state(repo, doc)
   return st
 end
 
+-- One status line per finished step, rewritten in place, when standard error
+-- is a terminal; nothing on a pipe.
+local function progress_printer(total)
+  if not core.sys.isatty(2) then return function() end end
+  local done = 0
+  return function(name, status)
+    done = done + 1
+    io.stderr:write(("\r\27[K[%d/%d] %s %s"):format(done, total, name, status))
+    if done == total then io.stderr:write("\r\27[K") end
+    io.stderr:flush()
+  end
+end
+M.progress_printer = progress_printer
+
 --- Run every step in order in this state; failures skip what depends on them.
 function M.sequential(repo, doc, order, deps)
   local st, results = M.state(repo, doc), {}
+  local show = progress_printer(#order)
   st.group_cached = true
   for _, name in ipairs(order) do
     local blocked = false
@@ -329,6 +344,7 @@ function M.sequential(repo, doc, order, deps)
       results[name] = r
       st.done[name] = r
     end
+    show(name, results[name].status)
   end
   M.flush(st)
   return results
@@ -358,8 +374,12 @@ function M.parallel(repo, doc, yaml_rel, order, deps)
     nodes[#nodes + 1] = { name = name, deps = deps[name] }
     args[name] = yaml_rel
   end
+  local show = progress_printer(#order)
   local res = require("zenml.exec").run {
     nodes = nodes, jobs = doc.options.jobs, task = "zenml.execute.worker_task", args = args,
+    on_event = function(ev)
+      if ev.kind == "done" then show(ev.node, ev.status) end
+    end,
   }
   local results = {}
   for _, name in ipairs(order) do
