@@ -63,6 +63,7 @@ function Context:capture()
   self._saved_print, self._saved_output = _G.print, io.output()
   self._log = io.tmpfile()
   io.output(self._log)
+  core.sys.log_capture(self._log)
   _G.print = function(...)
     local parts = table.pack(...)
     for i = 1, parts.n do parts[i] = tostring(parts[i]) end
@@ -75,7 +76,9 @@ function Context:finish()
   local text = ""
   if self._log then
     io.output(self._saved_output)
+    core.sys.log_capture(nil)
     _G.print = self._saved_print
+    self._log:flush()
     self._log:seek("set")
     text = self._log:read("a") or ""
     self._log:close()

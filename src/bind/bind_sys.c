@@ -2,6 +2,9 @@
 #include "bind/bind.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/log.h"
+
+#include <lualib.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -101,6 +104,26 @@ static int sys_pid_alive(lua_State *L)
   return 1;
 }
 
+/* log_capture(file|nil): route this thread's C log lines into a Lua file
+ * (the running step's log), or back to standard error. */
+static int sys_log_capture(lua_State *L)
+{
+  if (lua_isnoneornil(L, 1)) {
+    zm_log_set_sink(NULL);
+    return 0;
+  }
+  luaL_Stream *s = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  zm_log_set_sink(s->f);
+  return 0;
+}
+
+/* log(text): a line through the C log (what C kernels use). */
+static int sys_log(lua_State *L)
+{
+  zm_log("%s", luaL_checkstring(L, 1));
+  return 0;
+}
+
 static int sys_home(lua_State *L)
 {
   lua_pushstring(L, zm_bind_home());
@@ -114,7 +137,8 @@ int zm_bind_open_sys(lua_State *L)
       {"getpid", sys_getpid},   {"hostname", sys_hostname}, {"getcwd", sys_getcwd},
       {"realpath", sys_realpath}, {"home", sys_home},
       {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
-      {"pid_alive", sys_pid_alive}, {NULL, NULL},
+      {"pid_alive", sys_pid_alive}, {"log_capture", sys_log_capture},
+      {"log", sys_log}, {NULL, NULL},
   };
   luaL_newlib(L, fns);
   return 1;

@@ -3,8 +3,10 @@
 #include "ml/xgb.h"
 #include "ml/internal.h"
 #include "core/error.h"
+#include "core/log.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +41,21 @@ static void xgb_release(void *impl)
 }
 
 /* A booster for m; `train` is the matrix it will learn from (NULL to load). */
+/* XGBoost's own warnings go to the running step's log, not the terminal. */
+static void xgb_log(const char *msg)
+{
+  zm_log("xgboost: %s", msg);
+}
+
+static void register_logger(void)
+{
+  XGBRegisterLogCallback(xgb_log);
+}
+
 static int xgb_attach(zm_model *m, DMatrixHandle train)
 {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, register_logger);
   xgb *x = calloc(1, sizeof *x);
   if (!x)
     return zm_error_set(ZM_ENOMEM, "out of memory for a booster");

@@ -200,6 +200,41 @@ p:run()
   end)
 end)
 
+describe("step logs", function()
+  after_each(t.cleanup)
+
+  it("captures print, io.write, ctx:log and C log lines, in order, and keeps the terminal clean", function()
+    local dir = setup()
+    t.write(dir .. "/steps/talk.lua", [[
+local zenml = require "zenml"
+local Talk = zenml.Step:extend("Talk")
+Talk.outputs = { out = "value" }
+function Talk:run(ctx)
+  print("one", 1)
+  io.write("two\n")
+  ctx:log("three")
+  require("zenml._core").sys.log("four from C")
+  ctx:progress(1, 2)
+  return { out = 1 }
+end
+return Talk
+]])
+    t.write(dir .. "/talk.lua", [[
+local zenml = require "zenml"
+local p = zenml.Pipeline { name = "talk" }
+p:add("t", require("talk") {})
+p:run()
+]])
+    t.sh("git add -A && git commit -qm talk", { cwd = dir })
+    local out, err, code = zenml(dir, "run talk.lua")
+    assert.equals(0, code, err)
+    assert.equals("", err)
+    assert.is_nil(out:match("one"))
+    local log = zenml(dir, "run logs latest t")
+    assert.equals("one\t1\ntwo\nthree\nfour from C\n", log)
+  end)
+end)
+
 describe("pipeline errors", function()
   after_each(t.cleanup)
 
