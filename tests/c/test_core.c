@@ -3,6 +3,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -76,8 +77,24 @@ static void test_fs_atomic_write_and_read(void)
   CHECK(zm_fs_exists(file));
 }
 
+static void test_log_sink(void)
+{
+  FILE *f = tmpfile();
+  zm_log_set_sink(f);
+  zm_log("rows %d", 42);
+  zm_log("%s", "done");
+  zm_log_set_sink(NULL);
+  rewind(f);
+  char buf[64] = "";
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  CHECK_EQ_STR(buf, "rows 42\ndone\n");
+  fclose(f);
+}
+
 int main(void)
 {
+  RUN(test_log_sink);
   RUN(test_error_message_and_code);
   RUN(test_error_is_thread_local);
   RUN(test_buf);
