@@ -108,10 +108,15 @@ local function show(opts, pos)
   local m = run:metrics()
   if next(m) then
     io.stdout:write("\nmetrics:\n")
-    local names = {}
-    for k in pairs(m) do names[#names + 1] = k end
+    local names, width = {}, 0
+    for k in pairs(m) do
+      names[#names + 1] = k
+      width = math.max(width, #k)
+    end
     table.sort(names)
-    for _, k in ipairs(names) do io.stdout:write(("  %-24s %.6g\n"):format(k, m[k])) end
+    for _, k in ipairs(names) do
+      io.stdout:write(("  %-" .. width .. "s  %.6g\n"):format(k, m[k]))
+    end
   end
   return 0
 end
