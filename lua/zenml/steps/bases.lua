@@ -32,6 +32,12 @@ local function frame_outputs(upstream)
   return names
 end
 
+-- Frames and models are C memory behind small userdata, so Lua's collector
+-- does not feel their weight: the frames an earlier step returned (already
+-- stored) can stay mapped for several steps. A full collection costs about
+-- a millisecond on a step's small Lua heap; each base does one first.
+local function release_garbage() collectgarbage("collect") end
+
 -- Split ----------------------------------------------------------------------
 
 local BaseSplitStep = Step:extend("BaseSplitStep")
@@ -98,6 +104,7 @@ function BaseSplitStep:parts(ctx, data)
 end
 
 function BaseSplitStep:run(ctx, inputs)
+  release_garbage()
   local names = self:split_names()
   local parts = self:parts(ctx, inputs.data)
   for _, name in ipairs(names) do
@@ -135,6 +142,7 @@ function BasePreprocesserStep:transform(ctx, fitted, frame)
 end
 
 function BasePreprocesserStep:run(ctx, inputs)
+  release_garbage()
   local splits = inputs.splits
   local train = splits.train
   if not train then
@@ -205,6 +213,7 @@ local function with_labels(predictions, frame, labels)
 end
 
 function BaseTrainerStep:run(ctx, inputs)
+  release_garbage()
   local splits = inputs.splits
   if not splits.train then
     error(("%s needs a split named 'train'; splits are: %s"):format(class_name(self),
@@ -247,6 +256,7 @@ function BaseEvaluatorStep:raw_split(splits, predictions)
 end
 
 function BaseEvaluatorStep:run(ctx, inputs)
+  release_garbage()
   local raw = self:raw_split(inputs.splits, inputs.predictions)
   return { metrics = self:evaluate(ctx, inputs.predictions, raw) }
 end
@@ -275,6 +285,7 @@ local function bytes_of(ctx, v)
 end
 
 function BaseInferrerStep:run(ctx, inputs)
+  release_garbage()
   return { predictions = self:infer(ctx, bytes_of(ctx, inputs.model),
     bytes_of(ctx, inputs.transform), inputs.data) }
 end
@@ -294,6 +305,7 @@ BaseDeployerStep.outputs = { bundle = "file" }
 function BaseDeployerStep:deploy(ctx, inputs) must(self, "deploy(ctx, inputs)") end
 
 function BaseDeployerStep:run(ctx, inputs)
+  release_garbage()
   inputs.model, inputs.transform = bytes_of(ctx, inputs.model), bytes_of(ctx, inputs.transform)
   return { bundle = self:deploy(ctx, inputs) }
 end
