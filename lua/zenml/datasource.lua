@@ -281,12 +281,8 @@ M._tmp_name = tmp_name
 
 -- Write the frame into the store; returns its id and size.
 local function put_frame(store, frame)
-  local tmp = tmp_name(store)
-  local ok, err = frame:write(tmp)
-  if not ok then os.remove(tmp) error(err, 0) end
-  local id, perr = store:put_file(tmp)
-  os.remove(tmp)
-  if not id then error(perr, 0) end
+  local id, err = store:put_frame(frame)
+  if not id then error(err, 0) end
   return id, store:size(id)
 end
 

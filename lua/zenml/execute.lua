@@ -228,6 +228,9 @@ function M.step(st, name)
     return store_outputs(st, name, step, step:run(ctx, inputs))
   end, traceback)
   local log = ctx:finish()
+  -- Frames are C memory the Lua collector cannot see the size of: free the
+  -- inputs and outputs this step dropped before the next step allocates more.
+  collectgarbage("collect")
   if not ok then
     local log_id = put_log(st, log .. "\n" .. result .. "\n")
     db:execution_finish(exec, "failed", result, log_id)
