@@ -20,7 +20,7 @@ FILES_LUA = ('local paths = {} '
              'assert(#d == #paths)')
 # How the datasource is first declared and committed; `zenml datasource
 # commit NAME` is then timed on the unchanged folder.
-DECLARE_LUA = ('local ds = zenml.datasources.Folder { name = "w3", path = os.getenv("BENCH_DIR") } '
+DECLARE_LUA = ('local ds = zenml.datasources.Files { name = "w3", path = os.getenv("BENCH_DIR") } '
                'assert(ds:commit())')
 
 

@@ -179,6 +179,16 @@ describe("datasources in a repository", function()
       t.write(dir .. "/imgs/dog/2.txt", "woof!")
     end)
 
+    it("gives files directly in the folder an empty label", function()
+      os.execute("mkdir -p " .. t.q(dir .. "/flat"))
+      t.write(dir .. "/flat/a.bin", "a")
+      t.write(dir .. "/flat/b.bin", "bb")
+      local ds = D.Files { name = "flat", path = "flat", repo = repo }
+      local f = ds:read()
+      assert.same({ "a.bin", "b.bin" }, f:col("path"):to_table())
+      assert.same({ "", "" }, f:col("label"):to_table())
+    end)
+
     it("gives the same rows and tree from a folder, a tar.gz and a zip", function()
       local _, err, rc = t.sh("tar czf data/imgs.tar.gz -C imgs . && cd imgs && python3 -m zipfile -c ../data/imgs.zip cat dog", { cwd = dir })
       assert(rc == 0, err)

@@ -98,7 +98,7 @@ function Files:read()
   table.sort(rows, function(a, b) return a[1] < b[1] end)
   local cols = { path = {}, size = {}, bytes = {}, label = {} }
   for i, r in ipairs(rows) do
-    cols.path[i], cols.bytes[i], cols.size[i], cols.label[i] = r[1], r[2], #r[2], label_of(r[1])
+    cols.path[i], cols.bytes[i], cols.size[i], cols.label[i] = r[1], r[2], #r[2], label_of(r[1]) or ""
   end
   self._kind_read, self._rows = kind, rows
   local f = frame.from_table(cols, { columns = { "path", "size", "bytes", "label" } })
