@@ -61,7 +61,7 @@ end
 --- Start capturing print and io.write into a temporary file.
 function Context:capture()
   self._saved_print, self._saved_output = _G.print, io.output()
-  self._log = io.tmpfile()
+  self._log = core.sys.memfile()
   io.output(self._log)
   core.sys.log_capture(self._log)
   _G.print = function(...)
@@ -78,9 +78,7 @@ function Context:finish()
     io.output(self._saved_output)
     core.sys.log_capture(nil)
     _G.print = self._saved_print
-    self._log:flush()
-    self._log:seek("set")
-    text = self._log:read("a") or ""
+    text = core.sys.memfile_take(self._log)
     self._log:close()
     self._log = nil
   end

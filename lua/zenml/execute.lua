@@ -199,11 +199,13 @@ function M.step(st, name)
   -- Consecutive cached steps share one transaction (st.open_txn): a cached
   -- step writes only a few rows, and a commit per step would rewrite the same
   -- index pages hundreds of times. It is committed before real work starts.
+  -- (st.group_cached is the sequential runner's; workers commit every step.)
   if not st.open_txn then
     db:begin()
     st.open_txn = true
   end
   local exec = db:execution_begin(st.doc.run_id, name, cls, s.source, key)
+  st.current_exec = exec
   record_inputs(db, exec, ids)
   if hit then
     db:execution_cached(exec, hit.execution)
@@ -230,16 +232,24 @@ function M.step(st, name)
   local log = ctx:finish()
   -- Frames are C memory the Lua collector cannot see the size of: free the
   -- inputs and outputs this step dropped before the next step allocates more.
-  collectgarbage("collect")
+  -- (Only then: a full collection after every small step costs more than the step.)
+  if st.touched_frames then
+    st.touched_frames = false
+    collectgarbage("collect")
+  end
   if not ok then
     local log_id = put_log(st, log .. "\n" .. result .. "\n")
     db:execution_finish(exec, "failed", result, log_id)
     return { status = "failed", error = result, execution = exec }
   end
+  -- The completion records join the next step's start in one transaction
+  -- (committed before that step's code runs), so a chain of small steps
+  -- pays one commit per step; nothing is held open while user code runs.
   db:begin()
+  st.open_txn = true
   local outs = finish_outputs(db, st.doc.run_id, exec, result)
   db:execution_finish(exec, "completed", nil, put_log(st, log))
-  db:commit()
+  if not st.group_cached then M.flush(st) end
   return { status = "completed", outputs = outs, execution = exec }
 end
 
@@ -254,15 +264,15 @@ end
 --- M.step, but an error before the step could start (its module does not
 --- load, an input is missing) is recorded as a failed execution too.
 function M.step_safe(st, name)
+  st.current_exec = nil
   local ok, r = xpcall(M.step, traceback, st, name)
   if ok then return r end
-  if st.open_txn then
-    st.open_txn = false
-    st.repo:meta():rollback()
-  end
+  -- keep what earlier steps recorded in the open transaction
+  M.flush(st)
   local db, s = st.repo:meta(), st.doc.steps[name]
-  local exec = db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
-  db:execution_finish(exec, "failed", r, nil)
+  local exec = st.current_exec or db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
+  local status = db:execution(exec)
+  if not status or status.status == "running" then db:execution_finish(exec, "failed", r, nil) end
   return { status = "failed", error = r, execution = exec }
 end
 
@@ -304,9 +314,11 @@ function M.state(repo, doc)
   end
   -- Values produced in this state are handed on without a trip through the store.
   st.remember = function(id, kind, v)
+    if kind == "frame" then st.touched_frames = true end
     if kind ~= "frame" and kind ~= "tree" and kind ~= "file" then st.values[id] = v end
   end
   st.load = function(kind, id)
+    if kind == "frame" then st.touched_frames = true end
     local v = st.values[id]
     if v ~= nil then return v end
     return artifacts.load(repo, kind, id)

@@ -124,6 +124,49 @@ static int sys_log(lua_State *L)
   return 0;
 }
 
+/* A Lua file handle writing into memory (open_memstream): step logs are
+ * captured without creating a file per step. memfile_take reads it back. */
+typedef struct memfile {
+  luaL_Stream stream; /* first: liolib treats this userdata as a file */
+  char *buf;
+  size_t len;
+} memfile;
+
+static int memfile_close(lua_State *L)
+{
+  memfile *m = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  int ok = fclose(m->stream.f) == 0;
+  free(m->buf);
+  m->buf = NULL;
+  m->len = 0;
+  return luaL_fileresult(L, ok, NULL);
+}
+
+static int sys_memfile(lua_State *L)
+{
+  memfile *m = lua_newuserdatauv(L, sizeof *m, 0);
+  m->stream.closef = NULL; /* not yet a valid file, for __gc */
+  m->buf = NULL;
+  m->len = 0;
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  m->stream.f = open_memstream(&m->buf, &m->len);
+  if (!m->stream.f)
+    return luaL_fileresult(L, 0, "memory file");
+  m->stream.closef = memfile_close;
+  return 1;
+}
+
+/* memfile_take(f): everything written to a memfile so far, as a string. */
+static int sys_memfile_take(lua_State *L)
+{
+  memfile *m = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  if (m->stream.closef != memfile_close)
+    return luaL_argerror(L, 1, "not an open memory file");
+  fflush(m->stream.f);
+  lua_pushlstring(L, m->buf ? m->buf : "", m->len);
+  return 1;
+}
+
 static int sys_home(lua_State *L)
 {
   lua_pushstring(L, zm_bind_home());
@@ -138,7 +181,8 @@ int zm_bind_open_sys(lua_State *L)
       {"realpath", sys_realpath}, {"home", sys_home},
       {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
       {"pid_alive", sys_pid_alive}, {"log_capture", sys_log_capture},
-      {"log", sys_log}, {NULL, NULL},
+      {"log", sys_log}, {"memfile", sys_memfile}, {"memfile_take", sys_memfile_take},
+      {NULL, NULL},
   };
   luaL_newlib(L, fns);
   return 1;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define COPY_CHUNK (1u << 20)
+#define WRITEBACK_CHUNK ((size_t)8 << 20)
 #define ID_PREFIX "sha256:"
 #define ID_PREFIX_LEN 7
 
@@ -160,7 +161,11 @@ static int sync_dir(const char *dir)
 static int fanout_dir(char *dir, size_t cap, zm_store *s, const char *hex, int durable)
 {
   snprintf(dir, cap, "%s/%.2s", s->objects, hex);
+  int byte = hex_byte(hex);
+  if (__atomic_load_n(&s->known_dirs[byte], __ATOMIC_RELAXED))
+    return 0;
   if (mkdir(dir, 0777) == 0) {
+    __atomic_store_n(&s->known_dirs[byte], 1, __ATOMIC_RELAXED);
     if (durable && s->defer_dirs) {
       pthread_mutex_lock(&s->lock);
       s->objects_dirty = 1;
@@ -169,8 +174,10 @@ static int fanout_dir(char *dir, size_t cap, zm_store *s, const char *hex, int d
     }
     return durable ? sync_dir(s->objects) : 0;
   }
-  if (errno == EEXIST)
+  if (errno == EEXIST) {
+    __atomic_store_n(&s->known_dirs[byte], 1, __ATOMIC_RELAXED);
     return 0;
+  }
   return zm_error_sys(ZM_EIO, "cannot create folder %s", dir);
 }
 
@@ -289,10 +296,25 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
   return sync_dir(dir);
 }
 
+/* The end of a put whose temp file `tmp` (open as `fd`) holds the bytes
+ * of digest `hex`: drop it when the object exists, else sync and place it. */
+static int place_written(char out[ZM_STORE_ID_SIZE], zm_store *s, int fd, const char *tmp,
+                         const char *hex)
+{
+  make_id(out, hex);
+  if (object_exists(s, hex)) {
+    close(fd);
+    unlink(tmp);
+    return 0;
+  }
+  int rc = tmp_finish(fd, tmp, 1);
+  return rc ? rc : settle(s, NULL, tmp, hex);
+}
+
 int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer write,
                         void *ctx)
 {
-  char tmp[PATH_MAX], hex[65], dir[PATH_MAX];
+  char tmp[PATH_MAX], hex[65];
   int fd = -1, rc = tmp_create(&fd, tmp, sizeof tmp, s, s->tmp);
   if (rc)
     return rc;
@@ -301,23 +323,90 @@ int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer
     rc = zm_error_sys(ZM_EIO, "cannot rewind %s", tmp);
   if (rc == 0)
     rc = zm_hash_fd(hex, fd, tmp);
-  if (rc == 0) {
-    make_id(out, hex);
-    if (object_exists(s, hex))
-      rc = 1;
-  }
   if (rc) {
     close(fd);
     unlink(tmp);
-    return rc == 1 ? 0 : rc;
-  }
-  if ((rc = tmp_finish(fd, tmp, 1)))
     return rc;
-  if ((rc = fanout_dir(dir, sizeof dir, s, hex, 1))) {
+  }
+  return place_written(out, s, fd, tmp, hex);
+}
+
+/* The SHA-256 of a list of segments, computed on its own thread: error
+ * messages are thread-local, so a failure's text is copied out. */
+typedef struct iov_hash {
+  const struct iovec *iov;
+  size_t n;
+  char hex[65];
+  int rc;
+  char msg[512];
+} iov_hash;
+
+static void *hash_iov(void *arg)
+{
+  iov_hash *job = arg;
+  zm_hasher *h = NULL;
+  int rc = zm_hasher_new(&h);
+  for (size_t i = 0; rc == 0 && i < job->n; i++)
+    rc = zm_hasher_update(h, job->iov[i].iov_base, job->iov[i].iov_len);
+  if (rc == 0)
+    rc = zm_hasher_final(job->hex, h);
+  zm_hasher_free(h);
+  if (rc)
+    snprintf(job->msg, sizeof job->msg, "%s", zm_error_last());
+  job->rc = rc;
+  return NULL;
+}
+
+/* Write the segments, asking the kernel to start writing each chunk back
+ * as soon as it is in the page cache: the fdatasync before the rename then
+ * finds little left to flush, instead of all of it. */
+static int write_iov(int fd, const struct iovec *iov, size_t n, const char *tmp)
+{
+  size_t written = 0, flushed = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *p = iov[i].iov_base;
+    size_t left = iov[i].iov_len;
+    while (left > 0) {
+      size_t k = left < WRITEBACK_CHUNK ? left : WRITEBACK_CHUNK;
+      int rc = write_all(fd, p, k, tmp);
+      if (rc)
+        return rc;
+      p += k;
+      left -= k;
+      written += k;
+      if (written - flushed >= WRITEBACK_CHUNK) {
+        sync_file_range(fd, (off_t)flushed, (off_t)(written - flushed), SYNC_FILE_RANGE_WRITE);
+        flushed = written;
+      }
+    }
+  }
+  return 0;
+}
+
+int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov, size_t n)
+{
+  char tmp[PATH_MAX];
+  iov_hash job = {.iov = iov, .n = n};
+  pthread_t thread;
+  int fd = -1, rc = tmp_create(&fd, tmp, sizeof tmp, s, s->tmp);
+  if (rc)
+    return rc;
+  /* The bytes are in memory already: hashing them beside the write costs
+   * no extra pass over the file. Without a thread, hash first. */
+  int threaded = pthread_create(&thread, NULL, hash_iov, &job) == 0;
+  if (!threaded)
+    hash_iov(&job);
+  rc = write_iov(fd, iov, n, tmp);
+  if (threaded)
+    pthread_join(thread, NULL);
+  if (rc == 0 && job.rc)
+    rc = zm_error_set(job.rc, "%s", job.msg);
+  if (rc) {
+    close(fd);
     unlink(tmp);
     return rc;
   }
-  return settle(s, NULL, tmp, hex);
+  return place_written(out, s, fd, tmp, job.hex);
 }
 
 void zm_store_defer_dir_sync(zm_store *s, int on)

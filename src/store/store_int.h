@@ -29,6 +29,7 @@ struct zm_store {
   int defer_dirs;     /* folder fsyncs wait for zm_store_sync_dirs */
   int objects_dirty;  /* objects/ gained a folder since the last sync */
   unsigned char dirty_dirs[256]; /* fan-out folders renamed into since the last sync */
+  unsigned char known_dirs[256]; /* fan-out folders this handle has seen exist */
 };
 
 /* One file of a tree manifest. */
