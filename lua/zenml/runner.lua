@@ -3,7 +3,6 @@
 --- its own Lua state), with caching by content.
 local core = require "zenml._core"
 local yaml = require "zenml.yaml"
-local json = require "zenml.json"
 local hash = require "zenml.hash"
 local sources = require "zenml.sources"
 local pipeline = require "zenml.pipeline"
@@ -136,11 +135,20 @@ end
 
 --- The DAG's identity: step names, classes, modules and wiring (not parameters).
 function M.dag_hash(doc)
-  local shape = {}
-  for name, s in pairs(doc.steps) do
-    shape[name] = { class = s.class, module = s.module, inputs = s.inputs }
+  local names = {}
+  for name in pairs(doc.steps) do names[#names + 1] = name end
+  table.sort(names)
+  local parts = {}
+  for _, name in ipairs(names) do
+    local s = doc.steps[name]
+    local inputs = {}
+    for input, wire in pairs(s.inputs or {}) do
+      inputs[#inputs + 1] = input .. "=" .. (type(wire) == "table" and table.concat(wire, ",") or wire)
+    end
+    table.sort(inputs)
+    parts[#parts + 1] = ("%s\t%s\t%s\t%s"):format(name, s.class, s.module, table.concat(inputs, ";"))
   end
-  return hash.string(json.encode(shape))
+  return hash.string(table.concat(parts, "\n"))
 end
 
 --- Write the YAML (atomically, read-only) and record the run. Returns its path.
