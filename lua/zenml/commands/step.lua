@@ -28,7 +28,9 @@ local function describe_params(cls)
   table.sort(names)
   for _, k in ipairs(names) do
     local s = cls.params[k]
-    local d = s.required and "required" or (s.default ~= nil and ("=" .. tostring(s.default)) or "")
+    local default = type(s.default) == "table" and require("zenml.json").encode(s.default)
+      or tostring(s.default)
+    local d = s.required and "required" or (s.default ~= nil and ("=" .. default) or "")
     parts[#parts + 1] = ("%s:%s%s"):format(k, s.type or "any", d ~= "" and (" " .. d) or "")
   end
   return table.concat(parts, ", ")
