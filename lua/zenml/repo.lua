@@ -7,6 +7,7 @@ local config = require "zenml.config"
 local output = require "zenml.output"
 
 local M = {}
+local readable
 
 local Repository = class.Object:extend("Repository")
 local Run = class.Object:extend("Run")
@@ -228,6 +229,18 @@ function Artifact:__tostring()
   return ("<Artifact %s %s %s>"):format(self.id, self.type or "?", output.bytes(self.size or 0))
 end
 
+-- Statistics and schemas print as aligned tables in the REPL.
+readable = function(kind, v)
+  if type(v) ~= "table" or (kind ~= "statistics" and kind ~= "schema") then return v end
+  local stats = require "zenml.stats"
+  -- decoded YAML mappings carry a metatable (their key order): extend it
+  local mt = getmetatable(v) or {}
+  if mt.__tostring == nil then
+    mt.__tostring = kind == "statistics" and stats.format or stats.format_schema
+  end
+  return setmetatable(v, mt)
+end
+
 --- Path of the stored object (read-only).
 function Artifact:path()
   return self._repo:store():path(self.id)
@@ -244,7 +257,9 @@ function Artifact:read()
   if not data then return nil, err end
   if self.type == "value" or self.type == "metrics" or self.type == "statistics"
       or self.type == "schema" then
-    return require("zenml.yaml").decode(data, self.id)
+    local v, derr = require("zenml.yaml").decode(data, self.id)
+    if v == nil then return nil, derr end
+    return readable(self.type, v)
   end
   return data
 end

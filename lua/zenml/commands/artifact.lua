@@ -24,6 +24,11 @@ local function show(opts, repo, id)
   for _, e in ipairs(rec.events) do
     io.stdout:write(("%-6s %s of step %s in run %s\n"):format(e.kind, e.name, e.step, e.run))
   end
+  if a.present and (a.type == "statistics" or a.type == "schema" or a.type == "metrics") then
+    local v = a:read()
+    local mt = getmetatable(v)
+    io.stdout:write("\n", mt and mt.__tostring and tostring(v) or require("zenml.pretty").format(v), "\n")
+  end
 end
 
 local function export(repo, id, dest)
