@@ -275,18 +275,18 @@ static int l_batch_commit(lua_State *L)
   return push_ok_or_fail(L, zm_store_batch_commit(check_store(L)));
 }
 
-static int write_frame(int fd, void *ctx)
-{
-  return zm_frame_write_fd(ctx, fd);
-}
-
-/* store:put_frame(frame) -> id: the frame file written straight into the store. */
+/* store:put_frame(frame) -> id: the frame file written straight into the
+ * store from the frame's own memory, hashed on a second thread meanwhile. */
 static int l_put_frame(lua_State *L)
 {
   zm_store *s = check_store(L);
   zm_frame *f = zm_lframe_check(L, 2);
   char id[ZM_STORE_ID_SIZE];
-  int rc = zm_store_put_writer(id, s, write_frame, f);
+  zm_frame_iov v;
+  int rc = zm_frame_iov_build(&v, f);
+  if (rc == 0)
+    rc = zm_store_put_iov(id, s, v.iov, v.n);
+  zm_frame_iov_free(&v);
   if (rc)
     return zm_bind_fail(L, rc);
   lua_pushstring(L, id);

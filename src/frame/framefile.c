@@ -150,10 +150,12 @@ static int build_header(zm_buf *h, const zm_frame *f)
   return rc;
 }
 
-/* Where encoded bytes go: a buffer or a file descriptor. */
+/* Where encoded bytes go: a buffer, a file descriptor, or a segment list
+ * that points at them (the header buffer must then outlive the list). */
 typedef struct sink {
   zm_buf *buf;
   int fd;
+  zm_frame_iov *iov;
   uint64_t pos;
 } sink;
 
@@ -162,6 +164,10 @@ static int emit(sink *s, const void *p, uint64_t n)
   s->pos += n;
   if (s->buf)
     return zm_buf_put(s->buf, p, n);
+  if (s->iov) {
+    s->iov->iov[s->iov->n++] = (struct iovec){(void *)p, n};
+    return 0;
+  }
   for (const char *q = p; n;) {
     ssize_t w = write(s->fd, q, n);
     if (w < 0 && errno == EINTR)
@@ -181,13 +187,12 @@ static int pad(sink *s)
   return n ? emit(s, zeros, n) : 0;
 }
 
-static int encode(sink *s, const zm_frame *f)
+/* Encode through `s`, building the header in `h` (the caller frees it). */
+static int encode_with(sink *s, zm_buf *h, const zm_frame *f)
 {
-  zm_buf h = ZM_BUF_INIT;
-  int rc = build_header(&h, f);
+  int rc = build_header(h, f);
   if (rc == 0)
-    rc = emit(s, h.data, h.len);
-  zm_buf_free(&h);
+    rc = emit(s, h->data, h->len);
   for (size_t j = 0; rc == 0 && j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
     if ((rc = pad(s)) == 0)
@@ -197,6 +202,14 @@ static int encode(sink *s, const zm_frame *f)
     if (rc == 0 && c->type == ZM_TYPE_STR && (rc = pad(s)) == 0)
       rc = emit(s, c->blob, c->blob_len);
   }
+  return rc;
+}
+
+static int encode(sink *s, const zm_frame *f)
+{
+  zm_buf h = ZM_BUF_INIT;
+  int rc = encode_with(s, &h, f);
+  zm_buf_free(&h);
   return rc;
 }
 
@@ -210,6 +223,29 @@ int zm_frame_write_fd(const zm_frame *f, int fd)
 {
   sink s = {.fd = fd};
   return encode(&s, f);
+}
+
+int zm_frame_iov_build(zm_frame_iov *out, const zm_frame *f)
+{
+  memset(out, 0, sizeof *out);
+  /* the header, then at most a pad and a buffer for each of 3 per column */
+  out->iov = malloc((1 + 6 * f->ncol) * sizeof *out->iov);
+  if (!out->iov)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  sink s = {.fd = -1, .iov = out};
+  int rc = encode_with(&s, &out->header, f);
+  if (rc)
+    zm_frame_iov_free(out);
+  return rc;
+}
+
+void zm_frame_iov_free(zm_frame_iov *v)
+{
+  if (!v)
+    return;
+  zm_buf_free(&v->header);
+  free(v->iov);
+  memset(v, 0, sizeof *v);
 }
 
 int zm_frame_write(const zm_frame *f, const char *path)

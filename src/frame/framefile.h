@@ -7,6 +7,8 @@
 #include "core/buf.h"
 #include "frame/frame.h"
 
+#include <sys/uio.h>
+
 #define ZM_FRAMEFILE_VERSION 1
 
 /* Append the encoded frame to `out`. */
@@ -15,6 +17,21 @@ int zm_frame_encode(zm_buf *out, const zm_frame *f);
 /* Encode `f` into an open file at its current offset (no sync: the caller
  * decides durability, e.g. the artifact store). */
 int zm_frame_write_fd(const zm_frame *f, int fd);
+
+/* An encoded frame as segments: the header (owned here), then the frame's
+ * own column buffers and static zero padding, in file order. */
+typedef struct zm_frame_iov {
+  zm_buf header;
+  struct iovec *iov;
+  size_t n;
+} zm_frame_iov;
+
+/* Lay `f` out as segments without copying its columns; valid while `f`
+ * lives unchanged. Free with zm_frame_iov_free. */
+int zm_frame_iov_build(zm_frame_iov *out, const zm_frame *f);
+
+/* Release the header and segment list (not the frame). Accepts NULL. */
+void zm_frame_iov_free(zm_frame_iov *v);
 
 /* Write the encoded frame to `path` (temporary file, fsync, rename). */
 int zm_frame_write(const zm_frame *f, const char *path);

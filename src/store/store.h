@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* Size of an id buffer: "sha256:" + 64 hex characters + NUL. */
 #define ZM_STORE_ID_SIZE 72
@@ -132,6 +133,11 @@ int zm_store_gc(zm_store_gc_stats *out, zm_store *s, const char *const *keep, si
  * place (or dropped when the object exists). For large generated artifacts. */
 int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer write,
                         void *ctx);
+
+/* Store the concatenation of `n` memory segments (unchanged during the
+ * call): a second thread hashes them while this one writes them, writeback
+ * starting chunk by chunk; as durable as any put. For large frames. */
+int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov, size_t n);
 
 /* Let single puts skip their folder fsync until zm_store_sync_dirs: each
  * object's bytes are still synced before its rename, so a crash can lose a

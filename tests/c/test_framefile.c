@@ -57,6 +57,25 @@ static void test_deterministic(void)
   zm_frame_free(g);
 }
 
+/* The segments, concatenated, are exactly the encoded bytes. */
+static void test_iov_matches_encode(void)
+{
+  zm_frame *f = sample();
+  zm_buf a = ZM_BUF_INIT, b = ZM_BUF_INIT;
+  zm_frame_iov v;
+  CHECK_EQ_INT(zm_frame_encode(&a, f), 0);
+  CHECK_EQ_INT(zm_frame_iov_build(&v, f), 0);
+  for (size_t i = 0; i < v.n; i++)
+    zm_buf_put(&b, v.iov[i].iov_base, v.iov[i].iov_len);
+  CHECK(v.n > 4 && a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+  zm_frame_iov_free(&v);
+  zm_frame_iov_free(&v); /* idempotent */
+  zm_frame_iov_free(NULL);
+  zm_buf_free(&a);
+  zm_buf_free(&b);
+  zm_frame_free(f);
+}
+
 static void test_corruption(void)
 {
   zm_frame *f = sample(), *g = NULL;
@@ -100,6 +119,7 @@ int main(void)
 {
   RUN(test_round_trip);
   RUN(test_deterministic);
+  RUN(test_iov_matches_encode);
   RUN(test_corruption);
   return CHECK_DONE();
 }
