@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xgboost/c_api.h>
+#include "ml/xgb_api.h"
 
 typedef struct xgb {
   BoosterHandle booster;
@@ -22,10 +22,27 @@ void zm_xgb_params_default(zm_xgb_params *p)
   p->num_boost_round = 100;
 }
 
+/* The XGBoost API (loaded by zm_xgb_train or xgb_load before anything else runs). */
+static const zm_xgb_api *xa;
+
+static const zm_xgb_api *api(void)
+{
+  return __atomic_load_n(&xa, __ATOMIC_ACQUIRE);
+}
+
+static int need_api(void)
+{
+  const zm_xgb_api *a = zm_xgb_api_get();
+  if (!a)
+    return ZM_ERROR;
+  __atomic_store_n(&xa, a, __ATOMIC_RELEASE);
+  return 0;
+}
+
 /* xgboost's last error, without the stack trace it appends to some. */
 static int xgb_fail(const char *what)
 {
-  const char *msg = XGBGetLastError(), *cut = strstr(msg, "\nStack trace");
+  const char *msg = api()->XGBGetLastError(), *cut = strstr(msg, "\nStack trace");
   int len = cut ? (int)(cut - msg) : (int)strlen(msg);
   while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
     len--;
@@ -36,11 +53,10 @@ static void xgb_release(void *impl)
 {
   xgb *x = impl;
   if (x && x->booster)
-    XGBoosterFree(x->booster);
+    api()->XGBoosterFree(x->booster);
   free(x);
 }
 
-/* A booster for m; `train` is the matrix it will learn from (NULL to load). */
 /* XGBoost's own warnings go to the running step's log, not the terminal. */
 static void xgb_log(const char *msg)
 {
@@ -49,9 +65,10 @@ static void xgb_log(const char *msg)
 
 static void register_logger(void)
 {
-  XGBRegisterLogCallback(xgb_log);
+  api()->XGBRegisterLogCallback(xgb_log);
 }
 
+/* A booster for m; `train` is the matrix it will learn from (NULL to load). */
 static int xgb_attach(zm_model *m, DMatrixHandle train)
 {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -60,7 +77,7 @@ static int xgb_attach(zm_model *m, DMatrixHandle train)
   if (!x)
     return zm_error_set(ZM_ENOMEM, "out of memory for a booster");
   m->impl = x;
-  if (XGBoosterCreate(train ? &train : NULL, train ? 1 : 0, &x->booster) != 0)
+  if (api()->XGBoosterCreate(train ? &train : NULL, train ? 1 : 0, &x->booster) != 0)
     return xgb_fail("xgboost cannot create a booster");
   return 0;
 }
@@ -74,7 +91,7 @@ static int make_dmatrix(DMatrixHandle *out, const double *X, size_t n, size_t d)
     return zm_error_set(ZM_ENOMEM, "out of memory converting %zu x %zu to float", n, d);
   for (size_t i = 0; i < n * d; i++)
     f[i] = (float)X[i];
-  int rc = XGDMatrixCreateFromMat(f, n, d, NAN, out) == 0 ? 0 : xgb_fail("xgboost cannot build a matrix");
+  int rc = api()->XGDMatrixCreateFromMat(f, n, d, NAN, out) == 0 ? 0 : xgb_fail("xgboost cannot build a matrix");
   free(f);
   return rc;
 }
@@ -86,16 +103,16 @@ static int set_labels(DMatrixHandle dm, const zm_target *y, size_t n)
     return zm_error_set(ZM_ENOMEM, "out of memory for %zu labels", n);
   for (size_t i = 0; i < n; i++)
     f[i] = y->labels ? (float)y->labels[i] : (float)y->values[i];
-  int rc = XGDMatrixSetFloatInfo(dm, "label", f, n) == 0 ? 0 : xgb_fail("xgboost cannot set labels");
+  int rc = api()->XGDMatrixSetFloatInfo(dm, "label", f, n) == 0 ? 0 : xgb_fail("xgboost cannot set labels");
   free(f);
   return rc;
 }
 
 static int set_param(BoosterHandle b, const char *key, const char *value)
 {
-  if (XGBoosterSetParam(b, key, value) != 0)
+  if (api()->XGBoosterSetParam(b, key, value) != 0)
     return zm_error_set(ZM_EINVALID, "xgboost parameter %s=%s: %s", key, value,
-                        XGBGetLastError());
+                        api()->XGBGetLastError());
   return 0;
 }
 
@@ -133,14 +150,14 @@ static int boost(zm_model *m, const double *X, size_t n, const zm_target *y,
   if (!rc) rc = set_labels(dm, y, n);
   if (!rc) rc = xgb_attach(m, dm);
   BoosterHandle b = rc ? NULL : ((xgb *)m->impl)->booster;
-  if (!rc && XGBoosterSetParam(b, "validate_parameters", "1") != 0)
+  if (!rc && api()->XGBoosterSetParam(b, "validate_parameters", "1") != 0)
     rc = xgb_fail("xgboost setup");
   if (!rc) rc = configure(b, m->task, m->k, p);
   for (size_t it = 0; rc == 0 && it < p->num_boost_round; it++)
-    if (XGBoosterUpdateOneIter(b, (int)it, dm) != 0)
+    if (api()->XGBoosterUpdateOneIter(b, (int)it, dm) != 0)
       rc = xgb_fail("xgboost training");
   if (dm)
-    XGDMatrixFree(dm);
+    api()->XGDMatrixFree(dm);
   return rc;
 }
 
@@ -159,6 +176,7 @@ int zm_xgb_train(zm_model **out, const double *X, size_t n, size_t d,
     rc = zm_error_set(ZM_EINVALID, "num_boost_round must be at least 1, got 0");
   if (rc)
     return zm_error_wrap(rc, "xgboost");
+  if (!rc) rc = need_api();
   if (!rc) rc = zm_model_new(&m, ZM_MODEL_XGB, zm_target_task(y), d, y->k);
   if (!rc) rc = boost(m, X, n, y, &p);
   if (rc) {
@@ -208,7 +226,7 @@ static int xgb_predict(double *out, const zm_model *m, const double *X, size_t n
   if (n == 0)
     return 0;
   int rc = make_dmatrix(&dm, X, n, m->d);
-  if (!rc && XGBoosterPredictFromDMatrix(((xgb *)m->impl)->booster, dm, config, &shape, &dim,
+  if (!rc && api()->XGBoosterPredictFromDMatrix(((xgb *)m->impl)->booster, dm, config, &shape, &dim,
                                          &res) != 0)
     rc = xgb_fail("xgboost prediction");
   if (!rc) {
@@ -218,7 +236,7 @@ static int xgb_predict(double *out, const zm_model *m, const double *X, size_t n
     rc = copy_prediction(out, m, res, len, n);
   }
   if (dm)
-    XGDMatrixFree(dm);
+    api()->XGDMatrixFree(dm);
   return rc;
 }
 
@@ -227,7 +245,7 @@ static int xgb_save(zm_buf *out, const zm_model *m)
 {
   bst_ulong len;
   const char *bytes;
-  if (XGBoosterSaveModelToBuffer(((xgb *)m->impl)->booster, "{\"format\": \"ubj\"}", &len,
+  if (api()->XGBoosterSaveModelToBuffer(((xgb *)m->impl)->booster, "{\"format\": \"ubj\"}", &len,
                                  &bytes) != 0)
     return xgb_fail("xgboost saving the model");
   int rc = zm_put_u64(out, len);
@@ -237,9 +255,10 @@ static int xgb_save(zm_buf *out, const zm_model *m)
 static int xgb_load(zm_model *m, zm_reader *r)
 {
   size_t len;
-  int rc = zm_get_size(&len, r, r->len - r->pos);
+  int rc = need_api();
+  if (!rc) rc = zm_get_size(&len, r, r->len - r->pos);
   if (!rc) rc = xgb_attach(m, NULL);
-  if (!rc && XGBoosterLoadModelFromBuffer(((xgb *)m->impl)->booster, r->p + r->pos, len) != 0)
+  if (!rc && api()->XGBoosterLoadModelFromBuffer(((xgb *)m->impl)->booster, r->p + r->pos, len) != 0)
     rc = xgb_fail("xgboost loading the model");
   if (!rc)
     r->pos += len;
