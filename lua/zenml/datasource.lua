@@ -455,135 +455,19 @@ function M.show(repo, name)
     created = row.created, versions = versions }
 end
 
--- JSON decoding ------------------------------------------------------------------
+-- JSON (the registry keeps configs as JSON text) --------------------------------
 
-local function decode_error(_, i, what)
-  error({ json_error = ("%s at column %d"):format(what, i) }, 0)
-end
+--- The value JSON null decodes to (zenml.json.null).
+M.null = json.null
 
-local decode_value
-
-local function skip(s, i)
-  return s:find("[^ \t\r\n]", i) or #s + 1
-end
-
-local escapes = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
-
-local function decode_string(s, i)
-  local out, j = {}, i + 1
-  while true do
-    local k = s:find('["\\%c]', j)
-    if not k then decode_error(s, i, "unterminated string") end
-    out[#out + 1] = s:sub(j, k - 1)
-    local c = s:sub(k, k)
-    if c == '"' then return table.concat(out), k + 1 end
-    if c ~= "\\" then decode_error(s, k, "control character in string") end
-    local e = s:sub(k + 1, k + 1)
-    if e == "u" then
-      local hex = s:match("^%x%x%x%x", k + 2)
-      if not hex then decode_error(s, k, "bad \\u escape") end
-      local cp = tonumber(hex, 16)
-      local nexti = k + 6
-      if cp >= 0xD800 and cp <= 0xDBFF then
-        local lo = s:match("^\\u(%x%x%x%x)", nexti)
-        if lo then cp = 0x10000 + (cp - 0xD800) * 0x400 + (tonumber(lo, 16) - 0xDC00); nexti = nexti + 6 end
-      end
-      out[#out + 1] = utf8.char(cp)
-      j = nexti
-    elseif escapes[e] then
-      out[#out + 1] = escapes[e]
-      j = k + 2
-    else
-      decode_error(s, k, "bad escape")
-    end
-  end
-end
-
-local function decode_array(s, i)
-  local out, n = {}, 0
-  i = skip(s, i + 1)
-  if s:sub(i, i) == "]" then return out, i + 1 end
-  while true do
-    local v
-    v, i = decode_value(s, i)
-    n = n + 1
-    out[n] = v
-    i = skip(s, i)
-    local c = s:sub(i, i)
-    if c == "]" then return out, i + 1 end
-    if c ~= "," then decode_error(s, i, "expected ',' or ']'") end
-    i = skip(s, i + 1)
-  end
-end
-
-local function decode_object(s, i, order)
-  local out = {}
-  i = skip(s, i + 1)
-  if s:sub(i, i) == "}" then return out, i + 1 end
-  while true do
-    if s:sub(i, i) ~= '"' then decode_error(s, i, "expected a key string") end
-    local k
-    k, i = decode_string(s, i)
-    i = skip(s, i)
-    if s:sub(i, i) ~= ":" then decode_error(s, i, "expected ':'") end
-    local v
-    v, i = decode_value(s, skip(s, i + 1))
-    if order and out[k] == nil then order[#order + 1] = k end
-    out[k] = v
-    i = skip(s, i)
-    local c = s:sub(i, i)
-    if c == "}" then return out, i + 1 end
-    if c ~= "," then decode_error(s, i, "expected ',' or '}'") end
-    i = skip(s, i + 1)
-  end
-end
-
---- The value JSON null decodes to.
-M.null = setmetatable({}, { __tostring = function() return "null" end, __name = "json.null" })
-
-function decode_value(s, i, order)
-  local c = s:sub(i, i)
-  if c == "{" then return decode_object(s, i, order) end
-  if c == "[" then return decode_array(s, i) end
-  if c == '"' then return decode_string(s, i) end
-  if s:find("^true", i) then return true, i + 4 end
-  if s:find("^false", i) then return false, i + 5 end
-  if s:find("^null", i) then return M.null, i + 4 end
-  local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
-  if num and num ~= "" and num ~= "-" then
-    local v = math.tointeger(tonumber(num)) or tonumber(num)
-    if num:find("[.eE]") then v = tonumber(num) + 0.0 end
-    if v == nil then decode_error(s, i, "bad number") end
-    return v, i + #num
-  end
-  decode_error(s, i, c == "" and "unexpected end of text" or ("unexpected '" .. c .. "'"))
-end
-
---- Decode one JSON text. Objects keep their key order in `order` (optional
---- list filled with the top-level keys); null becomes datasource.null.
----@param text string
----@param order? string[]
----@return any|nil value
----@return string|nil message "<what> at column N"
-function M.try_decode_json(text, order)
-  local ok, v, i = pcall(function()
-    local v, i = decode_value(text, skip(text, 1), order)
-    return v, i
-  end)
-  if not ok then
-    if type(v) == "table" and v.json_error then return nil, v.json_error end
-    error(v, 0)
-  end
-  local rest = skip(text, i)
-  if rest <= #text then return nil, ("unexpected text after the value at column %d"):format(rest) end
-  return v
-end
+--- Decode one JSON text; see zenml.json.try_decode.
+M.try_decode_json = json.try_decode
 
 --- Decode JSON text that zenml wrote itself (raises on bad text); nulls become nil.
 ---@param text string
 ---@return any
 function M.decode_json(text)
-  local v, err = M.try_decode_json(text)
+  local v, err = json.try_decode(text)
   if v == nil then error("datasource: bad JSON in the registry: " .. err, 2) end
   if type(v) == "table" then
     for k, x in pairs(v) do if x == M.null then v[k] = nil end end
