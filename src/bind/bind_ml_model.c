@@ -238,6 +238,19 @@ static int fit_model(lmodel *box, train_args *a, const double *X, const zm_targe
   }
 }
 
+/* Logistic regression deals the rows into its training order anyway: it
+ * takes them straight from the frame, so no whole matrix is built too. */
+static int fit_logreg(lmodel *box, train_args *a, const zm_target *y)
+{
+  zm_bundle *b = box->b;
+  zm_rows rows;
+  int rc = zm_frame_rows(&rows, a->f, (const char *const *)b->features, b->d, 0);
+  if (rc == 0)
+    rc = zm_logreg_train_rows(&b->model, &rows, y, &a->logreg, &box->h);
+  zm_frame_rows_free(&rows);
+  return rc;
+}
+
 static int train_bundle(lmodel *box, train_args *a)
 {
   zm_bundle *b = box->b;
@@ -252,6 +265,10 @@ static int train_bundle(lmodel *box, train_args *a)
     rc = zm_error_set(ZM_EINVALID, "label column '%s' has %zu class; classification needs 2 or more",
                       b->label, b->classes.k);
   if (rc == 0) rc = make_target(&y, &ids, &vals, b, a->f);
+  if (rc == 0 && a->kind == ZM_MODEL_LOGREG) {
+    rc = fit_logreg(box, a, &y);
+    goto done;
+  }
   if (rc == 0) rc = zm_frame_matrix(&X, a->f, (const char *const *)b->features, b->d, missing);
   if (rc == 0 && a->val) {
     rc = zm_frame_matrix(&Xv, a->val, (const char *const *)b->features, b->d, missing);
@@ -262,6 +279,7 @@ static int train_bundle(lmodel *box, train_args *a)
   }
   if (rc == 0)
     rc = fit_model(box, a, X, &y, Xv, &yv);
+done:
   free(X);
   free(Xv);
   free(vals);

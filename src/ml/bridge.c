@@ -45,33 +45,101 @@ static int first_null(const zm_column *c, const char *what, int allow_missing)
   return 0;
 }
 
-int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, size_t d,
-                    int allow_missing)
+/* The columns cols[d] of f, numeric and (unless allow_missing) null-free. */
+static int find_features(const zm_column ***out, const zm_frame *f, const char *const *cols,
+                         size_t d, int allow_missing)
 {
-  *out = NULL;
   const zm_column **c = malloc((d ? d : 1) * sizeof *c);
-  double *X = malloc((f->nrow * d + 1) * sizeof *X);
-  int rc = !c || !X ? zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", f->nrow, d)
-                    : 0;
+  int rc = c ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   for (size_t j = 0; rc == 0 && j < d; j++) {
     rc = find_numeric(&c[j], f, cols[j], "feature");
     if (rc == 0)
       rc = first_null(c[j], "feature", allow_missing);
   }
-  /* blocks of rows keep the strided writes of each column inside the cache */
-  for (size_t i0 = 0; rc == 0 && i0 < f->nrow; i0 += BLOCK) {
-    size_t i1 = i0 + BLOCK < f->nrow ? i0 + BLOCK : f->nrow;
-    for (size_t j = 0; j < d; j++)
-      for (size_t i = i0; i < i1; i++)
-        X[i * d + j] = value_at(c[j], i);
-  }
-  free(c);
   if (rc) {
-    free(X);
+    free(c);
     return rc;
   }
+  *out = c;
+  return 0;
+}
+
+/* Rows [i0, i1) of columns c[d] into out, row-major; a column at a time,
+ * so the strided writes stay inside a cache-sized block. */
+static void fill_block(double *out, const zm_column **c, size_t d, size_t i0, size_t i1)
+{
+  for (size_t j = 0; j < d; j++) {
+    if (c[j]->type == ZM_TYPE_F64 && !c[j]->valid) {
+      const double *v = c[j]->data;
+      for (size_t i = i0; i < i1; i++)
+        out[(i - i0) * d + j] = v[i];
+      continue;
+    }
+    for (size_t i = i0; i < i1; i++)
+      out[(i - i0) * d + j] = value_at(c[j], i);
+  }
+}
+
+int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, size_t d,
+                    int allow_missing)
+{
+  *out = NULL;
+  const zm_column **c = NULL;
+  int rc = find_features(&c, f, cols, d, allow_missing);
+  if (rc)
+    return rc;
+  double *X = malloc((f->nrow * d + 1) * sizeof *X);
+  if (!X) {
+    free(c);
+    return zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", f->nrow, d);
+  }
+  for (size_t i0 = 0; i0 < f->nrow; i0 += BLOCK)
+    fill_block(X + i0 * d, c, d, i0, i0 + BLOCK < f->nrow ? i0 + BLOCK : f->nrow);
+  free(c);
   *out = X;
   return 0;
+}
+
+typedef struct frame_rows {
+  const zm_column **c;
+  size_t d;
+} frame_rows;
+
+static int fill_rows(void *ctx, double *out, size_t first, size_t count)
+{
+  frame_rows *r = ctx;
+  for (size_t i0 = first; i0 < first + count; i0 += BLOCK) {
+    size_t i1 = i0 + BLOCK < first + count ? i0 + BLOCK : first + count;
+    fill_block(out + (i0 - first) * r->d, r->c, r->d, i0, i1);
+  }
+  return 0;
+}
+
+int zm_frame_rows(zm_rows *out, const zm_frame *f, const char *const *cols, size_t d,
+                  int allow_missing)
+{
+  memset(out, 0, sizeof *out);
+  frame_rows *r = calloc(1, sizeof *r);
+  if (!r)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  int rc = find_features(&r->c, f, cols, d, allow_missing);
+  if (rc) {
+    free(r);
+    return rc;
+  }
+  r->d = d;
+  *out = (zm_rows){f->nrow, d, NULL, fill_rows, r};
+  return 0;
+}
+
+void zm_frame_rows_free(zm_rows *r)
+{
+  if (!r || !r->ctx)
+    return;
+  frame_rows *fr = r->ctx;
+  free(fr->c);
+  free(fr);
+  r->ctx = NULL;
 }
 
 int zm_frame_values(double **out, const zm_frame *f, const char *col)

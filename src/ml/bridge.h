@@ -36,6 +36,14 @@ typedef struct zm_bundle {
 int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, size_t d,
                     int allow_missing);
 
+/* A row source (zm_rows) over columns cols[d] of f, filled as
+ * zm_frame_matrix would; f must outlive it. Free with zm_frame_rows_free. */
+int zm_frame_rows(zm_rows *out, const zm_frame *f, const char *const *cols, size_t d,
+                  int allow_missing);
+
+/* Release what zm_frame_rows allocated (not the frame). Accepts NULL. */
+void zm_frame_rows_free(zm_rows *r);
+
 /* The distinct non-null values of cols[n] (all numeric, or all of one type)
  * as sorted classes; free with zm_classes_free. */
 int zm_classes_fit(zm_classes *out, const zm_column *const *cols, size_t n);

@@ -3,67 +3,129 @@
 #include "core/error.h"
 #include "core/rng.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
-  BUCKET_BYTES = 512 * 1024,     /* fits in a core's L2 with room to spare */
-  DIRECT_BYTES = 8 * 1024 * 1024 /* below this, random rows are cheap enough */
+  BUCKET_BYTES = 512 * 1024,      /* fits in a core's L2 with room to spare */
+  DIRECT_BYTES = 8 * 1024 * 1024, /* below this, random rows are cheap enough */
+  BLOCK_ROWS = 256                /* rows taken from a source at a time */
 };
 
-int zm_epoch_init(zm_epoch *e, const double *X, size_t n, size_t d, const zm_target *y)
+static int alloc_buckets(zm_epoch *e, const zm_target *y)
 {
-  memset(e, 0, sizeof *e);
-  e->X = X;
-  e->n = n;
-  e->d = d;
-  e->y = e->y_src = *y;
-  size_t bytes = n * d * sizeof(double);
-  e->buckets = bytes <= DIRECT_BYTES ? 1 : (bytes + BUCKET_BYTES - 1) / BUCKET_BYTES;
-  e->order = malloc((n ? n : 1) * sizeof *e->order);
-  int ok = e->order != NULL;
-  if (ok && e->buckets > 1) {
-    ok = (e->copy = malloc(bytes)) &&
-         (e->start = calloc(e->buckets + 1, sizeof *e->start)) &&
-         (e->bucket_of = malloc(n * sizeof *e->bucket_of)) &&
-         (e->visit = malloc(e->buckets * sizeof *e->visit)) &&
-         (e->vstart = malloc((e->buckets + 1) * sizeof *e->vstart));
-    if (ok && y->labels)
-      ok = (e->y.labels = e->labels = malloc(n * sizeof *e->labels)) != NULL;
-    else if (ok)
-      ok = (e->y.values = e->values = malloc(n * sizeof *e->values)) != NULL;
-  }
-  if (!ok) {
-    zm_epoch_free(e);
-    return zm_error_set(ZM_ENOMEM, "out of memory for the row order of %zu x %zu", n, d);
-  }
-  for (size_t i = 0; i < n; i++)
-    e->order[i] = i;
-  return 0;
+  size_t n = e->n, nb = e->buckets;
+  int ok = (e->copy = malloc(n * e->d * sizeof(double))) &&
+           (e->start = calloc(nb + 1, sizeof *e->start)) &&
+           (e->bucket_of = malloc(n * sizeof *e->bucket_of)) &&
+           (e->visit = malloc(nb * sizeof *e->visit)) &&
+           (e->vstart = malloc((nb + 1) * sizeof *e->vstart));
+  if (ok && y->labels)
+    ok = (e->y.labels = e->labels = malloc(n * sizeof *e->labels)) != NULL;
+  else if (ok)
+    ok = (e->y.values = e->values = malloc(n * sizeof *e->values)) != NULL;
+  return ok;
 }
 
-/* Each row to a random bucket, copied there in one pass over X. */
-static void regroup(zm_epoch *e, zm_rng *rng)
+/* Rows [first, first + count) of the source: a pointer into X, or filled
+ * into buf and checked finite (X was checked whole by the trainer). */
+static int take_rows(const double **out, const zm_rows *rows, double *buf, size_t first,
+                     size_t count)
+{
+  if (rows->X) {
+    *out = rows->X + first * rows->d;
+    return 0;
+  }
+  int rc = rows->fill(rows->ctx, buf, first, count);
+  for (size_t i = 0; rc == 0 && i < count * rows->d; i++)
+    if (!isfinite(buf[i]))
+      rc = zm_error_set(ZM_EINVALID, "feature %zu of row %zu is not finite (NaN or inf)",
+                        i % rows->d + 1, first + i / rows->d + 1);
+  *out = buf;
+  return rc;
+}
+
+/* Each row to a random bucket, copied there in one pass over the rows. */
+static int deal(zm_epoch *e, const zm_rows *rows, double *buf, zm_rng *rng)
 {
   size_t nb = e->buckets, d = e->d, *start = e->start;
-  memset(start, 0, (nb + 1) * sizeof *start);
   for (size_t i = 0; i < e->n; i++) {
     e->bucket_of[i] = (uint32_t)zm_rng_below(rng, nb);
     start[e->bucket_of[i] + 1]++;
   }
   for (size_t b = 0; b < nb; b++)
     start[b + 1] += start[b];
-  for (size_t i = 0; i < e->n; i++) {
-    size_t p = start[e->bucket_of[i]]++; /* start[b] becomes bucket b's end */
-    memcpy(e->copy + p * d, e->X + i * d, d * sizeof(double));
-    if (e->labels)
-      e->labels[p] = e->y_src.labels[i];
-    else
-      e->values[p] = e->y_src.values[i];
+  for (size_t i0 = 0; i0 < e->n; i0 += BLOCK_ROWS) {
+    size_t count = e->n - i0 < BLOCK_ROWS ? e->n - i0 : BLOCK_ROWS;
+    const double *x;
+    int rc = take_rows(&x, rows, buf, i0, count);
+    if (rc)
+      return rc;
+    for (size_t i = i0; i < i0 + count; i++) {
+      size_t p = start[e->bucket_of[i]]++; /* start[b] becomes bucket b's end */
+      memcpy(e->copy + p * d, x + (i - i0) * d, d * sizeof(double));
+      if (e->labels)
+        e->labels[p] = e->y_src.labels[i];
+      else
+        e->values[p] = e->y_src.values[i];
+    }
   }
   for (size_t b = nb; b > 0; b--) /* shift the ends back into starts */
     start[b] = start[b - 1];
   start[0] = 0;
+  return 0;
+}
+
+/* A small source's rows, in order, into copy. */
+static int fill_in_order(zm_epoch *e, const zm_rows *rows)
+{
+  for (size_t i0 = 0; i0 < e->n; i0 += BLOCK_ROWS) {
+    size_t count = e->n - i0 < BLOCK_ROWS ? e->n - i0 : BLOCK_ROWS;
+    const double *x;
+    int rc = take_rows(&x, rows, e->copy + i0 * e->d, i0, count);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int deal_rows(zm_epoch *e, const zm_rows *rows, zm_rng *rng)
+{
+  if (e->buckets == 1)
+    return rows->X ? 0 : fill_in_order(e, rows);
+  double *buf = rows->X ? NULL : malloc(BLOCK_ROWS * e->d * sizeof *buf);
+  if (!rows->X && !buf)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  int rc = deal(e, rows, buf, rng);
+  free(buf);
+  return rc;
+}
+
+int zm_epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *rng)
+{
+  memset(e, 0, sizeof *e);
+  size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(double);
+  e->X = rows->X;
+  e->n = n;
+  e->d = d;
+  e->y = e->y_src = *y;
+  e->buckets = bytes <= DIRECT_BYTES ? 1 : (bytes + BUCKET_BYTES - 1) / BUCKET_BYTES;
+  int ok = (e->order = malloc((n ? n : 1) * sizeof *e->order)) != NULL;
+  if (ok && e->buckets > 1)
+    ok = alloc_buckets(e, y);
+  else if (ok && !rows->X)
+    ok = (e->copy = malloc((bytes ? bytes : 1))) != NULL;
+  if (!ok) {
+    zm_epoch_free(e);
+    return zm_error_set(ZM_ENOMEM, "out of memory for the row order of %zu x %zu", n, d);
+  }
+  for (size_t i = 0; i < n; i++)
+    e->order[i] = i;
+  int rc = deal_rows(e, rows, rng);
+  if (rc)
+    zm_epoch_free(e);
+  return rc;
 }
 
 void zm_epoch_next(zm_epoch *e, zm_rng *rng)
@@ -71,10 +133,6 @@ void zm_epoch_next(zm_epoch *e, zm_rng *rng)
   if (e->buckets == 1) {
     zm_rng_shuffle(rng, e->order, e->n);
     return;
-  }
-  if (!e->dealt) {
-    regroup(e, rng);
-    e->dealt = 1;
   }
   for (size_t k = 0; k < e->buckets; k++)
     e->visit[k] = k;
@@ -95,7 +153,7 @@ void zm_epoch_next(zm_epoch *e, zm_rng *rng)
 void zm_epoch_warm(zm_epoch *e, size_t upto)
 {
   volatile double sink = 0;
-  if (!e->copy)
+  if (e->buckets == 1)
     return;
   while (e->warmed < e->buckets && e->vstart[e->warmed] < upto) {
     size_t b = e->visit[e->warmed++], d = e->d;

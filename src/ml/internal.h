@@ -77,19 +77,20 @@ double *zm_zalloc(size_t n);
 
 #endif
 
-/* The order in which an epoch visits the rows of X. Small matrices get a
- * fresh uniformly random permutation each epoch. Large ones are dealt once,
- * in one sequential pass, into cache-sized buckets (each row to a random
- * bucket); each epoch then visits the buckets in a random order and each
- * bucket's rows in a random order, reading a bucket into cache first. Jumping
- * between random rows of a big matrix cost a TLB and cache miss per row and
- * made training several times slower; bucket-mates stay a random sample, so
- * the mini-batches are still unbiased. */
+/* The order in which an epoch visits the training rows. Small matrices get
+ * a fresh uniformly random permutation each epoch. Large ones are dealt
+ * once, in one sequential pass, into cache-sized buckets (each row to a
+ * random bucket); each epoch then visits the buckets in a random order and
+ * each bucket's rows in a random order, reading a bucket into cache first.
+ * Jumping between random rows of a big matrix cost a TLB and cache miss per
+ * row and made training several times slower; bucket-mates stay a random
+ * sample, so the mini-batches are still unbiased. Rows from a source (no
+ * whole X) are dealt straight from it, so only the dealt copy exists. */
 typedef struct zm_epoch {
-  const double *X;
+  const double *X;    /* the whole matrix, or NULL for a row source */
   size_t n, d;
   size_t buckets;
-  double *copy;       /* rows regrouped by bucket; NULL with one bucket */
+  double *copy;       /* rows by bucket, or in order for a small source; else NULL */
   zm_target y_src;    /* the caller's target */
   zm_target y;        /* the target, regrouped along with copy */
   int *labels;        /* its storage */
@@ -99,18 +100,19 @@ typedef struct zm_epoch {
   uint32_t *bucket_of;
   size_t *visit;      /* this epoch's order of the buckets */
   size_t *vstart;     /* buckets + 1 offsets into order, by visit */
-  int dealt;          /* rows were dealt into copy */
   size_t warmed;      /* buckets already read into cache this epoch */
 } zm_epoch;
 
 struct zm_rng;
-int zm_epoch_init(zm_epoch *e, const double *X, size_t n, size_t d, const zm_target *y);
+/* Set up the epochs over `rows`, dealing them into buckets now (drawing
+ * from rng); rows from a source are checked finite on the way. */
+int zm_epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, struct zm_rng *rng);
 /* Draw the next epoch's order. */
 void zm_epoch_next(zm_epoch *e, struct zm_rng *rng);
 /* Read ahead, in sequence, the buckets holding order[0..upto), so the
  * random visits inside them hit the cache. */
 void zm_epoch_warm(zm_epoch *e, size_t upto);
-/* The matrix the order indexes: X itself, or the regrouped copy. */
+/* The matrix the order indexes: X itself, or the copy. */
 const double *zm_epoch_base(const zm_epoch *e);
 /* The target indexed like zm_epoch_base. */
 const zm_target *zm_epoch_target(const zm_epoch *e);

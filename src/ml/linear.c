@@ -190,10 +190,10 @@ static int history_alloc(zm_history *h, size_t epochs, int with_val)
   return 0;
 }
 
-static int sgd_fit(linear *l, const double *X, size_t n, size_t d, const zm_target *y,
-                   const sgd_setup *s, zm_history *history)
+static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd_setup *s,
+                   zm_history *history)
 {
-  size_t np = d * l->m + l->m;
+  size_t n = rows->n, np = rows->d * l->m + l->m;
   double *grad = zm_zalloc(np), *z = zm_zalloc(l->m);
   zm_optim opt = {0};
   zm_epoch ep = {0};
@@ -201,7 +201,7 @@ static int sgd_fit(linear *l, const double *X, size_t n, size_t d, const zm_targ
   zm_rng_seed(&rng, s->seed);
   int rc = grad && z ? 0 : ZM_ENOMEM;
   if (!rc) rc = zm_optim_init(&opt, s->optimizer, s->lr, np);
-  if (!rc) rc = zm_epoch_init(&ep, X, n, d, y);
+  if (!rc) rc = zm_epoch_init(&ep, rows, y, &rng);
   if (!rc && history) rc = history_alloc(history, s->epochs, 0);
   for (size_t e = 0; rc == 0 && e < s->epochs; e++) {
     double total = 0.0;
@@ -245,32 +245,66 @@ static int check_sgd(size_t epochs, size_t batch, double lr, double l2)
   return 0;
 }
 
+/* Logistic regression on checked parameters; rows from X or a source. */
+static int logreg_fit(zm_model **out, const zm_rows *rows, const zm_target *y,
+                      const zm_logreg_params *p, zm_history *history)
+{
+  zm_model *m = NULL;
+  zm_task task = zm_target_task(y);
+  sgd_setup s = {task == ZM_TASK_BINARY ? LOSS_SIGMOID : LOSS_SOFTMAX, history != NULL, p->epochs,
+                 p->batch_size, p->lr, p->l2, p->optimizer, p->seed};
+  int rc = zm_model_new(&m, ZM_MODEL_LOGREG, task, rows->d, y->k);
+  if (!rc) rc = linear_attach(m, task == ZM_TASK_BINARY ? 1 : y->k);
+  if (!rc) rc = sgd_fit(m->impl, rows, y, &s, history);
+  if (rc) {
+    zm_model_free(m);
+    return zm_error_wrap(rc, "logistic regression");
+  }
+  *out = m;
+  return 0;
+}
+
+static int check_logreg(const zm_target *y, const zm_logreg_params *p)
+{
+  int rc = 0;
+  if (!y->labels)
+    rc = zm_error_set(ZM_EINVALID, "logistic regression needs class labels, got values");
+  if (!rc) rc = check_sgd(p->epochs, p->batch_size, p->lr, p->l2);
+  return rc ? zm_error_wrap(rc, "logistic regression") : 0;
+}
+
 int zm_logreg_train(zm_model **out, const double *X, size_t n, size_t d,
                     const zm_target *y, const zm_logreg_params *params,
                     zm_history *history)
 {
   zm_logreg_params p;
-  zm_model *m = NULL;
   *out = NULL;
   if (params) p = *params; else zm_logreg_params_default(&p);
   int rc = check_inputs(X, n, d, y);
-  if (!rc && !y->labels)
-    rc = zm_error_set(ZM_EINVALID, "logistic regression needs class labels, got values");
-  if (!rc) rc = check_sgd(p.epochs, p.batch_size, p.lr, p.l2);
   if (rc)
     return zm_error_wrap(rc, "logistic regression");
-  zm_task task = zm_target_task(y);
-  sgd_setup s = {task == ZM_TASK_BINARY ? LOSS_SIGMOID : LOSS_SOFTMAX, history != NULL, p.epochs,
-                 p.batch_size, p.lr, p.l2, p.optimizer, p.seed};
-  rc = zm_model_new(&m, ZM_MODEL_LOGREG, task, d, y->k);
-  if (!rc) rc = linear_attach(m, task == ZM_TASK_BINARY ? 1 : y->k);
-  if (!rc) rc = sgd_fit(m->impl, X, n, d, y, &s, history);
-  if (rc) {
-    zm_model_free(m);
+  if ((rc = check_logreg(y, &p)))
     return rc;
-  }
-  *out = m;
-  return 0;
+  zm_rows rows = {n, d, X, NULL, NULL};
+  return logreg_fit(out, &rows, y, &p, history);
+}
+
+int zm_logreg_train_rows(zm_model **out, const zm_rows *rows, const zm_target *y,
+                         const zm_logreg_params *params, zm_history *history)
+{
+  zm_logreg_params p;
+  *out = NULL;
+  if (params) p = *params; else zm_logreg_params_default(&p);
+  int rc = 0;
+  if (rows->n == 0 || rows->d == 0 || (!rows->X && !rows->fill))
+    rc = zm_error_set(ZM_EINVALID, "expected a non-empty matrix, got %zu x %zu", rows->n,
+                      rows->d);
+  if (!rc) rc = zm_target_check(y, rows->n);
+  if (rc)
+    return zm_error_wrap(rc, "logistic regression");
+  if ((rc = check_logreg(y, &p)))
+    return rc;
+  return logreg_fit(out, rows, y, &p, history);
 }
 
 /* Solve A x = b in place (b becomes x) for symmetric positive definite
@@ -376,8 +410,9 @@ int zm_linreg_train(zm_model **out, const double *X, size_t n, size_t d,
   sgd_setup s = {LOSS_SQUARED, 1, p.epochs, p.batch_size, p.lr, p.l2, p.optimizer, p.seed};
   rc = zm_model_new(&m, ZM_MODEL_LINREG, ZM_TASK_REGRESSION, d, 0);
   if (!rc) rc = linear_attach(m, 1);
+  zm_rows rows = {n, d, X, NULL, NULL};
   if (!rc && p.solver == ZM_LINREG_SGD)
-    rc = sgd_fit(m->impl, X, n, d, y, &s, history);
+    rc = sgd_fit(m->impl, &rows, y, &s, history);
   else if (!rc)
     rc = exact_fit(m->impl, X, n, d, y->values, p.l2);
   if (rc) {

@@ -42,6 +42,12 @@ int zm_logreg_train(zm_model **out, const double *X, size_t n, size_t d,
                     const zm_target *y, const zm_logreg_params *params,
                     zm_history *history);
 
+/* Train logistic regression as zm_logreg_train does, on rows from a
+ * source: they are copied once, straight into the training order, and
+ * checked finite on the way (the same model as from the whole X). */
+int zm_logreg_train_rows(zm_model **out, const zm_rows *rows, const zm_target *y,
+                         const zm_logreg_params *params, zm_history *history);
+
 /* Train linear regression on n x d X and real values y (params NULL for
  * defaults); history as above, for the SGD solver only. */
 int zm_linreg_train(zm_model **out, const double *X, size_t n, size_t d,

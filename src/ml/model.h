@@ -38,6 +38,17 @@ typedef struct zm_target {
   size_t k;             /* number of classes (>= 2) when labels is set */
 } zm_target;
 
+/* The n x d training rows, whole (X, row-major) or produced on demand:
+ * with X NULL, fill(ctx, out, first, count) writes rows [first, first +
+ * count) row-major into out and returns 0 or an error code. A trainer that
+ * reorders rows anyway then copies them once, and no whole X need exist. */
+typedef struct zm_rows {
+  size_t n, d;
+  const double *X;
+  int (*fill)(void *ctx, double *out, size_t first, size_t count);
+  void *ctx;
+} zm_rows;
+
 /* Per-epoch losses of an iterative trainer, for the caller to record. */
 typedef struct zm_history {
   size_t epochs;      /* epochs run (early stopping may cut them short) */

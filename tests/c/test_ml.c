@@ -467,6 +467,53 @@ static void test_early_stopping(void)
   dataset_free(&s);
 }
 
+/* A row source over a dense matrix, a few rows per call as a frame gives them. */
+static int fill_dense(void *ctx, double *out, size_t first, size_t count)
+{
+  const dataset *s = ctx;
+  memcpy(out, s->X + first * s->d, count * s->d * sizeof *out);
+  return 0;
+}
+
+/* Rows from a source train the very model the whole X does, small (one
+ * shuffled copy) and large (dealt into buckets); a NaN names its true row. */
+static void test_logreg_rows(void)
+{
+  size_t sizes[] = {500, 40000};
+  for (int t = 0; t < 2; t++) {
+    dataset s = separable(sizes[t], 29, 0.0, 5);
+    zm_target y = {s.labels, NULL, 2};
+    zm_logreg_params lp;
+    zm_logreg_params_default(&lp);
+    lp.epochs = 2;
+    lp.seed = 9;
+    zm_rows rows = {s.n, s.d, NULL, fill_dense, &s};
+    zm_model *m1 = NULL, *m2 = NULL;
+    zm_buf a = ZM_BUF_INIT, b = ZM_BUF_INIT;
+    CHECK_EQ_INT(zm_logreg_train(&m1, s.X, s.n, s.d, &y, &lp, NULL), 0);
+    CHECK_EQ_INT(zm_logreg_train_rows(&m2, &rows, &y, &lp, NULL), 0);
+    CHECK(save(&a, m1) == 0 && save(&b, m2) == 0);
+    CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    zm_model_free(m1);
+    zm_model_free(m2);
+    s.X[(s.n - 3) * s.d + 4] = NAN;
+    CHECK_EQ_INT(zm_logreg_train_rows(&m2, &rows, &y, &lp, NULL), ZM_EINVALID);
+    CHECK(m2 == NULL);
+    char want[128];
+    snprintf(want, sizeof want,
+             "logistic regression: feature 5 of row %zu is not finite (NaN or inf)", s.n - 2);
+    CHECK_EQ_STR(zm_error_last(), want);
+    zm_buf_free(&a);
+    zm_buf_free(&b);
+    dataset_free(&s);
+  }
+  zm_rows none = {0, 3, NULL, fill_dense, NULL};
+  zm_model *m = NULL;
+  CHECK_EQ_INT(zm_logreg_train_rows(&m, &none, &(zm_target){NULL, NULL, 2}, NULL, NULL),
+               ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "logistic regression: expected a non-empty matrix, got 0 x 3");
+}
+
 static void test_bad_input(void)
 {
   double X[] = {0, 1, 2, NAN};
@@ -576,6 +623,7 @@ int main(void)
   RUN(test_serialization);
   RUN(test_early_stopping);
   RUN(test_bad_input);
+  RUN(test_logreg_rows);
   RUN(test_speed_logistic);
   return CHECK_DONE();
 }
