@@ -32,6 +32,7 @@ typedef struct zm_frame {
   char *note;        /* remarks from reading (e.g. mixed types), or NULL */
   void *map;         /* when set, column buffers point into this mapping */
   size_t map_len;
+  int map_file;      /* map is of a read-only file: pages may be dropped and read again */
 } zm_frame;
 
 /* Summary statistics of one column; null rows are not counted. */

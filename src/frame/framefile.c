@@ -395,8 +395,47 @@ static int load_column(zm_frame *f, const char *name, const file_entry *e, size_
   return c->type == ZM_TYPE_STR ? check_offsets(name, c, j) : 0;
 }
 
+/* Drop the whole pages inside [p, p + len) from the process (never a page
+ * shared with a neighbour's bytes: those may still be in use). */
+static void forget_range(const void *p, uint64_t len)
+{
+  static long page;
+  if (!page)
+    page = sysconf(_SC_PAGESIZE);
+  uintptr_t a = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+  uintptr_t e = ((uintptr_t)p + len) & ~((uintptr_t)page - 1);
+  if (e > a)
+    madvise((void *)a, e - a, MADV_DONTNEED); /* advice only: failure is harmless */
+}
+
+void zm_frame_forget_column(const zm_frame *f, const zm_column *c)
+{
+  if (!f->map || !f->map_file)
+    return;
+  forget_range(c->data, data_bytes(c));
+  if (c->valid)
+    forget_range(c->valid, valid_bytes(c->len));
+  if (c->type == ZM_TYPE_STR)
+    forget_range(c->blob, c->blob_len);
+}
+
+void zm_frame_forget_rows(const zm_frame *f, size_t first, size_t count)
+{
+  if (!f->map || !f->map_file || first >= f->nrow)
+    return;
+  count = count < f->nrow - first ? count : f->nrow - first;
+  for (size_t j = 0; j < f->ncol; j++) {
+    const zm_column *c = &f->cols[j];
+    size_t w = zm_type_width(c->type);
+    forget_range((const char *)c->data + first * w, count * w);
+    size_t lo = (first + 7) / 8, hi = (first + count) / 8; /* bytes of whole rows only */
+    if (c->valid && hi > lo)
+      forget_range(c->valid + lo, hi - lo);
+  }
+}
+
 /* Validate a mapping and build the frame over it; takes the mapping. */
-static int load(zm_frame **out, const char *name, void *map, size_t len)
+static int load(zm_frame **out, const char *name, void *map, size_t len, int is_file)
 {
   int rc = check_header(name, map, len);
   if (rc) {
@@ -429,6 +468,11 @@ static int load(zm_frame **out, const char *name, void *map, size_t len)
     zm_frame_free(f);
     return rc;
   }
+  /* Checking read every page in; a step uses its inputs a column at a time,
+   * so they come back as needed instead of all staying resident. */
+  f->map_file = is_file;
+  if (is_file)
+    forget_range(map, len);
   *out = f;
   return 0;
 }
@@ -453,7 +497,7 @@ int zm_frame_map(zm_frame **out, const char *path)
   close(fd);
   if (map == MAP_FAILED)
     return zm_error_sys(ZM_EIO, "cannot map %s", path);
-  return load(out, path, map, (size_t)st.st_size);
+  return load(out, path, map, (size_t)st.st_size, 1);
 }
 
 int zm_frame_decode(zm_frame **out, const char *name, const void *data, size_t len)
@@ -465,5 +509,5 @@ int zm_frame_decode(zm_frame **out, const char *name, const void *data, size_t l
   if (map == MAP_FAILED)
     return zm_error_sys(ZM_ENOMEM, "cannot allocate %zu bytes", len);
   memcpy(map, data, len);
-  return load(out, name, map, len);
+  return load(out, name, map, len, 0);
 }

@@ -40,6 +40,15 @@ int zm_frame_write(const zm_frame *f, const char *path);
  * column checksums); the frame's columns point into the mapping. */
 int zm_frame_map(zm_frame **out, const char *path);
 
+/* Let the pages of column `c` (of f) leave this process's memory when f
+ * is mapped from a file: they are read back from the page cache on the next
+ * access. For kernels done with an input column; no-op otherwise. */
+void zm_frame_forget_column(const zm_frame *f, const zm_column *c);
+
+/* Likewise for the fixed-width buffers of rows [first, first + count) of
+ * every column, for kernels that walk a mapped frame by rows. */
+void zm_frame_forget_rows(const zm_frame *f, size_t first, size_t count);
+
 /* Check and load an encoded frame held in memory (copied); `name` is used
  * in error messages. */
 int zm_frame_decode(zm_frame **out, const char *name, const void *data, size_t len);

@@ -3,6 +3,7 @@
 #include "frame/internal.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "frame/framefile.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -163,6 +164,7 @@ static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assi
       scatter_fixed(dst, src, assign, pos, k);
     if (src->valid)
       rc = scatter_nulls(dst, src, assign, pos, k);
+    zm_frame_forget_column(f, src); /* its rows live on in the parts */
   }
 done:
   free(dst);

@@ -2,6 +2,7 @@
 #include "ml/bridge.h"
 #include "ml/tf_internal.h"
 #include "core/error.h"
+#include "frame/framefile.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -100,9 +101,15 @@ int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, si
   return 0;
 }
 
+/* Rows of a mapped frame already copied out are let go this many at a
+ * time: the trainer's copy then replaces the frame in memory, not adds to it. */
+#define FORGET_ROWS 65536
+
 typedef struct frame_rows {
+  const zm_frame *f;
   const zm_column **c;
   size_t d;
+  size_t kept; /* first row not yet let go */
 } frame_rows;
 
 static int fill_rows(void *ctx, double *out, size_t first, size_t count)
@@ -111,6 +118,12 @@ static int fill_rows(void *ctx, double *out, size_t first, size_t count)
   for (size_t i0 = first; i0 < first + count; i0 += BLOCK) {
     size_t i1 = i0 + BLOCK < first + count ? i0 + BLOCK : first + count;
     fill_block(out + (i0 - first) * r->d, r->c, r->d, i0, i1);
+  }
+  /* rows come in order; were they not, a row let go early is read again */
+  size_t end = first + count;
+  if (end > r->kept && (end - r->kept >= FORGET_ROWS || end == r->f->nrow)) {
+    zm_frame_forget_rows(r->f, r->kept, end - r->kept);
+    r->kept = end;
   }
   return 0;
 }
@@ -127,6 +140,7 @@ int zm_frame_rows(zm_rows *out, const zm_frame *f, const char *const *cols, size
     free(r);
     return rc;
   }
+  r->f = f;
   r->d = d;
   *out = (zm_rows){f->nrow, d, NULL, fill_rows, r};
   return 0;

@@ -3,6 +3,7 @@
 #include "ml/tf_internal.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "frame/framefile.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -191,7 +192,9 @@ static void *worker(void *arg)
       return NULL;
     const zm_tf_col *tc = &job->t->cols[j];
     const zm_column *c = &job->f->cols[zm_frame_find(job->f, tc->name)];
-    if (fill_column(&job->g->cols[job->first[j]], tc, c) != 0) {
+    int rc = fill_column(&job->g->cols[job->first[j]], tc, c);
+    zm_frame_forget_column(job->f, c); /* done with it: the output takes its place */
+    if (rc != 0) {
       pthread_mutex_lock(&job->lock);
       job->failed = j < job->failed ? j : job->failed;
       pthread_mutex_unlock(&job->lock);

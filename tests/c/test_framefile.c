@@ -76,6 +76,55 @@ static void test_iov_matches_encode(void)
   zm_frame_free(f);
 }
 
+/* 200,000 rows of float64, and int64 with nulls. */
+static zm_frame *big_sample(void)
+{
+  zm_frame *f = NULL;
+  zm_column *c;
+  zm_frame_new(&f, 200000);
+  zm_frame_add(&c, f, "x", ZM_TYPE_F64);
+  for (size_t i = 0; i < f->nrow; i++)
+    ((double *)c->data)[i] = (double)i / 7;
+  zm_frame_add(&c, f, "n", ZM_TYPE_I64);
+  for (size_t i = 0; i < f->nrow; i++)
+    ((int64_t *)c->data)[i] = (int64_t)(i * i);
+  for (size_t i = 0; i < f->nrow; i += 3)
+    zm_column_set_null(c, i);
+  return f;
+}
+
+/* Forgetting pages of a mapped frame changes nothing it reads; a frame in
+ * ordinary or anonymous memory is left alone. */
+static void test_forget(void)
+{
+  const char *dir = check_tmpdir("framefile-forget");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/f.zmf", dir);
+  zm_frame *f = big_sample(), *g = NULL, *h = NULL;
+  zm_buf want = ZM_BUF_INIT, got = ZM_BUF_INIT, enc = ZM_BUF_INIT;
+  CHECK_EQ_INT(zm_frame_write(f, path), 0);
+  CHECK_EQ_INT(zm_frame_encode(&enc, f), 0);
+  CHECK_EQ_INT(zm_frame_map(&g, path), 0);
+  CHECK_EQ_INT(zm_frame_decode(&h, "mem", enc.data, enc.len), 0);
+  zm_frame_format_csv(&want, f, 0);
+  zm_frame *all[] = {f, g, h};
+  for (int k = 0; k < 3 && g && h; k++) {
+    zm_frame_forget_column(all[k], &all[k]->cols[0]);
+    zm_frame_forget_rows(all[k], 1001, 150000);
+    zm_frame_forget_rows(all[k], 190000, 50000); /* past the end: clipped */
+    zm_frame_forget_rows(all[k], 300000, 5);
+    got.len = 0;
+    zm_frame_format_csv(&got, all[k], 0);
+    CHECK(got.len == want.len && memcmp(got.data, want.data, want.len) == 0);
+  }
+  zm_buf_free(&want);
+  zm_buf_free(&got);
+  zm_buf_free(&enc);
+  zm_frame_free(f);
+  zm_frame_free(g);
+  zm_frame_free(h);
+}
+
 static void test_corruption(void)
 {
   zm_frame *f = sample(), *g = NULL;
@@ -120,6 +169,7 @@ int main(void)
   RUN(test_round_trip);
   RUN(test_deterministic);
   RUN(test_iov_matches_encode);
+  RUN(test_forget);
   RUN(test_corruption);
   return CHECK_DONE();
 }
