@@ -113,9 +113,11 @@ static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target 
     return r * r;
   }
   if (loss == LOSS_SIGMOID) {
-    double t = y->labels[i] == 1 ? 1.0 : 0.0;
-    double l = s->want_loss ? zm_softplus(z[0]) - t * z[0] : 0.0;
-    z[0] = zm_sigmoid(z[0]) - t;
+    /* zm_softplus and zm_sigmoid both start from exp(-|z|): take it once
+     * (the same bits as calling both) */
+    double t = y->labels[i] == 1 ? 1.0 : 0.0, v = z[0], e = exp(-fabs(v));
+    double l = s->want_loss ? (v > 0 ? v + log1p(e) : log1p(e)) - t * v : 0.0;
+    z[0] = (v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - t;
     return l;
   }
   zm_softmax_rows(z, 1, m);
