@@ -95,6 +95,14 @@ static void pop_column(zm_frame *f)
   zm_column_release(&f->cols[--f->ncol], 1);
 }
 
+void zm_frame_advise_huge(void *p, size_t len)
+{
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + len) & ~(huge - 1);
+  if (e > a)
+    madvise((void *)a, e - a, MADV_HUGEPAGE); /* failure is harmless */
+}
+
 int zm_column_alloc(zm_column *c, zm_type type, size_t len, uint64_t blob_len)
 {
   c->type = type;

@@ -2,6 +2,7 @@
 #include "ml/internal.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "frame/frame.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,10 +14,20 @@ enum {
   BLOCK_ROWS = 256                /* rows taken from a source at a time */
 };
 
+/* The copy is visited at random: huge pages spare a TLB miss per row. */
+static double *alloc_rows(size_t n, size_t d)
+{
+  size_t bytes = n * d * sizeof(double);
+  double *p = malloc(bytes ? bytes : 1);
+  if (p)
+    zm_frame_advise_huge(p, bytes);
+  return p;
+}
+
 static int alloc_buckets(zm_epoch *e, const zm_target *y)
 {
   size_t n = e->n, nb = e->buckets;
-  int ok = (e->copy = malloc(n * e->d * sizeof(double))) &&
+  int ok = (e->copy = alloc_rows(n, e->d)) &&
            (e->start = calloc(nb + 1, sizeof *e->start)) &&
            (e->bucket_of = malloc(n * sizeof *e->bucket_of)) &&
            (e->visit = malloc(nb * sizeof *e->visit)) &&
@@ -115,7 +126,7 @@ int zm_epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *
   if (ok && e->buckets > 1)
     ok = alloc_buckets(e, y);
   else if (ok && !rows->X)
-    ok = (e->copy = malloc((bytes ? bytes : 1))) != NULL;
+    ok = (e->copy = alloc_rows(n, d)) != NULL;
   if (!ok) {
     zm_epoch_free(e);
     return zm_error_set(ZM_ENOMEM, "out of memory for the row order of %zu x %zu", n, d);

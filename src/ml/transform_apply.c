@@ -219,16 +219,6 @@ static int run_workers(apply_job *job)
                      &job->f->cols[zm_frame_find(job->f, tc->name)]);
 }
 
-/* Ask for transparent huge pages on the 2 MB-aligned inside of a big fresh
- * buffer: a million-row column otherwise costs ~2000 page faults to touch. */
-static void advise_huge(void *p, size_t len)
-{
-  const uintptr_t huge = (uintptr_t)2 << 20;
-  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + len) & ~(huge - 1);
-  if (e > a)
-    madvise((void *)a, e - a, MADV_HUGEPAGE); /* advice only: failure is harmless */
-}
-
 /* All output columns first (allocation is not thread-safe), then the values. */
 static int apply_columns(zm_frame *g, const zm_transform *t, const zm_frame *f)
 {
@@ -241,7 +231,7 @@ static int apply_columns(zm_frame *g, const zm_transform *t, const zm_frame *f)
     job.first[j] = g->ncol;
     for (size_t k = 0; rc == 0 && k < t->cols[j].nout; k++)
       if ((rc = zm_frame_add(NULL, g, t->outnames[o++], ZM_TYPE_F64)) == 0)
-        advise_huge(g->cols[g->ncol - 1].data, g->nrow * sizeof(double));
+        zm_frame_advise_huge(g->cols[g->ncol - 1].data, g->nrow * sizeof(double));
   }
   if (rc == 0)
     rc = run_workers(&job);
