@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,47 @@ static uint64_t column_hash(const zm_column *c)
   return h;
 }
 
+/* Below this many bytes one thread checksums a frame faster than two. */
+#define PARALLEL_BYTES ((uint64_t)4 << 20)
+
+/* Checksums of a frame's columns, taken from a shared counter. With `f` set
+ * (a frame mapped from a file), each column's pages are let go once read. */
+typedef struct hash_job {
+  const zm_column *cols;
+  uint64_t *out;
+  size_t n, next;
+  const zm_frame *f;
+} hash_job;
+
+static void *hash_columns(void *arg)
+{
+  hash_job *job = arg;
+  for (;;) {
+    size_t j = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (j >= job->n)
+      return NULL;
+    job->out[j] = column_hash(&job->cols[j]);
+    if (job->f)
+      zm_frame_forget_column(job->f, &job->cols[j]);
+  }
+}
+
+/* out[j] = column_hash(&cols[j]) for j < n, on two threads for big frames:
+ * a second pass over every byte besides the SHA-256, so worth splitting. */
+static void column_hashes(uint64_t *out, const zm_column *cols, size_t n, const zm_frame *f)
+{
+  hash_job job = {cols, out, n, 0, f};
+  uint64_t bytes = 0;
+  for (size_t j = 0; j < n; j++)
+    bytes += data_bytes(&cols[j]);
+  pthread_t thread;
+  int two = n > 1 && bytes >= PARALLEL_BYTES &&
+            pthread_create(&thread, NULL, hash_columns, &job) == 0;
+  hash_columns(&job);
+  if (two)
+    pthread_join(thread, NULL);
+}
+
 /* The header, entries and names; payload offsets laid out after them. */
 static int build_header(zm_buf *h, const zm_frame *f)
 {
@@ -114,8 +156,13 @@ static int build_header(zm_buf *h, const zm_frame *f)
                     .nrow = f->nrow, .header_len = pos};
   memcpy(fh.magic, MAGIC, 8);
   file_entry *e = calloc(f->ncol + 1, sizeof *e);
-  if (!e)
+  uint64_t *hashes = malloc((f->ncol + 1) * sizeof *hashes);
+  if (!e || !hashes) {
+    free(e);
+    free(hashes);
     return zm_error_set(ZM_ENOMEM, "out of memory");
+  }
+  column_hashes(hashes, f->cols, f->ncol, NULL);
   for (size_t j = 0; j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
     e[j].name_off = names;
@@ -134,8 +181,9 @@ static int build_header(zm_buf *h, const zm_frame *f)
       e[j].blob_len = c->blob_len;
       pos += c->blob_len;
     }
-    e[j].hash = column_hash(c);
+    e[j].hash = hashes[j];
   }
+  free(hashes);
   fh.file_len = pos;
   int rc = zm_buf_put(h, &fh, sizeof fh);
   if (rc == 0 && f->ncol)
@@ -374,8 +422,8 @@ static int check_layout(const char *name, const char *base, const file_header *h
   return 0;
 }
 
-/* Point column j of f at its buffers in the mapping and verify them. */
-static int load_column(zm_frame *f, const char *name, const file_entry *e, size_t j)
+/* Point column j of f at its buffers in the mapping. */
+static int load_column(zm_frame *f, const file_entry *e, size_t j)
 {
   char *base = f->map;
   zm_column *c = &f->cols[j];
@@ -389,10 +437,36 @@ static int load_column(zm_frame *f, const char *name, const file_entry *e, size_
   c->valid = e->has_valid ? (uint8_t *)base + e->valid_off : NULL;
   c->blob = c->type == ZM_TYPE_STR ? base + e->blob_off : NULL;
   c->blob_len = c->type == ZM_TYPE_STR ? e->blob_len : 0;
-  if (column_hash(c) != e->hash)
-    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (checksum mismatch in column '%s')",
+  return 0;
+}
+
+static uint64_t entry_hash(const zm_frame *f, size_t j)
+{
+  file_entry e;
+  memcpy(&e, (char *)f->map + HEADER_SIZE + j * ENTRY_SIZE, sizeof e);
+  return e.hash;
+}
+
+/* Compare the first f->ncol columns with their checksums (hashed on two
+ * threads, letting go of the pages as it goes) and check string offsets;
+ * the first bad column in file order is the one reported. */
+static int verify_columns(zm_frame *f, const char *name)
+{
+  uint64_t *sums = malloc((f->ncol + 1) * sizeof *sums);
+  if (!sums)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  column_hashes(sums, f->cols, f->ncol, f);
+  int rc = 0;
+  for (size_t j = 0; rc == 0 && j < f->ncol; j++) {
+    zm_column *c = &f->cols[j];
+    if (sums[j] != entry_hash(f, j))
+      rc = zm_error_set(ZM_EINVALID, "%s: corrupt frame file (checksum mismatch in column '%s')",
                         name, c->name);
-  return c->type == ZM_TYPE_STR ? check_offsets(name, c, j) : 0;
+    else if (c->type == ZM_TYPE_STR)
+      rc = check_offsets(name, c, j);
+  }
+  free(sums);
+  return rc;
 }
 
 /* Drop the whole pages inside [p, p + len) from the process (never a page
@@ -456,11 +530,24 @@ static int load(zm_frame **out, const char *name, void *map, size_t len, int is_
   f->map_len = len;
   f->nrow = h.nrow;
   f->cols = cols;
-  for (size_t j = 0; rc == 0 && j < h.ncol; j++) {
+  /* Checking reads every page in; a step uses its inputs a column at a
+   * time, so they are let go as checked and come back as needed. */
+  f->map_file = is_file;
+  size_t bad = h.ncol; /* the first column whose entry is out of bounds */
+  for (size_t j = 0; rc == 0 && j < h.ncol && bad == h.ncol; j++) {
     file_entry e;
     memcpy(&e, (char *)map + HEADER_SIZE + j * ENTRY_SIZE, sizeof e);
-    if ((rc = check_entry(name, &e, h.nrow, len, j)) == 0)
-      rc = load_column(f, name, &e, j);
+    if (check_entry(name, &e, h.nrow, len, j) != 0)
+      bad = j;
+    else
+      rc = load_column(f, &e, j);
+  }
+  if (rc == 0)
+    rc = verify_columns(f, name);
+  if (rc == 0 && bad < h.ncol) {
+    file_entry e;
+    memcpy(&e, (char *)map + HEADER_SIZE + bad * ENTRY_SIZE, sizeof e);
+    rc = check_entry(name, &e, h.nrow, len, bad);
   }
   if (rc == 0)
     rc = check_layout(name, map, &h);
@@ -468,11 +555,6 @@ static int load(zm_frame **out, const char *name, void *map, size_t len, int is_
     zm_frame_free(f);
     return rc;
   }
-  /* Checking read every page in; a step uses its inputs a column at a time,
-   * so they come back as needed instead of all staying resident. */
-  f->map_file = is_file;
-  if (is_file)
-    forget_range(map, len);
   *out = f;
   return 0;
 }
