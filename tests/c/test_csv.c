@@ -229,6 +229,36 @@ static void test_float_parser_matches_strtod(void)
   }
 }
 
+/* In a row the parser sees the bytes after the field too: it must stop at
+ * the delimiter with strtod's value, for the %.6f of the benchmark, long
+ * digit runs, leading zeros, more than 19 digits and exponents. */
+static void test_float_parser_in_rows(void)
+{
+  int bad = 0;
+  const char *fmts[] = {"%.6f,1.5\n", "%.17g;x", "%.0f,", "000%.9f,7", "%.3e\n0"};
+  for (int i = 0; i < 300000; i++) {
+    double v = ((double)(next() >> 11) / 9007199254740992.0 - 0.5) * pow(10, (int)(next() % 30) - 10);
+    char s[128];
+    int n = snprintf(s, sizeof s, fmts[i % 5], i % 5 == 3 ? fabs(v) : v);
+    size_t field = strcspn(s, ",;\n");
+    double a, b = strtod(s, NULL);
+    const char *end = zm_parse_double(s, s + n, &a);
+    if (end != s + field || memcmp(&a, &b, 8) != 0) {
+      if (bad++ < 5)
+        fprintf(stderr, "mismatch on %s\n", s);
+    }
+  }
+  CHECK_EQ_INT(bad, 0);
+  const char *hard[] = {"12345678901234567890123,", "0.00000000000000000000012345678901234567,",
+                        "99999999999999999999.5,", "-00000000.000000001e5,", "1234567.,",
+                        "9007199254740993.0,", "+0.000000,", "-0.0,", "1.5e,", "123.456E-2,"};
+  for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
+    double a, b = strtod(hard[k], NULL);
+    const char *end = zm_parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
+    CHECK(end && (*end == ',' || *end == 'e') && memcmp(&a, &b, 8) == 0);
+  }
+}
+
 static void test_writer_round_trip(void)
 {
   zm_frame *f = parse("i,f,b,s\n1,0.1,true,\"a,b\"\n,1e300,false,\"q\"\"\"\n3,-2.5,,x\n", NULL);
@@ -268,6 +298,7 @@ int main(void)
   RUN(test_header_only);
   RUN(test_threads_and_late_string);
   RUN(test_float_parser_matches_strtod);
+  RUN(test_float_parser_in_rows);
   RUN(test_writer_round_trip);
   return CHECK_DONE();
 }
