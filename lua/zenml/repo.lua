@@ -70,7 +70,6 @@ function Repository:branch() return self._git:branch() end
 --- Whether the work tree has staged, unstaged or untracked (not ignored)
 --- changes. The run files zenml itself writes under pipelines/ do not count.
 function Repository:dirty()
-  if not self._git:dirty() then return false end
   for _, p in ipairs(self._git:dirty_paths()) do
     if p:sub(1, 10) ~= "pipelines/" then return true end
   end
