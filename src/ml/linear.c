@@ -103,8 +103,11 @@ static void linear_row(double *z, const double *theta, size_t d, size_t m, const
 }
 
 /* Turn the linear outputs of one row into the loss gradient g (in place)
- * and return the row's loss. */
-static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target *y, size_t i)
+ * and return the row's loss. A sigmoid row's loss is max(v, 0) - t v +
+ * log(1 + e): the log term is left in *odds as a factor (1 + e, at most 2),
+ * so a batch takes one log instead of a log1p per row. */
+static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target *y, size_t i,
+                       double *odds)
 {
   loss_kind loss = s->loss;
   if (loss == LOSS_SQUARED) {
@@ -113,10 +116,17 @@ static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target 
     return r * r;
   }
   if (loss == LOSS_SIGMOID) {
-    /* zm_softplus and zm_sigmoid both start from exp(-|z|): take it once
-     * (the same bits as calling both) */
-    double t = y->labels[i] == 1 ? 1.0 : 0.0, v = z[0], e = exp(-fabs(v));
-    double l = s->want_loss ? (v > 0 ? v + log1p(e) : log1p(e)) - t * v : 0.0;
+    /* exp(-|v|) serves both the sigmoid (the same bits as zm_sigmoid) and
+     * the loss's log(1 + exp(-|v|)) */
+    double t = y->labels[i] == 1 ? 1.0 : 0.0, v = z[0], e = exp(-fabs(v)), l = 0.0;
+    if (s->want_loss) {
+      l = (v > 0 ? v : 0.0) - t * v;
+      *odds *= 1.0 + e;
+      if (*odds > 0x1p500) { /* big batches: keep the product finite */
+        l += log(*odds);
+        *odds = 1.0;
+      }
+    }
     z[0] = (v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - t;
     return l;
   }
@@ -160,16 +170,18 @@ static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, const
 {
   size_t m = l->m, d = ep->d, np = d * m + m;
   const double *base = zm_epoch_base(ep);
-  double total = 0.0;
+  double total = 0.0, odds = 1.0;
   memset(grad, 0, np * sizeof *grad);
   for (size_t r = 0; r < nb; r++) {
     if (r + PREFETCH < nb)
       prefetch_row(base + pos[r + PREFETCH] * d, d);
     const double *x = base + pos[r] * d;
     linear_row(z, l->theta, d, m, x);
-    total += row_loss(z, m, s, zm_epoch_target(ep), pos[r]);
+    total += row_loss(z, m, s, zm_epoch_target(ep), pos[r], &odds);
     accumulate(grad, z, d, m, x);
   }
+  if (odds != 1.0)
+    total += log(odds);
   double inv = 1.0 / (double)nb;
   for (size_t j = 0; j < np; j++)
     grad[j] *= inv;

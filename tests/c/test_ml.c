@@ -514,6 +514,27 @@ static void test_logreg_rows(void)
   CHECK_EQ_STR(zm_error_last(), "logistic regression: expected a non-empty matrix, got 0 x 3");
 }
 
+/* The loss of a batch is summed through a running product of (1 + e):
+ * one batch of 5,000 rows (past the product's flush point) at theta = 0
+ * has the mean loss log 2 exactly as the per-row sum would give it. */
+static void test_logreg_loss_big_batch(void)
+{
+  dataset s = separable(5000, 4, 0.0, 6);
+  zm_target y = {s.labels, NULL, 2};
+  zm_logreg_params lp;
+  zm_logreg_params_default(&lp);
+  lp.epochs = 2;
+  lp.batch_size = 5000;
+  zm_history h = {0};
+  zm_model *m = NULL;
+  CHECK_EQ_INT(zm_logreg_train(&m, s.X, s.n, s.d, &y, &lp, &h), 0);
+  CHECK(h.epochs == 2 && fabs(h.train_loss[0] - log(2.0)) < 1e-12);
+  CHECK(isfinite(h.train_loss[1]) && h.train_loss[1] < h.train_loss[0]);
+  zm_history_free(&h);
+  zm_model_free(m);
+  dataset_free(&s);
+}
+
 static void test_bad_input(void)
 {
   double X[] = {0, 1, 2, NAN};
@@ -624,6 +645,7 @@ int main(void)
   RUN(test_early_stopping);
   RUN(test_bad_input);
   RUN(test_logreg_rows);
+  RUN(test_logreg_loss_big_batch);
   RUN(test_speed_logistic);
   return CHECK_DONE();
 }
