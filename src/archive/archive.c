@@ -8,6 +8,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include "archive/la_calls.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,9 @@ int zm_archive_open(zm_archive **out, const char *path, const zm_archive_limits 
   struct stat st;
   if (stat(path, &st) != 0)
     return zm_error_sys(ZM_ENOTFOUND, "cannot open %s", path);
+  int rc = zm_la_load();
+  if (rc)
+    return rc;
   zm_archive *a = calloc(1, sizeof *a);
   if (!a || !(a->path = strdup(path)) || !(a->ar = archive_read_new())) {
     zm_archive_free(a);

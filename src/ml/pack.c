@@ -4,6 +4,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include "archive/la_calls.h"
 
 static la_ssize_t put(struct archive *a, void *ctx, const void *data, size_t len)
 {
@@ -40,8 +41,10 @@ static int put_entry(struct archive *a, const zm_pack_entry *e)
 
 int zm_pack_write(zm_buf *out, const zm_pack_entry *entries, size_t n)
 {
+  int rc = zm_la_load();
+  if (rc)
+    return rc;
   struct archive *a = archive_write_new();
-  int rc = 0;
   if (!a)
     return zm_error_set(ZM_ENOMEM, "out of memory");
   if (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
