@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 
-#include <cblas.h>
+#include "ml/blas_calls.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,7 +462,8 @@ int zm_ffn_train(zm_model **out, const double *X, size_t n, size_t d,
   int rc = validate(X, n, d, y, &p);
   if (rc)
     return zm_error_wrap(rc, "feed-forward network");
-  zm_blas_single_thread();
+  if ((rc = zm_blas_single_thread()))
+    return rc;
   rc = zm_model_new(&m, ZM_MODEL_FFN, zm_target_task(y), d, y->k);
   if (!rc) rc = ffn_attach(m, p.hidden, p.n_hidden, p.activation);
   if (!rc) rc = run(m, X, n, y, &p, &h);
@@ -484,7 +485,10 @@ static int ffn_predict(double *out, const zm_model *m, const double *X, size_t n
   const ffn *f = m->impl;
   workspace w;
   size_t k = zm_model_outputs(m), units = f->sizes[f->layers];
-  int rc = workspace_init(&w, f, n < PREDICT_CHUNK ? (n ? n : 1) : PREDICT_CHUNK, 0);
+  int rc = zm_blas_single_thread();
+  if (rc)
+    return rc;
+  rc = workspace_init(&w, f, n < PREDICT_CHUNK ? (n ? n : 1) : PREDICT_CHUNK, 0);
   if (rc)
     return rc;
   for (size_t at = 0; at < n; at += w.cap) {

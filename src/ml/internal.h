@@ -70,7 +70,7 @@ double zm_softplus(double x);
 void zm_softmax_rows(double *z, size_t n, size_t k);
 
 /* Pin OpenBLAS to one thread so sums are always taken in the same order. */
-void zm_blas_single_thread(void);
+int zm_blas_single_thread(void);
 
 /* Allocate n doubles set to zero (at least one), setting the error on failure. */
 double *zm_zalloc(size_t n);

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 
-#include <cblas.h>
+#include "ml/blas_calls.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,13 +385,15 @@ static int exact_fit(linear *l, const double *X, size_t n, size_t d, const doubl
 {
   double *G = zm_zalloc(d * d), *mu = zm_zalloc(d), *blk = zm_zalloc(256 * d);
   int rc = G && mu && blk ? 0 : ZM_ENOMEM;
+  double ym = 0.0;
   if (!rc) {
-    double ym = 0.0;
     for (size_t i = 0; i < n; i++)
       ym += yv[i];
     ym /= (double)n;
     column_means(mu, X, n, d);
-    zm_blas_single_thread();
+    rc = zm_blas_single_thread();
+  }
+  if (!rc) {
     centred_gram(G, l->theta, blk, X, yv, n, d, mu, ym);
     for (size_t j = 0; j < d; j++)
       G[j * d + j] += l2 * (double)n;

@@ -1,10 +1,10 @@
 /* The kind-independent side of models: the shared header of the byte format,
  * dispatch to each kind, the byte writer/reader and the optimizers. */
 #include "ml/internal.h"
+#include "ml/blas_api.h"
 #include "core/error.h"
 #include "ml/metrics.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,9 +321,9 @@ void zm_softmax_rows(double *z, size_t n, size_t k)
   }
 }
 
-void zm_blas_single_thread(void)
+int zm_blas_single_thread(void)
 {
-  openblas_set_num_threads(1);
+  return zm_blas_load();
 }
 
 double *zm_zalloc(size_t n)
