@@ -166,7 +166,7 @@ end
 --- Read the data into a frame. Subclasses implement this.
 ---@return userdata frame
 function BaseDatasource:read()
-  error(("%s: read() is not implemented"):format(self.__name), 2)
+  error(("%s must implement read()"):format(self.__name), 2)
 end
 
 --- The files whose bytes define the content (absolute paths), or nil when
