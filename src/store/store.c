@@ -53,6 +53,21 @@ static void host_name(char *out, size_t cap)
     snprintf(out, cap, "localhost");
 }
 
+/* A new store gets its 256 fan-out folders at once, synced once: a run's
+ * first few hundred puts then create only their own files (creating a folder
+ * costs as much as creating a file, and a new one needs objects/ synced). */
+static int make_fanout(zm_store *s)
+{
+  char dir[PATH_MAX];
+  for (int i = 0; i < 256; i++) {
+    snprintf(dir, sizeof dir, "%s/%02x", s->objects, i);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+      return zm_error_sys(ZM_EIO, "cannot create folder %s", dir);
+    s->known_dirs[i] = 1;
+  }
+  return zm_fs_sync_parent(dir);
+}
+
 int zm_store_open(zm_store **out, const char *root)
 {
   zm_store *s = calloc(1, sizeof *s);
@@ -68,7 +83,9 @@ int zm_store_open(zm_store **out, const char *root)
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
     goto done;
   }
-  if ((rc = zm_fs_mkdir_p(s->objects)) || (rc = zm_fs_mkdir_p(s->tmp))) {
+  int fresh = access(s->objects, F_OK) != 0;
+  if ((rc = zm_fs_mkdir_p(s->objects)) || (rc = zm_fs_mkdir_p(s->tmp)) ||
+      (fresh && (rc = make_fanout(s)))) {
     zm_error_wrap(rc, "cannot open artifact store %s", root);
     goto done;
   }
