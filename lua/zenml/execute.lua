@@ -96,11 +96,40 @@ function M.cache_key(st, name, ids)
   return hash.string(parts.source .. "\0" .. parts.params .. "\0" .. parts.inputs), parts
 end
 
+-- A "step.*" input (a map of artifacts) whose members load when first
+-- touched: an evaluator that reads only the eval split does not map and
+-- check the train split too. pairs() loads every member, in name order.
+local function lazy_map(st, base, ids)
+  local names = {}
+  for k in pairs(ids) do names[#names + 1] = k end
+  table.sort(names)
+  local function get(t, k)
+    local id = ids[k]
+    if id == nil then return nil end
+    local v = st.load(base, id)
+    rawset(t, k, v)
+    return v
+  end
+  return setmetatable({}, {
+    __index = get,
+    __pairs = function(t)
+      local i = 0
+      return function()
+        i = i + 1
+        local k = names[i]
+        if k ~= nil then return k, t[k] end
+      end, t, nil
+    end,
+  })
+end
+
 local function load_inputs(st, step, ids)
   local spec, inputs = step:input_spec(), {}
   for input, v in pairs(ids) do
     local base = stepmod.parse_type(spec[input])
-    if type(v) == "table" then
+    if type(v) == "table" and #v == 0 and next(v) ~= nil then
+      inputs[input] = lazy_map(st, base, v)
+    elseif type(v) == "table" then
       local t = {}
       for k, id in pairs(v) do t[k] = st.load(base, id) end
       inputs[input] = t
