@@ -72,20 +72,32 @@ static int linear_attach(zm_model *m, size_t outputs)
   return 0;
 }
 
-/* Four partial sums in a fixed order: fast, and the same on every run. */
+/* Two doubles in one SSE2 register (baseline x86-64; other targets split
+ * it): each lane does exactly the scalar operations, in the same order, so
+ * the results are the same bits as plain C, just about twice as fast. */
+typedef double v2d __attribute__((vector_size(16)));
+
+static inline v2d load2(const double *p)
+{
+  v2d v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* Four partial sums in a fixed order (lanes s0 s1 | s2 s3): fast, and the
+ * same on every run. */
 static double dot(const double *a, const double *b, size_t n)
 {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  v2d lo = {0, 0}, hi = {0, 0};
   size_t j = 0;
   for (; j + 4 <= n; j += 4) {
-    s0 += a[j] * b[j];
-    s1 += a[j + 1] * b[j + 1];
-    s2 += a[j + 2] * b[j + 2];
-    s3 += a[j + 3] * b[j + 3];
+    lo += load2(a + j) * load2(b + j);
+    hi += load2(a + j + 2) * load2(b + j + 2);
   }
+  double s0 = lo[0];
   for (; j < n; j++)
     s0 += a[j] * b[j];
-  return (s0 + s1) + (s2 + s3);
+  return (s0 + lo[1]) + (hi[0] + hi[1]);
 }
 
 /* z[c] = b[c] + x . W[:, c] for one row. */
@@ -141,7 +153,13 @@ static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target 
 static void accumulate(double *grad, const double *g, size_t d, size_t m, const double *x)
 {
   if (m == 1) {
-    for (size_t j = 0; j < d; j++)
+    v2d g2 = {g[0], g[0]};
+    size_t j = 0;
+    for (; j + 2 <= d; j += 2) {
+      v2d s = load2(grad + j) + g2 * load2(x + j);
+      memcpy(grad + j, &s, sizeof s);
+    }
+    for (; j < d; j++)
       grad[j] += g[0] * x[j];
   } else {
     for (size_t j = 0; j < d; j++)
