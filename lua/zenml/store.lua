@@ -161,18 +161,26 @@ function Store:put_frame(frame)
   return self._ud:put_frame(frame)
 end
 
---- Let single puts defer their folder fsyncs until `sync_dirs` (each object's
---- bytes are still synced before it appears under its id).
----@param on boolean
-function Store:defer_dir_sync(on)
-  self._ud:defer_dir_sync(on == true)
-end
-
---- fsync the folders written since deferral began.
+--- Write-behind: single puts stop syncing one by one; a background thread
+--- makes everything written in the last `max_ms` durable at once (one
+--- file-system sync). Objects are readable at once; a crash can lose the
+--- last `max_ms` of puts but never exposes a partial one. 0 settles and stops.
+---@param max_ms integer
 ---@return boolean|nil ok
 ---@return string|nil message
-function Store:sync_dirs()
-  return self._ud:sync_dirs()
+function Store:write_behind(max_ms)
+  if math.type(max_ms) ~= "integer" or max_ms < 0 then
+    error(("store:write_behind: expected milliseconds (an integer >= 0), got %s"):format(
+      tostring(max_ms)), 2)
+  end
+  return self._ud:write_behind(max_ms)
+end
+
+--- Make every queued write-behind put durable and in place now.
+---@return boolean|nil ok
+---@return string|nil message
+function Store:settle()
+  return self._ud:settle()
 end
 
 --- Drop the open batch and its temp files.

@@ -293,16 +293,18 @@ static int l_put_frame(lua_State *L)
   return 1;
 }
 
-static int l_defer_dir_sync(lua_State *L)
+/* store:write_behind(max_ms): 0 settles and stops. */
+static int l_write_behind(lua_State *L)
 {
   zm_store *s = check_store(L);
-  zm_store_defer_dir_sync(s, lua_toboolean(L, 2));
-  return 0;
+  lua_Integer ms = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, ms >= 0 && ms <= 60000, 2, "expected 0 to 60000 milliseconds");
+  return push_ok_or_fail(L, zm_store_write_behind(s, (unsigned)ms));
 }
 
-static int l_sync_dirs(lua_State *L)
+static int l_settle(lua_State *L)
 {
-  return push_ok_or_fail(L, zm_store_sync_dirs(check_store(L)));
+  return push_ok_or_fail(L, zm_store_settle(check_store(L)));
 }
 
 static int l_batch_abort(lua_State *L)
@@ -346,9 +348,9 @@ int zm_bind_open_store(lua_State *L)
       {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
       {"verify", l_verify},     {"check", l_check},               {"gc", l_gc},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
-      {"batch_abort", l_batch_abort}, {"defer_dir_sync", l_defer_dir_sync},
+      {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind},
       {"put_frame", l_put_frame},
-      {"sync_dirs", l_sync_dirs}, {"root", l_root},           {"close", l_release},
+      {"settle", l_settle}, {"root", l_root},           {"close", l_release},
       {NULL, NULL},
   };
   if (luaL_newmetatable(L, STORE_MT)) {

@@ -100,6 +100,8 @@ void zm_store_free(zm_store *s)
 {
   if (!s)
     return;
+  /* Queued puts may already be referenced by metadata: keep them. */
+  zm_store_write_behind(s, 0);
   zm_store_batch_abort(s);
   pthread_mutex_destroy(&s->lock);
   free(s->root);
@@ -138,6 +140,10 @@ int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id)
   if (strlen(s->objects) + 68 >= cap)
     return zm_error_set(ZM_EINVALID, "path buffer too small for %s", id);
   store_object_path(out, cap, s, id + ID_PREFIX_LEN);
+  /* A caller keeps a path for later: a queued object must be in place. */
+  if (store_behind_tmp(out, cap, s, id + ID_PREFIX_LEN) && (rc = zm_store_settle(s)))
+    return rc;
+  store_object_path(out, cap, s, id + ID_PREFIX_LEN);
   return 0;
 }
 
@@ -158,7 +164,13 @@ static int object_exists(const zm_store *s, const char *hex)
 {
   char path[PATH_MAX];
   store_object_path(path, sizeof path, s, hex);
-  return access(path, F_OK) == 0;
+  return access(path, F_OK) == 0 || store_behind_tmp(path, sizeof path, s, hex);
+}
+
+/* Whether a put syncs its own temp file: not in a batch, nor behind. */
+static int durable(const zm_store *s, const store_batch *b)
+{
+  return b == NULL && !store_behind_active(s);
 }
 
 static int sync_dir(const char *dir)
@@ -183,12 +195,6 @@ static int fanout_dir(char *dir, size_t cap, zm_store *s, const char *hex, int d
     return 0;
   if (mkdir(dir, 0777) == 0) {
     __atomic_store_n(&s->known_dirs[byte], 1, __ATOMIC_RELAXED);
-    if (durable && s->defer_dirs) {
-      pthread_mutex_lock(&s->lock);
-      s->objects_dirty = 1;
-      pthread_mutex_unlock(&s->lock);
-      return 0;
-    }
     return durable ? sync_dir(s->objects) : 0;
   }
   if (errno == EEXIST) {
@@ -285,6 +291,8 @@ static int batch_add(store_batch *b, const char *tmp, const char *hex)
 static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
 {
   int rc;
+  if (!b && store_behind_active(s))
+    return store_behind_add(s, tmp, hex);
   if (b) {
     pthread_mutex_lock(&s->lock);
     rc = batch_add(b, tmp, hex);
@@ -304,12 +312,6 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
     unlink(tmp);
     return rc;
   }
-  if (s->defer_dirs) {
-    pthread_mutex_lock(&s->lock);
-    s->dirty_dirs[hex_byte(hex)] = 1;
-    pthread_mutex_unlock(&s->lock);
-    return 0;
-  }
   return sync_dir(dir);
 }
 
@@ -324,7 +326,7 @@ static int place_written(char out[ZM_STORE_ID_SIZE], zm_store *s, int fd, const 
     unlink(tmp);
     return 0;
   }
-  int rc = tmp_finish(fd, tmp, 1);
+  int rc = tmp_finish(fd, tmp, durable(s, NULL));
   return rc ? rc : settle(s, NULL, tmp, hex);
 }
 
@@ -426,33 +428,6 @@ int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec
   return place_written(out, s, fd, tmp, job.hex);
 }
 
-void zm_store_defer_dir_sync(zm_store *s, int on)
-{
-  s->defer_dirs = on;
-}
-
-int zm_store_sync_dirs(zm_store *s)
-{
-  unsigned char dirty[256];
-  int objects_dirty, rc = 0;
-  pthread_mutex_lock(&s->lock);
-  memcpy(dirty, s->dirty_dirs, sizeof dirty);
-  memset(s->dirty_dirs, 0, sizeof s->dirty_dirs);
-  objects_dirty = s->objects_dirty;
-  s->objects_dirty = 0;
-  pthread_mutex_unlock(&s->lock);
-  for (int i = 0; i < 256 && rc == 0; i++) {
-    char dir[PATH_MAX];
-    if (!dirty[i])
-      continue;
-    snprintf(dir, sizeof dir, "%s/%02x", s->objects, i);
-    rc = sync_dir(dir);
-  }
-  if (rc == 0 && objects_dirty)
-    rc = sync_dir(s->objects);
-  return rc;
-}
-
 int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const void *data,
                   size_t len)
 {
@@ -463,7 +438,7 @@ int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const
   make_id(out, hex);
   if (object_exists(s, hex))
     return 0;
-  if ((rc = fanout_dir(dir, sizeof dir, s, hex, b == NULL)) ||
+  if ((rc = fanout_dir(dir, sizeof dir, s, hex, durable(s, b))) ||
       (rc = tmp_create(&fd, tmp, sizeof tmp, s, dir)))
     return rc;
   if ((rc = write_all(fd, data, len, tmp))) {
@@ -471,7 +446,7 @@ int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const
     unlink(tmp);
     return rc;
   }
-  if ((rc = tmp_finish(fd, tmp, b == NULL)))
+  if ((rc = tmp_finish(fd, tmp, durable(s, b))))
     return rc;
   return settle(s, b, tmp, hex);
 }
@@ -534,7 +509,7 @@ static int put_stream_in(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b
   /* The id is unknown until the last byte, so spool into tmp/ and rename
    * across folders (same file system) once it is known. */
   char hex[65], tmp[PATH_MAX];
-  int rc = spool(hex, tmp, sizeof tmp, s, s->tmp, b == NULL, read, ctx);
+  int rc = spool(hex, tmp, sizeof tmp, s, s->tmp, durable(s, b), read, ctx);
   if (rc)
     return rc;
   make_id(out, hex);
@@ -562,8 +537,8 @@ int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, cons
     return zm_error_sys(errno == ENOENT ? ZM_ENOTFOUND : ZM_EIO, "cannot open %s", path);
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   fd_source src = {fd, path};
-  if (!(rc = fanout_dir(dir, sizeof dir, s, hex, b == NULL)))
-    rc = spool(again, tmp, sizeof tmp, s, dir, b == NULL, fd_read, &src);
+  if (!(rc = fanout_dir(dir, sizeof dir, s, hex, durable(s, b))))
+    rc = spool(again, tmp, sizeof tmp, s, dir, durable(s, b), fd_read, &src);
   close(fd);
   if (rc)
     return rc;

@@ -83,7 +83,8 @@ int zm_store_batch_commit(zm_store *s);
 /* Drop an open batch, removing its temp files. No-op without one. */
 void zm_store_batch_abort(zm_store *s);
 
-/* Write the object path of `id` to `out` (whether or not it exists). */
+/* Write the object path of `id` to `out` (whether or not it exists); a
+ * queued write-behind put is settled first, so the path stays valid. */
 int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id);
 
 /* 1 if the object exists, 0 if not, ZM_EINVALID for a malformed id. */
@@ -139,13 +140,16 @@ int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer
  * starting chunk by chunk; as durable as any put. For large frames. */
 int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov, size_t n);
 
-/* Let single puts skip their folder fsync until zm_store_sync_dirs: each
- * object's bytes are still synced before its rename, so a crash can lose a
- * recent object but never expose a partial one. Used for the many small
- * outputs of a run, which syncs once at its end. */
-void zm_store_defer_dir_sync(zm_store *s, int on);
+/* Write-behind: from now on single puts through this handle write their
+ * temp files without syncing each, and a background thread makes them
+ * durable together (one syncfs, renames, one syncfs) once the oldest has
+ * waited `max_ms`. A queued object is readable at once (exists, size,
+ * open_fd, read, map; path settles first). A crash loses at most the last
+ * max_ms of puts and never exposes a partial object. 0 settles and stops. */
+int zm_store_write_behind(zm_store *s, unsigned max_ms);
 
-/* fsync every folder renamed into since deferral began (or the last sync). */
-int zm_store_sync_dirs(zm_store *s);
+/* Make every queued write-behind put durable and visible in place now;
+ * reports an error a background commit met since the last settle. */
+int zm_store_settle(const zm_store *s);
 
 #endif

@@ -21,14 +21,14 @@ typedef struct store_batch {
   size_t n, cap;
 } store_batch;
 
+typedef struct store_behind store_behind;
+
 struct zm_store {
   char *root, *objects, *tmp;
   char host[40]; /* sanitised host name, part of temp file names */
   pthread_mutex_t lock;
   store_batch *batch; /* the handle's open batch, or NULL */
-  int defer_dirs;     /* folder fsyncs wait for zm_store_sync_dirs */
-  int objects_dirty;  /* objects/ gained a folder since the last sync */
-  unsigned char dirty_dirs[256]; /* fan-out folders renamed into since the last sync */
+  store_behind *behind; /* write-behind state (behind.c), or NULL */
   unsigned char known_dirs[256]; /* fan-out folders this handle has seen exist */
 };
 
@@ -58,6 +58,15 @@ int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const
 int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const char *path);
 int store_batch_commit(zm_store *s, store_batch *b);
 void store_batch_abort(store_batch *b);
+
+/* 1 while write-behind is on. */
+int store_behind_active(const zm_store *s);
+
+/* Queue a finished, unsynced temp file holding digest `hex`; removes it on failure. */
+int store_behind_add(zm_store *s, const char *tmp, const char *hex);
+
+/* 1 and its temp path in `out` if `hex` is queued or being committed, else 0. */
+int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex);
 
 /* Parse a temp file name: 1 and pid/host-match if it is one of ours, else 0. */
 int store_tmp_name(const zm_store *s, const char *name, long *out_pid, int *out_same_host);

@@ -1,5 +1,5 @@
 /* Unit tests for src/store: puts and reads, ids, durability under concurrent
- * writers and kill -9, trees, verify, gc and batches. Timings are printed,
+ * writers and kill -9, trees, verify, gc, batches and write-behind. Timings are printed,
  * never asserted. */
 #include "check.h"
 #include "core/error.h"
@@ -508,6 +508,67 @@ static void test_batch(void)
   zm_store_free(s);
 }
 
+/* Whether object `id` sits at its final path (not just as a temp file). */
+static int in_place(zm_store *s, const char *id)
+{
+  char path[4200];
+  snprintf(path, sizeof path, "%s/objects/%.2s/%s", zm_store_root(s), id + 7, id + 9);
+  return access(path, F_OK) == 0;
+}
+
+static void test_write_behind(void)
+{
+  zm_store *s = open_store("store-behind");
+  char id[ZM_STORE_ID_SIZE], again[ZM_STORE_ID_SIZE], dir[4200], path[4200], *back = NULL;
+  size_t len = 0;
+  uint64_t size = 0;
+  int fd = -1;
+  CHECK_EQ_INT(zm_store_write_behind(s, 60000), 0); /* too long to fire in this test */
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "queued", 6), 0);
+  CHECK(!in_place(s, id));
+  CHECK_EQ_INT(zm_store_exists(s, id), 1);
+  CHECK_EQ_INT(zm_store_size(&size, s, id), 0);
+  CHECK(size == 6);
+  CHECK_EQ_INT(zm_store_read(&back, &len, s, id), 0);
+  CHECK(back && len == 6 && memcmp(back, "queued", 6) == 0);
+  CHECK_EQ_INT(zm_store_open_fd(&fd, s, id), 0);
+  CHECK(fd >= 0 && close(fd) == 0);
+  /* the same bytes again while queued: no second temp file */
+  CHECK_EQ_INT(zm_store_put_buf(again, s, "queued", 6), 0);
+  CHECK_EQ_STR(again, id);
+  snprintf(dir, sizeof dir, "%s/objects/%.2s", zm_store_root(s), id + 7);
+  CHECK_EQ_INT(count_prefixed(dir, ".tmp-"), 1);
+  /* a caller keeps a path for later, so asking for one settles */
+  CHECK_EQ_INT(zm_store_path(path, sizeof path, s, id), 0);
+  CHECK(in_place(s, id));
+  CHECK_EQ_INT(count_prefixed(dir, ".tmp-"), 0);
+  /* the thread settles on its own once the oldest put has waited max_ms */
+  CHECK_EQ_INT(zm_store_write_behind(s, 20), 0);
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "settled in time", 15), 0);
+  double t0 = now();
+  while (!in_place(s, id) && now() - t0 < 5)
+    usleep(2000);
+  CHECK(in_place(s, id));
+  /* stopping settles; so does closing the store */
+  CHECK_EQ_INT(zm_store_write_behind(s, 60000), 0);
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "at stop", 7), 0);
+  CHECK_EQ_INT(zm_store_write_behind(s, 0), 0);
+  CHECK(in_place(s, id));
+  CHECK_EQ_INT(zm_store_write_behind(s, 60000), 0);
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "at close", 8), 0);
+  CHECK(!in_place(s, id));
+  char root[4200];
+  snprintf(root, sizeof root, "%s", zm_store_root(s));
+  zm_store_free(s);
+  s = NULL;
+  CHECK_EQ_INT(zm_store_open(&s, root), 0);
+  CHECK(in_place(s, id));
+  snprintf(dir, sizeof dir, "%s/objects/%.2s", zm_store_root(s), id + 7);
+  CHECK_EQ_INT(count_prefixed(dir, ".tmp-"), 0);
+  free(back);
+  zm_store_free(s);
+}
+
 int main(void)
 {
   RUN(test_put_read_round_trip);
@@ -522,5 +583,6 @@ int main(void)
   RUN(test_gc);
   RUN(test_batch);
   RUN(test_put_iov);
+  RUN(test_write_behind);
   return CHECK_DONE();
 }

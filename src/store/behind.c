@@ -1,0 +1,272 @@
+/* Write-behind: single puts queue their unsynced temp files and a background
+ * thread makes them durable together. One fdatasync per small object costs
+ * more than the work of a trivial step; one syncfs for everything written
+ * in the last fraction of a second costs about the same as a single one.
+ *
+ * An object is in one of three places: the queue (temp file, not yet
+ * synced), the batch being committed (temp file, being synced and renamed)
+ * or objects/ (final). Readers look at objects/ first, then at the temp path
+ * of a queued object, then at objects/ again: a rename between the second
+ * and third look is the only way a temp path can vanish. */
+#include "store/store_int.h"
+#include "core/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct store_behind {
+  pthread_mutex_t lock;   /* queue, committing, err, stopping */
+  pthread_cond_t wake;    /* a first put was queued, or stop */
+  pthread_mutex_t commit; /* one commit at a time (thread or settle) */
+  pthread_t thread;
+  unsigned max_ms;
+  int stopping;
+  struct timespec oldest; /* when the queue's first entry came */
+  store_batch queue;      /* puts waiting for the next commit */
+  store_batch committing; /* the commit in progress */
+  int err;                /* the first failed background commit's code */
+  char msg[512];
+};
+
+static void batch_clear(store_batch *b, int remove)
+{
+  for (size_t i = 0; i < b->n; i++) {
+    if (remove && b->items[i].tmp)
+      unlink(b->items[i].tmp);
+    free(b->items[i].tmp);
+  }
+  free(b->items);
+  *b = (store_batch){0};
+}
+
+static int find(const store_batch *b, const char *hex)
+{
+  for (size_t i = 0; i < b->n; i++)
+    if (b->items[i].tmp && memcmp(b->items[i].hex, hex, 64) == 0)
+      return (int)i;
+  return -1;
+}
+
+int store_behind_active(const zm_store *s)
+{
+  return s->behind != NULL;
+}
+
+int store_behind_add(zm_store *s, const char *tmp, const char *hex)
+{
+  store_behind *w = s->behind;
+  store_batch *q = &w->queue;
+  int rc = 0;
+  pthread_mutex_lock(&w->lock);
+  if (q->n == q->cap) {
+    size_t cap = q->cap ? q->cap * 2 : 64;
+    pending *p = realloc(q->items, cap * sizeof *p);
+    if (!p) {
+      rc = zm_error_set(ZM_ENOMEM, "out of memory");
+      goto done;
+    }
+    q->items = p;
+    q->cap = cap;
+  }
+  if (!(q->items[q->n].tmp = strdup(tmp))) {
+    rc = zm_error_set(ZM_ENOMEM, "out of memory");
+    goto done;
+  }
+  memcpy(q->items[q->n].hex, hex, 65);
+  if (q->n++ == 0) {
+    clock_gettime(CLOCK_MONOTONIC, &w->oldest);
+    pthread_cond_signal(&w->wake);
+  }
+done:
+  pthread_mutex_unlock(&w->lock);
+  if (rc)
+    unlink(tmp);
+  return rc;
+}
+
+int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex)
+{
+  store_behind *w = s->behind;
+  if (!w)
+    return 0;
+  int found = 0;
+  pthread_mutex_lock(&w->lock);
+  const store_batch *b = &w->queue;
+  int i = find(b, hex);
+  if (i < 0)
+    i = find(b = &w->committing, hex);
+  if (i >= 0 && (size_t)snprintf(out, cap, "%s", b->items[i].tmp) < cap)
+    found = 1;
+  pthread_mutex_unlock(&w->lock);
+  return found;
+}
+
+static int sync_fs(const zm_store *s)
+{
+  int fd = open(s->objects, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return zm_error_sys(ZM_EIO, "cannot open folder %s", s->objects);
+  int rc = syncfs(fd) == 0 ? 0 : zm_error_sys(ZM_EIO, "cannot sync the file system of %s",
+                                              s->objects);
+  close(fd);
+  return rc;
+}
+
+/* Rename one synced temp file into objects/, making its fan-out folder if
+ * a gc removed it. The rename may replace an identical object. */
+static int place(const zm_store *s, const pending *p)
+{
+  char path[PATH_MAX];
+  store_object_path(path, sizeof path, s, p->hex);
+  if (rename(p->tmp, path) == 0)
+    return 0;
+  if (errno == ENOENT) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/%.2s", s->objects, p->hex);
+    if ((mkdir(dir, 0777) == 0 || errno == EEXIST) && rename(p->tmp, path) == 0)
+      return 0;
+  }
+  return zm_error_sys(ZM_EIO, "cannot rename %s to %s", p->tmp, path);
+}
+
+/* Sync, place and sync again everything queued so far. The contents are
+ * durable before any rename, so a crash can only expose complete objects;
+ * the second syncfs makes the new folder entries durable, all at once. */
+static int commit(const zm_store *s)
+{
+  store_behind *w = s->behind;
+  pthread_mutex_lock(&w->commit);
+  pthread_mutex_lock(&w->lock);
+  w->committing = w->queue;
+  w->queue = (store_batch){0};
+  size_t n = w->committing.n;
+  pthread_mutex_unlock(&w->lock);
+  int rc = n ? sync_fs(s) : 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = place(s, &w->committing.items[i]);
+  if (rc == 0 && n)
+    rc = sync_fs(s);
+  pthread_mutex_lock(&w->lock);
+  batch_clear(&w->committing, rc != 0);
+  if (rc && !w->err) {
+    w->err = rc;
+    snprintf(w->msg, sizeof w->msg, "%s", zm_error_last());
+  }
+  pthread_mutex_unlock(&w->lock);
+  pthread_mutex_unlock(&w->commit);
+  return rc;
+}
+
+static int due(const store_behind *w, struct timespec *at)
+{
+  *at = w->oldest;
+  at->tv_sec += w->max_ms / 1000;
+  at->tv_nsec += (long)(w->max_ms % 1000) * 1000000L;
+  if (at->tv_nsec >= 1000000000L) {
+    at->tv_sec++;
+    at->tv_nsec -= 1000000000L;
+  }
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec > at->tv_sec || (now.tv_sec == at->tv_sec && now.tv_nsec >= at->tv_nsec);
+}
+
+static void *flusher(void *arg)
+{
+  const zm_store *s = arg;
+  store_behind *w = s->behind;
+  pthread_mutex_lock(&w->lock);
+  while (!w->stopping) {
+    struct timespec at;
+    if (w->queue.n == 0) {
+      pthread_cond_wait(&w->wake, &w->lock);
+    } else if (!due(w, &at)) {
+      pthread_cond_timedwait(&w->wake, &w->lock, &at);
+    } else {
+      pthread_mutex_unlock(&w->lock);
+      commit(s);
+      pthread_mutex_lock(&w->lock);
+    }
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+static void behind_free(store_behind *w)
+{
+  pthread_mutex_destroy(&w->lock);
+  pthread_mutex_destroy(&w->commit);
+  pthread_cond_destroy(&w->wake);
+  free(w);
+}
+
+static int behind_start(zm_store *s, unsigned max_ms)
+{
+  store_behind *w = calloc(1, sizeof *w);
+  if (!w)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&w->wake, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_mutex_init(&w->commit, NULL);
+  w->max_ms = max_ms;
+  s->behind = w;
+  int e = pthread_create(&w->thread, NULL, flusher, s);
+  if (e) {
+    s->behind = NULL;
+    behind_free(w);
+    errno = e;
+    return zm_error_sys(ZM_EIO, "cannot start the write-behind thread of store %s", s->root);
+  }
+  return 0;
+}
+
+int zm_store_settle(const zm_store *s)
+{
+  store_behind *w = s->behind;
+  if (!w)
+    return 0;
+  commit(s);
+  pthread_mutex_lock(&w->lock);
+  int rc = w->err;
+  if (rc)
+    zm_error_set(rc, "%s", w->msg);
+  w->err = 0;
+  pthread_mutex_unlock(&w->lock);
+  return rc;
+}
+
+int zm_store_write_behind(zm_store *s, unsigned max_ms)
+{
+  store_behind *w = s->behind;
+  if (max_ms > 0) {
+    if (w) {
+      pthread_mutex_lock(&w->lock);
+      w->max_ms = max_ms;
+      pthread_mutex_unlock(&w->lock);
+      return 0;
+    }
+    return behind_start(s, max_ms);
+  }
+  if (!w)
+    return 0;
+  pthread_mutex_lock(&w->lock);
+  w->stopping = 1;
+  pthread_cond_signal(&w->wake);
+  pthread_mutex_unlock(&w->lock);
+  pthread_join(w->thread, NULL);
+  int rc = zm_store_settle(s);
+  s->behind = NULL;
+  behind_free(w);
+  return rc;
+}
