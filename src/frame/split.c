@@ -6,6 +6,8 @@
 #include "frame/framefile.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,33 +145,93 @@ static int add_columns(zm_column **dst, zm_frame **outs, const zm_column *src, c
   return 0;
 }
 
+/* Columns are moved on two threads, each taking the next column not yet
+ * taken: every column is copied whole by one thread, so the parts hold the
+ * same bytes whichever thread moved what. Null bitmaps (allocated where a
+ * null lands, and so able to fail) are filled afterwards on this thread. */
+typedef struct scatter_job {
+  zm_frame **outs;
+  const zm_frame *f;
+  const int *assign;
+  size_t k;
+  atomic_size_t next;
+} scatter_job;
+
+typedef struct scatter_worker {
+  scatter_job *job;
+  zm_column **dst; /* k entries each */
+  size_t *pos;
+  uint64_t *bpos;
+} scatter_worker;
+
+/* Frames smaller than this are moved on the calling thread alone. */
+#define THREAD_CELLS ((size_t)1 << 20)
+
+static void *scatter_columns(void *arg)
+{
+  scatter_worker *w = arg;
+  scatter_job *job = w->job;
+  for (;;) {
+    size_t c = atomic_fetch_add(&job->next, 1);
+    if (c >= job->f->ncol)
+      return NULL;
+    const zm_column *src = &job->f->cols[c];
+    for (size_t j = 0; j < job->k; j++)
+      w->dst[j] = &job->outs[j]->cols[c];
+    if (src->type == ZM_TYPE_STR)
+      scatter_strings(w->dst, src, job->assign, w->pos, w->bpos, job->k);
+    else
+      scatter_fixed(w->dst, src, job->assign, w->pos, job->k);
+    if (!src->valid)
+      zm_frame_forget_column(job->f, src); /* its rows live on in the parts */
+  }
+}
+
+static void run_scatter(scatter_worker *w, const zm_frame *f)
+{
+  pthread_t thread;
+  int threaded = f->nrow * f->ncol >= THREAD_CELLS &&
+                 pthread_create(&thread, NULL, scatter_columns, &w[1]) == 0;
+  scatter_columns(&w[0]);
+  if (threaded)
+    pthread_join(thread, NULL);
+}
+
 static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assign, size_t k)
 {
   int rc = ZM_ENOMEM;
-  zm_column **dst = malloc(k * sizeof *dst);
-  size_t *pos = malloc(k * sizeof *pos);
-  uint64_t *blob = malloc(k * sizeof *blob);
-  if (!dst || !pos || !blob) {
-    zm_error_set(rc, "out of memory");
-    goto done;
+  scatter_job job = {outs, f, assign, k, 0};
+  scatter_worker w[2] = {{&job, NULL, NULL, NULL}, {&job, NULL, NULL, NULL}};
+  for (int t = 0; t < 2; t++) {
+    w[t].dst = malloc(k * sizeof *w[t].dst);
+    w[t].pos = malloc(k * sizeof *w[t].pos);
+    w[t].bpos = malloc(k * sizeof *w[t].bpos);
+    if (!w[t].dst || !w[t].pos || !w[t].bpos) {
+      zm_error_set(rc, "out of memory");
+      goto done;
+    }
   }
   rc = 0;
+  for (size_t c = 0; rc == 0 && c < f->ncol; c++)
+    rc = add_columns(w[0].dst, outs, &f->cols[c], assign, w[0].bpos, k);
+  if (rc)
+    goto done;
+  run_scatter(w, f);
   for (size_t c = 0; rc == 0 && c < f->ncol; c++) {
     const zm_column *src = &f->cols[c];
-    if ((rc = add_columns(dst, outs, src, assign, blob, k)) != 0)
-      break;
-    if (src->type == ZM_TYPE_STR)
-      scatter_strings(dst, src, assign, pos, blob, k);
-    else
-      scatter_fixed(dst, src, assign, pos, k);
-    if (src->valid)
-      rc = scatter_nulls(dst, src, assign, pos, k);
-    zm_frame_forget_column(f, src); /* its rows live on in the parts */
+    if (!src->valid)
+      continue;
+    for (size_t j = 0; j < k; j++)
+      w[0].dst[j] = &outs[j]->cols[c];
+    rc = scatter_nulls(w[0].dst, src, assign, w[0].pos, k);
+    zm_frame_forget_column(f, src);
   }
 done:
-  free(dst);
-  free(pos);
-  free(blob);
+  for (int t = 0; t < 2; t++) {
+    free(w[t].dst);
+    free(w[t].pos);
+    free(w[t].bpos);
+  }
   return rc;
 }
 
