@@ -404,6 +404,8 @@ function M.worker_task(name, yaml_path)
     local runner = require "zenml.runner"
     local doc = runner.load_doc(repo.root .. "/" .. yaml_path)
     require("zenml.sources").install_pins(repo, doc.sources)
+    -- settled when the worker's state closes at the end of the run
+    assert(repo:store():write_behind(runner.WRITE_BEHIND_MS))
     worker.st, worker.path = M.state(repo, doc), yaml_path
   end
   local r = M.step_safe(worker.st, name)

@@ -7,7 +7,11 @@
  * synced), the batch being committed (temp file, being synced and renamed)
  * or objects/ (final). Readers look at objects/ first, then at the temp path
  * of a queued object, then at objects/ again: a rename between the second
- * and third look is the only way a temp path can vanish. */
+ * and third look is the only way a temp path can vanish.
+ *
+ * Several handles on one store in one process (the parallel runner's
+ * workers each open their own) see each other's queued objects: every queue
+ * is in a process-wide registry that lookups walk. */
 #include "store/store_int.h"
 #include "core/error.h"
 
@@ -22,6 +26,8 @@
 #include <unistd.h>
 
 struct store_behind {
+  const zm_store *store;  /* the handle this queue belongs to */
+  store_behind *next;     /* the process's other queues (registry) */
   pthread_mutex_t lock;   /* queue, committing, err, stopping */
   pthread_cond_t wake;    /* a first put was queued, or stop */
   pthread_mutex_t commit; /* one commit at a time (thread or settle) */
@@ -34,6 +40,29 @@ struct store_behind {
   int err;                /* the first failed background commit's code */
   char msg[512];
 };
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static store_behind *registry;
+
+static void registry_add(store_behind *w)
+{
+  pthread_mutex_lock(&registry_lock);
+  w->next = registry;
+  registry = w;
+  pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_remove(store_behind *w)
+{
+  pthread_mutex_lock(&registry_lock);
+  for (store_behind **p = &registry; *p; p = &(*p)->next) {
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
 
 static void batch_clear(store_batch *b, int remove)
 {
@@ -91,20 +120,37 @@ done:
   return rc;
 }
 
-int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex)
+/* The temp path of `hex` if queue `w` holds it; call with w->lock held. */
+static int queued_in(char *out, size_t cap, const store_behind *w, const char *hex)
 {
-  store_behind *w = s->behind;
-  if (!w)
-    return 0;
-  int found = 0;
-  pthread_mutex_lock(&w->lock);
   const store_batch *b = &w->queue;
   int i = find(b, hex);
   if (i < 0)
     i = find(b = &w->committing, hex);
-  if (i >= 0 && (size_t)snprintf(out, cap, "%s", b->items[i].tmp) < cap)
-    found = 1;
-  pthread_mutex_unlock(&w->lock);
+  return i >= 0 && (size_t)snprintf(out, cap, "%s", b->items[i].tmp) < cap;
+}
+
+/* The queue of a handle on the same store as `s` that holds `hex`, its temp
+ * path in `out`; NULL if none does. Call with registry_lock held. */
+static store_behind *owner(char *out, size_t cap, const zm_store *s, const char *hex)
+{
+  store_behind *found = NULL;
+  for (store_behind *w = registry; w && !found; w = w->next) {
+    if (strcmp(w->store->objects, s->objects) != 0)
+      continue;
+    pthread_mutex_lock(&w->lock);
+    if (queued_in(out, cap, w, hex))
+      found = w;
+    pthread_mutex_unlock(&w->lock);
+  }
+  return found;
+}
+
+int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex)
+{
+  pthread_mutex_lock(&registry_lock);
+  int found = owner(out, cap, s, hex) != NULL;
+  pthread_mutex_unlock(&registry_lock);
   return found;
 }
 
@@ -139,9 +185,9 @@ static int place(const zm_store *s, const pending *p)
 /* Sync, place and sync again everything queued so far. The contents are
  * durable before any rename, so a crash can only expose complete objects;
  * the second syncfs makes the new folder entries durable, all at once. */
-static int commit(const zm_store *s)
+static int commit(store_behind *w)
 {
-  store_behind *w = s->behind;
+  const zm_store *s = w->store;
   pthread_mutex_lock(&w->commit);
   pthread_mutex_lock(&w->lock);
   w->committing = w->queue;
@@ -180,8 +226,7 @@ static int due(const store_behind *w, struct timespec *at)
 
 static void *flusher(void *arg)
 {
-  const zm_store *s = arg;
-  store_behind *w = s->behind;
+  store_behind *w = arg;
   pthread_mutex_lock(&w->lock);
   while (!w->stopping) {
     struct timespec at;
@@ -191,7 +236,7 @@ static void *flusher(void *arg)
       pthread_cond_timedwait(&w->wake, &w->lock, &at);
     } else {
       pthread_mutex_unlock(&w->lock);
-      commit(s);
+      commit(w);
       pthread_mutex_lock(&w->lock);
     }
   }
@@ -220,29 +265,45 @@ static int behind_start(zm_store *s, unsigned max_ms)
   pthread_mutex_init(&w->lock, NULL);
   pthread_mutex_init(&w->commit, NULL);
   w->max_ms = max_ms;
-  s->behind = w;
-  int e = pthread_create(&w->thread, NULL, flusher, s);
+  w->store = s;
+  int e = pthread_create(&w->thread, NULL, flusher, w);
   if (e) {
-    s->behind = NULL;
     behind_free(w);
     errno = e;
     return zm_error_sys(ZM_EIO, "cannot start the write-behind thread of store %s", s->root);
   }
+  s->behind = w;
+  registry_add(w);
   return 0;
 }
 
-int zm_store_settle(const zm_store *s)
+/* Commit queue `w` and report (then forget) an error a commit met. */
+static int settle(store_behind *w)
 {
-  store_behind *w = s->behind;
-  if (!w)
-    return 0;
-  commit(s);
+  commit(w);
   pthread_mutex_lock(&w->lock);
   int rc = w->err;
   if (rc)
     zm_error_set(rc, "%s", w->msg);
   w->err = 0;
   pthread_mutex_unlock(&w->lock);
+  return rc;
+}
+
+int zm_store_settle(const zm_store *s)
+{
+  return s->behind ? settle(s->behind) : 0;
+}
+
+int store_behind_settle(const zm_store *s, const char *hex)
+{
+  char tmp[PATH_MAX];
+  /* Under the registry lock, so the queue cannot be stopped and freed by
+   * its own handle meanwhile. */
+  pthread_mutex_lock(&registry_lock);
+  store_behind *w = owner(tmp, sizeof tmp, s, hex);
+  int rc = w ? settle(w) : 0;
+  pthread_mutex_unlock(&registry_lock);
   return rc;
 }
 
@@ -265,7 +326,8 @@ int zm_store_write_behind(zm_store *s, unsigned max_ms)
   pthread_cond_signal(&w->wake);
   pthread_mutex_unlock(&w->lock);
   pthread_join(w->thread, NULL);
-  int rc = zm_store_settle(s);
+  int rc = settle(w);
+  registry_remove(w);
   s->behind = NULL;
   behind_free(w);
   return rc;

@@ -141,7 +141,7 @@ int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id)
     return zm_error_set(ZM_EINVALID, "path buffer too small for %s", id);
   store_object_path(out, cap, s, id + ID_PREFIX_LEN);
   /* A caller keeps a path for later: a queued object must be in place. */
-  if (store_behind_tmp(out, cap, s, id + ID_PREFIX_LEN) && (rc = zm_store_settle(s)))
+  if ((rc = store_behind_settle(s, id + ID_PREFIX_LEN)))
     return rc;
   store_object_path(out, cap, s, id + ID_PREFIX_LEN);
   return 0;

@@ -65,8 +65,12 @@ int store_behind_active(const zm_store *s);
 /* Queue a finished, unsynced temp file holding digest `hex`; removes it on failure. */
 int store_behind_add(zm_store *s, const char *tmp, const char *hex);
 
-/* 1 and its temp path in `out` if `hex` is queued or being committed, else 0. */
+/* 1 and its temp path in `out` if `hex` is queued or being committed by a
+ * handle on this store in this process, else 0. */
 int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex);
+
+/* Commit the queue that holds `hex`, if any; 0 or that queue's error. */
+int store_behind_settle(const zm_store *s, const char *hex);
 
 /* Parse a temp file name: 1 and pid/host-match if it is one of ours, else 0. */
 int store_tmp_name(const zm_store *s, const char *name, long *out_pid, int *out_same_host);

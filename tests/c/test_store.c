@@ -538,7 +538,22 @@ static void test_write_behind(void)
   CHECK_EQ_STR(again, id);
   snprintf(dir, sizeof dir, "%s/objects/%.2s", zm_store_root(s), id + 7);
   CHECK_EQ_INT(count_prefixed(dir, ".tmp-"), 1);
+  /* another handle on the same store in this process sees it too, and
+   * asking it for a path settles the queue that holds it */
+  zm_store *other = NULL;
+  CHECK_EQ_INT(zm_store_open(&other, zm_store_root(s)), 0);
+  CHECK_EQ_INT(zm_store_exists(other, id), 1);
+  free(back);
+  back = NULL;
+  CHECK_EQ_INT(zm_store_read(&back, &len, other, id), 0);
+  CHECK(back && len == 6 && memcmp(back, "queued", 6) == 0);
+  CHECK_EQ_INT(zm_store_path(path, sizeof path, other, id), 0);
+  CHECK(in_place(s, id));
+  zm_store_free(other);
   /* a caller keeps a path for later, so asking for one settles */
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "queued again", 12), 0);
+  CHECK(!in_place(s, id));
+  snprintf(dir, sizeof dir, "%s/objects/%.2s", zm_store_root(s), id + 7);
   CHECK_EQ_INT(zm_store_path(path, sizeof path, s, id), 0);
   CHECK(in_place(s, id));
   CHECK_EQ_INT(count_prefixed(dir, ".tmp-"), 0);
