@@ -233,15 +233,12 @@ function M.step(st, name)
     db:begin()
     st.open_txn = true
   end
-  local exec = db:execution_begin(st.doc.run_id, name, cls, s.source, key)
-  st.current_exec = exec
-  record_inputs(db, exec, ids)
   if hit then
-    db:execution_cached(exec, hit.execution)
-    for _, m in ipairs(db:query("SELECT name, value FROM metrics WHERE execution_id = ?",
-        hit.execution)) do
-      db:metric_set(st.doc.run_id, exec, m.name, m.value)
-    end
+    -- no events of its own: the same key means the same inputs, and the
+    -- outputs are hit.execution's (docs/metadata.md)
+    local exec = assert(db:execution_reuse { run = st.doc.run_id, step = name, class = cls,
+      source = s.source, cache_key = key, from = hit.execution })
+    st.current_exec = exec
     if not st.group_cached then M.flush(st) end
     local outs = { _types = {} }
     local spec = step:output_spec()
@@ -250,6 +247,9 @@ function M.step(st, name)
     end
     return { status = "cached", outputs = outs, execution = exec }
   end
+  local exec = db:execution_begin(st.doc.run_id, name, cls, s.source, key)
+  st.current_exec = exec
+  record_inputs(db, exec, ids)
   db:property_set("execution", tostring(exec), "key_parts", json.encode(parts))
   M.flush(st)
   local ctx = context.new(st.repo, st.doc.run_id, name, step)
@@ -325,7 +325,8 @@ local function outputs_from_meta(repo, run_id, src)
   local outs = db:outputs(rows[1].id)
   local types = {}
   for _, r in ipairs(db:query([[SELECT e.name AS name, a.type AS type FROM events e
-      JOIN artifacts a ON a.id = e.artifact WHERE e.execution_id = ? AND e.kind = 'output']],
+      JOIN artifacts a ON a.id = e.artifact WHERE e.execution_id =
+        (SELECT coalesce(cached_from, id) FROM executions WHERE id = ?) AND e.kind = 'output']],
       rows[1].id)) do
     types[r.name] = r.type
   end

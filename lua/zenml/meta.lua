@@ -173,12 +173,14 @@ function Store:execution_finish(id, status, err, log_artifact)
   return self._db:execution_finish(id, status, err, log_artifact)
 end
 
---- Finish an execution as cached from another one.
----@return true|nil ok
+--- Record a step as cached from execution `from` in one call: the
+--- execution and `from`'s metrics. Its inputs and outputs are `from`'s.
+---@param r table {run, step, class, source?, cache_key?, from}
+---@return integer|nil execution id
 ---@return string|nil err
-function Store:execution_cached(id, from)
-  int("execution_cached", 1, id); int("execution_cached", 2, from)
-  return self._db:execution_cached(id, from)
+function Store:execution_reuse(r)
+  tbl("execution_reuse", 1, r)
+  return self._db:execution_reuse(r.run, r.step, r.class, r.source, r.cache_key, r.from)
 end
 
 --- One execution.

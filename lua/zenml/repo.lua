@@ -202,7 +202,7 @@ function Run:artifacts()
   local rows = self._repo:meta():query([[
     SELECT DISTINCT a.id AS id, a.type AS type, a.size AS size, a.created AS created,
            e.kind AS kind, e.name AS name, x.step AS step
-    FROM executions x JOIN events e ON e.execution_id = x.id
+    FROM executions x JOIN events e ON e.execution_id = coalesce(x.cached_from, x.id)
     JOIN artifacts a ON a.id = e.artifact
     WHERE x.run_id = ? ORDER BY x.id, e.kind, e.name]], self.id)
   for i, r in ipairs(rows) do rows[i] = Artifact:new(self._repo, r, true) end

@@ -547,13 +547,24 @@ static int db_execution_finish(lua_State *L)
   return rc < 0 ? fail(L, rc) : (lua_pushboolean(L, 1), 1);
 }
 
-static int db_execution_cached(lua_State *L)
+/* db:execution_reuse(run, step, class, source, key, from) -> id */
+static int db_execution_reuse(lua_State *L)
 {
   zm_meta *m = check_db(L);
-  lua_Integer id = luaL_checkinteger(L, 2);
-  lua_Integer from = luaL_checkinteger(L, 3);
-  int rc = zm_meta_execution_mark_cached(m, id, from);
-  return rc < 0 ? fail(L, rc) : (lua_pushboolean(L, 1), 1);
+  zm_meta_reuse r = {
+      .run_id = luaL_checkstring(L, 2),
+      .step = luaL_checkstring(L, 3),
+      .class_name = luaL_checkstring(L, 4),
+      .source = luaL_optstring(L, 5, NULL),
+      .cache_key = luaL_optstring(L, 6, NULL),
+      .from = luaL_checkinteger(L, 7),
+  };
+  int64_t id = 0;
+  int rc = zm_meta_execution_reuse(&id, m, &r);
+  if (rc < 0)
+    return fail(L, rc);
+  lua_pushinteger(L, id);
+  return 1;
 }
 
 static void push_execution(lua_State *L, const zm_meta_execution *e)
@@ -828,7 +839,7 @@ int zm_bind_open_meta(lua_State *L)
       {"recover", db_recover},
       {"execution_begin", db_execution_begin},
       {"execution_finish", db_execution_finish},
-      {"execution_cached", db_execution_cached},
+      {"execution_reuse", db_execution_reuse},
       {"execution", db_execution},
       {"executions", db_executions},
       {"cache_lookup", db_cache_lookup},

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* The schema version this build creates and reads. */
-#define ZM_META_SCHEMA_VERSION 2
+#define ZM_META_SCHEMA_VERSION 3
 
 typedef struct zm_meta zm_meta;
 
@@ -189,9 +189,18 @@ int zm_meta_execution_begin(int64_t *out_id, zm_meta *m, const char *run_id, con
 int zm_meta_execution_finish(zm_meta *m, int64_t id, zm_meta_status status, const char *error,
                              const char *log_artifact);
 
-/* Finish an execution as cached from execution `from`, copying its output
- * events so lineage shows what this step produced. */
-int zm_meta_execution_mark_cached(zm_meta *m, int64_t id, int64_t from);
+/* A step that reuses an earlier execution's results instead of running. */
+typedef struct zm_meta_reuse {
+  const char *run_id, *step, *class_name;
+  const char *source, *cache_key; /* may be NULL */
+  int64_t from;                   /* the execution whose outputs are reused */
+} zm_meta_reuse;
+
+/* Record a step as cached in one go: an execution with status cached
+ * pointing at `from`, with `from`'s metrics copied. It has no events of its
+ * own: the same cache key means the same inputs, and it reuses the outputs,
+ * so lineage reads `from`'s events (zm_meta_outputs does). */
+int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r);
 
 /* One execution; ZM_ENOTFOUND if none. */
 int zm_meta_execution_get(zm_meta_execution **out, zm_meta *m, int64_t id);
@@ -238,7 +247,8 @@ int zm_meta_artifact_record(zm_meta *m, const char *id, const char *type, int64_
 int zm_meta_event_add(zm_meta *m, int64_t execution, const char *artifact,
                       zm_meta_event_kind kind, const char *name);
 
-/* The outputs (name -> artifact) recorded for an execution. */
+/* The outputs (name -> artifact) of an execution; a cached one's are
+ * those of the execution it reused. */
 int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution);
 
 /* Every artifact id the metadata refers to, sorted, each once. */

@@ -38,8 +38,9 @@ int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution)
   *out = NULL;
   zm_sql_stmt *s = NULL;
   int rc = zm_sql_prepare_bind(&s, m->c,
-                               "SELECT name, artifact FROM events"
-                               " WHERE execution_id = ? AND kind = 'output' ORDER BY name",
+                               "SELECT name, artifact FROM events WHERE execution_id ="
+                               " (SELECT coalesce(cached_from, id) FROM executions WHERE id = ?)"
+                               " AND kind = 'output' ORDER BY name",
                                "i", execution);
   if (rc < 0)
     return rc;

@@ -305,26 +305,31 @@ int zm_meta_execution_finish(zm_meta *m, int64_t id, zm_meta_status status, cons
   return zm_meta_tx_leave(m, rc);
 }
 
-int zm_meta_execution_mark_cached(zm_meta *m, int64_t id, int64_t from)
+int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)
 {
   int rc = zm_meta_tx_enter(m);
   if (rc < 0)
     return rc;
-  rc = execution_exists(m, id);
-  if (rc == 0)
-    rc = execution_exists(m, from);
-  if (rc == 0)
-    rc = zm_sql_run(m->c,
-                    "UPDATE executions SET status = 'cached', cached_from = ?, ended = ?"
-                    " WHERE id = ?",
-                    "idi", from, zm_meta_now(), id);
+  double now = zm_meta_now();
+  int64_t id = 0;
+  rc = execution_exists(m, r->from);
   if (rc == 0)
     rc = zm_sql_run(m->c,
-                    "INSERT INTO events (execution_id, artifact, kind, name)"
-                    " SELECT ?, artifact, kind, name FROM events"
-                    " WHERE execution_id = ? AND kind = 'output'",
-                    "ii", id, from);
-  return zm_meta_tx_leave(m, rc);
+                    "INSERT INTO executions (run_id, step, class, source, cache_key, status,"
+                    " cached_from, started, ended) VALUES (?, ?, ?, ?, ?, 'cached', ?, ?, ?)",
+                    "sssssidd", r->run_id, r->step, r->class_name, r->source, r->cache_key,
+                    r->from, now, now);
+  if (rc == 0)
+    id = m->d->last_insert_id(m->c);
+  if (rc == 0)
+    rc = zm_sql_run(m->c,
+                    "INSERT INTO metrics (run_id, execution_id, name, value)"
+                    " SELECT ?, ?, name, value FROM metrics WHERE execution_id = ?",
+                    "sii", r->run_id, id, r->from);
+  rc = zm_meta_tx_leave(m, rc);
+  if (rc == 0)
+    *out_id = id;
+  return rc;
 }
 
 #define EXECUTION_COLS                                                                   \

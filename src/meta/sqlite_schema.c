@@ -112,20 +112,37 @@ static const char schema_v1[] =
   "CREATE INDEX runs_by_started ON runs (started);\n"                         \
   "CREATE INDEX executions_by_cache ON executions (class, cache_key, status, ended);\n"
 
-static const char schema_v2[] =
-    SCHEMA_V1_TABLES ",\n"
-    "  git_dirty INTEGER NOT NULL DEFAULT 0,\n"
-    "  backend TEXT,\n"
-    "  host TEXT,\n"
-    "  pid INTEGER);\n"
-    SCHEMA_V1_DSVERSIONS
-    "  n_bytes INTEGER NOT NULL DEFAULT 0,\n"
-    "  PRIMARY KEY (datasource_id, id));\n"
-    SCHEMA_V1_EXECUTIONS ",\n"
-    "  cached_from INTEGER REFERENCES executions(id),\n"
-    "  log_artifact TEXT REFERENCES artifacts(id));\n"
-    SCHEMA_V1_EVENTS
-    SCHEMA_V2_NEW_TABLES;
+#define SCHEMA_V2                                                             \
+    SCHEMA_V1_TABLES ",\n"                                                    \
+    "  git_dirty INTEGER NOT NULL DEFAULT 0,\n"                               \
+    "  backend TEXT,\n"                                                       \
+    "  host TEXT,\n"                                                          \
+    "  pid INTEGER);\n"                                                       \
+    SCHEMA_V1_DSVERSIONS                                                      \
+    "  n_bytes INTEGER NOT NULL DEFAULT 0,\n"                                 \
+    "  PRIMARY KEY (datasource_id, id));\n"                                   \
+    SCHEMA_V1_EXECUTIONS ",\n"                                                \
+    "  cached_from INTEGER REFERENCES executions(id),\n"                      \
+    "  log_artifact TEXT REFERENCES artifacts(id));\n"                        \
+    SCHEMA_V1_EVENTS                                                          \
+    SCHEMA_V2_NEW_TABLES
+
+static const char schema_v2[] = SCHEMA_V2;
+
+/* Version 3: a cached execution keeps no events of its own (its inputs and
+ * outputs are those of the execution it reused, cached_from), and only
+ * completed executions are in the cache index. A cached re-run of a long
+ * pipeline then appends rows instead of touching a page of each random-key
+ * index per step. */
+#define MIGRATE_2_TO_3                                                                     \
+  "DROP INDEX executions_by_cache;\n"                                                      \
+  "CREATE INDEX executions_by_cache ON executions (class, cache_key, ended)"               \
+  " WHERE status = 'completed';\n"                                                         \
+  "CREATE INDEX executions_by_source ON executions (cached_from) WHERE cached_from IS NOT NULL;\n"
+
+static const char schema_v3[] = SCHEMA_V2 MIGRATE_2_TO_3;
+
+static const char migrate_2_to_3[] = MIGRATE_2_TO_3;
 
 static const char migrate_1_to_2[] =
     "ALTER TABLE datasource_versions ADD COLUMN n_bytes INTEGER NOT NULL DEFAULT 0;\n"
@@ -149,6 +166,8 @@ const char *zm_sql_sqlite_schema(int version)
     return schema_v1;
   case 2:
     return schema_v2;
+  case 3:
+    return schema_v3;
   default:
     return NULL;
   }
@@ -156,5 +175,12 @@ const char *zm_sql_sqlite_schema(int version)
 
 const char *zm_sql_sqlite_migration(int from)
 {
-  return from == 1 ? migrate_1_to_2 : NULL;
+  switch (from) {
+  case 1:
+    return migrate_1_to_2;
+  case 2:
+    return migrate_2_to_3;
+  default:
+    return NULL;
+  }
 }

@@ -78,7 +78,7 @@ static void test_open_fresh(void)
   CHECK(m != NULL);
   if (!m)
     return;
-  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 3);
   CHECK_EQ_INT(query1(m, "PRAGMA foreign_keys"), 1);
   CHECK_EQ_INT(query1(m, "PRAGMA synchronous"), 1); /* NORMAL */
   zm_sql_conn *c = zm_meta_conn(m);
@@ -321,8 +321,14 @@ static void test_executions_and_cache(void)
   /* A cached execution points at its source and carries its outputs. */
   add_run(m, "r2");
   int64_t e4 = 0;
-  zm_meta_execution_begin(&e4, m, "r2", "split", "RandomSplit", NULL, "key");
-  CHECK_EQ_INT(zm_meta_execution_mark_cached(m, e4, e2), 0);
+  zm_meta_reuse reuse = {.run_id = "r2", .step = "split", .class_name = "RandomSplit",
+                         .cache_key = "key", .from = e2};
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", e2, "rows", 42), 0);
+  CHECK_EQ_INT(zm_meta_execution_reuse(&e4, m, &reuse), 0);
+  reuse.from = 999;
+  int64_t none = 0;
+  CHECK_EQ_INT(zm_meta_execution_reuse(&none, m, &reuse), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no execution with id 999");
   zm_meta_execution *e = NULL;
   CHECK_EQ_INT(zm_meta_execution_get(&e, m, e4), 0);
   CHECK_EQ_INT(e->status, ZM_META_CACHED);
@@ -333,6 +339,10 @@ static void test_executions_and_cache(void)
   CHECK_EQ_INT(h->len, 1);
   CHECK_EQ_STR(h->outputs[0].artifact, "sha256:new");
   zm_meta_cache_hit_free(h);
+  zm_meta_metrics *ml = NULL;
+  CHECK_EQ_INT(zm_meta_metric_list(&ml, m, "r2"), 0);
+  CHECK(ml && ml->len == 1 && ml->items[0].execution == e4 && ml->items[0].value == 42);
+  zm_meta_metrics_free(ml);
   /* Still e2: a cached execution is not itself a cache source. */
   CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key", NULL, NULL), 0);
   CHECK_EQ_INT(h->execution, e2);
@@ -430,7 +440,7 @@ static void test_migrate_v1(void)
     fprintf(stderr, "%s\n", zm_error_last());
     return;
   }
-  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 2);
+  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 3);
   zm_meta_run *r = NULL;
   CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
   CHECK_EQ_STR(r->git_commit, "abc123");
@@ -510,7 +520,7 @@ static void test_migration_rolls_back(void)
   CHECK_EQ_INT(zm_meta_open(&m, url), ZM_ERROR);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "cannot migrate the metadata schema from version 1 to 2: %s: table metrics already "
+           "cannot migrate the metadata schema from version 1 to 3: %s: table metrics already "
            "exists",
            file);
   CHECK_EQ_STR(zm_error_last(), expect);
@@ -533,11 +543,11 @@ static void test_newer_version(void)
 {
   zm_meta *m = fresh("meta-newer");
   zm_meta_close(m);
-  CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 3"), SQLITE_OK);
+  CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
   CHECK_EQ_INT(zm_meta_open(&m, url), ZM_EVERSION);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "%s: metadata schema version 3 is newer than this zenml supports (2); upgrade zenml",
+           "%s: metadata schema version 4 is newer than this zenml supports (3); upgrade zenml",
            path);
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);

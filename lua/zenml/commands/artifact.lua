@@ -9,9 +9,10 @@ export: copy the artifact out of the store (a tree becomes a folder).]]
 
 local function lineage(repo, id)
   return repo:meta():query([[
-    SELECT x.run_id AS run, x.step AS step, e.kind AS kind, e.name AS name
-    FROM events e JOIN executions x ON x.id = e.execution_id
-    WHERE e.artifact = ? ORDER BY x.id]], id)
+    SELECT DISTINCT x.id AS execution, x.run_id AS run, x.step AS step, e.kind AS kind,
+           e.name AS name, x.status AS status
+    FROM events e JOIN executions x ON x.id = e.execution_id OR x.cached_from = e.execution_id
+    WHERE e.artifact = ? ORDER BY x.id, e.kind, e.name]], id)
 end
 
 local function show(opts, repo, id)
