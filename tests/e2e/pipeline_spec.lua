@@ -85,6 +85,24 @@ describe("running a pipeline", function()
     assert.equals(0, code, err)
     assert.matches("0 ran, 5 cached", out, 1, true)
     assert.equals("s1=cached s2=cached s3=cached s4=cached s5=cached ", statuses(dir))
+    -- lineage of a cached step reads as if it had run: s2 reads s1's output
+    -- and writes its own, in both runs
+    local s2out = sql(dir, "SELECT artifact FROM events e JOIN executions x ON x.id = e.execution_id"
+      .. " WHERE x.step = 's2' AND e.kind = 'output'"):gsub("%s", "")
+    local shown = zenml(dir, "artifact show " .. s2out)
+    local runs = sql(dir, "SELECT id FROM runs ORDER BY started")
+    local first, second = runs:match("^(%S+)\n(%S+)\n$")
+    assert.matches("output out of step s2 in run " .. first, shown, 1, true)
+    assert.matches("output out of step s2 in run " .. second, shown, 1, true)
+    assert.matches("input  prev of step s3 in run " .. second, shown, 1, true)
+    local check = [[
+      local r = assert(require("zenml").repo():run("RUN"))
+      local n = 0
+      for _, a in ipairs(r:artifacts()) do if a.step == "s2" then n = n + 1 end end
+      io.write("s2 artifacts ", n, "\n")
+    ]]
+    t.write(dir .. "/check.lua", (check:gsub("RUN", second)))
+    assert.matches("s2 artifacts 2", (zenml(dir, "check.lua")), 1, true)
   end)
 
   it("re-executes exactly the changed step and what is downstream of it", function()
