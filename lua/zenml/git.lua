@@ -30,6 +30,12 @@ function M.open(folder)
   return core.git.discover(folder or ".")
 end
 
+--- Start libgit2 on a background thread (once per process): the first
+--- `open` a few milliseconds later then does not wait for its set-up.
+function M.warm_up()
+  core.git.warm_up()
+end
+
 --- Git's blob id of some bytes (what `git hash-object --stdin` prints).
 ---@param data string
 ---@return string sha 40 hex digits

@@ -14,6 +14,7 @@ end
 
 --- A pipeline: `Pipeline { name = "x", enable_cache = true, backend = "local", jobs = 1 }`.
 function Pipeline:init(args)
+  require("zenml.git").warm_up() -- running it will need git: start libgit2 meanwhile
   if type(args) ~= "table" then
     error(("%s: expected a table { name = ... }, got %s"):format(self:class_name(), type(args)), 3)
   end

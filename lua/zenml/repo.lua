@@ -2,6 +2,7 @@
 --- objects for exploring what ran there (pipelines, runs, executions,
 --- artifacts). `zenml.repo()` finds it from the current folder.
 local class = require "zenml.class"
+local core = require "zenml._core"
 local git = require "zenml.git"
 local config = require "zenml.config"
 local output = require "zenml.output"
@@ -28,6 +29,23 @@ local function resolve(root, path)
 end
 M.resolve = resolve
 
+-- The work tree around `folder`: the nearest folder upward with a .git,
+-- found without starting libgit2, whose set-up (~5 ms of TLS certificates)
+-- most commands never need. Set-ups git's environment variables change,
+-- and everything that is not a plain work tree, are left to git.open.
+local function find_root(folder)
+  if os.getenv("GIT_DIR") or os.getenv("GIT_WORK_TREE") or os.getenv("GIT_CEILING_DIRECTORIES") then
+    return nil
+  end
+  local dir = core.sys.realpath(folder or ".")
+  while dir do
+    if exists(dir .. "/.git") then return dir end
+    if dir == "/" then return nil end
+    dir = dir:match("^(.*)/[^/]*$")
+    if dir == "" then dir = "/" end
+  end
+end
+
 --- The Repository around `folder` (default: the current folder).
 ---@param folder? string
 ---@return table|nil repository
@@ -36,9 +54,13 @@ function M.open(folder)
   if folder ~= nil and type(folder) ~= "string" then
     error(("zenml.repo expects a folder path string or nothing, got %s"):format(type(folder)), 2)
   end
-  local g, err = git.open(folder)
-  if not g then return nil, err end
-  local root = g:root()
+  local root, g = find_root(folder), nil
+  if not root then
+    local err
+    g, err = git.open(folder)
+    if not g then return nil, err end
+    root = g:root()
+  end
   local cfg_path = root .. "/.zenml/config.yaml"
   if not exists(cfg_path) then
     return nil, ("%s is not a zenml repository: run 'zenml init' first"):format(root)
@@ -59,29 +81,37 @@ function Repository:__tostring()
 end
 
 --- The git handle (zenml.git): head, branch, dirty, blob_sha, read_blob, ...
-function Repository:git() return self._git end
+--- Opened on first use.
+function Repository:git()
+  if not self._git then
+    local g, err = git.open(self.root)
+    if not g then error(err, 0) end
+    self._git = g
+  end
+  return self._git
+end
 
 --- HEAD commit sha, or nil before the first commit.
-function Repository:head() return self._git:head() end
+function Repository:head() return self:git():head() end
 
 --- The branch name (nil when detached).
-function Repository:branch() return self._git:branch() end
+function Repository:branch() return self:git():branch() end
 
 --- Whether the work tree has staged, unstaged or untracked (not ignored)
 --- changes. The run files zenml itself writes under pipelines/ do not count.
 function Repository:dirty()
-  for _, p in ipairs(self._git:dirty_paths()) do
+  for _, p in ipairs(self:git():dirty_paths()) do
     if p:sub(1, 10) ~= "pipelines/" then return true end
   end
   return false
 end
 
 --- Git blob sha of a tracked file as in HEAD.
-function Repository:blob_sha(path) return self._git:blob_sha(path) end
+function Repository:blob_sha(path) return self:git():blob_sha(path) end
 
 --- Bytes of a blob, or of `path` at `commit`.
-function Repository:read_blob(sha) return self._git:read_blob(sha) end
-function Repository:read_at(commit, path) return self._git:read_at(commit, path) end
+function Repository:read_blob(sha) return self:git():read_blob(sha) end
+function Repository:read_at(commit, path) return self:git():read_at(commit, path) end
 
 --- Absolute folder of the artifact store.
 function Repository:artifact_root()

@@ -263,10 +263,18 @@ static void make_metatables(lua_State *L)
   lua_pop(L, 1);
 }
 
+static int git_warm_up(lua_State *L)
+{
+  (void)L;
+  zm_repo_warm_up();
+  return 0;
+}
+
 int zm_bind_open_git(lua_State *L)
 {
   static const luaL_Reg fns[] = {
       {"discover", git_discover},
+      {"warm_up", git_warm_up},
       {"hash_blob", git_hash_blob},
       {NULL, NULL},
   };

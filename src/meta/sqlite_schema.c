@@ -133,12 +133,15 @@ static const char schema_v2[] = SCHEMA_V2;
  * outputs are those of the execution it reused, cached_from), and only
  * completed executions are in the cache index. A cached re-run of a long
  * pipeline then appends rows instead of touching a page of each random-key
- * index per step. */
+ * index per step. The run index covers status, so counting a run's steps
+ * by status (zenml run list) reads no table rows. */
 #define MIGRATE_2_TO_3                                                                     \
   "DROP INDEX executions_by_cache;\n"                                                      \
   "CREATE INDEX executions_by_cache ON executions (class, cache_key, ended)"               \
   " WHERE status = 'completed';\n"                                                         \
-  "CREATE INDEX executions_by_source ON executions (cached_from) WHERE cached_from IS NOT NULL;\n"
+  "CREATE INDEX executions_by_source ON executions (cached_from) WHERE cached_from IS NOT NULL;\n" \
+  "DROP INDEX executions_by_run;\n"                                                         \
+  "CREATE INDEX executions_by_run ON executions (run_id, status);\n"
 
 static const char schema_v3[] = SCHEMA_V2 MIGRATE_2_TO_3;
 

@@ -20,6 +20,26 @@ static void init_libgit2(void)
   git_libgit2_init();
 }
 
+static void *warm_up(void *unused)
+{
+  (void)unused;
+  pthread_once(&init_once, init_libgit2);
+  return NULL;
+}
+
+void zm_repo_warm_up(void)
+{
+  /* libgit2's start-up loads the system's TLS certificates (~5 ms): do it
+   * beside whatever the caller does next; a discover meanwhile waits in
+   * pthread_once. Without a thread, the first discover does it. */
+  static int started;
+  pthread_t t;
+  if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+    return;
+  if (pthread_create(&t, NULL, warm_up, NULL) == 0)
+    pthread_detach(t);
+}
+
 /* Turn libgit2's last error into ours, with `what` as context. */
 static int git_fail(int code, const char *what)
 {

@@ -33,6 +33,10 @@ typedef struct zm_repo_paths {
  * GIT_CEILING_DIRECTORIES); ZM_ENOTFOUND outside git, ZM_EINVALID when bare. */
 int zm_repo_discover(zm_repo **out, const char *start_folder);
 
+/* Start libgit2 on a background thread, once per process, so that a
+ * discover a few milliseconds later finds it ready. */
+void zm_repo_warm_up(void);
+
 /* Close the repository. Accepts NULL. */
 void zm_repo_free(zm_repo *repo);
 

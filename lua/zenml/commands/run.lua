@@ -24,6 +24,7 @@ local spec = {
 }
 
 local function run_file(opts, pos)
+  require("zenml.git").warm_up()
   local runner = require "zenml.runner"
   local path = pos[1]
   local jobs = opts.j or opts.jobs
