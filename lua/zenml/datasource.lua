@@ -253,16 +253,35 @@ end
 
 
 --- The content key: one line per source file (name and SHA-256), or nil.
-function BaseDatasource:_content_key(db)
+--- `job` is a running hash_begin of the only source file, if any.
+function BaseDatasource:_content_key(db, job)
   local files = self:sources()
   if not files then return nil end
   local lines = {}
   for i, p in ipairs(files) do
-    local digest, err = db:hash_file(p)
+    local digest, err
+    if job then digest, err = db:hash_end(job) else digest, err = db:hash_file(p) end
     if not digest then error(err, 0) end
     lines[i] = self:display(p) .. " " .. digest
   end
   return table.concat(lines, "\n")
+end
+
+-- A single source file whose digest is not in the stat cache is hashed on a
+-- thread while the data is read (for classes whose read() has no visible
+-- effects and that say so with `read_while_hashing = true`): the read is needed anyway unless this very
+-- content was snapshotted before. Returns the job and the frame (nil when
+-- there was nothing to overlap, or the read failed: it is then done again
+-- only if a new version is needed, and raises there).
+function BaseDatasource:_read_while_hashing(db)
+  if not self.read_while_hashing then return nil end
+  local files = self:sources()
+  if not files or #files ~= 1 then return nil end
+  local job, err = db:hash_begin(files[1])
+  if not job then error(err, 0) end
+  if not job:pending() then return job end
+  local ok, frame = pcall(self.read, self)
+  return job, ok and frame or nil
 end
 
 local function find_version(db, name, id)
@@ -351,9 +370,9 @@ local function existing(db, name, v)
 end
 
 --- Store what is new and record the version.
-function BaseDatasource:_store_version(repo, key, cfg_text)
+function BaseDatasource:_store_version(repo, key, cfg_text, frame)
   local db, store = repo:meta(), repo:store()
-  local frame = self:read()
+  frame = frame or self:read()
   local artifact, size = put_frame(store, frame)
   local extra = self:attach(store, frame) or {}
   local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. (key or artifact)):sub(1, 16)
@@ -389,13 +408,14 @@ function BaseDatasource:commit(repo)
   local db = repo:meta()
   local cfg_text = json.encode(self:config())
   self:_register(db, cfg_text)
-  local key = self:_content_key(db)
+  local job, frame = self:_read_while_hashing(db)
+  local key = self:_content_key(db, job)
   if key then
     local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. key):sub(1, 16)
     local v = find_version(db, self.name, id)
     if v then return existing(db, self.name, v) end
   end
-  return self:_store_version(repo, key, cfg_text)
+  return self:_store_version(repo, key, cfg_text, frame)
 end
 
 -- Registry --------------------------------------------------------------------

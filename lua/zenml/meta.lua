@@ -279,4 +279,21 @@ function Store:hash_file(path)
   return self._db:hash_file(path)
 end
 
+--- Start hashing a file through the stat cache: when its digest is not
+--- cached, a thread hashes it while the caller goes on. `job:pending()` says
+--- which; `hash_end(job)` waits and returns the digest.
+---@return userdata|nil job
+---@return string|nil err
+function Store:hash_begin(path)
+  str("hash_begin", 1, path)
+  return self._db:hash_begin(path)
+end
+
+--- Wait for a `hash_begin` job; remember the digest in the stat cache.
+---@return string|nil hex
+---@return string|nil err
+function Store:hash_end(job)
+  return self._db:hash_end(job)
+end
+
 return M

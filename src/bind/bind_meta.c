@@ -2,6 +2,7 @@
  * arrays of plain tables. C results are boxed in a userdata while they are
  * turned into Lua values, so a memory error in Lua cannot leak them. */
 #include "bind/bind.h"
+#include "bind/bind_meta.h"
 #include "core/error.h"
 #include "meta/meta.h"
 
@@ -77,7 +78,7 @@ BOX_FREE(free_metrics, zm_meta_metrics_free, zm_meta_metrics)
 
 /* --- helpers ------------------------------------------------------------- */
 
-static zm_meta *check_db(lua_State *L)
+zm_meta *zm_bind_meta_check(lua_State *L)
 {
   db_ud *u = luaL_checkudata(L, 1, META_DB);
   if (!u->m)
@@ -171,19 +172,19 @@ static int meta_open(lua_State *L)
 
 static int db_begin(lua_State *L)
 {
-  int rc = zm_meta_begin(check_db(L));
+  int rc = zm_meta_begin(zm_bind_meta_check(L));
   return rc < 0 ? zm_bind_raise(L, rc) : 0;
 }
 
 static int db_commit(lua_State *L)
 {
-  int rc = zm_meta_commit(check_db(L));
+  int rc = zm_meta_commit(zm_bind_meta_check(L));
   return rc < 0 ? zm_bind_raise(L, rc) : 0;
 }
 
 static int db_rollback(lua_State *L)
 {
-  int rc = zm_meta_rollback(check_db(L));
+  int rc = zm_meta_rollback(zm_bind_meta_check(L));
   return rc < 0 ? zm_bind_raise(L, rc) : 0;
 }
 
@@ -246,7 +247,7 @@ static void push_column(lua_State *L, zm_sql_stmt *s, int col)
  * leaves the statement to the connection, which frees it on close. */
 static int db_query(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *sql = luaL_checkstring(L, 2);
   int top = lua_gettop(L);
   if (!starts_with_select(sql))
@@ -280,7 +281,7 @@ static int db_query(lua_State *L)
 
 static int db_datasource_register(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *name = luaL_checkstring(L, 2);
   const char *type = luaL_checkstring(L, 3);
   const char *config = luaL_optstring(L, 4, NULL);
@@ -294,7 +295,7 @@ static int db_datasource_register(lua_State *L)
 
 static int db_datasource(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *name = luaL_checkstring(L, 2);
   zm_meta_datasource *d = NULL;
   int rc = zm_meta_datasource_get(&d, m, name);
@@ -322,7 +323,7 @@ static void push_strings(lua_State *L, const zm_meta_strings *l)
 
 static int db_datasources(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   zm_meta_strings *l = NULL;
   int rc = zm_meta_datasource_list(&l, m);
   if (rc < 0)
@@ -335,7 +336,7 @@ static int db_datasources(lua_State *L)
 
 static int db_version_add(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *ds = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TTABLE);
   zm_meta_dsversion v = {
@@ -366,7 +367,7 @@ static void push_dsversion(lua_State *L, const zm_meta_dsversion *v)
 
 static int db_version_latest(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *ds = luaL_checkstring(L, 2);
   zm_meta_dsversion *v = NULL;
   int rc = zm_meta_dsversion_latest(&v, m, ds);
@@ -380,7 +381,7 @@ static int db_version_latest(lua_State *L)
 
 static int db_versions(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *ds = luaL_checkstring(L, 2);
   zm_meta_dsversions *l = NULL;
   int rc = zm_meta_dsversion_list(&l, m, ds);
@@ -400,7 +401,7 @@ static int db_versions(lua_State *L)
 
 static int db_pipeline_version(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *name = luaL_checkstring(L, 2);
   const char *dag = luaL_checkstring(L, 3);
   int64_t v = 0;
@@ -413,7 +414,7 @@ static int db_pipeline_version(lua_State *L)
 
 static int db_run_begin(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   zm_meta_run r = {
       .id = (char *)opt_field(L, 2, "id"),
@@ -439,7 +440,7 @@ static int db_run_begin(lua_State *L)
 
 static int db_run_finish(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *id = luaL_checkstring(L, 2);
   zm_meta_status s = check_status(L, 3);
   int rc = zm_meta_run_finish(m, id, s);
@@ -469,7 +470,7 @@ static void push_run(lua_State *L, const zm_meta_run *r)
 
 static int db_run(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *id = luaL_checkstring(L, 2);
   zm_meta_run *r = NULL;
   int rc = zm_meta_run_get(&r, m, id);
@@ -483,7 +484,7 @@ static int db_run(lua_State *L)
 
 static int db_runs(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   zm_meta_run_filter f = {NULL, -1, 0};
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -511,7 +512,7 @@ static int db_runs(lua_State *L)
 static int db_recover(lua_State *L)
 {
   int n = 0;
-  int rc = zm_meta_recover(&n, check_db(L));
+  int rc = zm_meta_recover(&n, zm_bind_meta_check(L));
   if (rc < 0)
     return zm_bind_raise(L, rc);
   lua_pushinteger(L, n);
@@ -522,7 +523,7 @@ static int db_recover(lua_State *L)
 
 static int db_execution_begin(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *run = luaL_checkstring(L, 2);
   const char *step = luaL_checkstring(L, 3);
   const char *cls = luaL_checkstring(L, 4);
@@ -538,7 +539,7 @@ static int db_execution_begin(lua_State *L)
 
 static int db_execution_finish(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   lua_Integer id = luaL_checkinteger(L, 2);
   zm_meta_status s = check_status(L, 3);
   const char *err = luaL_optstring(L, 4, NULL);
@@ -550,7 +551,7 @@ static int db_execution_finish(lua_State *L)
 /* db:execution_reuse(run, step, class, source, key, from) -> id */
 static int db_execution_reuse(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   zm_meta_reuse r = {
       .run_id = luaL_checkstring(L, 2),
       .step = luaL_checkstring(L, 3),
@@ -588,7 +589,7 @@ static void push_execution(lua_State *L, const zm_meta_execution *e)
 
 static int db_execution(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   lua_Integer id = luaL_checkinteger(L, 2);
   zm_meta_execution *e = NULL;
   int rc = zm_meta_execution_get(&e, m, id);
@@ -602,7 +603,7 @@ static int db_execution(lua_State *L)
 
 static int db_executions(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *run = luaL_checkstring(L, 2);
   zm_meta_executions *l = NULL;
   int rc = zm_meta_execution_list(&l, m, run);
@@ -656,7 +657,7 @@ static int exists_lua(void *ctx, const char *artifact)
 
 static int db_cache_lookup(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *cls = luaL_checkstring(L, 2);
   const char *key = luaL_checkstring(L, 3);
   exists_ctx x = {L, 4};
@@ -674,7 +675,7 @@ static int db_cache_lookup(lua_State *L)
 
 static int db_outputs(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   lua_Integer id = luaL_checkinteger(L, 2);
   zm_meta_cache_hit *h = NULL;
   int rc = zm_meta_outputs(&h, m, id);
@@ -692,7 +693,7 @@ static int db_outputs(lua_State *L)
 
 static int db_artifact_record(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *id = luaL_checkstring(L, 2);
   const char *type = luaL_checkstring(L, 3);
   lua_Integer size = luaL_checkinteger(L, 4);
@@ -703,7 +704,7 @@ static int db_artifact_record(lua_State *L)
 static int db_event_add(lua_State *L)
 {
   static const char *const kinds[] = {"input", "output", NULL};
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   lua_Integer exec = luaL_checkinteger(L, 2);
   const char *artifact = luaL_checkstring(L, 3);
   int kind = luaL_checkoption(L, 4, NULL, kinds);
@@ -714,7 +715,7 @@ static int db_event_add(lua_State *L)
 
 static int db_artifact_refs(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   zm_meta_strings *l = NULL;
   int rc = zm_meta_artifact_refs(&l, m);
   if (rc < 0)
@@ -727,7 +728,7 @@ static int db_artifact_refs(lua_State *L)
 
 static int db_metric_set(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *run = luaL_checkstring(L, 2);
   lua_Integer exec = luaL_optinteger(L, 3, 0);
   const char *name = luaL_checkstring(L, 4);
@@ -738,7 +739,7 @@ static int db_metric_set(lua_State *L)
 
 static int db_metrics(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *run = luaL_checkstring(L, 2);
   zm_meta_metrics *l = NULL;
   int rc = zm_meta_metric_list(&l, m, run);
@@ -761,7 +762,7 @@ static int db_metrics(lua_State *L)
 
 static int db_property_set(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *kind = luaL_checkstring(L, 2);
   const char *entity = luaL_checkstring(L, 3);
   const char *name = luaL_checkstring(L, 4);
@@ -785,7 +786,7 @@ static int db_property_set(lua_State *L)
 
 static int db_property_get(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *kind = luaL_checkstring(L, 2);
   const char *entity = luaL_checkstring(L, 3);
   const char *name = luaL_checkstring(L, 4);
@@ -807,7 +808,7 @@ static int db_property_get(lua_State *L)
 
 static int db_hash_file(lua_State *L)
 {
-  zm_meta *m = check_db(L);
+  zm_meta *m = zm_bind_meta_check(L);
   const char *path = luaL_checkstring(L, 2);
   char hex[65];
   int rc = zm_meta_hash_file(hex, m, path);
@@ -852,6 +853,8 @@ int zm_bind_open_meta(lua_State *L)
       {"property_set", db_property_set},
       {"property_get", db_property_get},
       {"hash_file", db_hash_file},
+      {"hash_begin", zm_bind_meta_hash_begin},
+      {"hash_end", zm_bind_meta_hash_end},
       {NULL, NULL},
   };
   if (luaL_newmetatable(L, META_BOX)) {

@@ -311,4 +311,20 @@ int zm_meta_stat_put(zm_meta *m, int64_t dev, int64_t ino, int64_t size, int64_t
  * mtime) are unchanged; a file modified in the last 2 seconds is not cached. */
 int zm_meta_hash_file(char out[65], zm_meta *m, const char *path);
 
+/* A file being hashed through the stat cache (zm_meta_hash_file in halves). */
+typedef struct zm_meta_hash_job zm_meta_hash_job;
+
+/* Start hashing `path`: a digest in the stat cache is ready at once;
+ * otherwise, with `threaded`, a thread hashes the file meanwhile. */
+int zm_meta_hash_begin(zm_meta_hash_job **out, zm_meta *m, const char *path, int threaded);
+
+/* 1 if the job's hash runs on its own thread (it was not in the stat cache). */
+int zm_meta_hash_pending(const zm_meta_hash_job *j);
+
+/* Wait for the digest and remember it in the stat cache. Does not free `j`. */
+int zm_meta_hash_end(char out[65], zm_meta *m, zm_meta_hash_job *j);
+
+/* Wait for a job's thread if it runs, and free it. Accepts NULL. */
+void zm_meta_hash_job_free(zm_meta_hash_job *j);
+
 #endif

@@ -257,36 +257,3 @@ int zm_meta_stat_put(zm_meta *m, int64_t dev, int64_t ino, int64_t size, int64_t
   return zm_meta_tx_leave(m, rc);
 }
 
-static int64_t mtime_ns(const struct stat *st)
-{
-  return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-}
-
-static int same_file(const struct stat *a, const struct stat *b)
-{
-  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-         mtime_ns(a) == mtime_ns(b);
-}
-
-/* A file written within this window may still be changing inside the same
- * mtime tick, so its hash is not remembered (git's "racy clean" problem). */
-#define RACY_NS 2000000000LL
-
-int zm_meta_hash_file(char out[65], zm_meta *m, const char *path)
-{
-  struct stat before, after;
-  if (stat(path, &before) != 0)
-    return zm_error_sys(ZM_EIO, "cannot read %s", path);
-  int rc = zm_meta_stat_get(out, m, (int64_t)before.st_dev, (int64_t)before.st_ino,
-                            (int64_t)before.st_size, mtime_ns(&before));
-  if (rc != ZM_ENOTFOUND)
-    return rc;
-  if ((rc = zm_hash_file(out, path)) < 0)
-    return rc;
-  int64_t now_ns = (int64_t)(zm_meta_now() * 1e9);
-  if (stat(path, &after) != 0 || !same_file(&before, &after) ||
-      now_ns - mtime_ns(&after) < RACY_NS)
-    return 0;
-  return zm_meta_stat_put(m, (int64_t)after.st_dev, (int64_t)after.st_ino,
-                          (int64_t)after.st_size, mtime_ns(&after), out);
-}

@@ -138,6 +138,24 @@ describe("zenml.meta", function()
     assert.equal("cannot read " .. dir .. "/missing: No such file or directory", err)
   end)
 
+  it("hashes a file on a thread, then from the stat cache", function()
+    local path = dir .. "/old.csv"
+    local f = assert(io.open(path, "w"))
+    f:write(string.rep("x,y\n", 100000))
+    f:close()
+    os.execute("touch -d '2020-01-01' '" .. path .. "'") -- older than the racy window
+    local job = assert(db:hash_begin(path))
+    assert.is_true(job:pending())
+    assert.equal(zenml.hash.file(path), db:hash_end(job))
+    assert.has_error(function() db:hash_end(job) end)
+    job = assert(db:hash_begin(path))
+    assert.is_false(job:pending()) -- remembered
+    assert.equal(zenml.hash.file(path), db:hash_end(job))
+    local none, err = db:hash_begin(dir .. "/missing")
+    assert.is_nil(none)
+    assert.equal("cannot read " .. dir .. "/missing: No such file or directory", err)
+  end)
+
   it("query runs SELECT with parameters and refuses anything else", function()
     new_run("r1")
     assert.same({ { id = "r1", n = 1 } },

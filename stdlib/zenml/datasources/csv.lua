@@ -7,6 +7,8 @@ local archive = require "zenml.archive"
 local CSV = datasource.BaseDatasource:extend("CSV")
 datasource.register("csv", CSV)
 CSV.arguments = { path = "path" }
+-- read() only parses: a snapshot may parse while the file is being hashed
+CSV.read_while_hashing = true
 
 --- The .csv files that make the content (absolute paths, sorted).
 function CSV:sources()
