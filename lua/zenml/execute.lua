@@ -19,8 +19,8 @@ local function traceback(e)
   return debug.traceback(msg, 2)
 end
 
---- Build the step object of `name` from the document (loading its module).
-function M.instantiate(doc, name)
+--- The class of step `name` in the document (loading its module).
+function M.class_of(doc, name)
   local s = doc.steps[name]
   local ok, mod = xpcall(require, traceback, s.module)
   if not ok then
@@ -36,6 +36,13 @@ function M.instantiate(doc, name)
   if type(cls) ~= "table" or type(cls.new) ~= "function" then
     error(("step '%s': class %s not found in module '%s'"):format(name, s.class, s.module), 0)
   end
+  return cls
+end
+
+--- Build the step object of `name` from the document (loading its module).
+function M.instantiate(doc, name, cls)
+  local s = doc.steps[name]
+  cls = cls or M.class_of(doc, name)
   local args = {}
   for k, v in pairs(s.params or {}) do args[k] = v end
   args.cache = s.cache
@@ -47,8 +54,7 @@ end
 
 -- The artifact ids feeding each input: "s.out" -> id, lists -> lists,
 -- "s.*" -> map of that step's outputs (of the input's type).
-local function input_ids(st, name, step)
-  local spec = step:input_spec()
+local function input_ids(st, name, spec)
   local ids = {}
   for input, wire in pairs(st.doc.steps[name].inputs or {}) do
     local base, shape = stepmod.parse_type(spec[input])
@@ -213,40 +219,77 @@ local function put_log(st, text)
   return id
 end
 
+-- A step's cache key and hit. The step object is built only when the class
+-- computes its input or output declarations: a cache hit of an ordinary step
+-- never runs its constructor (its parameters are those of the hit, which
+-- were validated when it ran). Returns {cls, step?, ids, key, parts, hit?}.
+local function probe(st, name)
+  local s = st.doc.steps[name]
+  local p = { cls = M.class_of(st.doc, name) }
+  if p.cls.input_spec ~= stepmod.Step.input_spec or type(s.outputs) ~= "table" then
+    p.step = M.instantiate(st.doc, name, p.cls)
+  end
+  local ok, ids = pcall(input_ids, st, name, p.step and p.step:input_spec() or p.cls.inputs or {})
+  if not ok then
+    -- a step that cannot be built reports that first, as it always did
+    if not p.step then M.instantiate(st.doc, name, p.cls) end
+    error(ids, 0)
+  end
+  p.ids = ids
+  p.key, p.parts = M.cache_key(st, name, ids)
+  local use_cache = st.doc.options.cache ~= false and s.cache ~= false
+  p.hit = use_cache and st.repo:meta():cache_lookup(s.class, p.key, function(id)
+    return st.repo:store():exists(id) == true
+  end) or nil
+  return p
+end
+
+-- Consecutive cached steps share one transaction (st.open_txn): a cached
+-- step writes only a few rows, and a commit per step would rewrite the same
+-- index pages hundreds of times. It is committed before real work starts.
+-- (st.group_cached is the sequential runner's; workers commit every step.)
+local function open_txn(st)
+  if not st.open_txn then
+    st.repo:meta():begin()
+    st.open_txn = true
+  end
+end
+
+-- Record a cache hit. No events of its own: the same key means the same
+-- inputs, and the outputs are hit.execution's (docs/metadata.md).
+local function reuse(st, name, p)
+  local s = st.doc.steps[name]
+  local exec = assert(st.repo:meta():execution_reuse { run = st.doc.run_id, step = name,
+    class = s.class, source = s.source, cache_key = p.key, from = p.hit.execution })
+  st.current_exec = exec
+  if not st.group_cached then M.flush(st) end
+  local outs = { _types = {} }
+  local spec = p.step and p.step:output_spec() or s.outputs
+  for out, id in pairs(p.hit.outputs) do
+    outs[out], outs._types[out] = id, (stepmod.parse_type(spec[out] or "file"))
+  end
+  return { status = "cached", outputs = outs, execution = exec }
+end
+
+--- The result of a step if it is a cache hit, recorded as cached; nil (and
+--- nothing recorded) when it must run or cannot be looked up, which M.step
+--- then does and records.
+function M.cached(st, name)
+  local ok, p = pcall(probe, st, name)
+  if not ok or not p.hit then return nil end
+  open_txn(st)
+  return reuse(st, name, p)
+end
+
 --- Run one step of a recorded run, or reuse a cached result. Returns a
 --- result {status, outputs, error, execution}.
 function M.step(st, name)
   local db, s = st.repo:meta(), st.doc.steps[name]
-  local step = M.instantiate(st.doc, name)
-  local ids = input_ids(st, name, step)
-  local key, parts = M.cache_key(st, name, ids)
-  local cls = s.class
-  local use_cache = st.doc.options.cache ~= false and s.cache ~= false
-  local hit = use_cache and db:cache_lookup(cls, key, function(id)
-    return st.repo:store():exists(id) == true
-  end)
-  -- Consecutive cached steps share one transaction (st.open_txn): a cached
-  -- step writes only a few rows, and a commit per step would rewrite the same
-  -- index pages hundreds of times. It is committed before real work starts.
-  -- (st.group_cached is the sequential runner's; workers commit every step.)
-  if not st.open_txn then
-    db:begin()
-    st.open_txn = true
-  end
-  if hit then
-    -- no events of its own: the same key means the same inputs, and the
-    -- outputs are hit.execution's (docs/metadata.md)
-    local exec = assert(db:execution_reuse { run = st.doc.run_id, step = name, class = cls,
-      source = s.source, cache_key = key, from = hit.execution })
-    st.current_exec = exec
-    if not st.group_cached then M.flush(st) end
-    local outs = { _types = {} }
-    local spec = step:output_spec()
-    for out, id in pairs(hit.outputs) do
-      outs[out], outs._types[out] = id, (stepmod.parse_type(spec[out] or "file"))
-    end
-    return { status = "cached", outputs = outs, execution = exec }
-  end
+  local p = probe(st, name)
+  local step = not p.hit and (p.step or M.instantiate(st.doc, name, p.cls)) or nil
+  open_txn(st)
+  if p.hit then return reuse(st, name, p) end
+  local ids, key, parts, cls = p.ids, p.key, p.parts, s.class
   local exec = db:execution_begin(st.doc.run_id, name, cls, s.source, key)
   st.current_exec = exec
   record_inputs(db, exec, ids)
@@ -414,22 +457,55 @@ function M.worker_task(name, yaml_path)
   return r.status
 end
 
+-- Settle in this state, in order, the cache hits whose upstream steps are
+-- all hits: the workers then start only for steps that must run (and what
+-- depends on them), instead of each hit costing a task and a commit on a
+-- worker. Returns name -> result of the hits, committed.
+local function settle_cached(repo, doc, order, deps, show)
+  local hits = {}
+  if doc.options.cache == false then return hits end
+  local st = M.state(repo, doc)
+  st.group_cached = true
+  for _, name in ipairs(order) do
+    local ready = doc.steps[name].cache ~= false
+    for _, d in ipairs(deps[name]) do
+      if not hits[d] then ready = false end
+    end
+    local r = ready and M.cached(st, name)
+    if r then
+      hits[name], st.done[name] = { status = "cached" }, r
+      show(name, "cached")
+    end
+  end
+  M.flush(st)
+  return hits
+end
+
 --- Run the steps on `doc.options.jobs` worker threads.
 function M.parallel(repo, doc, yaml_rel, order, deps)
+  local show = progress_printer(#order)
+  local results = settle_cached(repo, doc, order, deps, show)
   local nodes, args = {}, {}
   for _, name in ipairs(order) do
-    nodes[#nodes + 1] = { name = name, deps = deps[name] }
-    args[name] = yaml_rel
+    if not results[name] then
+      -- settled steps are not nodes: a worker reads their outputs from the
+      -- metadata store
+      local ups = {}
+      for _, d in ipairs(deps[name]) do
+        if not results[d] then ups[#ups + 1] = d end
+      end
+      nodes[#nodes + 1] = { name = name, deps = ups }
+      args[name] = yaml_rel
+    end
   end
-  local show = progress_printer(#order)
-  local res = require("zenml.exec").run {
+  local res = #nodes == 0 and {} or require("zenml.exec").run {
     nodes = nodes, jobs = doc.options.jobs, task = "zenml.execute.worker_task", args = args,
     on_event = function(ev)
       if ev.kind == "done" then show(ev.node, ev.status) end
     end,
   }
-  local results = {}
-  for _, name in ipairs(order) do
+  for _, node in ipairs(nodes) do
+    local name = node.name
     local r = res[name] or { status = "skipped" }
     if r.status == "completed" then
       results[name] = { status = r.result }

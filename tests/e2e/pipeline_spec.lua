@@ -388,3 +388,117 @@ describe("pipeline commands", function()
     assert.matches("1 ran, 4 cached", out, 1, true)
   end)
 end)
+
+describe("the parallel orchestrator", function()
+  after_each(t.cleanup)
+
+  -- s1 feeds s2..s4 (a fan-out) and s5 gathers s3 and s4.
+  local FAN = [[
+local zenml = require "zenml"
+local Touch, Gather = require "touch", require "gather"
+local p = zenml.Pipeline { name = "fan" }
+p:add("s1", Touch { i = 1, cache = arg[1] ~= "nocache1" })
+for i = 2, 4 do p:add("s" .. i, Touch { i = i, tag = i == 3 and arg[1] == "changed" and "changed" or "x" }, { prev = "s1.out" }) end
+p:add("s5", Gather {}, { items = { "s3.out", "s4.out" } })
+local run = p:run()
+io.write("status=", run.status, "\n")
+]]
+  local GATHER = [[
+local zenml = require "zenml"
+local Gather = zenml.Step:extend("Gather")
+Gather.inputs = { items = "value[]" }
+Gather.outputs = { out = "value" }
+function Gather:run(ctx, inputs)
+  local sum = 0
+  for _, v in ipairs(inputs.items) do sum = sum + v.i end
+  return { out = { sum = sum } }
+end
+return Gather
+]]
+
+  local function fan_setup()
+    local dir = setup()
+    t.write(dir .. "/steps/gather.lua", GATHER)
+    t.write(dir .. "/fan.lua", FAN)
+    t.sh("git add -A && git commit -qm fan", { cwd = dir })
+    return dir
+  end
+
+  local function outputs(dir)
+    return sql(dir, "SELECT x.step || '=' || e.artifact FROM executions x JOIN events e"
+      .. " ON e.execution_id = coalesce(x.cached_from, x.id) AND e.kind = 'output'"
+      .. " WHERE x.run_id = (SELECT id FROM runs ORDER BY started DESC LIMIT 1) ORDER BY x.step")
+  end
+
+  it("settles a re-run with nothing changed as all cached, with the same outputs", function()
+    local dir = fan_setup()
+    local out, err, code = zenml(dir, "run fan.lua -j 2")
+    assert.equals(0, code, err)
+    assert.matches("completed: 5 steps, 5 ran, 0 cached, 0 failed, 0 skipped", out, 1, true)
+    local first = outputs(dir)
+    out, err, code = zenml(dir, "run fan.lua -j 2")
+    assert.equals(0, code, err)
+    assert.matches("status=completed", out, 1, true)
+    assert.matches("completed: 5 steps, 0 ran, 5 cached, 0 failed, 0 skipped", out, 1, true)
+    assert.equals("s1=cached s2=cached s3=cached s4=cached s5=cached ", statuses(dir))
+    assert.equals(first, outputs(dir))
+    out = zenml(dir, "run fan.lua")
+    assert.matches("0 ran, 5 cached", out, 1, true)
+  end)
+
+  it("runs a changed step and what is downstream of it on the workers, with the keys of a sequential run", function()
+    local dir = fan_setup()
+    zenml(dir, "run fan.lua -j 2")
+    local out, err, code = zenml(dir, "run fan.lua -j 2 -- changed")
+    assert.equals(0, code, err)
+    assert.matches("completed: 5 steps, 2 ran, 3 cached, 0 failed, 0 skipped", out, 1, true)
+    assert.equals("s1=cached s2=cached s3=completed s4=cached s5=completed ", statuses(dir))
+    local parallel = outputs(dir)
+    out = zenml(dir, "run fan.lua -- changed")
+    assert.matches("0 ran, 5 cached", out, 1, true)
+    assert.equals(parallel, outputs(dir))
+  end)
+
+  it("leaves cache = false steps, --no-cache and enable_cache = false to the workers", function()
+    local dir = fan_setup()
+    zenml(dir, "run fan.lua -j 2")
+    local out = zenml(dir, "run fan.lua -j 2 -- nocache1")
+    assert.matches("completed: 5 steps, 1 ran, 4 cached", out, 1, true)
+    assert.equals("s1=completed s2=cached s3=cached s4=cached s5=cached ", statuses(dir))
+    out = zenml(dir, "run fan.lua -j 2 --no-cache")
+    assert.matches("completed: 5 steps, 5 ran, 0 cached", out, 1, true)
+    t.write(dir .. "/off.lua", FAN:gsub('name = "fan"', 'name = "fan", enable_cache = false'))
+    out = zenml(dir, "run off.lua -j 2")
+    assert.matches("completed: 5 steps, 5 ran, 0 cached", out, 1, true)
+  end)
+
+  it("still skips what depends on a failed step when the rest is cached", function()
+    local dir = fan_setup()
+    t.write(dir .. "/steps/boom.lua", [[
+local zenml = require "zenml"
+local Boom = zenml.Step:extend("Boom")
+Boom.inputs = { prev = "value" }
+Boom.outputs = { out = "value" }
+function Boom:run(ctx, inputs) error("kaboom") end
+return Boom
+]])
+    t.write(dir .. "/fail.lua", [[
+local zenml = require "zenml"
+local Touch, Boom = require "touch", require "boom"
+local p = zenml.Pipeline { name = "failing" }
+p:add("a", Touch { i = 1 })
+p:add("b", Boom {}, { prev = "a.out" })
+p:add("c", Touch { i = 3 }, { prev = "b.out" })
+p:add("d", Touch { i = 4 }, { prev = "a.out" })
+p:run()
+]])
+    t.sh("git add -A && git commit -qm boom", { cwd = dir })
+    local out, _, code = zenml(dir, "run fail.lua -j 2")
+    assert.equals(1, code)
+    assert.matches("failed: 4 steps, 2 ran, 0 cached, 1 failed, 1 skipped", out, 1, true)
+    out, _, code = zenml(dir, "run fail.lua -j 2")
+    assert.equals(1, code)
+    assert.matches("failed: 4 steps, 0 ran, 2 cached, 1 failed, 1 skipped", out, 1, true)
+    assert.equals("a=cached b=failed c=skipped d=cached ", statuses(dir))
+  end)
+end)
