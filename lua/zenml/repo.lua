@@ -130,6 +130,9 @@ end
 function Repository:store()
   if not self._store then
     self._store = assert(require("zenml.store").open(self:artifact_root()))
+    -- big frames made from now on (transform outputs) are built in place in
+    -- this store's temp files, so storing them copies nothing
+    assert(self._store:spill_frames())
   end
   return self._store
 end

@@ -176,6 +176,13 @@ function Store:write_behind(max_ms)
   return self._ud:write_behind(max_ms)
 end
 
+--- Build big frames made from now on (transform outputs) in place in this
+--- store's temp files: storing one then hashes it and adopts the file
+--- instead of copying its bytes. One store at a time, process-wide.
+function Store:spill_frames()
+  return self._ud:spill_frames()
+end
+
 --- Make every queued write-behind put durable and in place now.
 ---@return boolean|nil ok
 ---@return string|nil message

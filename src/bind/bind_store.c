@@ -2,6 +2,7 @@
  * id, a wrong argument type) raises; failures a caller should expect (a
  * missing file or artifact, an I/O error) return nil and a message. */
 #include "bind/bind.h"
+#include "frame/backed.h"
 #include "bind/bind_frame.h"
 #include "frame/framefile.h"
 #include "core/buf.h"
@@ -282,14 +283,46 @@ static int l_put_frame(lua_State *L)
   zm_store *s = check_store(L);
   zm_frame *f = zm_lframe_check(L, 2);
   char id[ZM_STORE_ID_SIZE];
-  zm_frame_iov v;
-  int rc = zm_frame_iov_build(&v, f);
-  if (rc == 0)
-    rc = zm_store_put_iov(id, s, v.iov, v.n);
-  zm_frame_iov_free(&v);
+  zm_frame_sealed sealed;
+  int rc = zm_frame_seal(&sealed, f);
+  if (rc == 1 && zm_store_is_tmp(s, sealed.path)) {
+    /* built in place in one of this store's temp files: adopt it */
+    rc = zm_store_put_mapped(id, s, sealed.data, sealed.len, sealed.fd, sealed.path);
+    zm_frame_sealed_taken(f);
+  } else if (rc >= 0) {
+    zm_frame_iov v;
+    rc = zm_frame_iov_build(&v, f);
+    if (rc == 0)
+      rc = zm_store_put_iov(id, s, v.iov, v.n);
+    zm_frame_iov_free(&v);
+  }
   if (rc)
     return zm_bind_fail(L, rc);
   lua_pushstring(L, id);
+  return 1;
+}
+
+static int spill_tmp(int *out_fd, char *path, size_t cap, void *ctx)
+{
+  return zm_store_tmp_open(out_fd, path, cap, ctx);
+}
+
+static void spill_release(void *ctx)
+{
+  zm_store_free(ctx);
+}
+
+/* store:spill_frames(): big frames made from now on (in any thread) are
+ * built in place in this store's temp files, so storing them copies
+ * nothing. The registration has its own handle on the store. */
+static int l_spill_frames(lua_State *L)
+{
+  zm_store *s = check_store(L), *own = NULL;
+  int rc = zm_store_open(&own, zm_store_root(s));
+  if (rc)
+    return zm_bind_fail(L, rc);
+  zm_frame_set_spill(spill_tmp, own, spill_release);
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -348,7 +381,7 @@ int zm_bind_open_store(lua_State *L)
       {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
       {"verify", l_verify},     {"check", l_check},               {"gc", l_gc},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
-      {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind},
+      {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind}, {"spill_frames", l_spill_frames},
       {"put_frame", l_put_frame},
       {"settle", l_settle}, {"root", l_root},           {"close", l_release},
       {NULL, NULL},

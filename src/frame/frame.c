@@ -1,6 +1,7 @@
 /* Frame lifecycle and row/column selection. */
 #include "frame/frame.h"
 #include "frame/internal.h"
+#include "frame/backed.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -67,6 +68,7 @@ void zm_frame_free(zm_frame *f)
   free(f->note);
   if (f->map)
     munmap(f->map, f->map_len);
+  zm_frame_backing_drop(f);
   free(f);
 }
 

@@ -33,6 +33,8 @@ typedef struct zm_frame {
   void *map;         /* when set, column buffers point into this mapping */
   size_t map_len;
   int map_file;      /* map is of a read-only file: pages may be dropped and read again */
+  char *backing;     /* a frame built in place in this temp file (backed.c), or NULL */
+  int backing_fd;    /* open on `backing` while it is set */
 } zm_frame;
 
 /* Summary statistics of one column; null rows are not counted. */

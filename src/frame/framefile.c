@@ -146,23 +146,14 @@ static void column_hashes(uint64_t *out, const zm_column *cols, size_t n, const 
     pthread_join(thread, NULL);
 }
 
-/* The header, entries and names; payload offsets laid out after them. */
-static int build_header(zm_buf *h, const zm_frame *f)
+/* Fill every entry but its hash: names after the entries, then each
+ * column's buffers aligned. Returns the header length; *file_len the total. */
+static uint64_t lay_out(file_entry *e, uint64_t *file_len, const zm_frame *f)
 {
   uint64_t names = HEADER_SIZE + (uint64_t)f->ncol * ENTRY_SIZE, pos = names;
   for (size_t j = 0; j < f->ncol; j++)
     pos += strlen(f->cols[j].name);
-  file_header fh = {.version = ZM_FRAMEFILE_VERSION, .ncol = (uint32_t)f->ncol,
-                    .nrow = f->nrow, .header_len = pos};
-  memcpy(fh.magic, MAGIC, 8);
-  file_entry *e = calloc(f->ncol + 1, sizeof *e);
-  uint64_t *hashes = malloc((f->ncol + 1) * sizeof *hashes);
-  if (!e || !hashes) {
-    free(e);
-    free(hashes);
-    return zm_error_set(ZM_ENOMEM, "out of memory");
-  }
-  column_hashes(hashes, f->cols, f->ncol, NULL);
+  uint64_t header_len = pos;
   for (size_t j = 0; j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
     e[j].name_off = names;
@@ -181,10 +172,47 @@ static int build_header(zm_buf *h, const zm_frame *f)
       e[j].blob_len = c->blob_len;
       pos += c->blob_len;
     }
-    e[j].hash = hashes[j];
   }
+  *file_len = pos;
+  return header_len;
+}
+
+int zm_frame_file_offsets(zm_frame_offsets **out, const zm_frame *f)
+{
+  *out = NULL;
+  file_entry *e = calloc(f->ncol + 1, sizeof *e);
+  zm_frame_offsets *o = calloc(1, sizeof *o + (f->ncol + 1) * sizeof o->cols[0]);
+  if (!e || !o) {
+    free(e);
+    free(o);
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  }
+  o->header_len = lay_out(e, &o->file_len, f);
+  for (size_t j = 0; j < f->ncol; j++)
+    o->cols[j] = (zm_frame_col_offsets){e[j].data_off, e[j].valid_off, e[j].blob_off};
+  free(e);
+  *out = o;
+  return 0;
+}
+
+/* The header, entries and names; payload offsets laid out after them. */
+static int build_header(zm_buf *h, const zm_frame *f)
+{
+  file_header fh = {.version = ZM_FRAMEFILE_VERSION, .ncol = (uint32_t)f->ncol,
+                    .nrow = f->nrow};
+  memcpy(fh.magic, MAGIC, 8);
+  file_entry *e = calloc(f->ncol + 1, sizeof *e);
+  uint64_t *hashes = malloc((f->ncol + 1) * sizeof *hashes);
+  if (!e || !hashes) {
+    free(e);
+    free(hashes);
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  }
+  fh.header_len = lay_out(e, &fh.file_len, f);
+  column_hashes(hashes, f->cols, f->ncol, NULL);
+  for (size_t j = 0; j < f->ncol; j++)
+    e[j].hash = hashes[j];
   free(hashes);
-  fh.file_len = pos;
   int rc = zm_buf_put(h, &fh, sizeof fh);
   if (rc == 0 && f->ncol)
     rc = zm_buf_put(h, e, f->ncol * sizeof *e);
@@ -251,6 +279,11 @@ static int encode_with(sink *s, zm_buf *h, const zm_frame *f)
       rc = emit(s, c->blob, c->blob_len);
   }
   return rc;
+}
+
+int zm_frame_header(zm_buf *out, const zm_frame *f)
+{
+  return build_header(out, f);
 }
 
 static int encode(sink *s, const zm_frame *f)

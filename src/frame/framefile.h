@@ -53,6 +53,24 @@ void zm_frame_forget_rows(const zm_frame *f, size_t first, size_t count);
  * in error messages. */
 int zm_frame_decode(zm_frame **out, const char *name, const void *data, size_t len);
 
+/* Where a column's buffers sit in the file (0 for one it does not have). */
+typedef struct zm_frame_col_offsets {
+  uint64_t data, valid, blob;
+} zm_frame_col_offsets;
+
+/* The layout of a frame's file, from its columns' names, types, lengths,
+ * bitmaps (present or not) and blob sizes; the buffers may be unset. */
+typedef struct zm_frame_offsets {
+  uint64_t header_len, file_len;
+  zm_frame_col_offsets cols[]; /* one per column */
+} zm_frame_offsets;
+
+/* Compute `f`'s file layout; free the result with free(). */
+int zm_frame_file_offsets(zm_frame_offsets **out, const zm_frame *f);
+
+/* Append `f`'s header (schema, offsets, checksums of the buffers) to `out`. */
+int zm_frame_header(zm_buf *out, const zm_frame *f);
+
 /* The 64-bit checksum used by the format (seeded, for chaining). */
 uint64_t zm_frame_checksum(uint64_t seed, const void *data, size_t len);
 

@@ -3,6 +3,7 @@
 #include "ml/tf_internal.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "frame/backed.h"
 #include "frame/framefile.h"
 
 #include <math.h>
@@ -219,65 +220,78 @@ static int run_workers(apply_job *job)
                      &job->f->cols[zm_frame_find(job->f, tc->name)]);
 }
 
-/* All output columns first (allocation is not thread-safe), then the values. */
+/* Fill g's feature columns (made beforehand: allocation is not thread-safe). */
 static int apply_columns(zm_frame *g, const zm_transform *t, const zm_frame *f)
 {
   apply_job job = {t, f, g, malloc((t->ncol + 1) * sizeof(size_t)), 0, t->ncol,
                    PTHREAD_MUTEX_INITIALIZER};
   if (!job.first)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  int rc = 0;
-  for (size_t j = 0, o = 0; rc == 0 && j < t->ncol; j++) {
-    job.first[j] = g->ncol;
-    for (size_t k = 0; rc == 0 && k < t->cols[j].nout; k++)
-      if ((rc = zm_frame_add(NULL, g, t->outnames[o++], ZM_TYPE_F64)) == 0)
-        zm_frame_advise_huge(g->cols[g->ncol - 1].data, g->nrow * sizeof(double));
-  }
-  if (rc == 0)
-    rc = run_workers(&job);
+  for (size_t j = 0, o = 0; j < t->ncol; o += t->cols[j].nout, j++)
+    job.first[j] = o;
+  int rc = run_workers(&job);
   free(job.first);
   return rc;
 }
 
-/* Move the label columns of f (those present) to the end of out. */
-static int pass_labels(zm_frame *out, const zm_transform *t, const zm_frame *f)
+/* The output's columns: every feature output (float64), then f's label
+ * columns that are present, as they are in f. */
+static int output_shape(zm_column **out, size_t *n, const zm_transform *t, const zm_frame *f)
 {
-  const char **names = malloc((t->nlabels ? t->nlabels : 1) * sizeof *names);
-  if (!names)
+  zm_column *cols = calloc(t->nout + t->nlabels + 1, sizeof *cols);
+  if (!cols)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  size_t n = 0;
-  for (size_t i = 0; i < t->nlabels; i++)
-    if (zm_frame_find(f, t->labels[i]) >= 0)
-      names[n++] = t->labels[i];
-  zm_frame *sel = NULL;
-  int rc = zm_frame_select(&sel, f, names, n);
-  free(names);
-  zm_column *cols = rc ? NULL : realloc(out->cols, (out->ncol + n + 1) * sizeof *cols);
-  if (rc == 0 && !cols)
-    rc = zm_error_set(ZM_ENOMEM, "out of memory");
-  if (rc == 0) {
-    /* the selected columns own their buffers: hand them over whole */
-    out->cols = cols;
-    if (n)
-      memcpy(&cols[out->ncol], sel->cols, n * sizeof *cols);
-    out->ncol += n;
-    sel->ncol = 0;
+  size_t k = 0;
+  for (size_t o = 0; o < t->nout; o++)
+    cols[k++] = (zm_column){.name = t->outnames[o], .type = ZM_TYPE_F64};
+  for (size_t i = 0; i < t->nlabels; i++) {
+    int at = zm_frame_find(f, t->labels[i]);
+    if (at < 0)
+      continue;
+    const zm_column *src = &f->cols[at];
+    cols[k++] = (zm_column){.name = src->name, .type = src->type, .valid = src->valid,
+                            .blob_len = src->blob_len};
   }
-  zm_frame_free(sel);
-  return rc;
+  *out = cols;
+  *n = k;
+  return 0;
 }
+
+/* Copy f's label columns into the last columns of g (made with their shape). */
+static void copy_labels(zm_frame *g, const zm_transform *t, const zm_frame *f)
+{
+  size_t k = t->nout;
+  for (size_t i = 0; i < t->nlabels; i++) {
+    int at = zm_frame_find(f, t->labels[i]);
+    if (at < 0)
+      continue;
+    const zm_column *src = &f->cols[at];
+    zm_column *dst = &g->cols[k++];
+    size_t cells = src->type == ZM_TYPE_STR ? f->nrow + 1 : f->nrow;
+    memcpy(dst->data, src->data, cells * (src->type == ZM_TYPE_BOOL ? 1 : 8));
+    if (src->valid)
+      memcpy(dst->valid, src->valid, (f->nrow + 7) / 8);
+    if (src->type == ZM_TYPE_STR && src->blob_len)
+      memcpy(dst->blob, src->blob, src->blob_len);
+  }
+}
+
+/* Outputs at least this big are built in place in a store file when the
+ * store registered one (frame/backed.h): storing them then copies nothing. */
+#define SPILL_MIN_BYTES ((size_t)16 << 20)
 
 int zm_transform_apply(zm_frame **out, const zm_transform *t, const zm_frame *f)
 {
   *out = NULL;
   int rc = check_schema(t, f);
   zm_frame *g = NULL;
-  if (rc == 0)
-    rc = zm_frame_new(&g, f->nrow);
-  if (rc == 0)
-    rc = apply_columns(g, t, f);
-  if (rc == 0)
-    rc = pass_labels(g, t, f);
+  zm_column *shape = NULL;
+  size_t n = 0;
+  if (rc == 0 && (rc = output_shape(&shape, &n, t, f)) == 0)
+    rc = zm_frame_new_shaped(&g, f->nrow, shape, n, SPILL_MIN_BYTES);
+  free(shape);
+  if (rc == 0 && (rc = apply_columns(g, t, f)) == 0)
+    copy_labels(g, t, f);
   if (rc) {
     zm_frame_free(g);
     return rc;

@@ -330,6 +330,32 @@ static int place_written(char out[ZM_STORE_ID_SIZE], zm_store *s, int fd, const 
   return rc ? rc : settle(s, NULL, tmp, hex);
 }
 
+int zm_store_tmp_open(int *out, char *path, size_t cap, const zm_store *s)
+{
+  return tmp_create(out, path, cap, s, s->tmp);
+}
+
+int zm_store_is_tmp(const zm_store *s, const char *path)
+{
+  size_t n = strlen(s->tmp);
+  return strncmp(path, s->tmp, n) == 0 && path[n] == '/' && !strchr(path + n + 1, '/');
+}
+
+int zm_store_put_mapped(char out[ZM_STORE_ID_SIZE], zm_store *s, const void *data, size_t len,
+                        int fd, const char *tmp)
+{
+  char hex[65];
+  int rc = zm_store_is_tmp(s, tmp)
+               ? zm_hash_buf(hex, data, len)
+               : zm_error_set(ZM_EINVALID, "%s is not a temporary file of store %s", tmp, s->root);
+  if (rc) {
+    close(fd);
+    unlink(tmp);
+    return rc;
+  }
+  return place_written(out, s, fd, tmp, hex);
+}
+
 int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer write,
                         void *ctx)
 {

@@ -140,6 +140,21 @@ int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer
  * starting chunk by chunk; as durable as any put. For large frames. */
 int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov, size_t n);
 
+/* Create an empty temporary file in the store's tmp/ (named so gc knows
+ * whose it is): `out` gets its fd, `path` (cap bytes) its path. */
+int zm_store_tmp_open(int *out, char *path, size_t cap, const zm_store *s);
+
+/* 1 if `path` names a file directly in the store's tmp/ (as
+ * zm_store_tmp_open makes them), else 0. */
+int zm_store_is_tmp(const zm_store *s, const char *path);
+
+/* Store the complete contents of temporary file `tmp` (from
+ * zm_store_tmp_open, open as `fd`), given mapped as `data`: hashed from
+ * memory, then synced and renamed into place like any put (or removed when
+ * the object exists). Takes `fd` and `tmp` in every case. */
+int zm_store_put_mapped(char out[ZM_STORE_ID_SIZE], zm_store *s, const void *data, size_t len,
+                        int fd, const char *tmp);
+
 /* Write-behind: from now on single puts through this handle write their
  * temp files without syncing each, and a background thread makes them
  * durable together (one syncfs, renames, one syncfs) once the oldest has
