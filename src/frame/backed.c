@@ -210,3 +210,50 @@ void zm_frame_backing_drop(zm_frame *f)
   f->backing = NULL;
   f->backing_fd = -1;
 }
+
+/* Copy `n` bytes at `p` into new memory at *slot (left alone when p is NULL). */
+static int own_copy(void **slot, const void *p, size_t n)
+{
+  if (!p)
+    return 0;
+  void *q = malloc(n ? n : 1);
+  if (!q)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  memcpy(q, p, n);
+  *slot = q;
+  return 0;
+}
+
+int zm_frame_unback(zm_frame *f)
+{
+  if (!f->backing)
+    return 0;
+  size_t n = f->ncol;
+  zm_column *copy = calloc(n + 1, sizeof *copy);
+  int rc = copy ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  for (size_t j = 0; rc == 0 && j < n; j++) {
+    const zm_column *c = &f->cols[j];
+    size_t cells = c->type == ZM_TYPE_STR ? c->len + 1 : c->len;
+    copy[j] = (zm_column){.type = c->type, .len = c->len, .blob_len = c->blob_len};
+    if ((rc = own_copy(&copy[j].data, c->data, cells * zm_type_width(c->type))) == 0 &&
+        (rc = own_copy((void **)&copy[j].valid, c->valid, (c->len + 7) / 8)) == 0)
+      rc = own_copy((void **)&copy[j].blob, c->type == ZM_TYPE_STR ? c->blob : NULL,
+                    c->blob_len);
+  }
+  if (rc) {
+    for (size_t j = 0; copy && j < n; j++)
+      zm_column_release(&copy[j], 1); /* names are still the frame's: none here */
+    free(copy);
+    return rc;
+  }
+  for (size_t j = 0; j < n; j++) {
+    copy[j].name = f->cols[j].name;
+    f->cols[j] = copy[j];
+  }
+  free(copy);
+  munmap(f->map, f->map_len);
+  f->map = NULL;
+  f->map_len = 0;
+  zm_frame_backing_drop(f);
+  return 0;
+}

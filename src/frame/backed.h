@@ -45,6 +45,10 @@ int zm_frame_seal(zm_frame_sealed *out, zm_frame *f);
  * and renamed or removed it): the frame stays valid, now read-only. */
 void zm_frame_sealed_taken(zm_frame *f);
 
+/* Move a frame built in a spill file into ordinary memory (before a change
+ * to its shape: adding columns, appending rows). No-op for other frames. */
+int zm_frame_unback(zm_frame *f);
+
 /* Close and remove a frame's spill file if it still has one (frame free). */
 void zm_frame_backing_drop(zm_frame *f);
 

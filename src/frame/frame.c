@@ -74,6 +74,9 @@ void zm_frame_free(zm_frame *f)
 
 int zm_frame_push(zm_column **out, zm_frame *f, const char *name)
 {
+  int rc = zm_frame_unback(f);
+  if (rc)
+    return rc;
   if (f->map)
     return zm_error_set(ZM_EINVALID, "cannot add columns to a memory-mapped frame");
   zm_column *cols = realloc(f->cols, (f->ncol + 1) * sizeof *cols);
@@ -381,6 +384,9 @@ int zm_frame_concat(zm_frame *dst, const zm_frame *src)
                           "cannot append: column %zu is '%s' (%s) here but '%s' (%s) there",
                           j + 1, a->name, zm_type_name(a->type), b->name, zm_type_name(b->type));
   }
+  int rc0 = zm_frame_unback(dst);
+  if (rc0)
+    return rc0;
   if (dst->map)
     return zm_error_set(ZM_EINVALID, "cannot append to a memory-mapped frame (copy it first)");
   for (size_t j = 0; j < dst->ncol; j++) {
