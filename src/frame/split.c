@@ -1,5 +1,6 @@
 /* Random splits with exact sizes, and partitioning a frame by assignment. */
 #include "frame/split.h"
+#include "frame/backed.h"
 #include "frame/internal.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -124,26 +125,32 @@ static void scatter_strings(zm_column **dst, const zm_column *src, const int *as
     ((uint64_t *)dst[j]->data)[pos[j]] = bpos[j];
 }
 
-/* Add column src to every output frame, sized for its rows (and string bytes). */
-static int add_columns(zm_column **dst, zm_frame **outs, const zm_column *src, const int *assign,
-                       uint64_t *blob, size_t k)
+/* The columns of every part, like f's: part j's string columns sized for
+ * the bytes of its rows, and a null bitmap only where a null of f lands in
+ * part j. shapes[j * ncol + c] describes column c of part j. */
+static void part_shapes(zm_column *shapes, const zm_frame *f, const int *assign, size_t k)
 {
-  memset(blob, 0, k * sizeof *blob);
-  if (src->type == ZM_TYPE_STR) {
-    const uint64_t *off = src->data;
-    for (size_t i = 0; i < src->len; i++)
-      if (assign[i] >= 0)
-        blob[assign[i]] += off[i + 1] - off[i];
+  size_t n = f->ncol;
+  for (size_t c = 0; c < n; c++) {
+    const zm_column *src = &f->cols[c];
+    for (size_t j = 0; j < k; j++)
+      shapes[j * n + c] = (zm_column){.name = src->name, .type = src->type};
+    for (size_t i = 0; i < src->len; i++) {
+      int a = assign[i];
+      if (a < 0)
+        continue;
+      zm_column *d = &shapes[(size_t)a * n + c];
+      if (src->type == ZM_TYPE_STR)
+        d->blob_len += ((const uint64_t *)src->data)[i + 1] - ((const uint64_t *)src->data)[i];
+      if (src->valid && !d->valid && zm_column_is_null(src, i))
+        d->valid = src->valid; /* a flag here: this part needs a bitmap */
+    }
   }
-  for (size_t j = 0; j < k; j++) {
-    int rc = zm_frame_push(&dst[j], outs[j], src->name);
-    if (rc == 0)
-      rc = zm_column_alloc(dst[j], src->type, outs[j]->nrow, blob[j]);
-    if (rc)
-      return rc; /* the half-made column is released with its frame */
-  }
-  return 0;
 }
+
+/* Parts at least this big are built in place in a store file when the store
+ * registered one (frame/backed.h): storing them then copies nothing. */
+#define SPILL_MIN_BYTES ((size_t)16 << 20)
 
 /* Columns are moved on two threads, each taking the next column not yet
  * taken: every column is copied whole by one thread, so the parts hold the
@@ -212,10 +219,6 @@ static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assi
     }
   }
   rc = 0;
-  for (size_t c = 0; rc == 0 && c < f->ncol; c++)
-    rc = add_columns(w[0].dst, outs, &f->cols[c], assign, w[0].bpos, k);
-  if (rc)
-    goto done;
   run_scatter(w, f);
   for (size_t c = 0; rc == 0 && c < f->ncol; c++) {
     const zm_column *src = &f->cols[c];
@@ -243,9 +246,15 @@ int zm_frame_partition(zm_frame **outs, const zm_frame *f, const int *assign, si
   size_t *counts = malloc(k * sizeof *counts);
   if (!counts)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  int rc = zm_split_counts(counts, assign, f->nrow, k);
+  zm_column *shapes = calloc(k * f->ncol + 1, sizeof *shapes);
+  int rc = shapes ? zm_split_counts(counts, assign, f->nrow, k)
+                  : zm_error_set(ZM_ENOMEM, "out of memory");
+  if (rc == 0)
+    part_shapes(shapes, f, assign, k);
   for (size_t j = 0; rc == 0 && j < k; j++)
-    rc = zm_frame_new(&outs[j], counts[j]);
+    rc = zm_frame_new_shaped(&outs[j], counts[j], shapes + j * f->ncol, f->ncol,
+                             SPILL_MIN_BYTES);
+  free(shapes);
   if (rc == 0)
     rc = partition_columns(outs, f, assign, k);
   free(counts);

@@ -345,6 +345,9 @@ int zm_store_put_mapped(char out[ZM_STORE_ID_SIZE], zm_store *s, const void *dat
                         int fd, const char *tmp)
 {
   char hex[65];
+  /* Start writing the pages back now: the disk works while we hash, and the
+   * sync before the rename (or the write-behind commit) finds little left. */
+  sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   int rc = zm_store_is_tmp(s, tmp)
                ? zm_hash_buf(hex, data, len)
                : zm_error_set(ZM_EINVALID, "%s is not a temporary file of store %s", tmp, s->root);
