@@ -7,8 +7,9 @@ local hash = require "zenml.hash"
 local artifacts = require "zenml.artifacts"
 local context = require "zenml.context"
 local stepmod = require "zenml.step"
+local modules = require "zenml.modules"
 
-require("zenml.modules").install()
+modules.install()
 
 local M = {}
 
@@ -83,19 +84,30 @@ local function input_ids(st, name, spec)
   return ids
 end
 
---- The cache key parts of a step and their SHA-256 (DESIGN.md §5).
-function M.cache_key(st, name, ids)
-  local s = st.doc.steps[name]
-  -- the repository modules the step's code consists of, plus the runtime
-  -- version (which pins every built-in module)
+-- The source part of a cache key: the pins of the repository modules the
+-- step's code consists of, plus the runtime version (which pins every
+-- built-in module). Remembered per module while its closure list is the
+-- same (modules.closure makes a new list when the module graph changes).
+local function source_part(st, module)
+  local names = modules.closure(module)
+  local memo = st.sources_of[module]
+  if memo and memo.names == names then return memo.text end
   local src = {}
-  for _, m in ipairs(require("zenml.modules").closure(s.module)) do
+  for _, m in ipairs(names) do
     local rec = (st.doc.sources or {})[m]
     if rec then src[#src + 1] = rec.pin end
   end
-  src[#src + 1] = s.module .. "@zenml-" .. core.version
+  src[#src + 1] = module .. "@zenml-" .. core.version
+  local text = table.concat(src, ",")
+  st.sources_of[module] = { names = names, text = text }
+  return text
+end
+
+--- The cache key parts of a step and their SHA-256 (DESIGN.md §5).
+function M.cache_key(st, name, ids)
+  local s = st.doc.steps[name]
   local parts = {
-    source = table.concat(src, ","),
+    source = source_part(st, s.module),
     params = json.encode(s.params or {}),
     inputs = json.encode(ids),
   }
@@ -225,7 +237,10 @@ end
 -- were validated when it ran). Returns {cls, step?, ids, key, parts, hit?}.
 local function probe(st, name)
   local s = st.doc.steps[name]
-  local p = { cls = M.class_of(st.doc, name) }
+  -- a step's class is looked up once per module and class name in a state
+  local which = s.module .. "\0" .. s.class
+  local p = { cls = st.classes[which] or M.class_of(st.doc, name) }
+  st.classes[which] = p.cls
   if p.cls.input_spec ~= stepmod.Step.input_spec or type(s.outputs) ~= "table" then
     p.step = M.instantiate(st.doc, name, p.cls)
   end
@@ -379,7 +394,8 @@ end
 
 --- A per-state execution context for a run document.
 function M.state(repo, doc)
-  local st = { repo = repo, doc = doc, done = {}, values = {} }
+  local st = { repo = repo, doc = doc, done = {}, values = {}, sources_of = {},
+    classes = {} }
   st.outputs_of = function(src)
     local r = st.done[src]
     if r then return r.outputs end

@@ -49,11 +49,17 @@ M.sorted_names = sorted_names
 
 --- Parse a declared artifact type: "frame", "value[]" (a list), "frame{}" (a map).
 ---@return string base, string shape "one"|"list"|"map"
+local parsed = {}          -- type string -> { base, shape }: steps share a few types
+
 function M.parse_type(spec)
-  local t = type(spec) == "table" and spec.type or spec
-  local base, suffix = tostring(t):match("^(%a+)(.-)%??$")
-  local shape = suffix == "[]" and "list" or suffix == "{}" and "map" or "one"
-  return base, shape
+  local t = tostring(type(spec) == "table" and spec.type or spec)
+  local p = parsed[t]
+  if not p then
+    local base, suffix = t:match("^(%a+)(.-)%??$")
+    p = { base, suffix == "[]" and "list" or suffix == "{}" and "map" or "one" }
+    parsed[t] = p
+  end
+  return p[1], p[2]
 end
 
 --- Whether a declared input must be wired.
