@@ -1,5 +1,7 @@
---- A small JSON encoder for `--json` output: deterministic (object keys
---- sorted), arrays for tables with keys 1..n, `{}` for an empty table.
+--- A small JSON encoder for `--json` output and cache keys: deterministic
+--- (object keys sorted), arrays for tables with keys 1..n, `{}` for an empty
+--- table. json.encode runs in C (src/bind/bind_json.c), json.encode_lua is
+--- the same encoder in Lua.
 local json = {}
 
 local escapes = {
@@ -80,13 +82,24 @@ encode = function(v, out, seen)
   end
 end
 
+--- The encoder above, in Lua: the reference the C encoder matches byte for
+--- byte (cache keys are SHA-256 of this text), and what encodes the values
+--- the C one hands back (tables with __pairs, very deep nesting).
+---@param v any
+---@return string
+function json.encode_lua(v)
+  local out = {}
+  encode(v, out, {})
+  return table.concat(out)
+end
+
+local encode_c = require("zenml._core").json.encode
+
 --- Encode a value as JSON text.
 ---@param v any
 ---@return string
 function json.encode(v)
-  local out = {}
-  encode(v, out, {})
-  return table.concat(out)
+  return encode_c(v) or json.encode_lua(v)
 end
 
 -- Decoding ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ static const struct {
     {"ml", zm_bind_open_ml},
     {"exec", zm_bind_open_exec},
     {"steplib", zm_bind_open_steplib},
+    {"json", zm_bind_open_json},
 };
 
 void zm_bind_set_home(const char *home)
