@@ -277,6 +277,8 @@ static int encode_value(lua_State *L, encoder *e, int idx)
     PUT_LITERAL(L, e, "null");
     return DONE;
   case LUA_TTABLE:
+    /* __json results nest without tables in between: room for each level */
+    luaL_checkstack(L, 4, "json: nesting too deep");
     if (!push_json_hook(L, idx))
       return encode_table(L, e, idx);
     lua_pushvalue(L, idx);

@@ -62,6 +62,19 @@ describe("concurrent and interrupted runs", function()
     assert.equals(0, vcode, out)
   end)
 
+  it("finishes two parallel re-runs started at once, all cached", function()
+    local dir = setup()
+    assert.equals(0, select(3, t.zenml_run("run a.lua -j 2", { cwd = dir })))
+    local z = t.q(t.zenml)
+    local _, err, code = t.sh("(" .. z .. " run a.lua -j 2 > a.out 2>&1 & " .. z
+      .. " run a.lua -j 2 > b.out 2>&1 & wait)", { cwd = dir })
+    assert.equals(0, code, err)
+    assert.matches("completed: 40 steps, 0 ran, 40 cached", t.slurp(dir .. "/a.out"), 1, true)
+    assert.matches("completed: 40 steps, 0 ran, 40 cached", t.slurp(dir .. "/b.out"), 1, true)
+    assert.equals("cached|80\ncompleted|40\n",
+      sql(dir, "SELECT status, count(*) FROM executions GROUP BY status ORDER BY status"))
+  end)
+
   it("marks a run killed with -9 as failed at the next command", function()
     local dir = setup()
     t.write(dir .. "/hang.lua", pipeline("hang", 3, 60))

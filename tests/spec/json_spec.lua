@@ -128,6 +128,12 @@ describe("zenml.json", function()
     local ok, e = pcall(json.encode, { x = bad })
     assert.is_false(ok)
     assert.same({ code = 7 }, e)
+    -- __json hooks that hand back hooked values, 150 deep
+    local function hooked(n)
+      if n == 0 then return { leaf = true } end
+      return setmetatable({}, { __json = function() return hooked(n - 1) end })
+    end
+    assert.equals(json.encode_lua(hooked(150)), json.encode(hooked(150)))
     -- the process is still usable, and big output grows the buffer
     local big = {}
     for i = 1, 5000 do big["k" .. i] = { i, i + 0.5, ("s"):rep(i % 7) } end
