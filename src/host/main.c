@@ -1,6 +1,7 @@
 /* The zenml executable: scripts, -e, the REPL, and subcommands written in Lua. */
 #include "bind/bind.h"
 #include "host/host.h"
+#include "repo/repo.h"
 
 #include <lualib.h>
 #include <limits.h>
@@ -230,6 +231,27 @@ static int dispatch(lua_State *L, int argc, char **argv)
   return zm_repl_run(L);
 }
 
+/* os.exit, but first wait for a libgit2 start-up on its thread (see
+ * zm_repo_warm_up_wait): the original is upvalue 1. */
+static int exit_after_warm_up(lua_State *L)
+{
+  zm_repo_warm_up_wait();
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 0);
+  return 0;
+}
+
+static void install_exit(lua_State *L)
+{
+  if (lua_getglobal(L, "os") == LUA_TTABLE) {
+    lua_getfield(L, -1, "exit");
+    lua_pushcclosure(L, exit_after_warm_up, 1);
+    lua_setfield(L, -2, "exit");
+  }
+  lua_pop(L, 1);
+}
+
 int main(int argc, char **argv)
 {
   if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0 ||
@@ -243,7 +265,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "zenml: cannot create a Lua state: out of memory\n");
     return 1;
   }
+  install_exit(L);
   int rc = dispatch(L, argc, argv);
   lua_close(L);
+  zm_repo_warm_up_wait();
   return rc;
 }

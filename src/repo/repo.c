@@ -27,17 +27,24 @@ static void *warm_up(void *unused)
   return NULL;
 }
 
+static int warm_up_started;
+
 void zm_repo_warm_up(void)
 {
   /* libgit2's start-up loads the system's TLS certificates (~5 ms): do it
    * beside whatever the caller does next; a discover meanwhile waits in
    * pthread_once. Without a thread, the first discover does it. */
-  static int started;
   pthread_t t;
-  if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+  if (__atomic_exchange_n(&warm_up_started, 1, __ATOMIC_ACQ_REL))
     return;
   if (pthread_create(&t, NULL, warm_up, NULL) == 0)
     pthread_detach(t);
+}
+
+void zm_repo_warm_up_wait(void)
+{
+  if (__atomic_load_n(&warm_up_started, __ATOMIC_ACQUIRE))
+    pthread_once(&init_once, init_libgit2);
 }
 
 /* Turn libgit2's last error into ours, with `what` as context. */
