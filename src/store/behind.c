@@ -154,17 +154,6 @@ int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex)
   return found;
 }
 
-static int sync_fs(const zm_store *s)
-{
-  int fd = open(s->objects, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return zm_error_sys(ZM_EIO, "cannot open folder %s", s->objects);
-  int rc = syncfs(fd) == 0 ? 0 : zm_error_sys(ZM_EIO, "cannot sync the file system of %s",
-                                              s->objects);
-  close(fd);
-  return rc;
-}
-
 /* Rename one synced temp file into objects/, making its fan-out folder if
  * a gc removed it. The rename may replace an identical object. */
 static int place(const zm_store *s, const pending *p)
@@ -194,11 +183,11 @@ static int commit(store_behind *w)
   w->queue = (store_batch){0};
   size_t n = w->committing.n;
   pthread_mutex_unlock(&w->lock);
-  int rc = n ? sync_fs(s) : 0;
+  int rc = n ? store_sync_fs(s) : 0;
   for (size_t i = 0; rc == 0 && i < n; i++)
     rc = place(s, &w->committing.items[i]);
   if (rc == 0 && n)
-    rc = sync_fs(s);
+    rc = store_sync_fs(s);
   pthread_mutex_lock(&w->lock);
   batch_clear(&w->committing, rc != 0);
   if (rc && !w->err) {

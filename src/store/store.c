@@ -622,7 +622,7 @@ void store_batch_abort(store_batch *b)
 
 /* Flush every dirty page and inode of the store's file system at once: far
  * cheaper than one fsync per file when there are thousands. */
-static int sync_filesystem(const zm_store *s)
+int store_sync_fs(const zm_store *s)
 {
   int fd = open(s->objects, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -651,7 +651,7 @@ static int batch_place(zm_store *s, const pending *p, unsigned char touched[256]
 int store_batch_commit(zm_store *s, store_batch *b)
 {
   unsigned char touched[256] = {0};
-  int rc = b->n ? sync_filesystem(s) : 0;
+  int rc = b->n ? store_sync_fs(s) : 0;
   /* Contents are durable before any rename, so a crash from here on can
    * only expose complete objects. */
   for (size_t i = 0; rc == 0 && i < b->n; i++) {

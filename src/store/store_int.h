@@ -59,6 +59,9 @@ int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, cons
 int store_batch_commit(zm_store *s, store_batch *b);
 void store_batch_abort(store_batch *b);
 
+/* syncfs(2) on the store's file system: every dirty page and inode at once. */
+int store_sync_fs(const zm_store *s);
+
 /* 1 while write-behind is on. */
 int store_behind_active(const zm_store *s);
 

@@ -52,6 +52,22 @@ local function statuses(dir, run)
   return (out:gsub("\n", " "))
 end
 
+-- fail.lua: a -> b (steps/boom.lua, which the test writes) -> c, and a -> d;
+-- committed with the rest.
+local function write_failing(dir)
+  t.write(dir .. "/fail.lua", [[
+local zenml = require "zenml"
+local Touch, Boom = require "touch", require "boom"
+local p = zenml.Pipeline { name = "failing" }
+p:add("a", Touch { i = 1 })
+p:add("b", Boom {}, { prev = "a.out" })
+p:add("c", Touch { i = 3 }, { prev = "b.out" })
+p:add("d", Touch { i = 4 }, { prev = "a.out" })
+p:run()
+]])
+  t.sh("git add -A && git commit -qm boom", { cwd = dir })
+end
+
 describe("running a pipeline", function()
   after_each(t.cleanup)
 
@@ -190,17 +206,7 @@ function Boom:run(ctx, inputs)
 end
 return Boom
 ]])
-    t.write(dir .. "/fail.lua", [[
-local zenml = require "zenml"
-local Touch, Boom = require "touch", require "boom"
-local p = zenml.Pipeline { name = "failing" }
-p:add("a", Touch { i = 1 })
-p:add("b", Boom {}, { prev = "a.out" })
-p:add("c", Touch { i = 3 }, { prev = "b.out" })
-p:add("d", Touch { i = 4 }, { prev = "a.out" })
-p:run()
-]])
-    t.sh("git add -A && git commit -qm boom", { cwd = dir })
+    write_failing(dir)
     local out, err, code = zenml(dir, "run fail.lua")
     assert.equals(1, code)
     assert.matches("failed: 4 steps, 2 ran, 0 cached, 1 failed, 1 skipped", out, 1, true)
@@ -482,17 +488,7 @@ Boom.outputs = { out = "value" }
 function Boom:run(ctx, inputs) error("kaboom") end
 return Boom
 ]])
-    t.write(dir .. "/fail.lua", [[
-local zenml = require "zenml"
-local Touch, Boom = require "touch", require "boom"
-local p = zenml.Pipeline { name = "failing" }
-p:add("a", Touch { i = 1 })
-p:add("b", Boom {}, { prev = "a.out" })
-p:add("c", Touch { i = 3 }, { prev = "b.out" })
-p:add("d", Touch { i = 4 }, { prev = "a.out" })
-p:run()
-]])
-    t.sh("git add -A && git commit -qm boom", { cwd = dir })
+    write_failing(dir)
     local out, _, code = zenml(dir, "run fail.lua -j 2")
     assert.equals(1, code)
     assert.matches("failed: 4 steps, 2 ran, 0 cached, 1 failed, 1 skipped", out, 1, true)
