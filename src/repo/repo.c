@@ -28,23 +28,31 @@ static void *warm_up(void *unused)
 }
 
 static int warm_up_started;
+static int warm_up_running; /* the thread was created and is not joined yet */
+static pthread_t warm_up_thread;
+static pthread_mutex_t warm_up_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void zm_repo_warm_up(void)
 {
   /* libgit2's start-up loads the system's TLS certificates (~5 ms): do it
    * beside whatever the caller does next; a discover meanwhile waits in
    * pthread_once. Without a thread, the first discover does it. */
-  pthread_t t;
   if (__atomic_exchange_n(&warm_up_started, 1, __ATOMIC_ACQ_REL))
     return;
-  if (pthread_create(&t, NULL, warm_up, NULL) == 0)
-    pthread_detach(t);
+  pthread_mutex_lock(&warm_up_lock);
+  warm_up_running = pthread_create(&warm_up_thread, NULL, warm_up, NULL) == 0;
+  pthread_mutex_unlock(&warm_up_lock);
 }
 
 void zm_repo_warm_up_wait(void)
 {
-  if (__atomic_load_n(&warm_up_started, __ATOMIC_ACQUIRE))
-    pthread_once(&init_once, init_libgit2);
+  /* Joined, not just waited for: the thread's exit also frees what OpenSSL
+   * kept for it, which a leak checker at exit would otherwise report. */
+  pthread_mutex_lock(&warm_up_lock);
+  if (warm_up_running)
+    pthread_join(warm_up_thread, NULL);
+  warm_up_running = 0;
+  pthread_mutex_unlock(&warm_up_lock);
 }
 
 /* Turn libgit2's last error into ours, with `what` as context. */

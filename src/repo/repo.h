@@ -37,8 +37,9 @@ int zm_repo_discover(zm_repo **out, const char *start_folder);
  * discover a few milliseconds later finds it ready. */
 void zm_repo_warm_up(void);
 
-/* Wait until a warm-up started is done. Call before exiting: exit handlers
- * must not tear down OpenSSL under a libgit2 start-up still running. */
+/* Wait until a warm-up started is done and its thread gone. Call before
+ * exiting: exit handlers must not tear down OpenSSL under a libgit2
+ * start-up still running. */
 void zm_repo_warm_up_wait(void);
 
 /* Close the repository. Accepts NULL. */
