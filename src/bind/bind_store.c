@@ -284,17 +284,22 @@ static int l_put_frame(lua_State *L)
   zm_frame *f = zm_lframe_check(L, 2);
   char id[ZM_STORE_ID_SIZE];
   zm_frame_sealed sealed;
-  int rc = zm_frame_seal(&sealed, f);
+  int rc = zm_frame_seal(&sealed, f), adopted = 0;
   if (rc == 1 && zm_store_is_tmp(s, sealed.path)) {
-    /* built in place in one of this store's temp files: adopt it */
-    rc = zm_store_put_mapped(id, s, sealed.data, sealed.len, sealed.fd, sealed.path);
+    /* built in place in one of this store's temp files: adopt it; should
+     * that fail (say gc took the file of a frame kept for hours), the
+     * frame's bytes are still mapped: store them the usual way below */
+    adopted = zm_store_put_mapped(id, s, sealed.data, sealed.len, sealed.fd, sealed.path) == 0;
     zm_frame_sealed_taken(f);
-  } else if (rc >= 0) {
+  }
+  if (rc >= 0 && !adopted) {
     zm_frame_iov v;
     rc = zm_frame_iov_build(&v, f);
     if (rc == 0)
       rc = zm_store_put_iov(id, s, v.iov, v.n);
     zm_frame_iov_free(&v);
+  } else if (adopted) {
+    rc = 0;
   }
   if (rc)
     return zm_bind_fail(L, rc);

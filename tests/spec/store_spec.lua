@@ -160,4 +160,33 @@ describe("zenml.store", function()
     assert.has_error(function() st:write_behind(-1) end,
       "store:write_behind: expected milliseconds (an integer >= 0), got -1")
   end)
+
+  it("adopts a big frame built in its temp files, or copies it if the file went away", function()
+    local steplib = require "zenml.steplib"
+    assert.is_true(st:spill_frames())
+    local n, a, b, c = 1000000, {}, {}, {}
+    for i = 1, n do a[i], b[i], c[i] = i * 0.5, i * 0.25, -i * 1.0 end
+    local f = zenml.frame.from_table { a = a, b = b, c = c } -- 24 MB: above the spill size
+    local want = st:put_frame(f)
+    local function part() return steplib.partition_cuts(f, "a", { "below", "all" }, { 0 }).all end
+    local function temps()
+      return sh("ls -A '" .. root .. "/store/tmp' | wc -l"):gsub("%s", "")
+    end
+    local p1 = part()
+    assert.equal("1", temps()) -- built in place
+    assert.equal(want, st:put_frame(p1))
+    assert.equal("0", temps()) -- adopted
+    -- other bytes, whose spill file is gone (as a gc would take it, hours
+    -- later) before the frame is stored: the frame is still mapped and is
+    -- stored by copying, under the id another store gives it
+    for i = 1, n do c[i] = i * 1.0 end
+    f = zenml.frame.from_table { a = a, b = b, c = c }
+    local other <close> = assert(zenml.store.open(root .. "/other"))
+    local want2 = other:put_frame(f)
+    local p2 = part()
+    os.execute("rm -f '" .. root .. "/store/tmp/'.tmp-*")
+    assert.equal(want2, st:put_frame(p2))
+    assert.is_true(st:exists(want2))
+    assert.equal(n, p2:nrow())
+  end)
 end)
