@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages zenml needs (only those missing) and builds
 # it into build/ (and, with ZM_ASAN=1, the ASan+UBSan build into build-asan/).
+# ZM_TEST=1 (scripts/test.sh) also installs what the test suite needs beyond the
+# build (clang, for the Release build with a second compiler) and turns compiler
+# warnings into errors; a user's build never has warnings forced on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,9 @@ packages=(
   libopenblas-dev libxgboost-dev libedit-dev
   lua-busted expect zstd sqlite3 python3 tar gzip
 )
+if [ "${ZM_TEST:-0}" = 1 ]; then
+  packages+=(clang)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,9 +29,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+werror=-DZM_WERROR=$([ "${ZM_TEST:-0}" = 1 ] && echo ON || echo OFF)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$werror" >/dev/null
 cmake --build build -j"$jobs"
 if [ "${ZM_ASAN:-0}" = 1 ]; then
-  cmake -S . -B build-asan -DZM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake -S . -B build-asan -DZM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "$werror" >/dev/null
   cmake --build build-asan -j"$jobs"
 fi

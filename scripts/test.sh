@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Set up, build (normal and ASan+UBSan), start the services the tests need,
-# and run every test with ctest in both builds.
+# Set up, build (normal and ASan+UBSan, warnings as errors), start the services
+# the tests need, and run every test with ctest in both builds. Release builds
+# (-O3) with gcc and with clang are compiled too, since some warnings show only
+# when the optimiser inlines across functions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ZM_ASAN=1 scripts/setup.sh
+ZM_TEST=1 ZM_ASAN=1 scripts/setup.sh
+
+for cc in gcc clang; do
+  echo "== Release build with $cc (-O3, warnings as errors)"
+  CC=$cc cmake -S . -B "build-release-$cc" -DCMAKE_BUILD_TYPE=Release -DZM_WERROR=ON >/dev/null
+  cmake --build "build-release-$cc" -j"$(nproc)" >/dev/null
+done
 
 status=0
 echo "== ctest: normal build"

@@ -74,6 +74,7 @@ void zm_frame_free(zm_frame *f)
 
 int zm_frame_push(zm_column **out, zm_frame *f, const char *name)
 {
+  *out = NULL;
   int rc = zm_frame_unback(f);
   if (rc)
     return rc;

@@ -15,6 +15,7 @@
 static int find_numeric(const zm_column **out, const zm_frame *f, const char *name,
                         const char *what)
 {
+  *out = NULL;
   long j = zm_frame_find(f, name);
   if (j < 0)
     return zm_error_set(ZM_ENOTFOUND, "%s column '%s' not found", what, name);

@@ -192,6 +192,7 @@ static int need(zm_reader *r, size_t n)
 
 int zm_get_u32(uint32_t *out, zm_reader *r)
 {
+  *out = 0;
   int rc = need(r, 4);
   if (rc)
     return rc;
@@ -205,6 +206,7 @@ int zm_get_u32(uint32_t *out, zm_reader *r)
 
 int zm_get_u64(uint64_t *out, zm_reader *r)
 {
+  *out = 0;
   int rc = need(r, 8);
   if (rc)
     return rc;
@@ -218,6 +220,7 @@ int zm_get_u64(uint64_t *out, zm_reader *r)
 
 int zm_get_size(size_t *out, zm_reader *r, size_t max)
 {
+  *out = 0;
   uint64_t v;
   int rc = zm_get_u64(&v, r);
   if (rc)
@@ -233,12 +236,13 @@ int zm_get_f64s(double *out, zm_reader *r, size_t n)
 {
   if (n > (r->len - r->pos) / 8)
     return need(r, r->len - r->pos + 1);
-  for (size_t i = 0; i < n; i++) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
     uint64_t u;
-    zm_get_u64(&u, r);
+    rc = zm_get_u64(&u, r);
     memcpy(&out[i], &u, 8);
   }
-  return 0;
+  return rc;
 }
 
 /* --- optimizers --- */

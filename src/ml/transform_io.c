@@ -53,9 +53,13 @@ int zm_transform_save(zm_buf *out, const zm_transform *t)
   return rc;
 }
 
-/* A length-prefixed string as a new NUL-terminated copy. */
+/* A length-prefixed string as a new NUL-terminated copy; its length in *len
+ * unless len is NULL. */
 static int get_str(char **out, size_t *len, zm_reader *r)
 {
+  *out = NULL;
+  if (len)
+    *len = 0;
   size_t n;
   int rc = zm_get_size(&n, r, r->len - r->pos);
   if (rc)

@@ -37,7 +37,7 @@ static void write_random(const char *path, size_t len, unsigned seed)
 /* sha256sum's digest of `path`, through the real tool. */
 static void sha256sum(char out[65], const char *path)
 {
-  char cmd[4200];
+  char cmd[4400];
   snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
   FILE *p = popen(cmd, "r");
   out[0] = '\0';
