@@ -142,6 +142,13 @@ int zm_archive_link_inside(const char *path, const char *target)
   return 1;
 }
 
+/* libarchive's reason, which it does not always give. */
+static const char *why(struct archive *ar)
+{
+  const char *s = archive_error_string(ar);
+  return s ? s : "damaged or not an archive";
+}
+
 int zm_archive_open(zm_archive **out, const char *path, const zm_archive_limits *lim)
 {
   *out = NULL;
@@ -167,8 +174,7 @@ int zm_archive_open(zm_archive **out, const char *path, const zm_archive_limits 
   archive_read_support_format_gnutar(a->ar);
   archive_read_support_format_zip(a->ar);
   if (archive_read_open_filename(a->ar, path, 1 << 16) != ARCHIVE_OK) {
-    int rc = zm_error_set(ZM_EINVALID, "%s: cannot read archive: %s", path,
-                          archive_error_string(a->ar));
+    int rc = zm_error_set(ZM_EINVALID, "%s: cannot read archive: %s", path, why(a->ar));
     zm_archive_free(a);
     return rc;
   }
@@ -216,8 +222,7 @@ static int check_limits(zm_archive *a)
 
 static int read_error(zm_archive *a)
 {
-  return zm_error_set(ZM_EINVALID, "%s: cannot read archive: %s", a->path,
-                      archive_error_string(a->ar));
+  return zm_error_set(ZM_EINVALID, "%s: cannot read archive: %s", a->path, why(a->ar));
 }
 
 /* Read the current entry's bytes into a->data, checking the limits per block. */
@@ -244,7 +249,8 @@ static int read_data(zm_archive *a)
     if (zm_buf_grow(&a->data, end - a->data.len + 1) != 0)
       return ZM_ENOMEM;
     memset(a->data.data + a->data.len, 0, (size_t)offset - a->data.len); /* sparse hole */
-    memcpy(a->data.data + offset, block, n);
+    if (n) /* a stored zip's empty block comes with a NULL pointer */
+      memcpy(a->data.data + offset, block, n);
     a->data.len = end;
   }
 }

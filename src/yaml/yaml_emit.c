@@ -104,6 +104,16 @@ static int emit_scalar(yaml_emitter_t *e, const zm_yaml_node *n, const where *w)
 
 static int emit_node(yaml_emitter_t *e, const zm_yaml_node *n, const where *w, int depth);
 
+/* An empty plain key (`? ` alone) is null; libyaml cannot write it plain and
+ * would quote it as '', the empty string, so it is written as `~`. */
+static int emit_null_key(yaml_emitter_t *e, const where *w)
+{
+  yaml_event_t ev;
+  yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)"~", 1, 1, 1,
+                               YAML_PLAIN_SCALAR_STYLE);
+  return emit_event(e, &ev, w);
+}
+
 static int emit_children(yaml_emitter_t *e, const zm_yaml_node *n, const where *w, int depth)
 {
   for (size_t i = 0; i < n->count; i++) {
@@ -114,7 +124,9 @@ static int emit_children(yaml_emitter_t *e, const zm_yaml_node *n, const where *
     } else {
       const zm_yaml_node *key = n->items[2 * i];
       where here = {w, key, i};
-      rc = emit_node(e, key, &here, depth + 1);
+      rc = key->kind == ZM_YAML_SCALAR && key->style == ZM_YAML_PLAIN && key->len == 0
+               ? emit_null_key(e, &here)
+               : emit_node(e, key, &here, depth + 1);
       if (rc == 0)
         rc = emit_node(e, n->items[2 * i + 1], &here, depth + 1);
     }

@@ -116,6 +116,48 @@ static void test_limits(void)
   zm_archive_free(NULL);
 }
 
+/* A stored (uncompressed) zip: libarchive hands over empty blocks with a NULL
+ * pointer, which must not reach memcpy (UBSan stopped the ASan build here). */
+static void test_stored_zip(void)
+{
+  const char *dir = check_tmpdir("archive-zip0");
+  sh("cd %s && python3 -c \"import zipfile\n"
+     "z = zipfile.ZipFile('s.zip', 'w', zipfile.ZIP_STORED)\n"
+     "z.writestr('a.txt', 'abc'); z.writestr('empty.txt', ''); z.close()\" && true %s %s %s",
+     dir);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/s.zip", dir);
+  zm_archive *a = NULL;
+  zm_archive_entry e;
+  CHECK_EQ_INT(zm_archive_open(&a, path, NULL), 0);
+  CHECK_EQ_INT(zm_archive_next(&e, a), 1);
+  CHECK_EQ_STR(e.path, "a.txt");
+  CHECK_EQ_INT(e.len, 3);
+  CHECK_EQ_INT(zm_archive_next(&e, a), 1);
+  CHECK_EQ_STR(e.path, "empty.txt");
+  CHECK_EQ_INT(e.len, 0);
+  CHECK_EQ_INT(zm_archive_next(&e, a), 0);
+  zm_archive_free(a);
+}
+
+/* A damaged archive says why, never "(null)". */
+static void test_corrupt_zip(void)
+{
+  const char *dir = check_tmpdir("archive-corrupt");
+  sh("cd %s && printf 'PK\\003\\004garbage-that-is-not-a-zip' > c.zip && true %s %s %s", dir);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/c.zip", dir);
+  zm_archive *a = NULL;
+  zm_archive_entry e;
+  int rc = zm_archive_open(&a, path, NULL);
+  if (rc == 0)
+    rc = zm_archive_next(&e, a);
+  CHECK_EQ_INT(rc, ZM_EINVALID);
+  CHECK(strstr(zm_error_last(), "(null)") == NULL);
+  CHECK(strstr(zm_error_last(), "cannot read archive: ") != NULL);
+  zm_archive_free(a);
+}
+
 static void test_sqlite(void)
 {
   const char *dir = check_tmpdir("archive-sqlite");
@@ -145,6 +187,8 @@ int main(void)
   RUN(test_walk);
   RUN(test_unsafe_entries);
   RUN(test_limits);
+  RUN(test_stored_zip);
+  RUN(test_corrupt_zip);
   RUN(test_sqlite);
   return CHECK_DONE();
 }

@@ -211,6 +211,34 @@ static void test_emit_bad_utf8_names_place(void)
   zm_yaml_free(map);
 }
 
+/* emit(parse(emit(x))) == emit(x), and an empty (null) key stays null. */
+static void test_emit_is_a_fixed_point(void)
+{
+  static const char *const docs[] = {"? \n: 1\nb: 2\n", "? \n", "a:\n  ? \n  : x\n",
+                                     "? !!null\n: 1\n", "? ''\n: 1\n", "a:\n", "- \n- x\n"};
+  for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+    zm_yaml_node *x = parse_str(docs[i], "doc"), *y = NULL;
+    char *once = NULL, *twice = NULL;
+    CHECK_EQ_INT(zm_yaml_emit(&once, NULL, x), 0);
+    y = once ? parse_str(once, "once") : NULL;
+    CHECK(y != NULL);
+    if (y)
+      CHECK_EQ_INT(zm_yaml_emit(&twice, NULL, y), 0);
+    if (once && twice)
+      CHECK_EQ_STR(twice, once);
+    free(once);
+    free(twice);
+    zm_yaml_free(x);
+    zm_yaml_free(y);
+  }
+  zm_yaml_node *x = parse_str("? \n: 1\n", "null-key");
+  char *text = NULL;
+  CHECK_EQ_INT(zm_yaml_emit(&text, NULL, x), 0);
+  CHECK_EQ_STR(text, "~: 1\n");
+  free(text);
+  zm_yaml_free(x);
+}
+
 int main(void)
 {
   RUN(test_tricky_strings);
@@ -221,5 +249,6 @@ int main(void)
   RUN(test_errors);
   RUN(test_empty_and_file);
   RUN(test_emit_bad_utf8_names_place);
+  RUN(test_emit_is_a_fixed_point);
   return CHECK_DONE();
 }
