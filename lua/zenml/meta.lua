@@ -37,13 +37,22 @@ local function tbl(fname, i, v)
   if type(v) ~= "table" then fail(fname, i, "a table", v) end
 end
 
---- Open (creating or migrating) a metadata store.
+local MODES = { create = true, write = true, read = true }
+
+--- Open a metadata store, migrating an older schema in place. `mode`:
+--- "create" (the default) makes it when missing, "write" needs it to exist,
+--- "read" opens an existing store read-only. An empty or damaged database is
+--- refused in every mode.
 ---@param url string `sqlite:PATH` (or a bare path)
+---@param mode? "create"|"write"|"read"
 ---@return zenml.meta.Store|nil store
 ---@return string|nil err why it could not be opened
-function M.open(url)
+function M.open(url, mode)
   str("zenml.meta.open", 1, url)
-  local db, err = core.meta.open(url)
+  if mode ~= nil and not MODES[mode] then
+    fail("zenml.meta.open", 2, '"create", "write" or "read"', mode)
+  end
+  local db, err = core.meta.open(url, mode)
   if not db then return nil, err end
   return setmetatable({ _db = db }, Store)
 end
@@ -154,6 +163,11 @@ end
 --- Mark runs of dead processes on this host as failed.
 ---@return integer count
 function Store:recover() return self._db:recover() end
+
+--- Whether the store was opened read-only (asked for, or not writable by this
+--- process: another user's repository, a read-only mount).
+---@return boolean
+function Store:read_only() return self._db:read_only() end
 
 --- Record that a step started.
 ---@return integer execution id

@@ -138,9 +138,13 @@ function Repository:store()
 end
 
 --- The metadata store (opened once; runs of dead processes are marked failed).
-function Repository:meta()
+--- It must exist (`zenml init` makes it: `create = true`); a store this
+--- process may not write (another user's repository, a read-only mount) is
+--- opened read-only, so that every command that only reads still works.
+---@param create? boolean make the store when it is missing
+function Repository:meta(create)
   if not self._meta then
-    local db, err = require("zenml.meta").open(self:metadata_url())
+    local db, err = require("zenml.meta").open(self:metadata_url(), create and "create" or "write")
     if not db then error(err, 0) end
     db:recover()
     self._meta = db

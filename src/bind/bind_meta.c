@@ -160,13 +160,16 @@ static int db_release(lua_State *L)
   return 0;
 }
 
+/* open(url [, "create"|"write"|"read"]): "create" by default. */
 static int meta_open(lua_State *L)
 {
+  static const char *const modes[] = {"write", "create", "read", NULL};
   const char *url = luaL_checkstring(L, 1);
+  zm_sql_mode mode = (zm_sql_mode)luaL_checkoption(L, 2, "create", modes);
   db_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->m = NULL;
   luaL_setmetatable(L, META_DB);
-  int rc = zm_meta_open(&u->m, url);
+  int rc = zm_meta_open(&u->m, url, mode);
   return rc < 0 ? zm_bind_fail(L, rc) : 1;
 }
 
@@ -509,6 +512,12 @@ static int db_runs(lua_State *L)
   return 1;
 }
 
+static int db_read_only(lua_State *L)
+{
+  lua_pushboolean(L, zm_meta_read_only(zm_bind_meta_check(L)));
+  return 1;
+}
+
 static int db_recover(lua_State *L)
 {
   int n = 0;
@@ -838,6 +847,7 @@ int zm_bind_open_meta(lua_State *L)
       {"run", db_run},
       {"runs", db_runs},
       {"recover", db_recover},
+      {"read_only", db_read_only},
       {"execution_begin", db_execution_begin},
       {"execution_finish", db_execution_finish},
       {"execution_reuse", db_execution_reuse},

@@ -178,7 +178,7 @@ static int newer_error(const char *name, int v)
 /* Create a fresh schema or migrate an old one in one transaction: a failure
  * leaves the database exactly as it was. The version is read again inside the
  * transaction because another process may have got there first. */
-static int ensure_schema(zm_meta *m, const char *name)
+static int ensure_schema(zm_meta *m, const char *name, zm_sql_mode mode)
 {
   int v = 0;
   int rc = m->d->get_version(m->c, &v);
@@ -186,6 +186,16 @@ static int ensure_schema(zm_meta *m, const char *name)
     return rc;
   if (v > ZM_META_SCHEMA_VERSION)
     return newer_error(name, v);
+  if (v == 0 && mode != ZM_SQL_CREATE)
+    return zm_error_set(ZM_EINVALID,
+                        "%s: a database without zenml's tables; restore the metadata database "
+                        "from a backup, or remove it and run 'zenml init' to start an empty one",
+                        name);
+  if (mode == ZM_SQL_READ)
+    return zm_error_set(ZM_EVERSION,
+                        "%s: metadata schema version %d is older than this zenml's (%d) and the "
+                        "store is opened read-only; run any zenml command where it is writable "
+                        "to migrate it", name, v, ZM_META_SCHEMA_VERSION);
   if ((rc = m->d->begin(m->c)) < 0)
     return rc;
   rc = m->d->get_version(m->c, &v);
@@ -226,17 +236,17 @@ static int build_statements(zm_meta *m)
   return rc;
 }
 
-int zm_meta_open(zm_meta **out, const char *url)
+int zm_meta_open(zm_meta **out, const char *url, zm_sql_mode mode)
 {
   *out = NULL;
   zm_meta *m = calloc(1, sizeof *m);
   if (!m)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  int rc = zm_sql_open(&m->c, url);
+  int rc = zm_sql_open(&m->c, url, mode);
   if (rc < 0)
     goto done;
   m->d = m->c->drv;
-  rc = ensure_schema(m, display_name(url));
+  rc = ensure_schema(m, display_name(url), m->c->read_only ? ZM_SQL_READ : mode);
   if (rc == 0)
     rc = build_statements(m);
 done:
@@ -261,6 +271,11 @@ void zm_meta_close(zm_meta *m)
 zm_sql_conn *zm_meta_conn(zm_meta *m)
 {
   return m->c;
+}
+
+int zm_meta_read_only(const zm_meta *m)
+{
+  return m->c->read_only;
 }
 
 /* --- datasources --------------------------------------------------------- */

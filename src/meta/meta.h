@@ -42,14 +42,19 @@ void zm_meta_strings_free(zm_meta_strings *l);
 
 /* --- the store ----------------------------------------------------------- */
 
-/* Open (creating or migrating as needed) the store at `url`: `sqlite:PATH`. */
-int zm_meta_open(zm_meta **out, const char *url);
+/* Open the store at `url` (`sqlite:PATH`): ZM_SQL_CREATE makes it when missing,
+ * ZM_SQL_WRITE needs it to exist, both migrate an older schema in place;
+ * ZM_SQL_READ opens an existing, current store read-only and writes nothing. */
+int zm_meta_open(zm_meta **out, const char *url, zm_sql_mode mode);
 
 /* Close the store, rolling back an open transaction. Accepts NULL. */
 void zm_meta_close(zm_meta *m);
 
 /* The underlying connection, for read-only exploration. */
 zm_sql_conn *zm_meta_conn(zm_meta *m);
+
+/* 1 when the store was opened read-only (asked for, or not writable by us). */
+int zm_meta_read_only(const zm_meta *m);
 
 /* Start a write transaction; nests (only the outermost one is real). */
 int zm_meta_begin(zm_meta *m);

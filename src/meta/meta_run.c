@@ -234,6 +234,10 @@ static int fail_run(zm_meta *m, const zm_meta_run *r)
 
 int zm_meta_recover(int *out_count, zm_meta *m)
 {
+  if (out_count)
+    *out_count = 0;
+  if (zm_meta_read_only(m))
+    return 0; /* marking dead runs failed is left to the next writer */
   char host[256];
   hostname(host, sizeof host);
   zm_sql_stmt *s = NULL;

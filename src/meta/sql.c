@@ -22,7 +22,7 @@ static int known_scheme(const char *s)
   return strcmp(s, "sqlite") == 0 || strcmp(s, "mysql") == 0 || strcmp(s, "mariadb") == 0;
 }
 
-int zm_sql_open(zm_sql_conn **out, const char *url)
+int zm_sql_open(zm_sql_conn **out, const char *url, zm_sql_mode mode)
 {
   *out = NULL;
   if (!url || !*url)
@@ -47,7 +47,7 @@ int zm_sql_open(zm_sql_conn **out, const char *url)
     target += 2; /* sqlite://path as well as sqlite:path */
   if (!*target)
     return zm_error_set(ZM_EINVALID, "metadata store URL '%s' names no database", url);
-  return drv->open(out, target);
+  return drv->open(out, target, mode);
 }
 
 void zm_sql_close(zm_sql_conn *c)

@@ -11,11 +11,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How a database is opened. Only ZM_SQL_CREATE makes one that is missing:
+ * a store that vanished must not silently come back empty. */
+typedef enum zm_sql_mode {
+  ZM_SQL_WRITE = 0,  /* an existing database, read-write */
+  ZM_SQL_CREATE = 1, /* read-write, created when missing */
+  ZM_SQL_READ = 2,   /* an existing database, read-only */
+} zm_sql_mode;
+
 typedef struct zm_sql_driver zm_sql_driver;
 
 /* A connection; each driver embeds this as the first member of its own. */
 typedef struct zm_sql_conn {
   const zm_sql_driver *drv;
+  int read_only; /* opened ZM_SQL_READ, or ZM_SQL_WRITE on a store we may not write */
 } zm_sql_conn;
 
 /* A prepared statement; each driver embeds this as its first member. */
@@ -32,7 +41,7 @@ enum { ZM_SQL_NULL, ZM_SQL_INT, ZM_SQL_DOUBLE, ZM_SQL_TEXT, ZM_SQL_BLOB };
 struct zm_sql_driver {
   const char *name;
   /* `target` is the URL after "<name>:" (a path for SQLite). */
-  int (*open)(zm_sql_conn **out, const char *target);
+  int (*open)(zm_sql_conn **out, const char *target, zm_sql_mode mode);
   void (*close)(zm_sql_conn *c);
   /* Run statements without parameters (DDL, pragmas). */
   int (*exec)(zm_sql_conn *c, const char *sql);
@@ -75,8 +84,9 @@ struct zm_sql_driver {
 };
 
 /* Open a connection from a URL: `sqlite:PATH` (or a bare path),
- * `mysql://user:pass@host:port/db` once that driver exists. */
-int zm_sql_open(zm_sql_conn **out, const char *url);
+ * `mysql://user:pass@host:port/db` once that driver exists. An existing
+ * database that is empty or damaged is refused in every mode. */
+int zm_sql_open(zm_sql_conn **out, const char *url, zm_sql_mode mode);
 
 /* Close a connection, finalizing its statements. Accepts NULL. */
 void zm_sql_close(zm_sql_conn *c);

@@ -4,14 +4,18 @@
  * foreign keys on, and a per-connection cache of prepared statements so hot
  * paths never re-parse SQL. */
 #include "core/error.h"
+#include "core/buf.h"
 #include "meta/sql.h"
 
 #include "meta/sqlite_schema.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 10000
 #define MAX_CACHED 96
@@ -377,12 +381,12 @@ static int sq_upsert(zm_buf *out, const char *table, const char *const *cols, in
 
 /* Force a read of the header and the schema now, so a file that is not a
  * database (or is truncated) fails at open with its name, not later. */
-static int sq_setup(sq_conn *c)
+static int sq_setup(sq_conn *c, zm_sql_mode mode)
 {
   sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes(c->db, 1);
   int rc = sq_exec(&c->base, "PRAGMA foreign_keys = ON");
-  if (rc == 0)
+  if (rc == 0 && mode != ZM_SQL_READ) /* a read-only reader keeps the file's journal mode */
     rc = sq_exec(&c->base, "PRAGMA journal_mode = WAL");
   if (rc == 0)
     rc = sq_exec(&c->base, "PRAGMA synchronous = NORMAL");
@@ -391,18 +395,123 @@ static int sq_setup(sq_conn *c)
   return rc;
 }
 
-static int sq_open(zm_sql_conn **out, const char *path)
+static uint32_t be32(const unsigned char *p)
+{
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Refuse a file SQLite would take for a new, empty database (zero bytes) or
+ * read until it hits the damage: empty, not SQLite, or shorter than its header
+ * says. Cheap: one stat and 100 bytes, whatever the database's size. */
+static int check_file(const char *path, const struct stat *st)
+{
+  static const char damaged[] = "restore it from a backup; remove it and run 'zenml init' to "
+                                "start an empty one (the artifact store is kept)";
+  unsigned char h[100];
+  if (!S_ISREG(st->st_mode))
+    return zm_error_set(ZM_EINVALID, "%s: the metadata database is not a regular file", path);
+  if (st->st_size == 0) {
+    char wal[4200];
+    struct stat ws;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (stat(wal, &ws) == 0 && ws.st_size > 0)
+      return 0; /* a new database whose pages are all still in the WAL */
+    return zm_error_set(ZM_EINVALID, "%s: the metadata database is empty (0 bytes); %s", path,
+                        damaged);
+  }
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(h, 1, sizeof h, f) : 0;
+  if (f)
+    fclose(f);
+  if (!f)
+    return zm_error_set(ZM_EIO, "%s: %s", path, strerror(errno));
+  if (n < sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
+    return zm_error_set(ZM_EINVALID, "%s: not an SQLite database; %s", path, damaged);
+  uint64_t page = (uint64_t)h[16] << 8 | h[17];
+  page = page == 1 ? 65536 : page;
+  uint64_t pages = be32(h + 28), want = page * pages;
+  if (be32(h + 24) == be32(h + 92) && pages && (uint64_t)st->st_size < want)
+    return zm_error_set(ZM_EINVALID, "%s: the metadata database is truncated (%llu of %llu bytes); %s",
+                        path, (unsigned long long)st->st_size, (unsigned long long)want, damaged);
+  return 0;
+}
+
+static int check_path(const char *path, zm_sql_mode mode)
+{
+  struct stat st;
+  if (strcmp(path, ":memory:") == 0)
+    return 0;
+  if (stat(path, &st) == 0)
+    return check_file(path, &st);
+  if (errno != ENOENT)
+    return zm_error_set(ZM_EIO, "%s: %s", path, strerror(errno));
+  if (mode == ZM_SQL_CREATE)
+    return 0;
+  return zm_error_set(ZM_ENOTFOUND, "%s: no metadata database (it is made by 'zenml init')", path);
+}
+
+/* Whether this process may make files in the database's folder. */
+static int writable_dir(const char *path)
+{
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *(slash == dir ? slash + 1 : slash) = '\0';
+  return access(slash ? dir : ".", W_OK) == 0;
+}
+
+/* Whether this process may write the database and make its -wal and -shm
+ * files beside it (not so for another user's repository or a read-only mount). */
+static int writable(const char *path)
+{
+  return access(path, W_OK) == 0 && writable_dir(path);
+}
+
+/* Read-only, a WAL database needs its -shm file, which SQLite cannot make in a
+ * folder it may not write. With no -wal beside it no writer has the database
+ * open, so it is opened as immutable instead: no locks, no shared memory. */
+static int open_read_only(sq_conn *c)
+{
+  char wal[4200];
+  snprintf(wal, sizeof wal, "%s-wal", c->path);
+  int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+  if (writable_dir(c->path) || access(wal, F_OK) == 0)
+    return sqlite3_open_v2(c->path, &c->db, flags, NULL);
+  zm_buf uri = ZM_BUF_INIT;
+  int rc = zm_buf_puts(&uri, "file:");
+  for (const char *p = c->path; rc == 0 && *p; p++)
+    rc = strchr("%?#", *p) ? zm_buf_printf(&uri, "%%%02X", (unsigned char)*p)
+                           : zm_buf_put(&uri, p, 1);
+  if (rc == 0)
+    rc = zm_buf_puts(&uri, "?immutable=1");
+  if (rc == 0)
+    rc = sqlite3_open_v2(uri.data, &c->db, flags | SQLITE_OPEN_URI, NULL);
+  else
+    rc = SQLITE_NOMEM;
+  zm_buf_free(&uri);
+  return rc;
+}
+
+static int sq_open(zm_sql_conn **out, const char *path, zm_sql_mode mode)
 {
   *out = NULL;
+  int rc = check_path(path, mode);
+  if (rc < 0)
+    return rc;
+  if (mode == ZM_SQL_WRITE && !writable(path))
+    mode = ZM_SQL_READ;
   sq_conn *c = calloc(1, sizeof *c);
   if (!c || !(c->path = strdup(path))) {
     free(c);
     return zm_error_set(ZM_ENOMEM, "out of memory");
   }
   c->base.drv = self();
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
-  rc = rc == SQLITE_OK ? sq_setup(c) : fail(c, rc);
+  c->base.read_only = mode == ZM_SQL_READ;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  flags |= mode == ZM_SQL_CREATE ? SQLITE_OPEN_CREATE : 0;
+  rc = mode == ZM_SQL_READ ? open_read_only(c) : sqlite3_open_v2(path, &c->db, flags, NULL);
+  rc = rc == SQLITE_OK ? sq_setup(c, mode) : fail(c, rc);
   if (rc < 0) {
     sq_close(&c->base);
     return rc;

@@ -23,7 +23,7 @@ static zm_meta *fresh(const char *name)
   snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir(name));
   snprintf(url, sizeof url, "sqlite:%s", path);
   zm_meta *m = NULL;
-  int rc = zm_meta_open(&m, url);
+  int rc = zm_meta_open(&m, url, ZM_SQL_CREATE);
   if (rc < 0)
     fprintf(stderr, "open: %s\n", zm_error_last());
   return m;
@@ -89,7 +89,7 @@ static void test_open_fresh(void)
   c->drv->finalize(s);
   zm_meta_close(m);
   /* Opening again finds the schema in place. */
-  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
   zm_meta_close(m);
   zm_meta_close(NULL);
 }
@@ -97,14 +97,14 @@ static void test_open_fresh(void)
 static void test_urls(void)
 {
   zm_meta *m = NULL;
-  CHECK_EQ_INT(zm_meta_open(&m, "mysql://u:p@localhost:3306/zenml"), ZM_EINVALID);
+  CHECK_EQ_INT(zm_meta_open(&m, "mysql://u:p@localhost:3306/zenml", ZM_SQL_CREATE), ZM_EINVALID);
   CHECK_EQ_STR(zm_error_last(), "metadata driver 'mysql' is not available in this build");
   CHECK(m == NULL);
-  CHECK_EQ_INT(zm_meta_open(&m, ""), ZM_EINVALID);
+  CHECK_EQ_INT(zm_meta_open(&m, "", ZM_SQL_CREATE), ZM_EINVALID);
   CHECK_EQ_STR(zm_error_last(), "empty metadata store URL");
-  CHECK_EQ_INT(zm_meta_open(&m, "sqlite:"), ZM_EINVALID);
+  CHECK_EQ_INT(zm_meta_open(&m, "sqlite:", ZM_SQL_CREATE), ZM_EINVALID);
   CHECK_EQ_STR(zm_error_last(), "metadata store URL 'sqlite:' names no database");
-  CHECK(zm_meta_open(&m, "sqlite:/nonexistent-dir/x/metadata.db") < 0);
+  CHECK(zm_meta_open(&m, "sqlite:/nonexistent-dir/x/metadata.db", ZM_SQL_CREATE) < 0);
   CHECK_EQ_STR(zm_error_last(), "/nonexistent-dir/x/metadata.db: unable to open database file");
 }
 
@@ -435,7 +435,7 @@ static void test_migrate_v1(void)
 {
   load_fixture("meta-v1");
   zm_meta *m = NULL;
-  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
   if (!m) {
     fprintf(stderr, "%s\n", zm_error_last());
     return;
@@ -499,7 +499,7 @@ static void test_migration_matches_fresh(void)
 {
   const char *old = load_fixture("meta-v1b");
   zm_meta *m = NULL;
-  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
   zm_meta_close(m);
   char *migrated = describe(old);
   m = fresh("meta-v2");
@@ -517,7 +517,7 @@ static void test_migration_rolls_back(void)
   /* A stray table makes the migration's CREATE TABLE metrics fail halfway. */
   CHECK_EQ_INT(raw_exec(file, "CREATE TABLE metrics (x INTEGER)"), SQLITE_OK);
   zm_meta *m = NULL;
-  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_ERROR);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_ERROR);
   char expect[4500];
   snprintf(expect, sizeof expect,
            "cannot migrate the metadata schema from version 1 to 3: %s: table metrics already "
@@ -544,7 +544,7 @@ static void test_newer_version(void)
   zm_meta *m = fresh("meta-newer");
   zm_meta_close(m);
   CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
-  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_EVERSION);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EVERSION);
   char expect[4500];
   snprintf(expect, sizeof expect,
            "%s: metadata schema version 4 is newer than this zenml supports (3); upgrade zenml",
@@ -562,9 +562,11 @@ static void test_garbage_file(void)
   CHECK_EQ_INT(zm_fs_write_atomic(path, junk, sizeof junk, 0644), 0);
   snprintf(url, sizeof url, "sqlite:%s", path);
   zm_meta *m = NULL;
-  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_EINVALID);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EINVALID);
   char expect[4500];
-  snprintf(expect, sizeof expect, "%s: file is not a database", path);
+  snprintf(expect, sizeof expect,
+           "%s: not an SQLite database; restore it from a backup; remove it and run 'zenml "
+           "init' to start an empty one (the artifact store is kept)", path);
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);
 }
@@ -584,11 +586,66 @@ static void test_truncated_file(void)
   CHECK_EQ_INT(stat(path, &st), 0);
   CHECK(st.st_size > 8 * 4096);
   CHECK_EQ_INT(truncate(path, st.st_size / 2), 0);
-  CHECK_EQ_INT(zm_meta_open(&m, url), ZM_EINVALID);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EINVALID);
   char expect[4500];
-  snprintf(expect, sizeof expect, "%s: database disk image is malformed", path);
+  snprintf(expect, sizeof expect,
+           "%s: the metadata database is truncated (%lld of %lld bytes); restore it from a "
+           "backup; remove it and run 'zenml init' to start an empty one (the artifact store is "
+           "kept)", path, (long long)(st.st_size / 2), (long long)st.st_size);
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);
+}
+
+/* A zero-length file is not taken for a new database (that would forget every
+ * run while their YAMLs and artifacts stay), nor is a missing one re-created
+ * except by ZM_SQL_CREATE (zenml init). */
+static void test_empty_or_missing_file(void)
+{
+  zm_meta *m = NULL;
+  snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir("meta-empty"));
+  snprintf(url, sizeof url, "sqlite:%s", path);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_WRITE), ZM_ENOTFOUND);
+  char expect[4500];
+  snprintf(expect, sizeof expect, "%s: no metadata database (it is made by 'zenml init')", path);
+  CHECK_EQ_STR(zm_error_last(), expect);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_READ), ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_fs_write_atomic(path, "", 0, 0644), 0);
+  for (int mode = ZM_SQL_WRITE; mode <= ZM_SQL_READ; mode++) {
+    CHECK_EQ_INT(zm_meta_open(&m, url, (zm_sql_mode)mode), ZM_EINVALID);
+    snprintf(expect, sizeof expect,
+             "%s: the metadata database is empty (0 bytes); restore it from a backup; remove it "
+             "and run 'zenml init' to start an empty one (the artifact store is kept)", path);
+    CHECK_EQ_STR(zm_error_last(), expect);
+    CHECK(m == NULL);
+  }
+  /* a valid SQLite file without zenml's tables is refused unless creating */
+  unlink(path);
+  CHECK_EQ_INT(raw_exec(path, "CREATE TABLE other (x INTEGER)"), SQLITE_OK);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_WRITE), ZM_EINVALID);
+  snprintf(expect, sizeof expect,
+           "%s: a database without zenml's tables; restore the metadata database from a backup, "
+           "or remove it and run 'zenml init' to start an empty one", path);
+  CHECK_EQ_STR(zm_error_last(), expect);
+}
+
+/* Read-only: a current store opens and reads, refuses writes, and is left
+ * exactly as it was. */
+static void test_read_only(void)
+{
+  zm_meta *m = fresh("meta-ro");
+  add_run(m, "r0");
+  zm_meta_close(m);
+  struct stat before, after;
+  CHECK_EQ_INT(stat(path, &before), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_READ), 0);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "r0"), 0);
+  CHECK(r != NULL);
+  zm_meta_run_free(r);
+  CHECK(zm_meta_run_finish(m, "r0", ZM_META_COMPLETED) < 0);
+  zm_meta_close(m);
+  CHECK_EQ_INT(stat(path, &after), 0);
+  CHECK(before.st_mtime == after.st_mtime && before.st_size == after.st_size);
 }
 
 /* Two processes insert runs at once; both finish and no insert is lost. */
@@ -604,7 +661,7 @@ static void test_two_writers(void)
     kids[k] = fork();
     if (kids[k] == 0) {
       zm_meta *c = NULL;
-      int rc = zm_meta_open(&c, url);
+      int rc = zm_meta_open(&c, url, ZM_SQL_CREATE);
       for (int i = 0; rc == 0 && i < N; i++) {
         char id[32];
         snprintf(id, sizeof id, "k%d-%d", k, i);
@@ -625,7 +682,7 @@ static void test_two_writers(void)
     waitpid(kids[k], &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  CHECK_EQ_INT(zm_meta_open(&m, url), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
   CHECK_EQ_INT(query1(m, "SELECT count(*) FROM runs"), 2 * N);
   CHECK_EQ_INT(query1(m, "SELECT count(*) FROM executions"), 2 * N);
   zm_meta_close(m);
@@ -771,6 +828,8 @@ int main(void)
   RUN(test_newer_version);
   RUN(test_garbage_file);
   RUN(test_truncated_file);
+  RUN(test_empty_or_missing_file);
+  RUN(test_read_only);
   RUN(test_two_writers);
   RUN(test_stat_cache);
   RUN(test_recover);

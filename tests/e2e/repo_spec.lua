@@ -202,7 +202,47 @@ describe("zenml verify, gc and artifact", function()
     t.write(dir .. "/.zenml/metadata.db", "this is not sqlite at all, not even close......................................................................................")
     _, err, code = zenml(dir, "gc")
     assert.equals(1, code)
-    assert.matches("metadata.db: file is not a database", err, 1, true)
+    assert.matches("metadata.db: not an SQLite database; restore it from a backup", err, 1, true)
+  end)
+
+  -- A zero-length database used to be taken for a new one: run list showed
+  -- nothing, verify passed, and gc after one new run would have removed the
+  -- artifacts of every earlier run whose YAML was still in pipelines/.
+  it("refuses an empty or missing metadata database instead of starting a new one", function()
+    local dir = seeded_repo()
+    local before = t.sh("ls .zenml/artifacts/objects | wc -l", { cwd = dir })
+    os.execute("cd " .. t.q(dir) .. " && rm -f .zenml/metadata.db-* && : > .zenml/metadata.db")
+    for _, cmd in ipairs { "run list", "verify", "gc", "datasource list" } do
+      local out, err, code = zenml(dir, cmd)
+      assert.equals(1, code, cmd .. ": " .. out .. err)
+      assert.matches("^zenml: .*%.zenml/metadata%.db: the metadata database is empty %(0 bytes%); "
+        .. "restore it from a backup", err)
+    end
+    assert.equals(0, #t.slurp(dir .. "/.zenml/metadata.db"))
+    assert.equals(before, (t.sh("ls .zenml/artifacts/objects | wc -l", { cwd = dir })))
+    os.remove(dir .. "/.zenml/metadata.db")
+    local _, err, code = zenml(dir, "run list")
+    assert.equals(1, code)
+    assert.matches("metadata.db: no metadata database (it is made by 'zenml init')", err, 1, true)
+    assert.is_nil(io.open(dir .. "/.zenml/metadata.db"))
+  end)
+
+  -- Another user's repository (or a read-only mount): the commands that only
+  -- read work, and leave the files as they were.
+  it("inspects a repository it may not write", function()
+    local dir = seeded_repo()
+    local run_id = (zenml(dir, "run list --json")):match('"id":%s*"([^"]+)"')
+    os.execute("chmod -R a+rX " .. t.q(dir) .. " && chmod a+rx " .. t.q(dir:match("^(.*)/")))
+    local as_other = "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp "
+    local sum = "cd " .. t.q(dir) .. " && sha256sum .zenml/metadata.db*"
+    local before = t.sh(sum)
+    for _, cmd in ipairs { "run list", "run show " .. run_id, "verify", "pipeline list",
+      "datasource list" } do
+      local out, err, code = t.sh(as_other .. t.q(t.zenml) .. " " .. cmd, { cwd = dir })
+      assert.equals(0, code, cmd .. ": " .. out .. err)
+      assert.equals("", err, cmd)
+    end
+    assert.equals(before, (t.sh(sum)))
   end)
 end)
 

@@ -55,7 +55,7 @@ local function run(args)
   mkdir(root .. "/steps")
   local repo = assert(fsx.open(root))
   repo:store()
-  repo:meta()
+  repo:meta(true)
   repo:close()
   io.stdout:write(("initialised zenml repository in %s\n"):format(root))
   return 0
