@@ -28,6 +28,18 @@ end
 
 function Datasource:datasource_info() return self._info end
 
+--- What a recorded run of this step needs (zenml gc keeps it, zenml verify
+--- checks it): the snapshot of the pinned version.
+function Datasource.needs(params, repo)
+  local what = ("version %s of datasource '%s'"):format(tostring(params.version), tostring(params.name))
+  if type(params.name) == "string" and repo:meta():datasource(params.name) then
+    for _, v in ipairs(repo:meta():versions(params.name)) do
+      if v.id == params.version then return { { what = what, artifact = v.artifact } } end
+    end
+  end
+  return { { what = what, problem = "which the metadata store does not have" } }
+end
+
 function Datasource:run(ctx)
   local name, version = self.params.name, self.params.version
   for _, v in ipairs(ctx.repo:meta():versions(name)) do
