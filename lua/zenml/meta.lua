@@ -183,6 +183,21 @@ function Store:execution_reuse(r)
   return self._db:execution_reuse(r.run, r.step, r.class, r.source, r.cache_key, r.from)
 end
 
+--- The latest execution before execution `before` of step `step` (class
+--- `class`) that completed or was a cache hit, preferring runs of pipeline
+--- `pipeline` (any version) to other pipelines.
+---@return table|nil execution {id, run, status, cache_key, cached_from?}
+function Store:previous_execution(pipeline, step, class, before)
+  str("previous_execution", 1, pipeline); str("previous_execution", 2, step)
+  str("previous_execution", 3, class); int("previous_execution", 4, before)
+  return self._db:query([[
+    SELECT x.id AS id, x.run_id AS run, x.status AS status, x.cache_key AS cache_key,
+           x.cached_from AS cached_from
+    FROM executions x JOIN runs r ON r.id = x.run_id JOIN pipelines p ON p.id = r.pipeline_id
+    WHERE x.step = ? AND x.class = ? AND x.id < ? AND x.status IN ('completed', 'cached')
+    ORDER BY p.name = ? DESC, x.id DESC LIMIT 1]], step, class, before, pipeline)[1]
+end
+
 --- One execution.
 ---@return table|nil execution
 ---@return string|nil err
