@@ -198,6 +198,33 @@ function Store:previous_execution(pipeline, step, class, before)
     ORDER BY p.name = ? DESC, x.id DESC LIMIT 1]], step, class, before, pipeline)[1]
 end
 
+--- The latest completed run (started last) in which every `{step, output}`
+--- of `outputs` was produced (by an execution that ran or a cache hit),
+--- optionally only among runs of pipeline `filter.pipeline` or only run
+--- `filter.run`.
+---@param outputs {[1]: string, [2]: string}[] step and output names
+---@param filter? {pipeline?: string, run?: string}
+---@return string|nil run id
+function Store:latest_run_with(outputs, filter)
+  tbl("latest_run_with", 1, outputs)
+  filter = filter or {}
+  local sql, args = { [[SELECT r.id AS id FROM runs r JOIN pipelines p ON p.id = r.pipeline_id
+    WHERE r.status = 'completed']] }, {}
+  if filter.pipeline then sql[#sql + 1] = "AND p.name = ?"; args[#args + 1] = filter.pipeline end
+  if filter.run then sql[#sql + 1] = "AND r.id = ?"; args[#args + 1] = filter.run end
+  for i, o in ipairs(outputs) do
+    str("latest_run_with", 1, o[1]); str("latest_run_with", 1, o[2])
+    sql[#sql + 1] = ([[AND EXISTS (SELECT 1 FROM executions x%d JOIN events v%d
+      ON v%d.execution_id = coalesce(x%d.cached_from, x%d.id)
+      WHERE x%d.run_id = r.id AND x%d.step = ? AND x%d.status IN ('completed', 'cached')
+        AND v%d.kind = 'output' AND v%d.name = ?)]]):gsub("%%d", tostring(i))
+    args[#args + 1], args[#args + 2] = o[1], o[2]
+  end
+  sql[#sql + 1] = "ORDER BY r.started DESC, r.id DESC LIMIT 1"
+  local row = self._db:query(table.concat(sql, " "), table.unpack(args))[1]
+  return row and row.id
+end
+
 --- One execution.
 ---@return table|nil execution
 ---@return string|nil err

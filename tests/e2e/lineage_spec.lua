@@ -247,7 +247,7 @@ print(p:run().status)
     assert.equals(0, code, err)
     out, err, code = zenml(dir, "run infer.lua")
     assert.equals(0, code, err)
-    assert.equals("completed\n", out)
+    assert.matches("\ncompleted\n$", out)
     local y = newest_yaml(dir, "score")
     assert.equals(trained, model_run(dir, y))
     -- a newer training run does not change what the recorded YAML scores with
@@ -258,6 +258,16 @@ print(p:run().status)
     local models = sql(dir, "SELECT count(DISTINCT e.artifact) FROM events e JOIN executions x"
       .. " ON x.id = e.execution_id WHERE x.step = 'model' AND e.kind = 'output' AND e.name = 'model'")
     assert.equals("1\n", models)
+    -- verify names the scoring YAMLs whose model is gone
+    local model = models and sql(dir, "SELECT e.artifact FROM events e JOIN executions x"
+      .. " ON x.id = e.execution_id WHERE x.step = 'trainer' AND x.run_id = '" .. trained
+      .. "' AND e.kind = 'output' AND e.name = 'model'"):match("%S+")
+    t.sh("rm -f " .. t.q(object_path(dir, model)))
+    out, _, code = zenml(dir, "verify")
+    assert.equals(1, code)
+    local _, n = out:gsub("\npipelines/score_[%w%-]+%.yaml: needs output 'model' of step 'trainer' of run "
+      .. trained:gsub("%-", "%%-") .. " from the artifact store as " .. model .. ", which is missing", "")
+    assert.equals(3, n)
   end)
 
   it("model_pipeline = NAME takes the latest run of that pipeline that has a model", function()
@@ -267,6 +277,12 @@ print(p:run().status)
     local _, err, code = zenml(dir, "run infer.lua -- pipeline iris")
     assert.equals(0, code, err)
     assert.equals(first, model_run(dir, newest_yaml(dir, "score")))
+    local score = sql(dir, "SELECT r.id FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
+      .. " WHERE p.name = 'score'"):match("%S+")
+    _, err, code = zenml(dir, "run infer.lua -- " .. score)
+    assert.equals(1, code)
+    assert.matches(("^BatchInference 'score': run %s %%(score, completed%%) has no model"):format(
+      score:gsub("%-", "%%-")), err)
     _, err, code = zenml(dir, "run infer.lua -- pipeline nope")
     assert.equals(1, code)
     assert.matches("^BatchInference 'score': no completed run of pipeline 'nope' has a model"
