@@ -333,6 +333,12 @@ describe("step exec", function()
     -- an ordinary run of the same pipeline is all cache hits of those executions
     out = zenml(dir, "run chain.lua")
     assert.matches("0 ran, 3 cached", out, 1, true)
-    assert.is_string(y)
+    -- and run in one process without the cache, the steps write the same bytes
+    out = zenml(dir, "run chain.lua --no-cache")
+    assert.matches("3 ran, 0 cached", out, 1, true)
+    assert.equals("2|1\n", sql(dir, "SELECT count(DISTINCT x.run_id), count(DISTINCT e.artifact)"
+      .. " FROM events e JOIN executions x ON x.id = e.execution_id"
+      .. " WHERE x.step = 's3' AND e.kind = 'output'"))
+    assert.matches("^pipelines/chain_", y)
   end)
 end)
