@@ -42,11 +42,10 @@ end
 -- that ran, also when the closest earlier one was a cache hit of it. Returns
 -- it and the run that reused it (or nil).
 local function previous(db, run, e)
-  local prev = db:previous_execution(run.pipeline, e.step, e.class, e.id)
+  local id = db:previous_execution(run.pipeline, e.step, e.class, e.id)
+  local prev = id and db:execution(id)
   if not prev or prev.status ~= "cached" then return prev, nil end
-  local from = db:execution(prev.cached_from)
-  if not from then return prev, nil end
-  return { id = from.id, run = from.run, cache_key = from.cache_key }, prev.run
+  return db:execution(prev.cached_from) or prev, prev.run
 end
 
 function M.explain(repo, run, e)

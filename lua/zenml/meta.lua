@@ -186,16 +186,11 @@ end
 --- The latest execution before execution `before` of step `step` (class
 --- `class`) that completed or was a cache hit, preferring runs of pipeline
 --- `pipeline` (any version) to other pipelines.
----@return table|nil execution {id, run, status, cache_key, cached_from?}
+---@return integer|nil execution id
 function Store:previous_execution(pipeline, step, class, before)
   str("previous_execution", 1, pipeline); str("previous_execution", 2, step)
   str("previous_execution", 3, class); int("previous_execution", 4, before)
-  return self._db:query([[
-    SELECT x.id AS id, x.run_id AS run, x.status AS status, x.cache_key AS cache_key,
-           x.cached_from AS cached_from
-    FROM executions x JOIN runs r ON r.id = x.run_id JOIN pipelines p ON p.id = r.pipeline_id
-    WHERE x.step = ? AND x.class = ? AND x.id < ? AND x.status IN ('completed', 'cached')
-    ORDER BY p.name = ? DESC, x.id DESC LIMIT 1]], step, class, before, pipeline)[1]
+  return self._db:previous_execution(pipeline, step, class, before)
 end
 
 --- The latest completed run (started last) in which every `{step, output}`
@@ -207,22 +202,10 @@ end
 ---@return string|nil run id
 function Store:latest_run_with(outputs, filter)
   tbl("latest_run_with", 1, outputs)
+  if filter ~= nil then tbl("latest_run_with", 2, filter) end
   filter = filter or {}
-  local sql, args = { [[SELECT r.id AS id FROM runs r JOIN pipelines p ON p.id = r.pipeline_id
-    WHERE r.status = 'completed']] }, {}
-  if filter.pipeline then sql[#sql + 1] = "AND p.name = ?"; args[#args + 1] = filter.pipeline end
-  if filter.run then sql[#sql + 1] = "AND r.id = ?"; args[#args + 1] = filter.run end
-  for i, o in ipairs(outputs) do
-    str("latest_run_with", 1, o[1]); str("latest_run_with", 1, o[2])
-    sql[#sql + 1] = ([[AND EXISTS (SELECT 1 FROM executions x%d JOIN events v%d
-      ON v%d.execution_id = coalesce(x%d.cached_from, x%d.id)
-      WHERE x%d.run_id = r.id AND x%d.step = ? AND x%d.status IN ('completed', 'cached')
-        AND v%d.kind = 'output' AND v%d.name = ?)]]):gsub("%%d", tostring(i))
-    args[#args + 1], args[#args + 2] = o[1], o[2]
-  end
-  sql[#sql + 1] = "ORDER BY r.started DESC, r.id DESC LIMIT 1"
-  local row = self._db:query(table.concat(sql, " "), table.unpack(args))[1]
-  return row and row.id
+  optstr("latest_run_with", 2, filter.pipeline); optstr("latest_run_with", 2, filter.run)
+  return self._db:latest_run_with(outputs, filter.pipeline, filter.run)
 end
 
 --- One execution.

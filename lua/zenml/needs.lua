@@ -29,9 +29,7 @@ function M.yaml_files(repo)
     .. "' -maxdepth 1 -type f \\( -name '*.yaml' -o -name '*.yml' \\) 2>/dev/null")
   for path in p:lines() do add("pipelines/" .. path:match("([^/]+)$")) end
   p:close()
-  for _, r in ipairs(repo:meta():query("SELECT yaml_path FROM runs WHERE yaml_path IS NOT NULL")) do
-    add(r.yaml_path)
-  end
+  for _, r in ipairs(repo:meta():runs {}) do add(r.yaml_path) end
   table.sort(out)
   return out
 end
