@@ -281,11 +281,11 @@ print(p:run().status)
       .. " WHERE p.name = 'score'"):match("%S+")
     _, err, code = zenml(dir, "run infer.lua -- " .. score)
     assert.equals(1, code)
-    assert.matches(("^BatchInference 'score': run %s %%(score, completed%%) has no model"):format(
+    assert.matches(("^[^\n]*BatchInference 'score': run %s %%(score, completed%%) has no model"):format(
       score:gsub("%-", "%%-")), err)
     _, err, code = zenml(dir, "run infer.lua -- pipeline nope")
     assert.equals(1, code)
-    assert.matches("^BatchInference 'score': no completed run of pipeline 'nope' has a model"
+    assert.matches("^[^\n]*BatchInference 'score': no completed run of pipeline 'nope' has a model"
       .. " %(a step 'trainer' with an output 'model' and a step 'preprocesser' with an output"
       .. " 'transform'%)\n", err)
   end)
@@ -294,7 +294,7 @@ print(p:run().status)
     local dir = setup(false)
     local _, err, code = zenml(dir, "run infer.lua")
     assert.equals(1, code)
-    assert.matches("^BatchInference 'score': no completed run has a model %(a step 'trainer'"
+    assert.matches("^[^\n]*BatchInference 'score': no completed run has a model %(a step 'trainer'"
       .. " with an output 'model' and a step 'preprocesser' with an output 'transform'%)\n", err)
   end)
 end)
