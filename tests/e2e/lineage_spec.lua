@@ -45,10 +45,13 @@ local function exec(step)
   local ok = os.execute(("%s step exec %s %s > exec-%s.out 2>&1"):format(arg[1], rel, step, step))
   return ok
 end
+assert(not exec("s2"), "s2 ran before s1")
+local early = io.open("exec-s2.out"):read("a")
 for _, s in ipairs { "s1", "s2", "s3" } do assert(exec(s), "step exec " .. s .. " failed") end
 local again = exec("s2")
 repo:meta():run_finish(doc.run_id, "completed")
 print(doc.run_id, rel, again and "again-ok" or "again-failed")
+io.stderr:write(early)
 ]]
 
 local function zenml(dir, args) return t.zenml_run(args, { cwd = dir }) end
@@ -326,6 +329,8 @@ describe("step exec", function()
     assert.equals(0, code, out .. err)
     local run, y, again = out:match("^(%S+)\t(%S+)\t(%S+)\n$")
     assert.equals("again-ok", again)
+    assert.equals(("zenml: step exec: step 's2' of run %s needs step 's1', which is not done yet\n")
+      :format(run), err)
     assert.equals(("step s2 already completed in run %s\n"):format(run), t.slurp(dir .. "/exec-s2.out"))
     assert.equals("s1=completed s2=completed s3=completed\n", sql(dir,
       "SELECT group_concat(step || '=' || status, ' ') FROM (SELECT step, status FROM executions"
