@@ -1,6 +1,7 @@
 --- `zenml run explain RUN STEP`: why a step was, or was not, a cache hit:
 --- which part of its cache key differs from the closest earlier execution
---- of that step (its source, which parameter, which input).
+--- of that step (its source, which parameter, which input). When that one
+--- was itself a cache hit, the comparison is with the execution it reused.
 local json = require "zenml.json"
 local yaml = require "zenml.yaml"
 
@@ -37,15 +38,14 @@ local function diff_maps(kind, old, new, out)
   end
 end
 
--- The closest earlier execution of the same step of the same pipeline that
--- recorded its key parts.
+-- The closest earlier execution of the same step to compare with: the one
+-- that ran, also when the closest earlier one was a cache hit of it. Returns
+-- it and the run that reused it (or nil).
 local function previous(db, run, e)
-  return db:query([[
-    SELECT x.id AS id, x.run_id AS run, x.status AS status, x.cache_key AS key
-    FROM executions x JOIN runs r ON r.id = x.run_id
-    WHERE x.step = ? AND x.class = ? AND x.id < ? AND x.status = 'completed'
-      AND r.pipeline_id = (SELECT pipeline_id FROM runs WHERE id = ?)
-    ORDER BY x.id DESC LIMIT 1]], e.step, e.class, e.id, run.id)[1]
+  local id = db:previous_execution(run.pipeline, e.step, e.class, e.id)
+  local prev = id and db:execution(id)
+  if not prev or prev.status ~= "cached" then return prev, nil end
+  return db:execution(prev.cached_from) or prev, prev.run
 end
 
 function M.explain(repo, run, e)
@@ -61,24 +61,24 @@ function M.explain(repo, run, e)
     w("step '%s' was skipped because a step it depends on failed", e.step)
     return 0
   end
-  local prev = previous(db, run, e)
+  local prev, reused_by = previous(db, run, e)
   if not prev then
-    w("step '%s' ran: no earlier execution of step '%s' (%s) in pipeline %s to reuse",
-      e.step, e.step, e.class, run.pipeline)
+    w("step '%s' ran: no earlier execution of step '%s' (%s) to reuse",
+      e.step, e.step, e.class)
     return 0
   end
+  local which = ("execution #%d (run %s%s)"):format(prev.id, prev.run,
+    reused_by and (", reused by run " .. reused_by) or "")
   local now, before = parts_of(db, e.id), parts_of(db, prev.id)
-  if prev.key == e.cache_key then
-    local yaml_opts = db:query("SELECT yaml_path FROM runs WHERE id = ?", run.id)[1]
-    w("step '%s' ran although execution #%d of run %s has the same cache key %s:",
-      e.step, prev.id, prev.run, e.cache_key)
+  if prev.cache_key == e.cache_key then
+    w("step '%s' ran although %s has the same cache key %s:", e.step, which, e.cache_key)
     w("  caching was off for it (--no-cache, enable_cache = false or cache = false; see %s),",
-      yaml_opts and yaml_opts.yaml_path or "the run's YAML")
+      run.yaml_path or "the run's YAML")
     w("  or that execution's outputs were no longer in the artifact store")
     return 0
   end
-  w("step '%s' ran: its cache key %s differs from %s of execution #%d (run %s):",
-    e.step, (e.cache_key or "?"):sub(1, 12), (prev.key or "?"):sub(1, 12), prev.id, prev.run)
+  w("step '%s' ran: its cache key %s differs from %s of %s:",
+    e.step, (e.cache_key or "?"):sub(1, 12), (prev.cache_key or "?"):sub(1, 12), which)
   if not now or not before then
     w("  (the key parts of one of them were not recorded)")
     return 0

@@ -197,6 +197,31 @@ function Store:execution_reuse(r)
   return self._db:execution_reuse(r.run, r.step, r.class, r.source, r.cache_key, r.from)
 end
 
+--- The latest execution before execution `before` of step `step` (class
+--- `class`) that completed or was a cache hit, preferring runs of pipeline
+--- `pipeline` (any version) to other pipelines.
+---@return integer|nil execution id
+function Store:previous_execution(pipeline, step, class, before)
+  str("previous_execution", 1, pipeline); str("previous_execution", 2, step)
+  str("previous_execution", 3, class); int("previous_execution", 4, before)
+  return self._db:previous_execution(pipeline, step, class, before)
+end
+
+--- The latest completed run (started last) in which every `{step, output}`
+--- of `outputs` was produced (by an execution that ran or a cache hit),
+--- optionally only among runs of pipeline `filter.pipeline` or only run
+--- `filter.run`.
+---@param outputs {[1]: string, [2]: string}[] step and output names
+---@param filter? {pipeline?: string, run?: string}
+---@return string|nil run id
+function Store:latest_run_with(outputs, filter)
+  tbl("latest_run_with", 1, outputs)
+  if filter ~= nil then tbl("latest_run_with", 2, filter) end
+  filter = filter or {}
+  optstr("latest_run_with", 2, filter.pipeline); optstr("latest_run_with", 2, filter.run)
+  return self._db:latest_run_with(outputs, filter.pipeline, filter.run)
+end
+
 --- One execution.
 ---@return table|nil execution
 ---@return string|nil err

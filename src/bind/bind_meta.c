@@ -858,6 +858,8 @@ int zm_bind_open_meta(lua_State *L)
       {"artifact_record", db_artifact_record},
       {"event_add", db_event_add},
       {"artifact_refs", db_artifact_refs},
+      {"previous_execution", zm_bind_meta_previous_execution},
+      {"latest_run_with", zm_bind_meta_latest_run_with},
       {"metric_set", db_metric_set},
       {"metrics", db_metrics},
       {"property_set", db_property_set},

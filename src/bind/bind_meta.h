@@ -16,4 +16,10 @@ int zm_bind_meta_hash_begin(lua_State *L);
 /* db:hash_end(job) -> hex | nil, message: wait, and remember the digest. */
 int zm_bind_meta_hash_end(lua_State *L);
 
+/* db:previous_execution(pipeline, step, class, before) -> execution id | nil */
+int zm_bind_meta_previous_execution(lua_State *L);
+
+/* db:latest_run_with({{step, output}...}, pipeline?, run?) -> run id | nil */
+int zm_bind_meta_latest_run_with(lua_State *L);
+
 #endif

@@ -256,6 +256,25 @@ int zm_meta_event_add(zm_meta *m, int64_t execution, const char *artifact,
  * those of the execution it reused. */
 int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution);
 
+/* The id of the latest execution before execution `before` of step `step`
+ * and class `class_name` that completed or was a cache hit, preferring runs
+ * of pipeline `pipeline` (any version) to runs of others; ZM_ENOTFOUND if
+ * there is none. */
+int zm_meta_execution_previous(int64_t *out, zm_meta *m, const char *pipeline, const char *step,
+                               const char *class_name, int64_t before);
+
+/* An output of a step, by the step's name in its run and the output's name. */
+typedef struct zm_meta_step_output {
+  const char *step, *output;
+} zm_meta_step_output;
+
+/* The id (*out, the caller frees it) of the latest completed run, by start
+ * time, that produced every one of `want` (n >= 1) through an execution that
+ * ran or a cache hit; `pipeline` and `run_id` (each may be NULL) narrow the
+ * search to runs of that pipeline or to that run. ZM_ENOTFOUND if none. */
+int zm_meta_run_latest_with(char **out, zm_meta *m, const zm_meta_step_output *want, size_t n,
+                            const char *pipeline, const char *run_id);
+
 /* Every artifact id the metadata refers to, sorted, each once. */
 int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m);
 

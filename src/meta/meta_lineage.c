@@ -4,6 +4,7 @@
 #include "hash/hash.h"
 #include "meta/meta_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,6 +78,90 @@ int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m)
                                " WHERE log_artifact IS NOT NULL ORDER BY 1",
                                "");
   return rc < 0 ? rc : zm_meta_collect_strings(out, s);
+}
+
+int zm_meta_execution_previous(int64_t *out, zm_meta *m, const char *pipeline, const char *step,
+                               const char *class_name, int64_t before)
+{
+  zm_sql_stmt *s = NULL;
+  *out = 0;
+  int rc = zm_sql_prepare_bind(
+      &s, m->c,
+      "SELECT x.id FROM executions x JOIN runs r ON r.id = x.run_id"
+      " JOIN pipelines p ON p.id = r.pipeline_id"
+      " WHERE x.step = ? AND x.class = ? AND x.id < ? AND x.status IN ('completed', 'cached')"
+      " ORDER BY p.name = ? DESC, x.id DESC LIMIT 1",
+      "ssis", step, class_name, before, pipeline);
+  if (rc < 0)
+    return rc;
+  rc = s->drv->step(s);
+  if (rc == ZM_SQL_ROW) {
+    *out = s->drv->column_int64(s, 0);
+    rc = 0;
+  } else if (rc == ZM_SQL_DONE) {
+    rc = zm_error_set(ZM_ENOTFOUND, "no execution of step '%s' (%s) before #%lld", step,
+                      class_name, (long long)before);
+  }
+  s->drv->finalize(s);
+  return rc;
+}
+
+/* Executions of a run that produced an output: a cache hit's outputs are the
+ * events of the execution it reused. */
+#define PRODUCED                                                                    \
+  "SELECT 1 FROM executions x JOIN events v ON v.execution_id = coalesce(x.cached_from, x.id)" \
+  " WHERE x.run_id = %s AND x.step = ? AND x.status IN ('completed', 'cached')"      \
+  " AND v.kind = 'output' AND v.name = ?"
+
+/* 1 if run `run_id` produced `o`, 0 if not, <0 on error. */
+static int run_produced(zm_meta *m, const char *run_id, const zm_meta_step_output *o)
+{
+  zm_sql_stmt *s = NULL;
+  char sql[sizeof PRODUCED + 8];
+  snprintf(sql, sizeof sql, PRODUCED " LIMIT 1", "?");
+  int rc = zm_sql_prepare_bind(&s, m->c, sql, "sss", run_id, o->step, o->output);
+  if (rc < 0)
+    return rc;
+  rc = s->drv->step(s);
+  s->drv->finalize(s);
+  return rc < 0 ? rc : rc == ZM_SQL_ROW;
+}
+
+/* The candidates are the completed runs that produced want[0], newest first;
+ * the first that produced the rest too wins. */
+int zm_meta_run_latest_with(char **out, zm_meta *m, const zm_meta_step_output *want, size_t n,
+                            const char *pipeline, const char *run_id)
+{
+  zm_sql_stmt *s = NULL;
+  zm_meta_strings *ids = NULL;
+  char sql[512 + sizeof PRODUCED];
+  *out = NULL;
+  if (n == 0)
+    return zm_error_set(ZM_EINVALID, "zm_meta_run_latest_with: no outputs to look for");
+  snprintf(sql, sizeof sql,
+           "SELECT r.id FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
+           " WHERE r.status = 'completed' AND (? IS NULL OR p.name = ?)"
+           " AND (? IS NULL OR r.id = ?) AND EXISTS (" PRODUCED ")"
+           " ORDER BY r.started DESC, r.id DESC",
+           "r.id");
+  int rc = zm_sql_prepare_bind(&s, m->c, sql, "ssssss", pipeline, pipeline, run_id, run_id,
+                               want[0].step, want[0].output);
+  if (rc == 0)
+    rc = zm_meta_collect_strings(&ids, s);
+  for (size_t i = 0; rc == 0 && !*out && i < ids->len; i++) {
+    int all = 1;
+    for (size_t k = 1; all == 1 && k < n; k++)
+      all = run_produced(m, ids->items[i], &want[k]);
+    if (all < 0)
+      rc = all;
+    else if (all && !(*out = strdup(ids->items[i])))
+      rc = zm_error_set(ZM_ENOMEM, "out of memory");
+  }
+  if (rc == 0 && !*out)
+    rc = zm_error_set(ZM_ENOTFOUND, "no completed run produced output '%s' of step '%s'",
+                      want[0].output, want[0].step);
+  zm_meta_strings_free(ids);
+  return rc;
 }
 
 /* --- metrics ------------------------------------------------------------- */

@@ -369,6 +369,92 @@ static void test_executions_and_cache(void)
   zm_meta_close(m);
 }
 
+/* A run of pipeline `pipeline` started at `started`. */
+static void add_run_of(zm_meta *m, const char *id, const char *pipeline, double started)
+{
+  int64_t version = 0;
+  CHECK_EQ_INT(zm_meta_pipeline_version(&version, m, pipeline, "dag"), 0);
+  zm_meta_run r = {.id = (char *)id, .pipeline = (char *)pipeline, .pipeline_version = version,
+                   .started = started};
+  CHECK_EQ_INT(zm_meta_run_begin(m, &r), 0);
+}
+
+/* A completed execution of `step` in `run` with one output. */
+static int64_t add_exec(zm_meta *m, const char *run, const char *step, const char *output,
+                        const char *artifact)
+{
+  int64_t e = 0;
+  CHECK_EQ_INT(zm_meta_execution_begin(&e, m, run, step, "C", NULL, "k"), 0);
+  zm_meta_artifact_record(m, artifact, "model", 1);
+  CHECK_EQ_INT(zm_meta_event_add(m, e, artifact, ZM_META_OUTPUT, output), 0);
+  CHECK_EQ_INT(zm_meta_execution_finish(m, e, ZM_META_COMPLETED, NULL, NULL), 0);
+  return e;
+}
+
+static void test_lineage_queries(void)
+{
+  zm_meta *m = fresh("meta-lineage");
+  const zm_meta_step_output model[] = {{"trainer", "model"}, {"preprocesser", "transform"}};
+  char *id = NULL;
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, NULL, NULL), ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 0, NULL, NULL), ZM_EINVALID);
+  add_run_of(m, "t1", "train", 100);
+  int64_t t1_trainer = add_exec(m, "t1", "trainer", "model", "sha256:m1");
+  int64_t t1_pre = add_exec(m, "t1", "preprocesser", "transform", "sha256:x1");
+  /* running: not a candidate yet */
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, NULL, NULL), ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_meta_run_finish(m, "t1", ZM_META_COMPLETED), 0);
+  add_run_of(m, "s1", "score", 200); /* a later run without a model */
+  add_exec(m, "s1", "model", "model", "sha256:m1");
+  CHECK_EQ_INT(zm_meta_run_finish(m, "s1", ZM_META_COMPLETED), 0);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, NULL, NULL), 0);
+  CHECK_EQ_STR(id, "t1");
+  free(id);
+  /* a training run whose steps were cache hits has the model too */
+  add_run_of(m, "t2", "train", 300);
+  int64_t hit = 0;
+  zm_meta_reuse r = {.run_id = "t2", .step = "trainer", .class_name = "C", .from = t1_trainer};
+  CHECK_EQ_INT(zm_meta_execution_reuse(&hit, m, &r), 0);
+  int64_t trainer_hit = hit;
+  /* only the trainer so far: not a model */
+  CHECK_EQ_INT(zm_meta_run_finish(m, "t2", ZM_META_COMPLETED), 0);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, NULL, NULL), 0);
+  CHECK_EQ_STR(id, "t1");
+  free(id);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 1, NULL, NULL), 0);
+  CHECK_EQ_STR(id, "t2");
+  free(id);
+  r.step = "preprocesser";
+  r.from = t1_pre;
+  CHECK_EQ_INT(zm_meta_execution_reuse(&hit, m, &r), 0);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, NULL, NULL), 0);
+  CHECK_EQ_STR(id, "t2");
+  free(id);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, "train", "t1"), 0);
+  CHECK_EQ_STR(id, "t1");
+  free(id);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, "score", NULL), ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_meta_run_latest_with(&id, m, model, 2, NULL, "s1"), ZM_ENOTFOUND);
+  CHECK(id == NULL);
+
+  /* the previous execution of a step: cache hits count, its own pipeline first */
+  add_run_of(m, "s2", "score", 400);
+  int64_t other = add_exec(m, "s2", "trainer", "model", "sha256:m2");
+  add_run_of(m, "t3", "train", 500);
+  int64_t now = add_exec(m, "t3", "trainer", "model", "sha256:m3");
+  int64_t prev = 0;
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "train", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, trainer_hit); /* t2's trainer hit, not the newer one of pipeline score */
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "score", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, other);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "nope", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, other);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "train", "trainer", "C", t1_trainer),
+               ZM_ENOTFOUND);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "train", "trainer", "D", now), ZM_ENOTFOUND);
+  zm_meta_close(m);
+}
+
 static void test_metrics_properties(void)
 {
   zm_meta *m = fresh("meta-metrics");
@@ -821,6 +907,7 @@ int main(void)
   RUN(test_runs);
   RUN(test_transactions);
   RUN(test_executions_and_cache);
+  RUN(test_lineage_queries);
   RUN(test_metrics_properties);
   RUN(test_migrate_v1);
   RUN(test_migration_matches_fresh);

@@ -3,13 +3,20 @@ local output = require "zenml.output"
 
 local usage = [[usage: zenml gc [--dry-run] [--json]
 
-Removes artifacts that no datasource version, execution or event references,
-and temporary files left by interrupted writes. --dry-run only reports.]]
+Removes artifacts that nothing references, and temporary files left by
+interrupted writes. Kept: what the metadata store references (datasource
+versions, executions, events) and what every recorded run's YAML in
+pipelines/ needs to run again (the stored copies of step sources that were
+uncommitted, datasource snapshots, the models a BatchInference run uses).
+A YAML there that cannot be read stops gc. --dry-run only reports.]]
 
 local function run(args)
   local opts = cli.parse(args, { flags = { ["dry-run"] = true, json = true } }, usage)
   local repo = cli.repo()
   local keep = repo:meta():artifact_refs()
+  local needed, nerr = require("zenml.needs").artifacts(repo)
+  if not needed then cli.fail("gc: " .. nerr) end
+  table.move(needed, 1, #needed, #keep + 1, keep)
   local freed, err = repo:store():gc { keep = keep, dry_run = opts["dry-run"] == true }
   if not freed then cli.fail(err) end
   if opts.json then

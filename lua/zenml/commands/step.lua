@@ -6,9 +6,14 @@ local usage = [[usage: zenml step list [--json]
 
 list: the built-in step classes and those in the repository's steps/ folder,
 with their parameters.
-exec: run exactly one step of a recorded pipeline in this process, reading
-its inputs from the stores and recording its execution (what the parallel and
-cluster backends launch).]]
+exec: run one step of a run in progress in this process, reading its
+inputs from the stores and recording its execution in that run (what a
+cluster orchestrator launches on a node, one step per job). A step the run
+has already completed (or reused from the cache) is not run again: it says
+so and exits 0. Refused, with nothing recorded: a step that failed, was
+skipped or is running; a step whose upstream steps have not completed; any
+step of a run that has finished (a recorded run is never changed:
+'zenml run PIPELINE.yaml' runs the pipeline again as a new run).]]
 
 local function modules_in(folder, prefix)
   local out = {}
@@ -75,6 +80,35 @@ local function list(opts)
   return 0
 end
 
+-- Whether `name` may run now in `run`: nil when it must run; otherwise it
+-- returns 0 (already done) or fails with why not. Runs, steps and upstream
+-- steps are checked before anything is recorded.
+local function exec_refusal(repo, doc, run, path, name)
+  if run.status ~= "running" then
+    cli.fail(("step exec: run %s of %s has finished (%s); run the pipeline again with"
+      .. " 'zenml run %s'"):format(run.id, path, run.status, path))
+  end
+  local done = {}
+  for _, e in ipairs(repo:meta():executions(run.id)) do
+    done[e.step] = e
+  end
+  local e = done[name]
+  if e and (e.status == "completed" or e.status == "cached") then
+    io.stdout:write(("step %s already completed in run %s\n"):format(name, run.id))
+    return 0
+  elseif e then
+    cli.fail(("step exec: step '%s' of run %s is %s already (execution #%d)"):format(name,
+      run.id, e.status, e.id))
+  end
+  for _, up in ipairs(require("zenml.runner").deps_of(doc)[name]) do
+    local u = done[up]
+    if not u or (u.status ~= "completed" and u.status ~= "cached") then
+      cli.fail(("step exec: step '%s' of run %s needs step '%s', which is %s"):format(name,
+        run.id, up, u and u.status or "not done yet"))
+    end
+  end
+end
+
 local function exec(pos)
   local path, name = pos[2], pos[3]
   if not path or not name then cli.fail("step exec needs PIPELINE.yaml and STEP\n" .. usage, 2) end
@@ -84,10 +118,13 @@ local function exec(pos)
   local ok, doc = pcall(runner.load_doc, path)
   if not ok then cli.fail(doc) end
   if not doc.steps[name] then cli.fail(("%s has no step '%s'"):format(path, name)) end
-  if not repo:meta():run(doc.run_id) then
+  local run = repo:meta():run(doc.run_id)
+  if not run then
     cli.fail(("run %s of %s is not recorded in this repository's metadata store"):format(
       doc.run_id, path))
   end
+  local refused = exec_refusal(repo, doc, run, path, name)
+  if refused then return refused end
   require("zenml.sources").install_pins(repo, doc.sources)
   local r = execute.step_safe(execute.state(repo, doc), name)
   io.stdout:write(("step %s %s\n"):format(name, r.status))

@@ -3,9 +3,12 @@ local output = require "zenml.output"
 
 local usage = [[usage: zenml verify [--json]
 
-Re-hashes every object in the artifact store and checks that every artifact
-the metadata store references exists. Lists what is corrupt or missing by id
-and exits 1 if anything is.]]
+Re-hashes every object in the artifact store, checks that every artifact
+the metadata store references exists, and that every recorded run's YAML in
+pipelines/ has what it needs to run again (its pinned sources in git or the
+artifact store, its datasource versions, the models it uses). Prints one
+line per problem (the artifact id, or the YAML and what it is missing) and
+exits 1 if there is any.]]
 
 local function run(args)
   local opts = cli.parse(args, { flags = { json = true } }, usage)
@@ -15,6 +18,7 @@ local function run(args)
   if not problems then cli.fail(err) end
   local missing = store:check(repo:meta():artifact_refs())
   for _, m in ipairs(missing) do problems[#problems + 1] = m end
+  for _, m in ipairs(require("zenml.needs").check(repo)) do problems[#problems + 1] = m end
   if opts.json then
     output.json { ok = #problems == 0, problems = problems }
   elseif #problems == 0 then

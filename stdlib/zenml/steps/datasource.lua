@@ -28,6 +28,22 @@ end
 
 function Datasource:datasource_info() return self._info end
 
+--- What a recorded run of this step needs (zenml gc keeps it, zenml verify
+--- checks it): the snapshot of the pinned version (its frame, and the tree
+--- of the original files when the datasource keeps one).
+function Datasource.needs(params, repo)
+  local what = ("version %s of datasource '%s'"):format(tostring(params.version), tostring(params.name))
+  local ds = type(params.name) == "string" and zenml.datasources.show(repo, params.name)
+  for _, v in ipairs(ds and ds.versions or {}) do
+    if v.id == params.version then
+      local out = { { what = what, artifact = v.artifact } }
+      if v.tree then out[2] = { what = "the files of " .. what, artifact = v.tree } end
+      return out
+    end
+  end
+  return { { what = what, problem = "which the metadata store does not have" } }
+end
+
 function Datasource:run(ctx)
   local name, version = self.params.name, self.params.version
   for _, v in ipairs(ctx.repo:meta():versions(name)) do
