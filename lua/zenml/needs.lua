@@ -80,12 +80,13 @@ end
 
 --- Everything the YAML file `rel` needs; raises when it cannot be read.
 ---@return zenml.Need[]
+---@return table doc the parsed YAML
 function M.of_yaml(repo, rel)
   local doc = runner.load_doc(repo.root .. "/" .. rel)
   local out = {}
   source_needs(doc, out)
   step_needs(repo, doc, out)
-  return out
+  return out, doc
 end
 
 --- The artifacts every recorded YAML needs (for gc). A YAML that cannot be
@@ -95,10 +96,17 @@ end
 function M.artifacts(repo)
   local ids = {}
   for _, rel in ipairs(M.yaml_files(repo)) do
-    local ok, needs = pcall(M.of_yaml, repo, rel)
+    local ok, needs, doc = pcall(M.of_yaml, repo, rel)
     if not ok then
       return nil, ("cannot tell what %s needs: %s; fix or remove it first"):format(rel,
         tostring(needs):gsub("^" .. repo.root:gsub("%p", "%%%0") .. "/", ""))
+    end
+    -- A store that does not know a recorded run was replaced or damaged: what
+    -- it calls unreferenced may be that run's outputs.
+    if type(doc.run_id) == "string" and not repo:meta():run(doc.run_id) then
+      return nil, ("%s records run %s, which the metadata store does not know; "
+        .. "restore the metadata database, or move that YAML out of pipelines/"):format(rel,
+        doc.run_id)
     end
     for _, n in ipairs(needs) do
       if n.artifact then ids[#ids + 1] = n.artifact end

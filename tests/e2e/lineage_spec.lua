@@ -158,6 +158,31 @@ print(p:run().status)
   end)
 end)
 
+describe("gc against a replaced metadata store", function()
+  after_each(t.cleanup)
+
+  -- A new, empty database beside the YAMLs of earlier runs: every artifact of
+  -- those runs looks unreferenced to it, so gc must not run at all.
+  it("refuses while pipelines/ holds a YAML of a run the store does not know", function()
+    local dir = chain_repo()
+    local _, err, code = zenml(dir, "run chain.lua")
+    assert.equals(0, code, err)
+    local objects = "find .zenml/artifacts/objects -type f | wc -l"
+    local before = t.sh(objects, { cwd = dir })
+    os.execute("cd " .. t.q(dir) .. " && rm -f .zenml/metadata.db*")
+    _, err, code = zenml(dir, "-e " .. t.q('assert(require("zenml.meta").open("sqlite:.zenml/metadata.db", "create"))'))
+    assert.equals(0, code, err)
+    local yaml = newest_yaml(dir, "chain")
+    local run_id = yaml:match("chain_(.-)%.yaml$")
+    _, err, code = zenml(dir, "gc")
+    assert.equals(1, code)
+    assert.equals(("zenml: gc: %s records run %s, which the metadata store does not know; "
+      .. "restore the metadata database, or move that YAML out of pipelines/\n"):format(yaml,
+      run_id), err)
+    assert.equals(before, (t.sh(objects, { cwd = dir })))
+  end)
+end)
+
 describe("run explain", function()
   after_each(t.cleanup)
 

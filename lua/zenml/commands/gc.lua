@@ -8,7 +8,9 @@ interrupted writes. Kept: what the metadata store references (datasource
 versions, executions, events) and what every recorded run's YAML in
 pipelines/ needs to run again (the stored copies of step sources that were
 uncommitted, datasource snapshots, the models a BatchInference run uses).
-A YAML there that cannot be read stops gc. --dry-run only reports.]]
+A YAML there that cannot be read, or that records a run the metadata store
+does not know (a replaced or damaged database), stops gc. --dry-run only
+reports.]]
 
 local function run(args)
   local opts = cli.parse(args, { flags = { ["dry-run"] = true, json = true } }, usage)
