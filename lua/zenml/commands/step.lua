@@ -28,11 +28,12 @@ end
 
 local function describe_params(cls)
   local parts = {}
+  local spec = require("zenml.step").param_spec(cls)
   local names = {}
-  for k in pairs(cls.params or {}) do names[#names + 1] = k end
+  for k in pairs(spec) do names[#names + 1] = k end
   table.sort(names)
   for _, k in ipairs(names) do
-    local s = cls.params[k]
+    local s = spec[k]
     local default = type(s.default) == "table" and require("zenml.json").encode(s.default)
       or tostring(s.default)
     local d = s.required and "required" or (s.default ~= nil and ("=" .. default) or "")
