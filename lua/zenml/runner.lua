@@ -48,7 +48,9 @@ local function settings(p, opts, repo)
   local backend = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
   local cache = not (o.no_cache or opts.cache == false or p.enable_cache == false or cfg.cache == false)
   if backend ~= "local" and backend ~= "parallel" then
-    error(("unknown backend '%s'; backends are: local, parallel"):format(tostring(backend)), 0)
+    local errors = require "zenml.errors"
+    errors.user("unknown backend '%s'; backends are: local, parallel%s", tostring(backend),
+      errors.did_you_mean(tostring(backend), { "local", "parallel" }))
   end
   if backend == "parallel" and jobs < 2 then jobs = 2 end
   return backend, jobs, cache
@@ -215,7 +217,13 @@ local function report(doc, results, started)
     counts.failed, counts.skipped, core.sys.clock() - started))
   for name, r in pairs(results) do
     if r.status == "failed" then
-      io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error or "?"))
+      local err = r.error or "?"
+      -- an error that names the step already (its class cannot be loaded) says it once
+      if err:sub(1, #name + 7) == ("step '%s'"):format(name) then
+        io.stderr:write("zenml: ", err, "\n")
+      else
+        io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, err))
+      end
     end
   end
   io.stdout:flush()

@@ -19,6 +19,7 @@
   "Options:\n" \
   "  -e CODE      run CODE (with the global `zenml` loaded)\n" \
   "  -i           enter the REPL after running the script or -e code\n" \
+  "  --traceback  show zenml's own frames in errors, not only yours\n" \
   "  -v, --version  print the version and exit\n" \
   "  -h, --help   print this help and the list of commands\n" \
   "  -            run standard input as a script\n" \
@@ -45,26 +46,24 @@ static void on_sigint(int sig)
     lua_sethook(active, interrupted_hook, mask, 1);
 }
 
-/* 1 when `msg` already starts with "chunk:line:" and needs no prefix. */
-static int has_position(const char *msg)
-{
-  const char *colon = strchr(msg, ':');
-  if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
-    return 0;
-  const char *p = colon + 1;
-  while (*p >= '0' && *p <= '9')
-    p++;
-  return *p == ':';
-}
-
 void zm_host_report(lua_State *L)
 {
   const char *msg = lua_tostring(L, -1);
   if (!msg)
     msg = "(error object is not a string)";
-  fprintf(stderr, "%s%s\n", has_position(msg) ? "" : "zenml: ", msg);
+  fprintf(stderr, "zenml: %s\n", msg);
   fflush(stderr);
   lua_pop(L, 1);
+}
+
+/* zenml.errors formats every error this host reports (through the registry
+ * hook zm_bind_pcall consults); a broken install still reports, unformatted. */
+static void load_errors(lua_State *L)
+{
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.errors");
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    lua_pop(L, 1);
 }
 
 int zm_host_docall(lua_State *L, int nargs, int nresults)
@@ -202,6 +201,8 @@ static int dispatch(lua_State *L, int argc, char **argv)
       ran_code = 1;
     } else if (strcmp(a, "-i") == 0) {
       interactive = 1;
+    } else if (strcmp(a, "--traceback") == 0) {
+      setenv("ZENML_TRACEBACK", "1", 1);
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(USAGE, stdout);
       char *words[] = {"zenml", "help", "--commands"};
@@ -266,6 +267,7 @@ int main(int argc, char **argv)
     return 1;
   }
   install_exit(L);
+  load_errors(L);
   int rc = dispatch(L, argc, argv);
   lua_close(L);
   zm_repo_warm_up_wait();

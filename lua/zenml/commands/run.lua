@@ -34,6 +34,11 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
+  local backends = { "local", "parallel" }
+  if opts.backend and opts.backend ~= "local" and opts.backend ~= "parallel" then
+    cli.fail(("unknown backend '%s'; backends are: local, parallel%s"):format(opts.backend,
+      require("zenml.errors").did_you_mean(opts.backend, backends)), 2)
+  end
   runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"] }
   runner.finished = {}
   if path:match("%.ya?ml$") then
@@ -44,14 +49,9 @@ local function run_file(opts, pos)
   local chunk, err = loadfile(path)
   if not chunk then cli.fail(err) end
   _G.arg = { [0] = path, table.unpack(pos, 2) }
-  local ok, rerr = xpcall(chunk, function(e)
-    if type(e) ~= "string" then e = tostring(e) end
-    return debug.traceback(e, 2)
-  end, table.unpack(pos, 2))
-  if not ok then
-    io.stderr:write(rerr, "\n")
-    return 1
-  end
+  -- captured where it is raised (the script's frames), printed by cli.main
+  local ok, rerr = xpcall(chunk, require("zenml.errors").capture, table.unpack(pos, 2))
+  if not ok then error(rerr, 0) end
   for _, r in ipairs(runner.finished) do
     if r.status ~= "completed" then return 1 end
   end
