@@ -239,18 +239,29 @@ local function differences(old, new)
   return table.concat(parts, ", ")
 end
 
-function BaseDatasource:_register(db, cfg_text)
+-- Refuse a registration that would change a datasource with versions
+-- unless replace = true. A registered name with no version yet (its first
+-- snapshot failed, e.g. a path typo) is taken over silently. Returns true
+-- when the registry must be written (nothing is written here: a datasource is
+-- registered with its first successful snapshot, see _ensure_registered).
+function BaseDatasource:_check_registration(db, cfg_text)
   local row = db:datasource(self.name)
-  if row and row.type == self.type and row.config == cfg_text then return end
-  if row and not self._replace then
+  if row and row.type == self.type and row.config == cfg_text then return false end
+  if row and not self._replace and #db:versions(self.name) > 0 then
     local old = M.decode_json(row.config or "{}")
     local what = row.type ~= self.type and ("type = " .. row.type) or differences(old, self:config())
     error(("datasource '%s' exists with other arguments (%s); pass replace = true to change it")
       :format(self.name, what), 0)
   end
-  db:datasource_register(self.name, self.type, cfg_text)
+  return true
 end
 
+function BaseDatasource:_ensure_registered(db, cfg_text)
+  if self._must_register then
+    db:datasource_register(self.name, self.type, cfg_text)
+    self._must_register = false
+  end
+end
 
 --- The content key: one line per source file (name and SHA-256), or nil.
 --- `job` is a running hash_begin of the only source file, if any.
@@ -377,12 +388,16 @@ function BaseDatasource:_store_version(repo, key, cfg_text, frame)
   local extra = self:attach(store, frame) or {}
   local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. (key or artifact)):sub(1, 16)
   local found = find_version(db, self.name, id)
-  if found then return existing(db, self.name, found) end
+  if found then
+    self:_ensure_registered(db, cfg_text)
+    return existing(db, self.name, found)
+  end
   local note = self.note or frame:note()
   local v = { id = id, artifact = artifact, rows = frame:nrow(), columns = frame:ncol(),
     bytes = size, created = core.sys.time() }
   db:begin()
   local ok, err = pcall(function()
+    self:_ensure_registered(db, cfg_text)
     db:artifact_record(artifact, "frame", size)
     if extra.tree then db:artifact_record(extra.tree, "tree", store:size(extra.tree)) end
     db:version_add(self.name, v)
@@ -407,13 +422,16 @@ function BaseDatasource:commit(repo)
   end
   local db = repo:meta()
   local cfg_text = json.encode(self:config())
-  self:_register(db, cfg_text)
+  self._must_register = self:_check_registration(db, cfg_text)
   local job, frame = self:_read_while_hashing(db)
   local key = self:_content_key(db, job)
   if key then
     local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. key):sub(1, 16)
     local v = find_version(db, self.name, id)
-    if v then return existing(db, self.name, v) end
+    if v then
+      self:_ensure_registered(db, cfg_text)
+      return existing(db, self.name, v)
+    end
   end
   return self:_store_version(repo, key, cfg_text, frame)
 end

@@ -82,6 +82,52 @@ describe("zenml datasource", function()
     assert.equals("zenml: data/a.csv: no such file or folder\n", err)
   end)
 
+  it("registers nothing when the first snapshot fails, so the fixed script runs", function()
+    local dir = setup()
+    local script = [[
+local zenml = require "zenml"
+local p = zenml.pipelines.Data { name = "typo" }
+p:add_datasource(zenml.datasources.CSV { name = "b", path = "%s" })
+p:run()
+]]
+    t.write(dir .. "/p.lua", script:format("data/aa.csv"))
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.equals("", out)
+    assert.equals("zenml: data/aa.csv: no such file or folder\n", err)
+    local rows = json_decode((zenml(dir, "datasource list --json")))
+    assert.equals(1, #rows)
+    assert.equals("a", rows[1].name)
+    t.write(dir .. "/p.lua", script:format("data/a.csv"))
+    out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("completed: 3 steps", out, 1, true)
+    local rec = json_decode((zenml(dir, "datasource show b --json")))
+    assert.equals("data/a.csv", rec.config.path)
+    assert.equals(1, #rec.versions)
+  end)
+
+  it("replaces a datasource that has no version without asking", function()
+    local dir = setup()
+    -- as an earlier zenml left it: registered, but its first snapshot failed
+    local _, err, code = t.sh("sqlite3 .zenml/metadata.db " .. t.q(
+      "INSERT INTO datasources (name, type, config, created) VALUES ('c', 'csv', '{\"path\":\"data/x.csv\"}', 0)"),
+      { cwd = dir })
+    assert(code == 0, err)
+    t.write(dir .. "/c.lua", 'require("zenml").datasources.CSV { name = "c", path = "data/a.csv" }\n')
+    local _, err2, code2 = zenml(dir, "c.lua")
+    assert.equals(0, code2, err2)
+    local rec = json_decode((zenml(dir, "datasource show c --json")))
+    assert.equals("data/a.csv", rec.config.path)
+    assert.equals(1, #rec.versions)
+    -- one with a version is still protected
+    t.write(dir .. "/c.lua", 'require("zenml").datasources.CSV { name = "c", path = "data/b.csv" }\n')
+    local _, err3, code3 = zenml(dir, "c.lua")
+    assert.equals(1, code3)
+    assert.matches("datasource 'c' exists with other arguments (path = data/a.csv); pass replace = true",
+      err3, 1, true)
+  end)
+
   it("answers --help and refuses an unknown action", function()
     local dir = setup()
     local out = zenml(dir, "datasource --help")
