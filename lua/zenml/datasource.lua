@@ -261,6 +261,37 @@ function BaseDatasource:_ensure_registered(db, cfg_text)
     db:datasource_register(self.name, self.type, cfg_text)
     self._must_register = false
   end
+  self:_record_origin(db)
+end
+
+-- Where a type that is not built in comes from, so the command line can load
+-- it as a run does: the module that defined the class (property "module"),
+-- or, for a class defined in a script, that file (property "file", for the
+-- message saying it must move into a module).
+function BaseDatasource:_record_origin(db)
+  local cls = getmetatable(self)
+  local module = cls.__module
+  if type(module) ~= "string" then
+    -- loaded before zenml tracked modules (`zenml script.lua` whose first
+    -- line requires it): the module is the one that returned the class
+    for name, v in pairs(package.loaded) do
+      if v == cls then module = name break end
+    end
+  end
+  if type(module) == "string" and module:find("^zenml%.") then return end -- built in
+  local key, value = "module", module
+  if type(module) ~= "string" then
+    if not cls.__file then return end
+    key, value = "file", self:display(realpath(cls.__file))
+  end
+  if db:property_get("datasource", self.name, key) ~= value then
+    db:property_set("datasource", self.name, key, value)
+    -- the other one no longer applies ("" reads as absent)
+    local other = key == "module" and "file" or "module"
+    if db:property_get("datasource", self.name, other) then
+      db:property_set("datasource", self.name, other, "")
+    end
+  end
 end
 
 --- The content key: one line per source file (name and SHA-256), or nil.
@@ -438,6 +469,41 @@ end
 
 -- Registry --------------------------------------------------------------------
 
+-- require(module) with the repository root on the module path (a run finds
+-- it there through ./?.lua; the command line may run in a subfolder).
+local function require_from(root, module)
+  local saved = package.path
+  package.path = ("%s/?.lua;%s/?/init.lua;%s"):format(root, root, saved)
+  local ok, err = pcall(require, module)
+  package.path = saved
+  return ok, err
+end
+
+-- The class of a type that is not loaded yet, from the module its snapshot
+-- recorded (or a module named as the type).
+local function load_type(repo, name, type_name)
+  local db = repo:meta()
+  local module = db:property_get("datasource", name, "module")
+  if module and module ~= "" then
+    local ok, err = require_from(repo.root, module)
+    if not ok then
+      return nil, ("datasource '%s': cannot load module '%s' (type '%s'): %s"):format(
+        name, module, type_name, tostring(err))
+    end
+  else
+    pcall(require, type_name)
+  end
+  if types[type_name] then return types[type_name] end
+  local file = db:property_get("datasource", name, "file")
+  if file and file ~= "" then
+    return nil, ("datasource '%s' has type '%s', defined in %s outside a module: move the class to "
+      .. "a module (e.g. datasources/%s.lua, returning it) and require that, so commands can load it")
+      :format(name, type_name, file, type_name:lower())
+  end
+  return nil, ("datasource '%s' has type '%s', which is not loaded: require the module that defines it")
+    :format(name, type_name)
+end
+
 --- Rebuild a registered datasource from its type and config (no snapshot).
 ---@param repo table a Repository
 ---@param name string
@@ -449,15 +515,9 @@ function M.load(repo, name)
   local row = repo:meta():datasource(name)
   if not row then return nil, ("no datasource '%s'"):format(name) end
   require "zenml.datasources"
-  local cls = types[row.type]
-  if not cls then
-    local ok = pcall(require, row.type)
-    cls = ok and types[row.type]
-  end
-  if not cls then
-    return nil, ("datasource '%s' has type '%s', which is not loaded: require the module that defines it"):format(
-      name, row.type)
-  end
+  local cls, err = types[row.type], nil
+  if not cls then cls, err = load_type(repo, name, row.type) end
+  if not cls then return nil, err end
   local args = M.decode_json(row.config or "{}")
   args.name, args.repo, args.snapshot = name, repo, false
   return cls(args)
