@@ -47,6 +47,10 @@ local function run_file(opts, pos)
   _G.arg = { [0] = path, table.unpack(pos, 2) }
   local ok, rerr = xpcall(chunk, function(e)
     if type(e) ~= "string" then e = tostring(e) end
+    -- A message raised without a Lua position (error(msg, 0)) is zenml
+    -- reporting bad input, e.g. "data/x.csv: no such file or folder": one
+    -- line, no traceback. Anything else may be a bug: keep the traceback.
+    if not e:find("^[^\n]-%.lua:%d+:") then return "zenml: " .. e end
     return debug.traceback(e, 2)
   end, table.unpack(pos, 2))
   if not ok then
