@@ -119,6 +119,37 @@ local function copy(v)
   return out
 end
 
+-- A parent's declaration with the fields a subclass gives laid over it; a
+-- new default makes a required parameter optional unless it says otherwise.
+local function overlay(parent, own)
+  if type(parent) ~= "table" or type(own) ~= "table" then return own end
+  local out = {}
+  for k, v in pairs(parent) do out[k] = v end
+  for k, v in pairs(own) do out[k] = v end
+  if own.default ~= nil and own.required == nil then out.required = nil end
+  return out
+end
+
+--- The parameters a class accepts: its own `params` laid over those of its
+--- parents, so a subclass extends them and may override a declaration or
+--- just one field of it (`{ default = ... }`).
+---@param cls table a Step class
+---@return table name -> declaration
+function M.param_spec(cls)
+  local chain, c = {}, cls
+  while type(c) == "table" do
+    chain[#chain + 1] = c
+    c = rawget(c, "super")
+  end
+  local spec = {}
+  for i = #chain, 1, -1 do
+    for name, own in pairs(rawget(chain[i], "params") or {}) do
+      spec[name] = overlay(spec[name], own)
+    end
+  end
+  return spec
+end
+
 --- Build a step from its parameters (and the options `cache`, `backend`).
 --- Validates every parameter against the class's `params` spec.
 function Step:init(args)
@@ -127,7 +158,7 @@ function Step:init(args)
     error(("%s: expected a table of parameters, got %s"):format(cls.__name, describe(args)), 3)
   end
   args = args or {}
-  local spec = cls.params or {}
+  local spec = M.param_spec(cls)
   local params = {}
   for k, v in pairs(args) do
     if options[k] then

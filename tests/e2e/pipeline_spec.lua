@@ -252,7 +252,7 @@ describe("pipeline errors", function()
     t.write(dir .. "/bad.lua", "local zenml = require 'zenml'\n\nlocal p = = 1\n")
     local _, err, code = zenml(dir, "run bad.lua")
     assert.equals(1, code)
-    assert.equals("bad.lua:3: unexpected symbol near '='\n", err)
+    assert.equals("zenml: bad.lua:3: unexpected symbol near '='\n", err)
     assert.equals("0\n", sql(dir, "SELECT count(*) FROM runs"))
   end)
 

@@ -36,6 +36,27 @@ describe("zenml.Step", function()
     assert.equals("x", s.params.tags[1])
   end)
 
+  it("inherits the parent's parameters when a subclass declares its own", function()
+    local Standard = require("zenml.steps.preprocesser").Standard
+    local LogSkewed = Standard:extend("LogSkewed")
+    LogSkewed.params = { skew = { type = "number", default = 1.0 },
+      one_hot_max = { default = 8 } }
+    local s = LogSkewed { labels = { "y" }, skew = 2.5 }
+    assert.same({ "y" }, s.params.labels)
+    assert.equals(2.5, s.params.skew)
+    assert.equals(8, s.params.one_hot_max)
+    assert.equals(32, Standard {}.params.one_hot_max)
+    assert.has_error(function() LogSkewed { one_hot_max = "x" } end,
+      "LogSkewed: parameter 'one_hot_max' expects an integer, got string \"x\"")
+    assert.has_error(function() LogSkewed { bogus = 1 } end,
+      "LogSkewed: unknown parameter 'bogus'; parameters are: features, labels, one_hot_max, overwrite, skew")
+    -- a default given by the subclass makes a required parameter optional
+    local T = S:extend("T")
+    T.params = { n = { default = 7 } }
+    assert.equals(7, T {}.params.n)
+    assert.has_error(function() T { n = 1.5 } end, "T: parameter 'n' expects an integer, got number 1.5")
+  end)
+
   it("parses artifact type declarations", function()
     local step = require "zenml.step"
     assert.same({ "frame", "one" }, { step.parse_type("frame") })
