@@ -101,6 +101,7 @@ end
 
 --- Resolve everything a run needs into the YAML document of DESIGN.md §4.
 function M.resolve(p, repo, opts)
+  require("zenml.overrides").apply_pipeline(p, M.overrides.set)
   local deps = p:validate()
   local backend, jobs, cache = settings(p, opts, repo)
   local pin_cache, all_sources, steps, order = {}, {}, {}, {}
@@ -284,6 +285,7 @@ function M.rerun(path, opts)
   local old = M.load_doc(path)
   sources.install_pins(repo, old.sources)
   local doc = yaml.decode(yaml.encode(old), path)
+  require("zenml.overrides").apply_doc(doc, M.overrides.set, execute.class_of)
   doc.run_id = new_run_id()
   doc.created = iso_time(core.sys.time())
   doc.git = git_state(repo)

@@ -1,8 +1,8 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
 
-local usage = [[usage: zenml run PIPELINE.lua [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
-       zenml run pipelines/NAME_RUN.yaml [--backend NAME] [--no-cache] [-j N]
+local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
+       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N]
        zenml run list [--pipeline NAME] [--status STATUS] [--limit N] [--json]
        zenml run show RUN [--json]
        zenml run logs RUN STEP
@@ -14,6 +14,11 @@ datasource version, as a new run.
 RUN is a run id, a unique prefix of one, or "latest".
 
 Options:
+  --set STEP.PARAM=VALUE
+                  set a parameter of the step named STEP in the pipeline (repeatable);
+                  VALUE is read as the parameter's declared type (42, 0.5, true, text,
+                  a,b,c or [1, 2] for a list) and checked as in the script; the
+                  run's YAML records it like any other parameter
   --backend NAME  orchestrator: local (one step at a time) or parallel
   -j N, --jobs N  run up to N independent steps at once (implies parallel)
   --no-cache      run every step even when a cached result exists]]
@@ -21,7 +26,18 @@ Options:
 local spec = {
   flags = { ["no-cache"] = true, json = true },
   options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true },
+  lists = { set = true },
 }
+
+local function parse_sets(list)
+  local sets = {}
+  for i, a in ipairs(list or {}) do
+    local s, err = require("zenml.overrides").parse(a)
+    if not s then cli.fail(err .. "\n" .. usage, 2) end
+    sets[i] = s
+  end
+  return sets
+end
 
 local function run_file(opts, pos)
   require("zenml.git").warm_up()
@@ -32,10 +48,12 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
-  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"] }
+  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"],
+    set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
     local ok, run = pcall(runner.rerun, path, {})
+    if not ok and cli.is_failure(run) then error(run, 0) end
     if not ok then cli.fail(tostring(run)) end
     return run.status == "completed" and 0 or 1
   end
@@ -46,9 +64,11 @@ local function run_file(opts, pos)
   end
   _G.arg = { [0] = path, table.unpack(pos, 2) }
   local ok, rerr = xpcall(chunk, function(e)
+    if cli.is_failure(e) then return e end -- a bad --set: one line, no traceback
     if type(e) ~= "string" then e = tostring(e) end
     return debug.traceback(e, 2)
   end, table.unpack(pos, 2))
+  if not ok and cli.is_failure(rerr) then error(rerr, 0) end
   if not ok then
     io.stderr:write(rerr, "\n")
     return 1
