@@ -247,6 +247,12 @@ function M.execute(repo, doc, yaml_rel)
   local status = report(doc, results, started)
   repo:meta():run_finish(doc.run_id, status)
   local run = assert(repo:run(doc.run_id))
+  -- the same lines whether the run came from a script or a YAML
+  local line = require("zenml.output").metrics_line(run:metrics(), run.id)
+  if line then
+    io.stdout:write(line, "\n")
+    io.stdout:flush()
+  end
   M.finished[#M.finished + 1] = run
   return run
 end

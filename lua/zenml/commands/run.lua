@@ -136,7 +136,7 @@ local function show(opts, pos)
     end
     table.sort(names)
     for _, k in ipairs(names) do
-      io.stdout:write(("  %-" .. width .. "s  %.6g\n"):format(k, m[k]))
+      io.stdout:write(("  %-" .. width .. "s  %s\n"):format(k, output.metric(m[k])))
     end
   end
   return 0
