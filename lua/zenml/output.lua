@@ -70,6 +70,36 @@ function output.record(opts, rec, keys)
   end
 end
 
+--- A metric value as `run show` prints it.
+function output.metric(v)
+  return ("%.6g"):format(v)
+end
+
+--- The headline of a run's metrics on one line, as `zenml run` prints it
+--- after the summary: the top-level metrics (names without a '.'; the first
+--- eight names when there are none), then how many more `run show` lists.
+---@param m table<string, number> name -> value
+---@param run_id string
+---@return string|nil line nil when there are no metrics
+function output.metrics_line(m, run_id)
+  local names = {}
+  for k in pairs(m) do names[#names + 1] = k end
+  if #names == 0 then return nil end
+  table.sort(names)
+  local top = {}
+  for _, k in ipairs(names) do
+    if not k:find(".", 1, true) then top[#top + 1] = k end
+  end
+  if #top == 0 then top = { table.unpack(names, 1, math.min(8, #names)) } end
+  local parts = {}
+  for i, k in ipairs(top) do parts[i] = k .. "=" .. output.metric(m[k]) end
+  local line = "metrics: " .. table.concat(parts, " ")
+  if #names > #top then
+    line = line .. (" (%d more: zenml run show %s)"):format(#names - #top, run_id)
+  end
+  return line
+end
+
 --- A timestamp (unix seconds) as UTC "YYYY-MM-DD HH:MM:SS".
 function output.time(t)
   if not t then return nil end

@@ -100,6 +100,7 @@ end
 
 --- Resolve everything a run needs into the YAML document of DESIGN.md §4.
 function M.resolve(p, repo, opts)
+  require("zenml.overrides").apply_pipeline(p, M.overrides.set)
   local deps = p:validate()
   local backend, jobs, cache = settings(p, opts, repo)
   local pin_cache, all_sources, steps, order = {}, {}, {}, {}
@@ -281,6 +282,12 @@ function M.execute(repo, doc, yaml_rel)
   local status = report(doc, results, started)
   repo:meta():run_finish(doc.run_id, status)
   local run = assert(repo:run(doc.run_id))
+  -- the same lines whether the run came from a script or a YAML
+  local line = require("zenml.output").metrics_line(run:metrics(), run.id)
+  if line then
+    io.stdout:write(line, "\n")
+    io.stdout:flush()
+  end
   M.finished[#M.finished + 1] = run
   return run
 end
@@ -362,6 +369,7 @@ function M.rerun(path, opts)
   sources.install_pins(repo, old.sources)
   M.check_doc(old, path)
   local doc = yaml.decode(yaml.encode(old), path)
+  require("zenml.overrides").apply_doc(doc, M.overrides.set, execute.class_of)
   doc.run_id = new_run_id()
   doc.created = iso_time(core.sys.time())
   doc.git = git_state(repo)

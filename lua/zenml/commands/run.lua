@@ -1,8 +1,8 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
 
-local usage = [[usage: zenml run PIPELINE.lua [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
-       zenml run pipelines/NAME_RUN.yaml [--backend NAME] [--no-cache] [-j N]
+local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
+       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N]
        zenml run list [--pipeline NAME] [--status STATUS] [--limit N] [--json]
        zenml run show RUN [--json]
        zenml run logs RUN STEP
@@ -16,6 +16,11 @@ completed or failed. With --json, list, show and explain print JSON (list:
 seconds as a number, absent while a run is running).
 
 Options:
+  --set STEP.PARAM=VALUE
+                  set a parameter of the step named STEP in the pipeline (repeatable);
+                  VALUE is read as the parameter's declared type (42, 0.5, true, text,
+                  a,b,c or [1, 2] for a list) and checked as in the script; the
+                  run's YAML records it like any other parameter
   --backend NAME  orchestrator: local (one step at a time) or parallel
   -j N, --jobs N  run up to N independent steps at once (implies parallel)
   --no-cache      run every step even when a cached result exists]]
@@ -23,7 +28,18 @@ Options:
 local spec = {
   flags = { ["no-cache"] = true, json = true },
   options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true },
+  lists = { set = true },
 }
+
+local function parse_sets(list)
+  local sets = {}
+  for i, a in ipairs(list or {}) do
+    local s, err = require("zenml.overrides").parse(a)
+    if not s then cli.fail(err .. "\n" .. usage, 2) end
+    sets[i] = s
+  end
+  return sets
+end
 
 local function run_file(opts, pos)
   require("zenml.git").warm_up()
@@ -34,10 +50,12 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
-  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"] }
+  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"],
+    set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
     local ok, run = pcall(runner.rerun, path, {})
+    if not ok and cli.is_failure(run) then error(run, 0) end
     if not ok then cli.fail(tostring(run)) end
     return run.status == "completed" and 0 or 1
   end
@@ -45,6 +63,7 @@ local function run_file(opts, pos)
   if not chunk then cli.fail(err) end
   _G.arg = { [0] = path, table.unpack(pos, 2) }
   local ok, rerr = xpcall(chunk, function(e)
+    if cli.is_failure(e) then return e end -- a bad --set: one line, no traceback
     if type(e) ~= "string" then e = tostring(e) end
     -- A message raised without a Lua position (error(msg, 0)) is zenml
     -- reporting bad input, e.g. "data/x.csv: no such file or folder": one
@@ -52,6 +71,7 @@ local function run_file(opts, pos)
     if not e:find("^[^\n]-%.lua:%d+:") then return "zenml: " .. e end
     return debug.traceback(e, 2)
   end, table.unpack(pos, 2))
+  if not ok and cli.is_failure(rerr) then error(rerr, 0) end
   if not ok then
     io.stderr:write(rerr, "\n")
     return 1
@@ -144,7 +164,7 @@ local function show(opts, pos)
     end
     table.sort(names)
     for _, k in ipairs(names) do
-      io.stdout:write(("  %-" .. width .. "s  %.6g\n"):format(k, m[k]))
+      io.stdout:write(("  %-" .. width .. "s  %s\n"):format(k, output.metric(m[k])))
     end
   end
   return 0
