@@ -145,6 +145,22 @@ function Store:gc(opts)
   return self._ud:gc(opts.keep, opts.dry_run == true)
 end
 
+--- The gc lock: every process using the store holds it shared; gc takes it
+--- exclusively, so no process that may have put an object it has not yet
+--- recorded is running. `lock("exclusive", wait)` returns true when held,
+--- false when other processes hold it and `wait` is false;
+--- `lock("shared")` goes back to sharing it.
+---@param mode "shared"|"exclusive"
+---@param wait? boolean
+---@return boolean|nil held
+---@return string|nil message
+function Store:lock(mode, wait)
+  if mode ~= "shared" and mode ~= "exclusive" then
+    expect("lock", '"shared" or "exclusive"', mode)
+  end
+  return self._ud:lock(mode, wait == true)
+end
+
 --- Start a batch: puts become durable and visible together at commit.
 function Store:batch_begin()
   self._ud:batch_begin()

@@ -268,6 +268,20 @@ static int l_gc(lua_State *L)
   return 1;
 }
 
+/* store:lock("exclusive", wait) -> true | false (busy, not waiting) | nil, msg;
+ * store:lock("shared") -> true | nil, msg. */
+static int l_lock(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  static const char *const modes[] = {"shared", "exclusive", NULL};
+  int mode = luaL_checkoption(L, 2, NULL, modes);
+  int rc = mode == 0 ? zm_store_lock_shared(s) : zm_store_lock_exclusive(s, lua_toboolean(L, 3));
+  if (rc < 0)
+    return zm_bind_fail(L, rc);
+  lua_pushboolean(L, rc == 0);
+  return 1;
+}
+
 static int l_batch_begin(lua_State *L)
 {
   int rc = zm_store_batch_begin(check_store(L));
@@ -389,7 +403,7 @@ int zm_bind_open_store(lua_State *L)
       {"put", l_put},           {"put_file", l_put_file},         {"put_tree", l_put_tree},
       {"path", l_path},         {"read", l_read},                 {"exists", l_exists},
       {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
-      {"verify", l_verify},     {"check", l_check},               {"gc", l_gc},
+      {"verify", l_verify},     {"check", l_check},               {"gc", l_gc}, {"lock", l_lock},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
       {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind}, {"spill_frames", l_spill_frames},
       {"put_frame", l_put_frame},

@@ -78,6 +78,7 @@ int zm_store_open(zm_store **out, const char *root)
   s->root = strdup(root);
   s->objects = join(root, "objects");
   s->tmp = join(root, "tmp");
+  s->lock_slot = -1;
   pthread_mutex_init(&s->lock, NULL);
   host_name(s->host, sizeof s->host);
   if (!s->root || !s->objects || !s->tmp) {
@@ -90,6 +91,8 @@ int zm_store_open(zm_store **out, const char *root)
     zm_error_wrap(rc, "cannot open artifact store %s", root);
     goto done;
   }
+  if ((rc = store_lock_open(s)))
+    goto done;
   *out = s;
   s = NULL;
 done:
@@ -104,6 +107,7 @@ void zm_store_free(zm_store *s)
   /* Queued puts may already be referenced by metadata: keep them. */
   zm_store_write_behind(s, 0);
   zm_store_batch_abort(s);
+  store_lock_close(s);
   pthread_mutex_destroy(&s->lock);
   free(s->root);
   free(s->objects);
