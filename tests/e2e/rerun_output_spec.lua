@@ -44,7 +44,8 @@ describe("zenml run output", function()
     local script_out, err, code = zenml(dir, "run pipeline.lua")
     assert.equals(0, code, err)
     local first = script_out:match("run (%S+) completed")
-    assert.matches("\nmetrics: accuracy=[%d.]+ count=45 log_loss=[%d.e-]+ macro_f1=", script_out)
+    assert.matches("\nmetrics: accuracy=[%d.]+ converged=1 count=45 iterations=%d+ log_loss=[%d.e-]+ macro_f1=",
+      script_out)
     assert.matches("more: zenml run show " .. first .. ")\n", script_out, 1, true)
     local rel = "pipelines/iris_" .. first .. ".yaml"
     local again

@@ -162,7 +162,8 @@ end
 local BaseTrainerStep = Step:extend("BaseTrainerStep")
 M.BaseTrainerStep = BaseTrainerStep
 BaseTrainerStep.inputs = { splits = { type = "frame{}", required = true }, transform = "model" }
-BaseTrainerStep.outputs = { model = "model", predictions = "frame", history = "value" }
+BaseTrainerStep.outputs = { model = "model", predictions = "frame", history = "value",
+  metrics = "metrics" }
 
 --- The label column(s): the `label` parameter when the step has one, else
 --- the labels of the fitted transform (the preprocesser's `labels`).
@@ -225,7 +226,24 @@ function BaseTrainerStep:run(ctx, inputs)
   local model, history = self:fit(ctx, splits.train, eval)
   local target = eval or splits.train
   local predictions = with_labels(self:predict(ctx, model, target), target, self._labels)
-  return { model = model, predictions = predictions, history = history or {} }
+  local out = { model = model, predictions = predictions, history = history or {} }
+  -- a step rebuilt from an older run's YAML declares no metrics output
+  if self:output_spec().metrics then out.metrics = self:training_metrics(ctx, history or {}) end
+  return out
+end
+
+--- The trainer's own metrics, from the history `fit` returned: `iterations`
+--- (epochs, or iterations of a full-batch solver) and `converged` (1 when a
+--- tolerance stopped training, 0 when it ran to its limit) when it has them.
+function BaseTrainerStep:training_metrics(ctx, history)
+  local out = {}
+  if math.type(history.iterations) == "integer" then out.iterations = history.iterations end
+  if type(history.converged) == "boolean" then
+    out.converged = history.converged and 1 or 0
+    ctx:log(("%s after %d iterations"):format(history.converged and "converged"
+      or "did not converge", history.iterations or 0))
+  end
+  return out
 end
 
 -- Evaluator ----------------------------------------------------------------------
