@@ -220,6 +220,12 @@ local function finish_outputs(db, run_id, exec, stored)
     outs[out], outs._types[out] = a.id, a.kind
     if a.value and type(a.value) == "table" then
       for name, v in pairs(flatten(nil, a.value, {})) do db:metric_set(run_id, exec, name, v) end
+      -- what the numbers are about, e.g. the evaluator's split = "test"
+      for name, v in pairs(a.value) do
+        if type(name) == "string" and type(v) == "string" then
+          db:property_set("execution", tostring(exec), "metrics." .. name, v)
+        end
+      end
     end
   end
   return outs

@@ -80,8 +80,9 @@ end
 --- eight names when there are none), then how many more `run show` lists.
 ---@param m table<string, number> name -> value
 ---@param run_id string
+---@param split? string the split they were computed on, named in the line
 ---@return string|nil line nil when there are no metrics
-function output.metrics_line(m, run_id)
+function output.metrics_line(m, run_id, split)
   local names = {}
   for k in pairs(m) do names[#names + 1] = k end
   if #names == 0 then return nil end
@@ -93,7 +94,8 @@ function output.metrics_line(m, run_id)
   if #top == 0 then top = { table.unpack(names, 1, math.min(8, #names)) } end
   local parts = {}
   for i, k in ipairs(top) do parts[i] = k .. "=" .. output.metric(m[k]) end
-  local line = "metrics: " .. table.concat(parts, " ")
+  local line = (split and ("metrics on split '" .. split .. "': ") or "metrics: ")
+    .. table.concat(parts, " ")
   if #names > #top then
     line = line .. (" (%d more: zenml run show %s)"):format(#names - #top, run_id)
   end

@@ -253,6 +253,17 @@ function Run:metrics()
   return out
 end
 
+--- The split the run's metrics were computed on (an evaluator's `split`:
+--- "test" when the pipeline holds one out, else "eval"), or nil.
+---@return string|nil
+function Run:evaluated_split()
+  local db = self._repo:meta()
+  for _, e in ipairs(self:executions()) do
+    local v = db:property_get("execution", tostring(e.cached_from or e.id), "metrics.split")
+    if v then return v end
+  end
+end
+
 -- Artifact ---------------------------------------------------------------------
 
 function Artifact:init(repo, row, present)

@@ -283,7 +283,7 @@ function M.execute(repo, doc, yaml_rel)
   repo:meta():run_finish(doc.run_id, status)
   local run = assert(repo:run(doc.run_id))
   -- the same lines whether the run came from a script or a YAML
-  local line = require("zenml.output").metrics_line(run:metrics(), run.id)
+  local line = require("zenml.output").metrics_line(run:metrics(), run.id, run:evaluated_split())
   if line then
     io.stdout:write(line, "\n")
     io.stdout:flush()

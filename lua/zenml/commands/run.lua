@@ -136,7 +136,7 @@ local function show(opts, pos)
   if opts.json then
     local rec = {}
     for k, v in pairs(run) do if k:sub(1, 1) ~= "_" then rec[k] = v end end
-    rec.executions, rec.metrics = ex, run:metrics()
+    rec.executions, rec.metrics, rec.evaluated_split = ex, run:metrics(), run:evaluated_split()
     return output.json(rec)
   end
   output.record(opts, { run = run.id, pipeline = run.pipeline .. " v" .. run.pipeline_version,
@@ -156,7 +156,8 @@ local function show(opts, pos)
     { "STEP", "CLASS", "STATUS", "SECONDS", "CACHE KEY" })
   local m = run:metrics()
   if next(m) then
-    io.stdout:write("\nmetrics:\n")
+    local split = run:evaluated_split()
+    io.stdout:write(split and ("\nmetrics on split '" .. split .. "':\n") or "\nmetrics:\n")
     local names, width = {}, 0
     for k in pairs(m) do
       names[#names + 1] = k
