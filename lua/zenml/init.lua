@@ -87,6 +87,7 @@ local function describe()
     "  submodules: " .. table.concat(sorted(lazy), ", "),
     "  classes:    " .. table.concat(sorted(lazy_field), ", "),
     "  functions:  " .. table.concat(functions, ", "),
+    "help(zenml.NAME) in the REPL describes one",
   }, "\n")
 end
 

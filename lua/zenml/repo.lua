@@ -10,8 +10,16 @@ local output = require "zenml.output"
 local M = {}
 local readable
 
+--- A zenml repository: a git work tree with `.zenml/`, its artifact and
+--- metadata stores, and what ran there. `zenml.repo()` opens the one around
+--- the current folder.
 local Repository = class.Object:extend("Repository")
+--- One run of a pipeline, as the metadata store recorded it: id, pipeline,
+--- status, started and ended (unix seconds), git state, its YAML; its steps'
+--- executions, metrics and artifacts through the methods.
 local Run = class.Object:extend("Run")
+--- An artifact: an immutable object of the store (`sha256:` id) with its
+--- type (frame, model, metrics, value, ...) and size; `read()` loads it.
 local Artifact = class.Object:extend("Artifact")
 M.Repository, M.Run, M.Artifact = Repository, Run, Artifact
 
