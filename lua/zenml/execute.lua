@@ -47,6 +47,7 @@ function M.instantiate(doc, name, cls)
   local args = {}
   for k, v in pairs(s.params or {}) do args[k] = v end
   args.cache = s.cache
+  args.backend = s.backend
   local built, step = pcall(cls.new, cls, args)
   if not built then error(("step '%s': %s"):format(name, step), 0) end
   if type(s.outputs) == "table" then step._outputs = s.outputs end
@@ -329,6 +330,7 @@ function M.step(st, name)
     db:execution_finish(exec, "failed", result, log_id)
     return { status = "failed", error = result, execution = exec }
   end
+  core.sys.fault("step.outputs.stored")
   -- The completion records join the next step's start in one transaction
   -- (committed before that step's code runs), so a chain of small steps
   -- pays one commit per step; nothing is held open while user code runs.

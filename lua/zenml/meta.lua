@@ -286,6 +286,18 @@ end
 ---@return string[]
 function Store:artifact_refs() return self._db:artifact_refs() end
 
+--- An artifact was lost from the store: executions that produced it (and
+--- cache hits of them) become `invalid`, never a cache hit again, with
+--- `why` as their error. Returns how many executions changed.
+---@param id string
+---@param why string
+---@return integer
+function Store:artifact_lost(id, why)
+  str("artifact_lost", 1, id)
+  str("artifact_lost", 2, why)
+  return self._db:artifact_lost(id, why)
+end
+
 --- Set a metric of a run, or of one of its executions.
 ---@param run string
 ---@param execution integer|nil

@@ -128,12 +128,16 @@ function Store:check(ids)
   return self._ud:check(ids)
 end
 
---- Remove unreferenced objects and stale temp files.
----@param opts {keep: string[], dry_run?: boolean}
+--- Remove unreferenced objects and stale temp files; with `temps_only`
+--- (and no keep list) only the stale temp files.
+---@param opts {keep?: string[], temps_only?: boolean, dry_run?: boolean}
 ---@return {objects: integer, temps: integer, bytes: integer}|nil freed
 ---@return string|nil message
 function Store:gc(opts)
   if type(opts) ~= "table" then expect("gc", "a table {keep=, dry_run=}", opts) end
+  if opts.temps_only == true and opts.keep == nil then
+    return self._ud:gc(nil, opts.dry_run == true)
+  end
   if type(opts.keep) ~= "table" then expect("gc", "keep = a list of artifact ids", opts.keep) end
   if opts.dry_run ~= nil and type(opts.dry_run) ~= "boolean" then
     expect("gc", "dry_run = a boolean", opts.dry_run)

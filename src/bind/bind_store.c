@@ -240,15 +240,20 @@ static int l_check(lua_State *L)
   return 1;
 }
 
-/* store:gc(keep_list, dry_run) -> {objects=, temps=, bytes=} */
+/* store:gc(keep_list, dry_run) -> {objects=, temps=, bytes=}, or store:gc(nil, dry_run) for stale temp files only. */
 static int l_gc(lua_State *L)
 {
   zm_store *s = check_store(L);
-  size_t n;
-  const char **keep = check_id_list(L, 2, &n);
   int dry_run = lua_toboolean(L, 3);
   zm_store_gc_stats st = {0};
-  int rc = zm_store_gc(&st, s, keep, n, dry_run);
+  int rc;
+  if (lua_isnil(L, 2)) {
+    rc = zm_store_clean_temps(&st, s, dry_run);
+  } else {
+    size_t n;
+    const char **keep = check_id_list(L, 2, &n);
+    rc = zm_store_gc(&st, s, keep, n, dry_run);
+  }
   if (rc == ZM_EINVALID)
     return zm_bind_raise(L, rc);
   if (rc)

@@ -1,6 +1,7 @@
 /* The artifact store: opening, ids, and durable puts (single and batched). */
 #include "store/store_int.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/fs.h"
 #include "hash/hash.h"
 
@@ -307,11 +308,13 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
     return rc;
   }
   store_object_path(path, sizeof path, s, hex);
+  zm_fault("store.put.written");
   if (rename(tmp, path) != 0) {
     rc = zm_error_sys(ZM_EIO, "cannot rename %s to %s", tmp, path);
     unlink(tmp);
     return rc;
   }
+  zm_fault("store.put.renamed");
   return sync_dir(dir);
 }
 
@@ -642,6 +645,7 @@ static int batch_place(zm_store *s, const pending *p, unsigned char touched[256]
   if (rc)
     return rc;
   store_object_path(path, sizeof path, s, p->hex);
+  zm_fault("store.put.written");
   if (rename(p->tmp, path) != 0)
     return zm_error_sys(ZM_EIO, "cannot rename %s to %s", p->tmp, path);
   touched[strtoul((char[3]){p->hex[0], p->hex[1], 0}, NULL, 16)] = 1;

@@ -129,6 +129,9 @@ int zm_store_check_ids(size_t *out_missing, zm_store *s, const char *const *ids,
 int zm_store_gc(zm_store_gc_stats *out, zm_store *s, const char *const *keep, size_t n,
                 int dry_run);
 
+/* Remove only the stale temp files (zenml verify --repair); objects stay. */
+int zm_store_clean_temps(zm_store_gc_stats *out, zm_store *s, int dry_run);
+
 /* Store what `write` writes, without an intermediate copy: it writes into a
  * temp file inside the store, which is then hashed, synced and renamed into
  * place (or dropped when the object exists). For large generated artifacts. */

@@ -362,9 +362,30 @@ static void test_executions_and_cache(void)
 
   zm_meta_strings *refs = NULL;
   CHECK_EQ_INT(zm_meta_artifact_refs(&refs, m), 0);
-  CHECK_EQ_INT(refs->len, 4);
-  CHECK_EQ_STR(refs->items[0], "sha256:in");
-  CHECK_EQ_STR(refs->items[3], "sha256:old");
+  /* e1 failed: what it read and wrote is no longer needed; sha256:log is
+   * recorded but named by no event, so it stays */
+  CHECK_EQ_INT(refs->len, 2);
+  CHECK_EQ_STR(refs->items[0], "sha256:log");
+  CHECK_EQ_STR(refs->items[1], "sha256:new");
+  zm_meta_strings_free(refs);
+
+  /* sha256:new is lost: e2 made it and e4 reused e2, both become invalid,
+   * the cache has nothing for the key, and the metadata no longer needs it */
+  int64_t changed = 0;
+  CHECK_EQ_INT(zm_meta_artifact_lost(&changed, m, "sha256:new", "lost in a test"), 0);
+  CHECK_EQ_INT(changed, 2);
+  CHECK_EQ_INT(zm_meta_execution_get(&e, m, e4), 0);
+  CHECK_EQ_INT(e->status, ZM_META_INVALID);
+  CHECK_EQ_STR(e->error, "lost in a test");
+  zm_meta_execution_free(e);
+  h = NULL;
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key", NULL, NULL), ZM_ENOTFOUND);
+  zm_meta_cache_hit_free(h);
+  CHECK_EQ_INT(zm_meta_artifact_lost(&changed, m, "sha256:new", "again"), 0);
+  CHECK_EQ_INT(changed, 0);
+  CHECK_EQ_INT(zm_meta_artifact_refs(&refs, m), 0);
+  CHECK_EQ_INT(refs->len, 1);
+  CHECK_EQ_STR(refs->items[0], "sha256:log");
   zm_meta_strings_free(refs);
   zm_meta_close(m);
 }

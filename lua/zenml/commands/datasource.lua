@@ -1,6 +1,7 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
 local core = require "zenml._core"
+local json = require "zenml.json"
 
 local usage = [[usage: zenml datasource list [--json]
        zenml datasource show NAME [--json]
@@ -32,7 +33,8 @@ local function show(opts, repo, name)
   for k in pairs(rec.config) do keys[#keys + 1] = k end
   table.sort(keys)
   for _, k in ipairs(keys) do
-    io.stdout:write(("%-8s %s\n"):format(k, tostring(rec.config[k])))
+    local v = rec.config[k]
+    io.stdout:write(("%-8s %s\n"):format(k, type(v) == "table" and json.encode(v) or tostring(v)))
   end
   io.stdout:write("\n")
   output.list(opts, rec.versions, { "id", "rows", "columns", "bytes", "created", "artifact" })

@@ -6,12 +6,14 @@ local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--bac
        zenml run list [--pipeline NAME] [--status STATUS] [--limit N] [--json]
        zenml run show RUN [--json]
        zenml run logs RUN STEP
-       zenml run explain RUN STEP
+       zenml run explain RUN STEP [--json]
 
 Runs a pipeline script (every p:run() in it), or runs a recorded pipeline
 again from its YAML alone: the same step sources (from git), parameters and
 datasource version, as a new run.
-RUN is a run id, a unique prefix of one, or "latest".
+RUN is a run id, a unique prefix of one, or "latest". STATUS is running,
+completed or failed. With --json, list, show and explain print JSON (list:
+seconds as a number, absent while a run is running).
 
 Options:
   --set STEP.PARAM=VALUE
@@ -58,14 +60,15 @@ local function run_file(opts, pos)
     return run.status == "completed" and 0 or 1
   end
   local chunk, err = loadfile(path)
-  if not chunk then
-    io.stderr:write(err, "\n")
-    return 1
-  end
+  if not chunk then cli.fail(err) end
   _G.arg = { [0] = path, table.unpack(pos, 2) }
   local ok, rerr = xpcall(chunk, function(e)
     if cli.is_failure(e) then return e end -- a bad --set: one line, no traceback
     if type(e) ~= "string" then e = tostring(e) end
+    -- A message raised without a Lua position (error(msg, 0)) is zenml
+    -- reporting bad input, e.g. "data/x.csv: no such file or folder": one
+    -- line, no traceback. Anything else may be a bug: keep the traceback.
+    if not e:find("^[^\n]-%.lua:%d+:") then return "zenml: " .. e end
     return debug.traceback(e, 2)
   end, table.unpack(pos, 2))
   if not ok and cli.is_failure(rerr) then error(rerr, 0) end
@@ -79,15 +82,40 @@ local function run_file(opts, pos)
   return 0
 end
 
+--- The statuses a run can have (`run list --status`).
+local run_statuses = { "running", "completed", "failed" }
+
+local function list_filter(opts)
+  local limit = 50
+  if opts.limit then
+    limit = math.tointeger(tonumber(opts.limit))
+    if not limit or limit < 1 then
+      cli.fail(("--limit expects a whole number >= 1, got '%s'"):format(opts.limit), 2)
+    end
+  end
+  if opts.status then
+    local known = false
+    for _, s in ipairs(run_statuses) do known = known or s == opts.status end
+    if not known then
+      cli.fail(("unknown status '%s'; statuses are: %s%s"):format(opts.status,
+        table.concat(run_statuses, ", "),
+        require("zenml.errors").did_you_mean(opts.status, run_statuses)), 2)
+    end
+  end
+  return { pipeline = opts.pipeline, status = opts.status, limit = limit }
+end
+
 local function list(opts)
+  local filter = list_filter(opts)
   local repo = cli.repo()
-  local limit = opts.limit and math.tointeger(tonumber(opts.limit))
   local rows = {}
-  for _, r in ipairs(repo:runs { pipeline = opts.pipeline, status = opts.status, limit = limit or 50 }) do
+  for _, r in ipairs(repo:runs(filter)) do
     local n = repo:meta():query("SELECT count(*) AS n, sum(status = 'cached') AS c FROM executions WHERE run_id = ?", r.id)[1]
+    local seconds = r.ended and r.ended - r.started
     rows[#rows + 1] = { id = r.id, pipeline = r.pipeline, status = r.status,
       started = output.time(r.started), steps = n.n, cached = n.c or 0,
-      seconds = r.ended and ("%.2f"):format(r.ended - r.started) or "",
+      -- a number in JSON (absent while running), two decimals in the table
+      seconds = opts.json and seconds or (seconds and ("%.2f"):format(seconds) or ""),
       git = r.git_commit and (r.git_commit:sub(1, 8) .. (r.git_dirty and "+" or "")) or "" }
   end
   output.list(opts, rows, { "id", "pipeline", "status", "started", "seconds", "steps", "cached", "git" })
@@ -150,7 +178,8 @@ local function execution_of(run, step)
   cli.fail(("run %s has no step '%s'"):format(run.id, step))
 end
 
-local function logs(pos)
+local function logs(opts, pos)
+  if opts.json then cli.fail("run logs prints a step's log as it was written; --json is not supported", 2) end
   local repo = cli.repo()
   local e = execution_of(find_run(repo, pos[2]), pos[3])
   if e.status == "cached" then
@@ -172,12 +201,13 @@ local function run(args)
   if action == nil then cli.fail(usage, 2) end
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos) end
-  if action == "logs" then return logs(pos) end
+  if action == "logs" then return logs(opts, pos) end
   if action == "explain" then
     local repo = cli.repo()
     local run_ = find_run(repo, pos[2])
-    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]))
+    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]), opts)
   end
+  if opts.json then cli.fail("running a pipeline prints its progress as text; --json is not supported", 2) end
   return run_file(opts, pos)
 end
 
