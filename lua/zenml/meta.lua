@@ -270,6 +270,18 @@ function Store:event_add(execution, artifact, kind, name)
   return self._db:event_add(execution, artifact, kind, name)
 end
 
+--- Recorded artifacts whose id starts with `prefix` ("sha256:" and lower-case
+--- hex digits), in id order, at most `limit` of them.
+---@param prefix string
+---@param limit integer
+---@return table[] rows {id, type}
+function Store:artifacts_with_prefix(prefix, limit)
+  str("artifacts_with_prefix", 1, prefix); int("artifacts_with_prefix", 2, limit)
+  -- a range on the primary key: hex digits sort below 'g'
+  return self._db:query("SELECT id, type FROM artifacts WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+    prefix, prefix .. "g", limit)
+end
+
 --- Every artifact id the metadata refers to.
 ---@return string[]
 function Store:artifact_refs() return self._db:artifact_refs() end

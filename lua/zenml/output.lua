@@ -102,10 +102,19 @@ function output.metrics_line(m, run_id, split)
   return line
 end
 
---- A timestamp (unix seconds) as UTC "YYYY-MM-DD HH:MM:SS".
+--- A timestamp (unix seconds) as ISO 8601 in UTC: "YYYY-MM-DDTHH:MM:SSZ".
 function output.time(t)
   if not t then return nil end
-  return os.date("!%Y-%m-%d %H:%M:%S", math.floor(t))
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+end
+
+--- A timestamp (unix seconds) as ISO 8601 in UTC with milliseconds:
+--- "YYYY-MM-DDTHH:MM:SS.mmmZ" (what the REPL shows).
+function output.iso_time(t)
+  local secs = math.floor(t)
+  local ms = math.floor((t - secs) * 1000 + 0.5)
+  if ms == 1000 then secs, ms = secs + 1, 0 end
+  return os.date("!%Y-%m-%dT%H:%M:%S", secs) .. (".%03dZ"):format(ms)
 end
 
 --- Whether standard output is a terminal.

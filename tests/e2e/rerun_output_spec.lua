@@ -60,12 +60,17 @@ describe("zenml run output", function()
     assert.equals(neutral(script_out):match("\n(metrics [^\n]*)"), neutral(cached):match("\n(metrics [^\n]*)"))
   end)
 
-  it("prints every metric the same way in run show", function()
+  it("prints every metric the same way in run show, and times as ISO dates", function()
     local dir = setup()
     local out, err, code = zenml(dir, "run pipeline.lua")
     assert.equals(0, code, err)
     local acc = out:match("metrics on split 'eval': accuracy=(%S+)")
     local show = zenml(dir, "run show latest")
     assert.matches("\n  accuracy%s+" .. acc:gsub("%.", "%%.") .. "\n", show)
+    -- times as ISO 8601 dates
+    local iso = "%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ"
+    assert.matches("\nstarted%s+" .. iso .. "\n", show)
+    assert.matches("\nended%s+" .. iso .. "\n", show)
+    assert.matches("\n%S+%s+iris%s+completed%s+" .. iso, (zenml(dir, "run list")))
   end)
 end)
