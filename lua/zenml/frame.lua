@@ -21,7 +21,10 @@ end
 
 --- Read a CSV file with a header row.
 ---@param path string
----@param opts? {delimiter?: string, quote?: string, threads?: integer, schema?: table<string, string>}
+--- A column of numbers but for one or two rare tokens (e.g. "?") reads them
+--- as nulls; frame:note() says so. `null_values` adds null tokens (besides
+--- "", NA, NaN, null, N/A); `schema` fixes column types.
+---@param opts? {delimiter?: string, quote?: string, threads?: integer, schema?: table<string, string>, null_values?: string[]}
 ---@return userdata|nil frame
 ---@return string? message when the file cannot be read
 function M.read_csv(path, opts)
@@ -50,7 +53,17 @@ function M.read_csv(path, opts)
     end
     table.sort(schema, function(a, b) return a[1] < b[1] end)
   end
-  return cf.read_csv(path, opts.delimiter, opts.quote, opts.threads, schema)
+  local nulls = opts.null_values
+  if nulls ~= nil then
+    if type(nulls) ~= "table" then fail("frame.read_csv", "null_values to be a list of strings", nulls) end
+    for i = 1, #nulls do
+      if type(nulls[i]) ~= "string" then
+        error(("frame.read_csv: expected null_values to be a list of strings, got %s at %d"):format(
+          type(nulls[i]), i), 2)
+      end
+    end
+  end
+  return cf.read_csv(path, opts.delimiter, opts.quote, opts.threads, schema, nulls)
 end
 
 --- Map a frame file written by frame:write.

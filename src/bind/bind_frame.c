@@ -277,7 +277,7 @@ static int fr_write(lua_State *L)
   return 1;
 }
 
-/* core.frame.read_csv(path, delimiter, quote, threads, schema): the public
+/* core.frame.read_csv(path, delimiter, quote, threads, schema, null_values): the public
  * wrapper in lua/zenml/frame.lua has validated the arguments. */
 static int m_read_csv(lua_State *L)
 {
@@ -299,6 +299,16 @@ static int m_read_csv(lua_State *L)
   }
   o.schema = s;
   o.nschema = n;
+  /* null tokens: pointers into the strings of the table at 6, alive for the call */
+  size_t nn = lua_istable(L, 6) ? lua_rawlen(L, 6) : 0;
+  const char **nulls = lua_newuserdatauv(L, (nn ? nn : 1) * sizeof *nulls, 0);
+  for (size_t i = 0; i < nn; i++) {
+    lua_rawgeti(L, 6, (lua_Integer)i + 1);
+    nulls[i] = luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+  }
+  o.null_values = nulls;
+  o.nnull_values = nn;
   lframe *box = zm_lframe_push(L);
   if (zm_frame_read_csv(&box->f, path, &o) != 0)
     return zm_bind_fail(L, ZM_EINVALID);

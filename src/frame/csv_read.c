@@ -234,32 +234,96 @@ static int settle(csv_chunk *ch, csv_col *c, int kind)
     return 0;
   }
   if (c->kind == ZM_TYPE_I64 && kind == ZM_TYPE_F64) {
-    for (size_t i = 0; i < ch->nrow; i++) {
-      int64_t v;
-      memcpy(&v, (char *)c->data + i * 8, 8);
-      double d = (double)v;
-      memcpy((char *)c->data + i * 8, &d, 8);
-    }
-    c->kind = kind;
+    csv_int_to_float(c, ch->nrow);
     return 0;
   }
   return 1;
 }
 
+/* What the chunks saw of column j's text values, to decide whether they are
+ * null tokens in a column of numbers. */
+typedef struct col_summary {
+  csv_token tok[ZM_CSV_MAX_TOKENS];
+  int ntok, over, auto_null, has_float;
+  size_t numbers, tokens;
+  const char *overflow_at;
+  char overflow_text[ZM_CSV_TOKEN_MAX];
+} col_summary;
+
+static void merge_token(col_summary *sm, const csv_token *t)
+{
+  for (int k = 0; k < sm->ntok; k++)
+    if (sm->tok[k].len == t->len && memcmp(sm->tok[k].text, t->text, t->len) == 0) {
+      sm->tok[k].count += t->count; /* chunks are in order: the first stays */
+      return;
+    }
+  if (sm->ntok == ZM_CSV_MAX_TOKENS)
+    sm->over = 1;
+  else
+    sm->tok[sm->ntok++] = *t;
+}
+
+static void summarize(col_summary *sm, const csv_chunk *ch, size_t n, size_t j)
+{
+  const unsigned numeric = (1u << ZM_TYPE_I64) | (1u << ZM_TYPE_F64);
+  memset(sm, 0, sizeof *sm);
+  for (size_t i = 0; i < n; i++) {
+    const csv_col *c = &ch[i].cols[j];
+    sm->over |= c->tok_over || c->locked || c->kind == KIND_SKIP || c->kind == ZM_TYPE_BOOL;
+    if (c->kind == ZM_TYPE_I64 || c->kind == ZM_TYPE_F64) {
+      sm->numbers += ch[i].nrow - c->nnull;
+      sm->has_float |= c->kind == ZM_TYPE_F64;
+    } else if (c->kind == ZM_TYPE_STR) {
+      sm->numbers += c->ntyped;
+      sm->over |= (c->typed_mask & ~numeric) != 0;
+      sm->has_float |= (c->typed_mask & (1u << ZM_TYPE_F64)) != 0;
+    }
+    if (c->overflow_at && !sm->overflow_at) {
+      sm->overflow_at = c->overflow_at;
+      memcpy(sm->overflow_text, c->overflow_text, sizeof sm->overflow_text);
+    }
+    for (int k = 0; k < c->ntok; k++)
+      merge_token(sm, &c->tok[k]);
+  }
+  for (int k = 0; k < sm->ntok; k++)
+    sm->tokens += sm->tok[k].count;
+  /* the tokens are fewer than 1 in ZM_CSV_TOKEN_SHARE of the non-null cells */
+  sm->auto_null = !sm->over && sm->ntok > 0 && sm->numbers > 0 &&
+                  sm->tokens * (ZM_CSV_TOKEN_SHARE - 1) < sm->numbers;
+}
+
+/* The final kind of column j and whether it is mixed, from the chunks. */
+static int column_kind(const csv_chunk *ch, size_t n, size_t j, const col_summary *sm,
+                       int *mixed)
+{
+  int kind = KIND_UNKNOWN;
+  *mixed = 0;
+  for (size_t i = 0; i < n; i++) {
+    const csv_col *c = &ch[i].cols[j];
+    kind = kind_join(kind, c->kind == KIND_SKIP ? ZM_TYPE_STR : c->kind);
+    *mixed |= c->mixed || (c->seen_typed && c->seen_text);
+  }
+  if (sm->auto_null) {
+    *mixed = 0;
+    return sm->has_float ? ZM_TYPE_F64 : ZM_TYPE_I64;
+  }
+  if (sm->ntok > 0 && sm->numbers > 0) { /* too many to be nulls: text */
+    *mixed = 1;
+    return ZM_TYPE_STR;
+  }
+  return kind == KIND_UNKNOWN ? ZM_TYPE_STR : kind;
+}
+
 /* Decide each column's type over all chunks; re-read chunks that cannot
- * be converted in place. */
-static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds, int *mixed)
+ * be converted in place (with the decided null tokens fixed). */
+static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds, int *mixed,
+                        col_summary *sm)
 {
   for (size_t j = 0; j < r->ncol; j++) {
-    kinds[j] = KIND_UNKNOWN;
-    mixed[j] = 0;
-    for (size_t i = 0; i < n; i++) {
-      const csv_col *c = &ch[i].cols[j];
-      kinds[j] = kind_join(kinds[j], c->kind == KIND_SKIP ? ZM_TYPE_STR : c->kind);
-      mixed[j] |= c->mixed || (c->seen_typed && c->seen_text);
-    }
-    if (kinds[j] == KIND_UNKNOWN)
-      kinds[j] = ZM_TYPE_STR;
+    summarize(&sm[j], ch, n, j);
+    kinds[j] = column_kind(ch, n, j, &sm[j], &mixed[j]);
+    if (r->forced[j] >= 0)
+      mixed[j] = 0; /* the caller said what it is */
   }
   for (size_t i = 0; i < n; i++) {
     int redo = 0;
@@ -277,6 +341,12 @@ static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds
       csv_chunk_release(&again);
       return rc;
     }
+    for (size_t j = 0; j < r->ncol; j++)
+      if (sm[j].auto_null) {
+        memcpy(again.cols[j].tok, sm[j].tok, sizeof sm[j].tok);
+        again.cols[j].ntok = sm[j].ntok;
+        again.cols[j].tok_fixed = 1;
+      }
     again.beg = ch[i].beg;
     again.stop = again.end = ch[i].stopped;
     csv_parse_chunk(&again);
@@ -343,8 +413,52 @@ static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int ki
   return 0;
 }
 
+/* "'?' in 2 cells, first at line 7" for each token, joined by ", ". */
+static int describe_tokens(zm_buf *b, const csv_reader *r, const col_summary *sm)
+{
+  int rc = 0;
+  for (int k = 0; rc == 0 && k < sm->ntok; k++)
+    rc = zm_buf_printf(b, "%s'%.*s' in %zu cell%s, first at line %zu", k ? ", " : "",
+                       (int)sm->tok[k].len, sm->tok[k].text, sm->tok[k].count,
+                       sm->tok[k].count == 1 ? "" : "s", line_of(r, sm->tok[k].first));
+  return rc;
+}
+
+/* The note lines of column j: null tokens, int64 overflow, mixed types. */
+static int column_note(zm_buf *note, const csv_reader *r, size_t j, int kind, int mixed,
+                       const col_summary *sm)
+{
+  const char *name = r->names[j];
+  int rc = 0;
+  if (sm->auto_null) {
+    rc = zm_buf_printf(note, "%scolumn '%s' is numbers but for ", note->len ? "\n" : "", name);
+    if (rc == 0)
+      rc = describe_tokens(note, r, sm);
+    if (rc == 0)
+      rc = zm_buf_puts(note, ": read as nulls");
+  }
+  if (rc == 0 && sm->overflow_at && kind == ZM_TYPE_F64)
+    rc = zm_buf_printf(note,
+                       "%scolumn '%s': %s at line %zu does not fit in int64; the column is read "
+                       "as float64 (integers beyond 2^53 lose precision)",
+                       note->len ? "\n" : "", name, sm->overflow_text,
+                       line_of(r, sm->overflow_at));
+  if (rc == 0 && mixed && kind == ZM_TYPE_STR) {
+    rc = zm_buf_printf(note, "%scolumn '%s' has values of mixed types; read as string",
+                       note->len ? "\n" : "", name);
+    if (rc == 0 && !sm->over && sm->ntok > 0 && sm->numbers > 0) {
+      rc = zm_buf_puts(note, " (numbers, and ");
+      if (rc == 0)
+        rc = describe_tokens(note, r, sm);
+      if (rc == 0)
+        rc = zm_buf_puts(note, ": too many to read as nulls unless listed in null_values)");
+    }
+  }
+  return rc;
+}
+
 static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader *r,
-                       const int *kinds, const int *mixed)
+                       const int *kinds, const int *mixed, const col_summary *sm)
 {
   size_t rows = 0;
   for (size_t i = 0; i < n; i++)
@@ -356,9 +470,8 @@ static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader
     zm_column *c;
     if ((rc = zm_frame_push(&c, f, r->names[j])) == 0)
       rc = join_column(c, ch, n, j, kinds[j]);
-    if (rc == 0 && mixed[j] && kinds[j] == ZM_TYPE_STR)
-      rc = zm_buf_printf(&note, "%scolumn '%s' has values of mixed types; read as string",
-                         note.len ? "\n" : "", r->names[j]);
+    if (rc == 0)
+      rc = column_note(&note, r, j, kinds[j], mixed[j], &sm[j]);
   }
   if (rc) {
     zm_buf_free(&note);
@@ -423,17 +536,19 @@ static int read_rows(zm_frame **out, csv_reader *r, const zm_csv_options *o)
   memset(ch, 0, sizeof ch);
   size_t n = 0;
   int *kinds = malloc((r->ncol + 1) * sizeof *kinds), *mixed = malloc((r->ncol + 1) * sizeof *mixed);
-  int rc = kinds && mixed ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  col_summary *sm = malloc((r->ncol + 1) * sizeof *sm);
+  int rc = kinds && mixed && sm ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc == 0)
     rc = parse_all(ch, &n, r, o ? o->threads : 0);
   if (rc == 0)
-    rc = settle_types(ch, n, r, kinds, mixed);
+    rc = settle_types(ch, n, r, kinds, mixed, sm);
   if (rc == 0)
-    rc = build_frame(out, ch, n, r, kinds, mixed);
+    rc = build_frame(out, ch, n, r, kinds, mixed, sm);
   for (size_t i = 0; i < MAX_CHUNKS; i++)
     csv_chunk_release(&ch[i]);
   free(kinds);
   free(mixed);
+  free(sm);
   return rc;
 }
 
@@ -460,6 +575,10 @@ static int parse(zm_frame **out, const char *name, const char *data, size_t len,
   }
   if (r.len == 0)
     return zm_error_set(ZM_EINVALID, "%s: empty file", name);
+  if (o) {
+    r.nulls = o->null_values;
+    r.nnulls = o->null_values ? o->nnull_values : 0;
+  }
   r.quote = o && o->quote ? o->quote : '"';
   r.delim = o && o->delimiter ? o->delimiter : detect_delimiter(r.data, r.data + r.len, r.quote);
   int rc = read_header(&r);

@@ -184,6 +184,52 @@ Cubes { name = "cu", n = 3 }
       .. "so commands can load it\n", err)
   end)
 
+  it("reads a few '?' in a numeric column as nulls, with a warning in the run's log and in show", function()
+    local dir = setup()
+    local rows = { "age,score,city" }
+    for i = 1, 40 do
+      rows[#rows + 1] = ("%s,%d.5,%s"):format((i == 6 or i == 31) and "?" or tostring(20 + i), i,
+        ({ "oslo", "rome", "10" })[i % 3 + 1])
+    end
+    t.write(dir .. "/data/people.csv", table.concat(rows, "\n") .. "\n")
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local ds = zenml.datasources.CSV { name = "people", path = "data/people.csv" }
+local p = zenml.pipelines.Data { name = "people" }
+p:add_datasource(ds)
+p:run()
+local f = ds:read()
+print(table.concat(f:types(), ","), f:col("age"):nulls())
+]])
+    local warning = "data/people.csv: column 'age' is numbers but for '?' in 2 cells, first at line 7: "
+      .. "read as nulls"
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("int64,float64,string\t2\n", out, 1, true)
+    assert.matches("zenml: warning: " .. warning .. "\n", err, 1, true)
+    -- a column that is really text stays text and says so
+    assert.matches("column 'city' has values of mixed types; read as string", err, 1, true)
+    local log = zenml(dir, "run logs latest datasource")
+    assert.matches("warning: " .. warning .. "\n", log, 1, true)
+    local shown = zenml(dir, "datasource show people")
+    assert.matches("\nwarnings of version %x+:\n  " .. warning:gsub("%p", "%%%0") .. "\n", shown)
+    -- declared null tokens and a schema: no warning; a value the schema cannot read is an error
+    t.write(dir .. "/q.lua", [[
+local zenml = require "zenml"
+local ds = zenml.datasources.CSV { name = "people2", path = "data/people.csv",
+  null_values = { "?" }, schema = { age = "float64", city = "string" } }
+print(table.concat(ds:read():types(), ","), ds.version.note)
+local ok, e = pcall(zenml.datasources.CSV, { name = "people3", path = "data/people.csv",
+  schema = { age = "int64" } })
+print(e)
+]])
+    out, err, code = zenml(dir, "q.lua")
+    assert.equals(0, code, err)
+    assert.equals("", err)
+    assert.equals("float64,float64,string\tnil\n"
+      .. "data/people.csv:7: column 'age': cannot read \"?\" as int64\n", out)
+  end)
+
   it("answers --help and refuses an unknown action", function()
     local dir = setup()
     local out = zenml(dir, "datasource --help")
