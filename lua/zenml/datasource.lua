@@ -502,6 +502,22 @@ function BaseDatasource:commit(repo)
   return self:_store_version(repo, key, cfg_text, frame)
 end
 
+--- True when the sources hold what version `id` was taken from (their
+--- hashes through the stat cache; a type without sources() cannot tell: false).
+---@param repo table
+---@param id string
+---@return boolean
+function BaseDatasource:unchanged_since(repo, id)
+  local ok, key = pcall(self._content_key, self, repo:meta())
+  return ok and key ~= nil and self:_version_id(json.encode(self:config()), key) == id
+end
+
+--- Where row `row` (1-based) of version `id`'s frame comes from, e.g.
+--- "data/x.csv:42", or nil when the type cannot tell (the default) or the
+--- sources changed since.
+---@return string|nil
+function BaseDatasource:locate(_repo, _id, _row) return nil end
+
 -- Registry --------------------------------------------------------------------
 
 -- require(module) with the repository root on the module path (a run finds

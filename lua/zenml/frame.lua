@@ -66,6 +66,20 @@ function M.read_csv(path, opts)
   return cf.read_csv(path, opts.delimiter, opts.quote, opts.threads, schema, nulls)
 end
 
+--- The physical line (the header is line 1) of data row `row` (1-based) of a
+--- CSV file, rows counted as read_csv counts them. One scan of the file: for
+--- messages that name a row's line.
+---@param path string
+---@param row integer
+---@return integer|nil line
+---@return string? message
+---@return integer? rows the number of rows, when the file has fewer
+function M.csv_row_line(path, row)
+  if type(path) ~= "string" then fail("frame.csv_row_line", "a file path (string)", path) end
+  if math.type(row) ~= "integer" then fail("frame.csv_row_line", "a row number (integer)", row) end
+  return cf.csv_row_line(path, row)
+end
+
 --- Map a frame file written by frame:write.
 ---@param path string
 ---@return userdata|nil frame

@@ -315,6 +315,28 @@ static int m_read_csv(lua_State *L)
   return 1;
 }
 
+/* core.frame.csv_row_line(path, row): the line of data row `row` (1-based),
+ * or nil, message, number of rows. */
+static int m_csv_row_line(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer row = luaL_checkinteger(L, 2);
+  size_t line = 0, rows = 0;
+  if (row < 1) {
+    lua_pushnil(L);
+    lua_pushstring(L, "rows are numbered from 1");
+    return 2;
+  }
+  if (zm_csv_row_line(&line, &rows, path, (size_t)row - 1, NULL) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, zm_error_last());
+    lua_pushinteger(L, (lua_Integer)rows);
+    return 3;
+  }
+  lua_pushinteger(L, (lua_Integer)line);
+  return 1;
+}
+
 static int m_read(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
@@ -353,6 +375,7 @@ int zm_bind_open_frame(lua_State *L)
       {"append", fr_append},   {"to_csv", fr_to_csv}, {"write", fr_write},
       {"close", frame_release}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"read_csv", m_read_csv},
+                                 {"csv_row_line", m_csv_row_line},
                                  {"read", m_read},
                                  {"from_columns", m_from_columns},
                                  {NULL, NULL}};

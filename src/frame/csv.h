@@ -38,6 +38,13 @@ typedef struct zm_csv_options {
  * opts may be NULL. */
 int zm_frame_read_csv(zm_frame **out, const char *path, const zm_csv_options *opts);
 
+/* The physical line (the header is line 1) of data row `row` (0-based) of
+ * the CSV file at path, rows counted as zm_frame_read_csv counts them.
+ * ZM_ENOTFOUND, with *out_rows the number of rows, when there are fewer.
+ * Costs one scan of the file: for messages, not for every read. */
+int zm_csv_row_line(size_t *out_line, size_t *out_rows, const char *path, size_t row,
+                    const zm_csv_options *opts);
+
 /* Like zm_frame_read_csv on `len` bytes in memory; `name` is used in errors. */
 int zm_frame_parse_csv(zm_frame **out, const char *name, const char *data, size_t len,
                        const zm_csv_options *opts);

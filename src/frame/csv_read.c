@@ -560,33 +560,92 @@ static void reader_release(csv_reader *r)
   free(r->forced);
 }
 
+/* Set up r on the input: BOM and leading blank lines skipped, delimiter,
+ * header and schema. */
+static int reader_open(csv_reader *r, const char *name, const char *data, size_t len,
+                       const zm_csv_options *o, int mapped)
+{
+  *r = (csv_reader){.name = name, .data = data, .len = len, .mapped = mapped};
+  if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+    r->data += 3;
+    r->len -= 3;
+  }
+  while (r->len && (*r->data == '\n' || *r->data == '\r')) {
+    r->data++;
+    r->len--;
+  }
+  if (r->len == 0)
+    return zm_error_set(ZM_EINVALID, "%s: empty file", name);
+  if (o) {
+    r->nulls = o->null_values;
+    r->nnulls = o->null_values ? o->nnull_values : 0;
+  }
+  r->quote = o && o->quote ? o->quote : '"';
+  r->delim = o && o->delimiter ? o->delimiter : detect_delimiter(r->data, r->data + r->len, r->quote);
+  int rc = read_header(r);
+  if (rc == 0)
+    rc = apply_schema(r, o);
+  return rc;
+}
+
 static int parse(zm_frame **out, const char *name, const char *data, size_t len,
                  const zm_csv_options *o, int mapped)
 {
   *out = NULL;
-  csv_reader r = {.name = name, .data = data, .len = len, .mapped = mapped};
-  if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-    r.data += 3;
-    r.len -= 3;
-  }
-  while (r.len && (*r.data == '\n' || *r.data == '\r')) {
-    r.data++;
-    r.len--;
-  }
-  if (r.len == 0)
-    return zm_error_set(ZM_EINVALID, "%s: empty file", name);
-  if (o) {
-    r.nulls = o->null_values;
-    r.nnulls = o->null_values ? o->nnull_values : 0;
-  }
-  r.quote = o && o->quote ? o->quote : '"';
-  r.delim = o && o->delimiter ? o->delimiter : detect_delimiter(r.data, r.data + r.len, r.quote);
-  int rc = read_header(&r);
-  if (rc == 0)
-    rc = apply_schema(&r, o);
+  csv_reader r;
+  int rc = reader_open(&r, name, data, len, o, mapped);
   if (rc == 0)
     rc = read_rows(out, &r, o);
   reader_release(&r);
+  return rc;
+}
+
+/* The line of data row `row` (0-based) of r, rows counted as the reader
+ * counts them (blank lines skipped, quoted line breaks inside a row); the
+ * number of rows into *rows when there are fewer. */
+static int find_row_line(const csv_reader *r, size_t row, size_t *line, size_t *rows)
+{
+  csv_chunk ch = {.r = r, .end = r->data + r->len};
+  const char *p = r->body, *end = ch.end;
+  size_t k = 0;
+  int rc = ZM_ENOTFOUND;
+  while (rc == ZM_ENOTFOUND && p < end) {
+    if (*p == '\n' || *p == '\r') {
+      p++;
+      continue;
+    }
+    if (k == row) {
+      *line = line_of(r, p);
+      rc = 0;
+      break;
+    }
+    for (;;) { /* the fields of one row */
+      const char *s;
+      size_t n;
+      int quoted;
+      const char *q = csv_scan_field(&ch, p, &s, &n, &quoted);
+      if (!q) {
+        rc = zm_error_set(ZM_EINVALID, "%s:%zu: %s", r->name, line_of(r, ch.err_at), ch.err);
+        break;
+      }
+      p = q;
+      if (p < end && *p == r->delim) {
+        p++;
+        continue;
+      }
+      break;
+    }
+    if (p < end && *p == '\r')
+      p++;
+    if (p < end && *p == '\n')
+      p++;
+    k++;
+  }
+  free(ch.scratch);
+  if (rc == ZM_ENOTFOUND) {
+    *rows = k;
+    zm_error_set(ZM_ENOTFOUND, "%s has %zu rows, no row %zu", r->name, k, row + 1);
+  }
   return rc;
 }
 
@@ -596,29 +655,65 @@ int zm_frame_parse_csv(zm_frame **out, const char *name, const char *data, size_
   return parse(out, name, data, len, opts, 0);
 }
 
-int zm_frame_read_csv(zm_frame **out, const char *path, const zm_csv_options *opts)
+/* Map the regular file at path; a FIFO or device is refused without
+ * reading from it (O_NONBLOCK: opening a FIFO would wait for a writer). */
+static int map_file(char **out, size_t *len, const char *path)
 {
   *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return zm_error_sys(errno == ENOENT ? ZM_ENOTFOUND : ZM_EIO, "cannot open %s", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int rc = zm_error_sys(ZM_EIO, "cannot read %s", path);
-    close(fd);
-    return rc;
+  int rc = 0;
+  if (fstat(fd, &st) != 0)
+    rc = zm_error_sys(ZM_EIO, "cannot read %s", path);
+  else if (S_ISDIR(st.st_mode))
+    rc = zm_error_set(ZM_EINVALID, "%s: is a folder, not a CSV file", path);
+  else if (!S_ISREG(st.st_mode))
+    rc = zm_error_set(ZM_EINVALID, "%s: not a regular file", path);
+  else if (st.st_size == 0)
+    rc = zm_error_set(ZM_EINVALID, "%s: empty file", path);
+  if (rc == 0) {
+    *len = (size_t)st.st_size;
+    *out = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (*out == MAP_FAILED) {
+      *out = NULL;
+      rc = zm_error_sys(ZM_EIO, "cannot map %s", path);
+    }
   }
-  size_t len = (size_t)st.st_size;
-  if (len == 0) {
-    close(fd);
-    return zm_error_set(ZM_EINVALID, "%s: empty file", path);
-  }
-  char *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
-  if (data == MAP_FAILED)
-    return zm_error_sys(ZM_EIO, "cannot map %s", path);
+  return rc;
+}
+
+int zm_frame_read_csv(zm_frame **out, const char *path, const zm_csv_options *opts)
+{
+  *out = NULL;
+  char *data;
+  size_t len;
+  int rc = map_file(&data, &len, path);
+  if (rc)
+    return rc;
   madvise(data, len, MADV_SEQUENTIAL);
-  int rc = parse(out, path, data, len, opts, 1);
+  rc = parse(out, path, data, len, opts, 1);
+  munmap(data, len);
+  return rc;
+}
+
+int zm_csv_row_line(size_t *out_line, size_t *out_rows, const char *path, size_t row,
+                    const zm_csv_options *opts)
+{
+  *out_line = 0;
+  *out_rows = 0;
+  char *data;
+  size_t len;
+  int rc = map_file(&data, &len, path);
+  if (rc)
+    return rc;
+  csv_reader r;
+  rc = reader_open(&r, path, data, len, opts, 1);
+  if (rc == 0)
+    rc = find_row_line(&r, row, out_line, out_rows);
+  reader_release(&r);
   munmap(data, len);
   return rc;
 }

@@ -8,6 +8,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static zm_frame *parse(const char *text, const zm_csv_options *o)
 {
@@ -461,6 +464,42 @@ static void test_writer_round_trip(void)
   zm_buf_free(&b);
 }
 
+/* Lines of rows, counted as the reader counts rows; devices and FIFOs refused. */
+static void test_row_lines(void)
+{
+  char path[] = "/tmp/zenml-test-csv-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  if (fd < 0)
+    return;
+  const char *text = "\xef\xbb\xbf" "a,b\r\n1,\"x\r\ny\"\r\n\r\n\n2,z\n3,\"q\"\"\n\"\n4,w";
+  CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  close(fd);
+  size_t line, rows;
+  size_t want[] = {2, 6, 7, 9};
+  for (size_t i = 0; i < 4; i++) {
+    CHECK_EQ_INT(zm_csv_row_line(&line, &rows, path, i, NULL), 0);
+    CHECK_EQ_INT(line, want[i]);
+  }
+  CHECK_EQ_INT(zm_csv_row_line(&line, &rows, path, 4, NULL), ZM_ENOTFOUND);
+  CHECK_EQ_INT(rows, 4);
+  zm_frame *f = NULL;
+  CHECK_EQ_INT(zm_frame_read_csv(&f, path, NULL), 0);
+  CHECK(f && f->nrow == 4);
+  zm_frame_free(f);
+  unlink(path);
+  CHECK_EQ_INT(zm_frame_read_csv(&f, "/dev/zero", NULL), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "/dev/zero: not a regular file");
+  CHECK(mkfifo(path, 0600) == 0);
+  CHECK_EQ_INT(zm_frame_read_csv(&f, path, NULL), ZM_EINVALID); /* does not wait for a writer */
+  char want_msg[64];
+  snprintf(want_msg, sizeof want_msg, "%s: not a regular file", path);
+  CHECK_EQ_STR(zm_error_last(), want_msg);
+  unlink(path);
+  CHECK_EQ_INT(zm_frame_read_csv(&f, "/tmp", NULL), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "/tmp: is a folder, not a CSV file");
+}
+
 int main(void)
 {
   RUN(test_rfc4180);
@@ -470,6 +509,7 @@ int main(void)
   RUN(test_null_tokens);
   RUN(test_null_tokens_in_chunks);
   RUN(test_int64_overflow);
+  RUN(test_row_lines);
   RUN(test_schema);
   RUN(test_errors);
   RUN(test_header_only);

@@ -230,6 +230,56 @@ print(e)
       .. "data/people.csv:7: column 'age': cannot read \"?\" as int64\n", out)
   end)
 
+  it("names the CSV line of a row whose label is missing, in the trainer and the evaluator", function()
+    local dir = setup()
+    -- a quoted field over two lines and blank lines: line numbers are not row + 1
+    local rows = { "a,x,note,label", '1,0.5,"two\nlines",yes', "" }
+    for i = 1, 60 do
+      rows[#rows + 1] = ("%d,%.2f,n%d,%s"):format(i % 7, i / 60, i, i == 40 and "" or (i % 2 == 0 and "yes" or "no"))
+      if i == 20 then rows[#rows + 1] = "" end
+    end
+    t.write(dir .. "/data/m.csv", table.concat(rows, "\n") .. "\n")
+    local script = [[
+local zenml = require "zenml"
+local split = require "zenml.steps.split"
+local pre = require "zenml.steps.preprocesser"
+local train = require "zenml.steps.trainer"
+local eval = require "zenml.steps.evaluator"
+local p = zenml.pipelines.Training { name = "m" }
+p:add_datasource(zenml.datasources.CSV { name = "m", path = "data/m.csv" })
+p:add_split(split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = %d })
+p:add_preprocesser(pre.Standard { features = { "a", "x" }, labels = { "label" } })
+p:add_trainer(train.Logistic { seed = 1 })
+p:add_evaluator(eval.Classification {})
+p:run()
+]]
+    -- the row with the empty label is CSV line 45 (row 41 of the file)
+    t.write(dir .. "/p.lua", script:format(42))
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: step 'trainer' failed: Logistic: data/m.csv:45: label column 'label' has a null "
+      .. "(row 29 of split 'train')", err:match("^[^\n]*"))
+    t.write(dir .. "/p.lua", script:format(3))
+    _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("ml.metrics_classification: data/m.csv:45: label column 'label' has a null "
+      .. "(row 14 of split 'eval')\n", err, 1, true)
+    -- the file changed since the snapshot: no line is named, the row still is
+    t.write(dir .. "/data/m.csv", "\n" .. t.slurp(dir .. "/data/m.csv"))
+    t.write(dir .. "/p.lua", ([[
+local zenml = require "zenml"
+local repo = zenml.repo()
+local run = assert(repo:run("latest"))
+local ctx = { repo = repo, run_id = run.id, step_name = "evaluator" }
+print(require("zenml.origin").label_error(ctx, "predictions", nil,
+  "label column 'label' has a null at row 14"))
+]]))
+    local out
+    out, err, code = zenml(dir, "p.lua")
+    assert.equals(0, code, err)
+    assert.equals("label column 'label' has a null at row 14\n", out)
+  end)
+
   it("answers --help and refuses an unknown action", function()
     local dir = setup()
     local out = zenml(dir, "datasource --help")

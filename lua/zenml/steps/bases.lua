@@ -221,11 +221,23 @@ function BaseTrainerStep:run(ctx, inputs)
   end
   self._labels = self:labels(ctx, inputs)
   local eval_name = self:eval_split(splits)
+  self.evaluated = eval_name
   local eval = eval_name and splits[eval_name]
   local model, history = self:fit(ctx, splits.train, eval)
   local target = eval or splits.train
   local predictions = with_labels(self:predict(ctx, model, target), target, self._labels)
   return { model = model, predictions = predictions, history = history or {} }
+end
+
+--- For an error that names a row ("... at row 23"): the input and part that
+--- row belongs to, so the run can name its source line (zenml.origin). The
+--- training split, or the evaluated one for the validation frame.
+---@param message string
+---@return string|nil input
+---@return string|nil part
+function BaseTrainerStep:row_source(message)
+  if message:find("validation frame", 1, true) then return "splits", self.evaluated end
+  return "splits", "train"
 end
 
 -- Evaluator ----------------------------------------------------------------------
@@ -253,6 +265,11 @@ function BaseEvaluatorStep:raw_split(splits, predictions)
   local name = BaseTrainerStep.eval_split(self, splits) or "train"
   local raw = splits[name]
   if raw and raw:nrow() == predictions:nrow() then return raw end
+end
+
+--- For an error that names a row: it is a row of the predictions.
+function BaseEvaluatorStep:row_source()
+  return "predictions", nil
 end
 
 function BaseEvaluatorStep:run(ctx, inputs)

@@ -100,4 +100,16 @@ function CSV:read()
   return out
 end
 
+--- "data/x.csv:42": the file and line of row `row` of version `id`, while
+--- the files hold that version's bytes (a folder's files in order).
+function CSV:locate(repo, id, row)
+  if not self:unchanged_since(repo, id) then return nil end
+  for _, p in ipairs(self:sources()) do
+    local line, _, rows = frame.csv_row_line(p, row)
+    if line then return ("%s:%d"):format(self:display(p), line) end
+    if not rows then return nil end
+    row = row - rows
+  end
+end
+
 return CSV
