@@ -186,16 +186,12 @@ function BaseDatasource:sources() return nil end
 --- Hook: extra artifacts of a snapshot, e.g. { tree = id }. Runs after read.
 function BaseDatasource:attach(_store, _frame) return {} end
 
---- "file", "folder", or nil when `p` does not exist.
+--- "file", "folder", "other" (a FIFO, a device: never read one) or nil
+--- when `p` does not exist. Nothing is opened.
 ---@param p string
 ---@return string|nil
 function BaseDatasource:path_kind(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local ok, err = f:read(0)
-  f:close()
-  if ok == nil and err and err:find("Is a directory", 1, true) then return "folder" end
-  return "file"
+  return core.sys.file_kind(p)
 end
 
 --- A path for messages: relative to the repository root when inside it.

@@ -280,6 +280,57 @@ print(require("zenml.origin").label_error(ctx, "predictions", nil,
     assert.equals("label column 'label' has a null at row 14\n", out)
   end)
 
+  it("refuses a device or a FIFO as a CSV file in one line, without waiting", function()
+    local dir = setup()
+    local script = [[
+local zenml = require "zenml"
+local p = zenml.pipelines.Data { name = "dev" }
+p:add_datasource(zenml.datasources.CSV { name = "%s", path = "%s" })
+p:run()
+]]
+    t.write(dir .. "/p.lua", script:format("z", "/dev/zero"))
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.equals("", out)
+    assert.equals("zenml: /dev/zero: not a regular file\n", err)
+    assert(os.execute("mkfifo " .. t.q(dir .. "/data/fifo.csv")))
+    t.write(dir .. "/p.lua", script:format("f", "data/fifo.csv"))
+    out, err, code = t.sh("timeout 20 " .. t.q(t.zenml) .. " run p.lua", { cwd = dir })
+    assert.equals(1, code)
+    assert.equals("zenml: data/fifo.csv: not a regular file\n", err)
+    -- a registered datasource whose file became a FIFO
+    os.remove(dir .. "/data/a.csv")
+    assert(os.execute("mkfifo " .. t.q(dir .. "/data/a.csv")))
+    out, err, code = t.sh("timeout 20 " .. t.q(t.zenml) .. " datasource commit a", { cwd = dir })
+    assert.equals(1, code)
+    assert.equals("zenml: data/a.csv: not a regular file\n", err)
+    local got = t.sh(t.q(t.zenml) .. [[ -e 'print(require("zenml").frame.read_csv("data/fifo.csv"))']],
+      { cwd = dir })
+    assert.equals("nil\tdata/fifo.csv: not a regular file\n", got)
+  end)
+
+  it("reads an integer beyond int64 as float64 and warns; a declared int64 refuses it", function()
+    local dir = setup()
+    t.write(dir .. "/data/ids.csv", "id,x\n1,1\n18446744073709551617,2\n3,3\n")
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local ds = zenml.datasources.CSV { name = "ids", path = "data/ids.csv" }
+print(table.concat(ds:read():types(), ","))
+]])
+    local out, err, code = zenml(dir, "p.lua")
+    assert.equals(0, code, err)
+    assert.equals("float64,int64\n", out)
+    local _, cerr = zenml(dir, "datasource commit ids")
+    assert.equals("zenml: warning: data/ids.csv: column 'id': 18446744073709551617 at line 3 does not fit "
+      .. "in int64; the column is read as float64 (integers beyond 2^53 lose precision)\n", cerr)
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+print(select(2, pcall(zenml.datasources.CSV, { name = "ids2", path = "data/ids.csv", schema = { id = "int64" } })))
+]])
+    out = zenml(dir, "p.lua")
+    assert.equals("data/ids.csv:3: column 'id': cannot read \"18446744073709551617\" as int64\n", out)
+  end)
+
   it("answers --help and refuses an unknown action", function()
     local dir = setup()
     local out = zenml(dir, "datasource --help")

@@ -43,6 +43,7 @@ function CSV:sources()
   local p = self:resolve(self._config.path)
   local kind = self:path_kind(p)
   if kind == nil then self:fail(("%s: no such file or folder"):format(self._config.path)) end
+  if kind == "other" then self:fail(("%s: not a regular file"):format(self._config.path)) end
   if kind == "file" then return { p } end
   local paths, problems = archive.walk(p)
   if not paths then self:fail(problems) end
