@@ -55,20 +55,29 @@ function M.register(name, cls)
 end
 
 -- The stack level (for error, counted from the caller) of the user's code:
--- the first frame outside this module and the class helper.
-local function user_level()
+-- the first frame outside this module, the class helper and the files of
+-- `self`'s classes (their configure() checks arguments too).
+local function user_level(self)
+  local own = {}
+  local cls = self and getmetatable(self)
+  while cls do
+    if rawget(cls, "__file") then own["@" .. cls.__file] = true end
+    cls = rawget(cls, "super")
+  end
   local level = 2
   while true do
     local info = debug.getinfo(level + 1, "S")
     if not info then return 0 end
     local src = info.source
-    if not (src:find("zenml/class%.lua$") or src:find("zenml/datasource%.lua$")) then return level end
+    if not (src:find("zenml/class%.lua$") or src:find("zenml/datasource%.lua$") or own[src]) then
+      return level
+    end
     level = level + 1
   end
 end
 
 local function argerror(self, fmt, ...)
-  error(("%s: " .. fmt):format(self.__name, ...), user_level())
+  error(("%s: " .. fmt):format(self.__name, ...), user_level(self))
 end
 
 local function check_argument(self, key, want, v)
@@ -177,16 +186,12 @@ function BaseDatasource:sources() return nil end
 --- Hook: extra artifacts of a snapshot, e.g. { tree = id }. Runs after read.
 function BaseDatasource:attach(_store, _frame) return {} end
 
---- "file", "folder", or nil when `p` does not exist.
+--- "file", "folder", "other" (a FIFO, a device: never read one) or nil
+--- when `p` does not exist. Nothing is opened.
 ---@param p string
 ---@return string|nil
 function BaseDatasource:path_kind(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local ok, err = f:read(0)
-  f:close()
-  if ok == nil and err and err:find("Is a directory", 1, true) then return "folder" end
-  return "file"
+  return core.sys.file_kind(p)
 end
 
 --- A path for messages: relative to the repository root when inside it.
@@ -196,6 +201,21 @@ function BaseDatasource:display(p)
   local root = self.root
   if root and p:sub(1, #root + 1) == root .. "/" then return p:sub(#root + 2) end
   return p
+end
+
+--- Raise an argument error at the user's constructor call: "<Type>: <message>".
+---@param fmt string
+function BaseDatasource:arg_error(fmt, ...)
+  argerror(self, fmt, ...)
+end
+
+--- The snapshot's warnings (the note), one string per line; {} when none.
+---@param note string|nil
+---@return string[]
+function M.warnings(note)
+  local out = {}
+  for line in (note or ""):gmatch("[^\n]+") do out[#out + 1] = line end
+  return out
 end
 
 --- Raise `message` (no position), with the repository root taken out of paths.
@@ -411,13 +431,24 @@ local function existing(db, name, v)
   return record(v, { tree = tree, note = note, existed = true })
 end
 
+--- The rules by which a type reads its sources, when they changed in a way
+--- that changes the frame: the same bytes read by newer rules are a new
+--- version (nil for a type whose rules never changed).
+BaseDatasource.revision = nil
+
+function BaseDatasource:_version_id(cfg_text, key)
+  local text = self.type .. "\n" .. cfg_text .. "\n" .. key
+  if self.revision then text = text .. "\nrevision " .. tostring(self.revision) end
+  return hash.string(text):sub(1, 16)
+end
+
 --- Store what is new and record the version.
 function BaseDatasource:_store_version(repo, key, cfg_text, frame)
   local db, store = repo:meta(), repo:store()
   frame = frame or self:read()
   local artifact, size = put_frame(store, frame)
   local extra = self:attach(store, frame) or {}
-  local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. (key or artifact)):sub(1, 16)
+  local id = self:_version_id(cfg_text, key or artifact)
   local found = find_version(db, self.name, id)
   if found then
     self:_ensure_registered(db, cfg_text)
@@ -457,7 +488,7 @@ function BaseDatasource:commit(repo)
   local job, frame = self:_read_while_hashing(db)
   local key = self:_content_key(db, job)
   if key then
-    local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. key):sub(1, 16)
+    local id = self:_version_id(cfg_text, key)
     local v = find_version(db, self.name, id)
     if v then
       self:_ensure_registered(db, cfg_text)
@@ -466,6 +497,22 @@ function BaseDatasource:commit(repo)
   end
   return self:_store_version(repo, key, cfg_text, frame)
 end
+
+--- True when the sources hold what version `id` was taken from (their
+--- hashes through the stat cache; a type without sources() cannot tell: false).
+---@param repo table
+---@param id string
+---@return boolean
+function BaseDatasource:unchanged_since(repo, id)
+  local ok, key = pcall(self._content_key, self, repo:meta())
+  return ok and key ~= nil and self:_version_id(json.encode(self:config()), key) == id
+end
+
+--- Where row `row` (1-based) of version `id`'s frame comes from, e.g.
+--- "data/x.csv:42", or nil when the type cannot tell (the default) or the
+--- sources changed since.
+---@return string|nil
+function BaseDatasource:locate(_repo, _id, _row) return nil end
 
 -- Registry --------------------------------------------------------------------
 

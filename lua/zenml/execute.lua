@@ -324,6 +324,11 @@ function M.step(st, name)
     return store_outputs(st, name, step, step:run(ctx, inputs))
   end, traceback)
   local log = ctx:finish()
+  if not ok and step.row_source then
+    -- "label column 'y' has a null at row 23" of a split: name its source line
+    local input, part = step:row_source(result)
+    if input then result = require("zenml.origin").label_error(ctx, input, part, result) end
+  end
   -- Frames are C memory the Lua collector cannot see the size of: free the
   -- inputs and outputs this step dropped before the next step allocates more.
   -- (Only then: a full collection after every small step costs more than the step.)

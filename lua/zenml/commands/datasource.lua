@@ -8,7 +8,8 @@ local usage = [[usage: zenml datasource list [--json]
        zenml datasource commit NAME [--json]
 
 list:   every datasource: type, number of versions, latest version, its rows.
-show:   a datasource's arguments and every version (id, rows, columns, bytes).
+show:   a datasource's arguments and every version (id, rows, columns, bytes),
+        then the warnings of each version's snapshot (e.g. tokens read as nulls).
 commit: take a snapshot of a registered datasource now. An unchanged source
         gives the version it already has and stores nothing.
 A datasource is registered when it is first constructed in a pipeline or
@@ -38,6 +39,13 @@ local function show(opts, repo, name)
   end
   io.stdout:write("\n")
   output.list(opts, rec.versions, { "id", "rows", "columns", "bytes", "created", "artifact" })
+  for _, v in ipairs(rec.versions) do
+    local lines = require("zenml.datasource").warnings(v.note)
+    if #lines > 0 then
+      io.stdout:write(("\nwarnings of version %s:\n"):format(v.id))
+      for _, line in ipairs(lines) do io.stdout:write("  ", line, "\n") end
+    end
+  end
 end
 
 local function commit(opts, repo, name)
@@ -55,7 +63,9 @@ local function commit(opts, repo, name)
   io.stdout:write(("%s: version %s, %d rows x %d columns, %s (%s, %.1f ms)\n"):format(
     name, v.id, v.rows, v.columns, output.bytes(v.bytes),
     v.existed and "unchanged" or "stored", ms))
-  if v.note then io.stderr:write("zenml: note: ", v.note, "\n") end
+  for _, line in ipairs(require("zenml.datasource").warnings(v.note)) do
+    io.stderr:write("zenml: warning: ", line, "\n")
+  end
 end
 
 local function run(args)

@@ -234,6 +234,7 @@ function BaseTrainerStep:run(ctx, inputs)
   end
   self._labels = self:labels(ctx, inputs)
   local eval_name, target_name = self:eval_split(splits), self:predict_split(splits)
+  self.evaluated = eval_name
   local eval = eval_name and splits[eval_name]
   local model, history = self:fit(ctx, splits.train, eval)
   local target = splits[target_name]
@@ -257,6 +258,17 @@ function BaseTrainerStep:training_metrics(ctx, history)
       or "did not converge", history.iterations or 0))
   end
   return out
+end
+
+--- For an error that names a row ("... at row 23"): the input and part that
+--- row belongs to, so the run can name its source line (zenml.origin). The
+--- training split, or the evaluated one for the validation frame.
+---@param message string
+---@return string|nil input
+---@return string|nil part
+function BaseTrainerStep:row_source(message)
+  if message:find("validation frame", 1, true) then return "splits", self.evaluated end
+  return "splits", "train"
 end
 
 -- Evaluator ----------------------------------------------------------------------
@@ -285,6 +297,11 @@ function BaseEvaluatorStep:raw_split(splits, predictions)
   local name = predict_split(splits)
   local raw = splits[name]
   if raw and raw:nrow() == predictions:nrow() then return raw, name end
+end
+
+--- For an error that names a row: it is a row of the predictions.
+function BaseEvaluatorStep:row_source()
+  return "predictions", nil
 end
 
 function BaseEvaluatorStep:run(ctx, inputs)
