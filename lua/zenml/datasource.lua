@@ -492,10 +492,31 @@ function BaseDatasource:commit(repo)
     local v = find_version(db, self.name, id)
     if v then
       self:_ensure_registered(db, cfg_text)
-      return existing(db, self.name, v)
+      local found = existing(db, self.name, v)
+      return self:_restore(repo, found, frame)
     end
   end
   return self:_store_version(repo, key, cfg_text, frame)
+end
+
+--- An existing version whose snapshot is gone from the artifact store (a
+--- lost or removed object; zenml verify reports it) is taken again from the
+--- sources, which still hold the same bytes: the same frame is the same
+--- artifact id. Returns the version, with `restored = true` when it was.
+function BaseDatasource:_restore(repo, v, frame)
+  local store = repo:store()
+  local lost = not store:exists(v.artifact) or (v.tree and not store:exists(v.tree))
+  if not lost then return v end
+  frame = frame or self:read()
+  local artifact = put_frame(store, frame)
+  local extra = self:attach(store, frame) or {}
+  if artifact ~= v.artifact or (v.tree and extra.tree ~= v.tree) then
+    error(("datasource '%s': the snapshot of version %s is missing from the artifact store, "
+      .. "and its sources no longer read as the same data (%s instead of %s); restore "
+      .. ".zenml/artifacts from a backup"):format(self.name, v.id, artifact, v.artifact), 0)
+  end
+  v.restored = true
+  return v
 end
 
 --- True when the sources hold what version `id` was taken from (their

@@ -11,7 +11,9 @@ list:   every datasource: type, number of versions, latest version, its rows.
 show:   a datasource's arguments and every version (id, rows, columns, bytes),
         then the warnings of each version's snapshot (e.g. tokens read as nulls).
 commit: take a snapshot of a registered datasource now. An unchanged source
-        gives the version it already has and stores nothing.
+        gives the version it already has and stores nothing; when that
+        version's snapshot is missing from the artifact store, it is taken
+        again from the sources (the same data gives the same artifact).
 A datasource is registered when it is first constructed in a pipeline or
 script, e.g. zenml.datasources.CSV { name = "iris", path = "data/iris.csv" }.]]
 
@@ -62,7 +64,8 @@ local function commit(opts, repo, name)
   end
   io.stdout:write(("%s: version %s, %d rows x %d columns, %s (%s, %.1f ms)\n"):format(
     name, v.id, v.rows, v.columns, output.bytes(v.bytes),
-    v.existed and "unchanged" or "stored", ms))
+    v.restored and "unchanged; its lost snapshot was taken again" or v.existed and "unchanged"
+      or "stored", ms))
   for _, line in ipairs(require("zenml.datasource").warnings(v.note)) do
     io.stderr:write("zenml: warning: ", line, "\n")
   end

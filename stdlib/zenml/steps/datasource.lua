@@ -60,6 +60,12 @@ function Datasource:run(ctx)
       for _, line in ipairs(require("zenml.datasource").warnings(note)) do
         ctx:log("warning: " .. line)
       end
+      if not ctx.repo:store():exists(v.artifact) then
+        error(("the snapshot of version %s of datasource '%s' (%s) is missing from the artifact "
+          .. "store; take it again with 'zenml datasource commit %s' (the sources must still hold "
+          .. "that data), or restore .zenml/artifacts from a backup"):format(version, name,
+          v.artifact, name), 0)
+      end
       return { data = ctx:existing(v.artifact) }
     end
   end
