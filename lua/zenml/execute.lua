@@ -47,6 +47,7 @@ function M.instantiate(doc, name, cls)
   local args = {}
   for k, v in pairs(s.params or {}) do args[k] = v end
   args.cache = s.cache
+  args.backend = s.backend
   local built, step = pcall(cls.new, cls, args)
   if not built then error(("step '%s': %s"):format(name, step), 0) end
   if type(s.outputs) == "table" then step._outputs = s.outputs end
@@ -219,6 +220,12 @@ local function finish_outputs(db, run_id, exec, stored)
     outs[out], outs._types[out] = a.id, a.kind
     if a.value and type(a.value) == "table" then
       for name, v in pairs(flatten(nil, a.value, {})) do db:metric_set(run_id, exec, name, v) end
+      -- what the numbers are about, e.g. the evaluator's split = "test"
+      for name, v in pairs(a.value) do
+        if type(name) == "string" and type(v) == "string" then
+          db:property_set("execution", tostring(exec), "metrics." .. name, v)
+        end
+      end
     end
   end
   return outs
@@ -334,6 +341,7 @@ function M.step(st, name)
     db:execution_finish(exec, "failed", result, log_id)
     return { status = "failed", error = result, execution = exec }
   end
+  core.sys.fault("step.outputs.stored")
   -- The completion records join the next step's start in one transaction
   -- (committed before that step's code runs), so a chain of small steps
   -- pays one commit per step; nothing is held open while user code runs.

@@ -32,12 +32,12 @@ local function find_part(doc, name, out, depth)
   local up = s.inputs and type(s.inputs.splits) == "string" and s.inputs.splits:match("^([^.]+)%.%*$")
   if not up then return nil end
   if cls:is_a(bases.BaseTrainerStep) and out == "predictions" then
-    -- predictions are made on the split the trainer evaluates
+    -- predictions are made on the split the trainer predicts on
     local split, _, scls = find_part(doc, up, "train", depth + 1)
     if not split then return nil end
     local names = {}
     for _, n in ipairs(execute.instantiate(doc, split, scls):split_names()) do names[n] = true end
-    out = execute.instantiate(doc, name, cls):eval_split(names) or "train"
+    out = execute.instantiate(doc, name, cls):predict_split(names) or "train"
   elseif not cls:is_a(bases.BasePreprocesserStep) and not cls:is_a(bases.BaseTrainerStep) then
     return nil
   end

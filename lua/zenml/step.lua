@@ -62,6 +62,26 @@ function M.parse_type(spec)
   return p[1], p[2]
 end
 
+--- Check a declared input or output map (`kind` "input" or "output"):
+--- names to types such as "frame", "value[]", "model{}" or { type = ... }.
+--- Returns nil or a message.
+function M.check_spec(class_name, kind, spec)
+  if type(spec) ~= "table" then
+    return ("%s: %ss must be a table of name = type, got %s"):format(class_name, kind, type(spec))
+  end
+  for name, t in pairs(spec) do
+    local ty = type(t) == "table" and t.type or t
+    local base, suffix = tostring(ty):match("^(%a+)(.-)%??$")
+    if type(name) ~= "string" or type(ty) ~= "string" or not M.artifact_types[base]
+        or (suffix ~= "" and suffix ~= "[]" and suffix ~= "{}") then
+      return ("%s: %s '%s' has type %s; types are: %s (a list: type[], a map: type{})"):format(
+        class_name, kind, tostring(name), type(ty) == "string" and ("'" .. ty .. "'") or type(ty),
+        table.concat(sorted_names(M.artifact_types), ", "))
+    end
+  end
+  return nil
+end
+
 --- Whether a declared input must be wired.
 function M.is_required(spec)
   return type(spec) == "table" and spec.required == true
@@ -99,6 +119,37 @@ local function copy(v)
   return out
 end
 
+-- A parent's declaration with the fields a subclass gives laid over it; a
+-- new default makes a required parameter optional unless it says otherwise.
+local function overlay(parent, own)
+  if type(parent) ~= "table" or type(own) ~= "table" then return own end
+  local out = {}
+  for k, v in pairs(parent) do out[k] = v end
+  for k, v in pairs(own) do out[k] = v end
+  if own.default ~= nil and own.required == nil then out.required = nil end
+  return out
+end
+
+--- The parameters a class accepts: its own `params` laid over those of its
+--- parents, so a subclass extends them and may override a declaration or
+--- just one field of it (`{ default = ... }`).
+---@param cls table a Step class
+---@return table name -> declaration
+function M.param_spec(cls)
+  local chain, c = {}, cls
+  while type(c) == "table" do
+    chain[#chain + 1] = c
+    c = rawget(c, "super")
+  end
+  local spec = {}
+  for i = #chain, 1, -1 do
+    for name, own in pairs(rawget(chain[i], "params") or {}) do
+      spec[name] = overlay(spec[name], own)
+    end
+  end
+  return spec
+end
+
 --- Build a step from its parameters (and the options `cache`, `backend`).
 --- Validates every parameter against the class's `params` spec.
 function Step:init(args)
@@ -107,13 +158,15 @@ function Step:init(args)
     error(("%s: expected a table of parameters, got %s"):format(cls.__name, describe(args)), 3)
   end
   args = args or {}
-  local spec = cls.params or {}
+  local spec = M.param_spec(cls)
   local params = {}
   for k, v in pairs(args) do
     if options[k] then
       if type(v) ~= options[k] then
         error(("%s: option '%s' expects a %s, got %s"):format(cls.__name, k, options[k], describe(v)), 3)
       end
+      local bad = k == "backend" and require("zenml.names").check_backend(v)
+      if bad then error(("%s: option 'backend': %s"):format(cls.__name, bad), 3) end
       self["_" .. k] = v
     elseif spec[k] == nil then
       local known = sorted_names(spec)

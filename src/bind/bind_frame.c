@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "frame/csv.h"
 #include "frame/framefile.h"
+#include "frame/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -257,11 +258,34 @@ static const char *check_path(lua_State *L, const char *method)
   return lua_tostring(L, 2);
 }
 
+/* frame:to_csv(path [, {delimiter = ","}]) */
 static int fr_to_csv(lua_State *L)
 {
   zm_frame *f = zm_lframe_check(L, 1);
   const char *path = check_path(L, "frame:to_csv");
-  if (zm_frame_write_csv(f, path, 0) != 0)
+  char delimiter = 0;
+  if (!lua_isnoneornil(L, 3)) {
+    if (!lua_istable(L, 3))
+      return luaL_error(L, "frame:to_csv: expected an options table, got %s", luaL_typename(L, 3));
+    lua_getfield(L, 3, "delimiter");
+    size_t n = 0;
+    const char *d = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    if (!lua_isnil(L, -1) && (!d || n != 1))
+      return luaL_error(L, "frame:to_csv: expected delimiter to be one character");
+    delimiter = d ? d[0] : 0;
+    lua_pop(L, 1);
+  }
+  if (zm_frame_write_csv(f, path, delimiter) != 0)
+    return zm_bind_fail(L, ZM_EIO);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int fr_to_json(lua_State *L)
+{
+  zm_frame *f = zm_lframe_check(L, 1);
+  const char *path = check_path(L, "frame:to_json");
+  if (zm_frame_write_json(f, path) != 0)
     return zm_bind_fail(L, ZM_EIO);
   lua_pushboolean(L, 1);
   return 1;
@@ -372,7 +396,8 @@ int zm_bind_open_frame(lua_State *L)
       {"types", fr_types},     {"note", fr_note},     {"col", fr_col},
       {"select", fr_select},   {"filter", fr_filter}, {"take", fr_take},
       {"head", fr_head},       {"slice", fr_slice},   {"describe", fr_describe},
-      {"append", fr_append},   {"to_csv", fr_to_csv}, {"write", fr_write},
+      {"append", fr_append},   {"to_csv", fr_to_csv}, {"to_json", fr_to_json},
+      {"write", fr_write},
       {"close", frame_release}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"read_csv", m_read_csv},
                                  {"csv_row_line", m_csv_row_line},

@@ -1,6 +1,7 @@
 /* zenml._core.sys: the few operating-system facts the Lua layer needs. */
 #include "bind/bind.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/fs.h"
 #include "core/log.h"
 
@@ -94,6 +95,24 @@ static int sys_mkdir_p(lua_State *L)
   if (rc)
     return zm_bind_fail(L, rc);
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* fault(point): pass a crash point (core/fault.h). */
+static int sys_fault(lua_State *L)
+{
+  zm_fault(luaL_checkstring(L, 1));
+  return 0;
+}
+
+/* fault_points(): the names of every crash point, as a list. */
+static int sys_fault_points(lua_State *L)
+{
+  lua_newtable(L);
+  for (int i = 0; zm_fault_points[i]; i++) {
+    lua_pushstring(L, zm_fault_points[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
   return 1;
 }
 
@@ -194,6 +213,7 @@ int zm_bind_open_sys(lua_State *L)
       {"getpid", sys_getpid},   {"hostname", sys_hostname}, {"getcwd", sys_getcwd},
       {"realpath", sys_realpath}, {"home", sys_home}, {"file_kind", sys_file_kind},
       {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
+      {"fault", sys_fault}, {"fault_points", sys_fault_points},
       {"pid_alive", sys_pid_alive}, {"log_capture", sys_log_capture},
       {"log", sys_log}, {"memfile", sys_memfile}, {"memfile_take", sys_memfile_take},
       {NULL, NULL},

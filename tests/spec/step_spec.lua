@@ -36,6 +36,27 @@ describe("zenml.Step", function()
     assert.equals("x", s.params.tags[1])
   end)
 
+  it("inherits the parent's parameters when a subclass declares its own", function()
+    local Standard = require("zenml.steps.preprocesser").Standard
+    local LogSkewed = Standard:extend("LogSkewed")
+    LogSkewed.params = { skew = { type = "number", default = 1.0 },
+      one_hot_max = { default = 8 } }
+    local s = LogSkewed { labels = { "y" }, skew = 2.5 }
+    assert.same({ "y" }, s.params.labels)
+    assert.equals(2.5, s.params.skew)
+    assert.equals(8, s.params.one_hot_max)
+    assert.equals(32, Standard {}.params.one_hot_max)
+    assert.has_error(function() LogSkewed { one_hot_max = "x" } end,
+      "LogSkewed: parameter 'one_hot_max' expects an integer, got string \"x\"")
+    assert.has_error(function() LogSkewed { bogus = 1 } end,
+      "LogSkewed: unknown parameter 'bogus'; parameters are: features, labels, one_hot_max, overwrite, skew")
+    -- a default given by the subclass makes a required parameter optional
+    local T = S:extend("T")
+    T.params = { n = { default = 7 } }
+    assert.equals(7, T {}.params.n)
+    assert.has_error(function() T { n = 1.5 } end, "T: parameter 'n' expects an integer, got number 1.5")
+  end)
+
   it("parses artifact type declarations", function()
     local step = require "zenml.step"
     assert.same({ "frame", "one" }, { step.parse_type("frame") })
@@ -51,7 +72,18 @@ describe("zenml.Pipeline validation", function()
 
   it("rejects bad names and non-steps", function()
     assert.has_error(function() zenml.Pipeline { name = "bad name" } end,
-      'Pipeline: name must be a string of letters, digits, \'_\', \'.\', \'-\', got "bad name"')
+      'Pipeline: name must be a string of letters, digits, \'_\', \'.\', \'-\', starting with a '
+        .. 'letter or digit (at most 100 characters), got "bad name"')
+    assert.has_error(function() zenml.Pipeline { name = "../../ESCAPED" } end,
+      'Pipeline: name must be a string of letters, digits, \'_\', \'.\', \'-\', starting with a '
+        .. 'letter or digit (at most 100 characters), got "../../ESCAPED"')
+    assert.has_error(function() zenml.Pipeline { name = "p", jobs = "many" } end,
+      "pipeline 'p': jobs must be a positive integer, got \"many\"")
+    assert.has_error(function() zenml.Pipeline { name = "p", backend = "k8s" } end,
+      "pipeline 'p': unknown backend 'k8s'; backends are: local, parallel")
+    assert.has_error(function() zenml.Pipeline { name = "p" }:add("../../split", A {}) end,
+      "pipeline 'p': add: step name must be a string of letters, digits, '_', '-', starting with a "
+        .. "letter or '_' (at most 100 characters), got \"../../split\"")
     local p = zenml.Pipeline { name = "p" }
     assert.has_error(function() p:add("s", {}) end,
       "pipeline 'p': add: step 's' must be a Step instance (e.g. MyStep { ... }), got table")

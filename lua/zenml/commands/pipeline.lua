@@ -3,12 +3,13 @@ local output = require "zenml.output"
 
 local usage = [[usage: zenml pipeline list [--json]
        zenml pipeline show NAME|RUN [--json]
-       zenml pipeline graph RUN [--dot]
+       zenml pipeline graph RUN [--dot | --json]
 
 list: every pipeline with its number of versions and runs.
 show: the runs of a pipeline (or of the pipeline of RUN) and the YAML each used.
 graph: the steps of a run as a DAG: text on a terminal, Graphviz DOT with --dot
-or when the output is not a terminal.]]
+or when the output is not a terminal, JSON with --json ({run, pipeline, steps:
+[{name, class, status, deps}]} in an order that puts each step after its deps).]]
 
 local function list(opts)
   local repo = cli.repo()
@@ -49,6 +50,16 @@ local function graph(opts, id)
   local order = runner.order_of(doc, deps)
   local status = {}
   for _, e in ipairs(run:executions()) do status[e.step] = e.status end
+  if opts.json and opts.dot then cli.fail("pipeline graph takes --dot or --json, not both", 2) end
+  if opts.json then
+    local steps = {}
+    for _, n in ipairs(order) do
+      steps[#steps + 1] = { name = n, class = doc.steps[n].class, status = status[n],
+        deps = deps[n] }
+    end
+    output.json { run = run.id, pipeline = doc.name, steps = steps }
+    return 0
+  end
   if opts.dot or not output.is_tty() then
     io.stdout:write(("digraph %q {\n  rankdir=LR;\n"):format(doc.name))
     for _, n in ipairs(order) do

@@ -10,7 +10,8 @@ local usage = [[usage: zenml predict RUN|BUNDLE DATA.csv [-o OUT.csv] [--only-pr
 Predict with the model of a training run (RUN: an id, a unique prefix of one,
 or "latest"; the run's `preprocesser` transform and `trainer` model are used,
 in a zenml repository) or with a bundle written by the Export deployer
-(BUNDLE: a .tar.gz; no repository needed).
+(BUNDLE: a .tar.gz; no repository needed). An existing file, or an argument
+with a '/' or ending in .tar.gz or .tgz, is a BUNDLE; anything else a RUN.
 
 The output is DATA's columns followed by `prediction` and, for classifiers,
 one `p_<class>` column per class; as CSV on standard output, or in OUT.csv.
@@ -61,12 +62,21 @@ local function from_bundle(path)
   return b.model, b.transform
 end
 
-local function is_bundle(path)
-  local f = io.open(path, "rb")
-  if not f then return false end
-  local magic = f:read(2)
-  f:close()
-  return magic == "\31\139" or path:match("%.tar%.gz$") or path:match("%.tgz$")
+-- Whether SOURCE names a bundle: an existing file always does (a folder does
+-- not), and so does an argument that looks like a path (a '/' in it, or a
+-- .tar.gz/.tgz name), which must then exist; anything else is a RUN.
+local function is_bundle(source)
+  local f, err = io.open(source, "rb")
+  if f then
+    local _, rerr = f:read(1)
+    f:close()
+    if not rerr then return true end
+  end
+  if source:find("/", 1, true) or source:match("%.tar%.gz$") or source:match("%.tgz$") then
+    if not f and err:match("No such file") then cli.fail(("%s: no such file"):format(source)) end
+    cli.fail(("%s: not a bundle file (%s)"):format(source, f and "a folder" or err))
+  end
+  return false
 end
 
 local function write(out, path)

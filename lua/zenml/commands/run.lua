@@ -1,19 +1,26 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
 
-local usage = [[usage: zenml run PIPELINE.lua [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
-       zenml run pipelines/NAME_RUN.yaml [--backend NAME] [--no-cache] [-j N]
+local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
+       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N]
        zenml run list [--pipeline NAME] [--status STATUS] [--limit N] [--json]
        zenml run show RUN [--json]
        zenml run logs RUN STEP
-       zenml run explain RUN STEP
+       zenml run explain RUN STEP [--json]
 
 Runs a pipeline script (every p:run() in it), or runs a recorded pipeline
 again from its YAML alone: the same step sources (from git), parameters and
 datasource version, as a new run.
-RUN is a run id, a unique prefix of one, or "latest".
+RUN is a run id, a unique prefix of one, or "latest". STATUS is running,
+completed or failed. With --json, list, show and explain print JSON (list:
+seconds as a number, absent while a run is running).
 
 Options:
+  --set STEP.PARAM=VALUE
+                  set a parameter of the step named STEP in the pipeline (repeatable);
+                  VALUE is read as the parameter's declared type (42, 0.5, true, text,
+                  a,b,c or [1, 2] for a list) and checked as in the script; the
+                  run's YAML records it like any other parameter
   --backend NAME  orchestrator: local (one step at a time) or parallel
   -j N, --jobs N  run up to N independent steps at once (implies parallel)
   --no-cache      run every step even when a cached result exists]]
@@ -21,7 +28,18 @@ Options:
 local spec = {
   flags = { ["no-cache"] = true, json = true },
   options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true },
+  lists = { set = true },
 }
+
+local function parse_sets(list)
+  local sets = {}
+  for i, a in ipairs(list or {}) do
+    local s, err = require("zenml.overrides").parse(a)
+    if not s then cli.fail(err .. "\n" .. usage, 2) end
+    sets[i] = s
+  end
+  return sets
+end
 
 local function run_file(opts, pos)
   require("zenml.git").warm_up()
@@ -32,20 +50,20 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
-  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"] }
+  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"],
+    set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
     local ok, run = pcall(runner.rerun, path, {})
+    if not ok and cli.is_failure(run) then error(run, 0) end
     if not ok then cli.fail(tostring(run)) end
     return run.status == "completed" and 0 or 1
   end
   local chunk, err = loadfile(path)
-  if not chunk then
-    io.stderr:write(err, "\n")
-    return 1
-  end
+  if not chunk then cli.fail(err) end
   _G.arg = { [0] = path, table.unpack(pos, 2) }
   local ok, rerr = xpcall(chunk, function(e)
+    if cli.is_failure(e) then return e end -- a bad --set: one line, no traceback
     if type(e) ~= "string" then e = tostring(e) end
     -- A message raised without a Lua position (error(msg, 0)) is zenml
     -- reporting bad input, e.g. "data/x.csv: no such file or folder": one
@@ -53,6 +71,7 @@ local function run_file(opts, pos)
     if not e:find("^[^\n]-%.lua:%d+:") then return "zenml: " .. e end
     return debug.traceback(e, 2)
   end, table.unpack(pos, 2))
+  if not ok and cli.is_failure(rerr) then error(rerr, 0) end
   if not ok then
     io.stderr:write(rerr, "\n")
     return 1
@@ -63,15 +82,40 @@ local function run_file(opts, pos)
   return 0
 end
 
+--- The statuses a run can have (`run list --status`).
+local run_statuses = { "running", "completed", "failed" }
+
+local function list_filter(opts)
+  local limit = 50
+  if opts.limit then
+    limit = math.tointeger(tonumber(opts.limit))
+    if not limit or limit < 1 then
+      cli.fail(("--limit expects a whole number >= 1, got '%s'"):format(opts.limit), 2)
+    end
+  end
+  if opts.status then
+    local known = false
+    for _, s in ipairs(run_statuses) do known = known or s == opts.status end
+    if not known then
+      cli.fail(("unknown status '%s'; statuses are: %s%s"):format(opts.status,
+        table.concat(run_statuses, ", "),
+        require("zenml.errors").did_you_mean(opts.status, run_statuses)), 2)
+    end
+  end
+  return { pipeline = opts.pipeline, status = opts.status, limit = limit }
+end
+
 local function list(opts)
+  local filter = list_filter(opts)
   local repo = cli.repo()
-  local limit = opts.limit and math.tointeger(tonumber(opts.limit))
   local rows = {}
-  for _, r in ipairs(repo:runs { pipeline = opts.pipeline, status = opts.status, limit = limit or 50 }) do
+  for _, r in ipairs(repo:runs(filter)) do
     local n = repo:meta():query("SELECT count(*) AS n, sum(status = 'cached') AS c FROM executions WHERE run_id = ?", r.id)[1]
+    local seconds = r.ended and r.ended - r.started
     rows[#rows + 1] = { id = r.id, pipeline = r.pipeline, status = r.status,
       started = output.time(r.started), steps = n.n, cached = n.c or 0,
-      seconds = r.ended and ("%.2f"):format(r.ended - r.started) or "",
+      -- a number in JSON (absent while running), two decimals in the table
+      seconds = opts.json and seconds or (seconds and ("%.2f"):format(seconds) or ""),
       git = r.git_commit and (r.git_commit:sub(1, 8) .. (r.git_dirty and "+" or "")) or "" }
   end
   output.list(opts, rows, { "id", "pipeline", "status", "started", "seconds", "steps", "cached", "git" })
@@ -92,7 +136,7 @@ local function show(opts, pos)
   if opts.json then
     local rec = {}
     for k, v in pairs(run) do if k:sub(1, 1) ~= "_" then rec[k] = v end end
-    rec.executions, rec.metrics = ex, run:metrics()
+    rec.executions, rec.metrics, rec.evaluated_split = ex, run:metrics(), run:evaluated_split()
     return output.json(rec)
   end
   output.record(opts, { run = run.id, pipeline = run.pipeline .. " v" .. run.pipeline_version,
@@ -112,7 +156,8 @@ local function show(opts, pos)
     { "STEP", "CLASS", "STATUS", "SECONDS", "CACHE KEY" })
   local m = run:metrics()
   if next(m) then
-    io.stdout:write("\nmetrics:\n")
+    local split = run:evaluated_split()
+    io.stdout:write(split and ("\nmetrics on split '" .. split .. "':\n") or "\nmetrics:\n")
     local names, width = {}, 0
     for k in pairs(m) do
       names[#names + 1] = k
@@ -120,7 +165,7 @@ local function show(opts, pos)
     end
     table.sort(names)
     for _, k in ipairs(names) do
-      io.stdout:write(("  %-" .. width .. "s  %.6g\n"):format(k, m[k]))
+      io.stdout:write(("  %-" .. width .. "s  %s\n"):format(k, output.metric(m[k])))
     end
   end
   return 0
@@ -134,7 +179,8 @@ local function execution_of(run, step)
   cli.fail(("run %s has no step '%s'"):format(run.id, step))
 end
 
-local function logs(pos)
+local function logs(opts, pos)
+  if opts.json then cli.fail("run logs prints a step's log as it was written; --json is not supported", 2) end
   local repo = cli.repo()
   local e = execution_of(find_run(repo, pos[2]), pos[3])
   if e.status == "cached" then
@@ -156,12 +202,13 @@ local function run(args)
   if action == nil then cli.fail(usage, 2) end
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos) end
-  if action == "logs" then return logs(pos) end
+  if action == "logs" then return logs(opts, pos) end
   if action == "explain" then
     local repo = cli.repo()
     local run_ = find_run(repo, pos[2])
-    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]))
+    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]), opts)
   end
+  if opts.json then cli.fail("running a pipeline prints its progress as text; --json is not supported", 2) end
   return run_file(opts, pos)
 end
 

@@ -5,7 +5,8 @@ local usage = [[usage: zenml step list [--json]
        zenml step exec PIPELINE.yaml STEP
 
 list: the built-in step classes and those in the repository's steps/ folder,
-with their parameters.
+with their parameters (with --json an object: name -> {type, default,
+required, values}).
 exec: run one step of a run in progress in this process, reading its
 inputs from the stores and recording its execution in that run (what a
 cluster orchestrator launches on a node, one step per job). A step the run
@@ -26,13 +27,22 @@ local function modules_in(folder, prefix)
   return out
 end
 
+-- The parameters of a class for --json: name -> {type, default?, required?, values?}.
+local function param_records(cls)
+  local out = {}
+  for name, s in pairs(require("zenml.step").param_spec(cls)) do
+    out[name] = { type = s.type or "any", default = s.default, required = s.required or nil,
+      values = s.values }
+  end
+  return out
+end
+
+-- The parameters of a class on one line: "name:type =default, ...".
 local function describe_params(cls)
+  local spec = require("zenml.step").param_spec(cls)
   local parts = {}
-  local names = {}
-  for k in pairs(cls.params or {}) do names[#names + 1] = k end
-  table.sort(names)
-  for _, k in ipairs(names) do
-    local s = cls.params[k]
+  for _, k in ipairs(require("zenml.step").sorted_names(spec)) do
+    local s = spec[k]
     local default = type(s.default) == "table" and require("zenml.json").encode(s.default)
       or tostring(s.default)
     local d = s.required and "required" or (s.default ~= nil and ("=" .. default) or "")
@@ -41,12 +51,12 @@ local function describe_params(cls)
   return table.concat(parts, ", ")
 end
 
-local function classes_of(mod, module, origin, rows)
+local function classes_of(mod, module, origin, rows, json)
   local Step = require("zenml.step").Step
   local function add(cls)
     if type(cls) == "table" and type(cls.is_a) == "function" and cls ~= Step and cls:is_a(Step) then
       rows[#rows + 1] = { class = cls.__name, module = module, origin = origin,
-        params = describe_params(cls) }
+        params = json and param_records(cls) or describe_params(cls) }
     end
   end
   add(mod)
@@ -63,14 +73,14 @@ local function list(opts)
   local rows = {}
   for _, m in ipairs(modules_in(core.sys.home() .. "/stdlib/zenml/steps", "zenml.steps.")) do
     local ok, mod = pcall(require, m)
-    if ok then classes_of(mod, m, "built-in", rows) end
+    if ok then classes_of(mod, m, "built-in", rows, opts.json) end
   end
   local repo = require("zenml.repo").open()
   if repo then
     for _, m in ipairs(modules_in(repo.root .. "/steps", "")) do
       local ok, mod = pcall(require, m)
       if ok then
-        classes_of(mod, m, "repository", rows)
+        classes_of(mod, m, "repository", rows, opts.json)
       else
         io.stderr:write(("zenml: warning: steps module '%s' does not load: %s\n"):format(m, mod))
       end
