@@ -264,6 +264,13 @@ p:run()
     assert.equals(1, code)
     assert.matches("ml.metrics_classification: data/m.csv:45: label column 'label' has a null "
       .. "(row 14 of split 'eval')\n", err, 1, true)
+    -- with a test split, the predictions are the test split's rows
+    t.write(dir .. "/p.lua", (script:format(2):gsub("eval = 0%.3 }", "eval = 0.1, test = 0.4 }")
+      :gsub("train = 0%.7", "train = 0.5")))
+    _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("ml.metrics_classification: data/m.csv:45: label column 'label' has a null "
+      .. "(row 14 of split 'test')\n", err, 1, true)
     -- a feature null reaching a trainer (no preprocesser fills it) likewise
     t.write(dir .. "/f.lua", [[
 local zenml = require "zenml"
