@@ -32,12 +32,12 @@ local function find_part(doc, name, out, depth)
   local up = s.inputs and type(s.inputs.splits) == "string" and s.inputs.splits:match("^([^.]+)%.%*$")
   if not up then return nil end
   if cls:is_a(bases.BaseTrainerStep) and out == "predictions" then
-    -- predictions are made on the split the trainer evaluates
+    -- predictions are made on the split the trainer predicts on
     local split, _, scls = find_part(doc, up, "train", depth + 1)
     if not split then return nil end
     local names = {}
     for _, n in ipairs(execute.instantiate(doc, split, scls):split_names()) do names[n] = true end
-    out = execute.instantiate(doc, name, cls):eval_split(names) or "train"
+    out = execute.instantiate(doc, name, cls):predict_split(names) or "train"
   elseif not cls:is_a(bases.BasePreprocesserStep) and not cls:is_a(bases.BaseTrainerStep) then
     return nil
   end
@@ -97,8 +97,8 @@ end
 
 
 --- `message` with "label column 'y' has a null at row N" (N a row of the
---- frame read through `input`, part `part`) put as
---- "data/x.csv:42: label column 'y' has a null (row N of split 'train')",
+--- frame read through `input`, part `part`; a feature column likewise) put
+--- as "data/x.csv:42: label column 'y' has a null (row N of split 'train')",
 --- when the source line can be found; otherwise `message` unchanged.
 ---@param ctx table the step context
 ---@param input string
@@ -106,19 +106,19 @@ end
 ---@param message string
 ---@return string
 function M.label_error(ctx, input, part, message)
-  local label, what, row = message:match("label column '([^']*)' has ([%a ]-) at row (%d+)")
-  if not row then return message end
-  local function is_missing(data, i)
-    local col = data:col(label)
-    local v = col and col[i]
+  local pattern = "(%a+) column '([^']*)' has ([%a ]-) at row (%d+)"
+  local i, j, kind, column, what, row = message:find(pattern)
+  if not i or (kind ~= "label" and kind ~= "feature") then return message end
+  local function is_missing(data, r)
+    local has, col = pcall(data.col, data, column)
+    if not has then return false end -- e.g. a one-hot column the transform made
+    local v = col[r]
     return v == nil or v ~= v
   end
   local ok, where, spart = pcall(M.locate, ctx, input, part, tonumber(row), is_missing)
   if not ok or not where then return message end
-  local pattern = "label column '[^']*' has [%a ]- at row %d+"
-  local i, j = message:find(pattern)
-  return message:sub(1, i - 1) .. ("%s: label column '%s' has %s (row %s of split '%s')"):format(
-    where, label, what, row, spart) .. message:sub(j + 1)
+  return message:sub(1, i - 1) .. ("%s: %s column '%s' has %s (row %s of split '%s')"):format(
+    where, kind, column, what, row, spart) .. message:sub(j + 1)
 end
 
 return M

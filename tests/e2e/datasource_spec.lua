@@ -230,7 +230,7 @@ print(e)
       .. "data/people.csv:7: column 'age': cannot read \"?\" as int64\n", out)
   end)
 
-  it("names the CSV line of a row whose label is missing, in the trainer and the evaluator", function()
+  it("names the CSV line of a row whose label or feature is missing, in the trainer and the evaluator", function()
     local dir = setup()
     -- a quoted field over two lines and blank lines: line numbers are not row + 1
     local rows = { "a,x,note,label", '1,0.5,"two\nlines",yes', "" }
@@ -264,6 +264,33 @@ p:run()
     assert.equals(1, code)
     assert.matches("ml.metrics_classification: data/m.csv:45: label column 'label' has a null "
       .. "(row 14 of split 'eval')\n", err, 1, true)
+    -- with a test split, the predictions are the test split's rows
+    t.write(dir .. "/p.lua", (script:format(2):gsub("eval = 0%.3 }", "eval = 0.1, test = 0.4 }")
+      :gsub("train = 0%.7", "train = 0.5")))
+    _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("ml.metrics_classification: data/m.csv:45: label column 'label' has a null "
+      .. "(row 14 of split 'test')\n", err, 1, true)
+    -- a feature null reaching a trainer (no preprocesser fills it) likewise
+    t.write(dir .. "/f.lua", [[
+local zenml = require "zenml"
+local split = require "zenml.steps.split"
+local train = require "zenml.steps.trainer"
+local p = zenml.Pipeline { name = "feat" }
+p:add_datasource(zenml.datasources.CSV { name = "feat", path = "data/feat.csv" })
+p:add("split", split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 }, { data = "datasource.data" })
+p:add("trainer", train.Logistic { label = "label" }, { splits = "split.*" })
+p:run()
+]])
+    local feat = { "a,x,label" }
+    for k = 1, 60 do
+      feat[#feat + 1] = ("%s,%.2f,%s"):format(k == 33 and "" or tostring(k % 7), k / 60, k % 2 == 0 and "yes" or "no")
+    end
+    t.write(dir .. "/data/feat.csv", table.concat(feat, "\n") .. "\n")
+    _, err, code = zenml(dir, "run f.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: step 'trainer' failed: Logistic: data/feat.csv:34: feature column 'a' has a null "
+      .. "(row 25 of split 'train')", err:match("^[^\n]*"))
     -- the file changed since the snapshot: no line is named, the row still is
     t.write(dir .. "/data/m.csv", "\n" .. t.slurp(dir .. "/data/m.csv"))
     t.write(dir .. "/p.lua", ([[
