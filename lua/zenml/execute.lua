@@ -104,7 +104,7 @@ local function source_part(st, module)
   return text
 end
 
---- The cache key parts of a step and their SHA-256 (DESIGN.md §5).
+--- The cache key parts of a step and their SHA-256 (docs/pipelines.md, "Caching").
 function M.cache_key(st, name, ids)
   local s = st.doc.steps[name]
   local parts = {

@@ -98,7 +98,7 @@ local function git_state(repo)
     dirty = repo:dirty() }, { "commit", "branch", "dirty" })
 end
 
---- Resolve everything a run needs into the YAML document of DESIGN.md §4.
+--- Resolve everything a run needs into the run's YAML document (docs/pipelines.md, "The YAML").
 function M.resolve(p, repo, opts)
   require("zenml.overrides").apply_pipeline(p, M.overrides.set)
   local deps = p:validate()

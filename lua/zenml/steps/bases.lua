@@ -1,4 +1,4 @@
---- The base step classes of DESIGN.md §1. Each does its data movement in C
+--- The base step classes (docs/steps.md). Each does its data movement in C
 --- (frames, partitions, transforms, models are C objects) and calls a few Lua
 --- hooks that a subclass overrides. Built-in steps in stdlib/ derive from
 --- these exactly as a user's steps/ do.
