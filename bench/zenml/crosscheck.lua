@@ -13,11 +13,11 @@ local out = assert(arg[1], "usage: zenml crosscheck.lua OUT_DIR")
 
 local cases = {
   { name = "iris-logistic", data = "data/iris.csv", label = "species", task = "classification",
-    trainer = train.Logistic { epochs = 200, lr = 0.05, seed = 1 } },
+    trainer = train.Logistic {} },   -- scikit-learn: LogisticRegression(), the defaults of both
   { name = "binary-ffn", data = "data/binary.csv", label = "y", task = "classification",
     trainer = train.FeedForward { hidden_layers = { 16 }, epochs = 20, lr = 0.001, seed = 1 } },
   { name = "binary-logistic", data = "data/binary.csv", label = "y", task = "classification",
-    trainer = train.Logistic { epochs = 5, seed = 1 } },
+    trainer = train.Logistic {} },
   { name = "regression-linear", data = "data/regression.csv", label = "price", task = "regression",
     trainer = train.Linear {} },
 }

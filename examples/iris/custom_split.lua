@@ -12,7 +12,7 @@ local p = zenml.pipelines.Training { name = "iris-stratified" }
 p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
 p:add_split(Stratified { column = "species", split_map = { train = 0.7, eval = 0.3 }, seed = 7 })
 p:add_preprocesser(pre.Standard { labels = { "species" } })
-p:add_trainer(train.Logistic { epochs = 200, lr = 0.05, seed = 1 })
+p:add_trainer(train.Logistic {})
 p:add_evaluator(eval.Classification { slices = { "species" } })
 p:add_deployer(deploy.Export { path = "iris-model.tar.gz" })
 local run = p:run()

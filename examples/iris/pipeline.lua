@@ -13,7 +13,7 @@ p:add_datasource(iris)
 p:add_split(split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 })
 p:add_preprocesser(pre.Standard { features = { "sepal_length", "sepal_width",
   "petal_length", "petal_width" }, labels = { "species" } })
-p:add_trainer(train.FeedForward { hidden_layers = { 16 }, epochs = 100, seed = 1 })
+p:add_trainer(train.FeedForward { seed = 1 })
 p:add_evaluator(eval.Classification { slices = { "species" } })
 local run = p:run()
 print(run.status, run:metrics().accuracy)

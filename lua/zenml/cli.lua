@@ -46,21 +46,29 @@ end
 -- "; did you mean --status?" for a mistyped option.
 local function option_suggestion(a, spec)
   local known = {}
-  for _, set in ipairs { spec.flags or {}, spec.options or {} } do
+  for _, set in ipairs { spec.flags or {}, spec.options or {}, spec.lists or {} } do
     for name in pairs(set) do known[#known + 1] = (#name == 1 and "-" or "--") .. name end
   end
   table.sort(known)
   return errors.did_you_mean(a:match("^[^=]*"), known)
 end
 
+--- Whether `err` is what cli.fail (or errors.user) raised: a message for the
+--- user, printed without a traceback.
+function cli.is_failure(err)
+  return errors.is_user(err)
+end
+
 --- Parse `args` against `spec`: spec.flags is a set of boolean options,
---- spec.options a set of options that take a value. Returns opts, positionals.
+--- spec.options a set of options that take a value, spec.lists options that
+--- take a value and may be repeated (opts[name] is then the list of values).
+--- Returns opts, positionals.
 ---@param args string[]
----@param spec {flags?: table<string, boolean>, options?: table<string, boolean>}
+---@param spec {flags?: table<string, boolean>, options?: table<string, boolean>, lists?: table<string, boolean>}
 ---@param usage string shown when the arguments are wrong
 function cli.parse(args, spec, usage)
   local opts, pos = {}, {}
-  local flags, options = spec.flags or {}, spec.options or {}
+  local flags, options, lists = spec.flags or {}, spec.options or {}, spec.lists or {}
   local i = 1
   while i <= #args do
     local a = args[i]
@@ -71,13 +79,18 @@ function cli.parse(args, spec, usage)
       break
     elseif name and flags[name] then
       opts[name] = true
-    elseif name and options[name] then
+    elseif name and (options[name] or lists[name]) then
       if value == nil then
         i = i + 1
         value = args[i]
         if value == nil then cli.fail(("option --%s needs a value\n%s"):format(name, usage), 2) end
       end
-      opts[name] = value
+      if lists[name] then
+        opts[name] = opts[name] or {}
+        table.insert(opts[name], value)
+      else
+        opts[name] = value
+      end
     elseif a:sub(1, 1) == "-" and #a > 1 then
       cli.fail(("unknown option '%s'%s\n%s"):format(a, option_suggestion(a, spec), usage), 2)
     else

@@ -55,20 +55,29 @@ function M.register(name, cls)
 end
 
 -- The stack level (for error, counted from the caller) of the user's code:
--- the first frame outside this module and the class helper.
-local function user_level()
+-- the first frame outside this module, the class helper and the files of
+-- `self`'s classes (their configure() checks arguments too).
+local function user_level(self)
+  local own = {}
+  local cls = self and getmetatable(self)
+  while cls do
+    if rawget(cls, "__file") then own["@" .. cls.__file] = true end
+    cls = rawget(cls, "super")
+  end
   local level = 2
   while true do
     local info = debug.getinfo(level + 1, "S")
     if not info then return 0 end
     local src = info.source
-    if not (src:find("zenml/class%.lua$") or src:find("zenml/datasource%.lua$")) then return level end
+    if not (src:find("zenml/class%.lua$") or src:find("zenml/datasource%.lua$") or own[src]) then
+      return level
+    end
     level = level + 1
   end
 end
 
 local function argerror(self, fmt, ...)
-  error(("%s: " .. fmt):format(self.__name, ...), user_level())
+  error(("%s: " .. fmt):format(self.__name, ...), user_level(self))
 end
 
 local function check_argument(self, key, want, v)
@@ -177,16 +186,12 @@ function BaseDatasource:sources() return nil end
 --- Hook: extra artifacts of a snapshot, e.g. { tree = id }. Runs after read.
 function BaseDatasource:attach(_store, _frame) return {} end
 
---- "file", "folder", or nil when `p` does not exist.
+--- "file", "folder", "other" (a FIFO, a device: never read one) or nil
+--- when `p` does not exist. Nothing is opened.
 ---@param p string
 ---@return string|nil
 function BaseDatasource:path_kind(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local ok, err = f:read(0)
-  f:close()
-  if ok == nil and err and err:find("Is a directory", 1, true) then return "folder" end
-  return "file"
+  return core.sys.file_kind(p)
 end
 
 --- A path for messages: relative to the repository root when inside it.
@@ -196,6 +201,21 @@ function BaseDatasource:display(p)
   local root = self.root
   if root and p:sub(1, #root + 1) == root .. "/" then return p:sub(#root + 2) end
   return p
+end
+
+--- Raise an argument error at the user's constructor call: "<Type>: <message>".
+---@param fmt string
+function BaseDatasource:arg_error(fmt, ...)
+  argerror(self, fmt, ...)
+end
+
+--- The snapshot's warnings (the note), one string per line; {} when none.
+---@param note string|nil
+---@return string[]
+function M.warnings(note)
+  local out = {}
+  for line in (note or ""):gmatch("[^\n]+") do out[#out + 1] = line end
+  return out
 end
 
 --- Raise `message` (no position), with the repository root taken out of paths.
@@ -239,18 +259,60 @@ local function differences(old, new)
   return table.concat(parts, ", ")
 end
 
-function BaseDatasource:_register(db, cfg_text)
+-- Refuse a registration that would change a datasource with versions
+-- unless replace = true. A registered name with no version yet (its first
+-- snapshot failed, e.g. a path typo) is taken over silently. Returns true
+-- when the registry must be written (nothing is written here: a datasource is
+-- registered with its first successful snapshot, see _ensure_registered).
+function BaseDatasource:_check_registration(db, cfg_text)
   local row = db:datasource(self.name)
-  if row and row.type == self.type and row.config == cfg_text then return end
-  if row and not self._replace then
+  if row and row.type == self.type and row.config == cfg_text then return false end
+  if row and not self._replace and #db:versions(self.name) > 0 then
     local old = M.decode_json(row.config or "{}")
     local what = row.type ~= self.type and ("type = " .. row.type) or differences(old, self:config())
     error(("datasource '%s' exists with other arguments (%s); pass replace = true to change it")
       :format(self.name, what), 0)
   end
-  db:datasource_register(self.name, self.type, cfg_text)
+  return true
 end
 
+function BaseDatasource:_ensure_registered(db, cfg_text)
+  if self._must_register then
+    db:datasource_register(self.name, self.type, cfg_text)
+    self._must_register = false
+  end
+  self:_record_origin(db)
+end
+
+-- Where a type that is not built in comes from, so the command line can load
+-- it as a run does: the module that defined the class (property "module"),
+-- or, for a class defined in a script, that file (property "file", for the
+-- message saying it must move into a module).
+function BaseDatasource:_record_origin(db)
+  local cls = getmetatable(self)
+  local module = cls.__module
+  if type(module) ~= "string" then
+    -- loaded before zenml tracked modules (`zenml script.lua` whose first
+    -- line requires it): the module is the one that returned the class
+    for name, v in pairs(package.loaded) do
+      if v == cls then module = name break end
+    end
+  end
+  if type(module) == "string" and module:find("^zenml%.") then return end -- built in
+  local key, value = "module", module
+  if type(module) ~= "string" then
+    if not cls.__file then return end
+    key, value = "file", self:display(realpath(cls.__file))
+  end
+  if db:property_get("datasource", self.name, key) ~= value then
+    db:property_set("datasource", self.name, key, value)
+    -- the other one no longer applies ("" reads as absent)
+    local other = key == "module" and "file" or "module"
+    if db:property_get("datasource", self.name, other) then
+      db:property_set("datasource", self.name, other, "")
+    end
+  end
+end
 
 --- The content key: one line per source file (name and SHA-256), or nil.
 --- `job` is a running hash_begin of the only source file, if any.
@@ -369,20 +431,35 @@ local function existing(db, name, v)
   return record(v, { tree = tree, note = note, existed = true })
 end
 
+--- The rules by which a type reads its sources, when they changed in a way
+--- that changes the frame: the same bytes read by newer rules are a new
+--- version (nil for a type whose rules never changed).
+BaseDatasource.revision = nil
+
+function BaseDatasource:_version_id(cfg_text, key)
+  local text = self.type .. "\n" .. cfg_text .. "\n" .. key
+  if self.revision then text = text .. "\nrevision " .. tostring(self.revision) end
+  return hash.string(text):sub(1, 16)
+end
+
 --- Store what is new and record the version.
 function BaseDatasource:_store_version(repo, key, cfg_text, frame)
   local db, store = repo:meta(), repo:store()
   frame = frame or self:read()
   local artifact, size = put_frame(store, frame)
   local extra = self:attach(store, frame) or {}
-  local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. (key or artifact)):sub(1, 16)
+  local id = self:_version_id(cfg_text, key or artifact)
   local found = find_version(db, self.name, id)
-  if found then return existing(db, self.name, found) end
+  if found then
+    self:_ensure_registered(db, cfg_text)
+    return existing(db, self.name, found)
+  end
   local note = self.note or frame:note()
   local v = { id = id, artifact = artifact, rows = frame:nrow(), columns = frame:ncol(),
     bytes = size, created = core.sys.time() }
   db:begin()
   local ok, err = pcall(function()
+    self:_ensure_registered(db, cfg_text)
     db:artifact_record(artifact, "frame", size)
     if extra.tree then db:artifact_record(extra.tree, "tree", store:size(extra.tree)) end
     db:version_add(self.name, v)
@@ -407,18 +484,93 @@ function BaseDatasource:commit(repo)
   end
   local db = repo:meta()
   local cfg_text = json.encode(self:config())
-  self:_register(db, cfg_text)
+  self._must_register = self:_check_registration(db, cfg_text)
   local job, frame = self:_read_while_hashing(db)
   local key = self:_content_key(db, job)
   if key then
-    local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. key):sub(1, 16)
+    local id = self:_version_id(cfg_text, key)
     local v = find_version(db, self.name, id)
-    if v then return existing(db, self.name, v) end
+    if v then
+      self:_ensure_registered(db, cfg_text)
+      local found = existing(db, self.name, v)
+      return self:_restore(repo, found, frame)
+    end
   end
   return self:_store_version(repo, key, cfg_text, frame)
 end
 
+--- An existing version whose snapshot is gone from the artifact store (a
+--- lost or removed object; zenml verify reports it) is taken again from the
+--- sources, which still hold the same bytes: the same frame is the same
+--- artifact id. Returns the version, with `restored = true` when it was.
+function BaseDatasource:_restore(repo, v, frame)
+  local store = repo:store()
+  local lost = not store:exists(v.artifact) or (v.tree and not store:exists(v.tree))
+  if not lost then return v end
+  frame = frame or self:read()
+  local artifact = put_frame(store, frame)
+  local extra = self:attach(store, frame) or {}
+  if artifact ~= v.artifact or (v.tree and extra.tree ~= v.tree) then
+    error(("datasource '%s': the snapshot of version %s is missing from the artifact store, "
+      .. "and its sources no longer read as the same data (%s instead of %s); restore "
+      .. ".zenml/artifacts from a backup"):format(self.name, v.id, artifact, v.artifact), 0)
+  end
+  v.restored = true
+  return v
+end
+
+--- True when the sources hold what version `id` was taken from (their
+--- hashes through the stat cache; a type without sources() cannot tell: false).
+---@param repo table
+---@param id string
+---@return boolean
+function BaseDatasource:unchanged_since(repo, id)
+  local ok, key = pcall(self._content_key, self, repo:meta())
+  return ok and key ~= nil and self:_version_id(json.encode(self:config()), key) == id
+end
+
+--- Where row `row` (1-based) of version `id`'s frame comes from, e.g.
+--- "data/x.csv:42", or nil when the type cannot tell (the default) or the
+--- sources changed since.
+---@return string|nil
+function BaseDatasource:locate(_repo, _id, _row) return nil end
+
 -- Registry --------------------------------------------------------------------
+
+-- require(module) with the repository root on the module path (a run finds
+-- it there through ./?.lua; the command line may run in a subfolder).
+local function require_from(root, module)
+  local saved = package.path
+  package.path = ("%s/?.lua;%s/?/init.lua;%s"):format(root, root, saved)
+  local ok, err = pcall(require, module)
+  package.path = saved
+  return ok, err
+end
+
+-- The class of a type that is not loaded yet, from the module its snapshot
+-- recorded (or a module named as the type).
+local function load_type(repo, name, type_name)
+  local db = repo:meta()
+  local module = db:property_get("datasource", name, "module")
+  if module and module ~= "" then
+    local ok, err = require_from(repo.root, module)
+    if not ok then
+      return nil, ("datasource '%s': cannot load module '%s' (type '%s'): %s"):format(
+        name, module, type_name, tostring(err))
+    end
+  else
+    pcall(require, type_name)
+  end
+  if types[type_name] then return types[type_name] end
+  local file = db:property_get("datasource", name, "file")
+  if file and file ~= "" then
+    return nil, ("datasource '%s' has type '%s', defined in %s outside a module: move the class to "
+      .. "a module (e.g. datasources/%s.lua, returning it) and require that, so commands can load it")
+      :format(name, type_name, file, type_name:lower())
+  end
+  return nil, ("datasource '%s' has type '%s', which is not loaded: require the module that defines it")
+    :format(name, type_name)
+end
 
 --- Rebuild a registered datasource from its type and config (no snapshot).
 ---@param repo table a Repository
@@ -431,15 +583,9 @@ function M.load(repo, name)
   local row = repo:meta():datasource(name)
   if not row then return nil, ("no datasource '%s'"):format(name) end
   require "zenml.datasources"
-  local cls = types[row.type]
-  if not cls then
-    local ok = pcall(require, row.type)
-    cls = ok and types[row.type]
-  end
-  if not cls then
-    return nil, ("datasource '%s' has type '%s', which is not loaded: require the module that defines it"):format(
-      name, row.type)
-  end
+  local cls, err = types[row.type], nil
+  if not cls then cls, err = load_type(repo, name, row.type) end
+  if not cls then return nil, err end
   local args = M.decode_json(row.config or "{}")
   args.name, args.repo, args.snapshot = name, repo, false
   return cls(args)

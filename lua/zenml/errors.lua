@@ -321,14 +321,23 @@ local function relative(msg)
   return msg
 end
 
-local function has_position(msg)
-  return msg:match("^[^\n]-:%d+: ") ~= nil
+-- Whether a message starts with the position Lua gives an error: a chunk
+-- (a .lua file, -e code, standard input, a string) and a line. A data file's
+-- "data/x.csv:3: ..." is not one.
+local function lua_position(msg)
+  return msg:find("^[^\n]-%.lua:%d+: ") or msg:find("^%(command line%):%d+: ")
+    or msg:find("^stdin:%d+: ") or msg:find('^%[string "[^\n]-"%]:%d+: ')
 end
 
 --- The error value `e` with what to print about it, while the stack that
 --- raised it is still there (a message handler, as for xpcall): an Error
 --- (errors.user / errors.new / errors.formatted) as it is, anything else as
 --- an Error with the frames from `level` (2: the function that raised).
+---
+--- A message with a Lua position is an error in code: it is shown with the
+--- user's frames. One without (error(msg, 0), or raised in C) is zenml
+--- reporting bad input when zenml's code raised it: one line, no frames; when
+--- the user's code raised it, it gets that line.
 ---@param e any
 ---@param level? integer
 function M.capture(e, level)
@@ -345,8 +354,19 @@ function M.capture(e, level)
   end
   local list = frames(level)
   msg = relative(msg) .. runtime_suggestion(msg, level)
-  return setmetatable({ message = msg, code = 1, frames = list,
-    where = not has_position(msg) and user_location(list) or nil }, Error)
+  local rec = setmetatable({ message = msg, code = 1, frames = list }, Error)
+  if not lua_position(msg) then
+    local raiser
+    for _, info in ipairs(list) do
+      if info.what ~= "C" or info.below then raiser = info break end
+    end
+    if raiser and is_user(raiser) then
+      rec.where = location(raiser)
+    else
+      rec.quiet = true
+    end
+  end
+  return rec
 end
 
 --- The text of an error (without the "zenml: " prefix): "where: message",
@@ -360,8 +380,8 @@ function M.format(e, all)
   if e.text then return e.text end
   local head = e.where and (e.where .. ": " .. e.message) or e.message
   local list = e.frames
-  if not list then return head end
   all = all or M.traceback_enabled()
+  if not list or (e.quiet and not all) then return head end
   local lines, hidden = {}, false
   for _, info in ipairs(list) do
     if all or is_user(info) or info.skipped then

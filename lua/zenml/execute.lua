@@ -55,6 +55,7 @@ function M.instantiate(doc, name, cls)
   local args = {}
   for k, v in pairs(s.params or {}) do args[k] = v end
   args.cache = s.cache
+  args.backend = s.backend
   local built, step = pcall(cls.new, cls, args)
   if not built then errors.user("step '%s': %s", name, tostring(step)) end
   if type(s.outputs) == "table" then step._outputs = s.outputs end
@@ -111,7 +112,7 @@ local function source_part(st, module)
   return text
 end
 
---- The cache key parts of a step and their SHA-256 (DESIGN.md §5).
+--- The cache key parts of a step and their SHA-256 (docs/pipelines.md, "Caching").
 function M.cache_key(st, name, ids)
   local s = st.doc.steps[name]
   local parts = {
@@ -227,6 +228,12 @@ local function finish_outputs(db, run_id, exec, stored)
     outs[out], outs._types[out] = a.id, a.kind
     if a.value and type(a.value) == "table" then
       for name, v in pairs(flatten(nil, a.value, {})) do db:metric_set(run_id, exec, name, v) end
+      -- what the numbers are about, e.g. the evaluator's split = "test"
+      for name, v in pairs(a.value) do
+        if type(name) == "string" and type(v) == "string" then
+          db:property_set("execution", tostring(exec), "metrics." .. name, v)
+        end
+      end
     end
   end
   return outs
@@ -326,6 +333,13 @@ function M.step(st, name)
     return store_outputs(st, name, step, step:run(ctx, inputs))
   end)
   local log = ctx:finish()
+  if not ok and step.row_source then
+    -- "label column 'y' has a null at row 23" of a split: name its source line
+    local input, part = step:row_source(result.message)
+    if input then
+      result.message = require("zenml.origin").label_error(ctx, input, part, result.message)
+    end
+  end
   -- Frames are C memory the Lua collector cannot see the size of: free the
   -- inputs and outputs this step dropped before the next step allocates more.
   -- (Only then: a full collection after every small step costs more than the step.)
@@ -340,6 +354,7 @@ function M.step(st, name)
     db:execution_finish(exec, "failed", full, log_id)
     return { status = "failed", error = errors.format(result), execution = exec }
   end
+  core.sys.fault("step.outputs.stored")
   -- The completion records join the next step's start in one transaction
   -- (committed before that step's code runs), so a chain of small steps
   -- pays one commit per step; nothing is held open while user code runs.

@@ -24,6 +24,9 @@ local lazy = {
   steps = "zenml.steps",
   pipelines = "zenml.pipelines",
   exec = "zenml.exec",
+  stats = "zenml.stats",
+  steplib = "zenml.steplib",
+  json = "zenml.json",
 }
 
 --- The Repository around `folder` (default: the current folder), or nil and
@@ -48,7 +51,50 @@ function zenml._lazy(name, module)
   lazy[name] = module
 end
 
+local function sorted(t)
+  local names = {}
+  for k in pairs(t) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
+-- Every public name of the package, loaded or not (REPL completion, help).
+local function names()
+  local seen, out = {}, {}
+  local function add(k)
+    if type(k) == "string" and k:sub(1, 1) ~= "_" and not seen[k] then
+      seen[k] = true
+      out[#out + 1] = k
+    end
+  end
+  for k in pairs(zenml) do add(k) end
+  for k in pairs(lazy) do add(k) end
+  for k in pairs(lazy_field) do add(k) end
+  table.sort(out)
+  return out
+end
+
+-- `print(zenml)` and the REPL: the version and what the package holds.
+local function describe()
+  local functions = {}
+  for _, k in ipairs(sorted(zenml)) do
+    if type(rawget(zenml, k)) == "function" and k:sub(1, 1) ~= "_" then
+      functions[#functions + 1] = k
+    end
+  end
+  return table.concat({
+    ("zenml %s"):format(zenml.version),
+    "  submodules: " .. table.concat(sorted(lazy), ", "),
+    "  classes:    " .. table.concat(sorted(lazy_field), ", "),
+    "  functions:  " .. table.concat(functions, ", "),
+    "help(zenml.NAME) in the REPL describes one",
+  }, "\n")
+end
+
 return setmetatable(zenml, {
+  __tostring = describe,
+  __name = "zenml",
+  __keys = names,
   __index = function(t, k)
     local f = lazy_field[k]
     if f then

@@ -16,8 +16,18 @@ local function quote(s)
   end) .. '"'
 end
 
+local array_mt = { __jsonarray = true }
+
+--- Mark `t` as a JSON array, so that it encodes as `[]` when empty.
+---@param t table
+---@return table t
+function json.array(t)
+  return setmetatable(t or {}, array_mt)
+end
+
 local function is_array(t)
   local n = #t
+  if getmetatable(t) == array_mt then return true end
   if n == 0 then return false end
   local count = 0
   for _ in pairs(t) do count = count + 1 end

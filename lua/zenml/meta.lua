@@ -270,9 +270,33 @@ function Store:event_add(execution, artifact, kind, name)
   return self._db:event_add(execution, artifact, kind, name)
 end
 
+--- Recorded artifacts whose id starts with `prefix` ("sha256:" and lower-case
+--- hex digits), in id order, at most `limit` of them.
+---@param prefix string
+---@param limit integer
+---@return table[] rows {id, type}
+function Store:artifacts_with_prefix(prefix, limit)
+  str("artifacts_with_prefix", 1, prefix); int("artifacts_with_prefix", 2, limit)
+  -- a range on the primary key: hex digits sort below 'g'
+  return self._db:query("SELECT id, type FROM artifacts WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+    prefix, prefix .. "g", limit)
+end
+
 --- Every artifact id the metadata refers to.
 ---@return string[]
 function Store:artifact_refs() return self._db:artifact_refs() end
+
+--- An artifact was lost from the store: executions that produced it (and
+--- cache hits of them) become `invalid`, never a cache hit again, with
+--- `why` as their error. Returns how many executions changed.
+---@param id string
+---@param why string
+---@return integer
+function Store:artifact_lost(id, why)
+  str("artifact_lost", 1, id)
+  str("artifact_lost", 2, why)
+  return self._db:artifact_lost(id, why)
+end
 
 --- Set a metric of a run, or of one of its executions.
 ---@param run string

@@ -181,10 +181,11 @@ local XGB_KEYS = { max_depth = "integer", eta = "number", learning_rate = "numbe
   max_leaves = "integer", base_score = "number" }
 
 local PARAMS = {
-  logistic = COMMON,
+  logistic = setmetatable({ solver = "string", max_iter = "integer", tol = "number" },
+    { __index = COMMON }),
   linear = setmetatable({ solver = "string" }, { __index = COMMON }),
   feedforward = setmetatable({ hidden = "table", activation = "string", dropout = "number",
-    patience = "integer", val_fraction = "number" }, { __index = COMMON }),
+    patience = "integer", val_fraction = "number", tol = "number" }, { __index = COMMON }),
   xgboost = setmetatable({ num_boost_round = "integer", seed = "integer" }, { __index = XGB_KEYS }),
 }
 
@@ -192,7 +193,7 @@ local function known_names(kind)
   local names, t = {}, PARAMS[kind]
   for k in pairs(t) do names[#names + 1] = k end
   local base = getmetatable(t) and getmetatable(t).__index
-  if base then for k in pairs(base) do if not t[k] then names[#names + 1] = k end end end
+  if base then for k in pairs(base) do if rawget(t, k) == nil then names[#names + 1] = k end end end
   table.sort(names)
   return table.concat(names, ", ")
 end
@@ -208,6 +209,30 @@ local function check_params(kind, params)
     if not ok then
       error(("ml.train: parameter '%s' must be %s, got %s"):format(k,
         want == "integer" and "an integer" or "a " .. want, math.type(v) or type(v)), 3)
+    end
+  end
+end
+
+-- Parameters one solver reads and the others do not: giving them to another
+-- solver is a mistake worth a message (epochs mean nothing to L-BFGS).
+local SOLVER_ONLY = {
+  logistic = { default = "lbfgs", sgd = { "batch_size", "epochs", "lr", "optimizer" },
+    lbfgs = { "max_iter", "tol" } },
+  linear = { default = "exact", sgd = { "batch_size", "epochs", "lr", "optimizer" } },
+}
+
+local function check_solver(kind, params)
+  local rule = SOLVER_ONLY[kind]
+  if not rule then return end
+  local solver = params.solver or rule.default
+  for other, keys in pairs(rule) do
+    if other ~= "default" and other ~= solver then
+      for _, k in ipairs(keys) do
+        if params[k] ~= nil then
+          error(("ml.train: parameter '%s' applies to solver '%s' only; pass solver = '%s'")
+            :format(k, other, other), 3)
+        end
+      end
     end
   end
 end
@@ -274,6 +299,7 @@ function M.train(kind, f, opts)
   local params = opts.params or {}
   if type(params) ~= "table" then fail("ml.train", "opts.params (a table)", params) end
   check_params(kind, params)
+  check_solver(kind, params)
   if opts.validation ~= nil then
     check_frame("ml.train", opts.validation, "opts.validation (a frame)")
     if kind ~= "feedforward" then

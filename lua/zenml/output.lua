@@ -70,10 +70,51 @@ function output.record(opts, rec, keys)
   end
 end
 
---- A timestamp (unix seconds) as UTC "YYYY-MM-DD HH:MM:SS".
+--- A metric value as `run show` prints it.
+function output.metric(v)
+  return ("%.6g"):format(v)
+end
+
+--- The headline of a run's metrics on one line, as `zenml run` prints it
+--- after the summary: the top-level metrics (names without a '.'; the first
+--- eight names when there are none), then how many more `run show` lists.
+---@param m table<string, number> name -> value
+---@param run_id string
+---@param split? string the split they were computed on, named in the line
+---@return string|nil line nil when there are no metrics
+function output.metrics_line(m, run_id, split)
+  local names = {}
+  for k in pairs(m) do names[#names + 1] = k end
+  if #names == 0 then return nil end
+  table.sort(names)
+  local top = {}
+  for _, k in ipairs(names) do
+    if not k:find(".", 1, true) then top[#top + 1] = k end
+  end
+  if #top == 0 then top = { table.unpack(names, 1, math.min(8, #names)) } end
+  local parts = {}
+  for i, k in ipairs(top) do parts[i] = k .. "=" .. output.metric(m[k]) end
+  local line = (split and ("metrics on split '" .. split .. "': ") or "metrics: ")
+    .. table.concat(parts, " ")
+  if #names > #top then
+    line = line .. (" (%d more: zenml run show %s)"):format(#names - #top, run_id)
+  end
+  return line
+end
+
+--- A timestamp (unix seconds) as ISO 8601 in UTC: "YYYY-MM-DDTHH:MM:SSZ".
 function output.time(t)
   if not t then return nil end
-  return os.date("!%Y-%m-%d %H:%M:%S", math.floor(t))
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
+end
+
+--- A timestamp (unix seconds) as ISO 8601 in UTC with milliseconds:
+--- "YYYY-MM-DDTHH:MM:SS.mmmZ" (what the REPL shows).
+function output.iso_time(t)
+  local secs = math.floor(t)
+  local ms = math.floor((t - secs) * 1000 + 0.5)
+  if ms == 1000 then secs, ms = secs + 1, 0 end
+  return os.date("!%Y-%m-%dT%H:%M:%S", secs) .. (".%03dZ"):format(ms)
 end
 
 --- Whether standard output is a terminal.

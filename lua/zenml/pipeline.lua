@@ -3,6 +3,7 @@
 local class = require "zenml.class"
 local stepmod = require "zenml.step"
 local errors = require "zenml.errors"
+local names = require "zenml.names"
 
 local M = {}
 
@@ -19,10 +20,8 @@ function Pipeline:init(args)
   if type(args) ~= "table" then
     error(("%s: expected a table { name = ... }, got %s"):format(self:class_name(), type(args)), 3)
   end
-  if type(args.name) ~= "string" or not args.name:match("^[%w][%w_.%-]*$") then
-    error(("%s: name must be a string of letters, digits, '_', '.', '-', got %s"):format(
-      self:class_name(), args.name == nil and "nil" or ("%q"):format(tostring(args.name))), 3)
-  end
+  local bad = names.check("pipeline", args.name)
+  if bad then error(("%s: %s"):format(self:class_name(), bad), 3) end
   for k in pairs(args) do
     if k ~= "name" and k ~= "enable_cache" and k ~= "backend" and k ~= "jobs" then
       errors.user("%s: unknown option '%s'; options are: backend, enable_cache, jobs, name%s",
@@ -31,6 +30,18 @@ function Pipeline:init(args)
     end
   end
   self.name = args.name
+  if args.jobs ~= nil and (math.type(args.jobs) ~= "integer" or args.jobs < 1) then
+    error(("pipeline '%s': jobs must be a positive integer, got %s"):format(self.name,
+      type(args.jobs) == "string" and ("%q"):format(args.jobs) or tostring(args.jobs)), 3)
+  end
+  if args.backend ~= nil then
+    bad = names.check_backend(args.backend)
+    if bad then error(("pipeline '%s': %s"):format(self.name, bad), 3) end
+  end
+  if args.enable_cache ~= nil and type(args.enable_cache) ~= "boolean" then
+    error(("pipeline '%s': enable_cache must be true or false, got %s"):format(self.name,
+      tostring(args.enable_cache)), 3)
+  end
   self.enable_cache = args.enable_cache ~= false
   self.backend = args.backend
   self.jobs = args.jobs
@@ -53,10 +64,8 @@ end
 ---@param inputs? table<string, string|string[]>
 ---@return table self
 function Pipeline:add(name, step, inputs)
-  if type(name) ~= "string" or not name:match("^[%a_][%w_%-]*$") then
-    error(("pipeline '%s': add: step name must be a string of letters, digits, '_', '-', got %s"):format(
-      self.name, type(name) == "string" and ("%q"):format(name) or type(name)), 2)
-  end
+  local bad = names.check("step", name)
+  if bad then error(("pipeline '%s': add: step %s"):format(self.name, bad), 2) end
   if not is_step(step) then
     error(("pipeline '%s': add: step '%s' must be a Step instance (e.g. MyStep { ... }), got %s"):format(
       self.name, name, type(step)), 2)
@@ -117,6 +126,9 @@ local function wiring(self)
   local deps = {}
   for _, e in ipairs(self.steps) do
     local spec, ups, seen = e.step:input_spec(), {}, {}
+    local bad = stepmod.check_spec(e.step:class_name(), "input", spec)
+      or stepmod.check_spec(e.step:class_name(), "output", e.step:output_spec())
+    if bad then fail(self, "step '%s': %s", e.name, bad) end
     for input, wire in pairs(e.inputs) do
       if not spec[input] then
         local names = stepmod.sorted_names(spec)

@@ -29,7 +29,16 @@ local function scalar(v)
   return tostring(v)
 end
 
-local function render(v, indent, seen, out)
+-- Fields that hold times (unix seconds) in what the metadata store returns:
+-- shown as ISO 8601 dates.
+local TIME_FIELDS = { started = true, ended = true, created = true, last_run = true }
+pretty.TIME_FIELDS = TIME_FIELDS
+
+local function render(v, indent, seen, out, key)
+  if TIME_FIELDS[key] and type(v) == "number" and v > 0 and v < 1e11 then
+    out[#out + 1] = require("zenml.output").iso_time(v)
+    return
+  end
   local mt = getmetatable(v)
   if type(v) ~= "table" or (type(mt) == "table" and mt.__tostring) then
     out[#out + 1] = scalar(v)
@@ -56,7 +65,7 @@ local function render(v, indent, seen, out)
     out[#out + 1] = pad
     out[#out + 1] = is_identifier(k) and k or "[" .. scalar(k) .. "]"
     out[#out + 1] = " = "
-    render(v[k], pad, seen, out)
+    render(v[k], pad, seen, out, k)
     out[#out + 1] = ",\n"
   end
   out[#out + 1] = indent .. "}"

@@ -10,8 +10,16 @@ local output = require "zenml.output"
 local M = {}
 local readable
 
+--- A zenml repository: a git work tree with `.zenml/`, its artifact and
+--- metadata stores, and what ran there. `zenml.repo()` opens the one around
+--- the current folder.
 local Repository = class.Object:extend("Repository")
+--- One run of a pipeline, as the metadata store recorded it: id, pipeline,
+--- status, started and ended (unix seconds), git state, its YAML; its steps'
+--- executions, metrics and artifacts through the methods.
 local Run = class.Object:extend("Run")
+--- An artifact: an immutable object of the store (`sha256:` id) with its
+--- type (frame, model, metrics, value, ...) and size; `read()` loads it.
 local Artifact = class.Object:extend("Artifact")
 M.Repository, M.Run, M.Artifact = Repository, Run, Artifact
 
@@ -177,6 +185,7 @@ function Repository:run(id)
   if type(id) ~= "string" then
     error(("run expects a run id string, got %s"):format(type(id)), 2)
   end
+  if id == "" then return nil, "a run id must not be empty" end
   local db = self:meta()
   if id == "latest" then
     local rows = db:runs { limit = 1 }
@@ -191,16 +200,46 @@ function Repository:run(id)
   return nil, ("no run '%s'"):format(id)
 end
 
---- An artifact by id (recorded in the metadata, or at least present in the store).
+local MAX_CANDIDATES = 5
+
+--- The full id of an artifact given by its id or a unique prefix of it
+--- (`sha256:ab12...` or just `ab12...`, at least 4 hex digits).
+---@param id string
+---@return string|nil id `sha256:` and 64 hex digits
+---@return string|nil message when it is malformed, unknown or ambiguous
+function Repository:artifact_id(id)
+  if type(id) ~= "string" then
+    error(("artifact_id expects an artifact id string, got %s"):format(type(id)), 2)
+  end
+  local hex = id:match("^sha256:(%x+)$") or id:match("^(%x+)$")
+  if not hex or #hex < 4 or #hex > 64 then
+    return nil, ("invalid artifact id '%s': expected sha256: and 64 hex digits, or a unique "
+      .. "prefix of at least 4 hex digits"):format(id)
+  end
+  local full = "sha256:" .. hex:lower()
+  if #hex == 64 then return full end
+  local rows = self:meta():artifacts_with_prefix(full, MAX_CANDIDATES + 1)
+  if #rows == 0 then return nil, ("no artifact '%s'"):format(id) end
+  if #rows == 1 then return rows[1].id end
+  local names = {}
+  for i = 1, math.min(#rows, MAX_CANDIDATES) do
+    names[i] = ("%s (%s)"):format(rows[i].id:sub(1, 23), rows[i].type)
+  end
+  return nil, ("artifact id '%s' is ambiguous: %s%s"):format(id, table.concat(names, ", "),
+    #rows > MAX_CANDIDATES and ", ..." or "")
+end
+
+--- An artifact by id or a unique prefix of it (recorded in the metadata, or
+--- at least present in the store).
 ---@return table|nil artifact
 ---@return string|nil message
 function Repository:artifact(id)
   if type(id) ~= "string" then
     error(("artifact expects an artifact id string, got %s"):format(type(id)), 2)
   end
-  if #id ~= 71 or not id:match("^sha256:[0-9a-f]+$") then
-    return nil, ("invalid artifact id '%s'"):format(id)
-  end
+  local err
+  id, err = self:artifact_id(id)
+  if not id then return nil, err end
   local store = self:store()
   local ok, err = store:exists(id)
   if ok == nil then return nil, err end
@@ -251,6 +290,17 @@ function Run:metrics()
   local out = {}
   for _, m in ipairs(self._repo:meta():metrics(self.id)) do out[m.name] = m.value end
   return out
+end
+
+--- The split the run's metrics were computed on (an evaluator's `split`:
+--- "test" when the pipeline holds one out, else "eval"), or nil.
+---@return string|nil
+function Run:evaluated_split()
+  local db = self._repo:meta()
+  for _, e in ipairs(self:executions()) do
+    local v = db:property_get("execution", tostring(e.cached_from or e.id), "metrics.split")
+    if v then return v end
+  end
 end
 
 -- Artifact ---------------------------------------------------------------------

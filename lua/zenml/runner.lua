@@ -47,10 +47,10 @@ local function settings(p, opts, repo)
   local jobs = o.jobs or opts.jobs or p.jobs or cfg.jobs or 1
   local backend = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
   local cache = not (o.no_cache or opts.cache == false or p.enable_cache == false or cfg.cache == false)
-  if backend ~= "local" and backend ~= "parallel" then
+  local bad = require("zenml.names").check_backend(backend)
+  if bad then
     local errors = require "zenml.errors"
-    errors.user("unknown backend '%s'; backends are: local, parallel%s", tostring(backend),
-      errors.did_you_mean(tostring(backend), { "local", "parallel" }))
+    errors.user("%s%s", bad, errors.did_you_mean(tostring(backend), require("zenml.names").backends))
   end
   if backend == "parallel" and jobs < 2 then jobs = 2 end
   return backend, jobs, cache
@@ -101,8 +101,9 @@ local function git_state(repo)
     dirty = repo:dirty() }, { "commit", "branch", "dirty" })
 end
 
---- Resolve everything a run needs into the YAML document of DESIGN.md §4.
+--- Resolve everything a run needs into the run's YAML document (docs/pipelines.md, "The YAML").
 function M.resolve(p, repo, opts)
+  require("zenml.overrides").apply_pipeline(p, M.overrides.set)
   local deps = p:validate()
   local backend, jobs, cache = settings(p, opts, repo)
   local pin_cache, all_sources, steps, order = {}, {}, {}, {}
@@ -153,25 +154,57 @@ function M.dag_hash(doc)
   return hash.string(table.concat(parts, "\n"))
 end
 
---- Write the YAML (atomically, read-only) and record the run. Returns its path.
+--- Write the YAML (read-only) and record the run, together or not at all:
+--- the YAML is written under a hidden temporary name, the run recorded, and
+--- only then the YAML renamed into place. A failure (a full disk, a database
+--- that refuses the write) leaves neither; a crash between the record and the
+--- rename leaves a run whose YAML is `.partial`, which `zenml verify`
+--- reports and `verify --repair` puts in place. Returns the YAML's path.
 function M.record(repo, doc)
   local text = "# zenml pipeline run: immutable; re-run with `zenml run <this file>`\n"
     .. yaml.encode(doc)
-  local rel = ("pipelines/%s_%s.yaml"):format(doc.name, doc.run_id)
+  local file = ("%s_%s.yaml"):format(doc.name, doc.run_id)
+  local rel = "pipelines/" .. file
   local path = repo.root .. "/" .. rel
+  local partial = M.partial_path(repo, file)
   assert(core.sys.mkdir_p(repo.root .. "/pipelines"))
-  local ok, err = core.sys.write_atomic(path, text, tonumber("444", 8))
-  if not ok then error(err, 0) end
+  local ok, err = core.sys.write_atomic(partial, text, tonumber("444", 8))
+  if not ok then
+    os.remove(partial)
+    error(err, 0)
+  end
+  core.sys.fault("run.yaml.written")
   local db = repo:meta()
-  local version = db:pipeline_version(doc.name, M.dag_hash(doc))
-  db:run_begin {
-    id = doc.run_id, pipeline = doc.name, pipeline_version = version,
-    yaml_path = rel, yaml_hash = hash.string(text),
-    git_commit = doc.git.commit ~= yaml.null and doc.git.commit or nil,
-    git_branch = doc.git.branch ~= yaml.null and doc.git.branch or nil,
-    git_dirty = doc.git.dirty, backend = doc.backends.orchestrator,
-  }
+  ok, err = pcall(function()
+    db:begin()
+    local version = db:pipeline_version(doc.name, M.dag_hash(doc))
+    db:run_begin {
+      id = doc.run_id, pipeline = doc.name, pipeline_version = version,
+      yaml_path = rel, yaml_hash = hash.string(text),
+      git_commit = doc.git.commit ~= yaml.null and doc.git.commit or nil,
+      git_branch = doc.git.branch ~= yaml.null and doc.git.branch or nil,
+      git_dirty = doc.git.dirty, backend = doc.backends.orchestrator,
+    }
+    db:commit()
+  end)
+  if not ok then
+    pcall(db.rollback, db)
+    os.remove(partial)
+    error(err, 0)
+  end
+  core.sys.fault("run.recorded")
+  local moved, merr = os.rename(partial, path)
+  if not moved then
+    pcall(function() db:run_finish(doc.run_id, "failed") end)
+    os.remove(partial)
+    error(("cannot put %s in place: %s"):format(rel, merr), 0)
+  end
   return rel
+end
+
+--- Where a run's YAML waits, under a hidden name, until its run is recorded.
+function M.partial_path(repo, file)
+  return ("%s/pipelines/.%s.partial"):format(repo.root, file)
 end
 
 --- Dependencies of each step from a YAML document: name -> upstream names.
@@ -233,8 +266,12 @@ end
 --- How long a put may wait before the write-behind thread syncs it.
 M.WRITE_BEHIND_MS = 100
 
---- Execute a recorded run document; returns the Run.
+--- Execute a recorded run document; returns the Run. Whatever raises after
+--- the run was recorded, the run ends `failed`, never left `running`.
 function M.execute(repo, doc, yaml_rel)
+  local _ <close> = setmetatable({}, { __close = function(_, err)
+    if err ~= nil then pcall(function() repo:meta():run_finish(doc.run_id, "failed") end) end
+  end })
   local started = core.sys.clock()
   local store = repo:store()
   -- Outputs of quick steps are made durable together, not one fsync each
@@ -254,6 +291,12 @@ function M.execute(repo, doc, yaml_rel)
   local status = report(doc, results, started)
   repo:meta():run_finish(doc.run_id, status)
   local run = assert(repo:run(doc.run_id))
+  -- the same lines whether the run came from a script or a YAML
+  local line = require("zenml.output").metrics_line(run:metrics(), run.id, run:evaluated_split())
+  if line then
+    io.stdout:write(line, "\n")
+    io.stdout:flush()
+  end
   M.finished[#M.finished + 1] = run
   return run
 end
@@ -285,13 +328,57 @@ function M.load_doc(path)
   return doc
 end
 
+-- Drop the "file.lua:12: " a constructor's error names: the mistake is in the YAML.
+local function strip_where(e)
+  e = tostring(e)
+  return e:gsub("^[^\n:]+%.lua:%d+: ", "", 1)
+end
+
+--- Check a run document the way the Lua constructors check a pipeline: the
+--- same names, options, parameters, types and wiring, with the same
+--- messages, prefixed with the file. Needs the document's sources installed.
+function M.check_doc(doc, path)
+  local function try(f, ...)
+    local ok, v = pcall(f, ...)
+    if not ok then error(("%s: %s"):format(path, strip_where(v)), 0) end
+    return v
+  end
+  local options, backends = doc.options or {}, doc.backends or {}
+  if type(options) ~= "table" or type(backends) ~= "table" then
+    error(("%s: options and backends must be maps"):format(path), 0)
+  end
+  local p = try(pipeline.Pipeline, { name = doc.name, jobs = options.jobs,
+    backend = backends.orchestrator, enable_cache = options.cache })
+  local mt = getmetatable(doc.steps)
+  local keys = mt and mt.__order and { table.unpack(mt.__order) }
+  if not keys then
+    keys = {}
+    for k in pairs(doc.steps) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  end
+  for _, name in ipairs(keys) do
+    local bad = require("zenml.names").check("step", name)
+    if bad then error(("%s: step %s"):format(path, bad), 0) end
+    local s = doc.steps[name]
+    if s.inputs ~= nil and type(s.inputs) ~= "table" then
+      error(("%s: step '%s': inputs must be a map of input = \"step.output\""):format(path, name), 0)
+    end
+    local step = try(execute.instantiate, doc, name)
+    try(p.add, p, name, step, s.inputs)
+  end
+  try(p.validate, p)
+  return p
+end
+
 --- `zenml run pipelines/x.yaml`: run again from the file alone, with the
 --- pinned sources and datasource version; a new run with its own YAML.
 function M.rerun(path, opts)
   local repo = repo_or_fail()
   local old = M.load_doc(path)
   sources.install_pins(repo, old.sources)
+  M.check_doc(old, path)
   local doc = yaml.decode(yaml.encode(old), path)
+  require("zenml.overrides").apply_doc(doc, M.overrides.set, execute.class_of)
   doc.run_id = new_run_id()
   doc.created = iso_time(core.sys.time())
   doc.git = git_state(repo)

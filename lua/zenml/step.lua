@@ -63,6 +63,26 @@ function M.parse_type(spec)
   return p[1], p[2]
 end
 
+--- Check a declared input or output map (`kind` "input" or "output"):
+--- names to types such as "frame", "value[]", "model{}" or { type = ... }.
+--- Returns nil or a message.
+function M.check_spec(class_name, kind, spec)
+  if type(spec) ~= "table" then
+    return ("%s: %ss must be a table of name = type, got %s"):format(class_name, kind, type(spec))
+  end
+  for name, t in pairs(spec) do
+    local ty = type(t) == "table" and t.type or t
+    local base, suffix = tostring(ty):match("^(%a+)(.-)%??$")
+    if type(name) ~= "string" or type(ty) ~= "string" or not M.artifact_types[base]
+        or (suffix ~= "" and suffix ~= "[]" and suffix ~= "{}") then
+      return ("%s: %s '%s' has type %s; types are: %s (a list: type[], a map: type{})"):format(
+        class_name, kind, tostring(name), type(ty) == "string" and ("'" .. ty .. "'") or type(ty),
+        table.concat(sorted_names(M.artifact_types), ", "))
+    end
+  end
+  return nil
+end
+
 --- Whether a declared input must be wired.
 function M.is_required(spec)
   return type(spec) == "table" and spec.required == true
@@ -147,6 +167,8 @@ function Step:init(args)
       if type(v) ~= options[k] then
         errors.user("%s: option '%s' expects a %s, got %s", cls.__name, k, options[k], describe(v))
       end
+      local bad = k == "backend" and require("zenml.names").check_backend(v)
+      if bad then error(("%s: option 'backend': %s"):format(cls.__name, bad), 3) end
       self["_" .. k] = v
     elseif spec[k] == nil then
       local known = sorted_names(spec)

@@ -128,17 +128,37 @@ function Store:check(ids)
   return self._ud:check(ids)
 end
 
---- Remove unreferenced objects and stale temp files.
----@param opts {keep: string[], dry_run?: boolean}
+--- Remove unreferenced objects and stale temp files; with `temps_only`
+--- (and no keep list) only the stale temp files.
+---@param opts {keep?: string[], temps_only?: boolean, dry_run?: boolean}
 ---@return {objects: integer, temps: integer, bytes: integer}|nil freed
 ---@return string|nil message
 function Store:gc(opts)
   if type(opts) ~= "table" then expect("gc", "a table {keep=, dry_run=}", opts) end
+  if opts.temps_only == true and opts.keep == nil then
+    return self._ud:gc(nil, opts.dry_run == true)
+  end
   if type(opts.keep) ~= "table" then expect("gc", "keep = a list of artifact ids", opts.keep) end
   if opts.dry_run ~= nil and type(opts.dry_run) ~= "boolean" then
     expect("gc", "dry_run = a boolean", opts.dry_run)
   end
   return self._ud:gc(opts.keep, opts.dry_run == true)
+end
+
+--- The gc lock: every process using the store holds it shared; gc takes it
+--- exclusively, so no process that may have put an object it has not yet
+--- recorded is running. `lock("exclusive", wait)` returns true when held,
+--- false when other processes hold it and `wait` is false;
+--- `lock("shared")` goes back to sharing it.
+---@param mode "shared"|"exclusive"
+---@param wait? boolean
+---@return boolean|nil held
+---@return string|nil message
+function Store:lock(mode, wait)
+  if mode ~= "shared" and mode ~= "exclusive" then
+    expect("lock", '"shared" or "exclusive"', mode)
+  end
+  return self._ud:lock(mode, wait == true)
 end
 
 --- Start a batch: puts become durable and visible together at commit.

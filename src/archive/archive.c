@@ -5,6 +5,7 @@
 #include "archive/archive.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/fault.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -297,6 +298,7 @@ int zm_archive_next(zm_archive_entry *out, zm_archive *a)
 {
   for (;;) {
     struct archive_entry *e;
+    zm_fault("snapshot.archive");
     int r = archive_read_next_header(a->ar, &e);
     if (r == ARCHIVE_EOF)
       return 0;

@@ -248,6 +248,10 @@ static int encode_table(lua_State *L, encoder *e, int idx)
   int top = lua_gettop(L);
   lua_Integer n = luaL_len(L, idx);
   lua_Integer count = n == 0 ? -1 : count_keys(L, idx);
+  if (luaL_getmetafield(L, idx, "__jsonarray") != LUA_TNIL) {
+    lua_pop(L, 1);
+    count = n; /* json.array(t): an array even when empty */
+  }
   int rc = count == n ? encode_array(L, e, idx, n)
                       : encode_object(L, e, idx, count < 0 ? count_keys(L, idx) : count);
   lua_settop(L, top);

@@ -735,6 +735,18 @@ static int db_artifact_refs(lua_State *L)
   return 1;
 }
 
+/* db:artifact_lost(id, why) -> number of executions made invalid. */
+static int db_artifact_lost(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  int64_t n = 0;
+  int rc = zm_meta_artifact_lost(&n, m, luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  if (rc < 0)
+    return zm_bind_raise(L, rc);
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
 static int db_metric_set(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
@@ -857,7 +869,7 @@ int zm_bind_open_meta(lua_State *L)
       {"outputs", db_outputs},
       {"artifact_record", db_artifact_record},
       {"event_add", db_event_add},
-      {"artifact_refs", db_artifact_refs},
+      {"artifact_refs", db_artifact_refs}, {"artifact_lost", db_artifact_lost},
       {"previous_execution", zm_bind_meta_previous_execution},
       {"latest_run_with", zm_bind_meta_latest_run_with},
       {"metric_set", db_metric_set},

@@ -111,6 +111,12 @@ static zm_optimizer optimizer_param(lua_State *L, int t)
 static void read_logreg(lua_State *L, int t, zm_logreg_params *p)
 {
   zm_logreg_params_default(p);
+  const char *solver = str_param(L, t, "solver", "lbfgs");
+  if (strcmp(solver, "lbfgs") != 0 && strcmp(solver, "sgd") != 0)
+    luaL_error(L, "ml.train: solver must be 'lbfgs' or 'sgd', got '%s'", solver);
+  p->solver = solver[0] == 's' ? ZM_LOGREG_SGD : ZM_LOGREG_LBFGS;
+  p->max_iter = size_param(L, t, "max_iter", p->max_iter);
+  p->tol = num_param(L, t, "tol", p->tol);
   p->epochs = size_param(L, t, "epochs", p->epochs);
   p->batch_size = size_param(L, t, "batch_size", p->batch_size);
   p->lr = num_param(L, t, "lr", p->lr);
@@ -160,6 +166,7 @@ static void read_ffn(lua_State *L, int t, zm_ffn_params *p)
   p->l2 = num_param(L, t, "l2", p->l2);
   p->dropout = num_param(L, t, "dropout", p->dropout);
   p->patience = size_param(L, t, "patience", p->patience);
+  p->tol = num_param(L, t, "tol", p->tol);
   p->val_fraction = num_param(L, t, "val_fraction", p->val_fraction);
   p->seed = (uint64_t)num_param(L, t, "seed", 0);
 }
@@ -383,6 +390,12 @@ static int md_history(lua_State *L)
   if (m->h.epochs) {
     lua_pushinteger(L, (lua_Integer)m->h.best_epoch + 1);
     lua_setfield(L, -2, "best_epoch");
+    lua_pushinteger(L, (lua_Integer)m->h.epochs);
+    lua_setfield(L, -2, "iterations");
+  }
+  if (m->h.epochs && m->h.converged >= 0) {
+    lua_pushboolean(L, m->h.converged);
+    lua_setfield(L, -2, "converged");
   }
   return 1;
 }

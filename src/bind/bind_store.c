@@ -240,15 +240,20 @@ static int l_check(lua_State *L)
   return 1;
 }
 
-/* store:gc(keep_list, dry_run) -> {objects=, temps=, bytes=} */
+/* store:gc(keep_list, dry_run) -> {objects=, temps=, bytes=}, or store:gc(nil, dry_run) for stale temp files only. */
 static int l_gc(lua_State *L)
 {
   zm_store *s = check_store(L);
-  size_t n;
-  const char **keep = check_id_list(L, 2, &n);
   int dry_run = lua_toboolean(L, 3);
   zm_store_gc_stats st = {0};
-  int rc = zm_store_gc(&st, s, keep, n, dry_run);
+  int rc;
+  if (lua_isnil(L, 2)) {
+    rc = zm_store_clean_temps(&st, s, dry_run);
+  } else {
+    size_t n;
+    const char **keep = check_id_list(L, 2, &n);
+    rc = zm_store_gc(&st, s, keep, n, dry_run);
+  }
   if (rc == ZM_EINVALID)
     return zm_bind_raise(L, rc);
   if (rc)
@@ -260,6 +265,20 @@ static int l_gc(lua_State *L)
   lua_setfield(L, -2, "temps");
   lua_pushinteger(L, (lua_Integer)st.bytes);
   lua_setfield(L, -2, "bytes");
+  return 1;
+}
+
+/* store:lock("exclusive", wait) -> true | false (busy, not waiting) | nil, msg;
+ * store:lock("shared") -> true | nil, msg. */
+static int l_lock(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  static const char *const modes[] = {"shared", "exclusive", NULL};
+  int mode = luaL_checkoption(L, 2, NULL, modes);
+  int rc = mode == 0 ? zm_store_lock_shared(s) : zm_store_lock_exclusive(s, lua_toboolean(L, 3));
+  if (rc < 0)
+    return zm_bind_fail(L, rc);
+  lua_pushboolean(L, rc == 0);
   return 1;
 }
 
@@ -384,7 +403,7 @@ int zm_bind_open_store(lua_State *L)
       {"put", l_put},           {"put_file", l_put_file},         {"put_tree", l_put_tree},
       {"path", l_path},         {"read", l_read},                 {"exists", l_exists},
       {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
-      {"verify", l_verify},     {"check", l_check},               {"gc", l_gc},
+      {"verify", l_verify},     {"check", l_check},               {"gc", l_gc}, {"lock", l_lock},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
       {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind}, {"spill_frames", l_spill_frames},
       {"put_frame", l_put_frame},

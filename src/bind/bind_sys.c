@@ -1,6 +1,7 @@
 /* zenml._core.sys: the few operating-system facts the Lua layer needs. */
 #include "bind/bind.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/fs.h"
 #include "core/log.h"
 
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +99,24 @@ static int sys_mkdir_p(lua_State *L)
   return 1;
 }
 
+/* fault(point): pass a crash point (core/fault.h). */
+static int sys_fault(lua_State *L)
+{
+  zm_fault(luaL_checkstring(L, 1));
+  return 0;
+}
+
+/* fault_points(): the names of every crash point, as a list. */
+static int sys_fault_points(lua_State *L)
+{
+  lua_newtable(L);
+  for (int i = 0; zm_fault_points[i]; i++) {
+    lua_pushstring(L, zm_fault_points[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
 /* pid_alive(pid): whether a process with that pid exists on this host. */
 static int sys_pid_alive(lua_State *L)
 {
@@ -178,6 +198,19 @@ static int sys_setenv(lua_State *L)
   return 0;
 }
 
+/* file_kind(path): "file", "folder", "other" (a FIFO, device, socket) or
+ * nil; links are followed and nothing is opened (a FIFO would block). */
+static int sys_file_kind(lua_State *L)
+{
+  struct stat st;
+  if (stat(luaL_checkstring(L, 1), &st) != 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "folder" : "other");
+  return 1;
+}
+
 static int sys_home(lua_State *L)
 {
   lua_pushstring(L, zm_bind_home());
@@ -190,7 +223,9 @@ int zm_bind_open_sys(lua_State *L)
       {"isatty", sys_isatty},   {"time", sys_time},         {"clock", sys_clock},
       {"getpid", sys_getpid},   {"hostname", sys_hostname}, {"getcwd", sys_getcwd},
       {"realpath", sys_realpath}, {"home", sys_home}, {"setenv", sys_setenv},
+      {"file_kind", sys_file_kind},
       {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
+      {"fault", sys_fault}, {"fault_points", sys_fault_points},
       {"pid_alive", sys_pid_alive}, {"log_capture", sys_log_capture},
       {"log", sys_log}, {"memfile", sys_memfile}, {"memfile_take", sys_memfile_take},
       {NULL, NULL},

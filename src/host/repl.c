@@ -34,6 +34,76 @@ static void history_add(const char *line)
     write_history(history_path);
 }
 
+/* Completion: the line editor asks zenml.repl.complete_lines for the words
+ * that complete the one before the cursor. `.` and `:` do not break words,
+ * so `zenml.me` and `repo:` are completed as a whole. */
+static lua_State *completion_state;
+static char *completion_words; /* "w1\nw2\n...", copied out of Lua */
+static const char *completion_next;
+
+static char *next_completion(const char *text, int state)
+{
+  (void)text;
+  if (state == 0)
+    completion_next = completion_words;
+  if (!completion_next || !*completion_next)
+    return NULL;
+  const char *end = strchr(completion_next, '\n');
+  size_t n = end ? (size_t)(end - completion_next) : strlen(completion_next);
+  char *word = strndup(completion_next, n);
+  completion_next += n + (end ? 1 : 0);
+  return word;
+}
+
+/* Ask Lua for the completions of `text` (a protected call: an error means
+ * no completions). Nothing malloc'd is held while Lua runs. */
+static void ask_lua(lua_State *L, const char *text)
+{
+  int top = lua_gettop(L);
+  free(completion_words);
+  completion_words = NULL;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.repl");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "complete_lines") == LUA_TFUNCTION) {
+    lua_pushstring(L, text);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      completion_words = strdup(lua_tostring(L, -1));
+  }
+  lua_settop(L, top);
+}
+
+static char **complete(const char *text, int start, int end)
+{
+  (void)start;
+  (void)end;
+  rl_attempted_completion_over = 1; /* never fall back to file names */
+  if (!completion_state)
+    return NULL;
+  ask_lua(completion_state, text);
+  if (!completion_words || !*completion_words)
+    return NULL;
+  return rl_completion_matches(text, next_completion);
+}
+
+static void completion_open(lua_State *L)
+{
+  completion_state = L;
+  rl_attempted_completion_function = complete;
+  rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{}()[],+-*/%^~#";
+  rl_completion_append_character = '\0';
+}
+
+/* The REPL's conveniences (the global `help`), from zenml.repl.install. */
+static void install_conveniences(lua_State *L)
+{
+  int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.repl");
+  if (zm_host_docall(L, 1, 1) == LUA_OK && lua_getfield(L, -1, "install") == LUA_TFUNCTION)
+    zm_host_docall(L, 0, 0);
+  lua_settop(L, top);
+}
+
 static volatile sig_atomic_t prompt_interrupted;
 
 static void on_prompt_sigint(int sig)
@@ -163,8 +233,10 @@ static void show_results(lua_State *L, int base)
 int zm_repl_run(lua_State *L)
 {
   use_editline = isatty(STDIN_FILENO);
+  install_conveniences(L);
   if (use_editline) {
     rl_readline_name = "zenml";
+    completion_open(L);
     history_open();
   }
   int base = lua_gettop(L);
@@ -184,5 +256,8 @@ int zm_repl_run(lua_State *L)
   }
   if (use_editline)
     fputc('\n', stdout);
+  completion_state = NULL;
+  free(completion_words);
+  completion_words = NULL;
   return 0;
 }

@@ -2,13 +2,14 @@
  * shared helpers, datasources and pipelines. */
 #include "meta/meta_internal.h"
 #include "core/error.h"
+#include "core/fault.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static const char *const status_names[] = {"running", "completed", "failed", "cached",
-                                           "skipped"};
+                                           "skipped", "invalid"};
 
 const char *zm_meta_status_name(zm_meta_status s)
 {
@@ -107,8 +108,10 @@ int zm_meta_tx_leave(zm_meta *m, int rc)
     return rc;
   if (--m->depth > 0)
     return rc;
-  if (rc == 0)
+  if (rc == 0) {
+    zm_fault("meta.tx.commit");
     rc = m->d->commit(m->c);
+  }
   if (rc < 0)
     m->d->rollback(m->c);
   return rc;

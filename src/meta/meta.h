@@ -23,6 +23,7 @@ typedef enum zm_meta_status {
   ZM_META_FAILED,
   ZM_META_CACHED,
   ZM_META_SKIPPED,
+  ZM_META_INVALID, /* an execution whose outputs were lost: never a cache hit */
 } zm_meta_status;
 
 /* The name stored in the database ("running", "completed", ...). */
@@ -275,8 +276,18 @@ typedef struct zm_meta_step_output {
 int zm_meta_run_latest_with(char **out, zm_meta *m, const zm_meta_step_output *want, size_t n,
                             const char *pipeline, const char *run_id);
 
-/* Every artifact id the metadata refers to, sorted, each once. */
+/* Every artifact id the metadata still needs, sorted, each once: inputs and
+ * outputs of running, completed and cached executions (what a failed one
+ * read was made by a completed one or is a snapshot), logs of every
+ * execution that is not invalid, datasource snapshots, and recorded
+ * artifacts no event names. */
 int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m);
+
+/* An artifact was lost from the store (zenml verify --repair): mark every
+ * completed or cached execution that produced it, or reused one that did,
+ * invalid with `why` as its error, and forget it as a log. Sets *out_n to
+ * the number of executions changed. */
+int zm_meta_artifact_lost(int64_t *out_n, zm_meta *m, const char *artifact, const char *why);
 
 typedef struct zm_meta_metric {
   char *run_id;

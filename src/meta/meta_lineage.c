@@ -71,13 +71,52 @@ int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m)
   zm_sql_stmt *s = NULL;
   *out = NULL;
   int rc = zm_sql_prepare_bind(&s, m->c,
-                               "SELECT id FROM artifacts"
-                               " UNION SELECT artifact FROM events"
+                               "SELECT v.artifact FROM events v"
+                               " JOIN executions x ON x.id = v.execution_id"
+                               " WHERE x.status IN ('running', 'completed', 'cached')"
                                " UNION SELECT artifact FROM datasource_versions"
                                " UNION SELECT log_artifact FROM executions"
-                               " WHERE log_artifact IS NOT NULL ORDER BY 1",
+                               " WHERE log_artifact IS NOT NULL AND status <> 'invalid'"
+                               " UNION SELECT a.id FROM artifacts a"
+                               " WHERE NOT EXISTS (SELECT 1 FROM events v WHERE v.artifact = a.id)"
+                               " ORDER BY 1",
                                "");
   return rc < 0 ? rc : zm_meta_collect_strings(out, s);
+}
+
+/* The executions that produced `artifact`, and those that reused them. */
+#define PRODUCERS                                                                  \
+  " WHERE status IN ('completed', 'cached') AND (id IN (%s) OR cached_from IN (%s))"
+#define OUTPUT_OF "SELECT execution_id FROM events WHERE artifact = ? AND kind = 'output'"
+
+int zm_meta_artifact_lost(int64_t *out_n, zm_meta *m, const char *artifact, const char *why)
+{
+  char count[512], update[512];
+  snprintf(count, sizeof count, "SELECT count(*) FROM executions" PRODUCERS, OUTPUT_OF, OUTPUT_OF);
+  snprintf(update, sizeof update, "UPDATE executions SET status = 'invalid', error = ?" PRODUCERS,
+           OUTPUT_OF, OUTPUT_OF);
+  *out_n = 0;
+  int rc = zm_meta_tx_enter(m);
+  if (rc < 0)
+    return rc;
+  zm_sql_stmt *s = NULL;
+  int64_t n = 0;
+  rc = zm_sql_prepare_bind(&s, m->c, count, "ss", artifact, artifact);
+  if (rc == 0) {
+    rc = s->drv->step(s);
+    n = rc == ZM_SQL_ROW ? s->drv->column_int64(s, 0) : 0;
+    rc = rc < 0 ? rc : 0;
+    s->drv->finalize(s);
+  }
+  if (rc == 0 && n > 0)
+    rc = zm_sql_run(m->c, update, "sss", why, artifact, artifact);
+  if (rc == 0)
+    rc = zm_sql_run(m->c, "UPDATE executions SET log_artifact = NULL WHERE log_artifact = ?", "s",
+                    artifact);
+  rc = zm_meta_tx_leave(m, rc);
+  if (rc == 0)
+    *out_n = n;
+  return rc;
 }
 
 int zm_meta_execution_previous(int64_t *out, zm_meta *m, const char *pipeline, const char *step,

@@ -10,6 +10,7 @@
 #include "meta/sqlite_schema.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,39 @@ struct sq_conn {
   char *path;
   sq_stmt *stmts;
   int ncached;
+  int file_slot; /* this connection's entry in open_files, or -1 */
 };
+
+/* The database files this process has connections to. Closing any
+ * descriptor of a file drops every POSIX lock the process holds on it, the
+ * locks SQLite's connections rely on: so the header check (check_file),
+ * which opens and closes the file itself, runs only when this process has
+ * no connection to it yet, with the registry's mutex held until the new
+ * connection is counted. */
+#define MAX_OPEN_FILES 64
+static pthread_mutex_t open_files_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  dev_t dev;
+  ino_t ino;
+  int n;
+} open_files[MAX_OPEN_FILES];
+
+/* The slot of (dev, ino), or -1; with `add`, a new one counted from zero. */
+static int open_file_slot(dev_t dev, ino_t ino, int add)
+{
+  int free_slot = -1;
+  for (int i = 0; i < MAX_OPEN_FILES; i++) {
+    if (open_files[i].n > 0 && open_files[i].dev == dev && open_files[i].ino == ino)
+      return i;
+    if (open_files[i].n == 0 && free_slot < 0)
+      free_slot = i;
+  }
+  if (!add || free_slot < 0)
+    return -1;
+  open_files[free_slot].dev = dev;
+  open_files[free_slot].ino = ino;
+  return free_slot;
+}
 
 static int map_code(int rc)
 {
@@ -97,6 +130,11 @@ static void sq_close(zm_sql_conn *base)
   if (c->db && !sqlite3_get_autocommit(c->db))
     sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_close_v2(c->db);
+  if (c->file_slot >= 0) {
+    pthread_mutex_lock(&open_files_lock);
+    open_files[c->file_slot].n--;
+    pthread_mutex_unlock(&open_files_lock);
+  }
   free(c->path);
   free(c);
 }
@@ -430,19 +468,36 @@ static int check_file(const char *path, const struct stat *st)
   uint64_t page = (uint64_t)h[16] << 8 | h[17];
   page = page == 1 ? 65536 : page;
   uint64_t pages = be32(h + 28), want = page * pages;
-  if (be32(h + 24) == be32(h + 92) && pages && (uint64_t)st->st_size < want)
+  /* With frames in a -wal, a checkpoint may have written the header's new
+   * size before the pages that extend the file: the size proves nothing. */
+  char wal[4200];
+  struct stat ws;
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  int wal_frames = stat(wal, &ws) == 0 && ws.st_size > 0;
+  if (!wal_frames && be32(h + 24) == be32(h + 92) && pages && (uint64_t)st->st_size < want)
     return zm_error_set(ZM_EINVALID, "%s: the metadata database is truncated (%llu of %llu bytes); %s",
                         path, (unsigned long long)st->st_size, (unsigned long long)want, damaged);
   return 0;
 }
 
-static int check_path(const char *path, zm_sql_mode mode)
+/* Check the file at `path` (unless this process has it open already, see
+ * open_files); *slot is its registry slot, or -1 for a file not made yet.
+ * Called with open_files_lock held. */
+static int check_path(int *slot, const char *path, zm_sql_mode mode)
 {
   struct stat st;
+  *slot = -1;
   if (strcmp(path, ":memory:") == 0)
     return 0;
-  if (stat(path, &st) == 0)
+  if (stat(path, &st) == 0) {
+    int known = open_file_slot(st.st_dev, st.st_ino, 0);
+    if (known >= 0) {
+      *slot = known;
+      return 0;
+    }
+    *slot = open_file_slot(st.st_dev, st.st_ino, 1);
     return check_file(path, &st);
+  }
   if (errno != ENOENT)
     return zm_error_set(ZM_EIO, "%s: %s", path, strerror(errno));
   if (mode == ZM_SQL_CREATE)
@@ -496,7 +551,12 @@ static int open_read_only(sq_conn *c)
 static int sq_open(zm_sql_conn **out, const char *path, zm_sql_mode mode)
 {
   *out = NULL;
-  int rc = check_path(path, mode);
+  int slot;
+  pthread_mutex_lock(&open_files_lock);
+  int rc = check_path(&slot, path, mode);
+  if (rc == 0 && slot >= 0)
+    open_files[slot].n++; /* counted before SQLite opens it: no check closes it meanwhile */
+  pthread_mutex_unlock(&open_files_lock);
   if (rc < 0)
     return rc;
   if (mode == ZM_SQL_WRITE && !writable(path))
@@ -504,8 +564,14 @@ static int sq_open(zm_sql_conn **out, const char *path, zm_sql_mode mode)
   sq_conn *c = calloc(1, sizeof *c);
   if (!c || !(c->path = strdup(path))) {
     free(c);
+    if (slot >= 0) {
+      pthread_mutex_lock(&open_files_lock);
+      open_files[slot].n--;
+      pthread_mutex_unlock(&open_files_lock);
+    }
     return zm_error_set(ZM_ENOMEM, "out of memory");
   }
+  c->file_slot = slot;
   c->base.drv = self();
   c->base.read_only = mode == ZM_SQL_READ;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
@@ -515,6 +581,15 @@ static int sq_open(zm_sql_conn **out, const char *path, zm_sql_mode mode)
   if (rc < 0) {
     sq_close(&c->base);
     return rc;
+  }
+  struct stat st;
+  if (c->file_slot < 0 && strcmp(path, ":memory:") != 0 && stat(path, &st) == 0) {
+    /* a database this connection created: count it too */
+    pthread_mutex_lock(&open_files_lock);
+    c->file_slot = open_file_slot(st.st_dev, st.st_ino, 1);
+    if (c->file_slot >= 0)
+      open_files[c->file_slot].n++;
+    pthread_mutex_unlock(&open_files_lock);
   }
   *out = &c->base;
   return 0;

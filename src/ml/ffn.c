@@ -46,13 +46,16 @@ typedef struct trainer {
 void zm_ffn_params_default(zm_ffn_params *p)
 {
   memset(p, 0, sizeof *p);
-  p->hidden[0] = 32;
+  p->hidden[0] = 100;
   p->n_hidden = 1;
   p->activation = ZM_ACT_RELU;
   p->optimizer = ZM_OPT_ADAM;
   p->lr = 0.001;
-  p->batch_size = 32;
-  p->epochs = 100;
+  p->batch_size = 200;
+  p->epochs = 200;
+  p->l2 = 1e-4;
+  p->patience = 10;
+  p->tol = 1e-4;
 }
 
 int zm_activation_parse(zm_activation *out, const char *name)
@@ -363,12 +366,16 @@ static int fit(trainer *t, const data *train, split *s, const data *val, zm_hist
       h->best_epoch = e;
       continue;
     }
+    /* scikit-learn's rule: an epoch counts as progress only when it beats
+     * the best loss by more than tol; the best weights are kept */
+    since_best = watch < best - p->tol ? 0 : since_best + 1;
     if (watch < best) {
       best = watch;
-      since_best = 0;
       h->best_epoch = e;
       memcpy(t->ws.best, t->net->theta, nparams * sizeof(double));
-    } else if (++since_best >= p->patience) {
+    }
+    if (since_best >= p->patience) {
+      h->converged = 1;
       break;
     }
   }
@@ -386,9 +393,10 @@ static int check_params(const zm_ffn_params *p)
     if (p->hidden[l] == 0 || p->hidden[l] > 100000)
       return zm_error_set(ZM_EINVALID, "hidden layer %zu must have 1..100000 units, got %zu",
                           l + 1, p->hidden[l]);
-  if (p->batch_size == 0 || p->epochs == 0 || !(p->lr > 0) || !(p->l2 >= 0))
+  if (p->batch_size == 0 || p->epochs == 0 || !(p->lr > 0) || !(p->l2 >= 0) || !(p->tol >= 0))
     return zm_error_set(ZM_EINVALID, "expected batch_size >= 1, epochs >= 1, lr > 0, "
-                        "l2 >= 0; got %zu, %zu, %g, %g", p->batch_size, p->epochs, p->lr, p->l2);
+                        "l2 >= 0, tol >= 0; got %zu, %zu, %g, %g, %g", p->batch_size, p->epochs,
+                        p->lr, p->l2, p->tol);
   if (!(p->dropout >= 0 && p->dropout < 1) || !(p->val_fraction >= 0 && p->val_fraction < 1))
     return zm_error_set(ZM_EINVALID, "dropout and val_fraction must be in [0, 1), got %g, %g",
                         p->dropout, p->val_fraction);
@@ -440,6 +448,7 @@ static int run(zm_model *m, const double *X, size_t n, const zm_target *y,
   if (!rc) rc = workspace_init(&t.ws, t.net, cap, p->dropout > 0);
   if (!rc) rc = zm_optim_init(&t.opt, p->optimizer, p->lr, t.net->n_params);
   if (!rc) {
+    h->converged = p->patience > 0 ? 0 : -1;
     h->train_loss = zm_zalloc(p->epochs);
     h->val_loss = val.X ? zm_zalloc(p->epochs) : NULL;
     rc = h->train_loss && (!val.X || h->val_loss) ? 0 : ZM_ENOMEM;

@@ -16,18 +16,20 @@ typedef enum zm_activation {
 } zm_activation;
 
 typedef struct zm_ffn_params {
-  size_t hidden[ZM_FFN_MAX_HIDDEN]; /* units per hidden layer; default {32} */
+  size_t hidden[ZM_FFN_MAX_HIDDEN]; /* units per hidden layer; default {100} */
   size_t n_hidden;                  /* hidden layers in use (0..16); default 1 */
   zm_activation activation;         /* default ZM_ACT_RELU */
   zm_optimizer optimizer;           /* default ZM_OPT_ADAM */
   double lr;                        /* default 0.001 */
-  size_t batch_size;                /* default 32 */
-  size_t epochs;                    /* default 100 */
-  double l2;                        /* weight decay on weights; default 0 */
+  size_t batch_size;                /* default 200 */
+  size_t epochs;                    /* at most; default 200 */
+  double l2;                        /* weight decay on weights; default 1e-4 */
   double dropout;                   /* drop rate on hidden units, [0, 1); default 0 */
-  size_t patience;      /* stop after this many epochs without improvement of the
-                           validation loss (training loss without one) and keep the
-                           best weights; 0 (default) trains all epochs */
+  size_t patience;      /* stop after this many epochs without an improvement of
+                           more than tol of the validation loss (training loss
+                           without one) and keep the best weights; default 10;
+                           0 trains all epochs */
+  double tol;           /* default 1e-4 */
   double val_fraction;  /* hold out this fraction of rows as the validation set
                            when X_val is NULL; [0, 1), default 0 */
   const double *X_val;  /* optional validation rows (n_val x d) ... */

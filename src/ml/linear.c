@@ -4,6 +4,7 @@
  * tens, BLAS calls per mini-batch would cost more than they save. */
 #include "ml/linear.h"
 #include "ml/internal.h"
+#include "ml/lbfgs.h"
 #include "core/error.h"
 #include "core/rng.h"
 
@@ -32,6 +33,10 @@ typedef struct sgd_setup {
 void zm_logreg_params_default(zm_logreg_params *p)
 {
   memset(p, 0, sizeof *p);
+  p->solver = ZM_LOGREG_LBFGS;
+  p->l2 = 1.0;
+  p->max_iter = 100;
+  p->tol = 1e-4;
   p->epochs = 20;
   p->batch_size = 32;
   p->lr = 0.01;
@@ -212,6 +217,7 @@ static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, const
 static int history_alloc(zm_history *h, size_t epochs, int with_val)
 {
   memset(h, 0, sizeof *h);
+  h->converged = -1;
   h->train_loss = zm_zalloc(epochs);
   if (with_val)
     h->val_loss = zm_zalloc(epochs);
@@ -256,15 +262,21 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
   return rc;
 }
 
-static int check_inputs(const double *X, size_t n, size_t d, const zm_target *y)
+static int check_finite(const double *X, size_t n, size_t d)
 {
-  if (!X || n == 0 || d == 0)
-    return zm_error_set(ZM_EINVALID, "expected a non-empty matrix, got %zu x %zu", n, d);
   for (size_t i = 0; i < n * d; i++)
     if (!isfinite(X[i]))
       return zm_error_set(ZM_EINVALID, "feature %zu of row %zu is not finite (NaN or inf)",
                           i % d + 1, i / d + 1);
-  return zm_target_check(y, n);
+  return 0;
+}
+
+static int check_inputs(const double *X, size_t n, size_t d, const zm_target *y)
+{
+  if (!X || n == 0 || d == 0)
+    return zm_error_set(ZM_EINVALID, "expected a non-empty matrix, got %zu x %zu", n, d);
+  int rc = check_finite(X, n, d);
+  return rc ? rc : zm_target_check(y, n);
 }
 
 static int check_sgd(size_t epochs, size_t batch, double lr, double l2)
@@ -277,18 +289,124 @@ static int check_sgd(size_t epochs, size_t batch, double lr, double l2)
   return 0;
 }
 
+/* The full-batch objective of logistic regression: the rows (all of them,
+ * row-major) and the penalty, for zm_lbfgs_minimize. */
+typedef struct logreg_objective {
+  const double *X;
+  size_t n, d, m;
+  const zm_target *y;
+  sgd_setup s;     /* the loss kind; want_loss set */
+  double l2;       /* the penalty on the mean loss: l2 / n of the caller's */
+  double *z;       /* m outputs of one row */
+  zm_history *h;   /* or NULL */
+} logreg_objective;
+
+/* Mean loss + l2/2 |W|^2 and its gradient, in a fixed order of sums. */
+static double logreg_value(void *ctx, const double *theta, double *grad)
+{
+  logreg_objective *o = ctx;
+  size_t d = o->d, m = o->m, np = d * m + m;
+  double total = 0.0, odds = 1.0, penalty = 0.0;
+  memset(grad, 0, np * sizeof *grad);
+  for (size_t i = 0; i < o->n; i++) {
+    const double *x = o->X + i * d;
+    linear_row(o->z, theta, d, m, x);
+    total += row_loss(o->z, m, &o->s, o->y, i, &odds);
+    accumulate(grad, o->z, d, m, x);
+  }
+  if (odds != 1.0)
+    total += log(odds);
+  double inv = 1.0 / (double)o->n;
+  for (size_t j = 0; j < np; j++)
+    grad[j] *= inv;
+  for (size_t j = 0; j < d * m; j++) {
+    grad[j] += o->l2 * theta[j];
+    penalty += theta[j] * theta[j];
+  }
+  return total * inv + 0.5 * o->l2 * penalty;
+}
+
+static void logreg_iterate(void *ctx, size_t iteration, double f)
+{
+  logreg_objective *o = ctx;
+  if (o->h) {
+    o->h->train_loss[iteration - 1] = f;
+    o->h->epochs = iteration;
+    o->h->best_epoch = iteration - 1;
+  }
+}
+
+/* All rows of a source in one row-major matrix (X itself when it is whole),
+ * checked finite; *owned is what the caller frees. */
+static int rows_matrix(const double **X, double **owned, const zm_rows *rows)
+{
+  size_t n = rows->n, d = rows->d;
+  *owned = NULL;
+  if (rows->X) {
+    *X = rows->X;
+    return check_finite(rows->X, n, d);
+  }
+  double *M = malloc(n * d * sizeof *M + 1);
+  if (!M)
+    return zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", n, d);
+  enum { CHUNK = 4096 };
+  int rc = 0;
+  for (size_t at = 0; rc == 0 && at < n; at += CHUNK)
+    rc = rows->fill(rows->ctx, M + at * d, at, n - at < CHUNK ? n - at : CHUNK);
+  if (rc == 0)
+    rc = check_finite(M, n, d);
+  if (rc) {
+    free(M);
+    return rc;
+  }
+  *X = *owned = M;
+  return 0;
+}
+
+static int lbfgs_fit(linear *l, const zm_rows *rows, const zm_target *y, const zm_logreg_params *p,
+                     loss_kind loss, zm_history *history)
+{
+  const double *X = NULL;
+  double *owned = NULL;
+  size_t n = rows->n, d = rows->d;
+  logreg_objective o = {NULL, n, d, l->m, y, {loss, 1, 0, 0, 0, 0, ZM_OPT_SGD, 0},
+                        p->l2 / (double)n, zm_zalloc(l->m), history};
+  zm_lbfgs_params lp;
+  zm_lbfgs_params_default(&lp);
+  lp.max_iter = p->max_iter;
+  lp.tol = p->tol;
+  lp.iterate = logreg_iterate;
+  zm_lbfgs_result res;
+  int rc = o.z ? rows_matrix(&X, &owned, rows) : ZM_ENOMEM;
+  if (!rc && history) rc = history_alloc(history, p->max_iter, 0);
+  o.X = X;
+  if (!rc) rc = zm_lbfgs_minimize(&res, l->theta, d * l->m + l->m, logreg_value, &o, &lp);
+  if (!rc && history)
+    history->converged = res.converged;
+  free(owned);
+  free(o.z);
+  return rc;
+}
+
 /* Logistic regression on checked parameters; rows from X or a source. */
 static int logreg_fit(zm_model **out, const zm_rows *rows, const zm_target *y,
                       const zm_logreg_params *p, zm_history *history)
 {
   zm_model *m = NULL;
   zm_task task = zm_target_task(y);
-  sgd_setup s = {task == ZM_TASK_BINARY ? LOSS_SIGMOID : LOSS_SOFTMAX, history != NULL, p->epochs,
-                 p->batch_size, p->lr, p->l2, p->optimizer, p->seed};
+  loss_kind loss = task == ZM_TASK_BINARY ? LOSS_SIGMOID : LOSS_SOFTMAX;
+  /* the penalty is on the summed loss; SGD steps on batch means */
+  sgd_setup s = {loss, history != NULL, p->epochs, p->batch_size, p->lr,
+                 p->l2 / (double)rows->n, p->optimizer, p->seed};
   int rc = zm_model_new(&m, ZM_MODEL_LOGREG, task, rows->d, y->k);
   if (!rc) rc = linear_attach(m, task == ZM_TASK_BINARY ? 1 : y->k);
-  if (!rc) rc = sgd_fit(m->impl, rows, y, &s, history);
+  if (!rc && p->solver == ZM_LOGREG_LBFGS)
+    rc = lbfgs_fit(m->impl, rows, y, p, loss, history);
+  else if (!rc)
+    rc = sgd_fit(m->impl, rows, y, &s, history);
   if (rc) {
+    if (history)
+      zm_history_free(history);
     zm_model_free(m);
     return zm_error_wrap(rc, "logistic regression");
   }
@@ -301,7 +419,13 @@ static int check_logreg(const zm_target *y, const zm_logreg_params *p)
   int rc = 0;
   if (!y->labels)
     rc = zm_error_set(ZM_EINVALID, "logistic regression needs class labels, got values");
-  if (!rc) rc = check_sgd(p->epochs, p->batch_size, p->lr, p->l2);
+  if (!rc && (unsigned)p->solver > ZM_LOGREG_SGD)
+    rc = zm_error_set(ZM_EINVALID, "unknown solver %d", (int)p->solver);
+  if (!rc && p->solver == ZM_LOGREG_SGD)
+    rc = check_sgd(p->epochs, p->batch_size, p->lr, p->l2);
+  if (!rc && p->solver == ZM_LOGREG_LBFGS && (p->max_iter == 0 || !(p->tol >= 0) || !(p->l2 >= 0)))
+    rc = zm_error_set(ZM_EINVALID, "expected max_iter >= 1, tol >= 0, l2 >= 0; got %zu, %g, %g",
+                      p->max_iter, p->tol, p->l2);
   return rc ? zm_error_wrap(rc, "logistic regression") : 0;
 }
 

@@ -1,18 +1,30 @@
 /* Linear models: logistic regression (sigmoid for two classes, softmax for
- * more) trained by mini-batch SGD or Adam, and linear regression by exact
+ * more) fitted to convergence by full-batch L-BFGS, or by mini-batch SGD or
+ * Adam for data that does not fit in memory; linear regression by exact
  * least squares (Cholesky on the ridge-regularized normal equations) or SGD. */
 #ifndef ZM_ML_LINEAR_H
 #define ZM_ML_LINEAR_H
 
 #include "ml/model.h"
 
+typedef enum zm_logreg_solver {
+  ZM_LOGREG_LBFGS = 0, /* full batch, to a gradient tolerance (scikit-learn's default) */
+  ZM_LOGREG_SGD = 1,   /* mini-batch gradient descent (optimizer), a fixed number of epochs */
+} zm_logreg_solver;
+
+/* Both solvers minimise the mean log loss + l2 / (2 n) * |W|^2 (no penalty
+ * on the biases): scikit-learn's objective, sum of losses + |W|^2 / (2 C),
+ * divided by n, with l2 = 1 / C. */
 typedef struct zm_logreg_params {
-  size_t epochs;          /* passes over the data; default 20 */
-  size_t batch_size;      /* rows per gradient step; default 32 */
-  double lr;              /* step size; default 0.01 (Adam) */
-  double l2;              /* weight decay on the weights (not the bias); default 0 */
-  zm_optimizer optimizer; /* default ZM_OPT_ADAM */
-  uint64_t seed;          /* shuffles the rows each epoch; default 0 */
+  zm_logreg_solver solver; /* default ZM_LOGREG_LBFGS */
+  double l2;               /* L2 penalty on the summed loss (1 / C); default 1.0 */
+  size_t max_iter;         /* L-BFGS only: iterations at most; default 100 */
+  double tol;              /* L-BFGS only: stop when max |gradient| <= tol; default 1e-4 */
+  size_t epochs;           /* SGD only: passes over the data; default 20 */
+  size_t batch_size;       /* SGD only: rows per gradient step; default 32 */
+  double lr;               /* SGD only: step size; default 0.01 (Adam) */
+  zm_optimizer optimizer;  /* SGD only: default ZM_OPT_ADAM */
+  uint64_t seed;           /* SGD only: shuffles the rows each epoch; default 0 */
 } zm_logreg_params;
 
 typedef enum zm_linreg_solver {
@@ -37,14 +49,16 @@ void zm_logreg_params_default(zm_logreg_params *p);
 void zm_linreg_params_default(zm_linreg_params *p);
 
 /* Train logistic regression on n x d X and class labels y (params NULL for
- * defaults); history, when not NULL, receives the loss of each epoch. */
+ * defaults); history, when not NULL, receives the loss of each epoch (SGD)
+ * or the objective after each iteration (L-BFGS), and whether L-BFGS
+ * converged. */
 int zm_logreg_train(zm_model **out, const double *X, size_t n, size_t d,
                     const zm_target *y, const zm_logreg_params *params,
                     zm_history *history);
 
 /* Train logistic regression as zm_logreg_train does, on rows from a
- * source: they are copied once, straight into the training order, and
- * checked finite on the way (the same model as from the whole X). */
+ * source: they are copied once (for SGD straight into the training order)
+ * and checked finite on the way (the same model as from the whole X). */
 int zm_logreg_train_rows(zm_model **out, const zm_rows *rows, const zm_target *y,
                          const zm_logreg_params *params, zm_history *history);
 

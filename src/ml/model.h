@@ -49,12 +49,15 @@ typedef struct zm_rows {
   void *ctx;
 } zm_rows;
 
-/* Per-epoch losses of an iterative trainer, for the caller to record. */
+/* Per-epoch (or per-iteration) losses of an iterative trainer, for the
+ * caller to record; `epochs` counts the iterations of a full-batch solver. */
 typedef struct zm_history {
   size_t epochs;      /* epochs run (early stopping may cut them short) */
   double *train_loss; /* mean training loss of each epoch */
   double *val_loss;   /* validation loss of each epoch, or NULL without one */
   size_t best_epoch;  /* 0-based epoch whose weights were kept */
+  int converged;      /* 1: a tolerance stopped training; 0: it ran to its limit;
+                         -1: the trainer has no tolerance (a fixed number of epochs) */
 } zm_history;
 
 typedef struct zm_model zm_model;

@@ -14,6 +14,7 @@
  * is in a process-wide registry that lookups walk. */
 #include "store/store_int.h"
 #include "core/error.h"
+#include "core/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -160,6 +161,7 @@ static int place(const zm_store *s, const pending *p)
 {
   char path[PATH_MAX];
   store_object_path(path, sizeof path, s, p->hex);
+  zm_fault("store.put.written");
   if (rename(p->tmp, path) == 0)
     return 0;
   if (errno == ENOENT) {

@@ -1,6 +1,7 @@
 /* Store maintenance: verify (re-hash everything), check referenced ids, gc. */
 #include "store/store_int.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "hash/hash.h"
 
 #include <dirent.h>
@@ -207,6 +208,7 @@ typedef struct gc_ctx {
   const zm_store *s;
   keep_set keep;
   int dry_run;
+  int temps_only; /* leave every object alone */
   time_t now;
   zm_store_gc_stats stats;
 } gc_ctx;
@@ -230,12 +232,14 @@ static int gc_entry(void *ctx, const char *path, const char *name, const char *h
   struct stat st;
   if (lstat(path, &st) != 0)
     return 0; /* gone meanwhile: another gc or a rename */
-  int object = hex && (g->keep.n == 0 ||
+  int object = hex && !g->temps_only && (g->keep.n == 0 ||
                       !bsearch(hex, g->keep.hex, g->keep.n, sizeof *g->keep.hex, hex_cmp));
   if (!object && !(!hex && tmp_is_stale(g, name, &st)))
     return 0;
   if (!g->dry_run && unlink(path) != 0 && errno != ENOENT)
     return zm_error_sys(ZM_EIO, "cannot remove %s", path);
+  if (!g->dry_run)
+    zm_fault("gc.delete");
   if (object)
     g->stats.objects++;
   else
@@ -252,6 +256,15 @@ int zm_store_gc(zm_store_gc_stats *out, zm_store *s, const char *const *keep, si
   if (rc == 0)
     rc = scan_store(s, gc_entry, &g);
   free(g.keep.hex);
+  if (out)
+    *out = g.stats;
+  return rc;
+}
+
+int zm_store_clean_temps(zm_store_gc_stats *out, zm_store *s, int dry_run)
+{
+  gc_ctx g = {.s = s, .dry_run = dry_run, .temps_only = 1, .now = time(NULL)};
+  int rc = scan_store(s, gc_entry, &g);
   if (out)
     *out = g.stats;
   return rc;

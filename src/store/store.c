@@ -1,6 +1,7 @@
 /* The artifact store: opening, ids, and durable puts (single and batched). */
 #include "store/store_int.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/fs.h"
 #include "hash/hash.h"
 
@@ -77,6 +78,7 @@ int zm_store_open(zm_store **out, const char *root)
   s->root = strdup(root);
   s->objects = join(root, "objects");
   s->tmp = join(root, "tmp");
+  s->lock_slot = -1;
   pthread_mutex_init(&s->lock, NULL);
   host_name(s->host, sizeof s->host);
   if (!s->root || !s->objects || !s->tmp) {
@@ -89,6 +91,8 @@ int zm_store_open(zm_store **out, const char *root)
     zm_error_wrap(rc, "cannot open artifact store %s", root);
     goto done;
   }
+  if ((rc = store_lock_open(s)))
+    goto done;
   *out = s;
   s = NULL;
 done:
@@ -103,6 +107,7 @@ void zm_store_free(zm_store *s)
   /* Queued puts may already be referenced by metadata: keep them. */
   zm_store_write_behind(s, 0);
   zm_store_batch_abort(s);
+  store_lock_close(s);
   pthread_mutex_destroy(&s->lock);
   free(s->root);
   free(s->objects);
@@ -307,11 +312,13 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
     return rc;
   }
   store_object_path(path, sizeof path, s, hex);
+  zm_fault("store.put.written");
   if (rename(tmp, path) != 0) {
     rc = zm_error_sys(ZM_EIO, "cannot rename %s to %s", tmp, path);
     unlink(tmp);
     return rc;
   }
+  zm_fault("store.put.renamed");
   return sync_dir(dir);
 }
 
@@ -642,6 +649,7 @@ static int batch_place(zm_store *s, const pending *p, unsigned char touched[256]
   if (rc)
     return rc;
   store_object_path(path, sizeof path, s, p->hex);
+  zm_fault("store.put.written");
   if (rename(p->tmp, path) != 0)
     return zm_error_sys(ZM_EIO, "cannot rename %s to %s", p->tmp, path);
   touched[strtoul((char[3]){p->hex[0], p->hex[1], 0}, NULL, 16)] = 1;

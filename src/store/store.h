@@ -129,6 +129,19 @@ int zm_store_check_ids(size_t *out_missing, zm_store *s, const char *const *ids,
 int zm_store_gc(zm_store_gc_stats *out, zm_store *s, const char *const *keep, size_t n,
                 int dry_run);
 
+/* The gc lock: every handle holds it shared from zm_store_open to
+ * zm_store_free (one lock per store per process). gc converts it to
+ * exclusive, so no process that may have put an object it has not recorded
+ * yet is running: 0 when held, 1 when other processes hold it and `wait` is
+ * 0, or an error. Without a lock file (a read-only store) always 0. */
+int zm_store_lock_exclusive(zm_store *s, int wait);
+
+/* Back to the shared lock after gc. */
+int zm_store_lock_shared(zm_store *s);
+
+/* Remove only the stale temp files (zenml verify --repair); objects stay. */
+int zm_store_clean_temps(zm_store_gc_stats *out, zm_store *s, int dry_run);
+
 /* Store what `write` writes, without an intermediate copy: it writes into a
  * temp file inside the store, which is then hashed, synced and renamed into
  * place (or dropped when the object exists). For large generated artifacts. */

@@ -30,7 +30,15 @@ struct zm_store {
   store_batch *batch; /* the handle's open batch, or NULL */
   store_behind *behind; /* write-behind state (behind.c), or NULL */
   unsigned char known_dirs[256]; /* fan-out folders this handle has seen exist */
+  int lock_slot;                 /* the process's shared gc lock (lock.c), or -1 */
 };
+
+/* Take the process's shared gc lock on the store (waiting while a gc runs);
+ * a store whose lock file cannot be made (read-only) goes without. */
+int store_lock_open(zm_store *s);
+
+/* Release this handle's hold on the gc lock. */
+void store_lock_close(zm_store *s);
 
 /* One file of a tree manifest. */
 typedef struct tree_entry {

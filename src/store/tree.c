@@ -7,6 +7,7 @@
 #include "store/store_int.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/fault.h"
 #include "core/fs.h"
 #include "hash/hash.h"
 
@@ -122,6 +123,7 @@ static int put_entries(zm_store *s, store_batch *b, tree *t, const char *folder)
     int rc = store_path_fmt(full, sizeof full, "%s/%s", folder, t->items[i].path);
     if (rc || (rc = store_put_file(t->items[i].id, s, b, full)))
       return rc;
+    zm_fault("snapshot.folder");
   }
   return 0;
 }

@@ -362,9 +362,30 @@ static void test_executions_and_cache(void)
 
   zm_meta_strings *refs = NULL;
   CHECK_EQ_INT(zm_meta_artifact_refs(&refs, m), 0);
-  CHECK_EQ_INT(refs->len, 4);
-  CHECK_EQ_STR(refs->items[0], "sha256:in");
-  CHECK_EQ_STR(refs->items[3], "sha256:old");
+  /* e1 failed: what it read and wrote is no longer needed; sha256:log is
+   * recorded but named by no event, so it stays */
+  CHECK_EQ_INT(refs->len, 2);
+  CHECK_EQ_STR(refs->items[0], "sha256:log");
+  CHECK_EQ_STR(refs->items[1], "sha256:new");
+  zm_meta_strings_free(refs);
+
+  /* sha256:new is lost: e2 made it and e4 reused e2, both become invalid,
+   * the cache has nothing for the key, and the metadata no longer needs it */
+  int64_t changed = 0;
+  CHECK_EQ_INT(zm_meta_artifact_lost(&changed, m, "sha256:new", "lost in a test"), 0);
+  CHECK_EQ_INT(changed, 2);
+  CHECK_EQ_INT(zm_meta_execution_get(&e, m, e4), 0);
+  CHECK_EQ_INT(e->status, ZM_META_INVALID);
+  CHECK_EQ_STR(e->error, "lost in a test");
+  zm_meta_execution_free(e);
+  h = NULL;
+  CHECK_EQ_INT(zm_meta_cache_lookup(&h, m, "RandomSplit", "key", NULL, NULL), ZM_ENOTFOUND);
+  zm_meta_cache_hit_free(h);
+  CHECK_EQ_INT(zm_meta_artifact_lost(&changed, m, "sha256:new", "again"), 0);
+  CHECK_EQ_INT(changed, 0);
+  CHECK_EQ_INT(zm_meta_artifact_refs(&refs, m), 0);
+  CHECK_EQ_INT(refs->len, 1);
+  CHECK_EQ_STR(refs->items[0], "sha256:log");
   zm_meta_strings_free(refs);
   zm_meta_close(m);
 }
@@ -774,6 +795,46 @@ static void test_two_writers(void)
   zm_meta_close(m);
 }
 
+/* The POSIX locks this process holds on the file with inode `ino` (from /proc/locks). */
+static int own_locks(ino_t ino)
+{
+  FILE *f = fopen("/proc/locks", "r");
+  char line[256];
+  int n = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    long pid;
+    unsigned long long inode;
+    if (sscanf(line, "%*s POSIX %*s %*s %ld %*x:%*x:%llu", &pid, &inode) == 2 &&
+        pid == (long)getpid() && inode == (unsigned long long)ino)
+      n++;
+  }
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* A second connection in the process must not drop the first one's locks:
+ * closing any descriptor of a file drops every POSIX lock the process holds
+ * on it, and opening checks the file's header. Were the shared lock each
+ * open connection holds on the database dropped, another process closing its
+ * connection would take itself for the last one and delete the -wal and -shm
+ * files under everyone else ("disk I/O error", "file is not a database"). */
+static void test_second_connection_keeps_locks(void)
+{
+  zm_meta *a = fresh("meta-locks"), *b = NULL;
+  int64_t v = 0;
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, a, "p", "h"), 0);
+  struct stat st;
+  CHECK_EQ_INT(stat(path, &st), 0);
+  int held = own_locks(st.st_ino);
+  CHECK(held > 0);
+  CHECK_EQ_INT(zm_meta_open(&b, url, ZM_SQL_WRITE), 0);
+  CHECK_EQ_INT(own_locks(st.st_ino), held);
+  zm_meta_close(b);
+  CHECK_EQ_INT(own_locks(st.st_ino), held);
+  zm_meta_close(a);
+}
+
 static void set_mtime(const char *file, time_t sec, long nsec)
 {
   struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
@@ -816,6 +877,9 @@ static void test_stat_cache(void)
                ZM_ENOTFOUND);
   CHECK_EQ_INT(zm_meta_hash_file(h1, m, "/nonexistent/file"), ZM_EIO);
   CHECK_EQ_STR(zm_error_last(), "cannot read /nonexistent/file: No such file or directory");
+  /* a device would never end: refused before reading */
+  CHECK_EQ_INT(zm_meta_hash_file(h1, m, "/dev/zero"), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "/dev/zero: not a regular file");
   zm_meta_close(m);
 }
 
@@ -918,6 +982,7 @@ int main(void)
   RUN(test_empty_or_missing_file);
   RUN(test_read_only);
   RUN(test_two_writers);
+  RUN(test_second_connection_keeps_locks);
   RUN(test_stat_cache);
   RUN(test_recover);
   RUN(test_timings);

@@ -159,12 +159,23 @@ static void test_iris_models(void)
 
   zm_logreg_params lp;
   zm_logreg_params_default(&lp);
+  CHECK_EQ_INT(zm_logreg_train(&m, tr.X, tr.n, tr.d, &y, &lp, &h), 0);
+  acc = test_accuracy(m, &te);
+  printf("  iris logistic (softmax) defaults, L-BFGS l2 1: accuracy %.4f, %zu iterations\n", acc,
+         h.epochs);
+  CHECK(acc >= 0.93);
+  CHECK(h.converged == 1);
+  zm_history_free(&h);
+  zm_model_free(m);
+
+  lp.solver = ZM_LOGREG_SGD;
+  lp.l2 = 0;
   lp.epochs = 200;
   lp.lr = 0.05;
   lp.seed = 1;
   CHECK_EQ_INT(zm_logreg_train(&m, tr.X, tr.n, tr.d, &y, &lp, NULL), 0);
   acc = test_accuracy(m, &te);
-  printf("  iris logistic (softmax) adam lr 0.05, 200 epochs: accuracy %.4f\n", acc);
+  printf("  iris logistic (softmax) sgd adam lr 0.05, 200 epochs: accuracy %.4f\n", acc);
   CHECK(acc >= 0.93);
   zm_model_free(m);
 
@@ -333,6 +344,7 @@ static void test_determinism(void)
    * bytes on every run, and still a good fit. */
   dataset big = separable(40000, 29, 0.0, 8);
   zm_target yb = {big.labels, NULL, 2};
+  lp.solver = ZM_LOGREG_SGD;
   lp.epochs = 3;
   zm_logreg_train(&m1, big.X, big.n, big.d, &yb, &lp, NULL);
   zm_logreg_train(&m2, big.X, big.n, big.d, &yb, &lp, NULL);
@@ -485,6 +497,7 @@ static void test_logreg_rows(void)
     zm_target y = {s.labels, NULL, 2};
     zm_logreg_params lp;
     zm_logreg_params_default(&lp);
+    lp.solver = t ? ZM_LOGREG_SGD : ZM_LOGREG_LBFGS;
     lp.epochs = 2;
     lp.seed = 9;
     zm_rows rows = {s.n, s.d, NULL, fill_dense, &s};
@@ -523,6 +536,8 @@ static void test_logreg_loss_big_batch(void)
   zm_target y = {s.labels, NULL, 2};
   zm_logreg_params lp;
   zm_logreg_params_default(&lp);
+  lp.solver = ZM_LOGREG_SGD;
+  lp.l2 = 0;
   lp.epochs = 2;
   lp.batch_size = 5000;
   zm_history h = {0};
@@ -616,6 +631,8 @@ static void test_speed_logistic(void)
   zm_target y = {labels, NULL, 2};
   zm_logreg_params p;
   zm_logreg_params_default(&p);
+  p.solver = ZM_LOGREG_SGD;
+  p.l2 = 0;
   p.epochs = 5;
   p.batch_size = 256;
   p.seed = 1;
@@ -628,6 +645,18 @@ static void test_speed_logistic(void)
   double t2 = seconds();
   printf("  speed: logistic %zu x %zu, 5 epochs, batch 256: train %.3f s, predict %.3f s, "
          "train accuracy %.4f\n", n, d, t1 - t0, t2 - t1, zm_metric_accuracy(labels, pred, n));
+  zm_model_free(m);
+  /* the default full-batch solver on a quarter of the rows */
+  zm_logreg_params_default(&p);
+  zm_history h = {0};
+  t0 = seconds();
+  CHECK_EQ_INT(zm_logreg_train(&m, X, n / 4, d, &y, &p, &h), 0);
+  t1 = seconds();
+  zm_model_predict_class(pred, m, X, n);
+  printf("  speed: logistic %zu x %zu, L-BFGS: train %.3f s, %zu iterations, converged %d, "
+         "accuracy on all rows %.4f\n", n / 4, d, t1 - t0, h.epochs, h.converged,
+         zm_metric_accuracy(labels, pred, n));
+  zm_history_free(&h);
   free(pred);
   zm_model_free(m);
   free(X);

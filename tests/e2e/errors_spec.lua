@@ -236,8 +236,8 @@ build()
 ]])
     local _, err, code = zenml(dir, "run p.lua")
     assert.equals(1, code)
-    assert.equals("zenml: p.lua:3: Logistic: unknown parameter 'epoch'; parameters are: "
-      .. "batch_size, epochs, l2, label, lr, optimizer, seed; did you mean epochs?\n", err)
+    assert.matches("^zenml: p%.lua:3: Logistic: unknown parameter 'epoch'; parameters are: "
+      .. "batch_size, epochs, [%w_, ]+; did you mean epochs%?\n$", err)
   end)
 
   it("suggests a step class, a method and a global one or two edits away", function()
@@ -296,7 +296,8 @@ p:run()
     t.write(dir .. "/edited.yaml", (y:gsub("class: Touch", "class: Tuch", 1)))
     _, err, code = zenml(dir, "run edited.yaml")
     assert.equals(1, code)
-    assert.equals("zenml: step 'a': class Tuch not found in module 'touch'; did you mean Touch?\n", err)
+    assert.equals("zenml: edited.yaml: step 'a': class Tuch not found in module 'touch'; "
+      .. "did you mean Touch?\n", err)
   end)
 
   it("suggests commands, options and backends", function()

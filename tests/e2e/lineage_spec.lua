@@ -201,7 +201,7 @@ p:add_preprocesser(require("zenml.steps.preprocesser").Standard { labels = { "sp
 if kind == "ffn" then
   p:add_trainer(trainer.FeedForward { hidden_layers = { 4 }, epochs = 5, seed = 1 })
 else
-  p:add_trainer(trainer.Logistic { epochs = 20, seed = 1 })
+  p:add_trainer(trainer.Logistic { seed = 1 })
 end
 print(p:run().status)
 ]])
@@ -231,7 +231,7 @@ local p = zenml.pipelines.Training { name = arg[1] or "iris" }
 p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
 p:add_split(require("zenml.steps.split").Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 })
 p:add_preprocesser(require("zenml.steps.preprocesser").Standard { labels = { "species" } })
-p:add_trainer(require("zenml.steps.trainer").Logistic { epochs = tonumber(arg[2] or 50), lr = 0.05, seed = 1 })
+p:add_trainer(require("zenml.steps.trainer").Logistic { solver = "sgd", epochs = tonumber(arg[2] or 50), lr = 0.05, seed = 1 })
 print(p:run().status)
 ]]
 

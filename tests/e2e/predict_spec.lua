@@ -8,7 +8,7 @@ local p = zenml.pipelines.Training { name = "iris" }
 p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
 p:add_split(require("zenml.steps.split").Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 })
 p:add_preprocesser(require("zenml.steps.preprocesser").Standard { labels = { "species" } })
-p:add_trainer(require("zenml.steps.trainer").Logistic { epochs = 200, lr = 0.05, seed = 1 })
+p:add_trainer(require("zenml.steps.trainer").Logistic { seed = 1 })
 p:add_evaluator(require("zenml.steps.evaluator").Classification {})
 p:add_deployer(require("zenml.steps.deployer").Export { path = "model.tar.gz" })
 print(p:run().status)

@@ -189,7 +189,7 @@ describe("zenml verify, gc and artifact", function()
     for _, id in ipairs { "../../etc/passwd", "/etc/passwd", "sha256:XYZ", "sha256:../x" } do
       local _, err, code = zenml(dir, "artifact show " .. t.q(id))
       assert.equals(1, code)
-      assert.equals("zenml: invalid artifact id '" .. id .. "'\n", err)
+      assert.equals("zenml: invalid artifact id '" .. id .. "': expected sha256: and 64 hex digits, or a unique prefix of at least 4 hex digits\n", err)
     end
   end)
 

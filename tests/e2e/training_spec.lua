@@ -16,7 +16,7 @@ p:add_datasource(iris)
 p:add_split(split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 })
 p:add_preprocesser(pre.Standard { features = { "sepal_length", "sepal_width",
   "petal_length", "petal_width" }, labels = { label } })
-p:add_trainer(train.FeedForward { hidden_layers = { 16 }, epochs = 100, seed = 1 })
+p:add_trainer(train.FeedForward { seed = 1 })
 p:add_evaluator(eval.Classification { slices = { "species" } })
 p:add_deployer(deploy.Export { path = "model.tar.gz" })
 local run = p:run()
@@ -76,7 +76,7 @@ describe("the Training pipeline with built-in steps", function()
       GROUP BY x.step, e.name ORDER BY x.step, e.name]]
     -- every output: one distinct artifact over the two runs
     assert.equals("bundle=1/2\nmetrics=1/2\neval=1/2\ntrain=1/2\ntransform=1/2\neval=1/2\n"
-      .. "train=1/2\nhistory=1/2\nmodel=1/2\npredictions=1/2\n", sql(dir, q))
+      .. "train=1/2\nhistory=1/2\nmetrics=1/2\nmodel=1/2\npredictions=1/2\n", sql(dir, q))
     assert.equals("completed|2\n", sql(dir,
       "SELECT status, count(*) FROM executions WHERE step = 'trainer' GROUP BY status"))
   end)

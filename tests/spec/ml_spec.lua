@@ -82,12 +82,30 @@ describe("zenml.ml", function()
     return r, m, eval
   end
 
-  it("reaches >= 0.93 on iris with logistic regression", function()
-    local r, m = accuracy("logistic", { lr = 0.05, epochs = 200, seed = 1 })
+  it("reaches >= 0.93 on iris with logistic regression's defaults (L-BFGS to convergence)", function()
+    local r, m = accuracy("logistic", {})
     assert.is_true(r.accuracy >= 0.93)
     assert.same({ "setosa", "versicolor", "virginica" }, r.classes)
-    assert.equal(200, #m:history().train_loss)
+    local h = m:history()
+    assert.is_true(h.converged)
+    assert.is_true(h.iterations > 1 and h.iterations < 100)
+    assert.equal(h.iterations, #h.train_loss)
     assert.equal("classification", m:info().task)
+  end)
+
+  it("reaches >= 0.93 on iris with logistic regression by sgd, which has no convergence test", function()
+    local r, m = accuracy("logistic", { solver = "sgd", lr = 0.05, epochs = 200, seed = 1 })
+    assert.is_true(r.accuracy >= 0.93)
+    local h = m:history()
+    assert.equal(200, #h.train_loss)
+    assert.equal(200, h.iterations)
+    assert.is_nil(h.converged)
+  end)
+
+  it("stops logistic regression at max_iter, not converged", function()
+    local _, m = accuracy("logistic", { max_iter = 3 })
+    assert.equal(3, m:history().iterations)
+    assert.is_false(m:history().converged)
   end)
 
   it("reaches >= 0.93 on iris with a feed-forward network", function()
@@ -103,7 +121,8 @@ describe("zenml.ml", function()
 
   it("gives bit-identical bytes for the same seed and data, and loads them", function()
     for _, kind in ipairs { "logistic", "feedforward", "xgboost" } do
-      local params = kind == "xgboost" and { num_boost_round = 20, seed = 3 } or { epochs = 20, seed = 3 }
+      local params = kind == "xgboost" and { num_boost_round = 20, seed = 3 }
+        or kind == "logistic" and { solver = "sgd", epochs = 20, seed = 3 } or { epochs = 20, seed = 3 }
       local a = select(2, accuracy(kind, params)):save()
       local b = select(2, accuracy(kind, params)):save()
       assert.equal(a, b)
@@ -128,7 +147,8 @@ describe("zenml.ml", function()
     end
     local f = F.from_table { x1 = x1, x2 = x2, y = y }
     local parts = ml.split_random(f, { train = 0.8, test = 0.2 }, 5)
-    local m = ml.train("logistic", parts.train, { label = "y", params = { epochs = 50, lr = 0.05 } })
+    -- rows come arbitrarily close to the boundary: a weak penalty (C = 100)
+    local m = ml.train("logistic", parts.train, { label = "y", params = { l2 = 0.01 } })
     local r = ml.metrics_classification(parts.test:col("y"), m:predict(parts.test))
     assert.is_true(r.accuracy >= 0.99)
     assert.is_true(r.roc_auc >= 0.99)
@@ -157,10 +177,18 @@ describe("zenml.ml", function()
 
   it("validates training options with exact messages", function()
     local train = iris()
-    assert.equal("ml.train: unknown parameter 'foo' for logistic; known: batch_size, epochs, l2, lr, optimizer, seed",
+    assert.equal("ml.train: unknown parameter 'foo' for logistic; known: batch_size, epochs, l2, lr, max_iter, optimizer, seed, solver, tol",
       err(ml.train, "logistic", train, { label = "species", params = { foo = 1 } }))
+    assert.equal("ml.train: unknown parameter 'foo' for linear; known: batch_size, epochs, l2, lr, optimizer, seed, solver",
+      err(ml.train, "linear", train, { label = "sepal_length", params = { foo = 1 } }))
+    assert.equal("ml.train: parameter 'lr' applies to solver 'sgd' only; pass solver = 'sgd'",
+      err(ml.train, "logistic", train, { label = "species", params = { lr = 0.1 } }))
+    assert.equal("ml.train: parameter 'tol' applies to solver 'lbfgs' only; pass solver = 'lbfgs'",
+      err(ml.train, "logistic", train, { label = "species", params = { solver = "sgd", tol = 0.1 } }))
+    assert.equal("ml.train: parameter 'epochs' applies to solver 'sgd' only; pass solver = 'sgd'",
+      err(ml.train, "linear", train, { label = "sepal_length", params = { epochs = 5 } }))
     assert.equal("ml.train: parameter 'epochs' must be an integer, got float",
-      err(ml.train, "logistic", train, { label = "species", params = { epochs = 1.5 } }))
+      err(ml.train, "logistic", train, { label = "species", params = { solver = "sgd", epochs = 1.5 } }))
     assert.equal("ml.train: label column 'kind' not found; columns are: petal_length, petal_width, sepal_length, sepal_width, species",
       err(ml.train, "xgboost", train, { label = "kind" }))
     assert.equal("ml.train: expected kind logistic, linear, feedforward or xgboost, got 'svm'",

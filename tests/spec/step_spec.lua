@@ -72,7 +72,18 @@ describe("zenml.Pipeline validation", function()
 
   it("rejects bad names and non-steps", function()
     assert.has_error(function() zenml.Pipeline { name = "bad name" } end,
-      'Pipeline: name must be a string of letters, digits, \'_\', \'.\', \'-\', got "bad name"')
+      'Pipeline: name must be a string of letters, digits, \'_\', \'.\', \'-\', starting with a '
+        .. 'letter or digit (at most 100 characters), got "bad name"')
+    assert.has_error(function() zenml.Pipeline { name = "../../ESCAPED" } end,
+      'Pipeline: name must be a string of letters, digits, \'_\', \'.\', \'-\', starting with a '
+        .. 'letter or digit (at most 100 characters), got "../../ESCAPED"')
+    assert.has_error(function() zenml.Pipeline { name = "p", jobs = "many" } end,
+      "pipeline 'p': jobs must be a positive integer, got \"many\"")
+    assert.has_error(function() zenml.Pipeline { name = "p", backend = "k8s" } end,
+      "pipeline 'p': unknown backend 'k8s'; backends are: local, parallel")
+    assert.has_error(function() zenml.Pipeline { name = "p" }:add("../../split", A {}) end,
+      "pipeline 'p': add: step name must be a string of letters, digits, '_', '-', starting with a "
+        .. "letter or '_' (at most 100 characters), got \"../../split\"")
     local p = zenml.Pipeline { name = "p" }
     assert.has_error(function() p:add("s", {}) end,
       "pipeline 'p': add: step 's' must be a Step instance (e.g. MyStep { ... }), got table")

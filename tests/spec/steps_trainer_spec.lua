@@ -52,16 +52,26 @@ end
 
 describe("trainers on iris, 70/30, seed 42", function()
   local labels = { "species" }
-  it("FeedForward reaches accuracy >= 0.93", function()
-    local m = pipeline(iris(), train.FeedForward { hidden_layers = { 16 }, epochs = 100, seed = 1 },
-      eval.Classification {}, labels)
+  it("FeedForward with its defaults reaches accuracy >= 0.93", function()
+    local m, t = pipeline(iris(), train.FeedForward { seed = 1 }, eval.Classification {}, labels)
     assert.is_true(m.accuracy >= 0.93, tostring(m.accuracy))
+    assert.equal(t.history.iterations, t.metrics.iterations)
+    assert.is_true(t.metrics.converged == 0 or t.metrics.converged == 1)
   end)
 
-  it("Logistic reaches accuracy >= 0.93", function()
-    local m = pipeline(iris(), train.Logistic { epochs = 200, lr = 0.05, seed = 1 },
+  it("Logistic with its defaults fits to convergence and reaches accuracy >= 0.93", function()
+    local m, t = pipeline(iris(), train.Logistic { seed = 1 }, eval.Classification {}, labels)
+    assert.is_true(m.accuracy >= 0.93, tostring(m.accuracy))
+    assert.equal(1, t.metrics.converged)
+    assert.is_true(t.metrics.iterations > 1 and t.metrics.iterations < 100)
+    assert.is_true(t.history.converged)
+  end)
+
+  it("Logistic by sgd trains a fixed number of epochs", function()
+    local m, t = pipeline(iris(), train.Logistic { solver = "sgd", epochs = 200, lr = 0.05, seed = 1 },
       eval.Classification {}, labels)
     assert.is_true(m.accuracy >= 0.93, tostring(m.accuracy))
+    assert.same({ iterations = 200 }, t.metrics)
   end)
 
   it("XGBoost reaches accuracy >= 0.93", function()
@@ -92,7 +102,7 @@ end)
 
 describe("Classification evaluator", function()
   it("records accuracy, per-class and macro metrics, confusion and slices", function()
-    local m = pipeline(iris(), train.Logistic { epochs = 200, lr = 0.05, seed = 1 },
+    local m = pipeline(iris(), train.Logistic { seed = 1 },
       eval.Classification { slices = { "species" } }, { "species" })
     assert.is_number(m.accuracy)
     assert.is_number(m.macro_f1)
@@ -115,13 +125,13 @@ describe("Classification evaluator", function()
     local labels = {}
     for i, a in ipairs(f:col("a"):to_table()) do labels[i] = a > 0 and "right" or "left" end
     local g = require("zenml.steplib").hstack { f, F.from_table { side = labels } }
-    local m = pipeline(g, train.Logistic { epochs = 50, seed = 1 },
+    local m = pipeline(g, train.Logistic { seed = 1 },
       eval.Classification { slices = { "side" } }, { "y" })
     assert.equal(m.count, m.slices.side.left.count + m.slices.side.right.count)
   end)
 
   it("gives ROC AUC for two classes and >= 0.99 accuracy on a separable set", function()
-    local m = pipeline(separable(2000), train.Logistic { epochs = 50, lr = 0.05, seed = 1 },
+    local m = pipeline(separable(2000), train.Logistic { seed = 1 },
       eval.Classification {}, { "y" })
     assert.is_true(m.accuracy >= 0.99, tostring(m.accuracy))
     assert.is_true(m.roc_auc >= 0.99, tostring(m.roc_auc))
@@ -198,8 +208,7 @@ describe("Regression", function()
     local r, x, y = lcg(5), {}, {}
     for i = 1, 500 do x[i] = r() * 2 - 1 y[i] = 2 * x[i] + 0.5 end
     local data = F.from_table({ x = x, y = y }, { columns = { "x", "y" } })
-    local m = pipeline(data, train.FeedForward { hidden_layers = { 8 }, epochs = 200, seed = 1,
-      loss = "mse" }, eval.Regression {}, { "y" })
+    local m = pipeline(data, train.FeedForward { seed = 1, loss = "mse" }, eval.Regression {}, { "y" })
     assert.is_true(m.r2 > 0.95, tostring(m.r2))
   end)
 end)
@@ -219,6 +228,22 @@ describe("bad input to trainers", function()
     local t = train.Linear { label = "y" }
     assert.equal("Linear: label column 'y' has NaN at row 2",
       err(t.run, t, ctx, { splits = { train = f } }))
+  end)
+
+  it("refuses a parameter the chosen solver does not read, naming it", function()
+    assert.equal('Logistic: parameter \'epochs\' applies to solver = "sgd" only; pass solver = "sgd" '
+      .. 'to train by epochs (the default solver, "lbfgs", fits to convergence; see max_iter and tol)',
+      err(train.Logistic, { epochs = 20, seed = 1 }))
+    assert.equal('Logistic: parameter \'lr\' applies to solver = "sgd" only; pass solver = "sgd" '
+      .. 'to train by epochs (the default solver, "lbfgs", fits to convergence; see max_iter and tol)',
+      err(train.Logistic, { lr = 0.1 }))
+    assert.equal('Logistic: parameter \'max_iter\' does not apply to solver = "sgd"',
+      err(train.Logistic, { solver = "sgd", max_iter = 10 }))
+    assert.equal('Linear: parameter \'batch_size\' applies to solver = "sgd" only; pass solver = "sgd" '
+      .. 'to train by epochs (the default solver, "exact", solves least squares exactly)',
+      err(train.Linear, { batch_size = 8 }))
+    assert.equal("Logistic: parameter 'solver' expects one of lbfgs, sgd, got string \"newton\"",
+      err(train.Logistic, { solver = "newton" }))
   end)
 
   it("asks for a label when neither the trainer nor the transform has one", function()

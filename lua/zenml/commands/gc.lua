@@ -10,16 +10,35 @@ pipelines/ needs to run again (the stored copies of step sources that were
 uncommitted, datasource snapshots, the models a BatchInference run uses).
 A YAML there that cannot be read, or that records a run the metadata store
 does not know (a replaced or damaged database), stops gc. --dry-run only
-reports.]]
+reports.
+
+gc waits until no other process is using the artifact store (a run, a
+'zenml datasource commit', a REPL that opened the repository's store), since
+such a process may have stored objects it has not recorded yet; it says so
+when it has to wait. Runs started meanwhile wait for gc to finish.]]
 
 local function run(args)
   local opts = cli.parse(args, { flags = { ["dry-run"] = true, json = true } }, usage)
   local repo = cli.repo()
+  local store = repo:store()
+  local dry = opts["dry-run"] == true
+  if not dry then
+    -- Decide what is unreferenced only when no process can be between a put
+    -- and its record.
+    local held, lerr = store:lock("exclusive", false)
+    if held == false then
+      io.stderr:write("zenml: gc: waiting for the other processes using the artifact store "
+        .. "to finish\n")
+      held, lerr = store:lock("exclusive", true)
+    end
+    if not held then cli.fail("gc: " .. tostring(lerr)) end
+  end
   local keep = repo:meta():artifact_refs()
   local needed, nerr = require("zenml.needs").artifacts(repo)
   if not needed then cli.fail("gc: " .. nerr) end
   table.move(needed, 1, #needed, #keep + 1, keep)
-  local freed, err = repo:store():gc { keep = keep, dry_run = opts["dry-run"] == true }
+  local freed, err = store:gc { keep = keep, dry_run = dry }
+  if not dry then store:lock("shared") end
   if not freed then cli.fail(err) end
   if opts.json then
     freed.dry_run = opts["dry-run"] == true

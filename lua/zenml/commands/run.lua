@@ -1,8 +1,8 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
 
-local usage = [[usage: zenml run PIPELINE.lua [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
-       zenml run pipelines/NAME_RUN.yaml [--backend NAME] [--no-cache] [-j N]
+local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
+       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N]
        zenml run list [--pipeline NAME] [--status STATUS] [--limit N] [--json]
        zenml run show RUN [--json]
        zenml run logs RUN STEP
@@ -16,6 +16,11 @@ completed or failed. With --json, list, show and explain print JSON (list:
 seconds as a number, absent while a run is running).
 
 Options:
+  --set STEP.PARAM=VALUE
+                  set a parameter of the step named STEP in the pipeline (repeatable);
+                  VALUE is read as the parameter's declared type (42, 0.5, true, text,
+                  a,b,c or [1, 2] for a list) and checked as in the script; the
+                  run's YAML records it like any other parameter
   --backend NAME  orchestrator: local (one step at a time) or parallel
   -j N, --jobs N  run up to N independent steps at once (implies parallel)
   --no-cache      run every step even when a cached result exists]]
@@ -23,7 +28,18 @@ Options:
 local spec = {
   flags = { ["no-cache"] = true, json = true },
   options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true },
+  lists = { set = true },
 }
+
+local function parse_sets(list)
+  local sets = {}
+  for i, a in ipairs(list or {}) do
+    local s, err = require("zenml.overrides").parse(a)
+    if not s then cli.fail(err .. "\n" .. usage, 2) end
+    sets[i] = s
+  end
+  return sets
+end
 
 local function run_file(opts, pos)
   require("zenml.git").warm_up()
@@ -34,16 +50,17 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
-  local backends = { "local", "parallel" }
-  if opts.backend and opts.backend ~= "local" and opts.backend ~= "parallel" then
-    cli.fail(("unknown backend '%s'; backends are: local, parallel%s"):format(opts.backend,
-      require("zenml.errors").did_you_mean(opts.backend, backends)), 2)
+  local names = require "zenml.names"
+  local bad = opts.backend and names.check_backend(opts.backend)
+  if bad then
+    cli.fail(bad .. require("zenml.errors").did_you_mean(opts.backend, names.backends), 2)
   end
-  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"] }
+  runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"],
+    set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
-    local ok, run = pcall(runner.rerun, path, {})
-    if not ok then cli.fail(tostring(run)) end
+    local ok, run = xpcall(runner.rerun, require("zenml.errors").capture, path, {})
+    if not ok then error(run, 0) end
     return run.status == "completed" and 0 or 1
   end
   local chunk, err = loadfile(path)
@@ -112,7 +129,7 @@ local function show(opts, pos)
   if opts.json then
     local rec = {}
     for k, v in pairs(run) do if k:sub(1, 1) ~= "_" then rec[k] = v end end
-    rec.executions, rec.metrics = ex, run:metrics()
+    rec.executions, rec.metrics, rec.evaluated_split = ex, run:metrics(), run:evaluated_split()
     return output.json(rec)
   end
   output.record(opts, { run = run.id, pipeline = run.pipeline .. " v" .. run.pipeline_version,
@@ -132,7 +149,8 @@ local function show(opts, pos)
     { "STEP", "CLASS", "STATUS", "SECONDS", "CACHE KEY" })
   local m = run:metrics()
   if next(m) then
-    io.stdout:write("\nmetrics:\n")
+    local split = run:evaluated_split()
+    io.stdout:write(split and ("\nmetrics on split '" .. split .. "':\n") or "\nmetrics:\n")
     local names, width = {}, 0
     for k in pairs(m) do
       names[#names + 1] = k
@@ -140,7 +158,7 @@ local function show(opts, pos)
     end
     table.sort(names)
     for _, k in ipairs(names) do
-      io.stdout:write(("  %-" .. width .. "s  %.6g\n"):format(k, m[k]))
+      io.stdout:write(("  %-" .. width .. "s  %s\n"):format(k, output.metric(m[k])))
     end
   end
   return 0

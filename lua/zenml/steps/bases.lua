@@ -1,4 +1,4 @@
---- The base step classes of DESIGN.md §1. Each does its data movement in C
+--- The base step classes (docs/steps.md). Each does its data movement in C
 --- (frames, partitions, transforms, models are C objects) and calls a few Lua
 --- hooks that a subclass overrides. Built-in steps in stdlib/ derive from
 --- these exactly as a user's steps/ do.
@@ -164,7 +164,8 @@ end
 local BaseTrainerStep = Step:extend("BaseTrainerStep")
 M.BaseTrainerStep = BaseTrainerStep
 BaseTrainerStep.inputs = { splits = { type = "frame{}", required = true }, transform = "model" }
-BaseTrainerStep.outputs = { model = "model", predictions = "frame", history = "value" }
+BaseTrainerStep.outputs = { model = "model", predictions = "frame", history = "value",
+  metrics = "metrics" }
 
 --- The label column(s): the `label` parameter when the step has one, else
 --- the labels of the fitted transform (the preprocesser's `labels`).
@@ -193,13 +194,25 @@ function BaseTrainerStep:predict(ctx, model, frame)
   return model:predict(frame)
 end
 
---- The split evaluated: "eval" when there is one, else the first that is not "train".
-function BaseTrainerStep:eval_split(splits)
+--- The split handed to `fit` for early stopping: "eval" when there is one;
+--- without it, the first that is not "train" unless there is a held-out
+--- "test" split (which training never sees).
+local function eval_split(splits)
   if splits.eval then return "eval" end
+  if splits.test then return nil end
   for _, name in ipairs(sorted(splits)) do
     if name ~= "train" then return name end
   end
 end
+function BaseTrainerStep:eval_split(splits) return eval_split(splits) end
+
+--- The split predicted on and evaluated: the held-out "test" split when
+--- there is one, else the eval split (else "train").
+local function predict_split(splits)
+  if splits.test then return "test" end
+  return eval_split(splits) or "train"
+end
+function BaseTrainerStep:predict_split(splits) return predict_split(splits) end
 
 -- The predictions with the true label columns in front when they lack them
 -- (the evaluator reads both from one frame).
@@ -222,12 +235,42 @@ function BaseTrainerStep:run(ctx, inputs)
       table.concat(sorted(splits), ", "))
   end
   self._labels = self:labels(ctx, inputs)
-  local eval_name = self:eval_split(splits)
+  local eval_name, target_name = self:eval_split(splits), self:predict_split(splits)
+  self.evaluated = eval_name
   local eval = eval_name and splits[eval_name]
   local model, history = self:fit(ctx, splits.train, eval)
-  local target = eval or splits.train
+  local target = splits[target_name]
+  ctx:log(("predictions on split '%s' (%d rows)"):format(target_name, target:nrow()))
   local predictions = with_labels(self:predict(ctx, model, target), target, self._labels)
-  return { model = model, predictions = predictions, history = history or {} }
+  local out = { model = model, predictions = predictions, history = history or {} }
+  -- a step rebuilt from an older run's YAML declares no metrics output
+  if self:output_spec().metrics then out.metrics = self:training_metrics(ctx, history or {}) end
+  return out
+end
+
+--- The trainer's own metrics, from the history `fit` returned: `iterations`
+--- (epochs, or iterations of a full-batch solver) and `converged` (1 when a
+--- tolerance stopped training, 0 when it ran to its limit) when it has them.
+function BaseTrainerStep:training_metrics(ctx, history)
+  local out = {}
+  if math.type(history.iterations) == "integer" then out.iterations = history.iterations end
+  if type(history.converged) == "boolean" then
+    out.converged = history.converged and 1 or 0
+    ctx:log(("%s after %d iterations"):format(history.converged and "converged"
+      or "did not converge", history.iterations or 0))
+  end
+  return out
+end
+
+--- For an error that names a row ("... at row 23"): the input and part that
+--- row belongs to, so the run can name its source line (zenml.origin). The
+--- training split, or the evaluated one for the validation frame.
+---@param message string
+---@return string|nil input
+---@return string|nil part
+function BaseTrainerStep:row_source(message)
+  if message:find("validation frame", 1, true) then return "splits", self.evaluated end
+  return "splits", "train"
 end
 
 -- Evaluator ----------------------------------------------------------------------
@@ -248,19 +291,32 @@ function BaseEvaluatorStep:evaluate(ctx, predictions, raw)
   must(self, "evaluate(ctx, predictions, raw)")
 end
 
---- The raw split matching the predictions: the one the trainer evaluated
---- (BaseTrainerStep:eval_split), if its row count agrees.
+--- The raw split matching the predictions and its name: the one the
+--- trainer predicted on (BaseTrainerStep:predict_split: "test" when there
+--- is one, else "eval"), if its row count agrees.
 function BaseEvaluatorStep:raw_split(splits, predictions)
   if not splits then return nil end
-  local name = BaseTrainerStep.eval_split(self, splits) or "train"
+  local name = predict_split(splits)
   local raw = splits[name]
-  if raw and raw:nrow() == predictions:nrow() then return raw end
+  if raw and raw:nrow() == predictions:nrow() then return raw, name end
+end
+
+--- For an error that names a row: it is a row of the predictions.
+function BaseEvaluatorStep:row_source()
+  return "predictions", nil
 end
 
 function BaseEvaluatorStep:run(ctx, inputs)
   release_garbage()
-  local raw = self:raw_split(inputs.splits, inputs.predictions)
-  return { metrics = self:evaluate(ctx, inputs.predictions, raw) }
+  local raw, name = self:raw_split(inputs.splits, inputs.predictions)
+  local metrics = self:evaluate(ctx, inputs.predictions, raw)
+  -- which split the numbers are about: recorded with the execution and
+  -- printed with the run's metrics
+  if name and type(metrics) == "table" and metrics.split == nil then
+    metrics.split = name
+    ctx:log(("evaluated on split '%s' (%d rows)"):format(name, inputs.predictions:nrow()))
+  end
+  return { metrics = metrics }
 end
 
 -- Inferrer ----------------------------------------------------------------------

@@ -2,9 +2,13 @@
 --- (zenml.ml.train) turns the transformed splits into dense matrices, maps
 --- labels to classes, seeds every random choice and fixes the order of every
 --- floating-point sum, so the same data and seed give the same model bytes.
+--- Their defaults follow scikit-learn's (LogisticRegression, MLPClassifier,
+--- LinearRegression) and XGBoost's own, so passing nothing gives a model
+--- fitted as those would fit it.
 ---
----   FeedForward { hidden_layers = { 16 }, epochs = 100, seed = 1 }
----   Logistic    { epochs = 20, seed = 1 }
+---   Logistic    { }                       -- L-BFGS to convergence, l2 = 1 (C = 1)
+---   Logistic    { solver = "sgd", epochs = 5 }   -- mini-batches, for big data
+---   FeedForward { hidden_layers = { 16 }, seed = 1 }
 ---   Linear      { }                       -- exact least squares
 ---   XGBoost     { max_depth = 3, eta = 0.1, num_boost_round = 100 }
 ---
@@ -18,17 +22,47 @@ local M = {}
 local function positive(v) if v <= 0 then return "expects a number > 0" end end
 local function non_negative(v) if v < 0 then return "expects a number >= 0" end end
 
--- Parameters every gradient-trained model takes.
+-- Parameters of a gradient-trained model, with their defaults.
 local function common(defaults)
   return {
     label = { type = "string" },
     epochs = { type = "integer", default = defaults.epochs, check = positive },
-    batch_size = { type = "integer", default = defaults.batch_size or 32, check = positive },
+    batch_size = { type = "integer", default = defaults.batch_size, check = positive },
     lr = { type = "number", default = defaults.lr, check = positive },
-    l2 = { type = "number", default = defaults.l2 or 0, check = non_negative },
+    l2 = { type = "number", default = defaults.l2, check = non_negative },
     optimizer = { type = "string", default = "adam", values = { "adam", "sgd" } },
     seed = { type = "integer", default = 0 },
   }
+end
+
+-- Parameters only the "sgd" solver reads (no default here: the C side's
+-- apply when the solver is sgd, and giving one to another solver is an error).
+local SGD_ONLY = { "batch_size", "epochs", "lr", "optimizer" }
+
+local function with_solver(params, default)
+  params.solver = { type = "string", default = default, values = { default, "sgd" } }
+  for _, k in ipairs(SGD_ONLY) do params[k].default = nil end
+  return params
+end
+
+-- Refuse a parameter the chosen solver does not read: one line that names it.
+local function check_solver(self, only, other_only)
+  local p, name = self.params, self:class_name()
+  if p.solver ~= "sgd" then
+    for _, k in ipairs(SGD_ONLY) do
+      if p[k] ~= nil then
+        error(("%s: parameter '%s' applies to solver = \"sgd\" only; pass solver = \"sgd\" "
+          .. "to train by epochs (the default solver, \"%s\", %s)"):format(name, k, p.solver,
+          only), 0)
+      end
+    end
+  else
+    for _, k in ipairs(other_only or {}) do
+      if p[k] ~= nil then
+        error(("%s: parameter '%s' does not apply to solver = \"sgd\""):format(name, k), 0)
+      end
+    end
+  end
 end
 
 local function names_of(frame)
@@ -82,8 +116,11 @@ end
 --- softmax for classes, one sigmoid unit for two, linear for numbers.
 local FeedForward = BaseTrainerStep:extend("FeedForward")
 M.FeedForward = FeedForward
-FeedForward.params = common { epochs = 100, lr = 0.01 }
-FeedForward.params.hidden_layers = { type = "list", default = { 32 }, check = function(v)
+-- scikit-learn's MLPClassifier: 100 relu units, Adam at 0.001, batches of
+-- min(200, n), at most 200 epochs, stopping once the loss has not improved by
+-- tol for n_iter_no_change epochs, a small L2 penalty
+FeedForward.params = common { epochs = 200, lr = 0.001, batch_size = 200, l2 = 1e-4 }
+FeedForward.params.hidden_layers = { type = "list", default = { 100 }, check = function(v)
   for _, n in ipairs(v) do
     if math.type(n) ~= "integer" or n < 1 then return "expects a list of layer widths (integers >= 1)" end
   end
@@ -92,6 +129,10 @@ FeedForward.params.activation = { type = "string", default = "relu",
   values = { "relu", "tanh", "sigmoid" } }
 FeedForward.params.loss = { type = "string", default = "auto",
   values = { "auto", "cross_entropy", "mse" } }
+FeedForward.params.tol = { type = "number", default = 1e-4, check = non_negative }
+FeedForward.params.n_iter_no_change = { type = "integer", default = 10, check = function(v)
+  if v < 0 then return "expects a number of epochs >= 0 (0 = train every epoch)" end
+end }
 FeedForward.params.early_stopping = { type = "integer", default = 0, check = function(v)
   if v < 0 then return "expects the patience in epochs (0 = off)" end
 end }
@@ -102,9 +143,10 @@ end }
 function FeedForward:fit(ctx, train, eval)
   local p = self.params
   local params = train_params(self, { "epochs", "batch_size", "lr", "l2", "optimizer", "seed",
-    "activation", "dropout" })
+    "activation", "dropout", "tol" })
   params.hidden = p.hidden_layers
-  params.patience = p.early_stopping
+  -- early stopping watches the eval split's loss; otherwise the training loss
+  params.patience = p.early_stopping > 0 and p.early_stopping or p.n_iter_no_change
   local task = p.loss == "cross_entropy" and "classification" or p.loss == "mse" and "regression"
     or nil
   return fit(self, "feedforward", train, { task = task, params = params,
@@ -113,22 +155,34 @@ end
 
 -- Logistic / Linear ----------------------------------------------------------------
 
---- Logistic regression (sigmoid for two classes, softmax for more) by
---- mini-batch gradient descent on the mean log loss.
+--- Logistic regression (sigmoid for two classes, softmax for more). By
+--- default full-batch L-BFGS on the mean log loss + l2 / (2 n) |W|^2 until
+--- the gradient is within tol (scikit-learn's LogisticRegression: lbfgs,
+--- C = 1 / l2, tol, max_iter); `solver = "sgd"` trains by mini-batches for
+--- `epochs` instead, for data too big for full passes.
 local Logistic = BaseTrainerStep:extend("Logistic")
 M.Logistic = Logistic
-Logistic.params = common { epochs = 20, lr = 0.01 }
+Logistic.params = with_solver(common { l2 = 1.0 }, "lbfgs")
+Logistic.params.max_iter = { type = "integer", check = positive }
+Logistic.params.tol = { type = "number", check = non_negative }
+
+function Logistic:configure()
+  check_solver(self, "fits to convergence; see max_iter and tol", { "max_iter", "tol" })
+end
 
 function Logistic:fit(ctx, train, eval)
   return fit(self, "logistic", train, { params = train_params(self,
-    { "epochs", "batch_size", "lr", "l2", "optimizer", "seed" }) })
+    { "solver", "max_iter", "tol", "epochs", "batch_size", "lr", "l2", "optimizer", "seed" }) })
 end
 
 --- Linear regression: exact least squares (ridge `l2`), or by SGD.
 local Linear = BaseTrainerStep:extend("Linear")
 M.Linear = Linear
-Linear.params = common { epochs = 50, lr = 0.01, l2 = 1e-8 }
-Linear.params.solver = { type = "string", default = "exact", values = { "exact", "sgd" } }
+Linear.params = with_solver(common { l2 = 1e-8 }, "exact")
+
+function Linear:configure()
+  check_solver(self, "solves least squares exactly")
+end
 
 function Linear:fit(ctx, train, eval)
   return fit(self, "linear", train, { params = train_params(self,
