@@ -581,7 +581,10 @@ function M.load(repo, name)
   if type(repo) ~= "table" then error("datasources.load: expected a Repository, got " .. type(repo), 2) end
   if type(name) ~= "string" then error("datasources.load: expected a datasource name, got " .. type(name), 2) end
   local row = repo:meta():datasource(name)
-  if not row then return nil, ("no datasource '%s'"):format(name) end
+  if not row then
+    return nil, ("no datasource '%s'%s"):format(name,
+      require("zenml.errors").did_you_mean(name, repo:meta():datasources()))
+  end
   require "zenml.datasources"
   local cls, err = types[row.type], nil
   if not cls then cls, err = load_type(repo, name, row.type) end
@@ -614,7 +617,10 @@ end
 function M.show(repo, name)
   local db = repo:meta()
   local row = db:datasource(name)
-  if not row then return nil, ("no datasource '%s'"):format(name) end
+  if not row then
+    return nil, ("no datasource '%s'%s"):format(name, require("zenml.errors").did_you_mean(name,
+      db:datasources()))
+  end
   local versions = {}
   for i, v in ipairs(db:versions(name)) do versions[i] = existing(db, name, v) ; versions[i].existed = nil end
   return { name = name, type = row.type, config = M.decode_json(row.config or "{}"),

@@ -251,8 +251,13 @@ local function names_in_reach(level, kind)
   local function add_keys(t, depth)
     if type(t) ~= "table" or seen[t] or depth > 8 then return end
     seen[t] = true
-    for k in pairs(t) do if type(k) == "string" then names[k] = true end end
+    -- raw iteration: a __pairs could run code (a lazy map loads artifacts)
+    for k in next, t do if type(k) == "string" then names[k] = true end end
     local mt = getmetatable(t)
+    -- names a lazy table gives through __index, listed in its metatable
+    if type(mt) == "table" and type(rawget(mt, "__names")) == "table" then
+      for _, k in ipairs(rawget(mt, "__names")) do names[k] = true end
+    end
     if type(mt) == "table" and type(rawget(mt, "__index")) == "table" then
       add_keys(rawget(mt, "__index"), depth + 1)
     end
@@ -275,7 +280,11 @@ local function names_in_reach(level, kind)
       local mt = getmetatable(v)
       if type(mt) == "table" then add_keys(mt, 1) end
     else
+      -- `zenml.datasources.CVS`: the failing table may be a field of a local
       add_keys(v, 1)
+      for _, field in next, v do
+        if type(field) == "table" then add_keys(field, 1) end
+      end
     end
   end
   local i = 1

@@ -182,6 +182,30 @@ static int is_script(const char *a)
          (n > 4 && strcmp(a + n - 4, ".lua") == 0);
 }
 
+/* "zenml: unknown option 'X'", with zenml.errors' suggestion of a host option
+ * one or two edits away, and the usage. */
+static int unknown_option(lua_State *L, const char *a)
+{
+  static const char *known[] = {"-e", "-i", "-h", "-v", "--help", "--traceback", "--version"};
+  const char *hint = "";
+  int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.errors");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "did_you_mean") == LUA_TFUNCTION) {
+    lua_pushstring(L, a);
+    lua_createtable(L, (int)(sizeof known / sizeof known[0]), 0);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+      lua_pushstring(L, known[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      hint = lua_tostring(L, -1);
+  }
+  fprintf(stderr, "zenml: unknown option '%s'%s\n%s", a, hint, USAGE);
+  lua_settop(L, top);
+  return 2;
+}
+
 static int usage_error(const char *what)
 {
   fprintf(stderr, "zenml: %s\n%s", what, USAGE);
@@ -211,8 +235,7 @@ static int dispatch(lua_State *L, int argc, char **argv)
       i++;
       break;
     } else {
-      fprintf(stderr, "zenml: unknown option '%s'\n%s", a, USAGE);
-      return 2;
+      return unknown_option(L, a);
     }
   }
   if (i < argc && !is_script(argv[i]))

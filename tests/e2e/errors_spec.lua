@@ -262,6 +262,31 @@ p:add_trainr(1)
     assert.equals("zenml: p.lua:1: attempt to call a nil value (global 'prnt'); did you mean print?\n", err)
   end)
 
+  it("suggests names reached through a module table and lazily loaded ones", function()
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local d = zenml.datasources.CVS { name = "x", path = "data.csv" }
+]])
+    local _, err = zenml(dir, "run p.lua")
+    assert.equals("zenml: p.lua:2: attempt to call a nil value (field 'CVS'); did you mean CSV?\n", err)
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local p = zenml.pipelines.Trainig { name = "x" }
+]])
+    _, err = zenml(dir, "run p.lua")
+    assert.equals("zenml: p.lua:2: attempt to call a nil value (field 'Trainig'); "
+      .. "did you mean Training?\n", err)
+  end)
+
+  it("gives an error without a position the user's line when the user's code raised it", function()
+    t.write(dir .. "/steps/boom.lua", (BOOM:gsub('error%("bad value " %.%. x%)',
+      'error("bad value " .. x, 0)')))
+    t.sh("git add -A && git commit -qm level0", { cwd = dir })
+    local _, err, code = zenml(dir, "run boom.lua")
+    assert.equals(1, code)
+    assert.equals(STEP_ERROR, err)
+  end)
+
   it("prints errors about zenml's inputs inside a built-in step as one line", function()
     t.write(dir .. "/data.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
     t.write(dir .. "/p.lua", [[
@@ -307,6 +332,14 @@ p:run()
     _, err, code = zenml(dir, "run list --stauts failed")
     assert.equals(2, code)
     assert.matches("^zenml: unknown option '%-%-stauts'; did you mean %-%-status%?\nusage: ", err)
+    _, err, code = zenml(dir, "--travback run boom.lua")
+    assert.equals(2, code)
+    assert.matches("^zenml: unknown option '%-%-travback'; did you mean %-%-traceback%?\nusage: ", err)
+    _, err, code = zenml(dir, "run boom.lua")
+    assert.equals(1, code)
+    _, err, code = zenml(dir, "run logs latest bom")
+    assert.equals(1, code)
+    assert.matches("^zenml: run [%d%-a-f]+ has no step 'bom'; did you mean boom%?\n$", err)
     _, err, code = zenml(dir, "run boom.lua --backend paralel")
     assert.equals(2, code)
     assert.equals("zenml: unknown backend 'paralel'; backends are: local, parallel; did you mean parallel?\n", err)

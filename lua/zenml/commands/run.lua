@@ -169,7 +169,10 @@ local function execution_of(run, step)
   for _, e in ipairs(run:executions()) do
     if e.step == step then return e end
   end
-  cli.fail(("run %s has no step '%s'"):format(run.id, step))
+  local steps = {}
+  for _, e in ipairs(run:executions()) do steps[#steps + 1] = e.step end
+  cli.fail(("run %s has no step '%s'%s"):format(run.id, step,
+    require("zenml.errors").did_you_mean(step, steps)))
 end
 
 local function logs(opts, pos)
