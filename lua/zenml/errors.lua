@@ -254,9 +254,13 @@ local function names_in_reach(level, kind)
     -- raw iteration: a __pairs could run code (a lazy map loads artifacts)
     for k in next, t do if type(k) == "string" then names[k] = true end end
     local mt = getmetatable(t)
-    -- names a lazy table gives through __index, listed in its metatable
-    if type(mt) == "table" and type(rawget(mt, "__names")) == "table" then
-      for _, k in ipairs(rawget(mt, "__names")) do names[k] = true end
+    -- names a lazy table gives through __index: its metatable's __keys(t)
+    -- (the convention the REPL's completion uses)
+    if type(mt) == "table" and type(rawget(mt, "__keys")) == "function" then
+      local ok, list = pcall(rawget(mt, "__keys"), t)
+      if ok and type(list) == "table" then
+        for _, k in ipairs(list) do names[k] = true end
+      end
     end
     if type(mt) == "table" and type(rawget(mt, "__index")) == "table" then
       add_keys(rawget(mt, "__index"), depth + 1)
