@@ -154,7 +154,12 @@ lua_State *zm_bind_newstate(void)
   lua_State *L = luaL_newstate();
   if (!L)
     return NULL;
+  lua_gc(L, LUA_GCSTOP); /* as lua.c: no collection while building the state */
   luaL_openlibs(L);
   set_paths(L);
+  /* ...then Lua 5.4's own interpreter's generational mode, which also suits a
+   * host whose steps make many short-lived tables and strings. */
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
   return L;
 }

@@ -13,8 +13,9 @@ void zm_bind_set_home(const char *home);
 /* The folder set by zm_bind_set_home. */
 const char *zm_bind_home(void);
 
-/* A fresh lua_State with the standard libraries, zenml's module path and
- * zenml._core preloaded; NULL when out of memory. Each thread makes its own. */
+/* A fresh lua_State with the standard libraries, zenml's module path,
+ * zenml._core preloaded and the generational collector (as the `lua` command
+ * sets it); NULL when out of memory. Each thread makes its own. */
 lua_State *zm_bind_newstate(void);
 
 /* lua_pcall with a message handler that turns any error value into a string

@@ -81,3 +81,30 @@ describe("zenml.cli", function()
     assert.equals(2, cli.main { "no-such-command" })
   end)
 end)
+
+-- The host is the `lua` command with zenml loaded: where the official Lua 5.4
+-- test suite would notice a difference, there is none.
+describe("the Lua host", function()
+  local support = require "tests.support"
+
+  it("collects garbage in generational mode from the start, as lua5.4 does", function()
+    -- collectgarbage returns the mode in effect before the switch
+    assert.equals("generational", collectgarbage("generational"))
+    -- in a fresh host too: with -e code, and with a script (here on stdin)
+    local probe = 'print(collectgarbage("incremental"))'
+    for _, args in ipairs({ "-e " .. support.q(probe), "-" }) do
+      local out, err, code = support.zenml_run(args, { stdin = probe })
+      assert.equals(0, code, err)
+      assert.equals("generational\n", out)
+    end
+  end)
+
+  it("gives every worker state of zenml.exec the generational collector", function()
+    local res, ok = zenml.exec.run {
+      nodes = { { name = "a" }, { name = "b" } }, jobs = 2, task = "tests.spec.exec_tasks.gc_mode",
+    }
+    assert.is_true(ok)
+    assert.equals("generational", res.a.result)
+    assert.equals("generational", res.b.result)
+  end)
+end)
