@@ -34,6 +34,8 @@ local function note_dependency(name)
   end
 end
 
+-- A to-be-closed value that ends a module's loading, normally or by error:
+-- pops the stack and ends the watch this loading started.
 local function leave(watching)
   return setmetatable({}, { __close = function()
     stack[#stack] = nil
