@@ -352,14 +352,6 @@ local function find_version(db, name, id)
   end
 end
 
-local function tmp_name(store)
-  local dir = store.root .. "/tmp"
-  core.sys.mkdir_p(dir)
-  return ("%s/.tmp-%d.%s-ds%06x"):format(dir, core.sys.getpid(), core.sys.hostname(),
-    math.random(0, 0xffffff))
-end
-M._tmp_name = tmp_name
-
 -- Write the frame into the store; returns its id and size.
 local function put_frame(store, frame)
   local id, err = store:put_frame(frame)
@@ -367,30 +359,15 @@ local function put_frame(store, frame)
   return id, store:size(id)
 end
 
--- Remove what put_files wrote: the files, then the folders deepest first.
-local function unstage(dir, written, folders)
-  for _, path in ipairs(written) do os.remove(path) end
-  local list = {}
-  for folder in pairs(folders) do
-    while folder ~= dir and folder:sub(1, #dir + 1) == dir .. "/" do
-      list[#list + 1] = folder
-      folder = folder:match("^(.*)/[^/]+$")
-    end
-  end
-  table.sort(list, function(a, b) return #a > #b end)
-  for _, folder in ipairs(list) do os.remove(folder) end
-  os.remove(dir)
-end
-
 --- Store files given as { {relative path, bytes}, ... } as one tree artifact.
---- They are written to a folder in the store's tmp/ (never elsewhere) and
---- removed after. Paths must be clean (as zenml.archive returns them).
+--- They are written to a temporary folder the store makes (store:tmpdir)
+--- and removed after. Paths must be clean (as zenml.archive returns them).
 ---@param store table zenml.Store
 ---@param rows {[1]: string, [2]: string}[]
 ---@return string id
 function M.put_files(store, rows)
-  local dir = tmp_name(store)
-  local written, folders = {}, {}
+  local dir = store:tmpdir()
+  local folders = {}
   local ok, err = pcall(function()
     for _, r in ipairs(rows) do
       assert(not r[1]:find("^/") and not r[1]:find("%.%./"), "put_files: unsafe path")
@@ -403,14 +380,13 @@ function M.put_files(store, rows)
       end
       local path = dir .. "/" .. r[1]
       local f = assert(io.open(path, "wb"))
-      written[#written + 1] = path
       f:write(r[2])
       f:close()
     end
   end)
   local id, perr
   if ok then id, perr = store:put_tree(dir) else perr = err end
-  unstage(dir, written, folders)
+  store:remove_tmp(dir)
   if not id then error(perr, 0) end
   return id
 end
@@ -581,7 +557,10 @@ function M.load(repo, name)
   if type(repo) ~= "table" then error("datasources.load: expected a Repository, got " .. type(repo), 2) end
   if type(name) ~= "string" then error("datasources.load: expected a datasource name, got " .. type(name), 2) end
   local row = repo:meta():datasource(name)
-  if not row then return nil, ("no datasource '%s'"):format(name) end
+  if not row then
+    return nil, ("no datasource '%s'%s"):format(name,
+      require("zenml.errors").did_you_mean(name, repo:meta():datasources()))
+  end
   require "zenml.datasources"
   local cls, err = types[row.type], nil
   if not cls then cls, err = load_type(repo, name, row.type) end
@@ -614,7 +593,10 @@ end
 function M.show(repo, name)
   local db = repo:meta()
   local row = db:datasource(name)
-  if not row then return nil, ("no datasource '%s'"):format(name) end
+  if not row then
+    return nil, ("no datasource '%s'%s"):format(name, require("zenml.errors").did_you_mean(name,
+      db:datasources()))
+  end
   local versions = {}
   for i, v in ipairs(db:versions(name)) do versions[i] = existing(db, name, v) ; versions[i].existed = nil end
   return { name = name, type = row.type, config = M.decode_json(row.config or "{}"),

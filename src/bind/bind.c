@@ -55,8 +55,17 @@ int zm_bind_open_core(lua_State *L)
   return 1;
 }
 
+/* The message handler of every protected call from C: the Lua one that
+ * zenml.errors installs in the registry (the user's frames only), or, when
+ * it is not loaded or fails, the message with a full traceback. */
 static int msghandler(lua_State *L)
 {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "zenml.msghandler") == LUA_TFUNCTION) {
+    lua_pushvalue(L, 1);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+  }
+  lua_settop(L, 1);
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
