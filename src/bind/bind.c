@@ -28,6 +28,7 @@ static const struct {
     {"exec", zm_bind_open_exec},
     {"steplib", zm_bind_open_steplib},
     {"json", zm_bind_open_json},
+    {"modules", zm_bind_open_modules},
 };
 
 void zm_bind_set_home(const char *home)

@@ -47,5 +47,6 @@ int zm_bind_open_ml(lua_State *L);
 int zm_bind_open_exec(lua_State *L);
 int zm_bind_open_steplib(lua_State *L);
 int zm_bind_open_json(lua_State *L);
+int zm_bind_open_modules(lua_State *L);
 
 #endif
