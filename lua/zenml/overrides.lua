@@ -90,12 +90,7 @@ local function by_step(sets, known, where)
   return groups, names
 end
 
-local function copy(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do out[k] = copy(x) end
-  return out
-end
+local copy = require("zenml.tables").copy
 
 -- Build a step of class `cls` from `params` with the overrides applied:
 -- the new, validated step object.
