@@ -32,7 +32,8 @@ local function tracked(name, file, chunk)
     modules.loaded[name] = modules.loaded[name] or { file = file, deps = {} }
     closures = {}
     stack[#stack + 1] = name
-    local results = table.pack(xpcall(chunk, function(e) return e end, ...))
+    -- captured here, so an error in the module's own code keeps its frames
+    local results = table.pack(xpcall(chunk, require("zenml.errors").capture, ...))
     stack[#stack] = nil
     if not results[1] then error(results[2], 0) end
     return table.unpack(results, 2, results.n)

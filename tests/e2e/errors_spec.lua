@@ -225,6 +225,16 @@ describe("errors in the user's code", function()
       .. "\ts.lua:3: in local 'go'\n\ts.lua:5: in main chunk\n" .. HIDDEN, err)
   end)
 
+  it("keeps the frames of an error in a step module's own code while it loads", function()
+    t.write(dir .. "/steps/bad.lua", "local function oops()\n  local t\n  return t.x\nend\noops()\n")
+    t.write(dir .. "/q.lua", "local zenml = require 'zenml'\nlocal bad = require 'bad'\n")
+    local _, err, code = zenml(dir, "run q.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: steps/bad.lua:3: attempt to index a nil value (local 't')\n"
+      .. "stack traceback:\n\tsteps/bad.lua:3: in local 'oops'\n\tsteps/bad.lua:5: in main chunk\n"
+      .. "\tq.lua:2: in main chunk\n" .. HIDDEN, err)
+  end)
+
   it("prints a bad parameter as one line at the user's line, with a suggestion", function()
     t.write(dir .. "/p.lua", [[
 local train = require "zenml.steps.trainer"
