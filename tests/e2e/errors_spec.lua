@@ -197,6 +197,27 @@ describe("errors in the user's code", function()
     assert.equals(STEP_ERROR, err)
   end)
 
+  it("does the same for a step run by step exec in its own process", function()
+    t.write(dir .. "/orch.lua", [[
+local zenml = require "zenml"
+local runner = require "zenml.runner"
+local p = zenml.Pipeline { name = "boom" }
+p:add("boom", require("boom") {})
+local repo = zenml.repo()
+local doc = runner.resolve(p, repo, {})
+local rel = runner.record(repo, doc)
+local ok = os.execute(("%s step exec %s boom > exec.out 2> exec.err"):format(arg[1], rel))
+repo:meta():run_finish(doc.run_id, "failed")
+print(ok and "ok" or "failed")
+]])
+    t.sh("git add -A && git commit -qm orch", { cwd = dir })
+    local out, err, code = zenml(dir, "orch.lua " .. t.q(t.zenml))
+    assert.equals(0, code, err)
+    assert.equals("failed\n", out)
+    assert.equals("step boom failed\n", t.slurp(dir .. "/exec.out"))
+    assert.equals(STEP_ERROR, t.slurp(dir .. "/exec.err"))
+  end)
+
   it("shows zenml's own frames with --traceback or ZENML_TRACEBACK=1", function()
     for _, cmd in ipairs { "--traceback run boom.lua", "run boom.lua --traceback",
         "run boom.lua -j 2 --traceback" } do

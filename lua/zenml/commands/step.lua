@@ -142,7 +142,7 @@ local function exec(pos)
   local r = execute.step_safe(execute.state(repo, doc), name)
   io.stdout:write(("step %s %s\n"):format(name, r.status))
   if r.status == "failed" then
-    io.stderr:write("zenml: ", r.error, "\n")
+    io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error))
     return 1
   end
   return 0
