@@ -138,6 +138,7 @@ local function run(args)
     show(opts, repo, id)
   elseif action == "export" then
     if not pos[3] then cli.fail("artifact export needs a DEST\n" .. usage, 2) end
+    cli.no_json(opts, "artifact export", "the path it wrote")
     export(repo, id, pos[3], opts.format)
   else
     cli.fail(("unknown action '%s'\n%s"):format(tostring(action), usage), 2)

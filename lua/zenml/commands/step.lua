@@ -151,7 +151,10 @@ end
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
   if pos[1] == "list" or pos[1] == nil then return list(opts) end
-  if pos[1] == "exec" then return exec(pos) end
+  if pos[1] == "exec" then
+    cli.no_json(opts, "step exec", "the step's status as text")
+    return exec(pos)
+  end
   cli.fail(("unknown action '%s'\n%s"):format(pos[1], usage), 2)
 end
 
