@@ -28,6 +28,7 @@ static const struct {
     {"exec", zm_bind_open_exec},
     {"steplib", zm_bind_open_steplib},
     {"json", zm_bind_open_json},
+    {"modules", zm_bind_open_modules},
 };
 
 void zm_bind_set_home(const char *home)
@@ -86,10 +87,14 @@ int zm_bind_pcall(lua_State *L, int nargs, int nresults)
   return status;
 }
 
+/* Raised without a position: what the C core reports (a full disk, a
+ * damaged file, a missing object) is a condition of the data or the machine,
+ * not a line of Lua, so it is shown as one line (zenml.errors). */
 int zm_bind_raise(lua_State *L, int code)
 {
   (void)code;
-  return luaL_error(L, "%s", zm_error_last());
+  lua_pushstring(L, zm_error_last());
+  return lua_error(L);
 }
 
 int zm_bind_fail(lua_State *L, int code)
