@@ -101,6 +101,16 @@ function cli.parse(args, spec, usage)
   return opts, pos
 end
 
+--- Stop with "unknown action 'X'" (and a suggestion of a close one) and the
+--- usage, exit 2.
+---@param action string|nil
+---@param actions string[] the command's actions
+---@param usage string
+function cli.unknown_action(action, actions, usage)
+  cli.fail(("unknown action '%s'%s\n%s"):format(tostring(action),
+    errors.did_you_mean(tostring(action), actions), usage), 2)
+end
+
 --- Refuse --json for an action whose output is not a record (exit 2, one line).
 ---@param opts table parsed options
 ---@param what string the action, e.g. "run logs"

@@ -39,7 +39,7 @@ local function run(args)
     f:write(config.format(repo.config))
     f:close()
   else
-    cli.fail(("unknown action '%s'\n%s"):format(action, usage), 2)
+    cli.unknown_action(action, { "list", "get", "set" }, usage)
   end
   return 0
 end

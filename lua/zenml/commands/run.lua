@@ -205,6 +205,11 @@ local function run(args)
     return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]), opts)
   end
   cli.no_json(opts, "running a pipeline", "its progress as text")
+  local actions = { "list", "show", "logs", "explain" }
+  if not action:find("[./]") and not require("zenml._core").sys.file_kind(action) and
+      require("zenml.errors").did_you_mean(action, actions) ~= "" then
+    cli.unknown_action(action, actions, usage)        -- `zenml run lst`
+  end
   return run_file(opts, pos)
 end
 

@@ -155,7 +155,7 @@ local function run(args)
     cli.no_json(opts, "step exec", "the step's status as text")
     return exec(pos)
   end
-  cli.fail(("unknown action '%s'\n%s"):format(pos[1], usage), 2)
+  cli.unknown_action(pos[1], { "list", "exec" }, usage)
 end
 
 return { usage = usage, run = run }
