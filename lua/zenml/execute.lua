@@ -268,9 +268,7 @@ local function probe(st, name)
   p.ids = ids
   p.key, p.parts = M.cache_key(st, name, ids)
   local use_cache = st.doc.options.cache ~= false and s.cache ~= false
-  p.hit = use_cache and st.repo:meta():cache_lookup(s.class, p.key, function(id)
-    return st.repo:store():exists(id) == true
-  end) or nil
+  p.hit = use_cache and st.repo:meta():cache_lookup(s.class, p.key, st.repo:store()) or nil
   return p
 end
 

@@ -237,16 +237,18 @@ function Store:executions(run)
   return self._db:executions(run)
 end
 
---- The latest completed execution of `class` with `cache_key` whose outputs
---- all pass `exists` (optional function(artifact_id) -> boolean).
+--- The latest completed execution of `class` with `cache_key`; given the
+--- artifact store, only one whose outputs are all still in it (checked in C).
+---@param store? zenml.Store
 ---@return table|nil hit {execution, outputs = {name = artifact}}
 ---@return string|nil err
-function Store:cache_lookup(class, cache_key, exists)
+---@return string|nil code "notfound" when there is no such execution
+function Store:cache_lookup(class, cache_key, store)
   str("cache_lookup", 1, class); str("cache_lookup", 2, cache_key)
-  if exists ~= nil and type(exists) ~= "function" then
-    fail("cache_lookup", 3, "a function or nil", exists)
+  if store ~= nil and (type(store) ~= "table" or store._ud == nil) then
+    fail("cache_lookup", 3, "an artifact store or nil", store)
   end
-  return self._db:cache_lookup(class, cache_key, exists)
+  return self._db:cache_lookup(class, cache_key, store and store._ud)
 end
 
 --- The outputs of an execution.
