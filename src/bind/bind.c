@@ -117,14 +117,22 @@ const char *zm_bind_code_name(int code)
  * not a line of Lua, so it is shown as one line (zenml.errors). The value is
  * the message itself, so tostring and string matching keep working; the
  * code goes to the registry for last_error_code. */
-int zm_bind_raise(lua_State *L, int code)
+int zm_bind_raise_in(lua_State *L, int code, const char *where)
 {
   lua_pushstring(L, zm_bind_code_name(code));
   lua_setfield(L, LUA_REGISTRYINDEX, LAST_CODE);
-  lua_pushstring(L, zm_error_last());
+  if (where)
+    lua_pushfstring(L, "%s: %s", where, zm_error_last());
+  else
+    lua_pushstring(L, zm_error_last());
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, LAST_MESSAGE);
   return lua_error(L);
+}
+
+int zm_bind_raise(lua_State *L, int code)
+{
+  return zm_bind_raise_in(L, code, NULL);
 }
 
 int zm_bind_fail(lua_State *L, int code)
@@ -141,8 +149,9 @@ int zm_bind_fail(lua_State *L, int code)
  * taken for a Lua error's. */
 static int last_error_code(lua_State *L)
 {
+  int any = !lua_isnoneornil(L, 1);
   lua_getfield(L, LUA_REGISTRYINDEX, LAST_CODE);
-  if (lua_isnoneornil(L, 1))
+  if (!any)
     return 1;
   size_t elen = 0, mlen = 0;
   const char *err = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &elen) : NULL;

@@ -29,6 +29,9 @@ int zm_bind_pcall(lua_State *L, int nargs, int nresults);
  * zenml._core.last_error_code. Never returns. Free C memory before calling it. */
 int zm_bind_raise(lua_State *L, int code);
 
+/* zm_bind_raise with the message prefixed by "where: " (a method's name). */
+int zm_bind_raise_in(lua_State *L, int code, const char *where);
+
 /* Push nil, the last C error message and the code's name ("notfound",
  * "io"...); returns 3 (for `return nil, msg, code`). */
 int zm_bind_fail(lua_State *L, int code);

@@ -33,7 +33,7 @@ zm_frame *zm_lframe_check(lua_State *L, int idx)
 /* Raise "method: <last C error>" (callers hold no C memory). */
 static int fail(lua_State *L, const char *method)
 {
-  return luaL_error(L, "%s: %s", method, zm_error_last());
+  return zm_bind_raise_in(L, ZM_ERROR, method);
 }
 
 static int fr_nrow(lua_State *L)

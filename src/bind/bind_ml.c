@@ -17,7 +17,7 @@ typedef struct ltransform {
 
 int zm_bind_ml_fail(lua_State *L, const char *fn)
 {
-  return luaL_error(L, "%s: %s", fn, zm_error_last());
+  return zm_bind_raise_in(L, ZM_ERROR, fn);
 }
 
 /* Push k frames from outs (boxes first, so nothing leaks if pushing fails). */

@@ -63,6 +63,24 @@ describe("zenml.store", function()
     assert.is_false(st:exists(zero))
   end)
 
+  it("tells not found from other failures by a code, returned or raised", function()
+    local errors = require "zenml.errors"
+    local id, err, code = st:put_file(root .. "/missing.txt")
+    assert.same({ nil, "notfound" }, { id, code })
+    assert.equal("cannot open " .. root .. "/missing.txt: No such file or directory", err)
+    local _, _, code2 = st:read("sha256:" .. string.rep("0", 64))
+    assert.equal("notfound", code2)
+    local _, _, code3 = st:put_file(root)
+    assert.not_equal("notfound", code3)
+    local ok, raised = pcall(st.read, st, "sha256:XYZ")
+    assert.is_false(ok)
+    assert.equal("invalid artifact id 'sha256:XYZ'", raised) -- still the message string
+    assert.equal("invalid", errors.code(raised), raised)
+    local _, lua_err = pcall(error, "not from the core", 0)
+    assert.is_nil(errors.code(lua_err))
+    assert.equal("invalid", require("zenml._core").last_error_code())
+  end)
+
   it("rejects malformed ids with the exact message", function()
     for _, bad in ipairs { "../x", "/etc/passwd", "sha256:XYZ", "sha256:" .. string.rep("a", 63),
                            "sha256:" .. string.rep("A", 64) } do
