@@ -103,7 +103,7 @@ describe("zenml.git", function()
     assert.has_error(function() repo:status(42 == 42 and {} or nil) end,
       "bad argument #1 to 'status' (string expected, got table)")
     assert.has_error(function() zenml.git.open(7) end,
-      "zenml.git.open expects a folder path string, got number")
+      "zenml.git.open: argument 1 (folder): expected string, got number")
   end)
 
   it("finds the repository from a sub-folder and refuses a closed one", function()

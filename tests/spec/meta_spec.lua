@@ -87,7 +87,7 @@ describe("zenml.meta", function()
     local hit = db:cache_lookup("RandomSplit", "key-1")
     assert.same({ execution = e, outputs = { train = "sha256:out" } }, hit)
     assert.has_error(function() db:cache_lookup("RandomSplit", "key-1", {}) end,
-      "cache_lookup: argument 3: expected an artifact store or nil, got table")
+      "cache_lookup: argument 3 (store): expected store, got table")
 
     local e2 = assert(db:execution_reuse { run = "r1", step = "split-again",
       class = "RandomSplit", from = e })
@@ -187,10 +187,10 @@ describe("zenml.meta", function()
 
   it("validates arguments with messages that say what was expected", function()
     assert.has_error(function() zenml.meta.open(42) end,
-      "zenml.meta.open: argument 1: expected a string, got number")
-    assert.has_error(function() db:run(nil) end, "run: argument 1: expected a string, got nil")
+      "zenml.meta.open: argument 1 (url): expected string, got number")
+    assert.has_error(function() db:run(nil) end, "run: argument 1 (id): expected string, got nil")
     assert.has_error(function() db:execution_finish("x", "completed") end,
-      "execution_finish: argument 1: expected an integer, got string")
+      "execution_finish: argument 1 (id): expected integer, got string")
     assert.has_error(function() db:run_finish("r", "done") end)
     assert.has_error(function() db:run_begin { id = "x" } end)
   end)

@@ -89,7 +89,7 @@ describe("zenml.store", function()
       assert.has_error(function() st:path(bad) end, msg)
       assert.has_error(function() st:exists(bad) end, msg)
     end
-    assert.has_error(function() st:put(42) end, "store:put expects a string, got number")
+    assert.has_error(function() st:put(42) end, "store:put: argument 1 (data): expected string, got number")
     assert.equal(ABC, st:put("abc")) -- still usable
   end)
 
@@ -146,7 +146,7 @@ describe("zenml.store", function()
     assert.equal("kept by the tree", st:read(st:put("kept by the tree")))
     assert.has_error(function() st:gc { keep = { "../x" } } end, "invalid artifact id '../x'")
     assert.has_error(function() st:gc() end,
-      "store:gc expects a table {keep=, dry_run=}, got nil")
+      "store:gc: argument 1 (opts): expected table, got nil")
   end)
 
   it("commits a batch of 10,000 small puts", function()
@@ -176,7 +176,7 @@ describe("zenml.store", function()
     assert.is_truthy(io.open(final)):close()
     assert.is_true(st:write_behind(0))
     assert.has_error(function() st:write_behind(-1) end,
-      "store:write_behind: expected milliseconds (an integer >= 0), got -1")
+      "store:write_behind: argument 1 (max_ms): expected an integer >= 0, got -1")
   end)
 
   it("adopts a big frame built in its temp files, or copies it if the file went away", function()

@@ -142,7 +142,7 @@ tags:
     assert.has_error(function() yaml.encode({ "ok", "bad\255" }) end,
       "cannot write YAML: a string that is not valid UTF-8 at [2]")
     assert.has_error(function() yaml.decode(nil) end,
-      "zenml.yaml.decode expects a string of YAML text, got nil")
+      "zenml.yaml.decode: argument 1 (text): expected string, got nil")
     assert.equal("still: usable\n", yaml.encode({ still = "usable" }))
   end)
 end)
