@@ -36,10 +36,12 @@ for dir in tests/fuzz/corpus/*/; do
   mkdir -p "$work"
   cp -r "$dir" "$work/corpus"
   log=$build/fuzz-logs/$t.log
+  opts=(-max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048
+        -print_final_stats=1 -artifact_prefix="$build/crashes/$t-")
+  # words of the format, for targets whose parser is not instrumented (Lua)
+  [ -f "tests/fuzz/$t.dict" ] && opts+=(-dict="$PWD/tests/fuzz/$t.dict")
   rc=0
-  (cd "$work" && "$bin" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
-    corpus >"$log" 2>&1) || rc=$?
+  (cd "$work" && "$bin" "${opts[@]}" corpus >"$log" 2>&1) || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then
     printf '%-10s ok    %s runs in %s s\n' "$t" "${runs:-?}" "$seconds"
