@@ -3,6 +3,7 @@
 --- one line in `commands` below; no C is involved.
 local cli = {}
 
+local errors = require "zenml.errors"
 require("zenml.modules").install()
 
 --- name -> one-line summary; the module is zenml.commands.<name>
@@ -35,20 +36,27 @@ function cli.register(name, summary)
   if not find(name) then commands[#commands + 1] = { name, summary } end
 end
 
-local Failure = {}
-Failure.__index = Failure
-Failure.__tostring = function(f) return f.message end
-
 --- Stop the command with a message for the user (no traceback) and an exit code.
 ---@param message string
 ---@param code? integer exit status, 1 by default
 function cli.fail(message, code)
-  error(setmetatable({ message = message, code = code or 1 }, Failure), 0)
+  error(errors.new { message = message, code = code or 1 }, 0)
 end
 
---- Whether `err` is what cli.fail raised.
+-- "; did you mean --status?" for a mistyped option.
+local function option_suggestion(a, spec)
+  local known = {}
+  for _, set in ipairs { spec.flags or {}, spec.options or {}, spec.lists or {} } do
+    for name in pairs(set) do known[#known + 1] = (#name == 1 and "-" or "--") .. name end
+  end
+  table.sort(known)
+  return errors.did_you_mean(a:match("^[^=]*"), known)
+end
+
+--- Whether `err` is what cli.fail (or errors.user) raised: a message for the
+--- user, printed without a traceback.
 function cli.is_failure(err)
-  return getmetatable(err) == Failure
+  return errors.is_user(err)
 end
 
 --- Parse `args` against `spec`: spec.flags is a set of boolean options,
@@ -84,7 +92,7 @@ function cli.parse(args, spec, usage)
         opts[name] = value
       end
     elseif a:sub(1, 1) == "-" and #a > 1 then
-      cli.fail(("unknown option '%s'\n%s"):format(a, usage), 2)
+      cli.fail(("unknown option '%s'%s\n%s"):format(a, option_suggestion(a, spec), usage), 2)
     else
       pos[#pos + 1] = a
     end
@@ -119,8 +127,10 @@ end
 local function run_command(name, args)
   local entry = find(name)
   if not entry then
-    io.stderr:write(("zenml: unknown command '%s'\n%s\n"):format(name, command_list()))
-    return 2
+    local names = {}
+    for i, c in ipairs(commands) do names[i] = c[1] end
+    cli.fail(("unknown command '%s'%s\n%s"):format(name, errors.did_you_mean(name, names),
+      command_list()), 2)
   end
   local cmd = load_command(name)
   if args[1] == "--help" or args[1] == "-h" then
@@ -130,31 +140,36 @@ local function run_command(name, args)
   return cmd.run(args) or 0
 end
 
-local function handler(err)
-  if getmetatable(err) == Failure then return err end
-  local msg = type(err) == "string" and err or
-      ("(error object is a %s value)"):format(type(err))
-  return debug.traceback(msg, 2)
+-- `--traceback` is global: taken out wherever it is before `--`, and set in
+-- the environment so worker threads and child processes see it too.
+local function take_traceback(argv)
+  local out = {}
+  for i, a in ipairs(argv) do
+    if a == "--" then
+      table.move(argv, i, #argv, #out + 1, out)
+      break
+    elseif a == "--traceback" then
+      require("zenml._core").sys.setenv("ZENML_TRACEBACK", "1")
+    else
+      out[#out + 1] = a
+    end
+  end
+  return out
 end
 
 --- Entry point for the host: returns the exit status.
 ---@param argv string[] the words after `zenml`
 ---@return integer
 function cli.main(argv)
+  argv = take_traceback(argv)
   local name = argv[1]
   if name == nil then
     io.stdout:write(command_list(), "\n")
     return 0
   end
-  local ok, result = xpcall(run_command, handler, name, { table.unpack(argv, 2) })
+  local ok, result = xpcall(run_command, errors.capture, name, { table.unpack(argv, 2) })
   if ok then return math.tointeger(result) or 0 end
-  io.stdout:flush()
-  if getmetatable(result) == Failure then
-    io.stderr:write("zenml: ", result.message, "\n")
-    return result.code
-  end
-  io.stderr:write("zenml: ", result, "\n")
-  return 1
+  return errors.report(result)
 end
 
 return cli

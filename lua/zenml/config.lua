@@ -71,7 +71,10 @@ end
 function config.parse_value(key, text)
   local s = spec(key)
   if not s then
-    return nil, ("unknown setting '%s'; settings are: %s"):format(key, known_keys())
+    local names = {}
+    for _, k in ipairs(config.keys) do names[#names + 1] = k.key end
+    return nil, ("unknown setting '%s'; settings are: %s%s"):format(key, known_keys(),
+      require("zenml.errors").did_you_mean(key, names))
   end
   if s.type == "integer" then
     local n = math.tointeger(tonumber(text))

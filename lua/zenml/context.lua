@@ -49,11 +49,11 @@ function Context:progress(done, total)
   io.stderr:flush()
 end
 
---- A fresh scratch folder, removed when the step ends.
+--- A fresh scratch folder (in the artifact store's tmp/), removed with
+--- everything in it when the step ends.
 function Context:tmpdir()
-  local dir = ("%s/tmp/step-%d-%d-%d"):format(self.repo:artifact_root(), core.sys.getpid(),
-    os.time(), math.random(1 << 30))
-  assert(core.sys.mkdir_p(dir))
+  local store = self.repo:store()
+  local dir = store:tmpdir()
   self._tmpdirs[#self._tmpdirs + 1] = dir
   return dir
 end
@@ -83,8 +83,10 @@ function Context:finish()
     self._log = nil
   end
   for _, d in ipairs(self._tmpdirs) do
-    os.execute("rm -rf '" .. d:gsub("'", "'\\''") .. "'")
+    local ok, err = self.repo:store():remove_tmp(d)
+    if not ok then io.stderr:write("zenml: warning: ", err, "\n") end
   end
+  self._tmpdirs = {}
   return text
 end
 

@@ -55,20 +55,29 @@ function M.register(name, cls)
 end
 
 -- The stack level (for error, counted from the caller) of the user's code:
--- the first frame outside this module and the class helper.
-local function user_level()
+-- the first frame outside this module, the class helper and the files of
+-- `self`'s classes (their configure() checks arguments too).
+local function user_level(self)
+  local own = {}
+  local cls = self and getmetatable(self)
+  while cls do
+    if rawget(cls, "__file") then own["@" .. cls.__file] = true end
+    cls = rawget(cls, "super")
+  end
   local level = 2
   while true do
     local info = debug.getinfo(level + 1, "S")
     if not info then return 0 end
     local src = info.source
-    if not (src:find("zenml/class%.lua$") or src:find("zenml/datasource%.lua$")) then return level end
+    if not (src:find("zenml/class%.lua$") or src:find("zenml/datasource%.lua$") or own[src]) then
+      return level
+    end
     level = level + 1
   end
 end
 
 local function argerror(self, fmt, ...)
-  error(("%s: " .. fmt):format(self.__name, ...), user_level())
+  error(("%s: " .. fmt):format(self.__name, ...), user_level(self))
 end
 
 local function check_argument(self, key, want, v)
@@ -177,16 +186,12 @@ function BaseDatasource:sources() return nil end
 --- Hook: extra artifacts of a snapshot, e.g. { tree = id }. Runs after read.
 function BaseDatasource:attach(_store, _frame) return {} end
 
---- "file", "folder", or nil when `p` does not exist.
+--- "file", "folder", "other" (a FIFO, a device: never read one) or nil
+--- when `p` does not exist. Nothing is opened.
 ---@param p string
 ---@return string|nil
 function BaseDatasource:path_kind(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local ok, err = f:read(0)
-  f:close()
-  if ok == nil and err and err:find("Is a directory", 1, true) then return "folder" end
-  return "file"
+  return core.sys.file_kind(p)
 end
 
 --- A path for messages: relative to the repository root when inside it.
@@ -196,6 +201,21 @@ function BaseDatasource:display(p)
   local root = self.root
   if root and p:sub(1, #root + 1) == root .. "/" then return p:sub(#root + 2) end
   return p
+end
+
+--- Raise an argument error at the user's constructor call: "<Type>: <message>".
+---@param fmt string
+function BaseDatasource:arg_error(fmt, ...)
+  argerror(self, fmt, ...)
+end
+
+--- The snapshot's warnings (the note), one string per line; {} when none.
+---@param note string|nil
+---@return string[]
+function M.warnings(note)
+  local out = {}
+  for line in (note or ""):gmatch("[^\n]+") do out[#out + 1] = line end
+  return out
 end
 
 --- Raise `message` (no position), with the repository root taken out of paths.
@@ -332,14 +352,6 @@ local function find_version(db, name, id)
   end
 end
 
-local function tmp_name(store)
-  local dir = store.root .. "/tmp"
-  core.sys.mkdir_p(dir)
-  return ("%s/.tmp-%d.%s-ds%06x"):format(dir, core.sys.getpid(), core.sys.hostname(),
-    math.random(0, 0xffffff))
-end
-M._tmp_name = tmp_name
-
 -- Write the frame into the store; returns its id and size.
 local function put_frame(store, frame)
   local id, err = store:put_frame(frame)
@@ -347,30 +359,15 @@ local function put_frame(store, frame)
   return id, store:size(id)
 end
 
--- Remove what put_files wrote: the files, then the folders deepest first.
-local function unstage(dir, written, folders)
-  for _, path in ipairs(written) do os.remove(path) end
-  local list = {}
-  for folder in pairs(folders) do
-    while folder ~= dir and folder:sub(1, #dir + 1) == dir .. "/" do
-      list[#list + 1] = folder
-      folder = folder:match("^(.*)/[^/]+$")
-    end
-  end
-  table.sort(list, function(a, b) return #a > #b end)
-  for _, folder in ipairs(list) do os.remove(folder) end
-  os.remove(dir)
-end
-
 --- Store files given as { {relative path, bytes}, ... } as one tree artifact.
---- They are written to a folder in the store's tmp/ (never elsewhere) and
---- removed after. Paths must be clean (as zenml.archive returns them).
+--- They are written to a temporary folder the store makes (store:tmpdir)
+--- and removed after. Paths must be clean (as zenml.archive returns them).
 ---@param store table zenml.Store
 ---@param rows {[1]: string, [2]: string}[]
 ---@return string id
 function M.put_files(store, rows)
-  local dir = tmp_name(store)
-  local written, folders = {}, {}
+  local dir = store:tmpdir()
+  local folders = {}
   local ok, err = pcall(function()
     for _, r in ipairs(rows) do
       assert(not r[1]:find("^/") and not r[1]:find("%.%./"), "put_files: unsafe path")
@@ -383,14 +380,13 @@ function M.put_files(store, rows)
       end
       local path = dir .. "/" .. r[1]
       local f = assert(io.open(path, "wb"))
-      written[#written + 1] = path
       f:write(r[2])
       f:close()
     end
   end)
   local id, perr
   if ok then id, perr = store:put_tree(dir) else perr = err end
-  unstage(dir, written, folders)
+  store:remove_tmp(dir)
   if not id then error(perr, 0) end
   return id
 end
@@ -411,13 +407,24 @@ local function existing(db, name, v)
   return record(v, { tree = tree, note = note, existed = true })
 end
 
+--- The rules by which a type reads its sources, when they changed in a way
+--- that changes the frame: the same bytes read by newer rules are a new
+--- version (nil for a type whose rules never changed).
+BaseDatasource.revision = nil
+
+function BaseDatasource:_version_id(cfg_text, key)
+  local text = self.type .. "\n" .. cfg_text .. "\n" .. key
+  if self.revision then text = text .. "\nrevision " .. tostring(self.revision) end
+  return hash.string(text):sub(1, 16)
+end
+
 --- Store what is new and record the version.
 function BaseDatasource:_store_version(repo, key, cfg_text, frame)
   local db, store = repo:meta(), repo:store()
   frame = frame or self:read()
   local artifact, size = put_frame(store, frame)
   local extra = self:attach(store, frame) or {}
-  local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. (key or artifact)):sub(1, 16)
+  local id = self:_version_id(cfg_text, key or artifact)
   local found = find_version(db, self.name, id)
   if found then
     self:_ensure_registered(db, cfg_text)
@@ -457,15 +464,52 @@ function BaseDatasource:commit(repo)
   local job, frame = self:_read_while_hashing(db)
   local key = self:_content_key(db, job)
   if key then
-    local id = hash.string(self.type .. "\n" .. cfg_text .. "\n" .. key):sub(1, 16)
+    local id = self:_version_id(cfg_text, key)
     local v = find_version(db, self.name, id)
     if v then
       self:_ensure_registered(db, cfg_text)
-      return existing(db, self.name, v)
+      local found = existing(db, self.name, v)
+      return self:_restore(repo, found, frame)
     end
   end
   return self:_store_version(repo, key, cfg_text, frame)
 end
+
+--- An existing version whose snapshot is gone from the artifact store (a
+--- lost or removed object; zenml verify reports it) is taken again from the
+--- sources, which still hold the same bytes: the same frame is the same
+--- artifact id. Returns the version, with `restored = true` when it was.
+function BaseDatasource:_restore(repo, v, frame)
+  local store = repo:store()
+  local lost = not store:exists(v.artifact) or (v.tree and not store:exists(v.tree))
+  if not lost then return v end
+  frame = frame or self:read()
+  local artifact = put_frame(store, frame)
+  local extra = self:attach(store, frame) or {}
+  if artifact ~= v.artifact or (v.tree and extra.tree ~= v.tree) then
+    error(("datasource '%s': the snapshot of version %s is missing from the artifact store, "
+      .. "and its sources no longer read as the same data (%s instead of %s); restore "
+      .. ".zenml/artifacts from a backup"):format(self.name, v.id, artifact, v.artifact), 0)
+  end
+  v.restored = true
+  return v
+end
+
+--- True when the sources hold what version `id` was taken from (their
+--- hashes through the stat cache; a type without sources() cannot tell: false).
+---@param repo table
+---@param id string
+---@return boolean
+function BaseDatasource:unchanged_since(repo, id)
+  local ok, key = pcall(self._content_key, self, repo:meta())
+  return ok and key ~= nil and self:_version_id(json.encode(self:config()), key) == id
+end
+
+--- Where row `row` (1-based) of version `id`'s frame comes from, e.g.
+--- "data/x.csv:42", or nil when the type cannot tell (the default) or the
+--- sources changed since.
+---@return string|nil
+function BaseDatasource:locate(_repo, _id, _row) return nil end
 
 -- Registry --------------------------------------------------------------------
 
@@ -513,7 +557,10 @@ function M.load(repo, name)
   if type(repo) ~= "table" then error("datasources.load: expected a Repository, got " .. type(repo), 2) end
   if type(name) ~= "string" then error("datasources.load: expected a datasource name, got " .. type(name), 2) end
   local row = repo:meta():datasource(name)
-  if not row then return nil, ("no datasource '%s'"):format(name) end
+  if not row then
+    return nil, ("no datasource '%s'%s"):format(name,
+      require("zenml.errors").did_you_mean(name, repo:meta():datasources()))
+  end
   require "zenml.datasources"
   local cls, err = types[row.type], nil
   if not cls then cls, err = load_type(repo, name, row.type) end
@@ -546,7 +593,10 @@ end
 function M.show(repo, name)
   local db = repo:meta()
   local row = db:datasource(name)
-  if not row then return nil, ("no datasource '%s'"):format(name) end
+  if not row then
+    return nil, ("no datasource '%s'%s"):format(name, require("zenml.errors").did_you_mean(name,
+      db:datasources()))
+  end
   local versions = {}
   for i, v in ipairs(db:versions(name)) do versions[i] = existing(db, name, v) ; versions[i].existed = nil end
   return { name = name, type = row.type, config = M.decode_json(row.config or "{}"),

@@ -8,34 +8,42 @@ local artifacts = require "zenml.artifacts"
 local context = require "zenml.context"
 local stepmod = require "zenml.step"
 local modules = require "zenml.modules"
+local errors = require "zenml.errors"
 
 modules.install()
 
 local M = {}
 
-local function traceback(e)
-  local msg = type(e) == "string" and e
-    or (getmetatable(e) and getmetatable(e).__tostring and tostring(e))
-    or ("(error object is a %s value)"):format(type(e))
-  return debug.traceback(msg, 2)
+-- The step classes a module offers, by name (for a suggestion).
+local function class_names(mod)
+  local names = {}
+  if type(mod) ~= "table" then return names end
+  if type(rawget(mod, "__name")) == "string" then names[#names + 1] = rawget(mod, "__name") end
+  for k, v in pairs(mod) do
+    if type(k) == "string" and type(v) == "table" and type(v.new) == "function" then
+      names[#names + 1] = k
+    end
+  end
+  table.sort(names)
+  return names
 end
 
 --- The class of step `name` in the document (loading its module).
 function M.class_of(doc, name)
   local s = doc.steps[name]
-  local ok, mod = xpcall(require, traceback, s.module)
+  local ok, mod = xpcall(require, errors.handler, s.module)
   if not ok then
-    error(("step '%s': cannot load module '%s' for class %s: %s"):format(name, s.module,
-      s.class, mod), 0)
+    errors.user("step '%s': cannot load module '%s' for class %s: %s", name, s.module, s.class, mod)
   end
   local cls
   if type(mod) == "table" and rawget(mod, "__name") == s.class then
     cls = mod
   elseif type(mod) == "table" then
-    cls = mod[s.class]
+    cls = rawget(mod, s.class)
   end
   if type(cls) ~= "table" or type(cls.new) ~= "function" then
-    error(("step '%s': class %s not found in module '%s'"):format(name, s.class, s.module), 0)
+    errors.user("step '%s': class %s not found in module '%s'%s", name, s.class, s.module,
+      errors.did_you_mean(s.class, class_names(mod)))
   end
   return cls
 end
@@ -49,7 +57,7 @@ function M.instantiate(doc, name, cls)
   args.cache = s.cache
   args.backend = s.backend
   local built, step = pcall(cls.new, cls, args)
-  if not built then error(("step '%s': %s"):format(name, step), 0) end
+  if not built then errors.user("step '%s': %s", name, tostring(step)) end
   if type(s.outputs) == "table" then step._outputs = s.outputs end
   return step
 end
@@ -104,7 +112,7 @@ local function source_part(st, module)
   return text
 end
 
---- The cache key parts of a step and their SHA-256 (DESIGN.md §5).
+--- The cache key parts of a step and their SHA-256 (docs/pipelines.md, "Caching").
 function M.cache_key(st, name, ids)
   local s = st.doc.steps[name]
   local parts = {
@@ -319,11 +327,19 @@ function M.step(st, name)
   M.flush(st)
   local ctx = context.new(st.repo, st.doc.run_id, name, step)
   ctx:capture()
-  local ok, result = xpcall(function()
+  -- the step's code runs above a boundary: its error names its own frames
+  local ok, result = xpcall(errors.boundary, errors.capture, function()
     local inputs = load_inputs(st, step, ids)
     return store_outputs(st, name, step, step:run(ctx, inputs))
-  end, traceback)
+  end)
   local log = ctx:finish()
+  if not ok and step.row_source then
+    -- "label column 'y' has a null at row 23" of a split: name its source line
+    local input, part = step:row_source(result.message)
+    if input then
+      result.message = require("zenml.origin").label_error(ctx, input, part, result.message)
+    end
+  end
   -- Frames are C memory the Lua collector cannot see the size of: free the
   -- inputs and outputs this step dropped before the next step allocates more.
   -- (Only then: a full collection after every small step costs more than the step.)
@@ -332,9 +348,11 @@ function M.step(st, name)
     collectgarbage("collect")
   end
   if not ok then
-    local log_id = put_log(st, log .. "\n" .. result .. "\n")
-    db:execution_finish(exec, "failed", result, log_id)
-    return { status = "failed", error = result, execution = exec }
+    -- the run's records keep every frame; the user is shown their own
+    local full = errors.format(result, true)
+    local log_id = put_log(st, log .. "\n" .. full .. "\n")
+    db:execution_finish(exec, "failed", full, log_id)
+    return { status = "failed", error = errors.format(result), execution = exec }
   end
   core.sys.fault("step.outputs.stored")
   -- The completion records join the next step's start in one transaction
@@ -360,15 +378,17 @@ end
 --- load, an input is missing) is recorded as a failed execution too.
 function M.step_safe(st, name)
   st.current_exec = nil
-  local ok, r = xpcall(M.step, traceback, st, name)
+  local ok, r = xpcall(errors.boundary, errors.capture, M.step, st, name)
   if ok then return r end
   -- keep what earlier steps recorded in the open transaction
   M.flush(st)
   local db, s = st.repo:meta(), st.doc.steps[name]
   local exec = st.current_exec or db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
   local status = db:execution(exec)
-  if not status or status.status == "running" then db:execution_finish(exec, "failed", r, nil) end
-  return { status = "failed", error = r, execution = exec }
+  if not status or status.status == "running" then
+    db:execution_finish(exec, "failed", errors.format(r, true), nil)
+  end
+  return { status = "failed", error = errors.format(r), execution = exec }
 end
 
 --- Record a step that did not run because something upstream failed.
@@ -477,7 +497,8 @@ function M.worker_task(name, yaml_path)
     worker.st, worker.path = M.state(repo, doc), yaml_path
   end
   local r = M.step_safe(worker.st, name)
-  if r.status == "failed" then error(r.error, 0) end
+  -- already formatted: it crosses to the main thread as this text
+  if r.status == "failed" then error(errors.formatted(r.error), 0) end
   return r.status
 end
 

@@ -21,7 +21,10 @@ end
 
 --- Read a CSV file with a header row.
 ---@param path string
----@param opts? {delimiter?: string, quote?: string, threads?: integer, schema?: table<string, string>}
+--- A column of numbers but for one or two rare tokens (e.g. "?") reads them
+--- as nulls; frame:note() says so. `null_values` adds null tokens (besides
+--- "", NA, NaN, null, N/A); `schema` fixes column types.
+---@param opts? {delimiter?: string, quote?: string, threads?: integer, schema?: table<string, string>, null_values?: string[]}
 ---@return userdata|nil frame
 ---@return string? message when the file cannot be read
 function M.read_csv(path, opts)
@@ -50,7 +53,31 @@ function M.read_csv(path, opts)
     end
     table.sort(schema, function(a, b) return a[1] < b[1] end)
   end
-  return cf.read_csv(path, opts.delimiter, opts.quote, opts.threads, schema)
+  local nulls = opts.null_values
+  if nulls ~= nil then
+    if type(nulls) ~= "table" then fail("frame.read_csv", "null_values to be a list of strings", nulls) end
+    for i = 1, #nulls do
+      if type(nulls[i]) ~= "string" then
+        error(("frame.read_csv: expected null_values to be a list of strings, got %s at %d"):format(
+          type(nulls[i]), i), 2)
+      end
+    end
+  end
+  return cf.read_csv(path, opts.delimiter, opts.quote, opts.threads, schema, nulls)
+end
+
+--- The physical line (the header is line 1) of data row `row` (1-based) of a
+--- CSV file, rows counted as read_csv counts them. One scan of the file: for
+--- messages that name a row's line.
+---@param path string
+---@param row integer
+---@return integer|nil line
+---@return string? message
+---@return integer? rows the number of rows, when the file has fewer
+function M.csv_row_line(path, row)
+  if type(path) ~= "string" then fail("frame.csv_row_line", "a file path (string)", path) end
+  if math.type(row) ~= "integer" then fail("frame.csv_row_line", "a row number (integer)", row) end
+  return cf.csv_row_line(path, row)
 end
 
 --- Map a frame file written by frame:write.

@@ -279,8 +279,8 @@ function M.train(kind, f, opts)
   local has = {}
   for _, n in ipairs(names) do has[n] = true end
   if not has[label] then
-    error(("ml.train: label column '%s' not found; columns are: %s"):format(label,
-      table.concat(names, ", ")), 2)
+    error(("ml.train: label column '%s' not found; columns are: %s%s"):format(label,
+      table.concat(names, ", "), require("zenml.errors").did_you_mean(label, names)), 2)
   end
   local features = opts.features
   if features == nil then

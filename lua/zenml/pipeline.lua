@@ -2,6 +2,7 @@
 --- any DAG; the standard pipelines in stdlib/ are thin subclasses of it.
 local class = require "zenml.class"
 local stepmod = require "zenml.step"
+local errors = require "zenml.errors"
 local names = require "zenml.names"
 
 local M = {}
@@ -10,7 +11,7 @@ local Pipeline = class.Object:extend("Pipeline")
 M.Pipeline = Pipeline
 
 local function fail(self, fmt, ...)
-  error(("pipeline '%s': " .. fmt):format(self.name, ...), 0)
+  errors.user("pipeline '%s': " .. fmt, self.name, ...)
 end
 
 --- A pipeline: `Pipeline { name = "x", enable_cache = true, backend = "local", jobs = 1 }`.
@@ -23,8 +24,9 @@ function Pipeline:init(args)
   if bad then error(("%s: %s"):format(self:class_name(), bad), 3) end
   for k in pairs(args) do
     if k ~= "name" and k ~= "enable_cache" and k ~= "backend" and k ~= "jobs" then
-      error(("%s: unknown option '%s'; options are: backend, enable_cache, jobs, name"):format(
-        self:class_name(), tostring(k)), 3)
+      errors.user("%s: unknown option '%s'; options are: backend, enable_cache, jobs, name%s",
+        self:class_name(), tostring(k),
+        errors.did_you_mean(tostring(k), { "backend", "enable_cache", "jobs", "name" }))
     end
   end
   self.name = args.name
@@ -108,12 +110,13 @@ local function check_ref(self, entry, input, ref)
   end
   local up = self.by_name[src]
   if not up then
-    fail(self, "step '%s' input '%s': no step '%s' in the pipeline", entry.name, input, src)
+    fail(self, "step '%s' input '%s': no step '%s' in the pipeline%s", entry.name, input, src,
+      errors.did_you_mean(src, self.by_name))
   end
   if out ~= "*" and not up.step:output_spec()[out] then
     local names = stepmod.sorted_names(up.step:output_spec())
-    fail(self, "step '%s' input '%s': step '%s' has no output '%s'; outputs are: %s",
-      entry.name, input, src, out, table.concat(names, ", "))
+    fail(self, "step '%s' input '%s': step '%s' has no output '%s'; outputs are: %s%s",
+      entry.name, input, src, out, table.concat(names, ", "), errors.did_you_mean(out, names))
   end
   return src
 end
@@ -129,8 +132,9 @@ local function wiring(self)
     for input, wire in pairs(e.inputs) do
       if not spec[input] then
         local names = stepmod.sorted_names(spec)
-        fail(self, "step '%s' (%s) has no input '%s'; inputs are: %s", e.name,
-          e.step:class_name(), tostring(input), #names > 0 and table.concat(names, ", ") or "(none)")
+        fail(self, "step '%s' (%s) has no input '%s'; inputs are: %s%s", e.name,
+          e.step:class_name(), tostring(input), #names > 0 and table.concat(names, ", ") or "(none)",
+          errors.did_you_mean(tostring(input), names))
       end
       local upstream = {}
       for _, ref in ipairs(refs_of(wire)) do

@@ -185,6 +185,7 @@ function Repository:run(id)
   if type(id) ~= "string" then
     error(("run expects a run id string, got %s"):format(type(id)), 2)
   end
+  if id == "" then return nil, "a run id must not be empty" end
   local db = self:meta()
   if id == "latest" then
     local rows = db:runs { limit = 1 }

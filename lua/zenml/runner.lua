@@ -48,7 +48,10 @@ local function settings(p, opts, repo)
   local backend = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
   local cache = not (o.no_cache or opts.cache == false or p.enable_cache == false or cfg.cache == false)
   local bad = require("zenml.names").check_backend(backend)
-  if bad then error(bad, 0) end
+  if bad then
+    local errors = require "zenml.errors"
+    errors.user("%s%s", bad, errors.did_you_mean(tostring(backend), require("zenml.names").backends))
+  end
   if backend == "parallel" and jobs < 2 then jobs = 2 end
   return backend, jobs, cache
 end
@@ -98,7 +101,7 @@ local function git_state(repo)
     dirty = repo:dirty() }, { "commit", "branch", "dirty" })
 end
 
---- Resolve everything a run needs into the YAML document of DESIGN.md §4.
+--- Resolve everything a run needs into the run's YAML document (docs/pipelines.md, "The YAML").
 function M.resolve(p, repo, opts)
   require("zenml.overrides").apply_pipeline(p, M.overrides.set)
   local deps = p:validate()
@@ -247,7 +250,13 @@ local function report(doc, results, started)
     counts.failed, counts.skipped, core.sys.clock() - started))
   for name, r in pairs(results) do
     if r.status == "failed" then
-      io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error or "?"))
+      local err = r.error or "?"
+      -- an error that names the step already (its class cannot be loaded) says it once
+      if err:sub(1, #name + 7) == ("step '%s'"):format(name) then
+        io.stderr:write("zenml: ", err, "\n")
+      else
+        io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, err))
+      end
     end
   end
   io.stdout:flush()

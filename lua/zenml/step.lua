@@ -2,6 +2,7 @@
 --- derives from. A step declares typed inputs, outputs and parameters;
 --- `run(ctx, inputs)` returns its outputs.
 local class = require "zenml.class"
+local errors = require "zenml.errors"
 
 local M = {}
 
@@ -103,8 +104,9 @@ local function check_param(cls, name, spec, value)
     end
     local list = {}
     for i, a in ipairs(spec.values) do list[i] = tostring(a) end
-    error(("%s: parameter '%s' expects one of %s, got %s"):format(cls.__name, name,
-      table.concat(list, ", "), describe(value)), 0)
+    error(("%s: parameter '%s' expects one of %s, got %s%s"):format(cls.__name, name,
+      table.concat(list, ", "), describe(value),
+      type(value) == "string" and errors.did_you_mean(value, list) or ""), 0)
   end
   if spec.check then
     local msg = spec.check(value)
@@ -155,7 +157,7 @@ end
 function Step:init(args)
   local cls = getmetatable(self)
   if args ~= nil and type(args) ~= "table" then
-    error(("%s: expected a table of parameters, got %s"):format(cls.__name, describe(args)), 3)
+    errors.user("%s: expected a table of parameters, got %s", cls.__name, describe(args))
   end
   args = args or {}
   local spec = M.param_spec(cls)
@@ -163,15 +165,15 @@ function Step:init(args)
   for k, v in pairs(args) do
     if options[k] then
       if type(v) ~= options[k] then
-        error(("%s: option '%s' expects a %s, got %s"):format(cls.__name, k, options[k], describe(v)), 3)
+        errors.user("%s: option '%s' expects a %s, got %s", cls.__name, k, options[k], describe(v))
       end
       local bad = k == "backend" and require("zenml.names").check_backend(v)
       if bad then error(("%s: option 'backend': %s"):format(cls.__name, bad), 3) end
       self["_" .. k] = v
     elseif spec[k] == nil then
       local known = sorted_names(spec)
-      error(("%s: unknown parameter '%s'; parameters are: %s"):format(cls.__name, tostring(k),
-        #known > 0 and table.concat(known, ", ") or "(none)"), 3)
+      errors.user("%s: unknown parameter '%s'; parameters are: %s%s", cls.__name, tostring(k),
+        #known > 0 and table.concat(known, ", ") or "(none)", errors.did_you_mean(k, known))
     else
       params[k] = copy(v)
     end
@@ -179,14 +181,12 @@ function Step:init(args)
   for _, name in ipairs(sorted_names(spec)) do
     local s = spec[name]
     if params[name] == nil then
-      if s.required then
-        error(("%s: parameter '%s' is required"):format(cls.__name, name), 3)
-      end
+      if s.required then errors.user("%s: parameter '%s' is required", cls.__name, name) end
       params[name] = copy(s.default)
     end
     if params[name] ~= nil then
       local ok, err = pcall(check_param, cls, name, s, params[name])
-      if not ok then error(err, 3) end
+      if not ok then errors.user("%s", tostring(err)) end
     end
   end
   self.params = params
@@ -220,7 +220,7 @@ end
 ---@param inputs table name -> loaded input
 ---@return table outputs name -> value
 function Step:run(ctx, inputs)
-  error(("%s does not implement run(ctx, inputs)"):format(getmetatable(self).__name), 0)
+  errors.user("%s does not implement run(ctx, inputs)", getmetatable(self).__name)
 end
 
 function Step:__tostring()

@@ -145,6 +145,25 @@ function Store:gc(opts)
   return self._ud:gc(opts.keep, opts.dry_run == true)
 end
 
+--- A new, empty temporary folder in the store's tmp/, for files on their way
+--- into the store or a step's scratch work. gc removes it once this process
+--- is gone; remove it sooner with `remove_tmp`.
+---@return string path
+function Store:tmpdir()
+  local path, err = self._ud:tmpdir()
+  if not path then error(err, 2) end
+  return path
+end
+
+--- Remove a temporary folder or file `tmpdir` made, with its contents.
+---@param path string
+---@return boolean|nil ok
+---@return string|nil message
+function Store:remove_tmp(path)
+  check_string("remove_tmp", "a path string", path)
+  return self._ud:remove_tmp(path)
+end
+
 --- The gc lock: every process using the store holds it shared; gc takes it
 --- exclusively, so no process that may have put an object it has not yet
 --- recorded is running. `lock("exclusive", wait)` returns true when held,

@@ -28,6 +28,7 @@ static const struct {
     {"exec", zm_bind_open_exec},
     {"steplib", zm_bind_open_steplib},
     {"json", zm_bind_open_json},
+    {"modules", zm_bind_open_modules},
 };
 
 void zm_bind_set_home(const char *home)
@@ -54,8 +55,17 @@ int zm_bind_open_core(lua_State *L)
   return 1;
 }
 
+/* The message handler of every protected call from C: the Lua one that
+ * zenml.errors installs in the registry (the user's frames only), or, when
+ * it is not loaded or fails, the message with a full traceback. */
 static int msghandler(lua_State *L)
 {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "zenml.msghandler") == LUA_TFUNCTION) {
+    lua_pushvalue(L, 1);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+  }
+  lua_settop(L, 1);
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -77,10 +87,14 @@ int zm_bind_pcall(lua_State *L, int nargs, int nresults)
   return status;
 }
 
+/* Raised without a position: what the C core reports (a full disk, a
+ * damaged file, a missing object) is a condition of the data or the machine,
+ * not a line of Lua, so it is shown as one line (zenml.errors). */
 int zm_bind_raise(lua_State *L, int code)
 {
   (void)code;
-  return luaL_error(L, "%s", zm_error_last());
+  lua_pushstring(L, zm_error_last());
+  return lua_error(L);
 }
 
 int zm_bind_fail(lua_State *L, int code)
@@ -145,7 +159,12 @@ lua_State *zm_bind_newstate(void)
   lua_State *L = luaL_newstate();
   if (!L)
     return NULL;
+  lua_gc(L, LUA_GCSTOP); /* as lua.c: no collection while building the state */
   luaL_openlibs(L);
   set_paths(L);
+  /* ...then Lua 5.4's own interpreter's generational mode, which also suits a
+   * host whose steps make many short-lived tables and strings. */
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
   return L;
 }

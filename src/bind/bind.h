@@ -13,8 +13,9 @@ void zm_bind_set_home(const char *home);
 /* The folder set by zm_bind_set_home. */
 const char *zm_bind_home(void);
 
-/* A fresh lua_State with the standard libraries, zenml's module path and
- * zenml._core preloaded; NULL when out of memory. Each thread makes its own. */
+/* A fresh lua_State with the standard libraries, zenml's module path,
+ * zenml._core preloaded and the generational collector (as the `lua` command
+ * sets it); NULL when out of memory. Each thread makes its own. */
 lua_State *zm_bind_newstate(void);
 
 /* lua_pcall with a message handler that turns any error value into a string
@@ -22,8 +23,9 @@ lua_State *zm_bind_newstate(void);
  * is on the stack top. */
 int zm_bind_pcall(lua_State *L, int nargs, int nresults);
 
-/* Raise a Lua error from the thread's last C error (zm_error_last). Never
- * returns. Free C memory before calling it. */
+/* Raise a Lua error from the thread's last C error (zm_error_last), with no
+ * position (the core reports conditions, not lines of Lua). Never returns.
+ * Free C memory before calling it. */
 int zm_bind_raise(lua_State *L, int code);
 
 /* Push nil and the last C error message; returns 2 (for `return nil, msg`). */
@@ -45,5 +47,6 @@ int zm_bind_open_ml(lua_State *L);
 int zm_bind_open_exec(lua_State *L);
 int zm_bind_open_steplib(lua_State *L);
 int zm_bind_open_json(lua_State *L);
+int zm_bind_open_modules(lua_State *L);
 
 #endif

@@ -301,7 +301,7 @@ static int fr_write(lua_State *L)
   return 1;
 }
 
-/* core.frame.read_csv(path, delimiter, quote, threads, schema): the public
+/* core.frame.read_csv(path, delimiter, quote, threads, schema, null_values): the public
  * wrapper in lua/zenml/frame.lua has validated the arguments. */
 static int m_read_csv(lua_State *L)
 {
@@ -323,9 +323,41 @@ static int m_read_csv(lua_State *L)
   }
   o.schema = s;
   o.nschema = n;
+  /* null tokens: pointers into the strings of the table at 6, alive for the call */
+  size_t nn = lua_istable(L, 6) ? lua_rawlen(L, 6) : 0;
+  const char **nulls = lua_newuserdatauv(L, (nn ? nn : 1) * sizeof *nulls, 0);
+  for (size_t i = 0; i < nn; i++) {
+    lua_rawgeti(L, 6, (lua_Integer)i + 1);
+    nulls[i] = luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+  }
+  o.null_values = nulls;
+  o.nnull_values = nn;
   lframe *box = zm_lframe_push(L);
   if (zm_frame_read_csv(&box->f, path, &o) != 0)
     return zm_bind_fail(L, ZM_EINVALID);
+  return 1;
+}
+
+/* core.frame.csv_row_line(path, row): the line of data row `row` (1-based),
+ * or nil, message, number of rows. */
+static int m_csv_row_line(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer row = luaL_checkinteger(L, 2);
+  size_t line = 0, rows = 0;
+  if (row < 1) {
+    lua_pushnil(L);
+    lua_pushstring(L, "rows are numbered from 1");
+    return 2;
+  }
+  if (zm_csv_row_line(&line, &rows, path, (size_t)row - 1, NULL) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, zm_error_last());
+    lua_pushinteger(L, (lua_Integer)rows);
+    return 3;
+  }
+  lua_pushinteger(L, (lua_Integer)line);
   return 1;
 }
 
@@ -368,6 +400,7 @@ int zm_bind_open_frame(lua_State *L)
       {"write", fr_write},
       {"close", frame_release}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"read_csv", m_read_csv},
+                                 {"csv_row_line", m_csv_row_line},
                                  {"read", m_read},
                                  {"from_columns", m_from_columns},
                                  {NULL, NULL}};

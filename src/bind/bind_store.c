@@ -282,6 +282,24 @@ static int l_lock(lua_State *L)
   return 1;
 }
 
+/* store:tmpdir() -> path of a new temporary folder in the store's tmp/. */
+static int l_tmpdir(lua_State *L)
+{
+  char *path = NULL;
+  int rc = zm_store_tmp_dir(&path, check_store(L));
+  if (rc)
+    return zm_bind_fail(L, rc);
+  lua_pushstring(L, path);
+  free(path);
+  return 1;
+}
+
+/* store:remove_tmp(path) -> true | nil, msg: a temporary entry, with its contents. */
+static int l_remove_tmp(lua_State *L)
+{
+  return push_ok_or_fail(L, zm_store_tmp_remove(check_store(L), luaL_checkstring(L, 2)));
+}
+
 static int l_batch_begin(lua_State *L)
 {
   int rc = zm_store_batch_begin(check_store(L));
@@ -404,6 +422,7 @@ int zm_bind_open_store(lua_State *L)
       {"path", l_path},         {"read", l_read},                 {"exists", l_exists},
       {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
       {"verify", l_verify},     {"check", l_check},               {"gc", l_gc}, {"lock", l_lock},
+      {"tmpdir", l_tmpdir}, {"remove_tmp", l_remove_tmp},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
       {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind}, {"spill_frames", l_spill_frames},
       {"put_frame", l_put_frame},

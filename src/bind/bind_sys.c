@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,6 +188,29 @@ static int sys_memfile_take(lua_State *L)
   return 1;
 }
 
+/* setenv(name, value): for settings that worker threads and child processes
+ * must see too (ZENML_TRACEBACK); only while no other thread runs. */
+static int sys_setenv(lua_State *L)
+{
+  const char *name = luaL_checkstring(L, 1), *value = luaL_checkstring(L, 2);
+  if (setenv(name, value, 1) != 0)
+    return luaL_error(L, "setenv %s: %s", name, strerror(errno));
+  return 0;
+}
+
+/* file_kind(path): "file", "folder", "other" (a FIFO, device, socket) or
+ * nil; links are followed and nothing is opened (a FIFO would block). */
+static int sys_file_kind(lua_State *L)
+{
+  struct stat st;
+  if (stat(luaL_checkstring(L, 1), &st) != 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "folder" : "other");
+  return 1;
+}
+
 static int sys_home(lua_State *L)
 {
   lua_pushstring(L, zm_bind_home());
@@ -197,7 +222,8 @@ int zm_bind_open_sys(lua_State *L)
   static const luaL_Reg fns[] = {
       {"isatty", sys_isatty},   {"time", sys_time},         {"clock", sys_clock},
       {"getpid", sys_getpid},   {"hostname", sys_hostname}, {"getcwd", sys_getcwd},
-      {"realpath", sys_realpath}, {"home", sys_home},
+      {"realpath", sys_realpath}, {"home", sys_home}, {"setenv", sys_setenv},
+      {"file_kind", sys_file_kind},
       {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
       {"fault", sys_fault}, {"fault_points", sys_fault_points},
       {"pid_alive", sys_pid_alive}, {"log_capture", sys_log_capture},

@@ -3,6 +3,7 @@
 #ifndef ZM_FRAME_CSV_INTERNAL_H
 #define ZM_FRAME_CSV_INTERNAL_H
 
+#include "frame/csv.h"
 #include "frame/frame.h"
 
 #include <stddef.h>
@@ -11,6 +12,14 @@
 /* A chunk column's kind: a zm_type, or one of these. */
 enum { KIND_UNKNOWN = -1, /* only nulls so far */
        KIND_SKIP = -2 };  /* saw values of two types: re-read as string */
+
+/* A text value met in a column of numbers: a candidate null token. */
+typedef struct csv_token {
+  char text[ZM_CSV_TOKEN_MAX];
+  size_t len;
+  size_t count;
+  const char *first;      /* start of the row it first appears in */
+} csv_token;
 
 typedef struct csv_reader {
   const char *name;       /* file name for messages */
@@ -22,6 +31,8 @@ typedef struct csv_reader {
   size_t ncol;
   char **names;
   int *forced;            /* per column: a zm_type from the schema, or -1 */
+  const char *const *nulls; /* the caller's null tokens */
+  size_t nnulls;
 } csv_reader;
 
 typedef struct csv_col {
@@ -32,6 +43,17 @@ typedef struct csv_col {
   char *blob;
   size_t blob_len, blob_cap;
   int seen_typed, seen_text, mixed;
+  size_t nnull;           /* null cells, tokens read as null included */
+  /* Text values of a column that may be numbers with a few null tokens:
+   * tokens seen (with counts), whether there were too many or unfit ones
+   * (tok_over), the typed values of a string column (ntyped, typed_mask:
+   * 1 << zm_type), and tok_fixed when the tokens are decided (re-read). */
+  csv_token tok[ZM_CSV_MAX_TOKENS];
+  int ntok, tok_over, tok_fixed;
+  size_t ntyped;
+  unsigned typed_mask;
+  const char *overflow_at; /* first row whose integer does not fit in int64 */
+  char overflow_text[ZM_CSV_TOKEN_MAX];
 } csv_col;
 
 typedef struct csv_chunk {
@@ -49,6 +71,9 @@ typedef struct csv_chunk {
 
 /* Parse rows of ch (ch->cols set up by the caller); sets ch->rc on error. */
 void csv_parse_chunk(csv_chunk *ch);
+
+/* Turn the first `rows` values of an int64 column into float64 (nulls NaN). */
+void csv_int_to_float(csv_col *c, size_t rows);
 
 /* Free a chunk's buffers. */
 void csv_chunk_release(csv_chunk *ch);

@@ -32,7 +32,7 @@ static int chunk_fail(csv_chunk *ch, const char *row, const char *fmt, ...)
   return ch->rc;
 }
 
-static int is_null_token(const char *s, size_t n)
+static int is_default_null(const char *s, size_t n)
 {
   switch (n) {
   case 0: return 1;
@@ -41,6 +41,28 @@ static int is_null_token(const char *s, size_t n)
   case 4: return memcmp(s, "null", 4) == 0;
   default: return 0;
   }
+}
+
+static int is_null_token(const csv_reader *r, const char *s, size_t n)
+{
+  if (is_default_null(s, n))
+    return 1;
+  for (size_t k = 0; k < r->nnulls; k++)
+    if (strlen(r->nulls[k]) == n && memcmp(r->nulls[k], s, n) == 0)
+      return 1;
+  return 0;
+}
+
+/* An optional sign and digits only: an integer, whatever its size. */
+static int is_integer_text(const char *s, size_t n)
+{
+  size_t k = n && (*s == '-' || *s == '+');
+  if (k == n)
+    return 0;
+  for (; k < n; k++)
+    if (s[k] < '0' || s[k] > '9')
+      return 0;
+  return 1;
 }
 
 /* 1 or 0 for a bool token, -1 otherwise; 0/1 only when `digits`. */
@@ -55,9 +77,9 @@ static int parse_bool(const char *s, size_t n, int digits)
   return -1;
 }
 
-static int classify(const char *s, size_t n)
+static int classify(const csv_reader *r, const char *s, size_t n)
 {
-  if (is_null_token(s, n))
+  if (is_null_token(r, s, n))
     return CLASS_NULL;
   char c = s[0];
   if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 't' || c == 'T' ||
@@ -113,6 +135,7 @@ static int col_start(csv_chunk *ch, csv_col *c, int kind, size_t rows)
   if (kind == ZM_TYPE_F64)
     for (size_t i = 0; i < rows; i++)
       ((double *)c->data)[i] = NAN;
+  c->nnull = rows;
   if (rows) {
     if (!(c->valid = malloc(ch->cap / 8 + 1)))
       return zm_error_set(ZM_ENOMEM, "out of memory");
@@ -132,6 +155,7 @@ static int set_null(csv_chunk *ch, csv_col *c, size_t i)
     memset(c->valid, 0xff, ch->cap / 8 + 1);
   }
   c->valid[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+  c->nnull++;
   return 0;
 }
 
@@ -191,17 +215,48 @@ static void col_skip(csv_col *c)
   c->blob_len = c->blob_cap = 0;
   c->kind = KIND_SKIP;
   c->mixed = 1;
+  c->tok_over = 1;
 }
 
-static void int_to_float(csv_col *c, size_t rows)
+void csv_int_to_float(csv_col *c, size_t rows)
 {
   for (size_t i = 0; i < rows; i++) {
     int64_t v;
     memcpy(&v, (char *)c->data + i * 8, 8);
-    double d = (double)v;
+    int null = c->valid && !(c->valid[i >> 3] & (1u << (i & 7)));
+    double d = null ? NAN : (double)v;
     memcpy((char *)c->data + i * 8, &d, 8);
   }
   c->kind = ZM_TYPE_F64;
+}
+
+/* The token of c equal to [s, s + n), or NULL. */
+static csv_token *find_token(csv_col *c, const char *s, size_t n)
+{
+  for (int k = 0; k < c->ntok; k++)
+    if (c->tok[k].len == n && memcmp(c->tok[k].text, s, n) == 0)
+      return &c->tok[k];
+  return NULL;
+}
+
+/* Count a text value of a column that may be numbers as a candidate null
+ * token; 0 when it cannot be one (a bool, too long, one token too many, or
+ * not one of the decided tokens when they are fixed). */
+static int add_token(csv_col *c, const char *row, const char *s, size_t n)
+{
+  csv_token *t = find_token(c, s, n);
+  if (!t) {
+    if (c->tok_fixed || c->tok_over || c->ntok == ZM_CSV_MAX_TOKENS || n >= ZM_CSV_TOKEN_MAX ||
+        parse_bool(s, n, 0) >= 0)
+      return 0;
+    t = &c->tok[c->ntok++];
+    memcpy(t->text, s, n);
+    t->len = n;
+    t->count = 0;
+    t->first = row;
+  }
+  t->count++;
+  return 1;
 }
 
 static int mismatch(csv_chunk *ch, const char *row, size_t j, const char *s, size_t n)
@@ -215,13 +270,46 @@ static int mismatch(csv_chunk *ch, const char *row, size_t j, const char *s, siz
                     (int)(n > 40 ? 40 : n), s, zm_type_name((zm_type)c->kind));
 }
 
-static void note_class(csv_col *c, const char *s, size_t n)
+/* Note what kind of value a string column holds: text (a candidate null
+ * token while there are few) or a typed value. */
+static void note_class(const csv_reader *r, csv_col *c, const char *row, const char *s, size_t n)
 {
-  int k = classify(s, n);
-  if (k == ZM_TYPE_STR)
+  int k = classify(r, s, n);
+  if (k == ZM_TYPE_STR) {
     c->seen_text = 1;
-  else if (k != CLASS_NULL)
+    if (!c->tok_over && !add_token(c, row, s, n))
+      c->tok_over = 1;
+  } else if (k != CLASS_NULL) {
     c->seen_typed = 1;
+    c->ntyped++;
+    c->typed_mask |= 1u << k;
+  }
+}
+
+/* A text value in a column of numbers: a null, while it may be a null
+ * token; otherwise the column is mixed (or, when its type is fixed, the
+ * value is an error). */
+static int put_token(csv_chunk *ch, const char *row, size_t j, const char *s, size_t n)
+{
+  csv_col *c = &ch->cols[j];
+  if ((c->locked && !c->tok_fixed) || !add_token(c, row, s, n))
+    return mismatch(ch, row, j, s, n);
+  if (c->kind == ZM_TYPE_F64)
+    ((double *)c->data)[ch->nrow] = NAN;
+  else
+    ((int64_t *)c->data)[ch->nrow] = 0;
+  return set_null(ch, c, ch->nrow);
+}
+
+/* An integer too large for int64 made the column float64: remember the first. */
+static void note_overflow(csv_col *c, const char *row, const char *s, size_t n)
+{
+  if (c->overflow_at)
+    return;
+  c->overflow_at = row;
+  snprintf(c->overflow_text, sizeof c->overflow_text, "%.*s%s",
+           (int)(n < sizeof c->overflow_text - 4 ? n : sizeof c->overflow_text - 4), s,
+           n < sizeof c->overflow_text - 4 ? "" : "...");
 }
 
 /* Store a field that is not a plain number in a number column. */
@@ -231,7 +319,7 @@ static int put_field(csv_chunk *ch, const char *row, size_t j, const char *s, si
   size_t i = ch->nrow;
   if (c->kind == KIND_SKIP)
     return 0;
-  if (is_null_token(s, n)) {
+  if (is_null_token(ch->r, s, n)) {
     if (c->kind == KIND_UNKNOWN)
       return 0;
     if (c->kind == ZM_TYPE_F64)
@@ -245,14 +333,18 @@ static int put_field(csv_chunk *ch, const char *row, size_t j, const char *s, si
     return set_null(ch, c, i);
   }
   int rc;
-  if (c->kind == KIND_UNKNOWN && (rc = col_start(ch, c, classify(s, n), i)) != 0)
-    return rc;
+  if (c->kind == KIND_UNKNOWN) {
+    if ((rc = col_start(ch, c, classify(ch->r, s, n), i)) != 0)
+      return rc;
+    if (c->kind == ZM_TYPE_F64 && is_integer_text(s, n))
+      note_overflow(c, row, s, n);
+  }
   switch (c->kind) {
   case ZM_TYPE_STR:
     if (!csv_utf8_valid(s, n))
       return chunk_fail(ch, row, "invalid UTF-8 in column '%s'", ch->r->names[j]);
-    if (!(c->seen_typed && c->seen_text))
-      note_class(c, s, n);
+    if (!c->tok_over || !(c->seen_typed && c->seen_text))
+      note_class(ch->r, c, row, s, n);
     return put_string(ch, c, i, s, n);
   case ZM_TYPE_BOOL: {
     int b = parse_bool(s, n, c->locked);
@@ -269,15 +361,17 @@ static int put_field(csv_chunk *ch, const char *row, size_t j, const char *s, si
     }
     double d;
     if (c->locked || zm_parse_double(s, s + n, &d) != s + n)
-      return mismatch(ch, row, j, s, n);
-    int_to_float(c, i);
+      return put_token(ch, row, j, s, n);
+    if (is_integer_text(s, n))
+      note_overflow(c, row, s, n);
+    csv_int_to_float(c, i);
     ((double *)c->data)[i] = d;
     return 0;
   }
   default: {
     double d;
     if (zm_parse_double(s, s + n, &d) != s + n)
-      return mismatch(ch, row, j, s, n);
+      return put_token(ch, row, j, s, n);
     ((double *)c->data)[i] = d;
     return 0;
   }

@@ -240,32 +240,96 @@ static int settle(csv_chunk *ch, csv_col *c, int kind)
     return 0;
   }
   if (c->kind == ZM_TYPE_I64 && kind == ZM_TYPE_F64) {
-    for (size_t i = 0; i < ch->nrow; i++) {
-      int64_t v;
-      memcpy(&v, (char *)c->data + i * 8, 8);
-      double d = (double)v;
-      memcpy((char *)c->data + i * 8, &d, 8);
-    }
-    c->kind = kind;
+    csv_int_to_float(c, ch->nrow);
     return 0;
   }
   return 1;
 }
 
+/* What the chunks saw of column j's text values, to decide whether they are
+ * null tokens in a column of numbers. */
+typedef struct col_summary {
+  csv_token tok[ZM_CSV_MAX_TOKENS];
+  int ntok, over, auto_null, has_float;
+  size_t numbers, tokens;
+  const char *overflow_at;
+  char overflow_text[ZM_CSV_TOKEN_MAX];
+} col_summary;
+
+static void merge_token(col_summary *sm, const csv_token *t)
+{
+  for (int k = 0; k < sm->ntok; k++)
+    if (sm->tok[k].len == t->len && memcmp(sm->tok[k].text, t->text, t->len) == 0) {
+      sm->tok[k].count += t->count; /* chunks are in order: the first stays */
+      return;
+    }
+  if (sm->ntok == ZM_CSV_MAX_TOKENS)
+    sm->over = 1;
+  else
+    sm->tok[sm->ntok++] = *t;
+}
+
+static void summarize(col_summary *sm, const csv_chunk *ch, size_t n, size_t j)
+{
+  const unsigned numeric = (1u << ZM_TYPE_I64) | (1u << ZM_TYPE_F64);
+  memset(sm, 0, sizeof *sm);
+  for (size_t i = 0; i < n; i++) {
+    const csv_col *c = &ch[i].cols[j];
+    sm->over |= c->tok_over || c->locked || c->kind == KIND_SKIP || c->kind == ZM_TYPE_BOOL;
+    if (c->kind == ZM_TYPE_I64 || c->kind == ZM_TYPE_F64) {
+      sm->numbers += ch[i].nrow - c->nnull;
+      sm->has_float |= c->kind == ZM_TYPE_F64;
+    } else if (c->kind == ZM_TYPE_STR) {
+      sm->numbers += c->ntyped;
+      sm->over |= (c->typed_mask & ~numeric) != 0;
+      sm->has_float |= (c->typed_mask & (1u << ZM_TYPE_F64)) != 0;
+    }
+    if (c->overflow_at && !sm->overflow_at) {
+      sm->overflow_at = c->overflow_at;
+      memcpy(sm->overflow_text, c->overflow_text, sizeof sm->overflow_text);
+    }
+    for (int k = 0; k < c->ntok; k++)
+      merge_token(sm, &c->tok[k]);
+  }
+  for (int k = 0; k < sm->ntok; k++)
+    sm->tokens += sm->tok[k].count;
+  /* the tokens are fewer than 1 in ZM_CSV_TOKEN_SHARE of the non-null cells */
+  sm->auto_null = !sm->over && sm->ntok > 0 && sm->numbers > 0 &&
+                  sm->tokens * (ZM_CSV_TOKEN_SHARE - 1) < sm->numbers;
+}
+
+/* The final kind of column j and whether it is mixed, from the chunks. */
+static int column_kind(const csv_chunk *ch, size_t n, size_t j, const col_summary *sm,
+                       int *mixed)
+{
+  int kind = KIND_UNKNOWN;
+  *mixed = 0;
+  for (size_t i = 0; i < n; i++) {
+    const csv_col *c = &ch[i].cols[j];
+    kind = kind_join(kind, c->kind == KIND_SKIP ? ZM_TYPE_STR : c->kind);
+    *mixed |= c->mixed || (c->seen_typed && c->seen_text);
+  }
+  if (sm->auto_null) {
+    *mixed = 0;
+    return sm->has_float ? ZM_TYPE_F64 : ZM_TYPE_I64;
+  }
+  if (sm->ntok > 0 && sm->numbers > 0) { /* too many to be nulls: text */
+    *mixed = 1;
+    return ZM_TYPE_STR;
+  }
+  return kind == KIND_UNKNOWN ? ZM_TYPE_STR : kind;
+}
+
 /* Decide each column's type over all chunks; re-read chunks that cannot
- * be converted in place. */
-static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds, int *mixed)
+ * be converted in place (with the decided null tokens fixed). */
+static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds, int *mixed,
+                        col_summary *sm)
 {
   for (size_t j = 0; j < r->ncol; j++) {
-    kinds[j] = KIND_UNKNOWN;
-    mixed[j] = 0;
-    for (size_t i = 0; i < n; i++) {
-      const csv_col *c = &ch[i].cols[j];
-      kinds[j] = kind_join(kinds[j], c->kind == KIND_SKIP ? ZM_TYPE_STR : c->kind);
-      mixed[j] |= c->mixed || (c->seen_typed && c->seen_text);
-    }
-    if (kinds[j] == KIND_UNKNOWN)
-      kinds[j] = ZM_TYPE_STR;
+    summarize(&sm[j], ch, n, j);
+    kinds[j] = column_kind(ch, n, j, &sm[j], &mixed[j]);
+    if (r->forced[j] >= 0)
+      mixed[j] = 0; /* the caller said what it is */
   }
   for (size_t i = 0; i < n; i++) {
     int redo = 0;
@@ -283,6 +347,12 @@ static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds
       csv_chunk_release(&again);
       return rc;
     }
+    for (size_t j = 0; j < r->ncol; j++)
+      if (sm[j].auto_null) {
+        memcpy(again.cols[j].tok, sm[j].tok, sizeof sm[j].tok);
+        again.cols[j].ntok = sm[j].ntok;
+        again.cols[j].tok_fixed = 1;
+      }
     again.beg = ch[i].beg;
     again.stop = again.end = ch[i].stopped;
     csv_parse_chunk(&again);
@@ -349,8 +419,52 @@ static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int ki
   return 0;
 }
 
+/* "'?' in 2 cells, first at line 7" for each token, joined by ", ". */
+static int describe_tokens(zm_buf *b, const csv_reader *r, const col_summary *sm)
+{
+  int rc = 0;
+  for (int k = 0; rc == 0 && k < sm->ntok; k++)
+    rc = zm_buf_printf(b, "%s'%.*s' in %zu cell%s, first at line %zu", k ? ", " : "",
+                       (int)sm->tok[k].len, sm->tok[k].text, sm->tok[k].count,
+                       sm->tok[k].count == 1 ? "" : "s", line_of(r, sm->tok[k].first));
+  return rc;
+}
+
+/* The note lines of column j: null tokens, int64 overflow, mixed types. */
+static int column_note(zm_buf *note, const csv_reader *r, size_t j, int kind, int mixed,
+                       const col_summary *sm)
+{
+  const char *name = r->names[j];
+  int rc = 0;
+  if (sm->auto_null) {
+    rc = zm_buf_printf(note, "%scolumn '%s' is numbers but for ", note->len ? "\n" : "", name);
+    if (rc == 0)
+      rc = describe_tokens(note, r, sm);
+    if (rc == 0)
+      rc = zm_buf_puts(note, ": read as nulls");
+  }
+  if (rc == 0 && sm->overflow_at && kind == ZM_TYPE_F64)
+    rc = zm_buf_printf(note,
+                       "%scolumn '%s': %s at line %zu does not fit in int64; the column is read "
+                       "as float64 (integers beyond 2^53 lose precision)",
+                       note->len ? "\n" : "", name, sm->overflow_text,
+                       line_of(r, sm->overflow_at));
+  if (rc == 0 && mixed && kind == ZM_TYPE_STR) {
+    rc = zm_buf_printf(note, "%scolumn '%s' has values of mixed types; read as string",
+                       note->len ? "\n" : "", name);
+    if (rc == 0 && !sm->over && sm->ntok > 0 && sm->numbers > 0) {
+      rc = zm_buf_puts(note, " (numbers, and ");
+      if (rc == 0)
+        rc = describe_tokens(note, r, sm);
+      if (rc == 0)
+        rc = zm_buf_puts(note, ": too many to read as nulls unless listed in null_values)");
+    }
+  }
+  return rc;
+}
+
 static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader *r,
-                       const int *kinds, const int *mixed)
+                       const int *kinds, const int *mixed, const col_summary *sm)
 {
   size_t rows = 0;
   for (size_t i = 0; i < n; i++)
@@ -362,9 +476,8 @@ static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader
     zm_column *c;
     if ((rc = zm_frame_push(&c, f, r->names[j])) == 0)
       rc = join_column(c, ch, n, j, kinds[j]);
-    if (rc == 0 && mixed[j] && kinds[j] == ZM_TYPE_STR)
-      rc = zm_buf_printf(&note, "%scolumn '%s' has values of mixed types; read as string",
-                         note.len ? "\n" : "", r->names[j]);
+    if (rc == 0)
+      rc = column_note(&note, r, j, kinds[j], mixed[j], &sm[j]);
   }
   if (rc) {
     zm_buf_free(&note);
@@ -429,17 +542,19 @@ static int read_rows(zm_frame **out, csv_reader *r, const zm_csv_options *o)
   memset(ch, 0, sizeof ch);
   size_t n = 0;
   int *kinds = malloc((r->ncol + 1) * sizeof *kinds), *mixed = malloc((r->ncol + 1) * sizeof *mixed);
-  int rc = kinds && mixed ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  col_summary *sm = malloc((r->ncol + 1) * sizeof *sm);
+  int rc = kinds && mixed && sm ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc == 0)
     rc = parse_all(ch, &n, r, o ? o->threads : 0);
   if (rc == 0)
-    rc = settle_types(ch, n, r, kinds, mixed);
+    rc = settle_types(ch, n, r, kinds, mixed, sm);
   if (rc == 0)
-    rc = build_frame(out, ch, n, r, kinds, mixed);
+    rc = build_frame(out, ch, n, r, kinds, mixed, sm);
   for (size_t i = 0; i < MAX_CHUNKS; i++)
     csv_chunk_release(&ch[i]);
   free(kinds);
   free(mixed);
+  free(sm);
   return rc;
 }
 
@@ -451,29 +566,92 @@ static void reader_release(csv_reader *r)
   free(r->forced);
 }
 
+/* Set up r on the input: BOM and leading blank lines skipped, delimiter,
+ * header and schema. */
+static int reader_open(csv_reader *r, const char *name, const char *data, size_t len,
+                       const zm_csv_options *o, int mapped)
+{
+  *r = (csv_reader){.name = name, .data = data, .len = len, .mapped = mapped};
+  if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+    r->data += 3;
+    r->len -= 3;
+  }
+  while (r->len && (*r->data == '\n' || *r->data == '\r')) {
+    r->data++;
+    r->len--;
+  }
+  if (r->len == 0)
+    return zm_error_set(ZM_EINVALID, "%s: empty file", name);
+  if (o) {
+    r->nulls = o->null_values;
+    r->nnulls = o->null_values ? o->nnull_values : 0;
+  }
+  r->quote = o && o->quote ? o->quote : '"';
+  r->delim = o && o->delimiter ? o->delimiter : detect_delimiter(r->data, r->data + r->len, r->quote);
+  int rc = read_header(r);
+  if (rc == 0)
+    rc = apply_schema(r, o);
+  return rc;
+}
+
 static int parse(zm_frame **out, const char *name, const char *data, size_t len,
                  const zm_csv_options *o, int mapped)
 {
   *out = NULL;
-  csv_reader r = {.name = name, .data = data, .len = len, .mapped = mapped};
-  if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-    r.data += 3;
-    r.len -= 3;
-  }
-  while (r.len && (*r.data == '\n' || *r.data == '\r')) {
-    r.data++;
-    r.len--;
-  }
-  if (r.len == 0)
-    return zm_error_set(ZM_EINVALID, "%s: empty file", name);
-  r.quote = o && o->quote ? o->quote : '"';
-  r.delim = o && o->delimiter ? o->delimiter : detect_delimiter(r.data, r.data + r.len, r.quote);
-  int rc = read_header(&r);
-  if (rc == 0)
-    rc = apply_schema(&r, o);
+  csv_reader r;
+  int rc = reader_open(&r, name, data, len, o, mapped);
   if (rc == 0)
     rc = read_rows(out, &r, o);
   reader_release(&r);
+  return rc;
+}
+
+/* The line of data row `row` (0-based) of r, rows counted as the reader
+ * counts them (blank lines skipped, quoted line breaks inside a row); the
+ * number of rows into *rows when there are fewer. */
+static int find_row_line(const csv_reader *r, size_t row, size_t *line, size_t *rows)
+{
+  csv_chunk ch = {.r = r, .end = r->data + r->len};
+  const char *p = r->body, *end = ch.end;
+  size_t k = 0;
+  int rc = ZM_ENOTFOUND;
+  while (rc == ZM_ENOTFOUND && p < end) {
+    if (*p == '\n' || *p == '\r') {
+      p++;
+      continue;
+    }
+    if (k == row) {
+      *line = line_of(r, p);
+      rc = 0;
+      break;
+    }
+    for (;;) { /* the fields of one row */
+      const char *s;
+      size_t n;
+      int quoted;
+      const char *q = csv_scan_field(&ch, p, &s, &n, &quoted);
+      if (!q) {
+        rc = zm_error_set(ZM_EINVALID, "%s:%zu: %s", r->name, line_of(r, ch.err_at), ch.err);
+        break;
+      }
+      p = q;
+      if (p < end && *p == r->delim) {
+        p++;
+        continue;
+      }
+      break;
+    }
+    if (p < end && *p == '\r')
+      p++;
+    if (p < end && *p == '\n')
+      p++;
+    k++;
+  }
+  free(ch.scratch);
+  if (rc == ZM_ENOTFOUND) {
+    *rows = k;
+    zm_error_set(ZM_ENOTFOUND, "%s has %zu rows, no row %zu", r->name, k, row + 1);
+  }
   return rc;
 }
 
@@ -483,29 +661,65 @@ int zm_frame_parse_csv(zm_frame **out, const char *name, const char *data, size_
   return parse(out, name, data, len, opts, 0);
 }
 
-int zm_frame_read_csv(zm_frame **out, const char *path, const zm_csv_options *opts)
+/* Map the regular file at path; a FIFO or device is refused without
+ * reading from it (O_NONBLOCK: opening a FIFO would wait for a writer). */
+static int map_file(char **out, size_t *len, const char *path)
 {
   *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return zm_error_sys(errno == ENOENT ? ZM_ENOTFOUND : ZM_EIO, "cannot open %s", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int rc = zm_error_sys(ZM_EIO, "cannot read %s", path);
-    close(fd);
-    return rc;
+  int rc = 0;
+  if (fstat(fd, &st) != 0)
+    rc = zm_error_sys(ZM_EIO, "cannot read %s", path);
+  else if (S_ISDIR(st.st_mode))
+    rc = zm_error_set(ZM_EINVALID, "%s: is a folder, not a CSV file", path);
+  else if (!S_ISREG(st.st_mode))
+    rc = zm_error_set(ZM_EINVALID, "%s: not a regular file", path);
+  else if (st.st_size == 0)
+    rc = zm_error_set(ZM_EINVALID, "%s: empty file", path);
+  if (rc == 0) {
+    *len = (size_t)st.st_size;
+    *out = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (*out == MAP_FAILED) {
+      *out = NULL;
+      rc = zm_error_sys(ZM_EIO, "cannot map %s", path);
+    }
   }
-  size_t len = (size_t)st.st_size;
-  if (len == 0) {
-    close(fd);
-    return zm_error_set(ZM_EINVALID, "%s: empty file", path);
-  }
-  char *data = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
-  if (data == MAP_FAILED)
-    return zm_error_sys(ZM_EIO, "cannot map %s", path);
+  return rc;
+}
+
+int zm_frame_read_csv(zm_frame **out, const char *path, const zm_csv_options *opts)
+{
+  *out = NULL;
+  char *data;
+  size_t len;
+  int rc = map_file(&data, &len, path);
+  if (rc)
+    return rc;
   madvise(data, len, MADV_SEQUENTIAL);
-  int rc = parse(out, path, data, len, opts, 1);
+  rc = parse(out, path, data, len, opts, 1);
+  munmap(data, len);
+  return rc;
+}
+
+int zm_csv_row_line(size_t *out_line, size_t *out_rows, const char *path, size_t row,
+                    const zm_csv_options *opts)
+{
+  *out_line = 0;
+  *out_rows = 0;
+  char *data;
+  size_t len;
+  int rc = map_file(&data, &len, path);
+  if (rc)
+    return rc;
+  csv_reader r;
+  rc = reader_open(&r, path, data, len, opts, 1);
+  if (rc == 0)
+    rc = find_row_line(&r, row, out_line, out_rows);
+  reader_release(&r);
   munmap(data, len);
   return rc;
 }

@@ -19,6 +19,7 @@
   "Options:\n" \
   "  -e CODE      run CODE (with the global `zenml` loaded)\n" \
   "  -i           enter the REPL after running the script or -e code\n" \
+  "  --traceback  show zenml's own frames in errors, not only yours\n" \
   "  -v, --version  print the version and exit\n" \
   "  -h, --help   print this help and the list of commands\n" \
   "  -            run standard input as a script\n" \
@@ -45,26 +46,24 @@ static void on_sigint(int sig)
     lua_sethook(active, interrupted_hook, mask, 1);
 }
 
-/* 1 when `msg` already starts with "chunk:line:" and needs no prefix. */
-static int has_position(const char *msg)
-{
-  const char *colon = strchr(msg, ':');
-  if (!colon || colon == msg || colon[1] < '0' || colon[1] > '9')
-    return 0;
-  const char *p = colon + 1;
-  while (*p >= '0' && *p <= '9')
-    p++;
-  return *p == ':';
-}
-
 void zm_host_report(lua_State *L)
 {
   const char *msg = lua_tostring(L, -1);
   if (!msg)
     msg = "(error object is not a string)";
-  fprintf(stderr, "%s%s\n", has_position(msg) ? "" : "zenml: ", msg);
+  fprintf(stderr, "zenml: %s\n", msg);
   fflush(stderr);
   lua_pop(L, 1);
+}
+
+/* zenml.errors formats every error this host reports (through the registry
+ * hook zm_bind_pcall consults); a broken install still reports, unformatted. */
+static void load_errors(lua_State *L)
+{
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.errors");
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    lua_pop(L, 1);
 }
 
 int zm_host_docall(lua_State *L, int nargs, int nresults)
@@ -183,6 +182,30 @@ static int is_script(const char *a)
          (n > 4 && strcmp(a + n - 4, ".lua") == 0);
 }
 
+/* "zenml: unknown option 'X'", with zenml.errors' suggestion of a host option
+ * one or two edits away, and the usage. */
+static int unknown_option(lua_State *L, const char *a)
+{
+  static const char *known[] = {"-e", "-i", "-h", "-v", "--help", "--traceback", "--version"};
+  const char *hint = "";
+  int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.errors");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "did_you_mean") == LUA_TFUNCTION) {
+    lua_pushstring(L, a);
+    lua_createtable(L, (int)(sizeof known / sizeof known[0]), 0);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+      lua_pushstring(L, known[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+      hint = lua_tostring(L, -1);
+  }
+  fprintf(stderr, "zenml: unknown option '%s'%s\n%s", a, hint, USAGE);
+  lua_settop(L, top);
+  return 2;
+}
+
 static int usage_error(const char *what)
 {
   fprintf(stderr, "zenml: %s\n%s", what, USAGE);
@@ -202,6 +225,8 @@ static int dispatch(lua_State *L, int argc, char **argv)
       ran_code = 1;
     } else if (strcmp(a, "-i") == 0) {
       interactive = 1;
+    } else if (strcmp(a, "--traceback") == 0) {
+      setenv("ZENML_TRACEBACK", "1", 1);
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(USAGE, stdout);
       char *words[] = {"zenml", "help", "--commands"};
@@ -210,8 +235,7 @@ static int dispatch(lua_State *L, int argc, char **argv)
       i++;
       break;
     } else {
-      fprintf(stderr, "zenml: unknown option '%s'\n%s", a, USAGE);
-      return 2;
+      return unknown_option(L, a);
     }
   }
   if (i < argc && !is_script(argv[i]))
@@ -266,6 +290,7 @@ int main(int argc, char **argv)
     return 1;
   }
   install_exit(L);
+  load_errors(L);
   int rc = dispatch(L, argc, argv);
   lua_close(L);
   zm_repo_warm_up_wait();

@@ -59,6 +59,10 @@ int zm_meta_hash_begin(zm_meta_hash_job **out, zm_meta *m, const char *path, int
     rc = zm_error_sys(ZM_EIO, "cannot read %s", path);
     goto done;
   }
+  if (!S_ISREG(j->before.st_mode)) { /* /dev/zero or a FIFO would never end */
+    rc = zm_error_set(ZM_EINVALID, "%s: not a regular file", path);
+    goto done;
+  }
   rc = zm_meta_stat_get(j->hex, m, (int64_t)j->before.st_dev, (int64_t)j->before.st_ino,
                         (int64_t)j->before.st_size, mtime_ns(&j->before));
   if (rc != ZM_ENOTFOUND) {

@@ -94,8 +94,8 @@ static int verify_entry(void *ctx, const char *path, const char *name, const cha
   char got[65], id[ZM_STORE_ID_SIZE], problem[2200];
   long pid;
   int same;
-  if (store_tmp_name(v->s, name, &pid, &same))
-    return 0; /* temp files are gc's business */
+  if (store_in_tmp(v->s, path) || store_tmp_name(v->s, name, &pid, &same))
+    return 0; /* tmp/ is the store's scratch space: gc's business */
   if (!hex) {
     report(v, path + strlen(v->s->root) + 1, "not an object name");
     return 0;
@@ -213,12 +213,14 @@ typedef struct gc_ctx {
   zm_store_gc_stats stats;
 } gc_ctx;
 
+/* A temp entry is stale when its process is gone, or (made elsewhere, or
+ * not named by the store: an older zenml's folders) an hour old. */
 static int tmp_is_stale(const gc_ctx *g, const char *name, const struct stat *st)
 {
   long pid;
   int same_host;
   if (!store_tmp_name(g->s, name, &pid, &same_host))
-    return 0;
+    return g->now - st->st_mtime > STALE_SECONDS;
   if (same_host && pid == (long)getpid())
     return 0; /* our own open batch */
   if (same_host && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
@@ -232,9 +234,22 @@ static int gc_entry(void *ctx, const char *path, const char *name, const char *h
   struct stat st;
   if (lstat(path, &st) != 0)
     return 0; /* gone meanwhile: another gc or a rename */
+  if (store_in_tmp(g->s, path)) {
+    if (!tmp_is_stale(g, name, &st))
+      return 0;
+    uint64_t bytes = 0;
+    int rc = store_tmp_remove_tree(&bytes, path, g->dry_run);
+    if (rc)
+      return rc;
+    if (!g->dry_run)
+      zm_fault("gc.delete");
+    g->stats.temps++;
+    g->stats.bytes += bytes;
+    return 0;
+  }
   int object = hex && !g->temps_only && (g->keep.n == 0 ||
                       !bsearch(hex, g->keep.hex, g->keep.n, sizeof *g->keep.hex, hex_cmp));
-  if (!object && !(!hex && tmp_is_stale(g, name, &st)))
+  if (!object)
     return 0;
   if (!g->dry_run && unlink(path) != 0 && errno != ENOENT)
     return zm_error_sys(ZM_EIO, "cannot remove %s", path);

@@ -139,6 +139,15 @@ int zm_store_lock_exclusive(zm_store *s, int wait);
 /* Back to the shared lock after gc. */
 int zm_store_lock_shared(zm_store *s);
 
+/* A new, empty temporary folder in the store's tmp/ (*out, to free), named
+ * so gc removes it once this process is gone; remove it with
+ * zm_store_tmp_remove when done. */
+int zm_store_tmp_dir(char **out, zm_store *s);
+
+/* Remove a temporary file or folder the store made (with everything in it);
+ * ZM_EINVALID for any other path. */
+int zm_store_tmp_remove(zm_store *s, const char *path);
+
 /* Remove only the stale temp files (zenml verify --repair); objects stay. */
 int zm_store_clean_temps(zm_store_gc_stats *out, zm_store *s, int dry_run);
 

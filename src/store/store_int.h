@@ -40,6 +40,13 @@ int store_lock_open(zm_store *s);
 /* Release this handle's hold on the gc lock. */
 void store_lock_close(zm_store *s);
 
+/* Whether `path` is an entry of the store's tmp/ folder. */
+int store_in_tmp(const zm_store *s, const char *path);
+
+/* Remove a file or a folder with everything in it, never following symbolic
+ * links; adds the bytes of the files to *bytes. With `dry_run` only counts. */
+int store_tmp_remove_tree(uint64_t *bytes, const char *path, int dry_run);
+
 /* One file of a tree manifest. */
 typedef struct tree_entry {
   char *path;

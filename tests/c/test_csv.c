@@ -8,6 +8,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static zm_frame *parse(const char *text, const zm_csv_options *o)
 {
@@ -95,8 +98,182 @@ static void test_types_and_nulls(void)
   CHECK_EQ_INT(zm_column_nulls(&f->cols[4]), 3);
   CHECK_EQ_STR(str_at(f, 5, 1), "abc");
   CHECK_EQ_STR(str_at(f, 5, 2), "2");
-  CHECK_EQ_STR(f->note, "column 'm' has values of mixed types; read as string");
+  CHECK_EQ_STR(f->note, "column 'm' has values of mixed types; read as string (numbers, and 'abc' "
+                        "in 1 cell, first at line 3: too many to read as nulls unless listed in "
+                        "null_values)");
   zm_frame_free(f);
+}
+
+/* `rows` lines "i,<value>" where value is i or, at the listed rows, a token. */
+static void numbers_with(zm_buf *b, int rows, const int *at, const char *const *tok, int n)
+{
+  b->len = 0;
+  zm_buf_puts(b, "id,v\n");
+  for (int i = 0; i < rows; i++) {
+    const char *t = NULL;
+    for (int k = 0; k < n; k++)
+      if (at[k] == i)
+        t = tok[k];
+    if (t)
+      zm_buf_printf(b, "%d,%s\n", i, t);
+    else
+      zm_buf_printf(b, "%d,%d\n", i, i * 3);
+  }
+}
+
+static zm_frame *parse_buf(const zm_buf *b, const zm_csv_options *o)
+{
+  zm_frame *f = NULL;
+  if (zm_frame_parse_csv(&f, "data.csv", b->data, b->len, o) != 0)
+    return NULL;
+  return f;
+}
+
+/* A few tokens in a column of numbers are nulls, with a note naming them. */
+static void test_null_tokens(void)
+{
+  zm_buf b = ZM_BUF_INIT;
+  int at[] = {5, 17, 0, 9};
+  const char *q[] = {"?", "?", "n/a", "?"};
+  numbers_with(&b, 30, at, q, 2);
+  zm_frame *f = parse_buf(&b, NULL);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_I64);
+    CHECK_EQ_INT(zm_column_nulls(&f->cols[1]), 2);
+    CHECK(zm_column_is_null(&f->cols[1], 5) && zm_column_is_null(&f->cols[1], 17));
+    CHECK_EQ_INT(((int64_t *)f->cols[1].data)[6], 18);
+    CHECK_EQ_STR(f->note, "column 'v' is numbers but for '?' in 2 cells, first at line 7: read as nulls");
+  }
+  zm_frame_free(f);
+  /* a token in the first row, two distinct ones: still numbers (re-read) */
+  numbers_with(&b, 30, at + 1, q + 1, 3);
+  f = parse_buf(&b, NULL);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_I64);
+    CHECK_EQ_INT(zm_column_nulls(&f->cols[1]), 3);
+    CHECK(zm_column_is_null(&f->cols[1], 0) && !zm_column_is_null(&f->cols[1], 1));
+    CHECK_EQ_INT(((int64_t *)f->cols[1].data)[1], 3);
+    CHECK_EQ_STR(f->note, "column 'v' is numbers but for 'n/a' in 1 cell, first at line 2, "
+                          "'?' in 2 cells, first at line 11: read as nulls");
+  }
+  zm_frame_free(f);
+  /* three distinct tokens: text */
+  const char *three[] = {"?", "x", "y"};
+  numbers_with(&b, 30, at, three, 3);
+  f = parse_buf(&b, NULL);
+  CHECK(f && f->cols[1].type == ZM_TYPE_STR);
+  if (f) {
+    CHECK_EQ_STR(str_at(f, 1, 5), "?");
+    CHECK_EQ_STR(str_at(f, 1, 6), "18");
+    CHECK_EQ_STR(f->note, "column 'v' has values of mixed types; read as string");
+  }
+  zm_frame_free(f);
+  /* one token, but in a fifth of the cells or more: text, with a hint */
+  int many[] = {1, 2, 3, 4, 5, 6};
+  const char *u[] = {"unknown", "unknown", "unknown", "unknown", "unknown", "unknown"};
+  numbers_with(&b, 30, many, u, 6);
+  f = parse_buf(&b, NULL);
+  CHECK(f && f->cols[1].type == ZM_TYPE_STR);
+  if (f)
+    CHECK_EQ_STR(f->note, "column 'v' has values of mixed types; read as string (numbers, and "
+                          "'unknown' in 6 cells, first at line 3: too many to read as nulls unless "
+                          "listed in null_values)");
+  zm_frame_free(f);
+  /* unless the caller declares it */
+  const char *nulls[] = {"unknown"};
+  zm_csv_options o = {.null_values = nulls, .nnull_values = 1};
+  f = parse_buf(&b, &o);
+  CHECK(f && f->cols[1].type == ZM_TYPE_I64 && f->note == NULL);
+  if (f)
+    CHECK_EQ_INT(zm_column_nulls(&f->cols[1]), 6);
+  zm_frame_free(f);
+  zm_buf_free(&b);
+  /* floats; a bool is not a token; text with a few numbers stays text */
+  f = parse("a,b,c\n1.5,1,x\n?,2,y\n2.5,true,3\n3.5,4,z\n4.5,5,w\n5.5,6,v\n", NULL);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_EQ_INT(f->cols[0].type, ZM_TYPE_F64);
+    CHECK(zm_column_is_null(&f->cols[0], 1) && isnan(((double *)f->cols[0].data)[1]));
+    CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_STR);
+    CHECK_EQ_INT(f->cols[2].type, ZM_TYPE_STR);
+  }
+  zm_frame_free(f);
+  /* a declared schema takes no tokens: the error names line, column, value */
+  zm_csv_schema s[] = {{"a", ZM_TYPE_F64}};
+  zm_csv_options so = {.schema = s, .nschema = 1};
+  f = NULL;
+  const char *text = "a\n1\n?\n";
+  CHECK(zm_frame_parse_csv(&f, "data.csv", text, strlen(text), &so) == ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "data.csv:3: column 'a': cannot read \"?\" as float64");
+  so.null_values = (const char *const[]){"?"};
+  so.nnull_values = 1;
+  f = parse(text, &so);
+  CHECK(f && f->cols[0].type == ZM_TYPE_F64 && zm_column_is_null(&f->cols[0], 1));
+  zm_frame_free(f);
+}
+
+/* Tokens far apart land in different chunks parsed on two threads. */
+static void test_null_tokens_in_chunks(void)
+{
+  zm_buf b = ZM_BUF_INIT;
+  int at[] = {150000, 10, 199990};
+  const char *q[] = {"?", "NA?", "?"};
+  numbers_with(&b, 200000, at, q, 3);
+  zm_csv_options o = {.threads = 2};
+  zm_frame *f = parse_buf(&b, &o);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_I64);
+    CHECK_EQ_INT(zm_column_nulls(&f->cols[1]), 3);
+    CHECK(zm_column_is_null(&f->cols[1], 199990));
+    CHECK_EQ_INT(((int64_t *)f->cols[1].data)[199999], 599997);
+    CHECK_EQ_STR(f->note, "column 'v' is numbers but for 'NA?' in 1 cell, first at line 12, "
+                          "'?' in 2 cells, first at line 150002: read as nulls");
+  }
+  zm_frame_free(f);
+  /* the first chunk starts with a token (text), the second is numbers */
+  int first[] = {0};
+  numbers_with(&b, 200000, first, q, 1);
+  f = parse_buf(&b, &o);
+  CHECK(f && f->cols[1].type == ZM_TYPE_I64);
+  if (f) {
+    CHECK(zm_column_is_null(&f->cols[1], 0));
+    CHECK_EQ_INT(((int64_t *)f->cols[1].data)[123456], 370368);
+  }
+  zm_frame_free(f);
+  zm_buf_free(&b);
+}
+
+/* An integer beyond int64 makes the column float64, with a note. */
+static void test_int64_overflow(void)
+{
+  zm_frame *f = parse("id,x\n1,5\n2,6\n99999999999999999999,-9223372036854775809\n", NULL);
+  CHECK(f != NULL);
+  if (f) {
+    CHECK_EQ_INT(f->cols[0].type, ZM_TYPE_F64);
+    CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_F64);
+    CHECK(((double *)f->cols[0].data)[2] == 1e20);
+    CHECK_EQ_STR(f->note, "column 'id': 99999999999999999999 at line 4 does not fit in int64; the "
+                          "column is read as float64 (integers beyond 2^53 lose precision)\n"
+                          "column 'x': -9223372036854775809 at line 4 does not fit in int64; the "
+                          "column is read as float64 (integers beyond 2^53 lose precision)");
+  }
+  zm_frame_free(f);
+  f = parse("id\n18446744073709551616\n1\n", NULL);
+  CHECK(f && f->cols[0].type == ZM_TYPE_F64 && f->note != NULL);
+  zm_frame_free(f);
+  f = parse("id\n9223372036854775807\n-9223372036854775808\n", NULL);
+  CHECK(f && f->cols[0].type == ZM_TYPE_I64 && f->note == NULL);
+  if (f)
+    CHECK(((int64_t *)f->cols[0].data)[1] == INT64_MIN);
+  zm_frame_free(f);
+  zm_csv_schema s[] = {{"id", ZM_TYPE_I64}};
+  zm_csv_options o = {.schema = s, .nschema = 1};
+  const char *text = "id\n1\n99999999999999999999\n";
+  CHECK(zm_frame_parse_csv(&f, "data.csv", text, strlen(text), &o) == ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "data.csv:3: column 'id': cannot read \"99999999999999999999\" as int64");
 }
 
 static void test_int_upgrades_to_float(void)
@@ -162,12 +339,12 @@ static void test_threads_and_late_string(void)
   zm_buf_puts(&b, "k,v,s\n");
   for (int i = 0; i < 200000; i++)
     zm_buf_printf(&b, "%d,%d.5,\"q%d\"\n", i, i, i % 7);
-  zm_buf_puts(&b, "x,1,\"multi\nline\"\n");
+  zm_buf_puts(&b, "x,1,\"multi\nline\"\ny,2,a\nz,3,b\n");
   zm_frame *f = NULL;
   int rc = zm_frame_parse_csv(&f, "big.csv", b.data, b.len, NULL);
   CHECK_EQ_INT(rc, 0);
   if (f) {
-    CHECK_EQ_INT(f->nrow, 200001);
+    CHECK_EQ_INT(f->nrow, 200003);
     CHECK_EQ_INT(f->cols[0].type, ZM_TYPE_STR);
     CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_F64);
     CHECK_EQ_STR(str_at(f, 0, 123456), "123456");
@@ -351,12 +528,52 @@ static void test_header_names_read_back(void)
   zm_buf_free(&b);
 }
 
+/* Lines of rows, counted as the reader counts rows; devices and FIFOs refused. */
+static void test_row_lines(void)
+{
+  char path[] = "/tmp/zenml-test-csv-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  if (fd < 0)
+    return;
+  const char *text = "\xef\xbb\xbf" "a,b\r\n1,\"x\r\ny\"\r\n\r\n\n2,z\n3,\"q\"\"\n\"\n4,w";
+  CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  close(fd);
+  size_t line, rows;
+  size_t want[] = {2, 6, 7, 9};
+  for (size_t i = 0; i < 4; i++) {
+    CHECK_EQ_INT(zm_csv_row_line(&line, &rows, path, i, NULL), 0);
+    CHECK_EQ_INT(line, want[i]);
+  }
+  CHECK_EQ_INT(zm_csv_row_line(&line, &rows, path, 4, NULL), ZM_ENOTFOUND);
+  CHECK_EQ_INT(rows, 4);
+  zm_frame *f = NULL;
+  CHECK_EQ_INT(zm_frame_read_csv(&f, path, NULL), 0);
+  CHECK(f && f->nrow == 4);
+  zm_frame_free(f);
+  unlink(path);
+  CHECK_EQ_INT(zm_frame_read_csv(&f, "/dev/zero", NULL), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "/dev/zero: not a regular file");
+  CHECK(mkfifo(path, 0600) == 0);
+  CHECK_EQ_INT(zm_frame_read_csv(&f, path, NULL), ZM_EINVALID); /* does not wait for a writer */
+  char want_msg[64];
+  snprintf(want_msg, sizeof want_msg, "%s: not a regular file", path);
+  CHECK_EQ_STR(zm_error_last(), want_msg);
+  unlink(path);
+  CHECK_EQ_INT(zm_frame_read_csv(&f, "/tmp", NULL), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "/tmp: is a folder, not a CSV file");
+}
+
 int main(void)
 {
   RUN(test_rfc4180);
   RUN(test_bom_crlf_delimiters);
   RUN(test_types_and_nulls);
   RUN(test_int_upgrades_to_float);
+  RUN(test_null_tokens);
+  RUN(test_null_tokens_in_chunks);
+  RUN(test_int64_overflow);
+  RUN(test_row_lines);
   RUN(test_schema);
   RUN(test_errors);
   RUN(test_header_only);

@@ -877,6 +877,9 @@ static void test_stat_cache(void)
                ZM_ENOTFOUND);
   CHECK_EQ_INT(zm_meta_hash_file(h1, m, "/nonexistent/file"), ZM_EIO);
   CHECK_EQ_STR(zm_error_last(), "cannot read /nonexistent/file: No such file or directory");
+  /* a device would never end: refused before reading */
+  CHECK_EQ_INT(zm_meta_hash_file(h1, m, "/dev/zero"), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "/dev/zero: not a regular file");
   zm_meta_close(m);
 }
 

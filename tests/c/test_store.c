@@ -432,6 +432,84 @@ static void test_gc(void)
   zm_store_free(s);
 }
 
+static void write_text(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* tmp/ belongs to the store: it makes the temporary folders (a step's
+ * scratch space, a datasource's staged files) and removes them with what is
+ * in them; gc removes stale ones, folders included (they used to stop gc
+ * with "Is a directory"), and verify never reports anything in tmp/. */
+static void test_tmp_folders(void)
+{
+  zm_store *s = open_store("store-tmp");
+  char *dir = NULL, path[8800], tmp[4300];
+  CHECK(snprintf(tmp, sizeof tmp, "%s/tmp", zm_store_root(s)) < (int)sizeof tmp);
+  CHECK_EQ_INT(zm_store_tmp_dir(&dir, s), 0);
+  CHECK(dir && strncmp(dir, tmp, strlen(tmp)) == 0 && strstr(dir, "/.tmp-"));
+  CHECK(snprintf(path, sizeof path, "%s/sub", dir) < (int)sizeof path);
+  CHECK_EQ_INT(mkdir(path, 0777), 0);
+  CHECK(snprintf(path, sizeof path, "%s/sub/a.txt", dir) < (int)sizeof path);
+  write_text(path, "abc");
+  CHECK_EQ_INT(zm_store_tmp_remove(s, dir), 0);
+  CHECK(!zm_fs_exists(dir));
+  CHECK_EQ_INT(zm_store_tmp_remove(s, "/etc"), ZM_EINVALID);
+  CHECK(snprintf(path, sizeof path, "%s/objects", zm_store_root(s)) < (int)sizeof path);
+  CHECK_EQ_INT(zm_store_tmp_remove(s, path), ZM_EINVALID);
+  CHECK(zm_fs_exists(path));
+
+  /* a folder of a process that is gone, named by the store */
+  pid_t kid = fork();
+  if (kid == 0)
+    _exit(0);
+  waitpid(kid, NULL, 0);
+  char *live = NULL;
+  CHECK_EQ_INT(zm_store_tmp_dir(&live, s), 0);
+  /* the same name but the dead child's pid: .tmp-<pid>.<host>-XXXXXX */
+  const char *base = strrchr(live, '/') + 1;
+  const char *rest = strchr(base + strlen(".tmp-"), '.');
+  char dead[8800];
+  CHECK(snprintf(dead, sizeof dead, "%s/.tmp-%ld%s", tmp, (long)kid, rest) < (int)sizeof dead);
+  CHECK_EQ_INT(mkdir(dead, 0777), 0);
+  CHECK(snprintf(path, sizeof path, "%s/staged.bin", dead) < (int)sizeof path);
+  write_text(path, "0123456789");
+  /* an older zenml's folder, an hour old, and a fresh one */
+  char old[8800], fresh[8800];
+  CHECK(snprintf(old, sizeof old, "%s/step-1-2-3", tmp) < (int)sizeof old);
+  CHECK(snprintf(fresh, sizeof fresh, "%s/step-4-5-6", tmp) < (int)sizeof fresh);
+  CHECK_EQ_INT(mkdir(old, 0777), 0);
+  CHECK_EQ_INT(mkdir(fresh, 0777), 0);
+  CHECK(snprintf(path, sizeof path, "%s/x", old) < (int)sizeof path);
+  write_text(path, "x");
+  struct timespec ts[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+  CHECK_EQ_INT(utimensat(AT_FDCWD, old, ts, 0), 0);
+
+  size_t bad = 9;
+  CHECK_EQ_INT(zm_store_verify(&bad, s, NULL, NULL), 0);
+  CHECK_EQ_INT(bad, 0);
+  char keep[ZM_STORE_ID_SIZE];
+  zm_store_put_buf(keep, s, "keep", 4);
+  const char *roots[] = {keep};
+  zm_store_gc_stats st = {0};
+  CHECK_EQ_INT(zm_store_gc(&st, s, roots, 1, 0), 0);
+  CHECK_EQ_INT(st.temps, 2);
+  CHECK_EQ_INT(st.bytes, 11);
+  CHECK(!zm_fs_exists(dead));
+  CHECK(!zm_fs_exists(old));
+  CHECK(zm_fs_exists(fresh));
+  CHECK(zm_fs_exists(live)); /* this process is alive */
+  CHECK_EQ_INT(zm_store_tmp_remove(s, live), 0);
+  free(live);
+  free(dir);
+  zm_store_free(s);
+}
+
 /* Segments spanning several writeback chunks store under the id of their
  * concatenation, read back intact and read-only; a second put is a no-op. */
 static void test_put_iov(void)
@@ -596,6 +674,7 @@ int main(void)
   RUN(test_tree_round_trip);
   RUN(test_tree_refuses_unsafe_paths);
   RUN(test_gc);
+  RUN(test_tmp_folders);
   RUN(test_batch);
   RUN(test_put_iov);
   RUN(test_write_behind);

@@ -148,3 +148,200 @@ describe("--json", function()
     assert.matches("i:integer required, tag:string =x", out, 1, true)
   end)
 end)
+
+local BOOM = [[
+local zenml = require "zenml"
+local Boom = zenml.Step:extend("Boom")
+Boom.outputs = { out = "value" }
+local function helper(x)
+  error("bad value " .. x)
+end
+function Boom:run(ctx, inputs)
+  helper(3)
+end
+return Boom
+]]
+
+local BOOM_PIPELINE = [[
+local zenml = require "zenml"
+local Boom = require "boom"
+local p = zenml.Pipeline { name = "boom" }
+p:add("boom", Boom {})
+p:run()
+]]
+
+local HIDDEN = "\t(zenml's own frames hidden: --traceback or ZENML_TRACEBACK=1 shows them)\n"
+
+describe("errors in the user's code", function()
+  local dir
+  before_each(function()
+    dir = setup(0)
+    t.write(dir .. "/steps/boom.lua", BOOM)
+    t.write(dir .. "/boom.lua", BOOM_PIPELINE)
+    t.sh("git add -A && git commit -qm boom", { cwd = dir })
+  end)
+  after_each(t.cleanup)
+
+  local STEP_ERROR = "zenml: step 'boom' failed: steps/boom.lua:5: bad value 3\nstack traceback:\n"
+    .. "\tsteps/boom.lua:5: in upvalue 'helper'\n\tsteps/boom.lua:8: in method 'run'\n" .. HIDDEN
+
+  it("names the step, the user's file:line and only the user's frames", function()
+    local _, err, code = zenml(dir, "run boom.lua")
+    assert.equals(1, code)
+    assert.equals(STEP_ERROR, err)
+  end)
+
+  it("does the same for a step run on a worker thread", function()
+    local _, err, code = zenml(dir, "run boom.lua -j 2")
+    assert.equals(1, code)
+    assert.equals(STEP_ERROR, err)
+  end)
+
+  it("shows zenml's own frames with --traceback or ZENML_TRACEBACK=1", function()
+    for _, cmd in ipairs { "--traceback run boom.lua", "run boom.lua --traceback",
+        "run boom.lua -j 2 --traceback" } do
+      local _, err, code = zenml(dir, cmd)
+      assert.equals(1, code)
+      assert.matches("^zenml: step 'boom' failed: steps/boom.lua:5: bad value 3\nstack traceback:\n", err)
+      assert.matches("lua/zenml/execute.lua:%d+: in ", err)
+      assert.not_matches("hidden", err, 1, true)
+    end
+    local _, err = t.sh("ZENML_TRACEBACK=1 " .. t.q(t.zenml) .. " run boom.lua", { cwd = dir })
+    assert.matches("lua/zenml/execute.lua:%d+: in ", err)
+    -- the run's records keep every frame
+    local log = zenml(dir, "run logs latest boom")
+    assert.matches("lua/zenml/execute.lua:%d+: in ", log)
+  end)
+
+  it("prints a script's error with the zenml: prefix and the script's frames", function()
+    t.write(dir .. "/s.lua", "local function go()\n  local t = nil\n  return t.x\nend\ngo()\n")
+    local _, err, code = zenml(dir, "s.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: s.lua:3: attempt to index a nil value (local 't')\nstack traceback:\n"
+      .. "\ts.lua:3: in local 'go'\n\ts.lua:5: in main chunk\n", err)
+    _, err, code = zenml(dir, "run s.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: s.lua:3: attempt to index a nil value (local 't')\nstack traceback:\n"
+      .. "\ts.lua:3: in local 'go'\n\ts.lua:5: in main chunk\n" .. HIDDEN, err)
+  end)
+
+  it("prints a bad parameter as one line at the user's line, with a suggestion", function()
+    t.write(dir .. "/p.lua", [[
+local train = require "zenml.steps.trainer"
+local function build()
+  local step = train.Logistic { epoch = 3 }
+  return step
+end
+build()
+]])
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("^zenml: p%.lua:3: Logistic: unknown parameter 'epoch'; parameters are: "
+      .. "batch_size, epochs, [%w_, ]+; did you mean epochs%?\n$", err)
+  end)
+
+  it("suggests a step class, a method and a global one or two edits away", function()
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local train = require "zenml.steps.trainer"
+local t = train.FeedFoward { epochs = 3 }
+]])
+    local _, err = zenml(dir, "run p.lua")
+    assert.equals("zenml: p.lua:3: attempt to call a nil value (field 'FeedFoward'); "
+      .. "did you mean FeedForward?\n", err)
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local p = zenml.pipelines.Training { name = "x" }
+p:add_trainr(1)
+]])
+    _, err = zenml(dir, "run p.lua")
+    assert.equals("zenml: p.lua:3: attempt to call a nil value (method 'add_trainr'); "
+      .. "did you mean add_trainer?\n", err)
+    t.write(dir .. "/p.lua", "prnt('x')\n")
+    _, err = zenml(dir, "p.lua")
+    assert.equals("zenml: p.lua:1: attempt to call a nil value (global 'prnt'); did you mean print?\n", err)
+  end)
+
+  it("suggests names reached through a module table and lazily loaded ones", function()
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local d = zenml.datasources.CVS { name = "x", path = "data.csv" }
+]])
+    local _, err = zenml(dir, "run p.lua")
+    assert.equals("zenml: p.lua:2: attempt to call a nil value (field 'CVS'); did you mean CSV?\n", err)
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local p = zenml.pipelines.Trainig { name = "x" }
+]])
+    _, err = zenml(dir, "run p.lua")
+    assert.equals("zenml: p.lua:2: attempt to call a nil value (field 'Trainig'); "
+      .. "did you mean Training?\n", err)
+  end)
+
+  it("gives an error without a position the user's line when the user's code raised it", function()
+    t.write(dir .. "/steps/boom.lua", (BOOM:gsub('error%("bad value " %.%. x%)',
+      'error("bad value " .. x, 0)')))
+    t.sh("git add -A && git commit -qm level0", { cwd = dir })
+    local _, err, code = zenml(dir, "run boom.lua")
+    assert.equals(1, code)
+    assert.equals(STEP_ERROR, err)
+  end)
+
+  it("prints errors about zenml's inputs inside a built-in step as one line", function()
+    t.write(dir .. "/data.csv", "a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local split = require "zenml.steps.split"
+local pre = require "zenml.steps.preprocesser"
+local p = zenml.pipelines.Training { name = "t" }
+p:add_datasource(zenml.datasources.CSV { name = "d", path = "data.csv" })
+p:add_split(split.]] .. "Random { split_map = { train = 0.99, eval = 0.01 } })" .. [[
+
+p:add_preprocesser(pre.Standard { features = { "a", "bb" }, labels = { "label" } })
+p:add_trainer(require("zenml.steps.trainer").Logistic {})
+p:run()
+]])
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: step 'split' failed: split 'eval' is empty (Random fractions eval = 0.01,"
+      .. " train = 0.99, seed 0)\n", err)
+    local y = t.slurp(dir .. "/p.lua"):gsub("0%.99, eval = 0%.01", "0.5, eval = 0.5")
+    t.write(dir .. "/p.lua", y)
+    _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: step 'preprocesser' failed: Standard: column 'bb' not found; columns are:"
+      .. " a, b, label; did you mean b?\n", err)
+  end)
+
+  it("names an unknown step class of a YAML once, with a suggestion", function()
+    local _, err, code = zenml(dir, "run pipeline.lua -- x")
+    assert.equals(0, code, err)
+    local first = t.sh("ls pipelines", { cwd = dir }):match("(chain_%S+%.yaml)")
+    local y = t.slurp(dir .. "/pipelines/" .. first)
+    t.write(dir .. "/edited.yaml", (y:gsub("class: Touch", "class: Tuch", 1)))
+    _, err, code = zenml(dir, "run edited.yaml")
+    assert.equals(1, code)
+    assert.equals("zenml: edited.yaml: step 'a': class Tuch not found in module 'touch'; "
+      .. "did you mean Touch?\n", err)
+  end)
+
+  it("suggests commands, options and backends", function()
+    local _, err, code = zenml(dir, "rn")
+    assert.equals(2, code)
+    assert.matches("^zenml: unknown command 'rn'; did you mean run%?\nCommands:\n", err)
+    _, err, code = zenml(dir, "run list --stauts failed")
+    assert.equals(2, code)
+    assert.matches("^zenml: unknown option '%-%-stauts'; did you mean %-%-status%?\nusage: ", err)
+    _, err, code = zenml(dir, "--travback run boom.lua")
+    assert.equals(2, code)
+    assert.matches("^zenml: unknown option '%-%-travback'; did you mean %-%-traceback%?\nusage: ", err)
+    _, err, code = zenml(dir, "run boom.lua")
+    assert.equals(1, code)
+    _, err, code = zenml(dir, "run logs latest bom")
+    assert.equals(1, code)
+    assert.matches("^zenml: run [%d%-a-f]+ has no step 'bom'; did you mean boom%?\n$", err)
+    _, err, code = zenml(dir, "run boom.lua --backend paralel")
+    assert.equals(2, code)
+    assert.equals("zenml: unknown backend 'paralel'; backends are: local, parallel; did you mean parallel?\n", err)
+  end)
+end)

@@ -150,6 +150,50 @@ describe("running a pipeline", function()
     assert.equals("", err)
   end)
 
+  it("pins a module two step modules require, and re-executes both when it is edited", function()
+    -- b.lua requires util after a.lua has loaded it: no searcher sees that
+    -- second require, yet util is part of b's source all the same
+    local dir = setup()
+    t.write(dir .. "/steps/util.lua", 'return { word = "w1" }\n')
+    for _, s in ipairs { "a", "b" } do
+      t.write(dir .. "/steps/" .. s .. ".lua", ([[
+local zenml = require "zenml"
+local util = require "util"
+local S = zenml.Step:extend("S_%s")
+S.outputs = { out = "value" }
+function S:run(ctx)
+  print("%s " .. util.word)
+  return { out = "%s " .. util.word }
+end
+return S
+]]):format(s, s, s))
+    end
+    t.write(dir .. "/shared.lua", [[
+local zenml = require "zenml"
+local A, B = require "a", require "b"
+local p = zenml.Pipeline { name = "shared" }
+p:add("a", A {})
+p:add("b", B {})
+p:run()
+]])
+    t.sh("git add -A && git commit -qm shared", { cwd = dir })
+    local out, err, code = zenml(dir, "run shared.lua")
+    assert.equals(0, code, err)
+    local first = t.sh("ls pipelines", { cwd = dir }):match("(shared_%S+%.yaml)")
+    local y = t.slurp(dir .. "/pipelines/" .. first)
+    local blob = t.sh("git rev-parse HEAD:steps/util.lua", { cwd = dir }):gsub("%s", "")
+    assert.matches("\n  util:\n    pin: util@" .. blob .. "\n    path: steps/util.lua\n", y, 1, true)
+    t.write(dir .. "/steps/util.lua", 'return { word = "w2" }\n')
+    t.sh("git commit -qam w2", { cwd = dir })
+    out, err = zenml(dir, "run shared.lua")
+    assert.matches("2 ran, 0 cached", out, 1, true)
+    assert.equals("b w2\n", (zenml(dir, "run logs latest b")))
+    -- the first run's YAML runs util as it was then
+    out, err, code = zenml(dir, "run pipelines/" .. first .. " --no-cache")
+    assert.equals(0, code, err)
+    assert.equals("b w1\n", (zenml(dir, "run logs latest b")))
+  end)
+
   it("re-runs a YAML with the pinned source after the work tree moved on", function()
     local dir = setup()
     zenml(dir, "run pipeline.lua")

@@ -14,6 +14,7 @@ source "$here/workload.sh"
 work=$(mktemp -d /tmp/zenml-full-XXXXXX)
 mounted=0
 cleanup() {
+  cd / || true
   [ $mounted = 1 ] && umount "$work/fs" 2>/dev/null
   rm -rf "$work"
 }

@@ -130,9 +130,19 @@ describe("datasources in a repository", function()
   it("reads a column of mixed types as strings and keeps the note", function()
     t.write(dir .. "/data/m.csv", "x,y\n1,2\nz,3\n")
     local ds = D.CSV { name = "m", path = "data/m.csv", repo = repo }
-    assert.equals("column 'x' has values of mixed types; read as string", ds.version.note)
-    assert.equals("column 'x' has values of mixed types; read as string",
-      D.CSV { name = "m", path = "data/m.csv", repo = repo }.version.note)
+    local note = "data/m.csv: column 'x' has values of mixed types; read as string (numbers, and 'z' "
+      .. "in 1 cell, first at line 3: too many to read as nulls unless listed in null_values)"
+    assert.equals(note, ds.version.note)
+    assert.equals(note, D.CSV { name = "m", path = "data/m.csv", repo = repo }.version.note)
+  end)
+
+  it("checks the CSV options null_values and schema", function()
+    assert.equals("CSV: expected null_values = a list of strings, got number at 2",
+      err_of(D.CSV, { name = "o1", path = "data/a.csv", repo = repo, null_values = { "?", 1 } }))
+    assert.equals('CSV: expected schema = { column = "float64" | "int64" | "bool" | "string" }, got x = "floot"',
+      err_of(D.CSV, { name = "o2", path = "data/a.csv", repo = repo, schema = { x = "floot" } }))
+    assert.equals("data/a.csv: the schema names column 'zz', which is not in the header",
+      err_of(D.CSV, { name = "o3", path = "data/a.csv", repo = repo, schema = { zz = "string" } }))
   end)
 
   it("reads JSON lines with inferred types and names file:line on errors", function()

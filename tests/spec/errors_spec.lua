@@ -34,7 +34,8 @@ describe("errors.suggest", function()
   end)
 
   it("gives at most two, closest first, and nothing for a known name", function()
-    assert.same({ "lr", "l2" }, errors.suggest("l", { "seed", "lr", "l2", "label" }))
+    assert.same({ "seed", "sheds" }, errors.suggest("seeds", { "lr", "seed", "sheds", "speed" }))
+    assert.same({}, errors.suggest("l", { "lr", "l2" }))      -- one letter says too little
     assert.same({ "epochs" }, errors.suggest("epoch", { "epochs", "lr", "seed" }))
     assert.same({}, errors.suggest("epochs", { "epochs", "epoch" }))
     assert.same({}, errors.suggest("zzzzzz", trainers))
@@ -47,7 +48,7 @@ describe("errors.suggest", function()
   it("words the suggestion for the end of a message", function()
     assert.equals("; did you mean completed?", errors.did_you_mean("complete",
       { "running", "completed", "failed" }))
-    assert.equals("; did you mean lr or l2?", errors.did_you_mean("l", { "lr", "l2" }))
+    assert.equals("; did you mean lr or l2?", errors.did_you_mean("lx", { "lr", "l2" }))
     assert.equals("", errors.did_you_mean("bogus", { "running", "completed", "failed" }))
   end)
 end)

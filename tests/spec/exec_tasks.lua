@@ -53,4 +53,10 @@ function M.busy(_, arg)
   return "done"
 end
 
+--- The collector's mode in this worker's state (switching to generational
+--- returns the mode that was in effect).
+function M.gc_mode()
+  return collectgarbage("generational")
+end
+
 return M

@@ -125,7 +125,14 @@ end
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true }, options = { format = true } }, usage)
   local action, id = pos[1], pos[2]
-  if not id then cli.fail(usage, 2) end
+  if action ~= "show" and action ~= "export" then
+    cli.fail((action and ("unknown action '%s'\n"):format(action) or "artifact needs an action: "
+      .. "show or export\n") .. usage, 2)
+  end
+  if not id then
+    cli.fail(("artifact %s needs an artifact id%s\n%s"):format(action,
+      action == "export" and " and a DEST" or "", usage), 2)
+  end
   local repo = cli.repo()
   if action == "show" then
     show(opts, repo, id)

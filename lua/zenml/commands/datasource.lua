@@ -8,9 +8,12 @@ local usage = [[usage: zenml datasource list [--json]
        zenml datasource commit NAME [--json]
 
 list:   every datasource: type, number of versions, latest version, its rows.
-show:   a datasource's arguments and every version (id, rows, columns, bytes).
+show:   a datasource's arguments and every version (id, rows, columns, bytes),
+        then the warnings of each version's snapshot (e.g. tokens read as nulls).
 commit: take a snapshot of a registered datasource now. An unchanged source
-        gives the version it already has and stores nothing.
+        gives the version it already has and stores nothing; when that
+        version's snapshot is missing from the artifact store, it is taken
+        again from the sources (the same data gives the same artifact).
 A datasource is registered when it is first constructed in a pipeline or
 script, e.g. zenml.datasources.CSV { name = "iris", path = "data/iris.csv" }.]]
 
@@ -38,6 +41,13 @@ local function show(opts, repo, name)
   end
   io.stdout:write("\n")
   output.list(opts, rec.versions, { "id", "rows", "columns", "bytes", "created", "artifact" })
+  for _, v in ipairs(rec.versions) do
+    local lines = require("zenml.datasource").warnings(v.note)
+    if #lines > 0 then
+      io.stdout:write(("\nwarnings of version %s:\n"):format(v.id))
+      for _, line in ipairs(lines) do io.stdout:write("  ", line, "\n") end
+    end
+  end
 end
 
 local function commit(opts, repo, name)
@@ -54,8 +64,11 @@ local function commit(opts, repo, name)
   end
   io.stdout:write(("%s: version %s, %d rows x %d columns, %s (%s, %.1f ms)\n"):format(
     name, v.id, v.rows, v.columns, output.bytes(v.bytes),
-    v.existed and "unchanged" or "stored", ms))
-  if v.note then io.stderr:write("zenml: note: ", v.note, "\n") end
+    v.restored and "unchanged; its lost snapshot was taken again" or v.existed and "unchanged"
+      or "stored", ms))
+  for _, line in ipairs(require("zenml.datasource").warnings(v.note)) do
+    io.stderr:write("zenml: warning: ", line, "\n")
+  end
 end
 
 local function run(args)

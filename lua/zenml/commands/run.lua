@@ -50,32 +50,25 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
+  local names = require "zenml.names"
+  local bad = opts.backend and names.check_backend(opts.backend)
+  if bad then
+    cli.fail(bad .. require("zenml.errors").did_you_mean(opts.backend, names.backends), 2)
+  end
   runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"],
     set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
-    local ok, run = pcall(runner.rerun, path, {})
-    if not ok and cli.is_failure(run) then error(run, 0) end
-    if not ok then cli.fail(tostring(run)) end
+    local ok, run = xpcall(runner.rerun, require("zenml.errors").capture, path, {})
+    if not ok then error(run, 0) end
     return run.status == "completed" and 0 or 1
   end
   local chunk, err = loadfile(path)
   if not chunk then cli.fail(err) end
   _G.arg = { [0] = path, table.unpack(pos, 2) }
-  local ok, rerr = xpcall(chunk, function(e)
-    if cli.is_failure(e) then return e end -- a bad --set: one line, no traceback
-    if type(e) ~= "string" then e = tostring(e) end
-    -- A message raised without a Lua position (error(msg, 0)) is zenml
-    -- reporting bad input, e.g. "data/x.csv: no such file or folder": one
-    -- line, no traceback. Anything else may be a bug: keep the traceback.
-    if not e:find("^[^\n]-%.lua:%d+:") then return "zenml: " .. e end
-    return debug.traceback(e, 2)
-  end, table.unpack(pos, 2))
-  if not ok and cli.is_failure(rerr) then error(rerr, 0) end
-  if not ok then
-    io.stderr:write(rerr, "\n")
-    return 1
-  end
+  -- captured where it is raised (the script's frames), printed by cli.main
+  local ok, rerr = xpcall(chunk, require("zenml.errors").capture, table.unpack(pos, 2))
+  if not ok then error(rerr, 0) end
   for _, r in ipairs(runner.finished) do
     if r.status ~= "completed" then return 1 end
   end
@@ -176,7 +169,10 @@ local function execution_of(run, step)
   for _, e in ipairs(run:executions()) do
     if e.step == step then return e end
   end
-  cli.fail(("run %s has no step '%s'"):format(run.id, step))
+  local steps = {}
+  for _, e in ipairs(run:executions()) do steps[#steps + 1] = e.step end
+  cli.fail(("run %s has no step '%s'%s"):format(run.id, step,
+    require("zenml.errors").did_you_mean(step, steps)))
 end
 
 local function logs(opts, pos)

@@ -127,7 +127,10 @@ local function exec(pos)
   local repo = cli.repo()
   local ok, doc = pcall(runner.load_doc, path)
   if not ok then cli.fail(doc) end
-  if not doc.steps[name] then cli.fail(("%s has no step '%s'"):format(path, name)) end
+  if not doc.steps[name] then
+    cli.fail(("%s has no step '%s'%s"):format(path, name,
+      require("zenml.errors").did_you_mean(name, doc.steps)))
+  end
   local run = repo:meta():run(doc.run_id)
   if not run then
     cli.fail(("run %s of %s is not recorded in this repository's metadata store"):format(

@@ -1,8 +1,9 @@
---- The base step classes of DESIGN.md §1. Each does its data movement in C
+--- The base step classes (docs/steps.md). Each does its data movement in C
 --- (frames, partitions, transforms, models are C objects) and calls a few Lua
 --- hooks that a subclass overrides. Built-in steps in stdlib/ derive from
 --- these exactly as a user's steps/ do.
 local step = require "zenml.step"
+local errors = require "zenml.errors"
 
 local Step = step.Step
 local M = {}
@@ -10,7 +11,7 @@ local M = {}
 local function class_name(self) return getmetatable(self).__name end
 
 local function must(self, hook)
-  error(("%s must implement %s"):format(class_name(self), hook), 0)
+  errors.user("%s must implement %s", class_name(self), hook)
 end
 
 local function sorted(t)
@@ -80,14 +81,15 @@ function BaseSplitStep:assign(ctx, data)
     local part = self:partition(data:slice(first, last))
     local len = type(part) == "table" and #part or (part and #part or 0)
     if len ~= last - first + 1 then
-      error(("%s:partition returned %d values for a chunk of %d rows"):format(class_name(self),
-        len, last - first + 1), 0)
+      errors.user("%s:partition returned %d values for a chunk of %d rows", class_name(self),
+        len, last - first + 1)
     end
     for i = 1, len do
       local v = part[i]
       local k = v == nil and 0 or index[v] or (math.type(v) == "integer" and v >= 1 and
-        v <= #names and v) or error(("%s:partition: row %d: unknown split %s"):format(
-          class_name(self), first + i - 1, tostring(v)), 0)
+        v <= #names and v) or errors.user("%s:partition: row %d: unknown split %s; splits are: %s%s",
+          class_name(self), first + i - 1, tostring(v), table.concat(names, ", "),
+          errors.did_you_mean(tostring(v), names))
       assign[first + i - 1] = k
     end
     ctx:progress(last, n)
@@ -109,7 +111,7 @@ function BaseSplitStep:run(ctx, inputs)
   local parts = self:parts(ctx, inputs.data)
   for _, name in ipairs(names) do
     if parts[name]:nrow() == 0 then
-      error(("split '%s' is empty (%s %s)"):format(name, class_name(self), self:rule()), 0)
+      errors.user("split '%s' is empty (%s %s)", name, class_name(self), self:rule())
     end
   end
   return parts
@@ -146,8 +148,8 @@ function BasePreprocesserStep:run(ctx, inputs)
   local splits = inputs.splits
   local train = splits.train
   if not train then
-    error(("%s needs a split named 'train' to fit on; splits are: %s"):format(class_name(self),
-      table.concat(sorted(splits), ", ")), 0)
+    errors.user("%s needs a split named 'train' to fit on; splits are: %s", class_name(self),
+      table.concat(sorted(splits), ", "))
   end
   local fitted = self:fit(ctx, train)
   local out = { transform = fitted:save() }
@@ -177,8 +179,8 @@ function BaseTrainerStep:labels(ctx, inputs)
     local labels = (ml.is_transform(t) and t or ml.load_transform(t)):labels()
     if #labels > 0 then return labels end
   end
-  error(("%s: no label column: give the preprocesser labels = { ... } or the trainer label = ..."
-    ):format(class_name(self)), 0)
+  errors.user("%s: no label column: give the preprocesser labels = { ... } or the trainer label = ...",
+    class_name(self))
 end
 
 --- Train on `train` (with `eval` for early stopping, may be nil); return the
@@ -229,11 +231,12 @@ function BaseTrainerStep:run(ctx, inputs)
   release_garbage()
   local splits = inputs.splits
   if not splits.train then
-    error(("%s needs a split named 'train'; splits are: %s"):format(class_name(self),
-      table.concat(sorted(splits), ", ")), 0)
+    errors.user("%s needs a split named 'train'; splits are: %s", class_name(self),
+      table.concat(sorted(splits), ", "))
   end
   self._labels = self:labels(ctx, inputs)
   local eval_name, target_name = self:eval_split(splits), self:predict_split(splits)
+  self.evaluated = eval_name
   local eval = eval_name and splits[eval_name]
   local model, history = self:fit(ctx, splits.train, eval)
   local target = splits[target_name]
@@ -257,6 +260,17 @@ function BaseTrainerStep:training_metrics(ctx, history)
       or "did not converge", history.iterations or 0))
   end
   return out
+end
+
+--- For an error that names a row ("... at row 23"): the input and part that
+--- row belongs to, so the run can name its source line (zenml.origin). The
+--- training split, or the evaluated one for the validation frame.
+---@param message string
+---@return string|nil input
+---@return string|nil part
+function BaseTrainerStep:row_source(message)
+  if message:find("validation frame", 1, true) then return "splits", self.evaluated end
+  return "splits", "train"
 end
 
 -- Evaluator ----------------------------------------------------------------------
@@ -285,6 +299,11 @@ function BaseEvaluatorStep:raw_split(splits, predictions)
   local name = predict_split(splits)
   local raw = splits[name]
   if raw and raw:nrow() == predictions:nrow() then return raw, name end
+end
+
+--- For an error that names a row: it is a row of the predictions.
+function BaseEvaluatorStep:row_source()
+  return "predictions", nil
 end
 
 function BaseEvaluatorStep:run(ctx, inputs)

@@ -15,6 +15,7 @@ function Files:_kind()
   local p = self:resolve(self._config.path)
   local kind = self:path_kind(p)
   if kind == nil then self:fail(("%s: no such file or folder"):format(self._config.path)) end
+  if kind == "other" then self:fail(("%s: not a regular file"):format(self._config.path)) end
   if kind == "folder" then return "folder", p end
   if not archive.is_archive(p) then
     self:fail(("%s: expected a folder or an archive (.tar, .tar.gz, .tar.zst, .zip), got a file")

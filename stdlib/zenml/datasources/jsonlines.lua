@@ -13,7 +13,9 @@ JSONLines.arguments = { path = "path" }
 
 function JSONLines:sources()
   local p = self:resolve(self._config.path)
-  if self:path_kind(p) ~= "file" then self:fail(("%s: no such file"):format(self._config.path)) end
+  local kind = self:path_kind(p)
+  if kind == "other" then self:fail(("%s: not a regular file"):format(self._config.path)) end
+  if kind ~= "file" then self:fail(("%s: no such file"):format(self._config.path)) end
   return { p }
 end
 

@@ -19,8 +19,15 @@ end
 
 --- At resolve time: snapshot the source (a no-op when unchanged) and pin the version.
 function Datasource:prepare(repo)
-  local ds = self._ds or zenml.datasources.load(repo, self.params.name)
+  local ds, err = self._ds, nil
+  if not ds then
+    ds, err = zenml.datasources.load(repo, self.params.name)
+    if not ds then error(err, 0) end
+  end
   local v = ds:commit(repo)
+  for _, line in ipairs(require("zenml.datasource").warnings(v.note)) do
+    io.stderr:write("zenml: warning: ", line, "\n")
+  end
   self.params.version = v.id
   self._info = yaml.ordered({ name = ds.name, type = ds.type, version = v.id },
     { "name", "type", "version" })
@@ -47,7 +54,20 @@ end
 function Datasource:run(ctx)
   local name, version = self.params.name, self.params.version
   for _, v in ipairs(ctx.repo:meta():versions(name)) do
-    if v.id == version then return { data = ctx:existing(v.artifact) } end
+    if v.id == version then
+      -- the snapshot's warnings go into this step's log (zenml run logs)
+      local note = ctx.repo:meta():property_get("datasource_version", name .. "@" .. version, "note")
+      for _, line in ipairs(require("zenml.datasource").warnings(note)) do
+        ctx:log("warning: " .. line)
+      end
+      if not ctx.repo:store():exists(v.artifact) then
+        error(("the snapshot of version %s of datasource '%s' (%s) is missing from the artifact "
+          .. "store; take it again with 'zenml datasource commit %s' (the sources must still hold "
+          .. "that data), or restore .zenml/artifacts from a backup"):format(version, name,
+          v.artifact, name), 0)
+      end
+      return { data = ctx:existing(v.artifact) }
+    end
   end
   error(("datasource '%s' has no version '%s' in this repository"):format(name,
     tostring(version)), 0)

@@ -23,7 +23,7 @@ local function strings(v)
 end
 
 local function fail(self, fmt, ...)
-  error(("%s: " .. fmt):format(self:class_name(), ...), 0)
+  require("zenml.errors").user("%s: " .. fmt, self:class_name(), ...)
 end
 
 local function has(frame, name)
@@ -65,7 +65,8 @@ local function slice_frames(self, predictions, raw, name)
     source = steplib.hstack { raw:select { name }, predictions }
   else
     local cols = raw and raw:names() or predictions:names()
-    fail(self, "slice column '%s' not found; columns are: %s", name, table.concat(cols, ", "))
+    fail(self, "slice column '%s' not found; columns are: %s%s", name, table.concat(cols, ", "),
+      require("zenml.errors").did_you_mean(name, cols))
   end
   local col = source:col(name)
   if col:type() == "float64" then

@@ -79,7 +79,7 @@ Standard.params = {
 }
 
 local function fail(self, fmt, ...)
-  error(("%s: " .. fmt):format(self:class_name(), ...), 0)
+  require("zenml.errors").user("%s: " .. fmt, self:class_name(), ...)
 end
 
 -- Column name -> type of the training frame, and the names in order.
@@ -140,7 +140,8 @@ function Standard:check_columns(train, names)
   local types, all = schema_of(train)
   for _, n in ipairs(names) do
     if not types[n] then
-      fail(self, "column '%s' not found; columns are: %s", n, table.concat(all, ", "))
+      fail(self, "column '%s' not found; columns are: %s%s", n, table.concat(all, ", "),
+        require("zenml.errors").did_you_mean(n, all))
     end
   end
   return types

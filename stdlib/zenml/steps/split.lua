@@ -125,8 +125,8 @@ end
 local function check_column(self, data)
   local col = self.params.column
   for _, n in ipairs(data:names()) do if n == col then return end end
-  error(("%s: column '%s' not found; columns are: %s"):format(self:class_name(), col,
-    table.concat(data:names(), ", ")), 0)
+  require("zenml.errors").user("%s: column '%s' not found; columns are: %s%s", self:class_name(),
+    col, table.concat(data:names(), ", "), require("zenml.errors").did_you_mean(col, data:names()))
 end
 
 function CategoricalDomain:parts(ctx, data)

@@ -76,8 +76,8 @@ local function columns(self, train)
   local labels, have = self._labels, names_of(train)
   for _, l in ipairs(labels) do
     if not have[l] then
-      error(("%s: label column '%s' not found; columns are: %s"):format(self:class_name(), l,
-        table.concat(train:names(), ", ")), 0)
+      require("zenml.errors").user("%s: label column '%s' not found; columns are: %s%s",
+        self:class_name(), l, table.concat(train:names(), ", "), require("zenml.errors").did_you_mean(l, train:names()))
     end
   end
   if #labels > 1 then
