@@ -101,6 +101,24 @@ function cli.parse(args, spec, usage)
   return opts, pos
 end
 
+--- Stop with "unknown action 'X'" (and a suggestion of a close one) and the
+--- usage, exit 2.
+---@param action string|nil
+---@param actions string[] the command's actions
+---@param usage string
+function cli.unknown_action(action, actions, usage)
+  cli.fail(("unknown action '%s'%s\n%s"):format(tostring(action),
+    errors.did_you_mean(tostring(action), actions), usage), 2)
+end
+
+--- Refuse --json for an action whose output is not a record (exit 2, one line).
+---@param opts table parsed options
+---@param what string the action, e.g. "run logs"
+---@param prints string what it prints instead
+function cli.no_json(opts, what, prints)
+  if opts.json then cli.fail(("%s prints %s; --json is not supported"):format(what, prints), 2) end
+end
+
 --- The Repository of the current folder, or fail with a message for the user.
 function cli.repo()
   local repo, err = require("zenml.repo").open()

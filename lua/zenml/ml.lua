@@ -17,12 +17,7 @@ local function check_frame(fn, v, what)
   if not frame.is_frame(v) then fail(fn, what or "a frame", v) end
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = require("zenml.tables").sorted_keys
 
 -- A column from a column object or a Lua array (nil holes are nulls).
 local function as_column(fn, v, what)

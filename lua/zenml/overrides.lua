@@ -90,12 +90,7 @@ local function by_step(sets, known, where)
   return groups, names
 end
 
-local function copy(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do out[k] = copy(x) end
-  return out
-end
+local copy = require("zenml.tables").copy
 
 -- Build a step of class `cls` from `params` with the overrides applied:
 -- the new, validated step object.
@@ -149,12 +144,7 @@ end
 ---@param class_of fun(doc: table, name: string): table
 function M.apply_doc(doc, sets, class_of)
   if not sets or #sets == 0 then return end
-  local mt = getmetatable(doc.steps)
-  local order = {}
-  for _, n in ipairs(mt and mt.__order or {}) do order[#order + 1] = n end
-  if #order == 0 then
-    order = stepmod.sorted_names(doc.steps)
-  end
+  local order = yaml.keys(doc.steps)
   local groups, names = by_step(sets, names_set(order), ("pipeline '%s'"):format(doc.name))
   for _, name in ipairs(names) do
     local s = doc.steps[name]

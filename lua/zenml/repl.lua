@@ -224,12 +224,7 @@ local function methods_of(cls)
   return out
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = require("zenml.tables").sorted_keys
 
 local function emit_functions(out, title, fns, sep)
   local names = sorted_keys(fns)

@@ -229,13 +229,8 @@ end
 
 --- The step order of a document: its key order, made topological.
 function M.order_of(doc, deps)
-  local keys = getmetatable(doc.steps) and getmetatable(doc.steps).__order
   local steps = {}
-  for _, k in ipairs(keys or {}) do steps[#steps + 1] = { name = k } end
-  if #steps == 0 then
-    for k in pairs(doc.steps) do steps[#steps + 1] = { name = k } end
-    table.sort(steps, function(a, b) return a.name < b.name end)
-  end
+  for _, k in ipairs(yaml.keys(doc.steps)) do steps[#steps + 1] = { name = k } end
   return pipeline.topological(steps, deps)
 end
 
@@ -349,13 +344,7 @@ function M.check_doc(doc, path)
   end
   local p = try(pipeline.Pipeline, { name = doc.name, jobs = options.jobs,
     backend = backends.orchestrator, enable_cache = options.cache })
-  local mt = getmetatable(doc.steps)
-  local keys = mt and mt.__order and { table.unpack(mt.__order) }
-  if not keys then
-    keys = {}
-    for k in pairs(doc.steps) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  end
+  local keys = yaml.keys(doc.steps)
   for _, name in ipairs(keys) do
     local bad = require("zenml.names").check("step", name)
     if bad then error(("%s: step %s"):format(path, bad), 0) end
@@ -383,9 +372,8 @@ function M.rerun(path, opts)
   doc.created = iso_time(core.sys.time())
   doc.git = git_state(repo)
   doc.rerun_of = old.run_id
-  local mt = getmetatable(old)
-  local keys = { table.unpack(mt and mt.__order or {}) }
-  keys[#keys + 1] = "rerun_of"
+  local keys = yaml.keys(old)
+  if old.rerun_of == nil then keys[#keys + 1] = "rerun_of" end
   doc = ordered(doc, keys)
   if M.overrides.no_cache or opts.no_cache then doc.options.cache = false end
   local jobs = M.overrides.jobs or opts.jobs

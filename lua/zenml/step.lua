@@ -40,12 +40,7 @@ local function describe(v)
   return type(v) .. (v ~= nil and (" " .. tostring(v)) or "")
 end
 
-local function sorted_names(t)
-  local names = {}
-  for k in pairs(t) do names[#names + 1] = k end
-  table.sort(names)
-  return names
-end
+local sorted_names = require("zenml.tables").sorted_keys
 M.sorted_names = sorted_names
 
 --- Parse a declared artifact type: "frame", "value[]" (a list), "frame{}" (a map).
@@ -114,12 +109,7 @@ local function check_param(cls, name, spec, value)
   end
 end
 
-local function copy(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do out[k] = copy(x) end
-  return out
-end
+local copy = require("zenml.tables").copy
 
 -- A parent's declaration with the fields a subclass gives laid over it; a
 -- new default makes a required parameter optional unless it says otherwise.

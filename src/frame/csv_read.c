@@ -398,7 +398,7 @@ static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int ki
   for (size_t i = 0; i < n; i++) {
     csv_col *c = &ch[i].cols[j];
     if (nulls)
-      zm_bitmap_copy(out->valid, at, c->valid, ch[i].nrow);
+      zm__bitmap_copy(out->valid, at, c->valid, ch[i].nrow);
     if (i > 0 && kind == ZM_TYPE_STR) {
       memcpy(out->blob + bat, c->blob, c->blob_len);
       const uint64_t *off = c->data;
@@ -474,7 +474,7 @@ static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader
   zm_buf note = ZM_BUF_INIT;
   for (size_t j = 0; rc == 0 && j < r->ncol; j++) {
     zm_column *c;
-    if ((rc = zm_frame_push(&c, f, r->names[j])) == 0)
+    if ((rc = zm__frame_push(&c, f, r->names[j])) == 0)
       rc = join_column(c, ch, n, j, kinds[j]);
     if (rc == 0)
       rc = column_note(&note, r, j, kinds[j], mixed[j], &sm[j]);

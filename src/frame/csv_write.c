@@ -49,7 +49,7 @@ static int put_cell(zm_buf *b, const zm_column *c, size_t i, char delim)
     return 0;
   switch (c->type) {
   case ZM_TYPE_F64:
-    return zm_buf_put(b, tmp, (size_t)zm_format_double(tmp, ((const double *)c->data)[i]));
+    return zm_buf_put(b, tmp, (size_t)zm__format_double(tmp, ((const double *)c->data)[i]));
   case ZM_TYPE_I64:
     return zm_buf_printf(b, "%" PRId64, ((const int64_t *)c->data)[i]);
   case ZM_TYPE_BOOL:

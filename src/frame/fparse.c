@@ -1,4 +1,4 @@
-/* Number parsing and printing for CSV. zm_parse_double must give exactly
+/* Number parsing and printing for CSV. zm__parse_double must give exactly
  * strtod's double: the fast paths below are only taken where they are
  * provably correctly rounded; everything else goes to strtod. */
 #include "frame/internal.h"
@@ -120,7 +120,7 @@ static const char *parse_inf(const char *s, const char *end, int neg, double *ou
   return s;
 }
 
-const char *zm_parse_double(const char *p, const char *end, double *out)
+const char *zm__parse_double(const char *p, const char *end, double *out)
 {
   const char *plain = parse_plain(p, end, out);
   if (plain)
@@ -169,7 +169,7 @@ const char *zm_parse_double(const char *p, const char *end, double *out)
   return s;
 }
 
-const char *zm_parse_int64(const char *p, const char *end, int64_t *out)
+const char *zm__parse_int64(const char *p, const char *end, int64_t *out)
 {
   const char *s = p;
   int neg = 0;
@@ -188,7 +188,7 @@ const char *zm_parse_int64(const char *p, const char *end, int64_t *out)
   return s;
 }
 
-int zm_format_double(char *buf, double v)
+int zm__format_double(char *buf, double v)
 {
   if (isnan(v))
     return (int)strlen(strcpy(buf, "NaN"));

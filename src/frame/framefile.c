@@ -87,7 +87,7 @@ static uint64_t align_up(uint64_t x)
 
 static uint64_t data_bytes(const zm_column *c)
 {
-  return (c->type == ZM_TYPE_STR ? c->len + 1 : c->len) * zm_type_width(c->type);
+  return (c->type == ZM_TYPE_STR ? c->len + 1 : c->len) * zm__type_width(c->type);
 }
 
 static uint64_t valid_bytes(size_t nrow)
@@ -297,12 +297,6 @@ static int encode(sink *s, const zm_frame *f)
 int zm_frame_encode(zm_buf *out, const zm_frame *f)
 {
   sink s = {.buf = out, .fd = -1};
-  return encode(&s, f);
-}
-
-int zm_frame_write_fd(const zm_frame *f, int fd)
-{
-  sink s = {.fd = fd};
   return encode(&s, f);
 }
 
@@ -542,7 +536,7 @@ void zm_frame_forget_rows(const zm_frame *f, size_t first, size_t count)
   count = count < f->nrow - first ? count : f->nrow - first;
   for (size_t j = 0; j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
-    size_t w = zm_type_width(c->type);
+    size_t w = zm__type_width(c->type);
     forget_range((const char *)c->data + first * w, count * w);
     size_t lo = (first + 7) / 8, hi = (first + count) / 8; /* bytes of whole rows only */
     if (c->valid && hi > lo)

@@ -389,7 +389,7 @@ static void test_float_parser_matches_strtod(void)
     char s[64];
     int n = snprintf(s, sizeof s, i % 3 ? "%.17g" : "%.6g", v);
     double a, b = strtod(s, NULL);
-    const char *end = zm_parse_double(s, s + n, &a);
+    const char *end = zm__parse_double(s, s + n, &a);
     if (end != s + n || memcmp(&a, &b, 8) != 0) {
       if (bad++ < 5)
         fprintf(stderr, "mismatch on %s\n", s);
@@ -401,7 +401,7 @@ static void test_float_parser_matches_strtod(void)
                         "1.7976931348623157e308", "0.30000000000000004", ".5", "5."};
   for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
     double a, b = strtod(hard[k], NULL);
-    zm_parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
+    zm__parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
     CHECK(memcmp(&a, &b, 8) == 0);
   }
 }
@@ -419,7 +419,7 @@ static void test_float_parser_in_rows(void)
     int n = snprintf(s, sizeof s, fmts[i % 5], i % 5 == 3 ? fabs(v) : v);
     size_t field = strcspn(s, ",;\n");
     double a, b = strtod(s, NULL);
-    const char *end = zm_parse_double(s, s + n, &a);
+    const char *end = zm__parse_double(s, s + n, &a);
     if (end != s + field || memcmp(&a, &b, 8) != 0) {
       if (bad++ < 5)
         fprintf(stderr, "mismatch on %s\n", s);
@@ -431,7 +431,7 @@ static void test_float_parser_in_rows(void)
                         "9007199254740993.0,", "+0.000000,", "-0.0,", "1.5e,", "123.456E-2,"};
   for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
     double a, b = strtod(hard[k], NULL);
-    const char *end = zm_parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
+    const char *end = zm__parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
     CHECK(end && (*end == ',' || *end == 'e') && memcmp(&a, &b, 8) == 0);
   }
 }

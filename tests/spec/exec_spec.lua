@@ -39,7 +39,7 @@ describe("zenml.exec.run", function()
     end
   end)
 
-  it("fails a node with the task's file, line and traceback and skips only what is below it", function()
+  it("fails a node with the task's file and line and skips only what is below it", function()
     for _, jobs in ipairs({ 1, 2 }) do
       local nodes = diamond()
       nodes[#nodes + 1] = { name = "alone" }
@@ -50,7 +50,8 @@ describe("zenml.exec.run", function()
       assert.is_false(ok)
       assert.equal("failed", res.left.status)
       assert.matches("tests/spec/exec_tasks.lua:%d+: task left was told to fail", res.left.error)
-      assert.matches("stack traceback:", res.left.error, 1, true)
+      -- zenml.errors: the only frame of the task's code is the line named
+      assert.not_matches("\n", res.left.error)
       assert.is_nil(res.left.result)
       assert.equal("skipped", res.join.status)
       assert.equal("skipped because 'left' failed", res.join.error)

@@ -74,6 +74,9 @@ end
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
   local action, name = pos[1], pos[2]
+  if action ~= nil and action ~= "list" and action ~= "show" and action ~= "commit" then
+    cli.unknown_action(action, { "list", "show", "commit" }, usage)
+  end
   if action ~= "list" and not name then cli.fail(usage, 2) end
   local repo = cli.repo()
   if action == "list" then
@@ -82,8 +85,6 @@ local function run(args)
     show(opts, repo, name)
   elseif action == "commit" then
     commit(opts, repo, name)
-  else
-    cli.fail(("unknown action '%s'\n%s"):format(tostring(action), usage), 2)
   end
   return 0
 end

@@ -142,7 +142,7 @@ local function exec(pos)
   local r = execute.step_safe(execute.state(repo, doc), name)
   io.stdout:write(("step %s %s\n"):format(name, r.status))
   if r.status == "failed" then
-    io.stderr:write("zenml: ", r.error, "\n")
+    io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error))
     return 1
   end
   return 0
@@ -151,8 +151,11 @@ end
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
   if pos[1] == "list" or pos[1] == nil then return list(opts) end
-  if pos[1] == "exec" then return exec(pos) end
-  cli.fail(("unknown action '%s'\n%s"):format(pos[1], usage), 2)
+  if pos[1] == "exec" then
+    cli.no_json(opts, "step exec", "the step's status as text")
+    return exec(pos)
+  end
+  cli.unknown_action(pos[1], { "list", "exec" }, usage)
 end
 
 return { usage = usage, run = run }

@@ -214,6 +214,11 @@ local function predict_split(splits)
 end
 function BaseTrainerStep:predict_split(splits) return predict_split(splits) end
 
+--- The label columns of the run in progress (what `labels` returned), for
+--- subclasses' `fit` and `predict`.
+---@return string[]
+function BaseTrainerStep:label_columns() return self._labels end
+
 -- The predictions with the true label columns in front when they lack them
 -- (the evaluator reads both from one frame).
 local function with_labels(predictions, frame, labels)

@@ -28,12 +28,7 @@ local FILLS = { mean = true, median = true, min = true, max = true, constant = t
 local OPTION_KEYS = { method = true, transform = true, fill = true, value = true, n = true,
   top_k = true, oov_buckets = true, range = true }
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = require("zenml.tables").sorted_keys
 
 local function list_of_strings(what)
   return function(v)
