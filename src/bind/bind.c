@@ -263,6 +263,37 @@ void zm_bind_push_list(lua_State *L, const void *items, size_t n, size_t size,
   }
 }
 
+typedef struct push_args {
+  const void *p;
+  zm_bind_push_fn push;
+} push_args;
+
+static int push_protected(lua_State *L)
+{
+  push_args *a = lua_touserdata(L, 1);
+  a->push(L, a->p);
+  return 1;
+}
+
+int zm_bind_push_owned(lua_State *L, void *p, void (*fn)(void *p), zm_bind_push_fn push)
+{
+  push_args a = {p, push};
+  if (!lua_checkstack(L, 3)) {
+    fn(p);
+    return luaL_error(L, "out of memory");
+  }
+  lua_pushcfunction(L, push_protected); /* neither push allocates */
+  lua_pushlightuserdata(L, &a);
+  int status = lua_pcall(L, 1, 1, 0);
+  fn(p);
+  return status == LUA_OK ? 1 : lua_error(L);
+}
+
+void zm_bind_push_string(lua_State *L, const void *s)
+{
+  lua_pushstring(L, s);
+}
+
 void zm_bind_push_strings(lua_State *L, char *const *items, size_t n)
 {
   lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);

@@ -54,6 +54,20 @@ struct zm_bind_box {
 void *zm_bind_box_new(lua_State *L, size_t size, const char *mt,
                       void (*release)(zm_bind_box *b));
 
+/* Define box type `name`: a zm_bind_box and one `type *field`, and its
+ * release `name_release`, which frees the field with free_fn (NULL-safe). */
+#define ZM_BIND_HANDLE(name, type, field, free_fn) \
+  typedef struct name {                            \
+    zm_bind_box box;                               \
+    type *field;                                   \
+  } name;                                          \
+  static void name##_release(zm_bind_box *b)       \
+  {                                                \
+    name *h = (name *)b;                           \
+    free_fn(h->field);                             \
+    h->field = NULL;                               \
+  }
+
 /* __gc, __close and close() of every box: runs its release once. */
 int zm_bind_release(lua_State *L);
 
@@ -86,6 +100,14 @@ typedef void (*zm_bind_push_fn)(lua_State *L, const void *item);
 /* Push an array table of n items of `size` bytes each, one push per item. */
 void zm_bind_push_list(lua_State *L, const void *items, size_t n, size_t size,
                        zm_bind_push_fn push);
+
+/* Push p as a Lua value with push(L, p), protected, then free p with fn
+ * whatever happened; a Lua error in push (out of memory) is raised again
+ * once p is freed. Returns 1 (for `return zm_bind_push_owned(...)`). */
+int zm_bind_push_owned(lua_State *L, void *p, void (*fn)(void *p), zm_bind_push_fn push);
+
+/* Push a C string (a zm_bind_push_fn). */
+void zm_bind_push_string(lua_State *L, const void *s);
 
 /* Push an array table of n strings. */
 void zm_bind_push_strings(lua_State *L, char *const *items, size_t n);

@@ -9,10 +9,7 @@
 
 #define ARCHIVE_MT "zenml.archive"
 
-typedef struct archive_ud {
-  zm_bind_box box;
-  zm_archive *a;
-} archive_ud;
+ZM_BIND_HANDLE(archive_ud, zm_archive, a, zm_archive_free)
 
 ZM_BIND_FREE_FN(free_file_set, zm_file_set_free, zm_file_set)
 
@@ -22,13 +19,6 @@ static zm_archive *check_archive(lua_State *L)
   if (!u->a)
     luaL_error(L, "archive: attempt to use a closed archive");
   return u->a;
-}
-
-static void archive_release(zm_bind_box *b)
-{
-  archive_ud *u = (archive_ud *)b;
-  zm_archive_free(u->a);
-  u->a = NULL;
 }
 
 static void push_problem(lua_State *L, const void *item)
@@ -63,7 +53,7 @@ static int l_open(lua_State *L)
     lim.ratio_floor = limit_field(L, "ratio_floor");
     lim.max_entries = limit_field(L, "max_entries");
   }
-  archive_ud *u = zm_bind_box_new(L, sizeof *u, ARCHIVE_MT, archive_release);
+  archive_ud *u = zm_bind_box_new(L, sizeof *u, ARCHIVE_MT, archive_ud_release);
   int rc = zm_archive_open(&u->a, path, &lim);
   if (rc)
     return zm_bind_fail(L, rc);

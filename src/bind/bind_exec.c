@@ -219,21 +219,11 @@ static void run_event(const zm_exec_event *ev, void *p)
 }
 
 /* The result in a box, so building the Lua table cannot leak it. */
-typedef struct result_box {
-  zm_bind_box box;
-  zm_exec_result *r;
-} result_box;
-
-static void result_release(zm_bind_box *b)
-{
-  result_box *x = (result_box *)b;
-  zm_exec_result_free(x->r);
-  x->r = NULL;
-}
+ZM_BIND_HANDLE(result_box, zm_exec_result, r, zm_exec_result_free)
 
 static zm_exec_result **push_result_box(lua_State *L)
 {
-  result_box *x = zm_bind_box_new(L, sizeof *x, RESULT_MT, result_release);
+  result_box *x = zm_bind_box_new(L, sizeof *x, RESULT_MT, result_box_release);
   return &x->r;
 }
 

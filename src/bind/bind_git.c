@@ -9,10 +9,7 @@
 
 #define REPO_MT "zenml.git.repo"
 
-typedef struct repo_box {
-  zm_bind_box box;
-  zm_repo *repo;
-} repo_box;
+ZM_BIND_HANDLE(repo_box, zm_repo, repo, zm_repo_free)
 
 ZM_BIND_FREE_FN(free_paths, zm_repo_paths_free, zm_repo_paths)
 
@@ -40,11 +37,10 @@ static int hold_to_string(lua_State *L, const char *bytes, size_t len)
   return 1;
 }
 
-static void repo_release(zm_bind_box *b)
+static void push_paths(lua_State *L, const void *p)
 {
-  repo_box *u = (repo_box *)b;
-  zm_repo_free(u->repo);
-  u->repo = NULL;
+  const zm_repo_paths *paths = p;
+  zm_bind_push_strings(L, paths->paths, paths->count);
 }
 
 static int repo_root(lua_State *L)
@@ -91,15 +87,11 @@ static int repo_dirty(lua_State *L)
 static int repo_dirty_paths(lua_State *L)
 {
   zm_repo *r = check_repo(L);
-  void **slot = zm_bind_hold(L, free_paths);
   zm_repo_paths *paths = NULL;
   int rc = zm_repo_dirty_paths(&paths, r);
-  *slot = paths;
   if (rc != 0)
     return zm_bind_raise(L, rc);
-  zm_bind_push_strings(L, paths->paths, paths->count);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, paths, free_paths, push_paths);
 }
 
 static int repo_status(lua_State *L)
@@ -178,7 +170,7 @@ static int repo_tostring(lua_State *L)
 static int git_discover(lua_State *L)
 {
   const char *folder = luaL_optstring(L, 1, ".");
-  repo_box *b = zm_bind_box_new(L, sizeof *b, REPO_MT, repo_release);
+  repo_box *b = zm_bind_box_new(L, sizeof *b, REPO_MT, repo_box_release);
   int rc = zm_repo_discover(&b->repo, folder);
   if (rc != 0)
     return zm_bind_fail(L, rc);

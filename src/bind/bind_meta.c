@@ -1,8 +1,8 @@
 /* zenml._core.meta: the metadata store as a Lua userdata; this file holds
  * the store itself, its transactions and read-only queries, and the helpers
  * the other bind_meta_*.c files share. Lists come back as arrays of plain
- * tables; C results are held in a box (zm_bind_hold) while they become Lua
- * values, so a memory error in Lua cannot leak them. */
+ * tables, built by zm_bind_push_owned, which frees the C result even when
+ * Lua runs out of memory half-way. */
 #include "bind/bind.h"
 #include "bind/bind_meta.h"
 #include "core/error.h"
@@ -13,10 +13,7 @@
 
 #define META_DB "zenml.meta.db"
 
-typedef struct db_ud {
-  zm_bind_box box;
-  zm_meta *m;
-} db_ud;
+ZM_BIND_HANDLE(db_ud, zm_meta, m, zm_meta_close)
 
 zm_meta *zm_bind_meta_check(lua_State *L)
 {
@@ -67,14 +64,18 @@ zm_meta_status zm__bind_meta_check_status(lua_State *L, int arg)
   return s;
 }
 
-/* --- the store ----------------------------------------------------------- */
-
-static void db_release(zm_bind_box *b)
+void zm__bind_meta_push_strings(lua_State *L, const void *p)
 {
-  db_ud *u = (db_ud *)b;
-  zm_meta_close(u->m);
-  u->m = NULL;
+  const zm_meta_strings *l = p;
+  zm_bind_push_strings(L, l->items, l->len);
 }
+
+void zm__bind_meta_free_strings(void *p)
+{
+  zm_meta_strings_free(p);
+}
+
+/* --- the store ----------------------------------------------------------- */
 
 /* open(url [, "create"|"write"|"read"]): "create" by default. */
 static int meta_open(lua_State *L)
@@ -82,7 +83,7 @@ static int meta_open(lua_State *L)
   static const char *const modes[] = {"write", "create", "read", NULL};
   const char *url = luaL_checkstring(L, 1);
   zm_sql_mode mode = (zm_sql_mode)luaL_checkoption(L, 2, "create", modes);
-  db_ud *u = zm_bind_box_new(L, sizeof *u, META_DB, db_release);
+  db_ud *u = zm_bind_box_new(L, sizeof *u, META_DB, db_ud_release);
   int rc = zm_meta_open(&u->m, url, mode);
   return rc < 0 ? zm_bind_fail(L, rc) : 1;
 }

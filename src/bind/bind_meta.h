@@ -29,6 +29,11 @@ double zm__bind_meta_num_field(lua_State *L, int t, const char *k);
 /* The execution status named by argument `arg`; raises for an unknown one. */
 zm_meta_status zm__bind_meta_check_status(lua_State *L, int arg);
 
+/* A zm_meta_strings as an array of strings, and its free, for
+ * zm_bind_push_owned. */
+void zm__bind_meta_push_strings(lua_State *L, const void *p);
+void zm__bind_meta_free_strings(void *p);
+
 /* Each adds its methods of the store to the table on the stack top. */
 void zm__bind_meta_run_methods(lua_State *L);
 void zm__bind_meta_datasource_methods(lua_State *L);

@@ -4,7 +4,6 @@
 #include "bind/bind_meta.h"
 
 ZM_BIND_FREE_FN(free_datasource, zm_meta_datasource_free, zm_meta_datasource)
-ZM_BIND_FREE_FN(free_strings, zm_meta_strings_free, zm_meta_strings)
 ZM_BIND_FREE_FN(free_dsversion, zm_meta_dsversion_free, zm_meta_dsversion)
 ZM_BIND_FREE_FN(free_dsversions, zm_meta_dsversions_free, zm_meta_dsversions)
 
@@ -22,38 +21,35 @@ static int db_datasource_register(lua_State *L)
   return 1;
 }
 
-static int db_datasource(lua_State *L)
+static void push_datasource(lua_State *L, const void *p)
 {
-  zm_meta *m = zm_bind_meta_check(L);
-  const char *name = luaL_checkstring(L, 2);
-  void **slot = zm_bind_hold(L, free_datasource);
-  zm_meta_datasource *d = NULL;
-  int rc = zm_meta_datasource_get(&d, m, name);
-  *slot = d;
-  if (rc < 0)
-    return zm__bind_meta_fail(L, rc);
+  const zm_meta_datasource *d = p;
   lua_createtable(L, 0, 5);
   zm_bind_set_int(L, "id", d->id);
   zm_bind_set_str(L, "name", d->name);
   zm_bind_set_str(L, "type", d->type);
   zm_bind_set_str(L, "config", d->config);
   zm_bind_set_num(L, "created", d->created);
-  zm_bind_hold_done(L, -2);
-  return 1;
+}
+
+static int db_datasource(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  const char *name = luaL_checkstring(L, 2);
+  zm_meta_datasource *d = NULL;
+  int rc = zm_meta_datasource_get(&d, m, name);
+  if (rc < 0)
+    return zm__bind_meta_fail(L, rc);
+  return zm_bind_push_owned(L, d, free_datasource, push_datasource);
 }
 
 static int db_datasources(lua_State *L)
 {
-  zm_meta *m = zm_bind_meta_check(L);
-  void **slot = zm_bind_hold(L, free_strings);
   zm_meta_strings *l = NULL;
-  int rc = zm_meta_datasource_list(&l, m);
-  *slot = l;
+  int rc = zm_meta_datasource_list(&l, zm_bind_meta_check(L));
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  zm_bind_push_strings(L, l->items, l->len);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, l, zm__bind_meta_free_strings, zm__bind_meta_push_strings);
 }
 
 static int db_version_add(lua_State *L)
@@ -88,34 +84,32 @@ static void push_dsversion(lua_State *L, const void *item)
   zm_bind_set_num(L, "created", v->created);
 }
 
+static void push_dsversions(lua_State *L, const void *p)
+{
+  const zm_meta_dsversions *l = p;
+  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_dsversion);
+}
+
 static int db_version_latest(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *ds = luaL_checkstring(L, 2);
-  void **slot = zm_bind_hold(L, free_dsversion);
   zm_meta_dsversion *v = NULL;
   int rc = zm_meta_dsversion_latest(&v, m, ds);
-  *slot = v;
   if (rc < 0)
     return zm__bind_meta_fail(L, rc);
-  push_dsversion(L, v);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, v, free_dsversion, push_dsversion);
 }
 
 static int db_versions(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *ds = luaL_checkstring(L, 2);
-  void **slot = zm_bind_hold(L, free_dsversions);
   zm_meta_dsversions *l = NULL;
   int rc = zm_meta_dsversion_list(&l, m, ds);
-  *slot = l;
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_dsversion);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, l, free_dsversions, push_dsversions);
 }
 
 void zm__bind_meta_datasource_methods(lua_State *L)

@@ -7,18 +7,8 @@
 
 #define HASH_JOB "zenml.meta.hash_job"
 
-typedef struct job_ud {
-  zm_bind_box box;
-  zm_meta_hash_job *j;
-} job_ud;
-
-/* Waits for the thread if it still runs. */
-static void job_release(zm_bind_box *b)
-{
-  job_ud *u = (job_ud *)b;
-  zm_meta_hash_job_free(u->j);
-  u->j = NULL;
-}
+/* Its release waits for the thread if it still runs. */
+ZM_BIND_HANDLE(job_ud, zm_meta_hash_job, j, zm_meta_hash_job_free)
 
 static int job_pending(lua_State *L)
 {
@@ -44,7 +34,7 @@ static int db_hash_begin(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *path = luaL_checkstring(L, 2);
-  job_ud *u = zm_bind_box_new(L, sizeof *u, HASH_JOB, job_release);
+  job_ud *u = zm_bind_box_new(L, sizeof *u, HASH_JOB, job_ud_release);
   int rc = zm_meta_hash_begin(&u->j, m, path, 1);
   if (rc < 0)
     return zm_bind_fail(L, rc);

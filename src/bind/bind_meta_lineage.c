@@ -8,8 +8,6 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
-ZM_BIND_FREE_FN(free_strings, zm_meta_strings_free, zm_meta_strings)
-
 static int db_artifact_record(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
@@ -34,16 +32,11 @@ static int db_event_add(lua_State *L)
 
 static int db_artifact_refs(lua_State *L)
 {
-  zm_meta *m = zm_bind_meta_check(L);
-  void **slot = zm_bind_hold(L, free_strings);
   zm_meta_strings *l = NULL;
-  int rc = zm_meta_artifact_refs(&l, m);
-  *slot = l;
+  int rc = zm_meta_artifact_refs(&l, zm_bind_meta_check(L));
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  zm_bind_push_strings(L, l->items, l->len);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, l, zm__bind_meta_free_strings, zm__bind_meta_push_strings);
 }
 
 /* db:artifact_lost(id, why) -> number of executions made invalid. */
@@ -111,19 +104,15 @@ static int db_latest_run_with(lua_State *L)
   zm_meta_step_output *want = check_wanted(L, 2, &n);
   const char *pipeline = luaL_optstring(L, 3, NULL);
   const char *run_id = luaL_optstring(L, 4, NULL);
-  void **slot = zm_bind_hold(L, free); /* the answer, until it is a Lua string */
   char *found = NULL;
   int rc = zm_meta_run_latest_with(&found, m, want, n, pipeline, run_id);
-  *slot = found;
   if (rc == ZM_ENOTFOUND) {
     lua_pushnil(L);
     return 1;
   }
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  lua_pushstring(L, found);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, found, free, zm_bind_push_string);
 }
 
 void zm__bind_meta_lineage_methods(lua_State *L)

@@ -29,19 +29,21 @@ static void push_metric(lua_State *L, const void *item)
   zm_bind_set_num(L, "value", x->value);
 }
 
+static void push_metrics(lua_State *L, const void *p)
+{
+  const zm_meta_metrics *l = p;
+  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_metric);
+}
+
 static int db_metrics(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *run = luaL_checkstring(L, 2);
-  void **slot = zm_bind_hold(L, free_metrics);
   zm_meta_metrics *l = NULL;
   int rc = zm_meta_metric_list(&l, m, run);
-  *slot = l;
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_metric);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, l, free_metrics, push_metrics);
 }
 
 static int db_property_set(lua_State *L)
@@ -74,19 +76,18 @@ static int db_property_get(lua_State *L)
   const char *kind = luaL_checkstring(L, 2);
   const char *entity = luaL_checkstring(L, 3);
   const char *name = luaL_checkstring(L, 4);
-  void **slot = zm_bind_hold(L, free);
   zm_meta_value v = {0};
   int rc = zm_meta_property_get(&v, m, kind, entity, name);
-  *slot = v.type == ZM_META_TEXT ? v.s : NULL;
   if (rc < 0)
     return zm__bind_meta_fail(L, rc);
   if (v.type == ZM_META_INT)
     lua_pushinteger(L, v.i);
   else if (v.type == ZM_META_DOUBLE)
     lua_pushnumber(L, v.d);
+  else if (v.s)
+    return zm_bind_push_owned(L, v.s, free, zm_bind_push_string);
   else
-    lua_pushstring(L, v.s ? v.s : "");
-  zm_bind_hold_done(L, -2);
+    lua_pushliteral(L, "");
   return 1;
 }
 

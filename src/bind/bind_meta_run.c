@@ -80,19 +80,21 @@ static void push_run(lua_State *L, const void *item)
   zm_bind_set_int(L, "pid", r->pid);
 }
 
+static void push_runs(lua_State *L, const void *p)
+{
+  const zm_meta_runs *l = p;
+  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_run);
+}
+
 static int db_run(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *id = luaL_checkstring(L, 2);
-  void **slot = zm_bind_hold(L, free_run);
   zm_meta_run *r = NULL;
   int rc = zm_meta_run_get(&r, m, id);
-  *slot = r;
   if (rc < 0)
     return zm__bind_meta_fail(L, rc);
-  push_run(L, r);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, r, free_run, push_run);
 }
 
 static void check_run_filter(lua_State *L, zm_meta_run_filter *f)
@@ -113,15 +115,11 @@ static int db_runs(lua_State *L)
   zm_meta *m = zm_bind_meta_check(L);
   zm_meta_run_filter f = {NULL, -1, 0};
   check_run_filter(L, &f);
-  void **slot = zm_bind_hold(L, free_runs);
   zm_meta_runs *l = NULL;
   int rc = zm_meta_run_list(&l, m, &f);
-  *slot = l;
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_run);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, l, free_runs, push_runs);
 }
 
 static int db_recover(lua_State *L)
@@ -203,46 +201,52 @@ static void push_execution(lua_State *L, const void *item)
   zm_bind_set_str(L, "log_artifact", e->log_artifact);
 }
 
+static void push_executions(lua_State *L, const void *p)
+{
+  const zm_meta_executions *l = p;
+  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_execution);
+}
+
 static int db_execution(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   lua_Integer id = luaL_checkinteger(L, 2);
-  void **slot = zm_bind_hold(L, free_execution);
   zm_meta_execution *e = NULL;
   int rc = zm_meta_execution_get(&e, m, id);
-  *slot = e;
   if (rc < 0)
     return zm__bind_meta_fail(L, rc);
-  push_execution(L, e);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, e, free_execution, push_execution);
 }
 
 static int db_executions(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *run = luaL_checkstring(L, 2);
-  void **slot = zm_bind_hold(L, free_executions);
   zm_meta_executions *l = NULL;
   int rc = zm_meta_execution_list(&l, m, run);
-  *slot = l;
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_execution);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, l, free_executions, push_executions);
 }
 
 /* --- the cache ----------------------------------------------------------- */
 
-/* {execution = id, outputs = {name = artifact}} */
-static void push_hit(lua_State *L, const zm_meta_cache_hit *h)
+/* {name = artifact} */
+static void push_outputs(lua_State *L, const void *p)
 {
-  lua_createtable(L, 0, 2);
-  zm_bind_set_int(L, "execution", h->execution);
+  const zm_meta_cache_hit *h = p;
   lua_createtable(L, 0, (int)h->len);
   for (size_t i = 0; i < h->len; i++)
     zm_bind_set_str(L, h->outputs[i].name, h->outputs[i].artifact);
+}
+
+/* {execution = id, outputs = {name = artifact}} */
+static void push_hit(lua_State *L, const void *p)
+{
+  const zm_meta_cache_hit *h = p;
+  lua_createtable(L, 0, 2);
+  zm_bind_set_int(L, "execution", h->execution);
+  push_outputs(L, h);
   lua_setfield(L, -2, "outputs");
 }
 
@@ -261,32 +265,22 @@ static int db_cache_lookup(lua_State *L)
   const char *cls = luaL_checkstring(L, 2);
   const char *key = luaL_checkstring(L, 3);
   zm_store *s = lua_isnoneornil(L, 4) ? NULL : zm_bind_store_check(L, 4);
-  void **slot = zm_bind_hold(L, free_hit);
   zm_meta_cache_hit *h = NULL;
   int rc = zm_meta_cache_lookup(&h, m, cls, key, s ? store_has : NULL, s);
-  *slot = h;
   if (rc < 0)
     return zm__bind_meta_fail(L, rc);
-  push_hit(L, h);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, h, free_hit, push_hit);
 }
 
 static int db_outputs(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   lua_Integer id = luaL_checkinteger(L, 2);
-  void **slot = zm_bind_hold(L, free_hit);
   zm_meta_cache_hit *h = NULL;
   int rc = zm_meta_outputs(&h, m, id);
-  *slot = h;
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  push_hit(L, h);
-  lua_getfield(L, -1, "outputs");
-  lua_remove(L, -2);
-  zm_bind_hold_done(L, -2);
-  return 1;
+  return zm_bind_push_owned(L, h, free_hit, push_outputs);
 }
 
 void zm__bind_meta_run_methods(lua_State *L)

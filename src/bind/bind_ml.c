@@ -10,10 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct ltransform {
-  zm_bind_box box;
-  zm_transform *t;
-} ltransform;
+ZM_BIND_HANDLE(ltransform, zm_transform, t, zm_transform_free)
 
 int zm_bind_ml_fail(lua_State *L, const char *fn)
 {
@@ -108,16 +105,9 @@ static int m_partition(lua_State *L)
 
 /* transforms ------------------------------------------------------------ */
 
-static void transform_release(zm_bind_box *b)
-{
-  ltransform *box = (ltransform *)b;
-  zm_transform_free(box->t);
-  box->t = NULL;
-}
-
 static ltransform *push_transform(lua_State *L)
 {
-  return zm_bind_box_new(L, sizeof(ltransform), TRANSFORM_MT, transform_release);
+  return zm_bind_box_new(L, sizeof(ltransform), TRANSFORM_MT, ltransform_release);
 }
 
 static zm_transform *check_transform(lua_State *L)

@@ -18,10 +18,7 @@
 
 #define STORE_MT "zenml.store"
 
-typedef struct store_ud {
-  zm_bind_box box;
-  zm_store *s;
-} store_ud;
+ZM_BIND_HANDLE(store_ud, zm_store, s, zm_store_free)
 
 zm_store *zm_bind_store_check(lua_State *L, int idx)
 {
@@ -402,17 +399,11 @@ static int l_root(lua_State *L)
   return 1;
 }
 
-static void store_release(zm_bind_box *b)
-{
-  store_ud *u = (store_ud *)b;
-  zm_store_free(u->s);
-  u->s = NULL;
-}
 
 static int l_open(lua_State *L)
 {
   const char *root = luaL_checkstring(L, 1);
-  store_ud *u = zm_bind_box_new(L, sizeof *u, STORE_MT, store_release);
+  store_ud *u = zm_bind_box_new(L, sizeof *u, STORE_MT, store_ud_release);
   int rc = zm_store_open(&u->s, root);
   if (rc)
     return zm_bind_fail(L, rc);

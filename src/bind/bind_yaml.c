@@ -15,22 +15,12 @@
 #define TREE_MT "zenml.yaml.tree"
 #define NULL_MT "zenml.yaml.null"
 
-typedef struct tree_box {
-  zm_bind_box box;
-  zm_yaml_node *root;
-} tree_box;
-
-static void tree_release(zm_bind_box *b)
-{
-  tree_box *t = (tree_box *)b;
-  zm_yaml_free(t->root);
-  t->root = NULL;
-}
+ZM_BIND_HANDLE(tree_box, zm_yaml_node, root, zm_yaml_free)
 
 /* Push a box for a tree and return the slot of its root. */
 static zm_yaml_node **new_tree_box(lua_State *L)
 {
-  tree_box *t = zm_bind_box_new(L, sizeof *t, TREE_MT, tree_release);
+  tree_box *t = zm_bind_box_new(L, sizeof *t, TREE_MT, tree_box_release);
   return &t->root;
 }
 
