@@ -106,6 +106,15 @@ void zm_bind_push_list(lua_State *L, const void *items, size_t n, size_t size,
  * once p is freed. Returns 1 (for `return zm_bind_push_owned(...)`). */
 int zm_bind_push_owned(lua_State *L, void *p, void (*fn)(void *p), zm_bind_push_fn push);
 
+/* Define `static void name(lua_State *L, const void *list)` pushing a C list
+ * struct's `items` (len of them) as an array, each with item_push. */
+#define ZM_BIND_LIST_PUSHER(name, list_type, item_push)                      \
+  static void name(lua_State *L, const void *p)                             \
+  {                                                                          \
+    const list_type *l = p;                                                  \
+    zm_bind_push_list(L, l->items, l->len, sizeof *l->items, item_push);     \
+  }
+
 /* Push a C string (a zm_bind_push_fn). */
 void zm_bind_push_string(lua_State *L, const void *s);
 

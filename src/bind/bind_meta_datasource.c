@@ -84,11 +84,7 @@ static void push_dsversion(lua_State *L, const void *item)
   zm_bind_set_num(L, "created", v->created);
 }
 
-static void push_dsversions(lua_State *L, const void *p)
-{
-  const zm_meta_dsversions *l = p;
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_dsversion);
-}
+ZM_BIND_LIST_PUSHER(push_dsversions, zm_meta_dsversions, push_dsversion)
 
 static int db_version_latest(lua_State *L)
 {

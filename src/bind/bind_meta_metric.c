@@ -29,11 +29,7 @@ static void push_metric(lua_State *L, const void *item)
   zm_bind_set_num(L, "value", x->value);
 }
 
-static void push_metrics(lua_State *L, const void *p)
-{
-  const zm_meta_metrics *l = p;
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_metric);
-}
+ZM_BIND_LIST_PUSHER(push_metrics, zm_meta_metrics, push_metric)
 
 static int db_metrics(lua_State *L)
 {

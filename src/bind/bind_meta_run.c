@@ -80,11 +80,7 @@ static void push_run(lua_State *L, const void *item)
   zm_bind_set_int(L, "pid", r->pid);
 }
 
-static void push_runs(lua_State *L, const void *p)
-{
-  const zm_meta_runs *l = p;
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_run);
-}
+ZM_BIND_LIST_PUSHER(push_runs, zm_meta_runs, push_run)
 
 static int db_run(lua_State *L)
 {
@@ -201,11 +197,7 @@ static void push_execution(lua_State *L, const void *item)
   zm_bind_set_str(L, "log_artifact", e->log_artifact);
 }
 
-static void push_executions(lua_State *L, const void *p)
-{
-  const zm_meta_executions *l = p;
-  zm_bind_push_list(L, l->items, l->len, sizeof *l->items, push_execution);
-}
+ZM_BIND_LIST_PUSHER(push_executions, zm_meta_executions, push_execution)
 
 static int db_execution(lua_State *L)
 {
