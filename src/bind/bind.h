@@ -75,11 +75,6 @@ int zm_bind_release(lua_State *L);
  * zm_bind_release as __gc and __close. Leaves the metatable on the stack. */
 void zm_bind_box_type(lua_State *L, const char *mt, const luaL_Reg *methods);
 
-/* Push a box that will own a result of the C core, freed with `fn`; the
- * caller stores the pointer in the returned slot right after the C call.
- * Boxing before the call means a Lua error can never leak the result. */
-void **zm_bind_hold(lua_State *L, void (*fn)(void *p));
-
 /* Define `static void name(void *p)` calling the typed free `fn` (calling
  * through a cast function pointer is not portable C). */
 #define ZM_BIND_FREE_FN(name, fn, type) \
@@ -87,6 +82,11 @@ void **zm_bind_hold(lua_State *L, void (*fn)(void *p));
   {                                     \
     fn((type *)p);                      \
   }
+
+/* Push a box that will own a result of the C core, freed with `fn`; the
+ * caller stores the pointer in the returned slot right after the C call.
+ * Boxing before the call means a Lua error can never leak the result. */
+void **zm_bind_hold(lua_State *L, void (*fn)(void *p));
 
 /* Free what the box at `idx` holds now and replace the box with the value
  * on the stack top (which is popped). */
