@@ -48,6 +48,10 @@ describe("bad input", function()
         t.sh("mkdir -p " .. t.q((dir .. "/" .. path):match("^(.*)/")))
         t.write(dir .. "/" .. path, text)
       end
+      if c.setup then
+        local _, serr, scode = t.sh(c.setup, { cwd = dir })
+        assert(scode == 0, serr)
+      end
       local out, err, code = t.zenml_run(c.cmd, { cwd = dir })
       local first = err:match("^([^\n]*)") or ""
       assert(not err:find("stack traceback", 1, true), "a traceback:\n" .. err)
