@@ -48,8 +48,16 @@ describe("bad input", function()
         t.sh("mkdir -p " .. t.q((dir .. "/" .. path):match("^(.*)/")))
         t.write(dir .. "/" .. path, text)
       end
+      if c.yaml then
+        -- the iris run's recorded YAML, edited, as x.yaml
+        local yaml = require "zenml.yaml"
+        local recorded = t.sh("ls pipelines/iris_*.yaml", { cwd = dir }):match("[^\n]+")
+        local doc = assert(yaml.read(dir .. "/" .. recorded))
+        c.yaml(doc)
+        t.write(dir .. "/x.yaml", yaml.encode(doc))
+      end
       if c.setup then
-        local _, serr, scode = t.sh(c.setup, { cwd = dir })
+        local _, serr, scode = t.sh("(export ZENML=" .. t.q(t.zenml) .. "; " .. c.setup .. ")", { cwd = dir })
         assert(scode == 0, serr)
       end
       local out, err, code = t.zenml_run(c.cmd, { cwd = dir })
