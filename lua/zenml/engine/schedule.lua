@@ -23,7 +23,7 @@ M.WRITE_BEHIND_MS = 100
 -- One status line per finished step, rewritten in place, when standard error
 -- is a terminal; nothing on a pipe.
 local function progress_printer(total)
-  if not core.sys.isatty(2) then return function() end end
+  if not core.sys.isatty(2) then return nil end
   local done = 0
   return function(name, status)
     done = done + 1
@@ -87,7 +87,7 @@ function Plan:settle()
       if r then
         self.settled[name] = state.encode(r.status, r.outputs)
         st.done[name] = r
-        self.done(name, "cached")
+        if self.done then self.done(name, "cached") end
       elseif probe then
         self.known[name] = { key = probe.key, parts = probe.parts }
       end
@@ -143,7 +143,7 @@ M.orchestrators["local"] = {
     local res = exec.run {
       nodes = nodes_of(plan),
       task = function(name, _, _, deps) return plan:run_step(name, deps) end,
-      on_event = function(ev)
+      on_event = plan.done and function(ev)
         if ev.kind == "done" then
           local r = plan.st and plan.st.done[ev.node]
           plan.done(ev.node, r and r.status or ev.status)
@@ -172,7 +172,7 @@ M.orchestrators.parallel = {
     end
     return exec.run {
       nodes = nodes_of(plan), jobs = self.jobs, task = plan.task, args = args,
-      on_event = function(ev)
+      on_event = plan.done and function(ev)
         if ev.kind == "done" and not settled[ev.node] then plan.done(ev.node, ev.status) end
       end,
     }
