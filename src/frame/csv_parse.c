@@ -83,7 +83,7 @@ static int classify(const csv_reader *r, const char *s, size_t n)
     return CLASS_NULL;
   char c = s[0];
   if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 't' || c == 'T' ||
-        c == 'f' || c == 'F'))
+        c == 'f' || c == 'F' || c == 'i' || c == 'I'))
     return ZM_TYPE_STR;
   if (parse_bool(s, n, 0) >= 0)
     return ZM_TYPE_BOOL;

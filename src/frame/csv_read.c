@@ -106,6 +106,12 @@ static int read_header(csv_reader *r)
       rc = zm_error_set(ZM_EINVALID, "%s:1: invalid UTF-8 in the header", r->name);
       break;
     }
+    /* column names are C strings: a NUL would cut one short without a word */
+    if (memchr(s, '\0', n)) {
+      rc = zm_error_set(ZM_EINVALID, "%s:1: NUL byte in the name of column %zu", r->name,
+                        r->ncol + 1);
+      break;
+    }
     if ((rc = add_name(r, s, n)) != 0)
       break;
     p = q;
