@@ -111,6 +111,36 @@ describe("the engine", function()
     assert.equal("k", known.key)
     assert.is_nil(known.hit)
   end)
+  it("settles hits here and hands a miss's probe to the worker that runs it", function()
+    local run, _, err, code, repo = fx.run(dir)
+    assert.equal(0, code, err)
+    local schedule = require "zenml.engine.schedule"
+    local doc = docs.load(dir .. "/" .. run.yaml_path)
+    require("zenml.sources").install_pins(repo, doc.sources)
+    local runner = require "zenml.runner"
+    doc.run_id = runner.new_run_id()
+    doc.steps.b.params.n = 5
+    doc.backends.orchestrator, doc.options.jobs = "parallel", 2
+    local plan = schedule.plan(repo, doc, runner.record(repo, doc))
+    local settled = plan:settle()
+    -- a and d are hits with nothing upstream; b misses; c and score wait for b
+    assert.same({ "a", "d" }, (function()
+      local k = {}
+      for name in pairs(settled) do k[#k + 1] = name end
+      table.sort(k)
+      return k
+    end)())
+    assert.equal("cached", state.status_of(settled.a))
+    local arg = json.try_decode(plan:arg("b"))
+    assert.is_nil(arg.settled)
+    local st = state.new(repo, doc)
+    st.handed = { a = settled.a }
+    local key = cache.key(st, "b", st:input_ids("b", { x = "value" }))
+    assert.equal(key, arg.known.key)
+    assert.not_equal(fx.by_step(repo, run).b.cache_key, key)
+    assert.is_nil(json.try_decode(plan:arg("c")).known)
+    assert.equal(settled.d, json.try_decode(plan:arg("d")).settled)
+  end)
 end)
 
 describe("engine pieces", function()
