@@ -140,7 +140,9 @@ M.orchestrators = {}
 --- Every step in this Lua state, one at a time, in the plan's order.
 M.orchestrators["local"] = {
   run = function(_, plan)
-    local res = exec.run {
+    -- what the steps recorded is committed whatever happens
+    local _ <close> = setmetatable({}, { __close = function() plan:close() end })
+    return exec.run {
       nodes = nodes_of(plan),
       task = function(name, _, _, deps) return plan:run_step(name, deps) end,
       on_event = plan.done and function(ev)
@@ -150,8 +152,6 @@ M.orchestrators["local"] = {
         end
       end,
     }
-    plan:close()
-    return res
   end,
 }
 
