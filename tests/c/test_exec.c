@@ -33,6 +33,7 @@ typedef struct log_ctx {
   int ndone;
   int inits, finis;
   int init_fail_worker; /* -1: none */
+  int bad_deps;         /* a task was handed a dependency's result that is not its own */
   const zm_exec_dag *dag;
 } log_ctx;
 
@@ -66,7 +67,7 @@ static void spin(int ms)
   while ((b.tv_sec - a.tv_sec) * 1000.0 + (b.tv_nsec - a.tv_nsec) / 1e6 < ms);
 }
 
-static int task(int worker, size_t node, void *p, char **out)
+static int task(int worker, size_t node, const char *const *deps, void *p, char **out)
 {
   log_ctx *c = p;
   if (c->spin_ms)
@@ -74,8 +75,17 @@ static int task(int worker, size_t node, void *p, char **out)
   for (int waited = 0; c->wait_cancel && node != 0 && !atomic_load(&c->cancel) && waited < 5000;
        waited++)
     spin(1);
+  const zm_exec_node *n = &c->dag->nodes[node];
+  int bad = 0;
+  for (size_t k = 0; k < n->ndeps; k++) {
+    char want[32];
+    snprintf(want, sizeof want, "r%zu", n->deps[k]);
+    if (!deps[k] || strcmp(deps[k], want) != 0)
+      bad = 1;
+  }
   pthread_mutex_lock(&c->lock);
   c->order[c->nrun++] = node;
+  c->bad_deps += bad;
   pthread_mutex_unlock(&c->lock);
   if (c->fail[node])
     return zm_error_set(ZM_ERROR, "%s broke", c->dag->nodes[node].name);
@@ -85,9 +95,9 @@ static int task(int worker, size_t node, void *p, char **out)
   return 0;
 }
 
-static int trivial(int worker, size_t node, void *p, char **out)
+static int trivial(int worker, size_t node, const char *const *deps, void *p, char **out)
 {
-  (void)worker, (void)node, (void)p, (void)out;
+  (void)worker, (void)node, (void)deps, (void)p, (void)out;
   return 0;
 }
 
@@ -132,6 +142,7 @@ static zm_exec_result *run(const test_dag *t, log_ctx *c, int nworkers, int with
   if (rc)
     fprintf(stderr, "zm_exec_run: %s\n", zm_error_last());
   CHECK_EQ_INT(rc, 0);
+  CHECK_EQ_INT(c->bad_deps, 0);
   return r;
 }
 
