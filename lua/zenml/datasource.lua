@@ -106,7 +106,12 @@ local function check_arguments(self, args)
   end
   for k in pairs(args) do
     if not COMMON[k] and self.arguments[k] == nil then
-      argerror(self, "unknown argument '%s'", tostring(k))
+      local known = {}
+      for name in pairs(COMMON) do known[#known + 1] = name end
+      for name in pairs(self.arguments) do known[#known + 1] = name end
+      table.sort(known)
+      argerror(self, "unknown argument '%s'; arguments are: %s%s", tostring(k), table.concat(known, ", "),
+        require("zenml.errors").did_you_mean(tostring(k), known))
     end
   end
   for k, want in pairs(self.arguments) do check_argument(self, k, want, args[k]) end
@@ -512,63 +517,6 @@ end
 function BaseDatasource:locate(_repo, _id, _row) return nil end
 
 -- Registry --------------------------------------------------------------------
-
--- require(module) with the repository root on the module path (a run finds
--- it there through ./?.lua; the command line may run in a subfolder).
-local function require_from(root, module)
-  local saved = package.path
-  package.path = ("%s/?.lua;%s/?/init.lua;%s"):format(root, root, saved)
-  local ok, err = pcall(require, module)
-  package.path = saved
-  return ok, err
-end
-
--- The class of a type that is not loaded yet, from the module its snapshot
--- recorded (or a module named as the type).
-local function load_type(repo, name, type_name)
-  local db = repo:meta()
-  local module = db:property_get("datasource", name, "module")
-  if module and module ~= "" then
-    local ok, err = require_from(repo.root, module)
-    if not ok then
-      return nil, ("datasource '%s': cannot load module '%s' (type '%s'): %s"):format(
-        name, module, type_name, tostring(err))
-    end
-  else
-    pcall(require, type_name)
-  end
-  if types[type_name] then return types[type_name] end
-  local file = db:property_get("datasource", name, "file")
-  if file and file ~= "" then
-    return nil, ("datasource '%s' has type '%s', defined in %s outside a module: move the class to "
-      .. "a module (e.g. datasources/%s.lua, returning it) and require that, so commands can load it")
-      :format(name, type_name, file, type_name:lower())
-  end
-  return nil, ("datasource '%s' has type '%s', which is not loaded: require the module that defines it")
-    :format(name, type_name)
-end
-
---- Rebuild a registered datasource from its type and config (no snapshot).
----@param repo table a Repository
----@param name string
----@return table|nil datasource
----@return string|nil message
-function M.load(repo, name)
-  if type(repo) ~= "table" then error("datasources.load: expected a Repository, got " .. type(repo), 2) end
-  if type(name) ~= "string" then error("datasources.load: expected a datasource name, got " .. type(name), 2) end
-  local row = repo:meta():datasource(name)
-  if not row then
-    return nil, ("no datasource '%s'%s"):format(name,
-      require("zenml.errors").did_you_mean(name, repo:meta():datasources()))
-  end
-  require "zenml.datasources"
-  local cls, err = types[row.type], nil
-  if not cls then cls, err = load_type(repo, name, row.type) end
-  if not cls then return nil, err end
-  local args = M.decode_json(row.config or "{}")
-  args.name, args.repo, args.snapshot = name, repo, false
-  return cls(args)
-end
 
 --- Every datasource with its version count and latest version.
 ---@param repo table

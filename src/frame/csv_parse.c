@@ -341,6 +341,9 @@ static int put_field(csv_chunk *ch, const char *row, size_t j, const char *s, si
   }
   switch (c->kind) {
   case ZM_TYPE_STR:
+    if (memchr(s, 0, n))
+      return chunk_fail(ch, row, "a NUL byte in column '%s' (zenml reads UTF-8 CSV; is the file UTF-16?)",
+                        ch->r->names[j]);
     if (!csv_utf8_valid(s, n))
       return chunk_fail(ch, row, "invalid UTF-8 in column '%s'", ch->r->names[j]);
     if (!c->tok_over || !(c->seen_typed && c->seen_text))
