@@ -7,6 +7,7 @@
 #include "frame/framefile.h"
 #include "frame/json.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,42 @@ static void frame_release(zm_bind_box *b)
 lframe *zm_lframe_push(lua_State *L)
 {
   return zm_bind_box_new(L, sizeof(lframe), FRAME_MT, frame_release);
+}
+
+typedef struct frame_list {
+  zm_frame **outs;
+  size_t k;
+} frame_list;
+
+static int push_list_protected(lua_State *L)
+{
+  frame_list *l = lua_touserdata(L, 1);
+  lua_createtable(L, l->k > INT_MAX ? 0 : (int)l->k, 0);
+  for (size_t j = 0; j < l->k; j++) {
+    lframe *box = zm_lframe_push(L);
+    box->f = l->outs[j];
+    l->outs[j] = NULL;
+    lua_rawseti(L, -2, (lua_Integer)j + 1);
+  }
+  return 1;
+}
+
+int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k)
+{
+  frame_list l = {outs, k};
+  int room = lua_checkstack(L, 3), status = LUA_ERRMEM;
+  if (room) {
+    lua_pushcfunction(L, push_list_protected);
+    lua_pushlightuserdata(L, &l);
+    status = lua_pcall(L, 1, 1, 0);
+  }
+  if (status == LUA_OK)
+    return 1;
+  for (size_t j = 0; j < k; j++) {
+    zm_frame_free(outs[j]);
+    outs[j] = NULL;
+  }
+  return room ? lua_error(L) : luaL_error(L, "out of memory");
 }
 
 zm_frame *zm_lframe_check(lua_State *L, int idx)

@@ -17,19 +17,6 @@ int zm_bind_ml_fail(lua_State *L, int rc, const char *fn)
   return zm_bind_raise_in(L, rc, fn);
 }
 
-/* Push k frames from outs (boxes first, so nothing leaks if pushing fails). */
-static int push_parts(lua_State *L, zm_frame **outs, size_t k)
-{
-  lua_createtable(L, (int)k, 0);
-  for (size_t j = 0; j < k; j++) {
-    lframe *box = zm_lframe_push(L);
-    box->f = outs[j];
-    outs[j] = NULL;
-    lua_rawseti(L, -2, (lua_Integer)j + 1);
-  }
-  return 1;
-}
-
 /* core.ml.split_random(frame, weights, seed) -> {frame, ...} in weight order */
 static int m_split_random(lua_State *L)
 {
@@ -49,7 +36,7 @@ static int m_split_random(lua_State *L)
     rc = zm_frame_partition(outs, f, assign, k);
   if (rc != 0)
     return zm_bind_ml_fail(L, rc, "ml.split_random");
-  return push_parts(L, outs, k);
+  return zm_lframe_push_list(L, outs, k);
 }
 
 /* Part of each row from a column: strings name a part in names (null: drop),
@@ -103,7 +90,7 @@ static int m_partition(lua_State *L)
   int rc = zm_frame_partition(outs, f, assign, k);
   if (rc != 0)
     return zm_bind_ml_fail(L, rc, "ml.partition");
-  return push_parts(L, outs, k);
+  return zm_lframe_push_list(L, outs, k);
 }
 
 /* transforms ------------------------------------------------------------ */
