@@ -43,6 +43,16 @@ function cli.fail(message, code)
   error(errors.new { message = message, code = code or 1 }, 0)
 end
 
+--- Stop `command` called with an action it does not have (exit status 2).
+---@param command string
+---@param action string
+---@param actions string[] the command's actions
+---@param usage string
+function cli.unknown_action(command, action, actions, usage)
+  cli.fail(("%s: unknown action '%s'; actions are: %s%s\n%s"):format(command, tostring(action),
+    table.concat(actions, ", "), errors.did_you_mean(tostring(action), actions), usage), 2)
+end
+
 -- "; did you mean --status?" for a mistyped option.
 local function option_suggestion(a, spec)
   local known = {}

@@ -126,8 +126,8 @@ local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true }, options = { format = true } }, usage)
   local action, id = pos[1], pos[2]
   if action ~= "show" and action ~= "export" then
-    cli.fail((action and ("unknown action '%s'\n"):format(action) or "artifact needs an action: "
-      .. "show or export\n") .. usage, 2)
+    if action then cli.unknown_action("artifact", action, { "export", "show" }, usage) end
+    cli.fail("artifact needs an action: show or export\n" .. usage, 2)
   end
   if not id then
     cli.fail(("artifact %s needs an artifact id%s\n%s"):format(action,

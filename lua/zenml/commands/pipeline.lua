@@ -85,7 +85,7 @@ local function run(args)
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos[2]) end
   if action == "graph" then return graph(opts, pos[2]) end
-  cli.fail(("unknown action '%s'\n%s"):format(action, usage), 2)
+  cli.unknown_action("pipeline", action, { "graph", "list", "show" }, usage)
 end
 
 return { usage = usage, run = run }

@@ -152,7 +152,7 @@ local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
   if pos[1] == "list" or pos[1] == nil then return list(opts) end
   if pos[1] == "exec" then return exec(pos) end
-  cli.fail(("unknown action '%s'\n%s"):format(pos[1], usage), 2)
+  cli.unknown_action("step", pos[1], { "exec", "list" }, usage)
 end
 
 return { usage = usage, run = run }
