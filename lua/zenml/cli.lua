@@ -43,16 +43,6 @@ function cli.fail(message, code)
   error(errors.new { message = message, code = code or 1 }, 0)
 end
 
---- Stop `command` called with an action it does not have (exit status 2).
----@param command string
----@param action string
----@param actions string[] the command's actions
----@param usage string
-function cli.unknown_action(command, action, actions, usage)
-  cli.fail(("%s: unknown action '%s'; actions are: %s%s\n%s"):format(command, tostring(action),
-    table.concat(actions, ", "), errors.did_you_mean(tostring(action), actions), usage), 2)
-end
-
 -- "; did you mean --status?" for a mistyped option.
 local function option_suggestion(a, spec)
   local known = {}
@@ -109,6 +99,24 @@ function cli.parse(args, spec, usage)
     i = i + 1
   end
   return opts, pos
+end
+
+--- Stop with "unknown action 'X'" (and a suggestion of a close one) and the
+--- usage, exit 2.
+---@param action string|nil
+---@param actions string[] the command's actions
+---@param usage string
+function cli.unknown_action(action, actions, usage)
+  cli.fail(("unknown action '%s'%s\n%s"):format(tostring(action),
+    errors.did_you_mean(tostring(action), actions), usage), 2)
+end
+
+--- Refuse --json for an action whose output is not a record (exit 2, one line).
+---@param opts table parsed options
+---@param what string the action, e.g. "run logs"
+---@param prints string what it prints instead
+function cli.no_json(opts, what, prints)
+  if opts.json then cli.fail(("%s prints %s; --json is not supported"):format(what, prints), 2) end
 end
 
 --- The Repository of the current folder, or fail with a message for the user.

@@ -181,16 +181,19 @@ local function frames(level)
 end
 
 local cwd
--- A file as the user knows it: relative to the current folder when inside it.
-local function display_path(info)
-  if info.source:sub(1, 1) ~= "@" then return info.short_src end
-  local path = info.source:sub(2)
+-- A path as the user knows it: relative to the current folder when inside it.
+local function relative(path)
   if cwd == nil then
     local ok, core = pcall(require, "zenml._core")
     cwd = ok and core.sys.getcwd() .. "/" or false
   end
   if cwd and path:sub(1, #cwd) == cwd then return path:sub(#cwd + 1) end
   return path
+end
+
+local function display_path(info)
+  if info.source:sub(1, 1) ~= "@" then return info.short_src end
+  return relative(info.source:sub(2))
 end
 
 local function location(info)
@@ -323,15 +326,6 @@ local function runtime_suggestion(message, level)
   -- from names_in_reach, pcall and this function are two more frames
   local ok, names = pcall(names_in_reach, lv + 2, kind)
   return ok and M.did_you_mean(name, names) or ""
-end
-
--- A message that starts with an absolute path in the current folder gets
--- the relative one, as its frames do.
-local function relative(msg)
-  if msg:sub(1, 1) ~= "/" then return msg end
-  display_path({ source = "@" })            -- sets cwd
-  if cwd and msg:sub(1, #cwd) == cwd then return msg:sub(#cwd + 1) end
-  return msg
 end
 
 -- Whether a message starts with the position Lua gives an error: a chunk

@@ -144,12 +144,7 @@ end
 ---@param class_of fun(doc: table, name: string): table
 function M.apply_doc(doc, sets, class_of)
   if not sets or #sets == 0 then return end
-  local mt = getmetatable(doc.steps)
-  local order = {}
-  for _, n in ipairs(mt and mt.__order or {}) do order[#order + 1] = n end
-  if #order == 0 then
-    order = stepmod.sorted_names(doc.steps)
-  end
+  local order = yaml.keys(doc.steps)
   local groups, names = by_step(sets, names_set(order), ("pipeline '%s'"):format(doc.name))
   for _, name in ipairs(names) do
     local s = doc.steps[name]

@@ -66,4 +66,25 @@ function M.ordered(tbl, keys)
   return tbl
 end
 
+--- Every key of a mapping in document order: the keys the document (or
+--- `ordered`) gave it, then the others sorted. A copy the caller may change.
+---@param tbl table
+---@return any[]
+function M.keys(tbl)
+  if type(tbl) ~= "table" then expect("keys", "a table", tbl) end
+  local mt, out, seen = getmetatable(tbl), {}, {}
+  local order = type(mt) == "table" and rawget(mt, "__order") or {}
+  for _, k in ipairs(order) do
+    if tbl[k] ~= nil and not seen[k] then
+      out[#out + 1] = k
+      seen[k] = true
+    end
+  end
+  local rest = {}
+  for k in pairs(tbl) do if not seen[k] then rest[#rest + 1] = k end end
+  table.sort(rest, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(rest) do out[#out + 1] = k end
+  return out
+end
+
 return M

@@ -154,6 +154,16 @@ static void set_paths(lua_State *L)
   lua_pop(L, 2);
 }
 
+/* Every state formats its errors with zenml.errors (msghandler finds its
+ * hook in the registry); a broken install still reports, unformatted. */
+static void load_errors(lua_State *L)
+{
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.errors");
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+    lua_pop(L, 1);
+}
+
 lua_State *zm_bind_newstate(void)
 {
   lua_State *L = luaL_newstate();
@@ -162,6 +172,7 @@ lua_State *zm_bind_newstate(void)
   lua_gc(L, LUA_GCSTOP); /* as lua.c: no collection while building the state */
   luaL_openlibs(L);
   set_paths(L);
+  load_errors(L);
   /* ...then Lua 5.4's own interpreter's generational mode, which also suits a
    * host whose steps make many short-lived tables and strings. */
   lua_gc(L, LUA_GCRESTART);

@@ -81,6 +81,25 @@ static int fr_note(lua_State *L)
   return 1;
 }
 
+/* "; did you mean X?" for a column name one or two edits from one of `f`'s
+ * (zenml.errors.did_you_mean), or "" ; the string stays on the stack. */
+static const char *column_hint(lua_State *L, const zm_frame *f, const char *name)
+{
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "zenml.errors");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_getfield(L, -1, "did_you_mean") != LUA_TFUNCTION)
+    return "";
+  lua_pushstring(L, name);
+  lua_createtable(L, (int)f->ncol, 0);
+  for (size_t j = 0; j < f->ncol; j++) {
+    lua_pushstring(L, f->cols[j].name);
+    lua_rawseti(L, -2, (lua_Integer)j + 1);
+  }
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK || lua_type(L, -1) != LUA_TSTRING)
+    return "";
+  return lua_tostring(L, -1);
+}
+
 static int fr_col(lua_State *L)
 {
   zm_frame *f = zm_lframe_check(L, 1);
@@ -88,7 +107,8 @@ static int fr_col(lua_State *L)
     return luaL_error(L, "frame:col: expected a column name (string), got %s", luaL_typename(L, 2));
   long j = zm_frame_find(f, lua_tostring(L, 2));
   if (j < 0)
-    return luaL_error(L, "frame:col: no column named '%s'", lua_tostring(L, 2));
+    return luaL_error(L, "frame:col: no column named '%s'%s", lua_tostring(L, 2),
+                      column_hint(L, f, lua_tostring(L, 2)));
   zm_lcolumn_push(L, 1, (size_t)j);
   return 1;
 }

@@ -46,7 +46,7 @@ static int copy_schema(zm_frame *f, const zm_frame *shape)
   for (size_t j = 0; j < shape->ncol; j++) {
     const zm_column *s = &shape->cols[j];
     zm_column *c;
-    int rc = zm_frame_push(&c, f, s->name);
+    int rc = zm__frame_push(&c, f, s->name);
     if (rc)
       return rc;
     c->type = s->type;
@@ -63,9 +63,9 @@ static int new_in_memory(zm_frame **out, const zm_frame *shape)
   for (size_t j = 0; rc == 0 && j < shape->ncol; j++) {
     const zm_column *s = &shape->cols[j];
     zm_column *c;
-    if ((rc = zm_frame_push(&c, f, s->name)) == 0 &&
-        (rc = zm_column_alloc(c, s->type, f->nrow, s->blob_len)) == 0 && s->valid)
-      rc = zm_bitmap_ensure(&c->valid, f->nrow);
+    if ((rc = zm__frame_push(&c, f, s->name)) == 0 &&
+        (rc = zm__column_alloc(c, s->type, f->nrow, s->blob_len)) == 0 && s->valid)
+      rc = zm__bitmap_ensure(&c->valid, f->nrow);
   }
   if (rc) {
     zm_frame_free(f);
@@ -235,14 +235,14 @@ int zm_frame_unback(zm_frame *f)
     const zm_column *c = &f->cols[j];
     size_t cells = c->type == ZM_TYPE_STR ? c->len + 1 : c->len;
     copy[j] = (zm_column){.type = c->type, .len = c->len, .blob_len = c->blob_len};
-    if ((rc = own_copy(&copy[j].data, c->data, cells * zm_type_width(c->type))) == 0 &&
+    if ((rc = own_copy(&copy[j].data, c->data, cells * zm__type_width(c->type))) == 0 &&
         (rc = own_copy((void **)&copy[j].valid, c->valid, (c->len + 7) / 8)) == 0)
       rc = own_copy((void **)&copy[j].blob, c->type == ZM_TYPE_STR ? c->blob : NULL,
                     c->blob_len);
   }
   if (rc) {
     for (size_t j = 0; copy && j < n; j++)
-      zm_column_release(&copy[j], 1); /* names are still the frame's: none here */
+      zm__column_release(&copy[j], 1); /* names are still the frame's: none here */
     free(copy);
     return rc;
   }

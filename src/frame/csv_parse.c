@@ -83,15 +83,15 @@ static int classify(const csv_reader *r, const char *s, size_t n)
     return CLASS_NULL;
   char c = s[0];
   if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 't' || c == 'T' ||
-        c == 'f' || c == 'F'))
+        c == 'f' || c == 'F' || c == 'i' || c == 'I'))
     return ZM_TYPE_STR;
   if (parse_bool(s, n, 0) >= 0)
     return ZM_TYPE_BOOL;
   int64_t i;
   double d;
-  if (zm_parse_int64(s, s + n, &i) == s + n)
+  if (zm__parse_int64(s, s + n, &i) == s + n)
     return ZM_TYPE_I64;
-  if (zm_parse_double(s, s + n, &d) == s + n)
+  if (zm__parse_double(s, s + n, &d) == s + n)
     return ZM_TYPE_F64;
   return ZM_TYPE_STR;
 }
@@ -358,12 +358,12 @@ static int put_field(csv_chunk *ch, const char *row, size_t j, const char *s, si
   }
   case ZM_TYPE_I64: {
     int64_t v;
-    if (zm_parse_int64(s, s + n, &v) == s + n) {
+    if (zm__parse_int64(s, s + n, &v) == s + n) {
       ((int64_t *)c->data)[i] = v;
       return 0;
     }
     double d;
-    if (c->locked || zm_parse_double(s, s + n, &d) != s + n)
+    if (c->locked || zm__parse_double(s, s + n, &d) != s + n)
       return put_token(ch, row, j, s, n);
     if (is_integer_text(s, n))
       note_overflow(c, row, s, n);
@@ -373,7 +373,7 @@ static int put_field(csv_chunk *ch, const char *row, size_t j, const char *s, si
   }
   default: {
     double d;
-    if (zm_parse_double(s, s + n, &d) != s + n)
+    if (zm__parse_double(s, s + n, &d) != s + n)
       return put_token(ch, row, j, s, n);
     ((double *)c->data)[i] = d;
     return 0;
@@ -393,14 +393,14 @@ static const char *fast_number(const csv_chunk *ch, csv_col *c, const char *p)
   const char *q;
   if (c->kind == ZM_TYPE_F64) {
     double v;
-    q = zm_parse_double(p, ch->end, &v);
+    q = zm__parse_double(p, ch->end, &v);
     if (q && is_end(ch->r, q, ch->end)) {
       ((double *)c->data)[ch->nrow] = v;
       return q;
     }
   } else if (c->kind == ZM_TYPE_I64) {
     int64_t v;
-    q = zm_parse_int64(p, ch->end, &v);
+    q = zm__parse_int64(p, ch->end, &v);
     if (q && is_end(ch->r, q, ch->end)) {
       ((int64_t *)c->data)[ch->nrow] = v;
       return q;

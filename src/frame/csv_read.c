@@ -119,6 +119,12 @@ static int read_header(csv_reader *r)
       rc = zm_error_set(ZM_EINVALID, "%s:1: invalid UTF-8 in the header", r->name);
       break;
     }
+    /* column names are C strings: a NUL would cut one short without a word */
+    if (memchr(s, '\0', n)) {
+      rc = zm_error_set(ZM_EINVALID, "%s:1: NUL byte in the name of column %zu", r->name,
+                        r->ncol + 1);
+      break;
+    }
     if ((rc = add_name(r, s, n)) != 0)
       break;
     p = q;
@@ -405,7 +411,7 @@ static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int ki
   for (size_t i = 0; i < n; i++) {
     csv_col *c = &ch[i].cols[j];
     if (nulls)
-      zm_bitmap_copy(out->valid, at, c->valid, ch[i].nrow);
+      zm__bitmap_copy(out->valid, at, c->valid, ch[i].nrow);
     if (i > 0 && kind == ZM_TYPE_STR) {
       memcpy(out->blob + bat, c->blob, c->blob_len);
       const uint64_t *off = c->data;
@@ -483,7 +489,7 @@ static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader
     rc = zm_buf_puts(&note, r->renamed.data);
   for (size_t j = 0; rc == 0 && j < r->ncol; j++) {
     zm_column *c;
-    if ((rc = zm_frame_push(&c, f, r->names[j])) == 0)
+    if ((rc = zm__frame_push(&c, f, r->names[j])) == 0)
       rc = join_column(c, ch, n, j, kinds[j]);
     if (rc == 0)
       rc = column_note(&note, r, j, kinds[j], mixed[j], &sm[j]);

@@ -33,7 +33,7 @@ int zm_type_parse(zm_type *out, const char *name)
                       name);
 }
 
-size_t zm_type_width(zm_type t)
+size_t zm__type_width(zm_type t)
 {
   return t == ZM_TYPE_BOOL ? 1 : 8;
 }
@@ -47,7 +47,7 @@ int zm_frame_new(zm_frame **out, size_t nrow)
   return 0;
 }
 
-void zm_column_release(zm_column *c, int owned)
+void zm__column_release(zm_column *c, int owned)
 {
   free(c->name);
   if (owned) {
@@ -63,7 +63,7 @@ void zm_frame_free(zm_frame *f)
   if (!f)
     return;
   for (size_t i = 0; i < f->ncol; i++)
-    zm_column_release(&f->cols[i], f->map == NULL);
+    zm__column_release(&f->cols[i], f->map == NULL);
   free(f->cols);
   free(f->note);
   if (f->map)
@@ -72,7 +72,7 @@ void zm_frame_free(zm_frame *f)
   free(f);
 }
 
-int zm_frame_push(zm_column **out, zm_frame *f, const char *name)
+int zm__frame_push(zm_column **out, zm_frame *f, const char *name)
 {
   *out = NULL;
   int rc = zm_frame_unback(f);
@@ -98,7 +98,7 @@ int zm_frame_push(zm_column **out, zm_frame *f, const char *name)
 /* Drop the last column (used when filling it failed). */
 static void pop_column(zm_frame *f)
 {
-  zm_column_release(&f->cols[--f->ncol], 1);
+  zm__column_release(&f->cols[--f->ncol], 1);
 }
 
 void zm_frame_advise_huge(void *p, size_t len)
@@ -109,12 +109,12 @@ void zm_frame_advise_huge(void *p, size_t len)
     madvise((void *)a, e - a, MADV_HUGEPAGE); /* failure is harmless */
 }
 
-int zm_column_alloc(zm_column *c, zm_type type, size_t len, uint64_t blob_len)
+int zm__column_alloc(zm_column *c, zm_type type, size_t len, uint64_t blob_len)
 {
   c->type = type;
   c->len = len;
   size_t n = type == ZM_TYPE_STR ? len + 1 : len;
-  c->data = calloc(n ? n : 1, zm_type_width(type));
+  c->data = calloc(n ? n : 1, zm__type_width(type));
   c->blob = type == ZM_TYPE_STR ? malloc(blob_len ? blob_len : 1) : NULL;
   c->blob_len = type == ZM_TYPE_STR ? blob_len : 0;
   if (!c->data || (type == ZM_TYPE_STR && !c->blob))
@@ -125,8 +125,8 @@ int zm_column_alloc(zm_column *c, zm_type type, size_t len, uint64_t blob_len)
 int zm_frame_add(zm_column **out, zm_frame *f, const char *name, zm_type type)
 {
   zm_column *c;
-  int rc = zm_frame_push(&c, f, name);
-  if (rc == 0 && (rc = zm_column_alloc(c, type, f->nrow, 0)) != 0)
+  int rc = zm__frame_push(&c, f, name);
+  if (rc == 0 && (rc = zm__column_alloc(c, type, f->nrow, 0)) != 0)
     pop_column(f);
   if (rc == 0 && out)
     *out = c;
@@ -141,8 +141,8 @@ int zm_frame_add_strings(zm_frame *f, const char *name, const char *const *value
     if (values[i])
       total += lens ? lens[i] : strlen(values[i]);
   zm_column *c;
-  int rc = zm_frame_push(&c, f, name);
-  if (rc == 0 && (rc = zm_column_alloc(c, ZM_TYPE_STR, f->nrow, total)) != 0)
+  int rc = zm__frame_push(&c, f, name);
+  if (rc == 0 && (rc = zm__column_alloc(c, ZM_TYPE_STR, f->nrow, total)) != 0)
     pop_column(f);
   if (rc)
     return rc;
@@ -164,7 +164,7 @@ int zm_frame_add_strings(zm_frame *f, const char *name, const char *const *value
   return 0;
 }
 
-int zm_bitmap_ensure(uint8_t **valid, size_t len)
+int zm__bitmap_ensure(uint8_t **valid, size_t len)
 {
   if (*valid)
     return 0;
@@ -178,7 +178,7 @@ int zm_bitmap_ensure(uint8_t **valid, size_t len)
 
 int zm_column_set_null(zm_column *c, size_t i)
 {
-  int rc = zm_bitmap_ensure(&c->valid, c->len);
+  int rc = zm__bitmap_ensure(&c->valid, c->len);
   if (rc)
     return rc;
   c->valid[i >> 3] &= (uint8_t) ~(1u << (i & 7));
@@ -203,7 +203,7 @@ size_t zm_column_nulls(const zm_column *c)
   return n;
 }
 
-int zm_column_gather(zm_frame *dst, const zm_column *src, const int64_t *idx, size_t start, size_t n)
+int zm__column_gather(zm_frame *dst, const zm_column *src, const int64_t *idx, size_t start, size_t n)
 {
   uint64_t blob = 0;
   const uint64_t *soff = src->data;
@@ -213,12 +213,12 @@ int zm_column_gather(zm_frame *dst, const zm_column *src, const int64_t *idx, si
       blob += soff[r + 1] - soff[r];
     }
   zm_column *c;
-  int rc = zm_frame_push(&c, dst, src->name);
-  if (rc == 0 && (rc = zm_column_alloc(c, src->type, n, blob)) != 0)
+  int rc = zm__frame_push(&c, dst, src->name);
+  if (rc == 0 && (rc = zm__column_alloc(c, src->type, n, blob)) != 0)
     pop_column(dst);
   if (rc)
     return rc;
-  size_t w = zm_type_width(src->type);
+  size_t w = zm__type_width(src->type);
   uint64_t pos = 0, *off = c->data;
   for (size_t i = 0; i < n; i++) {
     size_t r = idx ? (size_t)idx[i] : start + i;
@@ -245,7 +245,7 @@ static int gather_all(zm_frame **out, const zm_frame *f, const int64_t *idx, siz
   zm_frame *g;
   int rc = zm_frame_new(&g, n);
   for (size_t j = 0; rc == 0 && j < f->ncol; j++)
-    rc = zm_column_gather(g, &f->cols[j], idx, start, n);
+    rc = zm__column_gather(g, &f->cols[j], idx, start, n);
   if (rc) {
     zm_frame_free(g);
     return rc;
@@ -312,7 +312,7 @@ int zm_frame_select(zm_frame **out, const zm_frame *f, const char *const *names,
   zm_frame *g;
   int rc = zm_frame_new(&g, f->nrow);
   for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = zm_column_gather(g, &f->cols[zm_frame_find(f, names[i])], NULL, 0, f->nrow);
+    rc = zm__column_gather(g, &f->cols[zm_frame_find(f, names[i])], NULL, 0, f->nrow);
   if (rc) {
     zm_frame_free(g);
     return rc;
@@ -322,7 +322,7 @@ int zm_frame_select(zm_frame **out, const zm_frame *f, const char *const *names,
 }
 
 /* Copy n bits from src (starting at bit 0; NULL = all valid) to dst at bit `at`. */
-void zm_bitmap_copy(uint8_t *dst, size_t at, const uint8_t *src, size_t n)
+void zm__bitmap_copy(uint8_t *dst, size_t at, const uint8_t *src, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
     int bit = src ? src[i >> 3] >> (i & 7) & 1 : 1;
@@ -337,16 +337,16 @@ void zm_bitmap_copy(uint8_t *dst, size_t at, const uint8_t *src, size_t n)
 /* Grow one owned column of dst by the rows of s. */
 static int append_column(zm_column *d, const zm_column *s, size_t old)
 {
-  size_t n = old + s->len, w = zm_type_width(d->type);
+  size_t n = old + s->len, w = zm__type_width(d->type);
   int rc;
   if (s->valid || d->valid) {
-    if ((rc = zm_bitmap_ensure(&d->valid, old)) != 0)
+    if ((rc = zm__bitmap_ensure(&d->valid, old)) != 0)
       return rc;
     uint8_t *v = realloc(d->valid, (n + 7) / 8 + 1);
     if (!v)
       return zm_error_set(ZM_ENOMEM, "out of memory");
     d->valid = v;
-    zm_bitmap_copy(v, old, s->valid, s->len);
+    zm__bitmap_copy(v, old, s->valid, s->len);
   }
   if (d->type == ZM_TYPE_STR) {
     char *b = realloc(d->blob, d->blob_len + s->blob_len + 1);

@@ -87,7 +87,7 @@ static uint64_t align_up(uint64_t x)
 
 static uint64_t data_bytes(const zm_column *c)
 {
-  return (c->type == ZM_TYPE_STR ? c->len + 1 : c->len) * zm_type_width(c->type);
+  return (c->type == ZM_TYPE_STR ? c->len + 1 : c->len) * zm__type_width(c->type);
 }
 
 static uint64_t valid_bytes(size_t nrow)
@@ -300,12 +300,6 @@ int zm_frame_encode(zm_buf *out, const zm_frame *f)
   return encode(&s, f);
 }
 
-int zm_frame_write_fd(const zm_frame *f, int fd)
-{
-  sink s = {.fd = fd};
-  return encode(&s, f);
-}
-
 int zm_frame_iov_build(zm_frame_iov *out, const zm_frame *f)
 {
   memset(out, 0, sizeof *out);
@@ -430,10 +424,17 @@ static int zero_gap(const char *base, uint64_t from, uint64_t to)
  * between: then every byte of the file is checked by something. */
 static int check_layout(const char *name, const char *base, const file_header *h)
 {
-  uint64_t pos = h->header_len;
+  uint64_t pos = h->header_len, names = HEADER_SIZE + (uint64_t)h->ncol * ENTRY_SIZE;
+  if (h->reserved[0] || h->reserved[1])
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout in the header)", name);
   for (size_t j = 0; j < h->ncol; j++) {
     file_entry e;
     memcpy(&e, base + HEADER_SIZE + j * ENTRY_SIZE, sizeof e);
+    /* names packed in column order right after the entries, as lay_out puts them */
+    if (e.name_off != names || e.has_valid > 1 || memchr(base + e.name_off, '\0', e.name_len))
+      return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at column %zu)",
+                          name, j + 1);
+    names += e.name_len;
     uint64_t cells = e.type == ZM_TYPE_STR ? h->nrow + 1 : h->nrow;
     uint64_t off[3] = {e.data_off, e.valid_off, e.blob_off};
     uint64_t len[3] = {cells * (e.type == ZM_TYPE_BOOL ? 1 : 8), valid_bytes(h->nrow), e.blob_len};
@@ -450,6 +451,8 @@ static int check_layout(const char *name, const char *base, const file_header *h
       return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at column %zu)", name,
                           j + 1);
   }
+  if (names != h->header_len)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad header length)", name);
   if (pos != h->file_len)
     return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at the end)", name);
   return 0;
@@ -533,7 +536,7 @@ void zm_frame_forget_rows(const zm_frame *f, size_t first, size_t count)
   count = count < f->nrow - first ? count : f->nrow - first;
   for (size_t j = 0; j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
-    size_t w = zm_type_width(c->type);
+    size_t w = zm__type_width(c->type);
     forget_range((const char *)c->data + first * w, count * w);
     size_t lo = (first + 7) / 8, hi = (first + count) / 8; /* bytes of whole rows only */
     if (c->valid && hi > lo)

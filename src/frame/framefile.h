@@ -14,10 +14,6 @@
 /* Append the encoded frame to `out`. */
 int zm_frame_encode(zm_buf *out, const zm_frame *f);
 
-/* Encode `f` into an open file at its current offset (no sync: the caller
- * decides durability, e.g. the artifact store). */
-int zm_frame_write_fd(const zm_frame *f, int fd);
-
 /* An encoded frame as segments: the header (owned here), then the frame's
  * own column buffers and static zero padding, in file order. */
 typedef struct zm_frame_iov {

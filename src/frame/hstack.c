@@ -35,7 +35,7 @@ int zm_frame_hstack(zm_frame **out, const zm_frame *const *parts, size_t n)
     return rc;
   for (size_t p = 0; p < n; p++)
     for (size_t j = 0; j < parts[p]->ncol; j++)
-      if ((rc = zm_column_gather(f, &parts[p]->cols[j], NULL, 0, f->nrow)) != 0)
+      if ((rc = zm__column_gather(f, &parts[p]->cols[j], NULL, 0, f->nrow)) != 0)
         goto done;
   *out = f;
   f = NULL;

@@ -48,7 +48,7 @@ static int put_value(zm_buf *b, const zm_column *c, size_t i)
     double v = ((const double *)c->data)[i];
     if (!isfinite(v))
       return zm_buf_puts(b, "null");
-    return zm_buf_put(b, tmp, (size_t)zm_format_double(tmp, v));
+    return zm_buf_put(b, tmp, (size_t)zm__format_double(tmp, v));
   }
   case ZM_TYPE_I64:
     return zm_buf_printf(b, "%" PRId64, ((const int64_t *)c->data)[i]);

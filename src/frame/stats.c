@@ -186,7 +186,7 @@ int zm_column_unique(zm_frame **out, const zm_column *c)
   for (size_t k = 0; rc == 0 && k < n; k++)
     rows[k] = vc[k].row;
   if (rc == 0 && (rc = zm_frame_new(&f, n)) == 0 &&
-      (rc = zm_column_gather(f, c, rows, 0, n)) == 0) {
+      (rc = zm__column_gather(f, c, rows, 0, n)) == 0) {
     free(f->cols[0].name);
     f->cols[0].name = strdup("value");
     rc = f->cols[0].name ? zm_frame_add(&cnt, f, "count", ZM_TYPE_I64)

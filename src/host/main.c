@@ -56,16 +56,6 @@ void zm_host_report(lua_State *L)
   lua_pop(L, 1);
 }
 
-/* zenml.errors formats every error this host reports (through the registry
- * hook zm_bind_pcall consults); a broken install still reports, unformatted. */
-static void load_errors(lua_State *L)
-{
-  lua_getglobal(L, "require");
-  lua_pushstring(L, "zenml.errors");
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK)
-    lua_pop(L, 1);
-}
-
 int zm_host_docall(lua_State *L, int nargs, int nresults)
 {
   active = L;
@@ -290,7 +280,6 @@ int main(int argc, char **argv)
     return 1;
   }
   install_exit(L);
-  load_errors(L);
   int rc = dispatch(L, argc, argv);
   lua_close(L);
   zm_repo_warm_up_wait();

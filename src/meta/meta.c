@@ -28,14 +28,14 @@ int zm_meta_status_parse(zm_meta_status *out, const char *name)
                       name ? name : "(null)");
 }
 
-double zm_meta_now(void)
+double zm__meta_now(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-char *zm_meta_col_dup(zm_sql_stmt *s, int col, int *rc)
+char *zm__meta_col_dup(zm_sql_stmt *s, int col, int *rc)
 {
   const char *v = s->drv->column_text(s, col);
   if (!v)
@@ -46,7 +46,7 @@ char *zm_meta_col_dup(zm_sql_stmt *s, int col, int *rc)
   return copy;
 }
 
-int zm_meta_grow(void **items, size_t *cap, size_t len, size_t size)
+int zm__meta_grow(void **items, size_t *cap, size_t len, size_t size)
 {
   if (len < *cap)
     return 0;
@@ -70,15 +70,15 @@ void zm_meta_strings_free(zm_meta_strings *l)
   free(l);
 }
 
-int zm_meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s)
+int zm__meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s)
 {
   zm_meta_strings *l = calloc(1, sizeof *l);
   size_t cap = 0;
   int rc = l ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
-    rc = zm_meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
+    rc = zm__meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
     if (rc == 0)
-      l->items[l->len++] = zm_meta_col_dup(s, 0, &rc);
+      l->items[l->len++] = zm__meta_col_dup(s, 0, &rc);
   }
   s->drv->finalize(s);
   if (rc < 0) {
@@ -91,7 +91,7 @@ int zm_meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s)
 
 /* --- transactions -------------------------------------------------------- */
 
-int zm_meta_tx_enter(zm_meta *m)
+int zm__meta_tx_enter(zm_meta *m)
 {
   if (m->depth == 0) {
     int rc = m->d->begin(m->c);
@@ -102,7 +102,7 @@ int zm_meta_tx_enter(zm_meta *m)
   return 0;
 }
 
-int zm_meta_tx_leave(zm_meta *m, int rc)
+int zm__meta_tx_leave(zm_meta *m, int rc)
 {
   if (m->depth <= 0)
     return rc;
@@ -119,14 +119,14 @@ int zm_meta_tx_leave(zm_meta *m, int rc)
 
 int zm_meta_begin(zm_meta *m)
 {
-  return zm_meta_tx_enter(m);
+  return zm__meta_tx_enter(m);
 }
 
 int zm_meta_commit(zm_meta *m)
 {
   if (m->depth <= 0)
     return zm_error_set(ZM_EINVALID, "commit without a matching begin");
-  return zm_meta_tx_leave(m, 0);
+  return zm__meta_tx_leave(m, 0);
 }
 
 int zm_meta_rollback(zm_meta *m)
@@ -303,7 +303,7 @@ int zm_meta_datasource_register(int64_t *out_id, zm_meta *m, const char *name,
                                 const char *type, const char *config)
 {
   int64_t id = 0;
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   if (!config)
@@ -315,10 +315,10 @@ int zm_meta_datasource_register(int64_t *out_id, zm_meta *m, const char *name,
   } else if (rc == ZM_ENOTFOUND) {
     rc = zm_sql_run(m->c,
                     "INSERT INTO datasources (name, type, config, created) VALUES (?, ?, ?, ?)",
-                    "sssd", name, type, config, zm_meta_now());
+                    "sssd", name, type, config, zm__meta_now());
     id = m->d->last_insert_id(m->c);
   }
-  rc = zm_meta_tx_leave(m, rc);
+  rc = zm__meta_tx_leave(m, rc);
   if (rc == 0 && out_id)
     *out_id = id;
   return rc;
@@ -350,9 +350,9 @@ int zm_meta_datasource_get(zm_meta_datasource **out, zm_meta *m, const char *nam
   if (rc == ZM_SQL_ROW) {
     rc = 0;
     d->id = s->drv->column_int64(s, 0);
-    d->name = zm_meta_col_dup(s, 1, &rc);
-    d->type = zm_meta_col_dup(s, 2, &rc);
-    d->config = zm_meta_col_dup(s, 3, &rc);
+    d->name = zm__meta_col_dup(s, 1, &rc);
+    d->type = zm__meta_col_dup(s, 2, &rc);
+    d->config = zm__meta_col_dup(s, 3, &rc);
     d->created = s->drv->column_double(s, 4);
   }
   s->drv->finalize(s);
@@ -369,20 +369,20 @@ int zm_meta_datasource_list(zm_meta_strings **out, zm_meta *m)
   zm_sql_stmt *s = NULL;
   *out = NULL;
   int rc = zm_sql_prepare_bind(&s, m->c, "SELECT name FROM datasources ORDER BY name", "");
-  return rc < 0 ? rc : zm_meta_collect_strings(out, s);
+  return rc < 0 ? rc : zm__meta_collect_strings(out, s);
 }
 
 int zm_meta_dsversion_add(zm_meta *m, const char *datasource, const zm_meta_dsversion *v)
 {
   int64_t id = 0;
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = datasource_id(&id, m, datasource);
   if (rc == 0)
     rc = zm_sql_run(m->c, m->sql[SQL_DSVERSION_IGNORE], "sisiiid", v->id, id, v->artifact,
-                    v->rows, v->columns, v->bytes, v->created > 0 ? v->created : zm_meta_now());
-  return zm_meta_tx_leave(m, rc);
+                    v->rows, v->columns, v->bytes, v->created > 0 ? v->created : zm__meta_now());
+  return zm__meta_tx_leave(m, rc);
 }
 
 void zm_meta_dsversion_free(zm_meta_dsversion *v)
@@ -420,9 +420,9 @@ static const char dsversion_sql[] =
 static int dsversion_row(zm_meta_dsversion *v, zm_sql_stmt *s)
 {
   int rc = 0;
-  v->id = zm_meta_col_dup(s, 0, &rc);
-  v->datasource = zm_meta_col_dup(s, 1, &rc);
-  v->artifact = zm_meta_col_dup(s, 2, &rc);
+  v->id = zm__meta_col_dup(s, 0, &rc);
+  v->datasource = zm__meta_col_dup(s, 1, &rc);
+  v->artifact = zm__meta_col_dup(s, 2, &rc);
   v->rows = s->drv->column_int64(s, 3);
   v->columns = s->drv->column_int64(s, 4);
   v->bytes = s->drv->column_int64(s, 5);
@@ -441,7 +441,7 @@ int zm_meta_dsversion_list(zm_meta_dsversions **out, zm_meta *m, const char *dat
   size_t cap = 0;
   rc = l ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
-    rc = zm_meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
+    rc = zm__meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
     if (rc == 0)
       rc = dsversion_row(&l->items[l->len++], s);
   }
@@ -496,7 +496,7 @@ static int query_int(int64_t *out, zm_meta *m, const char *sql, const char *type
 int zm_meta_pipeline_version(int64_t *out, zm_meta *m, const char *name, const char *dag_hash)
 {
   int64_t version = 0;
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = query_int(&version, m, "SELECT version FROM pipelines WHERE name = ? AND dag_hash = ?",
@@ -508,9 +508,9 @@ int zm_meta_pipeline_version(int64_t *out, zm_meta *m, const char *name, const c
     if (rc >= 0)
       rc = zm_sql_run(m->c,
                       "INSERT INTO pipelines (name, version, dag_hash, created) VALUES (?, ?, ?, ?)",
-                      "sisd", name, version, dag_hash, zm_meta_now());
+                      "sisd", name, version, dag_hash, zm__meta_now());
   }
-  rc = zm_meta_tx_leave(m, rc < 0 ? rc : 0);
+  rc = zm__meta_tx_leave(m, rc < 0 ? rc : 0);
   if (rc == 0)
     *out = version;
   return rc;

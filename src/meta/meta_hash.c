@@ -100,7 +100,7 @@ int zm_meta_hash_end(char out[65], zm_meta *m, zm_meta_hash_job *j)
   if (rc || j->cached)
     return rc;
   struct stat after;
-  int64_t now_ns = (int64_t)(zm_meta_now() * 1e9);
+  int64_t now_ns = (int64_t)(zm__meta_now() * 1e9);
   if (stat(j->path, &after) != 0 || !same_file(&j->before, &after) ||
       now_ns - mtime_ns(&after) < RACY_NS)
     return 0;

@@ -23,22 +23,22 @@ struct zm_meta {
 };
 
 /* Enter a (possibly nested) write transaction. */
-int zm_meta_tx_enter(zm_meta *m);
+int zm__meta_tx_enter(zm_meta *m);
 
 /* Leave it: commit at the outermost level when rc is 0, else roll back.
  * Returns rc, or the commit's error. */
-int zm_meta_tx_leave(zm_meta *m, int rc);
+int zm__meta_tx_leave(zm_meta *m, int rc);
 
 /* Wall-clock time in unix seconds. */
-double zm_meta_now(void);
+double zm__meta_now(void);
 
 /* A copy of a text column (NULL stays NULL); sets *rc on out-of-memory. */
-char *zm_meta_col_dup(zm_sql_stmt *s, int col, int *rc);
+char *zm__meta_col_dup(zm_sql_stmt *s, int col, int *rc);
 
 /* Make room for one more item in a growing array. */
-int zm_meta_grow(void **items, size_t *cap, size_t len, size_t size);
+int zm__meta_grow(void **items, size_t *cap, size_t len, size_t size);
 
 /* Step through a statement's rows, appending strings from column 0. */
-int zm_meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s);
+int zm__meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s);
 
 #endif

@@ -13,17 +13,17 @@
 
 int zm_meta_artifact_record(zm_meta *m, const char *id, const char *type, int64_t size)
 {
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
-  rc = zm_sql_run(m->c, m->sql[SQL_ARTIFACT_IGNORE], "ssid", id, type, size, zm_meta_now());
-  return zm_meta_tx_leave(m, rc);
+  rc = zm_sql_run(m->c, m->sql[SQL_ARTIFACT_IGNORE], "ssid", id, type, size, zm__meta_now());
+  return zm__meta_tx_leave(m, rc);
 }
 
 int zm_meta_event_add(zm_meta *m, int64_t execution, const char *artifact,
                       zm_meta_event_kind kind, const char *name)
 {
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = zm_sql_run(m->c, m->sql[SQL_EVENT_IGNORE], "isss", execution, artifact,
@@ -31,7 +31,7 @@ int zm_meta_event_add(zm_meta *m, int64_t execution, const char *artifact,
   if (rc < 0)
     rc = zm_error_wrap(rc, "cannot link execution %lld to artifact %s", (long long)execution,
                        artifact);
-  return zm_meta_tx_leave(m, rc);
+  return zm__meta_tx_leave(m, rc);
 }
 
 int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution)
@@ -49,11 +49,11 @@ int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution)
   size_t cap = 0;
   rc = h ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
-    rc = zm_meta_grow((void **)&h->outputs, &cap, h->len, sizeof *h->outputs);
+    rc = zm__meta_grow((void **)&h->outputs, &cap, h->len, sizeof *h->outputs);
     if (rc == 0) {
       zm_meta_output *o = &h->outputs[h->len++];
-      o->name = zm_meta_col_dup(s, 0, &rc);
-      o->artifact = zm_meta_col_dup(s, 1, &rc);
+      o->name = zm__meta_col_dup(s, 0, &rc);
+      o->artifact = zm__meta_col_dup(s, 1, &rc);
     }
   }
   s->drv->finalize(s);
@@ -81,7 +81,7 @@ int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m)
                                " WHERE NOT EXISTS (SELECT 1 FROM events v WHERE v.artifact = a.id)"
                                " ORDER BY 1",
                                "");
-  return rc < 0 ? rc : zm_meta_collect_strings(out, s);
+  return rc < 0 ? rc : zm__meta_collect_strings(out, s);
 }
 
 /* The executions that produced `artifact`, and those that reused them. */
@@ -96,7 +96,7 @@ int zm_meta_artifact_lost(int64_t *out_n, zm_meta *m, const char *artifact, cons
   snprintf(update, sizeof update, "UPDATE executions SET status = 'invalid', error = ?" PRODUCERS,
            OUTPUT_OF, OUTPUT_OF);
   *out_n = 0;
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   zm_sql_stmt *s = NULL;
@@ -113,7 +113,7 @@ int zm_meta_artifact_lost(int64_t *out_n, zm_meta *m, const char *artifact, cons
   if (rc == 0)
     rc = zm_sql_run(m->c, "UPDATE executions SET log_artifact = NULL WHERE log_artifact = ?", "s",
                     artifact);
-  rc = zm_meta_tx_leave(m, rc);
+  rc = zm__meta_tx_leave(m, rc);
   if (rc == 0)
     *out_n = n;
   return rc;
@@ -186,7 +186,7 @@ int zm_meta_run_latest_with(char **out, zm_meta *m, const zm_meta_step_output *w
   int rc = zm_sql_prepare_bind(&s, m->c, sql, "ssssss", pipeline, pipeline, run_id, run_id,
                                want[0].step, want[0].output);
   if (rc == 0)
-    rc = zm_meta_collect_strings(&ids, s);
+    rc = zm__meta_collect_strings(&ids, s);
   for (size_t i = 0; rc == 0 && !*out && i < ids->len; i++) {
     int all = 1;
     for (size_t k = 1; all == 1 && k < n; k++)
@@ -212,7 +212,7 @@ int zm_meta_metric_set(zm_meta *m, const char *run_id, int64_t execution, const 
 {
   static const char ins[] =
       "INSERT INTO metrics (run_id, execution_id, name, value) VALUES (?, ?, ?, ?)";
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   if (execution) {
@@ -229,7 +229,7 @@ int zm_meta_metric_set(zm_meta *m, const char *run_id, int64_t execution, const 
   }
   if (rc < 0)
     rc = zm_error_wrap(rc, "cannot set metric '%s' of run '%s'", name, run_id);
-  return zm_meta_tx_leave(m, rc);
+  return zm__meta_tx_leave(m, rc);
 }
 
 void zm_meta_metrics_free(zm_meta_metrics *l)
@@ -258,12 +258,12 @@ int zm_meta_metric_list(zm_meta_metrics **out, zm_meta *m, const char *run_id)
   size_t cap = 0;
   rc = l ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
-    rc = zm_meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
+    rc = zm__meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
     if (rc == 0) {
       zm_meta_metric *x = &l->items[l->len++];
-      x->run_id = zm_meta_col_dup(s, 0, &rc);
+      x->run_id = zm__meta_col_dup(s, 0, &rc);
       x->execution = s->drv->column_int64(s, 1);
-      x->name = zm_meta_col_dup(s, 2, &rc);
+      x->name = zm__meta_col_dup(s, 2, &rc);
       x->value = s->drv->column_double(s, 3);
     }
   }
@@ -282,7 +282,7 @@ int zm_meta_property_set(zm_meta *m, const char *kind, const char *entity, const
                          const zm_meta_value *v)
 {
   const char *sql = m->sql[SQL_PROPERTY_UPSERT];
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   switch (v->type) {
@@ -298,7 +298,7 @@ int zm_meta_property_set(zm_meta *m, const char *kind, const char *entity, const
   default:
     rc = zm_error_set(ZM_EINVALID, "bad property type %d", (int)v->type);
   }
-  return zm_meta_tx_leave(m, rc);
+  return zm__meta_tx_leave(m, rc);
 }
 
 void zm_meta_value_clear(zm_meta_value *v)
@@ -322,7 +322,7 @@ static int value_row(zm_meta_value *out, zm_sql_stmt *s)
     out->d = d->column_double(s, 1);
   } else {
     out->type = ZM_META_TEXT;
-    out->s = zm_meta_col_dup(s, 2, &rc);
+    out->s = zm__meta_col_dup(s, 2, &rc);
   }
   return rc;
 }
@@ -374,10 +374,10 @@ int zm_meta_stat_get(char out[65], zm_meta *m, int64_t dev, int64_t ino, int64_t
 int zm_meta_stat_put(zm_meta *m, int64_t dev, int64_t ino, int64_t size, int64_t mtime_ns,
                      const char *sha256)
 {
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = zm_sql_run(m->c, m->sql[SQL_STAT_UPSERT], "iiiis", dev, ino, size, mtime_ns, sha256);
-  return zm_meta_tx_leave(m, rc);
+  return zm__meta_tx_leave(m, rc);
 }
 

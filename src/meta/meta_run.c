@@ -32,7 +32,7 @@ int zm_meta_run_begin(zm_meta *m, const zm_meta_run *r)
 {
   char host[256];
   hostname(host, sizeof host);
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = zm_sql_run(
@@ -42,7 +42,7 @@ int zm_meta_run_begin(zm_meta *m, const zm_meta_run *r)
       " SELECT ?, id, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ? FROM pipelines"
       " WHERE name = ? AND version = ?",
       "sssssidssisi", r->id, r->yaml_path, r->yaml_hash, r->git_commit, r->git_branch,
-      (int64_t)(r->git_dirty != 0), r->started > 0 ? r->started : zm_meta_now(), r->backend,
+      (int64_t)(r->git_dirty != 0), r->started > 0 ? r->started : zm__meta_now(), r->backend,
       r->host ? r->host : host, r->pid ? r->pid : (int64_t)getpid(), r->pipeline,
       r->pipeline_version);
   zm_meta_run *check = NULL;
@@ -52,12 +52,12 @@ int zm_meta_run_begin(zm_meta *m, const zm_meta_run *r)
   zm_meta_run_free(check);
   if (rc == ZM_EEXISTS)
     rc = zm_error_set(ZM_EEXISTS, "a run with id '%s' exists already", r->id);
-  return zm_meta_tx_leave(m, rc);
+  return zm__meta_tx_leave(m, rc);
 }
 
 int zm_meta_run_finish(zm_meta *m, const char *run_id, zm_meta_status status)
 {
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   zm_meta_run *check = NULL;
@@ -65,8 +65,8 @@ int zm_meta_run_finish(zm_meta *m, const char *run_id, zm_meta_status status)
   zm_meta_run_free(check);
   if (rc == 0)
     rc = zm_sql_run(m->c, "UPDATE runs SET status = ?, ended = ? WHERE id = ?", "sds",
-                    zm_meta_status_name(status), zm_meta_now(), run_id);
-  return zm_meta_tx_leave(m, rc);
+                    zm_meta_status_name(status), zm__meta_now(), run_id);
+  return zm__meta_tx_leave(m, rc);
 }
 
 #define RUN_COLS                                                                        \
@@ -107,20 +107,20 @@ static int run_row(zm_meta_run *r, zm_sql_stmt *s)
 {
   const zm_sql_driver *d = s->drv;
   int rc = 0;
-  r->id = zm_meta_col_dup(s, 0, &rc);
-  r->pipeline = zm_meta_col_dup(s, 1, &rc);
+  r->id = zm__meta_col_dup(s, 0, &rc);
+  r->pipeline = zm__meta_col_dup(s, 1, &rc);
   r->pipeline_version = d->column_int64(s, 2);
-  r->yaml_path = zm_meta_col_dup(s, 3, &rc);
-  r->yaml_hash = zm_meta_col_dup(s, 4, &rc);
-  r->git_commit = zm_meta_col_dup(s, 5, &rc);
-  r->git_branch = zm_meta_col_dup(s, 6, &rc);
+  r->yaml_path = zm__meta_col_dup(s, 3, &rc);
+  r->yaml_hash = zm__meta_col_dup(s, 4, &rc);
+  r->git_commit = zm__meta_col_dup(s, 5, &rc);
+  r->git_branch = zm__meta_col_dup(s, 6, &rc);
   r->git_dirty = (int)d->column_int64(s, 7);
   if (rc == 0)
     rc = status_col(&r->status, s, 8);
   r->started = d->column_double(s, 9);
   r->ended = d->column_double(s, 10);
-  r->backend = zm_meta_col_dup(s, 11, &rc);
-  r->host = zm_meta_col_dup(s, 12, &rc);
+  r->backend = zm__meta_col_dup(s, 11, &rc);
+  r->host = zm__meta_col_dup(s, 12, &rc);
   r->pid = d->column_int64(s, 13);
   return rc;
 }
@@ -132,7 +132,7 @@ static int collect_runs(zm_meta_runs **out, zm_sql_stmt *s)
   size_t cap = 0;
   int rc = l ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
-    rc = zm_meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
+    rc = zm__meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
     if (rc == 0)
       rc = run_row(&l->items[l->len++], s);
   }
@@ -219,7 +219,7 @@ static int pid_dead(int64_t pid)
 
 static int fail_run(zm_meta *m, const zm_meta_run *r)
 {
-  double now = zm_meta_now();
+  double now = zm__meta_now();
   char why[128];
   snprintf(why, sizeof why, "the run's process (pid %lld) died", (long long)r->pid);
   int rc = zm_sql_run(m->c,
@@ -243,7 +243,7 @@ int zm_meta_recover(int *out_count, zm_meta *m)
   zm_sql_stmt *s = NULL;
   zm_meta_runs *l = NULL;
   int count = 0;
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = zm_sql_prepare_bind(&s, m->c, RUN_COLS " WHERE r.status = 'running' AND r.host = ?", "s",
@@ -256,7 +256,7 @@ int zm_meta_recover(int *out_count, zm_meta *m)
       count++;
     }
   zm_meta_runs_free(l);
-  rc = zm_meta_tx_leave(m, rc);
+  rc = zm__meta_tx_leave(m, rc);
   if (rc == 0 && out_count)
     *out_count = count;
   return rc;
@@ -267,15 +267,15 @@ int zm_meta_recover(int *out_count, zm_meta *m)
 int zm_meta_execution_begin(int64_t *out_id, zm_meta *m, const char *run_id, const char *step,
                             const char *class_name, const char *source, const char *cache_key)
 {
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = zm_sql_run(m->c,
                   "INSERT INTO executions (run_id, step, class, source, cache_key, status, started)"
                   " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                  "sssssd", run_id, step, class_name, source, cache_key, zm_meta_now());
+                  "sssssd", run_id, step, class_name, source, cache_key, zm__meta_now());
   int64_t id = m->d->last_insert_id(m->c);
-  rc = zm_meta_tx_leave(m, rc);
+  rc = zm__meta_tx_leave(m, rc);
   if (rc == 0)
     *out_id = id;
   return rc;
@@ -297,7 +297,7 @@ static int execution_exists(zm_meta *m, int64_t id)
 int zm_meta_execution_finish(zm_meta *m, int64_t id, zm_meta_status status, const char *error,
                              const char *log_artifact)
 {
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
   rc = execution_exists(m, id);
@@ -305,16 +305,16 @@ int zm_meta_execution_finish(zm_meta *m, int64_t id, zm_meta_status status, cons
     rc = zm_sql_run(m->c,
                     "UPDATE executions SET status = ?, ended = ?, error = ?, log_artifact = ?"
                     " WHERE id = ?",
-                    "sdssi", zm_meta_status_name(status), zm_meta_now(), error, log_artifact, id);
-  return zm_meta_tx_leave(m, rc);
+                    "sdssi", zm_meta_status_name(status), zm__meta_now(), error, log_artifact, id);
+  return zm__meta_tx_leave(m, rc);
 }
 
 int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)
 {
-  int rc = zm_meta_tx_enter(m);
+  int rc = zm__meta_tx_enter(m);
   if (rc < 0)
     return rc;
-  double now = zm_meta_now();
+  double now = zm__meta_now();
   int64_t id = 0;
   rc = execution_exists(m, r->from);
   if (rc == 0)
@@ -330,7 +330,7 @@ int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)
                     "INSERT INTO metrics (run_id, execution_id, name, value)"
                     " SELECT ?, ?, name, value FROM metrics WHERE execution_id = ?",
                     "sii", r->run_id, id, r->from);
-  rc = zm_meta_tx_leave(m, rc);
+  rc = zm__meta_tx_leave(m, rc);
   if (rc == 0)
     *out_id = id;
   return rc;
@@ -373,18 +373,18 @@ static int execution_row(zm_meta_execution *e, zm_sql_stmt *s)
   const zm_sql_driver *d = s->drv;
   int rc = 0;
   e->id = d->column_int64(s, 0);
-  e->run_id = zm_meta_col_dup(s, 1, &rc);
-  e->step = zm_meta_col_dup(s, 2, &rc);
-  e->class_name = zm_meta_col_dup(s, 3, &rc);
-  e->source = zm_meta_col_dup(s, 4, &rc);
-  e->cache_key = zm_meta_col_dup(s, 5, &rc);
+  e->run_id = zm__meta_col_dup(s, 1, &rc);
+  e->step = zm__meta_col_dup(s, 2, &rc);
+  e->class_name = zm__meta_col_dup(s, 3, &rc);
+  e->source = zm__meta_col_dup(s, 4, &rc);
+  e->cache_key = zm__meta_col_dup(s, 5, &rc);
   if (rc == 0)
     rc = status_col(&e->status, s, 6);
   e->cached_from = d->column_int64(s, 7);
   e->started = d->column_double(s, 8);
   e->ended = d->column_double(s, 9);
-  e->error = zm_meta_col_dup(s, 10, &rc);
-  e->log_artifact = zm_meta_col_dup(s, 11, &rc);
+  e->error = zm__meta_col_dup(s, 10, &rc);
+  e->log_artifact = zm__meta_col_dup(s, 11, &rc);
   return rc;
 }
 
@@ -394,7 +394,7 @@ static int collect_executions(zm_meta_executions **out, zm_sql_stmt *s)
   size_t cap = 0;
   int rc = l ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
-    rc = zm_meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
+    rc = zm__meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
     if (rc == 0)
       rc = execution_row(&l->items[l->len++], s);
   }
@@ -480,7 +480,7 @@ int zm_meta_cache_lookup(zm_meta_cache_hit **out, zm_meta *m, const char *class_
                                " AND status = 'completed' ORDER BY ended DESC, id DESC LIMIT 16",
                                "ss", class_name, cache_key);
   if (rc == 0)
-    rc = zm_meta_collect_strings(&ids, s);
+    rc = zm__meta_collect_strings(&ids, s);
   for (size_t i = 0; rc == 0 && i < ids->len; i++) {
     zm_meta_cache_hit *h = NULL;
     rc = zm_meta_outputs(&h, m, strtoll(ids->items[i], NULL, 10));

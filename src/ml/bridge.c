@@ -264,7 +264,7 @@ int zm_classes_fit(zm_classes *out, const zm_column *const *cols, size_t n)
       size_t len = 0;
       const char *k = class_key(cols[j], i, buf, &len);
       if (k)
-        rc = zm_strtab_add(&t, k, len, NULL);
+        rc = zm__strtab_add(&t, k, len, NULL);
     }
   if (rc == 0 && !(out->names = calloc(t.n ? t.n : 1, sizeof *out->names)))
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
@@ -275,7 +275,7 @@ int zm_classes_fit(zm_classes *out, const zm_column *const *cols, size_t n)
     t.n = 0;
     qsort_r(out->names, out->k, sizeof *out->names, cmp_class, out);
   }
-  zm_strtab_free(&t);
+  zm__strtab_free(&t);
   if (rc)
     zm_classes_free(out);
   return rc;
@@ -287,11 +287,11 @@ int zm_classes_ids(int *out, const zm_classes *cl, const zm_column *c)
   char buf[40];
   int rc = 0;
   for (size_t k = 0; rc == 0 && k < cl->k; k++)
-    rc = zm_strtab_add(&t, cl->names[k], strlen(cl->names[k]), NULL);
+    rc = zm__strtab_add(&t, cl->names[k], strlen(cl->names[k]), NULL);
   for (size_t i = 0; rc == 0 && i < c->len; i++) {
     size_t len = 0;
     const char *k = class_key(c, i, buf, &len);
-    long id = k ? zm_strtab_find(&t, k, len) : -1;
+    long id = k ? zm__strtab_find(&t, k, len) : -1;
     if (!k)
       rc = zm_error_set(ZM_EINVALID, "label column '%s' has %s at row %zu", c->name,
                         zm_column_is_null(c, i) ? "a null" : "NaN", i + 1);
@@ -301,7 +301,7 @@ int zm_classes_ids(int *out, const zm_classes *cl, const zm_column *c)
     else
       out[i] = (int)id;
   }
-  zm_strtab_free(&t);
+  zm__strtab_free(&t);
   return rc;
 }
 

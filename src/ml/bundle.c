@@ -28,7 +28,7 @@ void zm_bundle_free(zm_bundle *b)
 static int put_str(zm_buf *b, const char *s)
 {
   size_t len = strlen(s);
-  int rc = zm_put_u64(b, len);
+  int rc = zm__put_u64(b, len);
   return rc ? rc : zm_buf_put(b, s, len);
 }
 
@@ -36,17 +36,17 @@ int zm_bundle_save(zm_buf *out, const zm_bundle *b)
 {
   zm_buf model = ZM_BUF_INIT;
   int rc = zm_buf_put(out, BUNDLE_MAGIC, 4);
-  if (!rc) rc = zm_put_u32(out, BUNDLE_FORMAT);
-  if (!rc) rc = zm_put_u64(out, b->d);
+  if (!rc) rc = zm__put_u32(out, BUNDLE_FORMAT);
+  if (!rc) rc = zm__put_u64(out, b->d);
   for (size_t j = 0; rc == 0 && j < b->d; j++)
     rc = put_str(out, b->features[j]);
   if (!rc) rc = put_str(out, b->label);
-  if (!rc) rc = zm_put_u32(out, (uint32_t)b->classes.type);
-  if (!rc) rc = zm_put_u64(out, b->classes.k);
+  if (!rc) rc = zm__put_u32(out, (uint32_t)b->classes.type);
+  if (!rc) rc = zm__put_u64(out, b->classes.k);
   for (size_t k = 0; rc == 0 && k < b->classes.k; k++)
     rc = put_str(out, b->classes.names[k]);
   if (!rc) rc = zm_model_save(&model, b->model);
-  if (!rc) rc = zm_put_u64(out, model.len);
+  if (!rc) rc = zm__put_u64(out, model.len);
   if (!rc) rc = zm_buf_put(out, model.data, model.len);
   zm_buf_free(&model);
   return rc;
@@ -55,7 +55,7 @@ int zm_bundle_save(zm_buf *out, const zm_bundle *b)
 static int get_str(char **out, zm_reader *r)
 {
   size_t n;
-  int rc = zm_get_size(&n, r, r->len - r->pos);
+  int rc = zm__get_size(&n, r, r->len - r->pos);
   if (rc)
     return rc;
   if (!(*out = malloc(n + 1)))
@@ -70,7 +70,7 @@ static int get_str(char **out, zm_reader *r)
 static int get_strs(char ***out, size_t *count, zm_reader *r)
 {
   size_t n;
-  int rc = zm_get_size(&n, r, (r->len - r->pos) / 8);
+  int rc = zm__get_size(&n, r, (r->len - r->pos) / 8);
   if (rc == 0 && !(*out = calloc(n ? n : 1, sizeof **out)))
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
   for (size_t i = 0; rc == 0 && i < n; i++, (*count)++)
@@ -85,18 +85,18 @@ static int read_bundle(zm_bundle *b, zm_reader *r)
   if (r->len < 4 || memcmp(r->p, BUNDLE_MAGIC, 4) != 0)
     return zm_error_set(ZM_EINVALID, "not a zenml model bundle (bad magic)");
   r->pos = 4;
-  int rc = zm_get_u32(&version, r);
+  int rc = zm__get_u32(&version, r);
   if (rc == 0 && version != BUNDLE_FORMAT)
     return zm_error_set(ZM_EVERSION, "model bundle format %u is not supported (expected %u)",
                         version, BUNDLE_FORMAT);
   if (!rc) rc = get_strs(&b->features, &b->d, r);
   if (!rc) rc = get_str(&b->label, r);
-  if (!rc) rc = zm_get_u32(&type, r);
+  if (!rc) rc = zm__get_u32(&type, r);
   if (!rc && type > ZM_TYPE_STR)
     rc = zm_error_set(ZM_EINVALID, "corrupt model bundle: label type %u", type);
   b->classes.type = (zm_type)type;
   if (!rc) rc = get_strs(&b->classes.names, &b->classes.k, r);
-  if (!rc) rc = zm_get_size(&len, r, r->len - r->pos);
+  if (!rc) rc = zm__get_size(&len, r, r->len - r->pos);
   if (!rc && len != r->len - r->pos)
     rc = zm_error_set(ZM_EINVALID, "model bundle: model is %zu bytes, %zu remain", len,
                       r->len - r->pos);

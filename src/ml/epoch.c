@@ -115,7 +115,7 @@ static int deal_rows(zm_epoch *e, const zm_rows *rows, zm_rng *rng)
   return rc;
 }
 
-int zm_epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *rng)
+int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *rng)
 {
   memset(e, 0, sizeof *e);
   size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(double);
@@ -130,18 +130,18 @@ int zm_epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *
   else if (ok && !rows->X)
     ok = (e->copy = alloc_rows(n, d)) != NULL;
   if (!ok) {
-    zm_epoch_free(e);
+    zm__epoch_free(e);
     return zm_error_set(ZM_ENOMEM, "out of memory for the row order of %zu x %zu", n, d);
   }
   for (size_t i = 0; i < n; i++)
     e->order[i] = i;
   int rc = deal_rows(e, rows, rng);
   if (rc)
-    zm_epoch_free(e);
+    zm__epoch_free(e);
   return rc;
 }
 
-void zm_epoch_next(zm_epoch *e, zm_rng *rng)
+void zm__epoch_next(zm_epoch *e, zm_rng *rng)
 {
   if (e->buckets == 1) {
     zm_rng_shuffle(rng, e->order, e->n);
@@ -163,7 +163,7 @@ void zm_epoch_next(zm_epoch *e, zm_rng *rng)
   e->warmed = 0;
 }
 
-void zm_epoch_warm(zm_epoch *e, size_t upto)
+void zm__epoch_warm(zm_epoch *e, size_t upto)
 {
   volatile double sink = 0;
   if (e->buckets == 1)
@@ -179,17 +179,17 @@ void zm_epoch_warm(zm_epoch *e, size_t upto)
   (void)sink;
 }
 
-const double *zm_epoch_base(const zm_epoch *e)
+const double *zm__epoch_base(const zm_epoch *e)
 {
   return e->copy ? e->copy : e->X;
 }
 
-const zm_target *zm_epoch_target(const zm_epoch *e)
+const zm_target *zm__epoch_target(const zm_epoch *e)
 {
   return &e->y;
 }
 
-void zm_epoch_free(zm_epoch *e)
+void zm__epoch_free(zm_epoch *e)
 {
   free(e->copy);
   free(e->order);

@@ -91,7 +91,7 @@ static int ffn_layout(ffn *f)
     at += f->sizes[l] * f->sizes[l + 1] + f->sizes[l + 1];
   }
   f->n_params = at;
-  f->theta = zm_zalloc(at);
+  f->theta = zm__zalloc(at);
   return f->theta ? 0 : ZM_ENOMEM;
 }
 
@@ -131,7 +131,7 @@ static void activate(double *a, size_t n, zm_activation act)
     else if (act == ZM_ACT_TANH)
       a[i] = tanh(a[i]);
     else
-      a[i] = zm_sigmoid(a[i]);
+      a[i] = zm__sigmoid(a[i]);
   }
 }
 
@@ -195,11 +195,11 @@ static double output_loss(double *z, size_t k, zm_task task, const zm_target *y,
   }
   if (task == ZM_TASK_BINARY) {
     double t = y->labels[i] == 1 ? 1.0 : 0.0;
-    double l = zm_softplus(z[0]) - t * z[0];
-    z[0] = zm_sigmoid(z[0]) - t;
+    double l = zm__softplus(z[0]) - t * z[0];
+    z[0] = zm__sigmoid(z[0]) - t;
     return l;
   }
-  zm_softmax_rows(z, 1, k);
+  zm__softmax_rows(z, 1, k);
   int c = y->labels[i];
   double l = -log(fmax(z[c], 1e-300));
   z[c] -= 1.0;
@@ -262,7 +262,7 @@ static double train_batch(trainer *t, const double *X, const zm_target *y, const
       z[r * k + c] /= (double)nb;
   }
   backward(t, nb, z);
-  zm_optim_step(&t->opt, f->theta, w->grad);
+  zm__optim_step(&t->opt, f->theta, w->grad);
   return total;
 }
 
@@ -306,12 +306,12 @@ static int workspace_init(workspace *w, const ffn *f, size_t cap, int dropout)
   for (size_t l = 0; l <= f->layers; l++) {
     size_t n = cap * f->sizes[l];
     widest = f->sizes[l] > widest ? f->sizes[l] : widest;
-    ok = ok && (w->A[l] = zm_zalloc(n));
+    ok = ok && (w->A[l] = zm__zalloc(n));
     if (dropout && l > 0 && l < f->layers)
-      ok = ok && (w->H[l] = zm_zalloc(n)) && (w->mask[l] = zm_zalloc(n));
+      ok = ok && (w->H[l] = zm__zalloc(n)) && (w->mask[l] = zm__zalloc(n));
   }
-  ok = ok && (w->dz = zm_zalloc(cap * widest)) && (w->da = zm_zalloc(cap * widest));
-  ok = ok && (w->grad = zm_zalloc(f->n_params)) && (w->best = zm_zalloc(f->n_params));
+  ok = ok && (w->dz = zm__zalloc(cap * widest)) && (w->da = zm__zalloc(cap * widest));
+  ok = ok && (w->grad = zm__zalloc(f->n_params)) && (w->best = zm__zalloc(f->n_params));
   if (!ok)
     workspace_free(w);
   return ok ? 0 : ZM_ENOMEM;
@@ -446,15 +446,15 @@ static int run(zm_model *m, const double *X, size_t n, const zm_target *y,
     val = (data){X, s.n_held, y, s.perm + s.n_train};
   size_t cap = p->batch_size > PREDICT_CHUNK ? p->batch_size : PREDICT_CHUNK;
   if (!rc) rc = workspace_init(&t.ws, t.net, cap, p->dropout > 0);
-  if (!rc) rc = zm_optim_init(&t.opt, p->optimizer, p->lr, t.net->n_params);
+  if (!rc) rc = zm__optim_init(&t.opt, p->optimizer, p->lr, t.net->n_params);
   if (!rc) {
     h->converged = p->patience > 0 ? 0 : -1;
-    h->train_loss = zm_zalloc(p->epochs);
-    h->val_loss = val.X ? zm_zalloc(p->epochs) : NULL;
+    h->train_loss = zm__zalloc(p->epochs);
+    h->val_loss = val.X ? zm__zalloc(p->epochs) : NULL;
     rc = h->train_loss && (!val.X || h->val_loss) ? 0 : ZM_ENOMEM;
   }
   if (!rc) rc = fit(&t, &train, &s, &val, h);
-  zm_optim_free(&t.opt);
+  zm__optim_free(&t.opt);
   workspace_free(&t.ws);
   free(s.perm);
   return rc;
@@ -471,9 +471,9 @@ int zm_ffn_train(zm_model **out, const double *X, size_t n, size_t d,
   int rc = validate(X, n, d, y, &p);
   if (rc)
     return zm_error_wrap(rc, "feed-forward network");
-  if ((rc = zm_blas_single_thread()))
+  if ((rc = zm__blas_single_thread()))
     return rc;
-  rc = zm_model_new(&m, ZM_MODEL_FFN, zm_target_task(y), d, y->k);
+  rc = zm__model_new(&m, ZM_MODEL_FFN, zm_target_task(y), d, y->k);
   if (!rc) rc = ffn_attach(m, p.hidden, p.n_hidden, p.activation);
   if (!rc) rc = run(m, X, n, y, &p, &h);
   if (rc) {
@@ -494,7 +494,7 @@ static int ffn_predict(double *out, const zm_model *m, const double *X, size_t n
   const ffn *f = m->impl;
   workspace w;
   size_t k = zm_model_outputs(m), units = f->sizes[f->layers];
-  int rc = zm_blas_single_thread();
+  int rc = zm__blas_single_thread();
   if (rc)
     return rc;
   rc = workspace_init(&w, f, n < PREDICT_CHUNK ? (n ? n : 1) : PREDICT_CHUNK, 0);
@@ -507,12 +507,12 @@ static int ffn_predict(double *out, const zm_model *m, const double *X, size_t n
     for (size_t r = 0; r < nb; r++) {
       double *z = w.A[f->layers] + r * units, *o = out + (at + r) * k;
       if (m->task == ZM_TASK_BINARY) {
-        o[1] = zm_sigmoid(z[0]);
+        o[1] = zm__sigmoid(z[0]);
         o[0] = 1.0 - o[1];
       } else {
         memcpy(o, z, units * sizeof *o);
         if (m->task == ZM_TASK_MULTICLASS)
-          zm_softmax_rows(o, 1, k);
+          zm__softmax_rows(o, 1, k);
       }
     }
   }
@@ -525,12 +525,12 @@ static int ffn_predict(double *out, const zm_model *m, const double *X, size_t n
 static int ffn_save(zm_buf *out, const zm_model *m)
 {
   const ffn *f = m->impl;
-  int rc = zm_put_u32(out, (uint32_t)f->act);
-  if (!rc) rc = zm_put_u64(out, f->layers - 1);
+  int rc = zm__put_u32(out, (uint32_t)f->act);
+  if (!rc) rc = zm__put_u64(out, f->layers - 1);
   for (size_t l = 1; rc == 0 && l < f->layers; l++)
-    rc = zm_put_u64(out, f->sizes[l]);
-  if (!rc) rc = zm_put_u64(out, f->n_params);
-  if (!rc) rc = zm_put_f64s(out, f->theta, f->n_params);
+    rc = zm__put_u64(out, f->sizes[l]);
+  if (!rc) rc = zm__put_u64(out, f->n_params);
+  if (!rc) rc = zm__put_f64s(out, f->theta, f->n_params);
   return rc;
 }
 
@@ -538,17 +538,17 @@ static int ffn_load(zm_model *m, zm_reader *r)
 {
   uint32_t act;
   size_t n_hidden, hidden[ZM_FFN_MAX_HIDDEN], n_params;
-  int rc = zm_get_u32(&act, r);
-  if (!rc) rc = zm_get_size(&n_hidden, r, ZM_FFN_MAX_HIDDEN);
+  int rc = zm__get_u32(&act, r);
+  if (!rc) rc = zm__get_size(&n_hidden, r, ZM_FFN_MAX_HIDDEN);
   for (size_t l = 0; rc == 0 && l < n_hidden; l++)
-    rc = zm_get_size(&hidden[l], r, 100000);
-  if (!rc) rc = zm_get_size(&n_params, r, (r->len - r->pos) / 8);
+    rc = zm__get_size(&hidden[l], r, 100000);
+  if (!rc) rc = zm__get_size(&n_params, r, (r->len - r->pos) / 8);
   if (!rc && act > ZM_ACT_SIGMOID)
     rc = zm_error_set(ZM_EINVALID, "corrupt network: activation %u", act);
   if (!rc) rc = ffn_attach(m, hidden, n_hidden, (zm_activation)act);
   if (!rc && ((ffn *)m->impl)->n_params != n_params)
     rc = zm_error_set(ZM_EINVALID, "corrupt network: %zu parameters for its layers", n_params);
-  if (!rc) rc = zm_get_f64s(((ffn *)m->impl)->theta, r, n_params);
+  if (!rc) rc = zm__get_f64s(((ffn *)m->impl)->theta, r, n_params);
   return rc;
 }
 

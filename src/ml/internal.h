@@ -37,16 +37,16 @@ struct zm_model {
 extern const zm_model_ops zm_logreg_ops, zm_linreg_ops, zm_ffn_ops, zm_xgb_ops;
 
 /* A new model record of the given kind (impl NULL); ZM_ENOMEM. */
-int zm_model_new(zm_model **out, zm_model_kind kind, zm_task task, size_t d, size_t k);
+int zm__model_new(zm_model **out, zm_model_kind kind, zm_task task, size_t d, size_t k);
 
-int zm_put_u32(zm_buf *b, uint32_t v);
-int zm_put_u64(zm_buf *b, uint64_t v);
-int zm_put_f64s(zm_buf *b, const double *v, size_t n);
+int zm__put_u32(zm_buf *b, uint32_t v);
+int zm__put_u64(zm_buf *b, uint64_t v);
+int zm__put_f64s(zm_buf *b, const double *v, size_t n);
 
-int zm_get_u32(uint32_t *out, zm_reader *r);
-int zm_get_u64(uint64_t *out, zm_reader *r);
-int zm_get_size(size_t *out, zm_reader *r, size_t max);
-int zm_get_f64s(double *out, zm_reader *r, size_t n);
+int zm__get_u32(uint32_t *out, zm_reader *r);
+int zm__get_u64(uint64_t *out, zm_reader *r);
+int zm__get_size(size_t *out, zm_reader *r, size_t max);
+int zm__get_f64s(double *out, zm_reader *r, size_t n);
 
 /* Mini-batch optimizer state over one flat parameter vector. */
 typedef struct zm_optim {
@@ -57,23 +57,23 @@ typedef struct zm_optim {
   double *m, *v;
 } zm_optim;
 
-int zm_optim_init(zm_optim *o, zm_optimizer kind, double lr, size_t n);
+int zm__optim_init(zm_optim *o, zm_optimizer kind, double lr, size_t n);
 /* One step: params -= update(grad). */
-void zm_optim_step(zm_optim *o, double *params, const double *grad);
-void zm_optim_free(zm_optim *o);
+void zm__optim_step(zm_optim *o, double *params, const double *grad);
+void zm__optim_free(zm_optim *o);
 
 /* Numerically safe logistic function and log(1 + exp(x)). */
-double zm_sigmoid(double x);
-double zm_softplus(double x);
+double zm__sigmoid(double x);
+double zm__softplus(double x);
 
 /* Row-wise softmax of z[n * k] in place. */
-void zm_softmax_rows(double *z, size_t n, size_t k);
+void zm__softmax_rows(double *z, size_t n, size_t k);
 
 /* Pin OpenBLAS to one thread so sums are always taken in the same order. */
-int zm_blas_single_thread(void);
+int zm__blas_single_thread(void);
 
 /* Allocate n doubles set to zero (at least one), setting the error on failure. */
-double *zm_zalloc(size_t n);
+double *zm__zalloc(size_t n);
 
 #endif
 
@@ -95,7 +95,7 @@ typedef struct zm_epoch {
   zm_target y;        /* the target, regrouped along with copy */
   int *labels;        /* its storage */
   double *values;
-  size_t *order;      /* the visit order, as rows of zm_epoch_base */
+  size_t *order;      /* the visit order, as rows of zm__epoch_base */
   size_t *start;      /* buckets + 1 offsets into copy */
   uint32_t *bucket_of;
   size_t *visit;      /* this epoch's order of the buckets */
@@ -106,14 +106,14 @@ typedef struct zm_epoch {
 struct zm_rng;
 /* Set up the epochs over `rows`, dealing them into buckets now (drawing
  * from rng); rows from a source are checked finite on the way. */
-int zm_epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, struct zm_rng *rng);
+int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, struct zm_rng *rng);
 /* Draw the next epoch's order. */
-void zm_epoch_next(zm_epoch *e, struct zm_rng *rng);
+void zm__epoch_next(zm_epoch *e, struct zm_rng *rng);
 /* Read ahead, in sequence, the buckets holding order[0..upto), so the
  * random visits inside them hit the cache. */
-void zm_epoch_warm(zm_epoch *e, size_t upto);
+void zm__epoch_warm(zm_epoch *e, size_t upto);
 /* The matrix the order indexes: X itself, or the copy. */
-const double *zm_epoch_base(const zm_epoch *e);
-/* The target indexed like zm_epoch_base. */
-const zm_target *zm_epoch_target(const zm_epoch *e);
-void zm_epoch_free(zm_epoch *e);
+const double *zm__epoch_base(const zm_epoch *e);
+/* The target indexed like zm__epoch_base. */
+const zm_target *zm__epoch_target(const zm_epoch *e);
+void zm__epoch_free(zm_epoch *e);

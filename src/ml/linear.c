@@ -68,7 +68,7 @@ static int linear_attach(zm_model *m, size_t outputs)
   if (!l)
     return zm_error_set(ZM_ENOMEM, "out of memory for a linear model");
   l->m = outputs;
-  l->theta = zm_zalloc(m->d * outputs + outputs);
+  l->theta = zm__zalloc(m->d * outputs + outputs);
   if (!l->theta) {
     free(l);
     return ZM_ENOMEM;
@@ -133,7 +133,7 @@ static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target 
     return r * r;
   }
   if (loss == LOSS_SIGMOID) {
-    /* exp(-|v|) serves both the sigmoid (the same bits as zm_sigmoid) and
+    /* exp(-|v|) serves both the sigmoid (the same bits as zm__sigmoid) and
      * the loss's log(1 + exp(-|v|)) */
     double t = y->labels[i] == 1 ? 1.0 : 0.0, v = z[0], e = exp(-fabs(v)), l = 0.0;
     if (s->want_loss) {
@@ -147,7 +147,7 @@ static double row_loss(double *z, size_t m, const sgd_setup *s, const zm_target 
     z[0] = (v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - t;
     return l;
   }
-  zm_softmax_rows(z, 1, m);
+  zm__softmax_rows(z, 1, m);
   int c = y->labels[i];
   double l = -log(fmax(z[c], 1e-300));
   z[c] -= 1.0;
@@ -192,7 +192,7 @@ static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, const
                         const size_t *pos, size_t nb, const sgd_setup *s)
 {
   size_t m = l->m, d = ep->d, np = d * m + m;
-  const double *base = zm_epoch_base(ep);
+  const double *base = zm__epoch_base(ep);
   double total = 0.0, odds = 1.0;
   memset(grad, 0, np * sizeof *grad);
   for (size_t r = 0; r < nb; r++) {
@@ -200,7 +200,7 @@ static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, const
       prefetch_row(base + pos[r + PREFETCH] * d, d);
     const double *x = base + pos[r] * d;
     linear_row(z, l->theta, d, m, x);
-    total += row_loss(z, m, s, zm_epoch_target(ep), pos[r], &odds);
+    total += row_loss(z, m, s, zm__epoch_target(ep), pos[r], &odds);
     accumulate(grad, z, d, m, x);
   }
   if (odds != 1.0)
@@ -210,7 +210,7 @@ static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, const
     grad[j] *= inv;
   for (size_t j = 0; j < d * m; j++)
     grad[j] += s->l2 * l->theta[j];
-  zm_optim_step(opt, l->theta, grad);
+  zm__optim_step(opt, l->theta, grad);
   return total;
 }
 
@@ -218,9 +218,9 @@ static int history_alloc(zm_history *h, size_t epochs, int with_val)
 {
   memset(h, 0, sizeof *h);
   h->converged = -1;
-  h->train_loss = zm_zalloc(epochs);
+  h->train_loss = zm__zalloc(epochs);
   if (with_val)
-    h->val_loss = zm_zalloc(epochs);
+    h->val_loss = zm__zalloc(epochs);
   if (!h->train_loss || (with_val && !h->val_loss)) {
     zm_history_free(h);
     return ZM_ENOMEM;
@@ -232,21 +232,21 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
                    zm_history *history)
 {
   size_t n = rows->n, np = rows->d * l->m + l->m;
-  double *grad = zm_zalloc(np), *z = zm_zalloc(l->m);
+  double *grad = zm__zalloc(np), *z = zm__zalloc(l->m);
   zm_optim opt = {0};
   zm_epoch ep = {0};
   zm_rng rng;
   zm_rng_seed(&rng, s->seed);
   int rc = grad && z ? 0 : ZM_ENOMEM;
-  if (!rc) rc = zm_optim_init(&opt, s->optimizer, s->lr, np);
-  if (!rc) rc = zm_epoch_init(&ep, rows, y, &rng);
+  if (!rc) rc = zm__optim_init(&opt, s->optimizer, s->lr, np);
+  if (!rc) rc = zm__epoch_init(&ep, rows, y, &rng);
   if (!rc && history) rc = history_alloc(history, s->epochs, 0);
   for (size_t e = 0; rc == 0 && e < s->epochs; e++) {
     double total = 0.0;
-    zm_epoch_next(&ep, &rng);
+    zm__epoch_next(&ep, &rng);
     for (size_t at = 0; at < n; at += s->batch_size) {
       size_t nb = n - at < s->batch_size ? n - at : s->batch_size;
-      zm_epoch_warm(&ep, at + nb);
+      zm__epoch_warm(&ep, at + nb);
       total += sgd_batch(l, &opt, grad, z, &ep, ep.order + at, nb, s);
     }
     if (history) {
@@ -255,8 +255,8 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
       history->best_epoch = e;
     }
   }
-  zm_optim_free(&opt);
-  zm_epoch_free(&ep);
+  zm__optim_free(&opt);
+  zm__epoch_free(&ep);
   free(grad);
   free(z);
   return rc;
@@ -370,7 +370,7 @@ static int lbfgs_fit(linear *l, const zm_rows *rows, const zm_target *y, const z
   double *owned = NULL;
   size_t n = rows->n, d = rows->d;
   logreg_objective o = {NULL, n, d, l->m, y, {loss, 1, 0, 0, 0, 0, ZM_OPT_SGD, 0},
-                        p->l2 / (double)n, zm_zalloc(l->m), history};
+                        p->l2 / (double)n, zm__zalloc(l->m), history};
   zm_lbfgs_params lp;
   zm_lbfgs_params_default(&lp);
   lp.max_iter = p->max_iter;
@@ -398,7 +398,7 @@ static int logreg_fit(zm_model **out, const zm_rows *rows, const zm_target *y,
   /* the penalty is on the summed loss; SGD steps on batch means */
   sgd_setup s = {loss, history != NULL, p->epochs, p->batch_size, p->lr,
                  p->l2 / (double)rows->n, p->optimizer, p->seed};
-  int rc = zm_model_new(&m, ZM_MODEL_LOGREG, task, rows->d, y->k);
+  int rc = zm__model_new(&m, ZM_MODEL_LOGREG, task, rows->d, y->k);
   if (!rc) rc = linear_attach(m, task == ZM_TASK_BINARY ? 1 : y->k);
   if (!rc && p->solver == ZM_LOGREG_LBFGS)
     rc = lbfgs_fit(m->impl, rows, y, p, loss, history);
@@ -525,7 +525,7 @@ static void centred_gram(double *G, double *Xty, double *blk, const double *X,
 static int exact_fit(linear *l, const double *X, size_t n, size_t d, const double *yv,
                      double l2)
 {
-  double *G = zm_zalloc(d * d), *mu = zm_zalloc(d), *blk = zm_zalloc(256 * d);
+  double *G = zm__zalloc(d * d), *mu = zm__zalloc(d), *blk = zm__zalloc(256 * d);
   int rc = G && mu && blk ? 0 : ZM_ENOMEM;
   double ym = 0.0;
   if (!rc) {
@@ -533,7 +533,7 @@ static int exact_fit(linear *l, const double *X, size_t n, size_t d, const doubl
       ym += yv[i];
     ym /= (double)n;
     column_means(mu, X, n, d);
-    rc = zm_blas_single_thread();
+    rc = zm__blas_single_thread();
   }
   if (!rc) {
     centred_gram(G, l->theta, blk, X, yv, n, d, mu, ym);
@@ -566,7 +566,7 @@ int zm_linreg_train(zm_model **out, const double *X, size_t n, size_t d,
   if (rc)
     return zm_error_wrap(rc, "linear regression");
   sgd_setup s = {LOSS_SQUARED, 1, p.epochs, p.batch_size, p.lr, p.l2, p.optimizer, p.seed};
-  rc = zm_model_new(&m, ZM_MODEL_LINREG, ZM_TASK_REGRESSION, d, 0);
+  rc = zm__model_new(&m, ZM_MODEL_LINREG, ZM_TASK_REGRESSION, d, 0);
   if (!rc) rc = linear_attach(m, 1);
   zm_rows rows = {n, d, X, NULL, NULL};
   if (!rc && p.solver == ZM_LINREG_SGD)
@@ -601,12 +601,12 @@ static int linear_predict(double *out, const zm_model *model, const double *X, s
     if (model->task == ZM_TASK_BINARY) {
       double z;
       linear_row(&z, l->theta, d, 1, X + i * d);
-      o[1] = zm_sigmoid(z);
+      o[1] = zm__sigmoid(z);
       o[0] = 1.0 - o[1];
     } else {
       linear_row(o, l->theta, d, m, X + i * d);
       if (model->task == ZM_TASK_MULTICLASS)
-        zm_softmax_rows(o, 1, m);
+        zm__softmax_rows(o, 1, m);
     }
   }
   return 0;
@@ -616,14 +616,14 @@ static int linear_predict(double *out, const zm_model *model, const double *X, s
 static int linear_save(zm_buf *out, const zm_model *model)
 {
   const linear *l = model->impl;
-  int rc = zm_put_u64(out, l->m);
-  return rc ? rc : zm_put_f64s(out, l->theta, model->d * l->m + l->m);
+  int rc = zm__put_u64(out, l->m);
+  return rc ? rc : zm__put_f64s(out, l->theta, model->d * l->m + l->m);
 }
 
 static int linear_load(zm_model *model, zm_reader *r)
 {
   size_t m;
-  int rc = zm_get_size(&m, r, (size_t)1 << 20);
+  int rc = zm__get_size(&m, r, (size_t)1 << 20);
   if (rc)
     return rc;
   size_t want = model->task == ZM_TASK_MULTICLASS ? model->k : 1;
@@ -632,7 +632,7 @@ static int linear_load(zm_model *model, zm_reader *r)
   if (model->d > (r->len - r->pos) / 8)
     return zm_error_set(ZM_EINVALID, "model bytes end early");
   rc = linear_attach(model, m);
-  return rc ? rc : zm_get_f64s(((linear *)model->impl)->theta, r, model->d * m + m);
+  return rc ? rc : zm__get_f64s(((linear *)model->impl)->theta, r, model->d * m + m);
 }
 
 const zm_model_ops zm_logreg_ops = {linear_predict, linear_save, linear_load, linear_release};

@@ -44,7 +44,7 @@ void zm_history_free(zm_history *h)
   memset(h, 0, sizeof *h);
 }
 
-int zm_model_new(zm_model **out, zm_model_kind kind, zm_task task, size_t d, size_t k)
+int zm__model_new(zm_model **out, zm_model_kind kind, zm_task task, size_t d, size_t k)
 {
   static const zm_model_ops *ops[] = {NULL, &zm_logreg_ops, &zm_linreg_ops,
                                       &zm_ffn_ops, &zm_xgb_ops};
@@ -93,11 +93,11 @@ int zm_model_predict_class(int *out, const zm_model *m, const double *X, size_t 
 int zm_model_save(zm_buf *out, const zm_model *m)
 {
   int rc = zm_buf_put(out, ZM_MODEL_MAGIC, 4);
-  if (!rc) rc = zm_put_u32(out, ZM_MODEL_FORMAT);
-  if (!rc) rc = zm_put_u32(out, (uint32_t)m->kind);
-  if (!rc) rc = zm_put_u32(out, (uint32_t)m->task);
-  if (!rc) rc = zm_put_u64(out, m->d);
-  if (!rc) rc = zm_put_u64(out, m->k);
+  if (!rc) rc = zm__put_u32(out, ZM_MODEL_FORMAT);
+  if (!rc) rc = zm__put_u32(out, (uint32_t)m->kind);
+  if (!rc) rc = zm__put_u32(out, (uint32_t)m->task);
+  if (!rc) rc = zm__put_u64(out, m->d);
+  if (!rc) rc = zm__put_u64(out, m->k);
   if (!rc) rc = m->ops->save(out, m);
   return rc;
 }
@@ -109,21 +109,21 @@ static int read_header(zm_model **out, zm_reader *r)
   if (r->len < 4 || memcmp(r->p, ZM_MODEL_MAGIC, 4) != 0)
     return zm_error_set(ZM_EINVALID, "not a zenml model (bad magic)");
   r->pos = 4;
-  int rc = zm_get_u32(&version, r);
+  int rc = zm__get_u32(&version, r);
   if (!rc && version != ZM_MODEL_FORMAT)
     return zm_error_set(ZM_EVERSION, "model format %u is not supported (expected %u)",
                         version, ZM_MODEL_FORMAT);
-  if (!rc) rc = zm_get_u32(&kind, r);
-  if (!rc) rc = zm_get_u32(&task, r);
-  if (!rc) rc = zm_get_size(&d, r, (size_t)1 << 32);
-  if (!rc) rc = zm_get_size(&k, r, (size_t)1 << 32);
+  if (!rc) rc = zm__get_u32(&kind, r);
+  if (!rc) rc = zm__get_u32(&task, r);
+  if (!rc) rc = zm__get_size(&d, r, (size_t)1 << 32);
+  if (!rc) rc = zm__get_size(&k, r, (size_t)1 << 32);
   if (rc)
     return rc;
   if (kind < ZM_MODEL_LOGREG || kind > ZM_MODEL_XGB || task > ZM_TASK_MULTICLASS ||
       (task != ZM_TASK_REGRESSION && k < 2))
     return zm_error_set(ZM_EINVALID, "corrupt model header (kind %u, task %u, k %zu)",
                         kind, task, k);
-  return zm_model_new(out, (zm_model_kind)kind, (zm_task)task, d, k);
+  return zm__model_new(out, (zm_model_kind)kind, (zm_task)task, d, k);
 }
 
 int zm_model_load(zm_model **out, const void *data, size_t len)
@@ -155,7 +155,7 @@ void zm_model_free(zm_model *m)
 
 /* --- little-endian bytes, independent of the host's byte order --- */
 
-int zm_put_u32(zm_buf *b, uint32_t v)
+int zm__put_u32(zm_buf *b, uint32_t v)
 {
   unsigned char c[4];
   for (int i = 0; i < 4; i++)
@@ -163,7 +163,7 @@ int zm_put_u32(zm_buf *b, uint32_t v)
   return zm_buf_put(b, c, 4);
 }
 
-int zm_put_u64(zm_buf *b, uint64_t v)
+int zm__put_u64(zm_buf *b, uint64_t v)
 {
   unsigned char c[8];
   for (int i = 0; i < 8; i++)
@@ -171,13 +171,13 @@ int zm_put_u64(zm_buf *b, uint64_t v)
   return zm_buf_put(b, c, 8);
 }
 
-int zm_put_f64s(zm_buf *b, const double *v, size_t n)
+int zm__put_f64s(zm_buf *b, const double *v, size_t n)
 {
   int rc = zm_buf_grow(b, n * 8);
   for (size_t i = 0; rc == 0 && i < n; i++) {
     uint64_t u;
     memcpy(&u, &v[i], 8);
-    rc = zm_put_u64(b, u);
+    rc = zm__put_u64(b, u);
   }
   return rc;
 }
@@ -190,7 +190,7 @@ static int need(zm_reader *r, size_t n)
   return 0;
 }
 
-int zm_get_u32(uint32_t *out, zm_reader *r)
+int zm__get_u32(uint32_t *out, zm_reader *r)
 {
   *out = 0;
   int rc = need(r, 4);
@@ -204,7 +204,7 @@ int zm_get_u32(uint32_t *out, zm_reader *r)
   return 0;
 }
 
-int zm_get_u64(uint64_t *out, zm_reader *r)
+int zm__get_u64(uint64_t *out, zm_reader *r)
 {
   *out = 0;
   int rc = need(r, 8);
@@ -218,11 +218,11 @@ int zm_get_u64(uint64_t *out, zm_reader *r)
   return 0;
 }
 
-int zm_get_size(size_t *out, zm_reader *r, size_t max)
+int zm__get_size(size_t *out, zm_reader *r, size_t max)
 {
   *out = 0;
   uint64_t v;
-  int rc = zm_get_u64(&v, r);
+  int rc = zm__get_u64(&v, r);
   if (rc)
     return rc;
   if (v > max)
@@ -232,14 +232,14 @@ int zm_get_size(size_t *out, zm_reader *r, size_t max)
   return 0;
 }
 
-int zm_get_f64s(double *out, zm_reader *r, size_t n)
+int zm__get_f64s(double *out, zm_reader *r, size_t n)
 {
   if (n > (r->len - r->pos) / 8)
     return need(r, r->len - r->pos + 1);
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     uint64_t u;
-    rc = zm_get_u64(&u, r);
+    rc = zm__get_u64(&u, r);
     memcpy(&out[i], &u, 8);
   }
   return rc;
@@ -247,7 +247,7 @@ int zm_get_f64s(double *out, zm_reader *r, size_t n)
 
 /* --- optimizers --- */
 
-int zm_optim_init(zm_optim *o, zm_optimizer kind, double lr, size_t n)
+int zm__optim_init(zm_optim *o, zm_optimizer kind, double lr, size_t n)
 {
   memset(o, 0, sizeof *o);
   o->kind = kind;
@@ -260,16 +260,16 @@ int zm_optim_init(zm_optim *o, zm_optimizer kind, double lr, size_t n)
   o->n = n;
   if (kind != ZM_OPT_ADAM)
     return 0;
-  o->m = zm_zalloc(n);
-  o->v = zm_zalloc(n);
+  o->m = zm__zalloc(n);
+  o->v = zm__zalloc(n);
   if (!o->m || !o->v) {
-    zm_optim_free(o);
+    zm__optim_free(o);
     return ZM_ENOMEM;
   }
   return 0;
 }
 
-void zm_optim_step(zm_optim *o, double *params, const double *grad)
+void zm__optim_step(zm_optim *o, double *params, const double *grad)
 {
   size_t n = o->n;
   if (o->kind == ZM_OPT_SGD) {
@@ -289,7 +289,7 @@ void zm_optim_step(zm_optim *o, double *params, const double *grad)
   }
 }
 
-void zm_optim_free(zm_optim *o)
+void zm__optim_free(zm_optim *o)
 {
   free(o->m);
   free(o->v);
@@ -298,7 +298,7 @@ void zm_optim_free(zm_optim *o)
 
 /* --- small numeric helpers --- */
 
-double zm_sigmoid(double x)
+double zm__sigmoid(double x)
 {
   if (x >= 0)
     return 1.0 / (1.0 + exp(-x));
@@ -306,12 +306,12 @@ double zm_sigmoid(double x)
   return e / (1.0 + e);
 }
 
-double zm_softplus(double x)
+double zm__softplus(double x)
 {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-void zm_softmax_rows(double *z, size_t n, size_t k)
+void zm__softmax_rows(double *z, size_t n, size_t k)
 {
   for (size_t i = 0; i < n; i++) {
     double *r = z + i * k, mx = r[0], s = 0.0;
@@ -325,12 +325,12 @@ void zm_softmax_rows(double *z, size_t n, size_t k)
   }
 }
 
-int zm_blas_single_thread(void)
+int zm__blas_single_thread(void)
 {
   return zm_blas_load();
 }
 
-double *zm_zalloc(size_t n)
+double *zm__zalloc(size_t n)
 {
   double *p = calloc(n ? n : 1, sizeof *p);
   if (!p)

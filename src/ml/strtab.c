@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t zm_fnv1a(const char *s, size_t len)
+uint64_t zm__fnv1a(const char *s, size_t len)
 {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < len; i++) {
@@ -31,12 +31,12 @@ static long probe(const zm_strtab *t, const char *s, size_t len, uint64_t h, siz
   return -1;
 }
 
-long zm_strtab_find(const zm_strtab *t, const char *s, size_t len)
+long zm__strtab_find(const zm_strtab *t, const char *s, size_t len)
 {
   size_t slot;
   if (t->nslots == 0)
     return -1;
-  return probe(t, s, len, zm_fnv1a(s, len), &slot);
+  return probe(t, s, len, zm__fnv1a(s, len), &slot);
 }
 
 static int grow(zm_strtab *t)
@@ -73,14 +73,14 @@ static int grow(zm_strtab *t)
   return 0;
 }
 
-int zm_strtab_add(zm_strtab *t, const char *s, size_t len, size_t *idx)
+int zm__strtab_add(zm_strtab *t, const char *s, size_t len, size_t *idx)
 {
   if (t->n == t->cap) {
     int rc = grow(t);
     if (rc)
       return rc;
   }
-  uint64_t h = zm_fnv1a(s, len);
+  uint64_t h = zm__fnv1a(s, len);
   size_t slot;
   long k = probe(t, s, len, h, &slot);
   if (k < 0) {
@@ -102,7 +102,7 @@ int zm_strtab_add(zm_strtab *t, const char *s, size_t len, size_t *idx)
   return 0;
 }
 
-void zm_strtab_free(zm_strtab *t)
+void zm__strtab_free(zm_strtab *t)
 {
   for (size_t k = 0; k < t->n; k++)
     free(t->keys[k]);

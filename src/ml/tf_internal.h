@@ -20,16 +20,16 @@ typedef struct zm_strtab {
 } zm_strtab;
 
 /* 64-bit FNV-1a of s[0..len). */
-uint64_t zm_fnv1a(const char *s, size_t len);
+uint64_t zm__fnv1a(const char *s, size_t len);
 
 /* Count one occurrence of s, inserting it if new; *idx (may be NULL) gets its index. */
-int zm_strtab_add(zm_strtab *t, const char *s, size_t len, size_t *idx);
+int zm__strtab_add(zm_strtab *t, const char *s, size_t len, size_t *idx);
 
 /* The index of s, or -1. */
-long zm_strtab_find(const zm_strtab *t, const char *s, size_t len);
+long zm__strtab_find(const zm_strtab *t, const char *s, size_t len);
 
 /* Release the table's memory (the struct is the caller's). */
-void zm_strtab_free(zm_strtab *t);
+void zm__strtab_free(zm_strtab *t);
 
 /* One input column's spec, resolved and fitted. */
 typedef struct zm_tf_col {
@@ -58,13 +58,13 @@ struct zm_transform {
 };
 
 /* 1 for methods that read a column's values as categories. */
-int zm_tf_categorical(zm_tf_method m);
+int zm__tf_categorical(zm_tf_method m);
 
 /* Build t->outnames from the fitted columns. */
-int zm_tf_outnames(zm_transform *t);
+int zm__tf_outnames(zm_transform *t);
 
 /* The category key of row i (string bytes, decimal int, true/false; the fill
  * key when null); buf holds at least 32 bytes. */
-const char *zm_tf_key(const zm_tf_col *tc, const zm_column *c, size_t i, char *buf, size_t *len);
+const char *zm__tf_key(const zm_tf_col *tc, const zm_column *c, size_t i, char *buf, size_t *len);
 
 #endif

@@ -46,12 +46,12 @@ int zm_tf_fill_parse(zm_tf_fill *out, const char *name)
                       name);
 }
 
-int zm_tf_categorical(zm_tf_method m)
+int zm__tf_categorical(zm_tf_method m)
 {
   return m == ZM_TF_VOCAB || m == ZM_TF_ONEHOT || m == ZM_TF_HASH;
 }
 
-const char *zm_tf_key(const zm_tf_col *tc, const zm_column *c, size_t i, char *buf, size_t *len)
+const char *zm__tf_key(const zm_tf_col *tc, const zm_column *c, size_t i, char *buf, size_t *len)
 {
   if (zm_column_is_null(c, i)) {
     *len = strlen(tc->fill_string);
@@ -86,7 +86,7 @@ static int resolve(zm_tf_col *tc, const zm_tf_spec *s, const zm_column *c)
   tc->method = s->method;
   if (tc->method == ZM_TF_AUTO)
     tc->method = str ? ZM_TF_VOCAB : c->type == ZM_TYPE_BOOL ? ZM_TF_NONE : ZM_TF_ZSCORE;
-  int cat = zm_tf_categorical(tc->method);
+  int cat = zm__tf_categorical(tc->method);
   if (str && !cat)
     return zm_error_set(ZM_EINVALID, "column '%s' is string; %s needs a number column", c->name,
                         zm_tf_method_name(tc->method));
@@ -249,16 +249,16 @@ static int reorder(zm_strtab *t, int by_count, int numeric, size_t keep)
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < t->n && (keep == 0 || i < keep); i++) {
     size_t k;
-    rc = zm_strtab_add(&sorted, t->keys[idx[i]], t->lens[idx[i]], &k);
+    rc = zm__strtab_add(&sorted, t->keys[idx[i]], t->lens[idx[i]], &k);
     if (rc == 0)
       sorted.counts[k] = t->counts[idx[i]];
   }
   free(idx);
   if (rc) {
-    zm_strtab_free(&sorted);
+    zm__strtab_free(&sorted);
     return rc;
   }
-  zm_strtab_free(t);
+  zm__strtab_free(t);
   *t = sorted;
   return 0;
 }
@@ -271,8 +271,8 @@ static int fit_categories(zm_tf_col *tc, const zm_column *c)
     return 0;
   for (size_t i = 0; rc == 0 && i < c->len; i++) {
     size_t len;
-    const char *k = zm_tf_key(tc, c, i, buf, &len);
-    rc = zm_strtab_add(&tc->cats, k, len, NULL);
+    const char *k = zm__tf_key(tc, c, i, buf, &len);
+    rc = zm__strtab_add(&tc->cats, k, len, NULL);
   }
   if (rc == 0)
     rc = reorder(&tc->cats, tc->method == ZM_TF_VOCAB, c->type == ZM_TYPE_I64,
@@ -282,7 +282,7 @@ static int fit_categories(zm_tf_col *tc, const zm_column *c)
   return rc;
 }
 
-int zm_tf_outnames(zm_transform *t)
+int zm__tf_outnames(zm_transform *t)
 {
   t->nout = 0;
   for (size_t j = 0; j < t->ncol; j++)
@@ -352,12 +352,12 @@ int zm_transform_fit(zm_transform **out, const zm_tf_spec *specs, size_t n,
     const zm_column *c = &f->cols[zm_frame_find(f, specs[j].column)];
     rc = resolve(tc, &specs[j], c);
     if (rc == 0)
-      rc = zm_tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
+      rc = zm__tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
   }
   if (rc == 0)
     rc = fit_labels(t, labels, n_labels);
   if (rc == 0)
-    rc = zm_tf_outnames(t);
+    rc = zm__tf_outnames(t);
   if (rc) {
     zm_transform_free(t);
     return rc;
@@ -387,7 +387,7 @@ void zm_transform_free(zm_transform *t)
     free(tc->name);
     free(tc->fill_string);
     free(tc->bounds);
-    zm_strtab_free(&tc->cats);
+    zm__strtab_free(&tc->cats);
   }
   for (size_t i = 0; i < t->nlabels; i++)
     free(t->labels[i]);

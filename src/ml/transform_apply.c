@@ -31,7 +31,7 @@ static int check_schema(const zm_transform *t, const zm_frame *f)
     long k = zm_frame_find(f, tc->name);
     zm_type ty = k < 0 ? tc->type : f->cols[k].type;
     int same = ty == tc->type ||
-               (!zm_tf_categorical(tc->method) && numeric_type(ty) && numeric_type(tc->type));
+               (!zm__tf_categorical(tc->method) && numeric_type(ty) && numeric_type(tc->type));
     if (k < 0)
       zm_buf_printf(&b, "%scolumn '%s' is missing", b.len ? "; " : "", tc->name);
     else if (!same)
@@ -131,14 +131,14 @@ static void category_ids(double *out, const zm_tf_col *tc, const zm_column *c)
   char buf[32];
   for (size_t i = 0; i < c->len; i++) {
     size_t len;
-    const char *k = zm_tf_key(tc, c, i, buf, &len);
+    const char *k = zm__tf_key(tc, c, i, buf, &len);
     if (tc->method == ZM_TF_HASH) {
-      out[i] = (double)(zm_fnv1a(k, len) % tc->n);
+      out[i] = (double)(zm__fnv1a(k, len) % tc->n);
       continue;
     }
-    long id = zm_strtab_find(&tc->cats, k, len);
+    long id = zm__strtab_find(&tc->cats, k, len);
     if (id < 0 && tc->method == ZM_TF_VOCAB && tc->oov > 0)
-      id = (long)(tc->cats.n + zm_fnv1a(k, len) % tc->oov);
+      id = (long)(tc->cats.n + zm__fnv1a(k, len) % tc->oov);
     out[i] = (double)id;
   }
 }
@@ -163,7 +163,7 @@ static int fill_column(zm_column *cols, const zm_tf_col *tc, const zm_column *c)
     apply_onehot(cols, tc, c);
     return 0;
   }
-  if (zm_tf_categorical(tc->method)) {
+  if (zm__tf_categorical(tc->method)) {
     category_ids(cols[0].data, tc, c);
     return 0;
   }

@@ -177,7 +177,7 @@ int zm_xgb_train(zm_model **out, const double *X, size_t n, size_t d,
   if (rc)
     return zm_error_wrap(rc, "xgboost");
   if (!rc) rc = need_api();
-  if (!rc) rc = zm_model_new(&m, ZM_MODEL_XGB, zm_target_task(y), d, y->k);
+  if (!rc) rc = zm__model_new(&m, ZM_MODEL_XGB, zm_target_task(y), d, y->k);
   if (!rc) rc = boost(m, X, n, y, &p);
   if (rc) {
     zm_model_free(m);
@@ -248,7 +248,7 @@ static int xgb_save(zm_buf *out, const zm_model *m)
   if (api()->XGBoosterSaveModelToBuffer(((xgb *)m->impl)->booster, "{\"format\": \"ubj\"}", &len,
                                  &bytes) != 0)
     return xgb_fail("xgboost saving the model");
-  int rc = zm_put_u64(out, len);
+  int rc = zm__put_u64(out, len);
   return rc ? rc : zm_buf_put(out, bytes, len);
 }
 
@@ -256,7 +256,7 @@ static int xgb_load(zm_model *m, zm_reader *r)
 {
   size_t len;
   int rc = need_api();
-  if (!rc) rc = zm_get_size(&len, r, r->len - r->pos);
+  if (!rc) rc = zm__get_size(&len, r, r->len - r->pos);
   if (!rc) rc = xgb_attach(m, NULL);
   if (!rc && api()->XGBoosterLoadModelFromBuffer(((xgb *)m->impl)->booster, r->p + r->pos, len) != 0)
     rc = xgb_fail("xgboost loading the model");

@@ -366,26 +366,6 @@ int zm_store_put_mapped(char out[ZM_STORE_ID_SIZE], zm_store *s, const void *dat
   return place_written(out, s, fd, tmp, hex);
 }
 
-int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer write,
-                        void *ctx)
-{
-  char tmp[PATH_MAX], hex[65];
-  int fd = -1, rc = tmp_create(&fd, tmp, sizeof tmp, s, s->tmp);
-  if (rc)
-    return rc;
-  rc = write(fd, ctx);
-  if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
-    rc = zm_error_sys(ZM_EIO, "cannot rewind %s", tmp);
-  if (rc == 0)
-    rc = zm_hash_fd(hex, fd, tmp);
-  if (rc) {
-    close(fd);
-    unlink(tmp);
-    return rc;
-  }
-  return place_written(out, s, fd, tmp, hex);
-}
-
 /* The SHA-256 of a list of segments, computed on its own thread: error
  * messages are thread-local, so a failure's text is copied out. */
 typedef struct iov_hash {

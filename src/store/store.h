@@ -26,9 +26,6 @@ typedef struct zm_store zm_store;
  * negative ZM_E* code after setting the error message. */
 typedef ssize_t (*zm_store_reader)(void *ctx, void *buf, size_t cap);
 
-/* Writes an object's bytes to `fd` (an empty temp file in the store); 0 or an error. */
-typedef int (*zm_store_writer)(int fd, void *ctx);
-
 /* Called once per problem found by verify/check: `what` is an id (or a
  * path relative to the root for a stray file), `problem` says what is wrong. */
 typedef void (*zm_store_report)(void *ctx, const char *what, const char *problem);
@@ -150,12 +147,6 @@ int zm_store_tmp_remove(zm_store *s, const char *path);
 
 /* Remove only the stale temp files (zenml verify --repair); objects stay. */
 int zm_store_clean_temps(zm_store_gc_stats *out, zm_store *s, int dry_run);
-
-/* Store what `write` writes, without an intermediate copy: it writes into a
- * temp file inside the store, which is then hashed, synced and renamed into
- * place (or dropped when the object exists). For large generated artifacts. */
-int zm_store_put_writer(char out[ZM_STORE_ID_SIZE], zm_store *s, zm_store_writer write,
-                        void *ctx);
 
 /* Store the concatenation of `n` memory segments (unchanged during the
  * call): a second thread hashes them while this one writes them, writeback

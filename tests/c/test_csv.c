@@ -389,7 +389,7 @@ static void test_float_parser_matches_strtod(void)
     char s[64];
     int n = snprintf(s, sizeof s, i % 3 ? "%.17g" : "%.6g", v);
     double a, b = strtod(s, NULL);
-    const char *end = zm_parse_double(s, s + n, &a);
+    const char *end = zm__parse_double(s, s + n, &a);
     if (end != s + n || memcmp(&a, &b, 8) != 0) {
       if (bad++ < 5)
         fprintf(stderr, "mismatch on %s\n", s);
@@ -401,7 +401,7 @@ static void test_float_parser_matches_strtod(void)
                         "1.7976931348623157e308", "0.30000000000000004", ".5", "5."};
   for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
     double a, b = strtod(hard[k], NULL);
-    zm_parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
+    zm__parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
     CHECK(memcmp(&a, &b, 8) == 0);
   }
 }
@@ -419,7 +419,7 @@ static void test_float_parser_in_rows(void)
     int n = snprintf(s, sizeof s, fmts[i % 5], i % 5 == 3 ? fabs(v) : v);
     size_t field = strcspn(s, ",;\n");
     double a, b = strtod(s, NULL);
-    const char *end = zm_parse_double(s, s + n, &a);
+    const char *end = zm__parse_double(s, s + n, &a);
     if (end != s + field || memcmp(&a, &b, 8) != 0) {
       if (bad++ < 5)
         fprintf(stderr, "mismatch on %s\n", s);
@@ -431,7 +431,7 @@ static void test_float_parser_in_rows(void)
                         "9007199254740993.0,", "+0.000000,", "-0.0,", "1.5e,", "123.456E-2,"};
   for (size_t k = 0; k < sizeof hard / sizeof hard[0]; k++) {
     double a, b = strtod(hard[k], NULL);
-    const char *end = zm_parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
+    const char *end = zm__parse_double(hard[k], hard[k] + strlen(hard[k]), &a);
     CHECK(end && (*end == ',' || *end == 'e') && memcmp(&a, &b, 8) == 0);
   }
 }
@@ -459,6 +459,71 @@ static void test_writer_round_trip(void)
   CHECK_EQ_INT(zm_frame_read_csv(&h, path, NULL), 0);
   CHECK(h && h->nrow == 3);
   zm_frame_free(h);
+  zm_frame_free(g);
+  zm_frame_free(f);
+  zm_buf_free(&b);
+}
+
+/* Found by tests/fuzz: a NUL in a header name cut it short ("" here), and
+ * the frame did not read back from its own CSV. A NUL byte anywhere is now
+ * an error (a UTF-16 or binary file is not text). */
+static void test_nul_in_header(void)
+{
+  zm_frame *f = NULL;
+  static const char csv[] = "x;\0abc\n1;2\n";
+  CHECK_EQ_INT(zm_frame_parse_csv(&f, "nul.csv", csv, sizeof csv - 1, NULL), ZM_EINVALID);
+  CHECK(f == NULL);
+  CHECK_EQ_STR(zm_error_last(),
+               "nul.csv:1: a NUL byte in the header (zenml reads UTF-8 CSV; is the file UTF-16?)");
+  static const char body[] = "x,y\n1,a\0b\n";
+  CHECK_EQ_INT(zm_frame_parse_csv(&f, "body.csv", body, sizeof body - 1, NULL), ZM_EINVALID);
+  CHECK(f == NULL);
+  CHECK_EQ_STR(zm_error_last(),
+               "body.csv:2: a NUL byte in column 'y' (zenml reads UTF-8 CSV; is the file UTF-16?)");
+}
+
+/* Found by tests/fuzz: 1e999 read as an infinity, written as "inf", which
+ * read back as a string column. */
+static void test_infinity_round_trip(void)
+{
+  zm_frame *f = parse("x,y\n1e999,Info\n-inf,+INF\nInfinity,-Infinity\n", NULL), *g = NULL;
+  CHECK(f != NULL);
+  if (!f)
+    return;
+  CHECK_EQ_INT(f->cols[0].type, ZM_TYPE_F64);
+  CHECK_EQ_INT(f->cols[1].type, ZM_TYPE_STR); /* "Info" is no number */
+  const double *x = f->cols[0].data;
+  CHECK(x[0] == INFINITY && x[1] == -INFINITY && x[2] == INFINITY);
+  zm_buf b = ZM_BUF_INIT;
+  CHECK_EQ_INT(zm_frame_format_csv(&b, f, 0), 0);
+  CHECK_EQ_STR(b.data, "x,y\ninf,Info\n-inf,+INF\ninf,-Infinity\n");
+  CHECK_EQ_INT(zm_frame_parse_csv(&g, "again.csv", b.data, b.len, NULL), 0);
+  CHECK(g && g->cols[0].type == ZM_TYPE_F64 && ((double *)g->cols[0].data)[1] == -INFINITY);
+  zm_buf_free(&b);
+  zm_frame_free(g);
+  zm_frame_free(f);
+}
+
+/* Found by tests/fuzz: header names the writer left bare but the reader
+ * takes otherwise. "a;b;c" made ';' the detected delimiter (three columns);
+ * a name starting with U+FEFF lost it as a byte order mark. */
+static void test_header_names_read_back(void)
+{
+  zm_frame *f = parse("\"a;b;c\"\n1\n", NULL), *g = NULL;
+  CHECK(f && f->ncol == 1);
+  zm_buf b = ZM_BUF_INIT;
+  if (f)
+    CHECK_EQ_INT(zm_frame_format_csv(&b, f, 0), 0);
+  CHECK_EQ_STR(b.data, "\"a;b;c\"\n1\n");
+  zm_frame_free(f);
+  f = parse("\n\xef\xbb\xbfname\nx\ny\n", NULL);
+  CHECK(f && f->ncol == 1 && f->nrow == 2);
+  b.len = 0;
+  if (f)
+    CHECK_EQ_INT(zm_frame_format_csv(&b, f, 0), 0);
+  CHECK_EQ_INT(zm_frame_parse_csv(&g, "again.csv", b.data, b.len, NULL), 0);
+  CHECK(g && g->nrow == 2);
+  CHECK_EQ_STR(g ? g->cols[0].name : NULL, "\xef\xbb\xbfname");
   zm_frame_free(g);
   zm_frame_free(f);
   zm_buf_free(&b);
@@ -517,5 +582,8 @@ int main(void)
   RUN(test_float_parser_matches_strtod);
   RUN(test_float_parser_in_rows);
   RUN(test_writer_round_trip);
+  RUN(test_nul_in_header);
+  RUN(test_infinity_round_trip);
+  RUN(test_header_names_read_back);
   return CHECK_DONE();
 }

@@ -1,4 +1,4 @@
-/* zm_parse_double against strtod, bit for bit, on random numbers of 0-24
+/* zm__parse_double against strtod, bit for bit, on random numbers of 0-24
  * integer and fraction digits (inside and past the plain fast path), with and
  * without bytes after them: the parser must never read past `end`. */
 #include "check.h"
@@ -44,7 +44,7 @@ static int same_as_strtod(const char *text, size_t len)
   char *exact = malloc(len); /* no slack: ASan sees any read past the end */
   memcpy(exact, text, len);
   double got = 0;
-  const char *end = zm_parse_double(exact, exact + len, &got);
+  const char *end = zm__parse_double(exact, exact + len, &got);
   char z[128];
   memcpy(z, text, len);
   z[len] = 0;

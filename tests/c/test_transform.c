@@ -91,7 +91,7 @@ static void test_categorical_methods(void)
           0);
   CHECK(v[1] == 2 && v[4] == 2);
   run_one(v, &(zm_tf_spec){.column = "s", .method = ZM_TF_HASH, .n = 7}, 0);
-  CHECK(v[0] == (double)(zm_fnv1a("b", 1) % 7) && v[3] == (double)(zm_fnv1a("", 0) % 7));
+  CHECK(v[0] == (double)(zm__fnv1a("b", 1) % 7) && v[3] == (double)(zm__fnv1a("", 0) % 7));
   /* one_hot of int64: categories in numeric order 1, 9, 10 */
   run_one(v, &(zm_tf_spec){.column = "i", .method = ZM_TF_ONEHOT}, 2);
   CHECK(v[0] == 1 && v[1] == 0 && v[2] == 1 && v[3] == 0);

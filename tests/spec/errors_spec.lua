@@ -52,3 +52,31 @@ describe("errors.suggest", function()
     assert.equals("", errors.did_you_mean("bogus", { "running", "completed", "failed" }))
   end)
 end)
+
+describe("suggestions at the call sites", function()
+  it("names a close column when frame:col is given an unknown one", function()
+    local f = require("zenml.frame").from_table { species = { "a" }, petal = { 1.0 } }
+    assert.has_error(function() f:col("specie") end,
+      "frame:col: no column named 'specie'; did you mean species?")
+    assert.has_error(function() f:col("zzz") end, "frame:col: no column named 'zzz'")
+  end)
+
+  it("names a close parameter and parameter value of a step", function()
+    local S = require("zenml.step").Step:extend("S")
+    S.params = { epochs = { type = "integer", default = 1 },
+      solver = { type = "string", default = "exact", values = { "exact", "sgd" } } }
+    assert.has_error(function() S { epoch = 2 } end,
+      "S: unknown parameter 'epoch'; parameters are: epochs, solver; did you mean epochs?")
+    assert.has_error(function() S { solver = "exakt" } end,
+      "S: parameter 'solver' expects one of exact, sgd, got string \"exakt\"; did you mean exact?")
+  end)
+
+  it("raises errors about the user's input as values that print as their message", function()
+    local errors = require "zenml.errors"
+    local ok, e = pcall(errors.user, "bad %s", "thing")
+    assert.is_false(ok)
+    assert.is_true(errors.is_user(e))
+    assert.equals("bad thing", tostring(e))
+    assert.equals("x: bad thing", "x: " .. e)
+  end)
+end)

@@ -126,8 +126,8 @@ local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true }, options = { format = true } }, usage)
   local action, id = pos[1], pos[2]
   if action ~= "show" and action ~= "export" then
-    if action then cli.unknown_action("artifact", action, { "export", "show" }, usage) end
-    cli.fail("artifact needs an action: show or export\n" .. usage, 2)
+    if not action then cli.fail("artifact needs an action: show or export\n" .. usage, 2) end
+    cli.unknown_action(action, { "show", "export" }, usage)
   end
   if not id then
     cli.fail(("artifact %s needs an artifact id%s\n%s"):format(action,
@@ -143,9 +143,8 @@ local function run(args)
     show(opts, repo, id)
   elseif action == "export" then
     if not pos[3] then cli.fail("artifact export needs a DEST\n" .. usage, 2) end
+    cli.no_json(opts, "artifact export", "the path it wrote")
     export(repo, id, pos[3], opts.format)
-  else
-    cli.fail(("unknown action '%s'\n%s"):format(tostring(action), usage), 2)
   end
   return 0
 end

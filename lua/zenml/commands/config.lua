@@ -29,11 +29,13 @@ local function run(args)
     end
     output.list(opts, rows, { "key", "value" })
   elseif action == "get" then
+    cli.no_json(opts, "config get", "a value as text")
     if not pos[2] then cli.fail("config get needs a KEY\n" .. usage, 2) end
     local _, err = config.parse_value(pos[2], "x")
     if err and err:match("^unknown setting") then cli.fail(err, 2) end
     io.stdout:write(tostring(config.get(repo.config, pos[2])), "\n")
   elseif action == "set" then
+    cli.no_json(opts, "config set", "nothing")
     if not pos[2] or not pos[3] then cli.fail("config set needs a KEY and a VALUE\n" .. usage, 2) end
     local v, err = config.parse_value(pos[2], pos[3])
     if v == nil then cli.fail(err, 2) end
@@ -42,7 +44,7 @@ local function run(args)
     f:write(config.format(repo.config))
     f:close()
   else
-    cli.unknown_action("config", action, { "get", "list", "set" }, usage)
+    cli.unknown_action(action, { "list", "get", "set" }, usage)
   end
   return 0
 end

@@ -76,9 +76,9 @@ local function run(args)
   local action, name = pos[1], pos[2]
   if action == nil then cli.fail(usage, 2) end
   local takes = ({ list = 1, show = 2, commit = 2 })[action]
-  if not takes then cli.unknown_action("datasource", action, { "commit", "list", "show" }, usage) end
+  if not takes then cli.unknown_action(action, { "list", "show", "commit" }, usage) end
   if takes == 2 and not name then cli.fail(("datasource %s needs a NAME\n%s"):format(action, usage), 2) end
-  if takes and pos[takes + 1] ~= nil then
+  if pos[takes + 1] ~= nil then
     cli.fail(("datasource %s takes %s, got an extra argument '%s'\n%s"):format(action,
       takes == 1 and "no arguments" or "a NAME", pos[takes + 1], usage), 2)
   end
@@ -89,8 +89,6 @@ local function run(args)
     show(opts, repo, name)
   elseif action == "commit" then
     commit(opts, repo, name)
-  else
-    cli.unknown_action("datasource", action, { "commit", "list", "show" }, usage)
   end
   return 0
 end

@@ -44,10 +44,10 @@ local function graph(opts, id)
   local repo = cli.repo()
   local run, err = repo:run(id)
   if not run then cli.fail(err) end
-  local runner = require "zenml.runner"
-  local doc = runner.load_doc(repo.root .. "/" .. run.yaml_path)
-  local deps = runner.deps_of(doc)
-  local order = runner.order_of(doc, deps)
+  local docs = require "zenml.engine.doc"
+  local doc = docs.load(repo.root .. "/" .. run.yaml_path)
+  local deps = docs.deps(doc)
+  local order = docs.order(doc, deps)
   local status = {}
   for _, e in ipairs(run:executions()) do status[e.step] = e.status end
   if opts.json and opts.dot then cli.fail("pipeline graph takes --dot or --json, not both", 2) end
@@ -85,7 +85,7 @@ local function run(args)
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos[2]) end
   if action == "graph" then return graph(opts, pos[2]) end
-  cli.unknown_action("pipeline", action, { "graph", "list", "show" }, usage)
+  cli.unknown_action(action, { "list", "show", "graph" }, usage)
 end
 
 return { usage = usage, run = run }

@@ -59,7 +59,7 @@ local function run_file(opts, pos)
     set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
-    local ok, run = xpcall(runner.rerun, require("zenml.errors").capture, path, {})
+    local ok, run = xpcall(require("zenml.rerun").rerun, require("zenml.errors").capture, path, {})
     if not ok then error(run, 0) end
     return run.status == "completed" and 0 or 1
   end
@@ -176,7 +176,7 @@ local function execution_of(run, step, action)
 end
 
 local function logs(opts, pos)
-  if opts.json then cli.fail("run logs prints a step's log as it was written; --json is not supported", 2) end
+  cli.no_json(opts, "run logs", "a step's log as it was written")
   local repo = cli.repo()
   local e = execution_of(find_run(repo, pos[2], "logs"), pos[3], "logs")
   if e.status == "cached" then
@@ -235,7 +235,12 @@ local function run(args)
     local run_ = find_run(repo, pos[2], "explain")
     return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3], "explain"), opts)
   end
-  if opts.json then cli.fail("running a pipeline prints its progress as text; --json is not supported", 2) end
+  cli.no_json(opts, "running a pipeline", "its progress as text")
+  local actions = { "list", "show", "logs", "explain" }
+  if not action:find("[./]") and not require("zenml._core").sys.file_kind(action) and
+      require("zenml.errors").did_you_mean(action, actions) ~= "" then
+    cli.unknown_action(action, actions, usage)        -- `zenml run lst`
+  end
   return run_file(opts, pos)
 end
 

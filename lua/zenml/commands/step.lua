@@ -110,7 +110,7 @@ local function exec_refusal(repo, doc, run, path, name)
     cli.fail(("step exec: step '%s' of run %s is %s already (execution #%d)"):format(name,
       run.id, e.status, e.id))
   end
-  for _, up in ipairs(require("zenml.runner").deps_of(doc)[name]) do
+  for _, up in ipairs(require("zenml.engine.doc").deps(doc)[name]) do
     local u = done[up]
     if not u or (u.status ~= "completed" and u.status ~= "cached") then
       cli.fail(("step exec: step '%s' of run %s needs step '%s', which is %s"):format(name,
@@ -125,10 +125,11 @@ local function exec(pos)
   if pos[4] then
     cli.fail(("step exec takes PIPELINE.yaml and STEP, got an extra argument '%s'\n%s"):format(pos[4], usage), 2)
   end
-  local runner = require "zenml.runner"
-  local execute = require "zenml.execute"
+  local docs = require "zenml.engine.doc"
+  local state = require "zenml.engine.state"
+  local task = require "zenml.engine.task"
   local repo = cli.repo()
-  local ok, doc = pcall(runner.load_doc, path)
+  local ok, doc = pcall(docs.load, path)
   if not ok then cli.fail(doc) end
   if not doc.steps[name] then
     cli.fail(("%s has no step '%s'%s"):format(path, name,
@@ -142,10 +143,10 @@ local function exec(pos)
   local refused = exec_refusal(repo, doc, run, path, name)
   if refused then return refused end
   require("zenml.sources").install_pins(repo, doc.sources)
-  local r = execute.step_safe(execute.state(repo, doc), name)
+  local r = task.step_safe(state.new(repo, doc), name)
   io.stdout:write(("step %s %s\n"):format(name, r.status))
   if r.status == "failed" then
-    io.stderr:write("zenml: ", r.error, "\n")
+    io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error))
     return 1
   end
   return 0
@@ -154,8 +155,11 @@ end
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
   if pos[1] == "list" or pos[1] == nil then return list(opts) end
-  if pos[1] == "exec" then return exec(pos) end
-  cli.unknown_action("step", pos[1], { "exec", "list" }, usage)
+  if pos[1] == "exec" then
+    cli.no_json(opts, "step exec", "the step's status as text")
+    return exec(pos)
+  end
+  cli.unknown_action(pos[1], { "list", "exec" }, usage)
 end
 
 return { usage = usage, run = run }

@@ -14,12 +14,7 @@ local function must(self, hook)
   errors.user("%s must implement %s", class_name(self), hook)
 end
 
-local function sorted(t)
-  local names = {}
-  for k in pairs(t) do names[#names + 1] = k end
-  table.sort(names)
-  return names
-end
+local sorted = require("zenml.tables").sorted_keys
 
 -- The frame outputs of upstream steps (for steps whose outputs follow them).
 local function frame_outputs(upstream)
@@ -213,6 +208,11 @@ local function predict_split(splits)
   return eval_split(splits) or "train"
 end
 function BaseTrainerStep:predict_split(splits) return predict_split(splits) end
+
+--- The label columns of the run in progress (what `labels` returned), for
+--- subclasses' `fit` and `predict`.
+---@return string[]
+function BaseTrainerStep:label_columns() return self._labels end
 
 -- The predictions with the true label columns in front when they lack them
 -- (the evaluator reads both from one frame).

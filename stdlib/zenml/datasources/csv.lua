@@ -19,7 +19,7 @@ local TYPES = { float64 = true, int64 = true, bool = true, string = true }
 
 --- Check null_values (a list of strings) and schema (column = type name).
 function CSV:configure()
-  local cfg = self._config
+  local cfg = self:config()
   if cfg.null_values then
     local n = 0
     for _ in pairs(cfg.null_values) do n = n + 1 end
@@ -40,10 +40,10 @@ end
 
 --- The .csv files that make the content (absolute paths, sorted).
 function CSV:sources()
-  local p = self:resolve(self._config.path)
+  local p = self:resolve(self:config().path)
   local kind = self:path_kind(p)
-  if kind == nil then self:fail(("%s: no such file or folder"):format(self._config.path)) end
-  if kind == "other" then self:fail(("%s: not a regular file"):format(self._config.path)) end
+  if kind == nil then self:fail(("%s: no such file or folder"):format(self:config().path)) end
+  if kind == "other" then self:fail(("%s: not a regular file"):format(self:config().path)) end
   if kind == "file" then return { p } end
   local paths, problems = archive.walk(p)
   if not paths then self:fail(problems) end
@@ -51,12 +51,12 @@ function CSV:sources()
   for _, rel in ipairs(paths) do
     if rel:sub(-4) == ".csv" then out[#out + 1] = p .. "/" .. rel end
   end
-  if #out == 0 then self:fail(("%s: no .csv files in the folder"):format(self._config.path)) end
+  if #out == 0 then self:fail(("%s: no .csv files in the folder"):format(self:config().path)) end
   return out
 end
 
 local function read_one(self, path)
-  local cfg = self._config
+  local cfg = self:config()
   local f, err = frame.read_csv(path, { null_values = cfg.null_values, schema = cfg.schema })
   if not f then self:fail(err) end
   if f:nrow() == 0 then self:fail(("%s: has a header but no rows"):format(self:display(path))) end

@@ -12,14 +12,14 @@ Files.arguments = { path = "path" }
 
 -- "folder", "archive", or a failure.
 function Files:_kind()
-  local p = self:resolve(self._config.path)
+  local p = self:resolve(self:config().path)
   local kind = self:path_kind(p)
-  if kind == nil then self:fail(("%s: no such file or folder"):format(self._config.path)) end
-  if kind == "other" then self:fail(("%s: not a regular file"):format(self._config.path)) end
+  if kind == nil then self:fail(("%s: no such file or folder"):format(self:config().path)) end
+  if kind == "other" then self:fail(("%s: not a regular file"):format(self:config().path)) end
   if kind == "folder" then return "folder", p end
   if not archive.is_archive(p) then
     self:fail(("%s: expected a folder or an archive (.tar, .tar.gz, .tar.zst, .zip), got a file")
-      :format(self._config.path))
+      :format(self:config().path))
   end
   return "archive", p
 end
@@ -54,7 +54,7 @@ end
 function Files:_report(problems)
   self.problems = problems
   for _, pr in ipairs(problems) do
-    io.stderr:write(("zenml: %s: '%s': %s\n"):format(self._config.path, pr.what, pr.problem))
+    io.stderr:write(("zenml: %s: '%s': %s\n"):format(self:config().path, pr.what, pr.problem))
   end
 end
 
@@ -83,7 +83,7 @@ function Files:_read_folder(p, rows)
   local paths, problems = self:_listing(p)
   for _, rel in ipairs(paths) do
     local data = slurp(p .. "/" .. rel)
-    if not data then self:fail(("%s/%s: cannot read the file"):format(self._config.path, rel)) end
+    if not data then self:fail(("%s/%s: cannot read the file"):format(self:config().path, rel)) end
     rows[#rows + 1] = { rel, data }
   end
   return problems
@@ -95,7 +95,7 @@ function Files:read()
   local rows = {}
   local problems = kind == "archive" and self:_read_archive(p, rows) or self:_read_folder(p, rows)
   self:_report(problems)
-  if #rows == 0 then self:fail(("%s: no files"):format(self._config.path)) end
+  if #rows == 0 then self:fail(("%s: no files"):format(self:config().path)) end
   table.sort(rows, function(a, b) return a[1] < b[1] end)
   local cols = { path = {}, size = {}, bytes = {}, label = {} }
   for i, r in ipairs(rows) do

@@ -12,10 +12,10 @@ datasource.register("jsonlines", JSONLines)
 JSONLines.arguments = { path = "path" }
 
 function JSONLines:sources()
-  local p = self:resolve(self._config.path)
+  local p = self:resolve(self:config().path)
   local kind = self:path_kind(p)
-  if kind == "other" then self:fail(("%s: not a regular file"):format(self._config.path)) end
-  if kind ~= "file" then self:fail(("%s: no such file"):format(self._config.path)) end
+  if kind == "other" then self:fail(("%s: not a regular file"):format(self:config().path)) end
+  if kind ~= "file" then self:fail(("%s: no such file"):format(self:config().path)) end
   return { p }
 end
 
@@ -28,7 +28,7 @@ end
 
 -- Parse every line into rows of key -> value; keys in order of first sight.
 function JSONLines:_parse(p)
-  local name = self._config.path
+  local name = self:config().path
   local f = io.open(p, "rb")
   if not f then self:fail(("%s: cannot open the file"):format(name)) end
   local rows, keys, seen, n = {}, {}, {}, 0

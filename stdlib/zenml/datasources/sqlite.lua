@@ -8,16 +8,16 @@ datasource.register("sqlite", SQLite)
 SQLite.arguments = { path = "path", query = "string" }
 
 function SQLite:sources()
-  local p = self:resolve(self._config.path)
+  local p = self:resolve(self:config().path)
   local kind = self:path_kind(p)
-  if kind == "other" then self:fail(("%s: not a regular file"):format(self._config.path)) end
-  if kind ~= "file" then self:fail(("%s: no such file"):format(self._config.path)) end
+  if kind == "other" then self:fail(("%s: not a regular file"):format(self:config().path)) end
+  if kind ~= "file" then self:fail(("%s: no such file"):format(self:config().path)) end
   return { p }
 end
 
 function SQLite:read()
   local p = self:sources()[1]
-  local f, err = archive.query_sqlite(p, self._config.query)
+  local f, err = archive.query_sqlite(p, self:config().query)
   if not f then self:fail(err) end
   self.note = f:note()
   return f

@@ -73,7 +73,7 @@ end
 
 -- Check the label and return it with the feature columns (all the others).
 local function columns(self, train)
-  local labels, have = self._labels, names_of(train)
+  local labels, have = self:label_columns(), names_of(train)
   for _, l in ipairs(labels) do
     if not have[l] then
       require("zenml.errors").user("%s: label column '%s' not found; columns are: %s%s",
