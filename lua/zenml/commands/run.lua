@@ -221,11 +221,6 @@ local function run(args)
     for _, o in ipairs(LISTING) do
       if opts[o] ~= nil then cli.fail(("--%s applies to run list, not to running a pipeline"):format(o), 2) end
     end
-    if not action:find("[/.]") and not io.open(action, "r") then
-      local actions = { "explain", "list", "logs", "show" }
-      cli.fail(("run: '%s' is neither an action (%s) nor a pipeline file (.lua or .yaml)%s\n%s"):format(action,
-        table.concat(actions, ", "), require("zenml.errors").did_you_mean(action, actions), usage), 2)
-    end
   end
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos) end
