@@ -216,9 +216,16 @@ function Repository:artifact_id(id)
   local rows = self:meta():artifacts_with_prefix(full, MAX_CANDIDATES + 1)
   if #rows == 0 then return nil, ("no artifact '%s'"):format(id) end
   if #rows == 1 then return rows[1].id end
+  -- each candidate long enough to tell it from the others (16 hex digits at least)
+  local width = 23
+  for i = 2, #rows do
+    local a, b, k = rows[i - 1].id, rows[i].id, 1
+    while a:byte(k) == b:byte(k) do k = k + 1 end
+    width = math.max(width, k)
+  end
   local names = {}
   for i = 1, math.min(#rows, MAX_CANDIDATES) do
-    names[i] = ("%s (%s)"):format(rows[i].id:sub(1, 23), rows[i].type)
+    names[i] = ("%s (%s)"):format(rows[i].id:sub(1, width), rows[i].type)
   end
   return nil, ("artifact id '%s' is ambiguous: %s%s"):format(id, table.concat(names, ", "),
     #rows > MAX_CANDIDATES and ", ..." or "")

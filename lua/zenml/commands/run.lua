@@ -115,8 +115,8 @@ local function list(opts)
   return 0
 end
 
-local function find_run(repo, id)
-  if not id then cli.fail("a RUN is needed\n" .. usage, 2) end
+local function find_run(repo, id, action)
+  if not id then cli.fail(("run %s needs a RUN\n%s"):format(action, usage), 2) end
   local run, err = repo:run(id)
   if not run then cli.fail(err) end
   return run
@@ -124,7 +124,7 @@ end
 
 local function show(opts, pos)
   local repo = cli.repo()
-  local run = find_run(repo, pos[2])
+  local run = find_run(repo, pos[2], "show")
   local ex = run:executions()
   if opts.json then
     local rec = {}
@@ -164,8 +164,8 @@ local function show(opts, pos)
   return 0
 end
 
-local function execution_of(run, step)
-  if not step then cli.fail("a STEP is needed\n" .. usage, 2) end
+local function execution_of(run, step, action)
+  if not step then cli.fail(("run %s needs a RUN and a STEP\n%s"):format(action, usage), 2) end
   for _, e in ipairs(run:executions()) do
     if e.step == step then return e end
   end
@@ -178,7 +178,7 @@ end
 local function logs(opts, pos)
   cli.no_json(opts, "run logs", "a step's log as it was written")
   local repo = cli.repo()
-  local e = execution_of(find_run(repo, pos[2]), pos[3])
+  local e = execution_of(find_run(repo, pos[2], "logs"), pos[3], "logs")
   if e.status == "cached" then
     io.stderr:write(("zenml: step '%s' was cached; showing the log of execution #%d\n"):format(
       e.step, e.cached_from))
@@ -192,17 +192,43 @@ local function logs(opts, pos)
   return 0
 end
 
+-- The actions and their arguments; options of running and of listing.
+local ACTIONS = { list = {}, show = { "RUN" }, logs = { "RUN", "STEP" }, explain = { "RUN", "STEP" } }
+local RUNNING = { "set", "backend", "j", "jobs", "no-cache" }
+local LISTING = { "pipeline", "status", "limit" }
+
 local function run(args)
   local opts, pos = cli.parse(args, spec, usage)
   local action = pos[1]
   if action == nil then cli.fail(usage, 2) end
+  local takes = ACTIONS[action]
+  if takes then
+    if pos[#takes + 2] ~= nil then
+      cli.fail(("run %s takes %s, got an extra argument '%s'\n%s"):format(action,
+        #takes == 0 and "no arguments" or table.concat(takes, " "), pos[#takes + 2], usage), 2)
+    end
+    for _, o in ipairs(RUNNING) do
+      if opts[o] ~= nil then
+        cli.fail(("%s%s applies to running a pipeline, not to run %s"):format(#o > 1 and "--" or "-", o, action), 2)
+      end
+    end
+    if action ~= "list" then
+      for _, o in ipairs(LISTING) do
+        if opts[o] ~= nil then cli.fail(("--%s applies to run list, not to run %s"):format(o, action), 2) end
+      end
+    end
+  else
+    for _, o in ipairs(LISTING) do
+      if opts[o] ~= nil then cli.fail(("--%s applies to run list, not to running a pipeline"):format(o), 2) end
+    end
+  end
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos) end
   if action == "logs" then return logs(opts, pos) end
   if action == "explain" then
     local repo = cli.repo()
-    local run_ = find_run(repo, pos[2])
-    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]), opts)
+    local run_ = find_run(repo, pos[2], "explain")
+    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3], "explain"), opts)
   end
   cli.no_json(opts, "running a pipeline", "its progress as text")
   local actions = { "list", "show", "logs", "explain" }
