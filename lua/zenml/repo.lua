@@ -177,23 +177,31 @@ function Repository:runs(filter)
   return rows
 end
 
---- One run by id, by a unique prefix of it, or "latest".
+--- One run by id, by a unique prefix of it, "latest" or "latest~N" (the
+--- run N before the newest).
 ---@return table|nil run
----@return string|nil message
+---@return string|nil message (an ambiguous prefix lists the runs it matches)
 function Repository:run(id)
   check.arg("repo:run", 1, "id", id, "string")
   if id == "" then return nil, "a run id must not be empty" end
   local db = self:meta()
-  if id == "latest" then
-    local rows = db:runs { limit = 1 }
+  local back = id == "latest" and 0 or tonumber(id:match("^latest~(%d+)$"))
+  if back then
+    local rows = db:runs { limit = back + 1 }
     if not rows[1] then return nil, "there are no runs yet" end
-    return Run:new(self, rows[1])
+    if not rows[back + 1] then
+      return nil, ("no run '%s': there are only %d runs"):format(id, #rows)
+    end
+    return Run:new(self, rows[back + 1])
   end
   local row = db:run(id)
   if row then return Run:new(self, row) end
-  local matches = db:query("SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? LIMIT 2", id, id)
-  if #matches == 1 then return Run:new(self, db:run(matches[1].id)) end
-  if #matches > 1 then return nil, ("run id '%s' is ambiguous"):format(id) end
+  local matches = db:run_ids_with_prefix(id, 6)
+  if #matches == 1 then return Run:new(self, db:run(matches[1])) end
+  if #matches > 1 then
+    return nil, ("run id '%s' is ambiguous: %s%s"):format(id,
+      table.concat(matches, ", ", 1, math.min(#matches, 5)), #matches > 5 and ", ..." or "")
+  end
   return nil, ("no run '%s'"):format(id)
 end
 
@@ -266,14 +274,10 @@ function Run:executions()
   return self._repo:meta():executions(self.id)
 end
 
---- Artifacts this run's executions read or wrote.
+--- Artifacts this run's executions read or wrote (a cached step's are those
+--- of the execution it reused), each with step, kind (input/output) and name.
 function Run:artifacts()
-  local rows = self._repo:meta():query([[
-    SELECT DISTINCT a.id AS id, a.type AS type, a.size AS size, a.created AS created,
-           e.kind AS kind, e.name AS name, x.step AS step
-    FROM executions x JOIN events e ON e.execution_id = coalesce(x.cached_from, x.id)
-    JOIN artifacts a ON a.id = e.artifact
-    WHERE x.run_id = ? ORDER BY x.id, e.kind, e.name]], self.id)
+  local rows = self._repo:meta():run_artifacts(self.id)
   for i, r in ipairs(rows) do rows[i] = Artifact:new(self._repo, r, true) end
   return rows
 end
