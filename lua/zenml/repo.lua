@@ -300,6 +300,38 @@ function Run:evaluated_split()
   end
 end
 
+--- The training curves of the run's trainer as a frame: epoch, then loss
+--- (the training loss), val_loss and any other per-epoch series the
+--- trainer's `history` output holds (series of another length are left out).
+---@return userdata|nil frame
+---@return string|nil message when the run has no training history
+function Run:history()
+  local art
+  for _, a in ipairs(self:artifacts()) do
+    if a.kind == "output" and a.name == "history" then art = a end
+  end
+  if not art then return nil, ("run %s has no training history"):format(self.id) end
+  local h, err = art:read()
+  if type(h) ~= "table" then return nil, err or ("run %s: its history is not a table"):format(self.id) end
+  local series, n = {}, 0
+  for k, v in pairs(h) do
+    if type(v) == "table" and #v > 0 and type(v[1]) == "number" then
+      series[k == "train_loss" and "loss" or k] = v
+      n = math.max(n, #v)
+    end
+  end
+  local cols, names = { epoch = {} }, { "epoch" }
+  for i = 1, n do cols.epoch[i] = i end
+  local rest = {}
+  for k, v in pairs(series) do if #v == n then rest[#rest + 1] = k cols[k] = v end end
+  table.sort(rest, function(a, b)
+    if (a == "loss") ~= (b == "loss") then return a == "loss" end
+    return a < b
+  end)
+  table.move(rest, 1, #rest, 2, names)
+  return require("zenml.frame").from_table(cols, { columns = names })
+end
+
 -- Artifact ---------------------------------------------------------------------
 
 function Artifact:init(repo, row, present)
