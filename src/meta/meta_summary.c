@@ -30,20 +30,24 @@ int zm_meta_cmp_parse(zm_meta_cmp *out, const char *op)
 #define METRIC_OF_RUN \
   "(SELECT value FROM metrics WHERE run_id = r.id AND name = ? ORDER BY execution_id DESC LIMIT 1)"
 
+/* `nullable`: the column may be NULL, so the order needs "IS NULL" first
+ * (which a NOT NULL column does without, keeping its index usable: the
+ * default listing reads only the rows it returns). */
 static const struct {
   const char *name, *sql;
+  int nullable;
 } sort_cols[] = {
-    {"id", "r.id"},
-    {"pipeline", "p.name"},
-    {"version", "p.version"},
-    {"status", "r.status"},
-    {"started", "r.started"},
-    {"ended", "r.ended"},
-    {"seconds", "(r.ended - r.started)"},
-    {"steps", "(SELECT count(*) FROM executions x WHERE x.run_id = r.id)"},
-    {"cached", "(SELECT count(*) FROM executions x WHERE x.run_id = r.id AND x.status = 'cached')"},
-    {"git", "r.git_commit"},
-    {"backend", "r.backend"},
+    {"id", "r.id", 0},
+    {"pipeline", "p.name", 0},
+    {"version", "p.version", 0},
+    {"status", "r.status", 0},
+    {"started", "r.started", 0},
+    {"ended", "r.ended", 1},
+    {"seconds", "(r.ended - r.started)", 1},
+    {"steps", "(SELECT count(*) FROM executions x WHERE x.run_id = r.id)", 0},
+    {"cached", "(SELECT count(*) FROM executions x WHERE x.run_id = r.id AND x.status = 'cached')", 0},
+    {"git", "r.git_commit", 1},
+    {"backend", "r.backend", 1},
 };
 
 /* Parameters in the order their `?` appear in the statement text. */
@@ -110,20 +114,23 @@ static int add_where(zm_buf *sql, binds *b, const zm_meta_summary_query *q)
 static int add_order(zm_buf *sql, binds *b, const zm_meta_summary_query *q)
 {
   const char *expr = NULL;
+  int nullable = 1;
   if (q->sort && q->sort_metric) {
     expr = METRIC_OF_RUN;
   } else {
     const char *name = q->sort ? q->sort : "started";
     for (size_t k = 0; !expr && k < sizeof sort_cols / sizeof *sort_cols; k++)
       if (strcmp(name, sort_cols[k].name) == 0)
-        expr = sort_cols[k].sql;
+        expr = sort_cols[k].sql, nullable = sort_cols[k].nullable;
     if (!expr)
       return zm_error_set(ZM_EINVALID, "cannot sort runs by '%s'", name);
   }
   /* runs without the value last in both directions; ties newest first */
-  int desc = q->sort ? q->descending : 1;
-  int rc = zm_buf_printf(sql, " ORDER BY %s IS NULL, %s %s, r.started DESC, r.id", expr, expr,
-                         desc ? "DESC" : "ASC");
+  const char *dir = (q->sort ? q->descending : 1) ? "DESC" : "ASC";
+  int rc = nullable ? zm_buf_printf(sql, " ORDER BY %s IS NULL, %s %s", expr, expr, dir)
+                    : zm_buf_printf(sql, " ORDER BY %s %s", expr, dir);
+  if (rc == 0)
+    rc = zm_buf_puts(sql, ", r.started DESC, r.id");
   if (rc == 0 && q->sort && q->sort_metric) {
     rc = bind_add(b, 's', q->sort, 0, 0);
     if (rc == 0)
