@@ -26,11 +26,11 @@ end
 
 -- The parameter declarations of a step's class, or nil when the class cannot
 -- be loaded (a user's module that is not on the path any more).
-local function class_spec(step)
+local function class_spec(doc, name)
+  local step = doc.steps[name]
   if type(step.module) ~= "string" or type(step.class) ~= "string" then return nil end
-  local ok, mod = pcall(require, step.module)
-  local cls = ok and type(mod) == "table" and mod[step.class]
-  if type(cls) ~= "table" then return nil end
+  local ok, cls = pcall(require("zenml.engine.classes").class_of, doc, name)
+  if not ok or type(cls) ~= "table" then return nil end
   local sok, spec = pcall(require("zenml.step").param_spec, cls)
   return sok and spec or nil
 end
@@ -47,7 +47,7 @@ function M.params(run, all)
   if not doc or type(doc.steps) ~= "table" then return out end
   for _, step in ipairs(require("zenml.yaml").keys(doc.steps)) do
     local s = doc.steps[step]
-    local spec = class_spec(s) or {}
+    local spec = class_spec(doc, step) or {}
     local params = type(s.params) == "table" and s.params or {}
     for _, name in ipairs(require("zenml.tables").sorted_keys(params)) do
       local decl = spec[name]
