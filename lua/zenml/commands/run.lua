@@ -439,12 +439,29 @@ end
 -- The actions and their arguments; options of running and of listing.
 local ACTIONS = { list = {}, show = { "RUN" }, logs = { "RUN", "STEP" }, explain = { "RUN", "STEP" } }
 local RUNNING = { "set", "backend", "j", "jobs", "no-cache" }
-local LISTING = { "pipeline", "status", "limit" }
+local LISTING = { "pipeline", "status", "limit", "since", "until", "sort", "metric", "param", "where" }
 
 local function run(args)
   local opts, pos = cli.parse(args, spec, usage)
   local action = pos[1]
   if action == nil then cli.fail(usage, 2) end
+  if action == "compare" then -- RUN... or --pipeline NAME --last N
+    for _, o in ipairs(RUNNING) do
+      if opts[o] ~= nil then
+        cli.fail(("%s%s applies to running a pipeline, not to run compare"):format(#o > 1 and "--" or "-", o), 2)
+      end
+    end
+    for _, o in ipairs(LISTING) do
+      if o ~= "pipeline" and opts[o] ~= nil then
+        cli.fail(("--%s applies to run list, not to run compare"):format(o), 2)
+      end
+    end
+    compare(opts, pos)
+    return 0
+  end
+  for _, o in ipairs({ "last", "csv", "md" }) do
+    if opts[o] ~= nil then cli.fail(("--%s applies to run compare, not to run %s"):format(o, action), 2) end
+  end
   local takes = ACTIONS[action]
   if takes then
     if pos[#takes + 2] ~= nil then
@@ -468,7 +485,6 @@ local function run(args)
   end
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos) end
-  if action == "compare" then compare(opts, pos) return 0 end
   if action == "logs" then return logs(opts, pos) end
   if action == "explain" then
     local repo = cli.repo()
