@@ -7,15 +7,56 @@
 #include "frame/framefile.h"
 #include "frame/json.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+static void frame_release(zm_bind_box *b)
+{
+  lframe *box = (lframe *)b;
+  zm_frame_free(box->f);
+  box->f = NULL;
+}
+
 lframe *zm_lframe_push(lua_State *L)
 {
-  lframe *box = lua_newuserdatauv(L, sizeof *box, 0);
-  box->f = NULL;
-  luaL_setmetatable(L, FRAME_MT);
-  return box;
+  return zm_bind_box_new(L, sizeof(lframe), FRAME_MT, frame_release);
+}
+
+typedef struct frame_list {
+  zm_frame **outs;
+  size_t k;
+} frame_list;
+
+static int push_list_protected(lua_State *L)
+{
+  frame_list *l = lua_touserdata(L, 1);
+  lua_createtable(L, l->k > INT_MAX ? 0 : (int)l->k, 0);
+  for (size_t j = 0; j < l->k; j++) {
+    lframe *box = zm_lframe_push(L);
+    box->f = l->outs[j];
+    l->outs[j] = NULL;
+    lua_rawseti(L, -2, (lua_Integer)j + 1);
+  }
+  return 1;
+}
+
+int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k)
+{
+  frame_list l = {outs, k};
+  int room = lua_checkstack(L, 3), status = LUA_ERRMEM;
+  if (room) {
+    lua_pushcfunction(L, push_list_protected);
+    lua_pushlightuserdata(L, &l);
+    status = lua_pcall(L, 1, 1, 0);
+  }
+  if (status == LUA_OK)
+    return 1;
+  for (size_t j = 0; j < k; j++) {
+    zm_frame_free(outs[j]);
+    outs[j] = NULL;
+  }
+  return room ? lua_error(L) : luaL_error(L, "out of memory");
 }
 
 zm_frame *zm_lframe_check(lua_State *L, int idx)
@@ -26,18 +67,10 @@ zm_frame *zm_lframe_check(lua_State *L, int idx)
   return box->f;
 }
 
-static int frame_release(lua_State *L)
-{
-  lframe *box = luaL_checkudata(L, 1, FRAME_MT);
-  zm_frame_free(box->f);
-  box->f = NULL;
-  return 0;
-}
-
 /* Raise "method: <last C error>" (callers hold no C memory). */
-static int fail(lua_State *L, const char *method)
+static int fail(lua_State *L, int rc, const char *method)
 {
-  return luaL_error(L, "%s: %s", method, zm_error_last());
+  return zm_bind_raise_in(L, rc, method);
 }
 
 static int fr_nrow(lua_State *L)
@@ -130,8 +163,9 @@ static int fr_select(lua_State *L)
     lua_pop(L, 1);
   }
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_select(&box->f, f, names, n) != 0)
-    return fail(L, "frame:select");
+  int rc = zm_frame_select(&box->f, f, names, n);
+  if (rc != 0)
+    return fail(L, rc, "frame:select");
   return 1;
 }
 
@@ -168,8 +202,9 @@ static int fr_filter(lua_State *L)
   zm_frame *f = zm_lframe_check(L, 1);
   uint8_t *mask = read_mask(L, f);
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_filter(&box->f, f, mask) != 0)
-    return fail(L, "frame:filter");
+  int rc = zm_frame_filter(&box->f, f, mask);
+  if (rc != 0)
+    return fail(L, rc, "frame:filter");
   return 1;
 }
 
@@ -202,8 +237,9 @@ static int fr_take(lua_State *L)
     lua_pop(L, 1);
   }
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_take(&box->f, f, idx, n) != 0)
-    return fail(L, "frame:take");
+  int rc = zm_frame_take(&box->f, f, idx, n);
+  if (rc != 0)
+    return fail(L, rc, "frame:take");
   return 1;
 }
 
@@ -222,8 +258,9 @@ static int fr_head(lua_State *L)
   zm_frame *f = zm_lframe_check(L, 1);
   lua_Integer n = opt_count(L, 2, 5, "frame:head");
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_head(&box->f, f, (size_t)n) != 0)
-    return fail(L, "frame:head");
+  int rc = zm_frame_head(&box->f, f, (size_t)n);
+  if (rc != 0)
+    return fail(L, rc, "frame:head");
   return 1;
 }
 
@@ -236,8 +273,9 @@ static int fr_slice(lua_State *L)
   if (i < 1)
     i = 1;
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_slice(&box->f, f, (size_t)i - 1, j >= i ? (size_t)(j - i + 1) : 0) != 0)
-    return fail(L, "frame:slice");
+  int rc = zm_frame_slice(&box->f, f, (size_t)i - 1, j >= i ? (size_t)(j - i + 1) : 0);
+  if (rc != 0)
+    return fail(L, rc, "frame:slice");
   return 1;
 }
 
@@ -245,8 +283,9 @@ static int fr_describe(lua_State *L)
 {
   zm_frame *f = zm_lframe_check(L, 1);
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_describe(&box->f, f) != 0)
-    return fail(L, "frame:describe");
+  int rc = zm_frame_describe(&box->f, f);
+  if (rc != 0)
+    return fail(L, rc, "frame:describe");
   return 1;
 }
 
@@ -260,13 +299,15 @@ static int fr_append(lua_State *L)
     return luaL_error(L, "frame:append: expected a frame, got %s", luaL_typename(L, 2));
   if (dst->f->map) {
     zm_frame *copy;
-    if (zm_frame_copy(&copy, dst->f) != 0)
-      return fail(L, "frame:append");
+    int rc = zm_frame_copy(&copy, dst->f);
+    if (rc != 0)
+      return fail(L, rc, "frame:append");
     zm_frame_free(dst->f);
     dst->f = copy;
   }
-  if (zm_frame_concat(dst->f, src->f) != 0)
-    return fail(L, "frame:append");
+  int rc = zm_frame_concat(dst->f, src->f);
+  if (rc != 0)
+    return fail(L, rc, "frame:append");
   lua_settop(L, 1);
   return 1;
 }
@@ -398,8 +439,9 @@ static int m_from_columns(lua_State *L)
   lua_Integer nrow = luaL_checkinteger(L, 3);
   size_t n = lua_rawlen(L, 1);
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_new(&box->f, (size_t)nrow) != 0)
-    return fail(L, "frame.from_table");
+  int rc = zm_frame_new(&box->f, (size_t)nrow);
+  if (rc != 0)
+    return fail(L, rc, "frame.from_table");
   for (size_t j = 0; j < n; j++) {
     lua_rawgeti(L, 1, (lua_Integer)j + 1);
     lua_rawgeti(L, 2, (lua_Integer)j + 1);
@@ -418,20 +460,14 @@ int zm_bind_open_frame(lua_State *L)
       {"head", fr_head},       {"slice", fr_slice},   {"describe", fr_describe},
       {"append", fr_append},   {"to_csv", fr_to_csv}, {"to_json", fr_to_json},
       {"write", fr_write},
-      {"close", frame_release}, {NULL, NULL}};
+      {"close", zm_bind_release}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"read_csv", m_read_csv},
                                  {"csv_row_line", m_csv_row_line},
                                  {"read", m_read},
                                  {"from_columns", m_from_columns},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
-  luaL_newmetatable(L, FRAME_MT);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, frame_release);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, frame_release);
-  lua_setfield(L, -2, "__close");
+  zm_bind_box_type(L, FRAME_MT, methods);
   lua_setfield(L, -2, "frame_mt");
   zm_bind_frame_column_init(L);
   luaL_getmetatable(L, COLUMN_MT);

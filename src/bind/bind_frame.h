@@ -11,6 +11,7 @@
 /* A frame userdata owns its zm_frame; f is NULL until it is filled, so a
  * box can be pushed before the C call and __gc frees whatever it holds. */
 typedef struct lframe {
+  zm_bind_box box;
   zm_frame *f;
 } lframe;
 
@@ -22,6 +23,11 @@ typedef struct lcolumn {
 
 /* Push an empty frame box. */
 lframe *zm_lframe_push(lua_State *L);
+
+/* Push the k frames of outs as a list of frame userdata, taking them (outs
+ * becomes NULLs); when Lua runs out of memory half-way, the frames not yet
+ * boxed are freed before the error is raised again. Returns 1. */
+int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k);
 
 /* The frame userdata at idx (raises if it is not one or was closed). */
 zm_frame *zm_lframe_check(lua_State *L, int idx);
