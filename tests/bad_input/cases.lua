@@ -683,4 +683,18 @@ return {
   { "step exec of a finished run", setup = "cp pipelines/iris_*.yaml x.yaml",
     cmd = "step exec x.yaml split", code = 1, first = "zenml: step exec: run ... of x.yaml has finished (completed); run the pipeline again with 'zenml run x.yaml'" },
   { "artifact show with an extra argument", cmd = "artifact show abcd more", code = 2, first = "zenml: artifact show takes an artifact id, got an extra argument 'more'" },
+
+  -- CSV values zenml reads with a warning -------------------------------------------------
+  { "an integer beyond int64", repo = "iris",
+    files = { ["data/i.csv"] = "id,species\n" .. rows("I,C") .. "99999999999999999999,x\n",
+      ["p.lua"] = iris_on("i", "data/i.csv") },
+    cmd = "run p.lua >/dev/null", code = 0, first = "zenml: warning: data/i.csv: column 'id': 99999999999999999999 at line 12 does not fit in int64; the column is read as float64 (integers beyond 2^53 lose precision)" },
+  { "a column of numbers with a few '?'", repo = "iris",
+    files = { ["data/q.csv"] = "a,species\n" .. rows("I,C") .. "?,x\n" .. rows("I,C"),
+      ["p.lua"] = iris_on("q", "data/q.csv") },
+    cmd = "run p.lua >/dev/null", code = 0, first = "zenml: warning: data/q.csv: column 'a' is numbers but for '?' in 1 cell, first at line 12: read as nulls" },
+  { "a column of numbers with many other words", repo = "iris",
+    files = { ["data/w.csv"] = "a,species\n" .. rows("I,C") .. "one,x\ntwo,y\nthree,x\n",
+      ["p.lua"] = iris_on("w", "data/w.csv") },
+    cmd = "run p.lua >/dev/null", code = 0, first = "zenml: warning: data/w.csv: column 'a' has values of mixed types; read as string" },
 }
