@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/fault.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,11 +140,16 @@ int zm_meta_rollback(zm_meta *m)
 
 /* --- opening ------------------------------------------------------------- */
 
-/* How errors name the store: the path for SQLite, the URL otherwise. */
-static const char *display_name(const char *url)
+/* How errors name the store: the path for SQLite, the URL without its
+ * options otherwise (into `buf`). */
+static const char *display_name(char *buf, size_t cap, const char *url)
 {
   if (strncmp(url, "sqlite:", 7) == 0)
     url += 7;
+  else if (strstr(url, "://")) {
+    snprintf(buf, cap, "%.*s", (int)strcspn(url, "?"), url);
+    return buf;
+  }
   if (strncmp(url, "//", 2) == 0)
     url += 2;
   return url;
@@ -249,7 +255,9 @@ int zm_meta_open(zm_meta **out, const char *url, zm_sql_mode mode)
   if (rc < 0)
     goto done;
   m->d = m->c->drv;
-  rc = ensure_schema(m, display_name(url), m->c->read_only ? ZM_SQL_READ : mode);
+  char name[512];
+  rc = ensure_schema(m, display_name(name, sizeof name, url),
+                     m->c->read_only ? ZM_SQL_READ : mode);
   if (rc == 0)
     rc = build_statements(m);
 done:

@@ -16,17 +16,68 @@
 
 static char url[8800];
 static char path[4200];
+/* ZM_TEST_META_URL (mysql://user@host:port/db) runs every test on that
+ * server instead, each in a database of its own made from the URL's. */
+static const char *server;
 
-/* A fresh store in a scratch folder; `path` and `url` name it. */
+/* `server`'s URL with database `db` in place of its own. */
+static void server_url(char *out, size_t cap, const char *db)
+{
+  const char *slash = strchr(strstr(server, "://") + 3, '/');
+  const char *q = strchr(slash, '?');
+  snprintf(out, cap, "%.*s/%s%s", (int)(slash - server), server, db, q ? q : "");
+}
+
+/* Run SQL on the store `url` names, bypassing zenml's schema handling. */
+static int raw_sql(const char *sql)
+{
+  zm_sql_conn *c = NULL;
+  int rc = zm_sql_open(&c, url, ZM_SQL_CREATE);
+  if (rc == 0)
+    rc = c->drv->exec(c, sql);
+  if (rc < 0)
+    fprintf(stderr, "raw_sql: %s\n", zm_error_last());
+  zm_sql_close(c);
+  return rc;
+}
+
+/* An empty store for one test: a file in a scratch folder, or a database of
+ * its own on the server (dropped and made again). */
+static void make_empty(const char *name)
+{
+  if (!server) {
+    snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir(name));
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    return;
+  }
+  char db[80], sql[240];
+  snprintf(db, sizeof db, "zenml_t_%s", name);
+  for (char *p = db; *p; p++)
+    *p = *p == '-' ? '_' : *p;
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s;\nCREATE DATABASE %s", db, db);
+  snprintf(url, sizeof url, "%s", server);
+  CHECK_EQ_INT(raw_sql(sql), 0);
+  server_url(url, sizeof url, db);
+  snprintf(path, sizeof path, "%.4000s", url);
+}
+
+/* A fresh store; `path` and `url` name it. */
 static zm_meta *fresh(const char *name)
 {
-  snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir(name));
-  snprintf(url, sizeof url, "sqlite:%s", path);
+  make_empty(name);
   zm_meta *m = NULL;
   int rc = zm_meta_open(&m, url, ZM_SQL_CREATE);
   if (rc < 0)
     fprintf(stderr, "open: %s\n", zm_error_last());
   return m;
+}
+
+/* How errors name the store: its file, or its URL without options. */
+static const char *store_name(void)
+{
+  static char name[4200];
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(path, "?"), path);
+  return name;
 }
 
 /* Run SQL on a database file directly, bypassing the store. */
@@ -56,6 +107,23 @@ static long long query1(zm_meta *m, const char *sql)
   return v;
 }
 
+/* The schema version where the driver keeps it. */
+static int schema_version(zm_meta *m)
+{
+  zm_sql_conn *c = zm_meta_conn(m);
+  int v = -1;
+  return c->drv->get_version(c, &v) == 0 ? v : -2;
+}
+
+/* A test of SQLite's files only, said so when running on a server. */
+#define SQLITE_ONLY(test)                                               \
+  do {                                                                  \
+    if (server)                                                         \
+      printf("n/a  %s (SQLite files only)\n", #test);                   \
+    else                                                                \
+      RUN(test);                                                        \
+  } while (0)
+
 static double now_s(void)
 {
   struct timespec ts;
@@ -78,15 +146,21 @@ static void test_open_fresh(void)
   CHECK(m != NULL);
   if (!m)
     return;
-  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 3);
-  CHECK_EQ_INT(query1(m, "PRAGMA foreign_keys"), 1);
-  CHECK_EQ_INT(query1(m, "PRAGMA synchronous"), 1); /* NORMAL */
-  zm_sql_conn *c = zm_meta_conn(m);
-  zm_sql_stmt *s = NULL;
-  CHECK_EQ_INT(c->drv->prepare(&s, c, "PRAGMA journal_mode"), 0);
-  CHECK_EQ_INT(c->drv->step(s), ZM_SQL_ROW);
-  CHECK_EQ_STR(c->drv->column_text(s, 0), "wal");
-  c->drv->finalize(s);
+  CHECK_EQ_INT(schema_version(m), 3);
+  if (server) {
+    CHECK_EQ_INT(query1(m, "SELECT @@foreign_key_checks"), 1);
+    CHECK_EQ_INT(query1(m, "SELECT count(*) FROM information_schema.tables WHERE table_schema"
+                           " = DATABASE() AND engine = 'InnoDB'"), 12); /* 11 and zenml_schema */
+  } else {
+    CHECK_EQ_INT(query1(m, "PRAGMA foreign_keys"), 1);
+    CHECK_EQ_INT(query1(m, "PRAGMA synchronous"), 1); /* NORMAL */
+    zm_sql_conn *c = zm_meta_conn(m);
+    zm_sql_stmt *s = NULL;
+    CHECK_EQ_INT(c->drv->prepare(&s, c, "PRAGMA journal_mode"), 0);
+    CHECK_EQ_INT(c->drv->step(s), ZM_SQL_ROW);
+    CHECK_EQ_STR(c->drv->column_text(s, 0), "wal");
+    c->drv->finalize(s);
+  }
   zm_meta_close(m);
   /* Opening again finds the schema in place. */
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
@@ -98,7 +172,32 @@ static void test_urls(void)
 {
   zm_meta *m = NULL;
   CHECK_EQ_INT(zm_meta_open(&m, "mysql://u:p@localhost:3306/zenml", ZM_SQL_CREATE), ZM_EINVALID);
+#ifdef ZM_HAVE_MARIADB
+  CHECK_EQ_STR(zm_error_last(),
+               "malformed metadata URL 'mysql://u:p@localhost:3306/zenml': a password does not "
+               "belong in the URL (it would be stored in the repository's config); set "
+               "ZENML_MYSQL_PASSWORD or use an option file");
+  static const char *const bad[][2] = {
+      {"mysql://localhost", "no database (expected mysql://[user@]host[:port]/database)"},
+      {"mysql://u@localhost/", "no database (expected mysql://[user@]host[:port]/database)"},
+      {"mysql://u@/db", "no host (expected mysql://[user@]host[:port]/database)"},
+      {"mysql://u@h:99999/db", "the port is not a number from 1 to 65535"},
+      {"mysql://u@h:x/db", "the port is not a number from 1 to 65535"},
+      {"mariadb://u@h/db?sslca=x", "unknown option 'sslca' (expected socket, defaults-file, ssl, "
+                                   "ssl-ca, ssl-capath, ssl-cert, ssl-key, ssl-cipher, ssl-crl "
+                                   "or ssl-verify-server-cert)"},
+      {"mysql://u@h/db?ssl=maybe", "a yes/no option takes 1, 0, true, false, on or off"},
+      {"mysql://u@h/db?socket", "an option is not name=value"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char expect[400];
+    CHECK(zm_meta_open(&m, bad[i][0], ZM_SQL_CREATE) == ZM_EINVALID);
+    snprintf(expect, sizeof expect, "malformed metadata URL '%s': %s", bad[i][0], bad[i][1]);
+    CHECK_EQ_STR(zm_error_last(), expect);
+  }
+#else
   CHECK_EQ_STR(zm_error_last(), "metadata driver 'mysql' is not available in this build");
+#endif
   CHECK(m == NULL);
   CHECK_EQ_INT(zm_meta_open(&m, "", ZM_SQL_CREATE), ZM_EINVALID);
   CHECK_EQ_STR(zm_error_last(), "empty metadata store URL");
@@ -522,7 +621,8 @@ static void test_metrics_properties(void)
   zm_meta_close(m);
 }
 
-/* Load the v1 fixture into a fresh file and return its path. */
+/* Load the v1 fixture into a fresh store and return its path (its URL on a
+ * server, where the fixture's rows go into the driver's own v1 schema). */
 static const char *load_fixture(const char *name)
 {
   static char file[4300];
@@ -530,11 +630,29 @@ static const char *load_fixture(const char *name)
   char *sql = NULL;
   const char *src = getenv("ZM_SOURCE_DIR");
   snprintf(fixture, sizeof fixture, "%s/tests/fixtures/meta-v1.sql", src ? src : ".");
-  snprintf(file, sizeof file, "%s/metadata.db", check_tmpdir(name));
   CHECK_EQ_INT(zm_fs_read(&sql, NULL, fixture), 0);
+  if (server) {
+    make_empty(name);
+    zm_sql_conn *c = NULL;
+    const char *rows = sql ? strstr(sql, "INSERT INTO") : NULL;
+    char *end = rows ? strstr(rows, "PRAGMA") : NULL;
+    if (end)
+      *end = '\0';
+    CHECK_EQ_INT(zm_sql_open(&c, url, ZM_SQL_CREATE), 0);
+    if (c) {
+      CHECK_EQ_INT(c->drv->exec(c, c->drv->schema(1)), 0);
+      CHECK_EQ_INT(c->drv->set_version(c, 1), 0);
+      CHECK_EQ_INT(c->drv->exec(c, rows ? rows : ""), 0);
+    }
+    zm_sql_close(c);
+    free(sql);
+    return path;
+  }
+  snprintf(file, sizeof file, "%s/metadata.db", check_tmpdir(name));
   CHECK_EQ_INT(raw_exec(file, sql ? sql : ""), SQLITE_OK);
   free(sql);
   snprintf(url, sizeof url, "sqlite:%s", file);
+  snprintf(path, sizeof path, "%.4100s", file);
   return file;
 }
 
@@ -547,7 +665,7 @@ static void test_migrate_v1(void)
     fprintf(stderr, "%s\n", zm_error_last());
     return;
   }
-  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 3);
+  CHECK_EQ_INT(schema_version(m), 3);
   zm_meta_run *r = NULL;
   CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
   CHECK_EQ_STR(r->git_commit, "abc123");
@@ -581,8 +699,38 @@ static void test_migrate_v1(void)
 }
 
 /* Every table's columns and every index, as one string. */
+/* The same from the server's information_schema (for the store at `u`). */
+static char *describe_server(const char *u)
+{
+  zm_sql_conn *c = NULL;
+  zm_sql_stmt *st = NULL;
+  zm_buf b = ZM_BUF_INIT;
+  if (zm_sql_open(&c, u, ZM_SQL_WRITE) < 0 ||
+      c->drv->prepare(&st, c,
+                      "SELECT 'table', table_name, column_name, column_type, is_nullable,"
+                      " coalesce(column_default, ''), column_key, ordinal_position"
+                      " FROM information_schema.columns WHERE table_schema = DATABASE()"
+                      " UNION ALL SELECT 'index', table_name, index_name, column_name,"
+                      " non_unique, '', '', seq_in_index FROM information_schema.statistics"
+                      " WHERE table_schema = DATABASE()"
+                      " UNION ALL SELECT 'fk', table_name, constraint_name, referenced_table_name,"
+                      " '', '', '', 0 FROM information_schema.referential_constraints"
+                      " WHERE constraint_schema = DATABASE() ORDER BY 1, 2, 3, 8, 4") < 0) {
+    zm_sql_close(c);
+    return NULL;
+  }
+  while (c->drv->step(st) == ZM_SQL_ROW)
+    for (int i = 0; i < 8; i++)
+      zm_buf_printf(&b, "%s%c", c->drv->column_text(st, i), i == 7 ? '\n' : '|');
+  c->drv->finalize(st);
+  zm_sql_close(c);
+  return zm_buf_detach(&b);
+}
+
 static char *describe(const char *file)
 {
+  if (server)
+    return describe_server(file);
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
   zm_buf b = ZM_BUF_INIT;
@@ -608,10 +756,10 @@ static void test_migration_matches_fresh(void)
   zm_meta *m = NULL;
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
   zm_meta_close(m);
-  char *migrated = describe(old);
+  char *migrated = describe(server ? url : old);
   m = fresh("meta-v2");
   zm_meta_close(m);
-  char *created = describe(path);
+  char *created = describe(server ? url : path);
   CHECK(migrated && created && strlen(created) > 500);
   CHECK_EQ_STR(migrated, created);
   free(migrated);
@@ -646,16 +794,50 @@ static void test_migration_rolls_back(void)
   sqlite3_close(db);
 }
 
+/* On a server DDL commits as it goes: a migration that fails half-way
+ * leaves the old version number, and the next open finishes it once the
+ * cause is gone. */
+static void test_migration_resumes(void)
+{
+  load_fixture("meta-v1c");
+  /* A stray table without a `name` column makes the migration fail. */
+  CHECK_EQ_INT(raw_sql("CREATE TABLE metrics (x INTEGER)"), 0);
+  zm_meta *m = NULL;
+  CHECK(zm_meta_open(&m, url, ZM_SQL_CREATE) < 0);
+  char expect[4500];
+  snprintf(expect, sizeof expect,
+           "cannot migrate the metadata schema from version 1 to 3: %s: Key column 'name' "
+           "doesn't exist in table", store_name());
+  CHECK_EQ_STR(zm_error_last(), expect);
+  zm_sql_conn *c = NULL;
+  CHECK_EQ_INT(zm_sql_open(&c, url, ZM_SQL_WRITE), 0);
+  int v = -1;
+  CHECK_EQ_INT(c->drv->get_version(c, &v), 0);
+  CHECK_EQ_INT(v, 1);
+  zm_sql_close(c);
+  CHECK_EQ_INT(raw_sql("DROP TABLE metrics"), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
+  CHECK_EQ_STR(r ? r->git_commit : NULL, "abc123");
+  CHECK_EQ_INT(r ? r->git_dirty : -1, 1);
+  zm_meta_run_free(r);
+  zm_meta_close(m);
+}
+
 static void test_newer_version(void)
 {
   zm_meta *m = fresh("meta-newer");
   zm_meta_close(m);
-  CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
+  if (server)
+    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 4"), 0);
+  else
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EVERSION);
   char expect[4500];
   snprintf(expect, sizeof expect,
            "%s: metadata schema version 4 is newer than this zenml supports (3); upgrade zenml",
-           path);
+           store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);
 }
@@ -845,7 +1027,10 @@ static void test_stat_cache(void)
 {
   zm_meta *m = fresh("meta-stat");
   char file[4300], h1[65], h2[65], h3[65], direct[65];
-  snprintf(file, sizeof file, "%s.data", path);
+  if (server)
+    snprintf(file, sizeof file, "%s/file.data", check_tmpdir("meta-stat-file"));
+  else
+    snprintf(file, sizeof file, "%s.data", path);
   CHECK_EQ_INT(zm_fs_write_atomic(file, "first content", 13, 0644), 0);
   time_t past = time(NULL) - 100;
   set_mtime(file, past, 123456789);
@@ -963,6 +1148,11 @@ static void test_timings(void)
 
 int main(void)
 {
+  server = getenv("ZM_TEST_META_URL");
+  if (server && !*server)
+    server = NULL;
+  if (server)
+    printf("metadata tests on %s\n", server);
   RUN(test_open_fresh);
   RUN(test_urls);
   RUN(test_status_names);
@@ -975,14 +1165,16 @@ int main(void)
   RUN(test_metrics_properties);
   RUN(test_migrate_v1);
   RUN(test_migration_matches_fresh);
-  RUN(test_migration_rolls_back);
+  SQLITE_ONLY(test_migration_rolls_back);
+  if (server)
+    RUN(test_migration_resumes);
   RUN(test_newer_version);
-  RUN(test_garbage_file);
-  RUN(test_truncated_file);
-  RUN(test_empty_or_missing_file);
-  RUN(test_read_only);
+  SQLITE_ONLY(test_garbage_file);
+  SQLITE_ONLY(test_truncated_file);
+  SQLITE_ONLY(test_empty_or_missing_file);
+  SQLITE_ONLY(test_read_only);
   RUN(test_two_writers);
-  RUN(test_second_connection_keeps_locks);
+  SQLITE_ONLY(test_second_connection_keeps_locks);
   RUN(test_stat_cache);
   RUN(test_recover);
   RUN(test_timings);

@@ -1,0 +1,1068 @@
+/* The MariaDB/MySQL metadata driver, on MariaDB Connector/C loaded with
+ * dlopen (mariadb_api.c). Server-side prepared statements cached per
+ * connection, results buffered on the client so statements interleave as
+ * they do on SQLite. Writers queue on a named lock per database taken at
+ * BEGIN, as SQLite's writers queue on its write lock: a read-then-write
+ * transaction (the next pipeline version, a datasource's id) cannot race
+ * another process's, and zenml's own writers never deadlock. A connection
+ * lost between transactions is made again transparently; one lost in a
+ * transaction (or a deadlock with another client) rolls it back and says so
+ * through `retry`, and the metadata store runs the transaction again.
+ *
+ * URL: mysql://[user@]host[:port]/database[?option=value&...] (or
+ * mariadb://). The password is never in the URL: it comes from
+ * ZENML_MYSQL_PASSWORD or a MySQL option file (~/.my.cnf, or
+ * ?defaults-file=PATH), so it is not stored in the repository's config. */
+#include "core/buf.h"
+#include "core/error.h"
+#include "meta/mariadb_api.h"
+#include "meta/mariadb_internal.h"
+#include "meta/mariadb_schema.h"
+#include "meta/sql.h"
+
+#include <ctype.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MY (zm_my())
+#define MAX_CACHED 96
+#define LOCK_TIMEOUT_S 60
+#define CONNECT_TIMEOUT_S 10
+#define FIRST_BUF 256
+
+/* --- connections and statements ----------------------------------------- */
+
+typedef struct my_conn my_conn;
+
+typedef struct my_col {
+  MYSQL_BIND *b; /* its entry in the statement's rbind array */
+  unsigned long len;
+  my_bool null, error;
+  int64_t i;
+  double d;
+  char *buf;
+  size_t cap;
+  char num[40];
+} my_col;
+
+typedef struct my_param {
+  int64_t i;
+  double d;
+  char *s;
+  unsigned long len;
+  my_bool null;
+} my_param;
+
+typedef struct my_stmt {
+  zm_sql_stmt base;
+  my_conn *conn;
+  MYSQL_STMT *st; /* NULL until prepared, again after a reconnection */
+  char *sql;
+  int cached, in_use, executed;
+  unsigned nparams, ncols;
+  MYSQL_BIND *pbind;
+  my_param *params;
+  my_col *cols;
+  MYSQL_BIND *rbind; /* one per column, contiguous as libmariadb wants */
+  MYSQL_RES *meta;
+  MYSQL_FIELD *fields;
+  struct my_stmt *next;
+} my_stmt;
+
+struct my_conn {
+  zm_sql_conn base;
+  MYSQL *my;
+  my_params p;
+  my_stmt *stmts;
+  int ncached;
+  int in_tx;       /* between begin and commit/rollback */
+  int locked;      /* holds the writers' named lock */
+  int retry;       /* the last error rolled the transaction back; run it again */
+  int64_t last_id;
+  char lock_name[80];
+  const char *password; /* from the environment; NULL: option files */
+  /* tables made by DDL since begin, dropped again on rollback (MariaDB
+   * commits before DDL, so a failed fresh schema would otherwise stay) */
+  char **created;
+  size_t ncreated;
+};
+
+static const zm_sql_driver *self(void);
+
+static int lost_code(unsigned e)
+{
+  return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == 4031 /* idle timeout */ ||
+         e == ER_CONNECTION_KILLED;
+}
+
+static int map_code(unsigned e)
+{
+  switch (e) {
+  case ER_DUP_ENTRY:
+  case ER_DUP_KEY:
+  case ER_TABLE_EXISTS_ERROR:
+    return ZM_EEXISTS;
+  case ER_BAD_DB_ERROR:
+  case ER_NO_SUCH_TABLE:
+    return ZM_ENOTFOUND;
+  case ER_NO_REFERENCED_ROW_2:
+  case ER_ROW_IS_REFERENCED_2:
+  case ER_PARSE_ERROR:
+  case ER_BAD_FIELD_ERROR:
+  case ER_DATA_TOO_LONG:
+  case ER_BAD_NULL_ERROR:
+    return ZM_EINVALID;
+  case CR_OUT_OF_MEMORY:
+    return ZM_ENOMEM;
+  default:
+    return e >= 2000 && e < 3000 ? ZM_EIO : ZM_ERROR;
+  }
+}
+
+/* Every error names the server (never the password: it is not in the URL,
+ * and the server's messages say only whether one was used). */
+static int fail_code(my_conn *c, unsigned e, const char *msg)
+{
+  if (c->in_tx && (lost_code(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT)) {
+    c->retry = 1;
+    return zm_error_set(ZM_EIO, "%s: %s (the transaction was rolled back)", c->p.display, msg);
+  }
+  return zm_error_set(map_code(e), "%s: %s", c->p.display, msg);
+}
+
+static int fail(my_conn *c)
+{
+  return fail_code(c, MY->mysql_errno(c->my), MY->mysql_error(c->my));
+}
+
+static int fail_stmt(my_stmt *s)
+{
+  return fail_code(s->conn, MY->mysql_stmt_errno(s->st), MY->mysql_stmt_error(s->st));
+}
+
+/* Forget a statement's server handle (after a reconnection, or to close). */
+static void stmt_unprepare(my_stmt *s)
+{
+  if (s->meta)
+    MY->mysql_free_result(s->meta);
+  if (s->st)
+    MY->mysql_stmt_close(s->st);
+  s->meta = NULL;
+  s->fields = NULL;
+  s->st = NULL;
+  s->executed = 0;
+}
+
+static void free_stmt(my_stmt *s)
+{
+  stmt_unprepare(s);
+  for (unsigned i = 0; i < s->nparams; i++)
+    free(s->params[i].s);
+  for (unsigned i = 0; i < s->ncols; i++)
+    free(s->cols[i].buf);
+  free(s->params);
+  free(s->pbind);
+  free(s->cols);
+  free(s->rbind);
+  free(s->sql);
+  free(s);
+}
+
+static int query(my_conn *c, const char *sql)
+{
+  if (MY->mysql_real_query(c->my, sql, strlen(sql)) != 0)
+    return fail(c);
+  MYSQL_RES *r = MY->mysql_store_result(c->my);
+  if (r)
+    MY->mysql_free_result(r);
+  else if (MY->mysql_field_count(c->my) != 0)
+    return fail(c);
+  return 0;
+}
+
+/* The first column of the one row `sql` returns, as an integer (-1 for NULL). */
+static int query_int(long long *out, my_conn *c, const char *sql)
+{
+  *out = -1;
+  if (MY->mysql_real_query(c->my, sql, strlen(sql)) != 0)
+    return fail(c);
+  MYSQL_RES *r = MY->mysql_store_result(c->my);
+  if (!r)
+    return fail(c);
+  MYSQL_ROW row = MY->mysql_fetch_row(r);
+  if (row && row[0])
+    *out = strtoll(row[0], NULL, 10);
+  MY->mysql_free_result(r);
+  return 0;
+}
+
+/* Session settings every connection gets: strict types (a value too long
+ * for its column is an error, as it is a stored value in SQLite), and
+ * read-committed reads outside the writers' lock. */
+static int session_setup(my_conn *c)
+{
+  int rc = query(c, "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,"
+                     "NO_ENGINE_SUBSTITUTION'");
+  if (rc == 0)
+    rc = query(c, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  if (rc == 0 && c->base.read_only) /* the server refuses this session's writes */
+    rc = query(c, "SET SESSION TRANSACTION READ ONLY");
+  return rc;
+}
+
+static void set_opt(MYSQL *my, enum mysql_option o, const char *v)
+{
+  if (v)
+    MY->mysql_options(my, o, v);
+}
+
+static int connect_server(my_conn *c)
+{
+  const my_params *p = &c->p;
+  MYSQL *my = MY->mysql_init(NULL);
+  if (!my)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  unsigned timeout = CONNECT_TIMEOUT_S;
+  my_bool no = 0;
+  MY->mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  MY->mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &no);
+  MY->mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  /* the [client] group of the option files: ~/.my.cnf, or the one named */
+  set_opt(my, MYSQL_READ_DEFAULT_FILE, p->defaults_file);
+  MY->mysql_options(my, MYSQL_READ_DEFAULT_GROUP, "client");
+  set_opt(my, MYSQL_OPT_SSL_KEY, p->ssl_key);
+  set_opt(my, MYSQL_OPT_SSL_CERT, p->ssl_cert);
+  set_opt(my, MYSQL_OPT_SSL_CA, p->ssl_ca);
+  set_opt(my, MYSQL_OPT_SSL_CAPATH, p->ssl_capath);
+  set_opt(my, MYSQL_OPT_SSL_CIPHER, p->ssl_cipher);
+  set_opt(my, MYSQL_OPT_SSL_CRL, p->ssl_crl);
+  if (p->ssl >= 0) {
+    my_bool v = (my_bool)p->ssl;
+    MY->mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &v);
+  }
+  if (p->ssl_verify >= 0) {
+    my_bool v = (my_bool)p->ssl_verify;
+    MY->mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &v);
+  }
+  c->my = my;
+  if (!MY->mysql_real_connect(my, *p->host ? p->host : NULL, p->user, c->password, p->db,
+                              p->port, p->socket, 0)) {
+    unsigned e = MY->mysql_errno(my);
+    int rc = zm_error_set(map_code(e), "%s: %s", p->display, MY->mysql_error(my));
+    if (e == ER_BAD_DB_ERROR)
+      rc = zm_error_set(ZM_ENOTFOUND, "%s: no database '%s' on the server (create it, or "
+                                      "ask its administrator to)", p->display, p->db);
+    MY->mysql_close(my);
+    c->my = NULL;
+    return rc;
+  }
+  return session_setup(c);
+}
+
+/* Connect again after the server went away: every prepared statement is
+ * prepared again on its next use. */
+static int reconnect(my_conn *c)
+{
+  for (my_stmt *s = c->stmts; s; s = s->next)
+    stmt_unprepare(s);
+  if (c->my)
+    MY->mysql_close(c->my);
+  c->my = NULL;
+  c->locked = 0;
+  int rc = connect_server(c);
+  if (rc < 0)
+    return zm_error_wrap(rc, "lost the connection to the metadata server and could not make "
+                             "it again");
+  return 0;
+}
+
+static void my_close(zm_sql_conn *base)
+{
+  my_conn *c = (my_conn *)base;
+  if (!c)
+    return;
+  for (my_stmt *s = c->stmts, *next; s; s = next) {
+    next = s->next;
+    free_stmt(s);
+  }
+  if (c->my)
+    MY->mysql_close(c->my); /* the server rolls back and drops the named lock */
+  for (size_t i = 0; i < c->ncreated; i++)
+    free(c->created[i]);
+  free(c->created);
+  zm__my_params_free(&c->p);
+  free(c);
+}
+
+/* "CREATE TABLE IF NOT EXISTS name (" -> remember name, to drop on rollback
+ * when it did not exist before. */
+static int note_created(my_conn *c, const char *sql, size_t n)
+{
+  static const char head[] = "CREATE TABLE IF NOT EXISTS ";
+  if (!c->in_tx || n < sizeof head || strncmp(sql, head, sizeof head - 1) != 0)
+    return 0;
+  const char *name = sql + sizeof head - 1;
+  size_t len = strcspn(name, " (");
+  char q[200];
+  long long exists = 0;
+  snprintf(q, sizeof q, "SELECT count(*) FROM information_schema.tables WHERE "
+                        "table_schema = DATABASE() AND table_name = '%.*s'", (int)len, name);
+  int rc = query_int(&exists, c, q);
+  if (rc < 0 || exists > 0)
+    return rc;
+  char **grown = realloc(c->created, (c->ncreated + 1) * sizeof *grown);
+  if (!grown)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  c->created = grown;
+  if (!(c->created[c->ncreated] = strndup(name, len)))
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  c->ncreated++;
+  return 0;
+}
+
+/* Statements separated by ";\n" (the schema's own text: no semicolons
+ * inside literals), run one by one. */
+static int my_exec(zm_sql_conn *base, const char *sql)
+{
+  my_conn *c = (my_conn *)base;
+  while (*sql) {
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+      sql++;
+    if (!*sql)
+      break;
+    const char *end = strstr(sql, ";\n");
+    size_t n = end ? (size_t)(end - sql) : strlen(sql);
+    while (n && (sql[n - 1] == ';' || sql[n - 1] == ' '))
+      n--;
+    int rc = note_created(c, sql, n);
+    if (rc < 0)
+      return rc;
+    if (MY->mysql_real_query(c->my, sql, n) != 0)
+      return fail(c);
+    MYSQL_RES *r = MY->mysql_store_result(c->my);
+    if (r)
+      MY->mysql_free_result(r);
+    sql = end ? end + 2 : sql + n;
+  }
+  return 0;
+}
+
+static my_stmt *cache_find(my_conn *c, const char *sql)
+{
+  for (my_stmt *s = c->stmts; s; s = s->next)
+    if (s->cached && !s->in_use && (s->sql == sql || strcmp(s->sql, sql) == 0))
+      return s;
+  return NULL;
+}
+
+/* Prepare on the server and size the parameter and column arrays. */
+static int stmt_prepare(my_stmt *s)
+{
+  my_conn *c = s->conn;
+  s->st = MY->mysql_stmt_init(c->my);
+  if (!s->st)
+    return fail(c);
+  if (MY->mysql_stmt_prepare(s->st, s->sql, strlen(s->sql)) != 0)
+    return fail_stmt(s);
+  unsigned np = MY->mysql_stmt_param_count(s->st);
+  unsigned nc = MY->mysql_stmt_field_count(s->st);
+  if (!s->params && np) {
+    s->params = calloc(np, sizeof *s->params);
+    s->pbind = calloc(np, sizeof *s->pbind);
+    if (!s->params || !s->pbind)
+      return zm_error_set(ZM_ENOMEM, "out of memory");
+    for (unsigned i = 0; i < np; i++)
+      s->params[i].null = 1;
+  }
+  s->nparams = np;
+  if (!s->cols && nc) {
+    s->cols = calloc(nc, sizeof *s->cols);
+    s->rbind = calloc(nc, sizeof *s->rbind);
+    if (!s->cols || !s->rbind)
+      return zm_error_set(ZM_ENOMEM, "out of memory");
+    for (unsigned i = 0; i < nc; i++)
+      s->cols[i].b = &s->rbind[i];
+  }
+  s->ncols = nc;
+  if (nc) {
+    s->meta = MY->mysql_stmt_result_metadata(s->st);
+    if (!s->meta)
+      return fail_stmt(s);
+    s->fields = MY->mysql_fetch_fields(s->meta);
+  }
+  return 0;
+}
+
+static int my_prepare(zm_sql_stmt **out, zm_sql_conn *base, const char *sql)
+{
+  my_conn *c = (my_conn *)base;
+  *out = NULL;
+  my_stmt *s = cache_find(c, sql);
+  if (s) {
+    s->in_use = 1;
+    *out = &s->base;
+    return 0;
+  }
+  s = calloc(1, sizeof *s);
+  if (!s || !(s->sql = strdup(sql))) {
+    free(s);
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  }
+  s->base.drv = self();
+  s->conn = c;
+  int rc = stmt_prepare(s);
+  if (rc < 0 && c->my && lost_code(MY->mysql_errno(c->my)) && !c->in_tx) {
+    stmt_unprepare(s);
+    rc = reconnect(c);
+    if (rc == 0)
+      rc = stmt_prepare(s);
+  }
+  if (rc < 0) {
+    free_stmt(s);
+    return rc;
+  }
+  s->cached = c->ncached < MAX_CACHED;
+  c->ncached += s->cached;
+  s->in_use = 1;
+  s->next = c->stmts;
+  c->stmts = s;
+  *out = &s->base;
+  return 0;
+}
+
+static void stmt_clear(my_stmt *s)
+{
+  if (s->st && s->executed)
+    MY->mysql_stmt_free_result(s->st);
+  s->executed = 0;
+}
+
+static void my_finalize(zm_sql_stmt *base)
+{
+  my_stmt *s = (my_stmt *)base;
+  if (!s)
+    return;
+  stmt_clear(s);
+  for (unsigned i = 0; i < s->nparams; i++) {
+    free(s->params[i].s);
+    s->params[i] = (my_param){.null = 1};
+  }
+  if (s->cached) {
+    s->in_use = 0;
+    return;
+  }
+  for (my_stmt **p = &s->conn->stmts; *p; p = &(*p)->next)
+    if (*p == s) {
+      *p = s->next;
+      break;
+    }
+  free_stmt(s);
+}
+
+static my_param *param(my_stmt *s, int i, int *rc)
+{
+  if (i < 1 || (unsigned)i > s->nparams) {
+    *rc = zm_error_set(ZM_EINVALID, "%s: no parameter %d in the statement", s->conn->p.display, i);
+    return NULL;
+  }
+  my_param *p = &s->params[i - 1];
+  free(p->s);
+  *p = (my_param){0};
+  return p;
+}
+
+static int my_bind_int64(zm_sql_stmt *b, int i, int64_t v)
+{
+  int rc = 0;
+  my_param *p = param((my_stmt *)b, i, &rc);
+  if (p)
+    p->i = v;
+  return rc;
+}
+
+static int my_bind_double(zm_sql_stmt *b, int i, double v)
+{
+  int rc = 0;
+  my_param *p = param((my_stmt *)b, i, &rc);
+  if (p) {
+    p->d = v;
+    p->len = 1; /* marks a double */
+  }
+  return rc;
+}
+
+static int bind_bytes(zm_sql_stmt *b, int i, const void *v, size_t len, int blob)
+{
+  int rc = 0;
+  my_param *p = param((my_stmt *)b, i, &rc);
+  if (!p)
+    return rc;
+  p->s = malloc(len + 1);
+  if (!p->s)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  memcpy(p->s, v, len);
+  p->s[len] = '\0';
+  p->len = (unsigned long)len;
+  p->i = blob;
+  return 0;
+}
+
+static int my_bind_text(zm_sql_stmt *b, int i, const char *v, size_t len)
+{
+  return bind_bytes(b, i, v, len, 0);
+}
+
+static int my_bind_blob(zm_sql_stmt *b, int i, const void *v, size_t len)
+{
+  return bind_bytes(b, i, v, len, 1);
+}
+
+static int my_bind_null(zm_sql_stmt *b, int i)
+{
+  int rc = 0;
+  my_param *p = param((my_stmt *)b, i, &rc);
+  if (p)
+    p->null = 1;
+  return rc;
+}
+
+static void fill_param_binds(my_stmt *s)
+{
+  for (unsigned i = 0; i < s->nparams; i++) {
+    my_param *p = &s->params[i];
+    MYSQL_BIND *b = &s->pbind[i];
+    memset(b, 0, sizeof *b);
+    if (p->null) {
+      b->buffer_type = MYSQL_TYPE_NULL;
+    } else if (p->s) {
+      b->buffer_type = p->i ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+      b->buffer = p->s;
+      b->buffer_length = p->len;
+      b->length = &p->len;
+    } else if (p->len == 1) {
+      b->buffer_type = MYSQL_TYPE_DOUBLE;
+      b->buffer = &p->d;
+    } else {
+      b->buffer_type = MYSQL_TYPE_LONGLONG;
+      b->buffer = &p->i;
+    }
+  }
+}
+
+static int is_int_type(enum enum_field_types t)
+{
+  return t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT || t == MYSQL_TYPE_LONG ||
+         t == MYSQL_TYPE_INT24 || t == MYSQL_TYPE_LONGLONG || t == MYSQL_TYPE_YEAR ||
+         t == MYSQL_TYPE_BIT;
+}
+
+static int is_float_type(enum enum_field_types t)
+{
+  return t == MYSQL_TYPE_FLOAT || t == MYSQL_TYPE_DOUBLE;
+}
+
+/* Integers and floats come back as such; everything else as bytes, in a
+ * buffer grown when a row's value does not fit. */
+static int bind_results(my_stmt *s)
+{
+  for (unsigned i = 0; i < s->ncols; i++) {
+    my_col *col = &s->cols[i];
+    enum enum_field_types t = s->fields[i].type;
+    memset(col->b, 0, sizeof *col->b);
+    col->b->length = &col->len;
+    col->b->is_null = &col->null;
+    col->b->error = &col->error;
+    if (is_int_type(t)) {
+      col->b->buffer_type = MYSQL_TYPE_LONGLONG;
+      col->b->buffer = &col->i;
+    } else if (is_float_type(t)) {
+      col->b->buffer_type = MYSQL_TYPE_DOUBLE;
+      col->b->buffer = &col->d;
+    } else {
+      if (!col->buf) {
+        if (!(col->buf = malloc(FIRST_BUF)))
+          return zm_error_set(ZM_ENOMEM, "out of memory");
+        col->cap = FIRST_BUF;
+      }
+      col->b->buffer_type = MYSQL_TYPE_BLOB;
+      col->b->buffer = col->buf;
+      col->b->buffer_length = (unsigned long)col->cap - 1; /* room for a NUL */
+    }
+  }
+  if (s->ncols && MY->mysql_stmt_bind_result(s->st, s->rbind) != 0)
+    return fail_stmt(s);
+  return 0;
+}
+
+/* Fetch the values that did not fit into grown buffers. */
+static int fetch_truncated(my_stmt *s)
+{
+  int rebind = 0;
+  for (unsigned i = 0; i < s->ncols; i++) {
+    my_col *col = &s->cols[i];
+    if (col->b->buffer_type != MYSQL_TYPE_BLOB || col->null || col->len < col->cap)
+      continue;
+    size_t cap = (size_t)col->len + 1;
+    char *grown = realloc(col->buf, cap);
+    if (!grown)
+      return zm_error_set(ZM_ENOMEM, "out of memory");
+    col->buf = grown;
+    col->cap = cap;
+    col->b->buffer = grown;
+    col->b->buffer_length = (unsigned long)cap - 1;
+    if (MY->mysql_stmt_fetch_column(s->st, col->b, i, 0) != 0)
+      return fail_stmt(s);
+    rebind = 1;
+  }
+  if (rebind && MY->mysql_stmt_bind_result(s->st, s->rbind) != 0)
+    return fail_stmt(s);
+  return 0;
+}
+
+static int execute_once(my_stmt *s)
+{
+  if (!s->st) {
+    int rc = stmt_prepare(s);
+    if (rc < 0)
+      return rc;
+  }
+  fill_param_binds(s);
+  if (s->nparams && MY->mysql_stmt_bind_param(s->st, s->pbind) != 0)
+    return fail_stmt(s);
+  if (MY->mysql_stmt_execute(s->st) != 0)
+    return fail_stmt(s);
+  int64_t id = (int64_t)MY->mysql_stmt_insert_id(s->st);
+  if (id > 0)
+    s->conn->last_id = id;
+  if (s->ncols == 0)
+    return 0;
+  if (MY->mysql_stmt_store_result(s->st) != 0)
+    return fail_stmt(s);
+  s->executed = 1;
+  return bind_results(s);
+}
+
+/* Outside a transaction a statement is run again on a new connection when
+ * the old one was lost (a server restart, an idle timeout during a long
+ * step); inside one the whole transaction must be run again. */
+static int execute(my_stmt *s)
+{
+  my_conn *c = s->conn;
+  int rc = execute_once(s);
+  if (rc < 0 && !c->in_tx && !c->retry) {
+    unsigned e = s->st ? MY->mysql_stmt_errno(s->st) : MY->mysql_errno(c->my);
+    if (lost_code(e) || (c->my && lost_code(MY->mysql_errno(c->my)))) {
+      rc = reconnect(c);
+      if (rc == 0)
+        rc = execute_once(s);
+    } else if (e == ER_LOCK_DEADLOCK) {
+      rc = execute_once(s); /* the server rolled back this one statement */
+    }
+  }
+  return rc;
+}
+
+static int my_step(zm_sql_stmt *b)
+{
+  my_stmt *s = (my_stmt *)b;
+  if (!s->executed) {
+    int rc = execute(s);
+    if (rc < 0)
+      return rc;
+    if (s->ncols == 0)
+      return ZM_SQL_DONE;
+  }
+  int r = MY->mysql_stmt_fetch(s->st);
+  if (r == MYSQL_NO_DATA)
+    return ZM_SQL_DONE;
+  if (r == MYSQL_DATA_TRUNCATED)
+    r = fetch_truncated(s);
+  if (r != 0)
+    return r < 0 ? r : fail_stmt(s);
+  for (unsigned i = 0; i < s->ncols; i++) {
+    my_col *col = &s->cols[i];
+    if (col->b->buffer_type == MYSQL_TYPE_BLOB && !col->null)
+      col->buf[col->len < col->cap ? col->len : col->cap - 1] = '\0';
+  }
+  return ZM_SQL_ROW;
+}
+
+static int my_column_count(zm_sql_stmt *b)
+{
+  return (int)((my_stmt *)b)->ncols;
+}
+
+static const char *my_column_name(zm_sql_stmt *b, int col)
+{
+  my_stmt *s = (my_stmt *)b;
+  return s->fields && (unsigned)col < s->ncols ? s->fields[col].name : NULL;
+}
+
+static my_col *column(zm_sql_stmt *b, int col)
+{
+  my_stmt *s = (my_stmt *)b;
+  return (unsigned)col < s->ncols && !s->cols[col].null ? &s->cols[col] : NULL;
+}
+
+static int my_column_type(zm_sql_stmt *b, int col)
+{
+  my_stmt *s = (my_stmt *)b;
+  my_col *c = column(b, col);
+  if (!c)
+    return ZM_SQL_NULL;
+  const MYSQL_FIELD *f = &s->fields[col];
+  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
+    return ZM_SQL_INT;
+  if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
+    return ZM_SQL_DOUBLE;
+  if (f->type == MYSQL_TYPE_NEWDECIMAL || f->type == MYSQL_TYPE_DECIMAL)
+    return f->decimals == 0 ? ZM_SQL_INT : ZM_SQL_DOUBLE; /* sum() of integers */
+  return f->charsetnr == 63 ? ZM_SQL_BLOB : ZM_SQL_TEXT;
+}
+
+static int64_t my_column_int64(zm_sql_stmt *b, int col)
+{
+  my_col *c = column(b, col);
+  if (!c)
+    return 0;
+  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
+    return c->i;
+  if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
+    return (int64_t)c->d;
+  return strtoll(c->buf, NULL, 10);
+}
+
+static double my_column_double(zm_sql_stmt *b, int col)
+{
+  my_col *c = column(b, col);
+  if (!c)
+    return 0;
+  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
+    return (double)c->i;
+  if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
+    return c->d;
+  return strtod(c->buf, NULL);
+}
+
+static const char *my_column_text(zm_sql_stmt *b, int col)
+{
+  my_col *c = column(b, col);
+  if (!c)
+    return NULL;
+  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
+    snprintf(c->num, sizeof c->num, "%lld", (long long)c->i);
+  else if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
+    snprintf(c->num, sizeof c->num, "%.17g", c->d);
+  else
+    return c->buf;
+  return c->num;
+}
+
+static const void *my_column_blob(zm_sql_stmt *b, int col, size_t *len)
+{
+  my_col *c = column(b, col);
+  const char *t = my_column_text(b, col);
+  *len = !c ? 0 : c->b->buffer_type == MYSQL_TYPE_BLOB ? (size_t)c->len : strlen(t);
+  return t;
+}
+
+/* A statement that reads only: SELECT or WITH, with no INTO (a file or
+ * variables) and no locking clause. Literals are skipped. */
+static int my_readonly(zm_sql_stmt *b)
+{
+  const char *sql = ((my_stmt *)b)->sql;
+  while (isspace((unsigned char)*sql) || *sql == '(')
+    sql++;
+  if (strncasecmp(sql, "select", 6) != 0 && strncasecmp(sql, "with", 4) != 0)
+    return 0;
+  char prev = ' ';
+  for (const char *p = sql; *p; p++) {
+    if (*p == '\'' || *p == '"' || *p == '`') {
+      const char *close = strchr(p + 1, *p);
+      if (!close)
+        return 0;
+      p = close;
+      prev = ' ';
+      continue;
+    }
+    if (!isalnum((unsigned char)prev) && prev != '_' &&
+        (strncasecmp(p, "into", 4) == 0 || strncasecmp(p, "for update", 10) == 0 ||
+         strncasecmp(p, "lock in", 7) == 0) &&
+        !isalnum((unsigned char)p[strncasecmp(p, "into", 4) == 0 ? 4 : 3]))
+      return 0;
+    prev = *p;
+  }
+  return 1;
+}
+
+static int my_reset(zm_sql_stmt *b)
+{
+  stmt_clear((my_stmt *)b);
+  return 0;
+}
+
+/* --- transactions -------------------------------------------------------- */
+
+static int release_lock(my_conn *c)
+{
+  if (!c->locked)
+    return 0;
+  c->locked = 0;
+  char sql[160];
+  snprintf(sql, sizeof sql, "DO RELEASE_LOCK('%s')", c->lock_name);
+  return query(c, sql);
+}
+
+static int take_lock(my_conn *c)
+{
+  char sql[160];
+  long long got = 0;
+  snprintf(sql, sizeof sql, "SELECT GET_LOCK('%s', %d)", c->lock_name, LOCK_TIMEOUT_S);
+  int rc = query_int(&got, c, sql);
+  if (rc < 0)
+    return rc;
+  if (got != 1)
+    return zm_error_set(ZM_EIO, "%s: another zenml process has been writing the metadata for "
+                                "%d seconds; try again later", c->p.display, LOCK_TIMEOUT_S);
+  c->locked = 1;
+  return 0;
+}
+
+static int begin_once(my_conn *c)
+{
+  int rc = c->my ? take_lock(c) : zm_error_set(ZM_EIO, "%s: not connected", c->p.display);
+  if (rc == 0)
+    rc = query(c, "START TRANSACTION");
+  return rc;
+}
+
+/* A connection lost since the last statement is made again here, where no
+ * transaction's work can be lost with it. */
+static int my_begin(zm_sql_conn *b)
+{
+  my_conn *c = (my_conn *)b;
+  c->retry = 0;
+  for (size_t i = 0; i < c->ncreated; i++)
+    free(c->created[i]);
+  c->ncreated = 0;
+  int rc = begin_once(c);
+  if (rc < 0 && (!c->my || lost_code(MY->mysql_errno(c->my)))) {
+    rc = reconnect(c);
+    if (rc == 0)
+      rc = begin_once(c);
+  }
+  if (rc < 0) {
+    release_lock(c);
+    return rc;
+  }
+  c->in_tx = 1;
+  return 0;
+}
+
+static int my_commit(zm_sql_conn *b)
+{
+  my_conn *c = (my_conn *)b;
+  int rc = query(c, "COMMIT");
+  c->in_tx = 0;
+  c->ncreated = 0;
+  if (rc == 0)
+    rc = release_lock(c);
+  return rc;
+}
+
+/* DDL committed on its own: a failed fresh schema's tables are dropped. */
+static void drop_created(my_conn *c)
+{
+  if (!c->ncreated)
+    return;
+  query(c, "SET SESSION foreign_key_checks = 0");
+  for (size_t i = c->ncreated; i-- > 0;) {
+    char sql[320];
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS `%s`", c->created[i]);
+    query(c, sql);
+    free(c->created[i]);
+  }
+  c->ncreated = 0;
+  query(c, "SET SESSION foreign_key_checks = 1");
+}
+
+static int my_rollback(zm_sql_conn *b)
+{
+  my_conn *c = (my_conn *)b;
+  int was = c->in_tx;
+  c->in_tx = 0;
+  if (!c->my)
+    return 0;
+  int rc = was ? query(c, "ROLLBACK") : 0;
+  if (was)
+    drop_created(c);
+  if (rc < 0 && lost_code(MY->mysql_errno(c->my)))
+    rc = 0; /* the server rolled it back when the connection went */
+  if (c->my && !lost_code(MY->mysql_errno(c->my)))
+    release_lock(c);
+  c->locked = 0;
+  return rc;
+}
+
+static int my_retry(zm_sql_conn *b)
+{
+  my_conn *c = (my_conn *)b;
+  int r = c->retry;
+  c->retry = 0;
+  return r;
+}
+
+static int64_t my_last_insert_id(zm_sql_conn *b)
+{
+  return ((my_conn *)b)->last_id;
+}
+
+/* The version lives in a one-row table of its own. A database without it
+ * but with tables named as zenml's is someone else's: refused, not taken. */
+static int my_get_version(zm_sql_conn *b, int *out)
+{
+  my_conn *c = (my_conn *)b;
+  long long v = 0, n = 0;
+  *out = 0;
+  int rc = query_int(&n, c, "SELECT count(*) FROM information_schema.tables"
+                            " WHERE table_schema = DATABASE() AND table_name = 'zenml_schema'");
+  if (rc == 0 && n > 0) {
+    rc = query_int(&v, c, "SELECT max(version) FROM zenml_schema");
+    *out = v > 0 ? (int)v : 0;
+    return rc;
+  }
+  if (rc == 0)
+    rc = query_int(&n, c, "SELECT count(*) FROM information_schema.tables"
+                          " WHERE table_schema = DATABASE() AND table_name IN ('runs',"
+                          " 'executions', 'artifacts', 'pipelines', 'events', 'datasources')");
+  if (rc == 0 && n > 0)
+    rc = zm_error_set(ZM_EINVALID, "%s: the database has tables named as zenml's but is not a "
+                                   "zenml metadata store; use an empty database",
+                      c->p.display);
+  return rc;
+}
+
+static int my_set_version(zm_sql_conn *b, int version)
+{
+  my_conn *c = (my_conn *)b;
+  char sql[96];
+  int rc = query(c, "CREATE TABLE IF NOT EXISTS zenml_schema (version INT NOT NULL)"
+                    " ENGINE=InnoDB");
+  if (rc == 0)
+    rc = query(c, "DELETE FROM zenml_schema");
+  snprintf(sql, sizeof sql, "INSERT INTO zenml_schema (version) VALUES (%d)", version);
+  return rc == 0 ? query(c, sql) : rc;
+}
+
+static int column_list(zm_buf *out, const char *const *cols, int ncols)
+{
+  int rc = 0;
+  for (int i = 0; i < ncols && rc == 0; i++)
+    rc = zm_buf_printf(out, "%s%s", i ? ", " : "", cols[i]);
+  return rc;
+}
+
+static int insert_head(zm_buf *out, const char *table, const char *const *cols, int ncols)
+{
+  int rc = zm_buf_printf(out, "INSERT INTO %s (", table);
+  if (rc == 0)
+    rc = column_list(out, cols, ncols);
+  if (rc == 0)
+    rc = zm_buf_puts(out, ") VALUES (");
+  for (int i = 0; i < ncols && rc == 0; i++)
+    rc = zm_buf_puts(out, i ? ", ?" : "?");
+  return rc == 0 ? zm_buf_puts(out, ")") : rc;
+}
+
+/* Not INSERT IGNORE: that also turns other errors (a foreign key, a value
+ * too long) into warnings. This ignores a duplicate key only. */
+static int my_insert_ignore(zm_buf *out, const char *table, const char *const *cols, int ncols)
+{
+  int rc = insert_head(out, table, cols, ncols);
+  return rc == 0 ? zm_buf_printf(out, " ON DUPLICATE KEY UPDATE %s = %s", cols[0], cols[0]) : rc;
+}
+
+static int my_upsert(zm_buf *out, const char *table, const char *const *cols, int ncols,
+                     int nkeys)
+{
+  if (nkeys >= ncols)
+    return my_insert_ignore(out, table, cols, ncols);
+  int rc = insert_head(out, table, cols, ncols);
+  if (rc == 0)
+    rc = zm_buf_puts(out, " ON DUPLICATE KEY UPDATE ");
+  for (int i = nkeys; i < ncols && rc == 0; i++)
+    rc = zm_buf_printf(out, "%s%s = VALUES(%s)", i > nkeys ? ", " : "", cols[i], cols[i]);
+  return rc;
+}
+
+static int my_open(zm_sql_conn **out, const char *url, zm_sql_mode mode)
+{
+  *out = NULL;
+  my_conn *c = calloc(1, sizeof *c);
+  if (!c)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  c->base.drv = self();
+  c->base.read_only = mode == ZM_SQL_READ;
+  int rc = zm__my_parse_url(&c->p, url);
+  if (rc == 0)
+    rc = zm_my_load();
+  if (rc == 0) {
+    const char *pw = getenv("ZENML_MYSQL_PASSWORD");
+    c->password = pw && *pw ? pw : NULL;
+    snprintf(c->lock_name, sizeof c->lock_name, "zenml:%s", c->p.db);
+    for (char *q = c->lock_name; *q; q++)
+      if (*q == '\'' || *q == '\\')
+        *q = '_';
+    rc = connect_server(c);
+  }
+  if (rc < 0) {
+    my_close(&c->base);
+    return rc;
+  }
+  *out = &c->base;
+  return 0;
+}
+
+const zm_sql_driver zm_sql_mariadb = {
+    .name = "mysql",
+    .open = my_open,
+    .close = my_close,
+    .exec = my_exec,
+    .begin = my_begin,
+    .commit = my_commit,
+    .rollback = my_rollback,
+    .retry = my_retry,
+    .prepare = my_prepare,
+    .bind_int64 = my_bind_int64,
+    .bind_double = my_bind_double,
+    .bind_text = my_bind_text,
+    .bind_blob = my_bind_blob,
+    .bind_null = my_bind_null,
+    .step = my_step,
+    .column_count = my_column_count,
+    .column_name = my_column_name,
+    .column_type = my_column_type,
+    .column_int64 = my_column_int64,
+    .column_double = my_column_double,
+    .column_text = my_column_text,
+    .column_blob = my_column_blob,
+    .readonly = my_readonly,
+    .reset = my_reset,
+    .finalize = my_finalize,
+    .last_insert_id = my_last_insert_id,
+    .get_version = my_get_version,
+    .set_version = my_set_version,
+    .schema = zm_sql_mariadb_schema,
+    .migration = zm_sql_mariadb_migration,
+    .insert_ignore = my_insert_ignore,
+    .upsert = my_upsert,
+};
+
+static const zm_sql_driver *self(void)
+{
+  return &zm_sql_mariadb;
+}
