@@ -201,12 +201,13 @@ static int query_int(long long *out, my_conn *c, const char *sql)
 }
 
 /* Session settings every connection gets: strict types (a value too long
- * for its column is an error, as it is a stored value in SQLite), and
+ * for a column is an error, not a silently cut value), standard SQL's ||
+ * and "identifiers" (as SQLite reads a query typed into db:query), and
  * read-committed reads outside the writers' lock. */
 static int session_setup(my_conn *c)
 {
   int rc = query(c, "SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,"
-                     "NO_ENGINE_SUBSTITUTION'");
+                     "NO_ENGINE_SUBSTITUTION,PIPES_AS_CONCAT,ANSI_QUOTES'");
   if (rc == 0)
     rc = query(c, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
   if (rc == 0 && c->base.read_only) /* the server refuses this session's writes */
