@@ -28,7 +28,7 @@ end
 
 --- Run a shell command; returns stdout, stderr, exit status.
 ---@param cmd string
----@param opts? {cwd?: string, stdin?: string}
+---@param opts? {cwd?: string, stdin?: string, env?: table<string, string>}
 function support.sh(cmd, opts)
   opts = opts or {}
   local out, err = os.tmpname(), os.tmpname()
@@ -39,6 +39,12 @@ function support.sh(cmd, opts)
     full = full .. " <" .. input
   else
     full = full .. " </dev/null"
+  end
+  if opts.env then
+    local vars = {}
+    for k, v in pairs(opts.env) do vars[#vars + 1] = k .. "=" .. support.q(v) end
+    table.sort(vars)
+    full = table.concat(vars, " ") .. " " .. full
   end
   if opts.cwd then full = "cd " .. support.q(opts.cwd) .. " && " .. full end
   local _, _, code = os.execute(full)

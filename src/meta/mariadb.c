@@ -254,7 +254,12 @@ static int connect_server(my_conn *c)
                               p->port, p->socket, 0)) {
     unsigned e = MY->mysql_errno(my);
     int rc = zm_error_set(map_code(e), "%s: %s", p->display, MY->mysql_error(my));
-    if (e == ER_BAD_DB_ERROR)
+    if (e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR)
+      rc = zm_error_set(ZM_EIO, "%s: cannot connect to the server (is it running, and listening "
+                                "on that %s?)", p->display, p->socket ? "socket" : "host and port");
+    else if (e == CR_UNKNOWN_HOST)
+      rc = zm_error_set(ZM_EIO, "%s: unknown host '%s'", p->display, p->host);
+    else if (e == ER_BAD_DB_ERROR)
       rc = zm_error_set(ZM_ENOTFOUND, "%s: no database '%s' on the server (create it, or "
                                       "ask its administrator to)", p->display, p->db);
     MY->mysql_close(my);

@@ -46,8 +46,18 @@ static char *decode(const char *s, size_t n)
   return out;
 }
 
+/* The URL as an error may show it: a password in it (refused, but given)
+ * becomes "****". */
 static int bad_url(const char *url, const char *why)
 {
+  const char *auth = strstr(url, "://");
+  auth = auth ? auth + 3 : url;
+  size_t host_at = strcspn(auth, "/?");
+  const char *at = memchr(auth, '@', host_at);
+  const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+  if (colon)
+    return zm_error_set(ZM_EINVALID, "malformed metadata URL '%.*s:****%s': %s",
+                        (int)(colon - url), url, at, why);
   return zm_error_set(ZM_EINVALID, "malformed metadata URL '%s': %s", url, why);
 }
 

@@ -174,7 +174,7 @@ static void test_urls(void)
   CHECK_EQ_INT(zm_meta_open(&m, "mysql://u:p@localhost:3306/zenml", ZM_SQL_CREATE), ZM_EINVALID);
 #ifdef ZM_HAVE_MARIADB
   CHECK_EQ_STR(zm_error_last(),
-               "malformed metadata URL 'mysql://u:p@localhost:3306/zenml': a password does not "
+               "malformed metadata URL 'mysql://u:****@localhost:3306/zenml': a password does not "
                "belong in the URL (it would be stored in the repository's config); set "
                "ZENML_MYSQL_PASSWORD or use an option file");
   static const char *const bad[][2] = {

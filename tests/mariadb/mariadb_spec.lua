@@ -1,0 +1,186 @@
+-- What only a MariaDB metadata store has: reaching the server (URL forms,
+-- the password from the environment or an option file), every way of
+-- getting that wrong, and the password kept out of everything zenml writes.
+-- Run by ctest as mariadb/mariadb_spec@mariadb, against the server
+-- tests/mariadb/server.sh started (tests/mariadb/with_server.sh).
+local t = require "tests.support"
+
+local PASSWORD = os.getenv("ZENML_MYSQL_PASSWORD")
+local PORT = os.getenv("ZM_MARIADB_PORT")
+local SOCKET = os.getenv("ZM_MARIADB_SOCKET")
+
+local STEP = [[
+local zenml = require "zenml"
+local Touch = zenml.Step:extend("Touch")
+Touch.inputs = { prev = "value" }
+Touch.outputs = { out = "value" }
+Touch.params = { i = { type = "integer", required = true } }
+function Touch:run(ctx, inputs)
+  print("touch " .. self.params.i)
+  return { out = { i = self.params.i, prev = inputs.prev or false } }
+end
+return Touch
+]]
+
+local PIPELINE = [[
+local zenml = require "zenml"
+local Touch = require "touch"
+local p = zenml.Pipeline { name = "chain" }
+p:add("s1", Touch { i = 1 })
+p:add("s2", Touch { i = 2 }, { prev = "s1.out" })
+p:add("s3", Touch { i = 3 }, { prev = "s2.out" })
+io.write("status=", p:run().status, "\n")
+]]
+
+local function url(db, user, opts)
+  return ("mysql://%s@127.0.0.1:%s/%s%s"):format(user or "zenml", PORT, db, opts or "")
+end
+
+local function project(dir)
+  t.write(dir .. "/steps/touch.lua", STEP)
+  t.write(dir .. "/pipeline.lua", PIPELINE)
+  t.sh("git add -A && git commit -qm init", { cwd = dir })
+end
+
+-- `zenml init --metadata URL` fails with exactly `message`, exit 1, and
+-- leaves the folder as it was (nothing but .git).
+local function init_fails(u, message, env)
+  local dir = t.git_repo()
+  local out, err, code = t.zenml_run("init --metadata " .. t.q(u), { cwd = dir, env = env })
+  assert.equals(1, code)
+  assert.equals("", out)
+  assert.equals("zenml: " .. message .. "\n", err)
+  assert.equals(".git\n", t.sh("ls -A", { cwd = dir }))
+  assert.is_nil(err:find(PASSWORD, 1, true))
+end
+
+describe("a MariaDB metadata store", function()
+  after_each(t.cleanup)
+
+  it("runs pipelines, caches and keeps the password out of everything it writes", function()
+    local dir = t.git_repo()
+    local u = t.new_database(dir)
+    local out, err, code = t.zenml_run("init --metadata " .. t.q(u), { cwd = dir })
+    assert.equals(0, code, err)
+    project(dir)
+    local first, err1, c1 = t.zenml_run("run pipeline.lua", { cwd = dir })
+    assert.equals(0, c1, err1)
+    assert.matches("3 ran, 0 cached", first, 1, true)
+    local second, err2, c2 = t.zenml_run("run pipeline.lua", { cwd = dir })
+    assert.equals(0, c2, err2)
+    assert.matches("0 ran, 3 cached", second, 1, true)
+    assert.equals("s1=cached\ns2=cached\ns3=cached\n", t.sql(dir,
+      "SELECT step || '=' || status FROM executions WHERE run_id = (SELECT id FROM runs"
+      .. " ORDER BY started DESC LIMIT 1) ORDER BY step"))
+    local list, lerr, lc = t.zenml_run("run list", { cwd = dir })
+    assert.equals(0, lc, lerr)
+    -- the password is nowhere: config, YAML, artifacts and logs, output, the database
+    local _, _, found = t.sh("grep -rqF " .. t.q(PASSWORD) .. " .zenml pipelines", { cwd = dir })
+    assert.equals(1, found)
+    for _, text in ipairs { out, err, first, err1, second, err2, list, lerr,
+      t.slurp(dir .. "/.zenml/config.yaml") } do
+      assert.is_nil(text:find(PASSWORD, 1, true))
+    end
+    local dump, derr, dc = t.sh("MYSQL_PWD=\"$ZENML_MYSQL_PASSWORD\" mariadb-dump --no-defaults"
+      .. " -h 127.0.0.1 -P \"$ZM_MARIADB_PORT\" -u zenml " .. u:match("/([%w_]+)$"))
+    assert.equals(0, dc, derr)
+    assert.matches("INSERT INTO `executions`", dump, 1, true)
+    assert.is_nil(dump:find(PASSWORD, 1, true))
+    assert.matches("metadata: " .. u, t.slurp(dir .. "/.zenml/config.yaml"), 1, true)
+  end)
+
+  it("reaches the server over its socket, and takes the password from an option file", function()
+    local dir = t.git_repo()
+    local db = t.new_database(dir):match("/([%w_]+)$")
+    local cnf = dir .. "/my.cnf"
+    t.write(cnf, "[client]\npassword=" .. PASSWORD .. "\n")
+    local u = ("mariadb://zenml@localhost/%s?socket=%s&defaults-file=%s"):format(db, SOCKET, cnf)
+    local _, err, code = t.zenml_run("init --metadata " .. t.q(u),
+      { cwd = dir, env = { ZENML_MYSQL_PASSWORD = "" } })
+    assert.equals(0, code, err)
+    project(dir)
+    local out, rerr, rc = t.zenml_run("run pipeline.lua", { cwd = dir, env = { ZENML_MYSQL_PASSWORD = "" } })
+    assert.equals(0, rc, rerr)
+    assert.matches("status=completed", out, 1, true)
+    assert.equals("3\n", t.sql(dir, "SELECT count(*) FROM executions"))
+  end)
+
+  it("refuses a wrong password, naming the server, and writes nothing", function()
+    init_fails(url("zenml_test"), "mysql://zenml@127.0.0.1:" .. PORT .. "/zenml_test: Access "
+      .. "denied for user 'zenml'@'127.0.0.1' (using password: YES)",
+      { ZENML_MYSQL_PASSWORD = "not-" .. PASSWORD })
+  end)
+
+  it("refuses an unreachable server", function()
+    init_fails("mysql://zenml@127.0.0.1:1/zenml_test", "mysql://zenml@127.0.0.1:1/zenml_test: "
+      .. "cannot connect to the server (is it running, and listening on that host and port?)")
+    init_fails("mysql://zenml@localhost/zenml_test?socket=/nonexistent/mysqld.sock",
+      "mysql://zenml@localhost/zenml_test: cannot connect to the server (is it running, and "
+      .. "listening on that socket?)")
+  end)
+
+  it("refuses a missing database", function()
+    init_fails(url("zenml_nowhere"), "mysql://zenml@127.0.0.1:" .. PORT .. "/zenml_nowhere: no "
+      .. "database 'zenml_nowhere' on the server (create it, or ask its administrator to)")
+  end)
+
+  it("refuses a user without privileges", function()
+    init_fails(url("zenml_test", "nopriv"), "mysql://nopriv@127.0.0.1:" .. PORT .. "/zenml_test: "
+      .. "Access denied for user 'nopriv'@'%' to database 'zenml_test'")
+  end)
+
+  it("refuses malformed URLs, never echoing a password", function()
+    init_fails("mysql://zenml:" .. PASSWORD .. "@127.0.0.1:" .. PORT .. "/zenml_test",
+      "malformed metadata URL 'mysql://zenml:****@127.0.0.1:" .. PORT .. "/zenml_test': a "
+      .. "password does not belong in the URL (it would be stored in the repository's config); "
+      .. "set ZENML_MYSQL_PASSWORD or use an option file")
+    init_fails("mysql://zenml@127.0.0.1:" .. PORT,
+      "malformed metadata URL 'mysql://zenml@127.0.0.1:" .. PORT .. "': no database (expected "
+      .. "mysql://[user@]host[:port]/database)")
+    init_fails("mysql://zenml@127.0.0.1:http/db", "malformed metadata URL "
+      .. "'mysql://zenml@127.0.0.1:http/db': the port is not a number from 1 to 65535")
+    init_fails(url("zenml_test", nil, "?ssl-ca"), "malformed metadata URL 'mysql://zenml@"
+      .. "127.0.0.1:" .. PORT .. "/zenml_test?ssl-ca': an option is not name=value")
+  end)
+
+  it("refuses a database with a newer schema, and changes nothing in it", function()
+    local dir = t.git_repo()
+    local u = t.new_database(dir)
+    local db = u:match("/([%w_]+)$")
+    local _, err, code = t.zenml_run("init --metadata " .. t.q(u), { cwd = dir })
+    assert.equals(0, code, err)
+    t.server_sql("UPDATE " .. db .. ".zenml_schema SET version = 99")
+    local out, rerr, rc = t.zenml_run("run list", { cwd = dir })
+    assert.equals(1, rc)
+    assert.equals("", out)
+    assert.equals("zenml: " .. u .. ": metadata schema version 99 is newer than this zenml "
+      .. "supports (3); upgrade zenml\n", rerr)
+    assert.equals("99\n", t.server_sql("SELECT version FROM " .. db .. ".zenml_schema"))
+    -- a second repository cannot be initialised on it either
+    init_fails(u, u .. ": metadata schema version 99 is newer than this zenml supports (3); "
+      .. "upgrade zenml")
+  end)
+
+  it("is switched to with config set, which checks the server first", function()
+    local dir = t.git_repo()
+    local _, err, code = t.zenml_run("init", { cwd = dir })
+    assert.equals(0, code, err)
+    local before = t.slurp(dir .. "/.zenml/config.yaml")
+    local out, serr, sc = t.zenml_run("config set stores.metadata " .. t.q(url("zenml_nowhere")),
+      { cwd = dir })
+    assert.equals(1, sc)
+    assert.equals("", out)
+    assert.equals("zenml: mysql://zenml@127.0.0.1:" .. PORT .. "/zenml_nowhere: no database "
+      .. "'zenml_nowhere' on the server (create it, or ask its administrator to)\n", serr)
+    assert.equals(before, t.slurp(dir .. "/.zenml/config.yaml"))
+    local u = t.new_database(dir)
+    _, serr, sc = t.zenml_run("config set stores.metadata " .. t.q(u), { cwd = dir })
+    assert.equals(0, sc, serr)
+    assert.equals(u .. "\n", t.zenml_run("config get stores.metadata", { cwd = dir }))
+    project(dir)
+    local rout, rerr, rc = t.zenml_run("run pipeline.lua", { cwd = dir })
+    assert.equals(0, rc, rerr)
+    assert.matches("status=completed", rout, 1, true)
+    assert.equals("1\n", t.server_sql("SELECT count(*) FROM " .. u:match("/([%w_]+)$") .. ".runs"))
+  end)
+end)
