@@ -135,6 +135,52 @@ end
   return out
 end
 
+--- The text of a Training pipeline on tests/data/iris.csv (datasource
+--- "iris"); `opts` replaces its parts: name ("iris"), split (a Lua
+--- expression, default a 70/30 Random split with seed 42), pre (default
+--- Standard with label species), trainer (default `train.Logistic {}`),
+--- tail (Lua code after the pipeline is built, default `p:run()`).
+---@param opts? {name?: string, split?: string, pre?: string, trainer?: string, tail?: string}
+---@return string
+function support.iris_pipeline(opts)
+  opts = opts or {}
+  return table.concat({
+    'local zenml = require "zenml"',
+    'local split = require "zenml.steps.split"',
+    'local pre   = require "zenml.steps.preprocesser"',
+    'local train = require "zenml.steps.trainer"',
+    'local eval  = require "zenml.steps.evaluator"',
+    ('local p = zenml.pipelines.Training { name = %q }'):format(opts.name or "iris"),
+    'p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })',
+    "p:add_split(" .. (opts.split or "split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 }") .. ")",
+    "p:add_preprocesser(" .. (opts.pre or 'pre.Standard { labels = { "species" } }') .. ")",
+    "p:add_trainer(" .. (opts.trainer or "train.Logistic {}") .. ")",
+    "p:add_evaluator(eval.Classification {})",
+    opts.tail or "p:run()",
+    "",
+  }, "\n")
+end
+
+--- A committed git repository set up with `zenml init`, data/iris.csv and
+--- `files` (path -> text, e.g. pipeline.lua); returns its folder.
+---@param files? table<string, string>
+---@return string
+function support.iris_repo(files)
+  local dir = support.git_repo()
+  local _, err, code = support.init(dir)
+  assert(code == 0, err)
+  support.sh("mkdir -p data && cp " .. support.q(support.src .. "/tests/data/iris.csv") .. " data/",
+    { cwd = dir })
+  for path, text in pairs(files or {}) do
+    local folder = path:match("^(.*)/[^/]+$")
+    if folder then support.sh("mkdir -p " .. support.q(folder), { cwd = dir }) end
+    support.write(dir .. "/" .. path, text)
+  end
+  _, err, code = support.sh("git add -A && git commit -qm init", { cwd = dir })
+  assert(code == 0, err)
+  return dir
+end
+
 function support.cleanup()
   for _, p in ipairs(made) do os.execute("rm -rf " .. support.q(p)) end
   made = {}

@@ -22,7 +22,8 @@ function M.put(repo, kind, value, what)
     if not id then error(("%s: %s"):format(what, err), 0) end
     return id, store:size(id)
   elseif structured[kind] then
-    local text = yaml.encode(value)
+    local ok, text = pcall(yaml.encode, value)
+    if not ok then error(("%s: %s"):format(what, tostring(text):gsub("^yaml%.encode: ", "")), 0) end
     return assert(store:put(text)), #text
   elseif kind == "tree" then
     if type(value) ~= "string" then

@@ -106,7 +106,12 @@ local function check_arguments(self, args)
   end
   for k in pairs(args) do
     if not COMMON[k] and self.arguments[k] == nil then
-      argerror(self, "unknown argument '%s'", tostring(k))
+      local known = {}
+      for name in pairs(COMMON) do known[#known + 1] = name end
+      for name in pairs(self.arguments) do known[#known + 1] = name end
+      table.sort(known)
+      argerror(self, "unknown argument '%s'; arguments are: %s%s", tostring(k), table.concat(known, ", "),
+        require("zenml.errors").did_you_mean(tostring(k), known))
     end
   end
   for k, want in pairs(self.arguments) do check_argument(self, k, want, args[k]) end

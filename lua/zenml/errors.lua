@@ -360,6 +360,10 @@ function M.capture(e, level)
     msg = mt and mt.__tostring and tostring(e) or ("(error object is a %s value)"):format(type(e))
   end
   local list = frames(level)
+  -- require's "error loading module 'm' from file '/abs/steps/m.lua':\n\t<error>":
+  -- the error, at its file and line, first
+  local module, inner = msg:match("^error loading module '([^']*)' from file '[^\n]*':\n%s*(.*)$")
+  if module then msg = relative(inner) .. (" (loading module '%s')"):format(module) end
   msg = relative(msg) .. runtime_suggestion(msg, level)
   local rec = setmetatable({ message = msg, code = 1, frames = list }, Error)
   if not lua_position(msg) then

@@ -51,12 +51,7 @@ function zenml._lazy(name, module)
   lazy[name] = module
 end
 
-local function sorted(t)
-  local names = {}
-  for k in pairs(t) do names[#names + 1] = k end
-  table.sort(names)
-  return names
-end
+local sorted = require("zenml.tables").sorted_keys
 
 -- Every public name of the package, loaded or not (REPL completion, help).
 local function names()

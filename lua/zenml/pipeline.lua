@@ -94,6 +94,8 @@ function Pipeline:add_datasource(ds)
   return self:add("datasource", Datasource { name = ds.name }:attach(ds))
 end
 
+local LUA_VALUES = { value = true, metrics = true, statistics = true, schema = true }
+
 -- The references of one wired input, as a list of "step.output" strings.
 local function refs_of(wire)
   if type(wire) == "string" then return { wire } end
@@ -117,6 +119,15 @@ local function check_ref(self, entry, input, ref)
     local names = stepmod.sorted_names(up.step:output_spec())
     fail(self, "step '%s' input '%s': step '%s' has no output '%s'; outputs are: %s%s",
       entry.name, input, src, out, table.concat(names, ", "), errors.did_you_mean(out, names))
+  end
+  if out ~= "*" then
+    -- an input takes outputs of its own type; a Lua value (value, metrics,
+    -- statistics, schema) may go where a value is expected
+    local want = stepmod.parse_type(entry.step:input_spec()[input])
+    local have = stepmod.parse_type(up.step:output_spec()[out])
+    if want ~= have and not (want == "value" and LUA_VALUES[have]) then
+      fail(self, "step '%s' input '%s' takes a %s, but %s is a %s", entry.name, input, want, ref, have)
+    end
   end
   return src
 end
@@ -224,6 +235,21 @@ end
 function Pipeline:run(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error(("pipeline '%s': run expects a table of options, got %s"):format(self.name, type(opts)), 2)
+  end
+  local known = { "backend", "cache", "jobs", "no_cache" }
+  for k, v in pairs(opts or {}) do
+    if k ~= "backend" and k ~= "cache" and k ~= "jobs" and k ~= "no_cache" then
+      error(("pipeline '%s': run: unknown option '%s'; options are: %s%s"):format(self.name, tostring(k),
+        table.concat(known, ", "), errors.did_you_mean(tostring(k), known)), 2)
+    elseif k == "jobs" and (math.type(v) ~= "integer" or v < 1) then
+      error(("pipeline '%s': run: jobs must be a positive integer, got %s"):format(self.name,
+        type(v) == "string" and ("%q"):format(v) or tostring(v)), 2)
+    elseif (k == "cache" or k == "no_cache") and type(v) ~= "boolean" then
+      error(("pipeline '%s': run: %s must be true or false, got %s"):format(self.name, k, tostring(v)), 2)
+    elseif k == "backend" then
+      local bad = names.check_backend(v)
+      if bad then error(("pipeline '%s': run: %s"):format(self.name, bad), 2) end
+    end
   end
   return require("zenml.runner").run_pipeline(self, opts or {})
 end

@@ -308,15 +308,33 @@ end
 function M.load_doc(path)
   local doc, err = yaml.read(path)
   if doc == nil then error(err, 0) end
-  if type(doc) ~= "table" or type(doc.steps) ~= "table" or type(doc.name) ~= "string" then
+  if type(doc) ~= "table" or (doc.steps == nil and doc.name == nil) or doc[1] ~= nil then
     error(("%s: not a zenml pipeline file (expected name and steps)"):format(path), 0)
+  end
+  if type(doc.name) ~= "string" then
+    error(("%s: name must be a string, got %s"):format(path, doc.name == nil and "nothing"
+      or (type(doc.name) .. " " .. tostring(doc.name))), 0)
+  end
+  if type(doc.steps) ~= "table" or doc.steps[1] ~= nil then
+    error(("%s: steps must be a map of step name: {class, module, params, inputs, outputs}, got %s"):format(
+      path, doc.steps == nil and "nothing" or doc.steps[1] ~= nil and "a list" or type(doc.steps)), 0)
   end
   if doc.version ~= 1 then
     error(("%s: pipeline file version %s is not supported by this zenml"):format(path,
       tostring(doc.version)), 0)
   end
   for name, s in pairs(doc.steps) do
-    if type(s) ~= "table" or type(s.class) ~= "string" or type(s.module) ~= "string" then
+    if type(s) ~= "table" or s[1] ~= nil then
+      error(("%s: step '%s' must be a map (class, module, params, inputs, outputs), got %s"):format(path,
+        tostring(name), type(s) == "table" and "a list" or type(s)), 0)
+    end
+    for _, field in ipairs { "params", "inputs", "outputs" } do
+      if s[field] ~= nil and (type(s[field]) ~= "table" or s[field][1] ~= nil) then
+        error(("%s: step '%s': %s must be a map, got %s"):format(path, tostring(name), field,
+          type(s[field]) == "table" and "a list" or type(s[field])), 0)
+      end
+    end
+    if type(s.class) ~= "string" or type(s.module) ~= "string" then
       error(("%s: step '%s' needs a class and a module"):format(path, tostring(name)), 0)
     end
   end
@@ -339,8 +357,21 @@ function M.check_doc(doc, path)
     return v
   end
   local options, backends = doc.options or {}, doc.backends or {}
-  if type(options) ~= "table" or type(backends) ~= "table" then
+  if type(options) ~= "table" or type(backends) ~= "table" or options[1] ~= nil or backends[1] ~= nil then
     error(("%s: options and backends must be maps"):format(path), 0)
+  end
+  -- a step of zenml's own library recorded by another release runs this release's code
+  local warned, names = {}, {}
+  for name in pairs(doc.steps) do names[#names + 1] = tostring(name) end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local s = doc.steps[name]
+    local release = tostring(s.source or ""):match("@zenml%-(.+)$")
+    if release and release ~= core.version and not warned[release] then
+      warned[release] = true
+      io.stderr:write(("zenml: warning: %s: step '%s' was recorded by zenml %s; this is zenml %s, whose"
+        .. " library steps may give other results\n"):format(path, tostring(name), release, core.version))
+    end
   end
   local p = try(pipeline.Pipeline, { name = doc.name, jobs = options.jobs,
     backend = backends.orchestrator, enable_cache = options.cache })

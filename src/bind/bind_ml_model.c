@@ -269,8 +269,8 @@ static int train_bundle(lmodel *box, train_args *a)
   if (a->classify)
     rc = zm_classes_fit(&b->classes, &lc, 1);
   if (rc == 0 && a->classify && b->classes.k < 2)
-    rc = zm_error_set(ZM_EINVALID, "label column '%s' has %zu class; classification needs 2 or more",
-                      b->label, b->classes.k);
+    rc = zm_error_set(ZM_EINVALID, "label column '%s' has %zu class%s in the training rows; classification needs 2 or more",
+                      b->label, b->classes.k, b->classes.k == 1 ? "" : "es");
   if (rc == 0) rc = make_target(&y, &ids, &vals, b, a->f);
   if (rc == 0 && a->kind == ZM_MODEL_LOGREG) {
     rc = fit_logreg(box, a, &y);

@@ -3,6 +3,7 @@
 #ifndef ZM_FRAME_CSV_INTERNAL_H
 #define ZM_FRAME_CSV_INTERNAL_H
 
+#include "core/buf.h"
 #include "frame/csv.h"
 #include "frame/frame.h"
 
@@ -30,6 +31,7 @@ typedef struct csv_reader {
   char delim, quote;
   size_t ncol;
   char **names;
+  zm_buf renamed;         /* note lines: header names made unique or given one */
   int *forced;            /* per column: a zm_type from the schema, or -1 */
   const char *const *nulls; /* the caller's null tokens */
   size_t nnulls;

@@ -83,7 +83,7 @@ static int classify(const csv_reader *r, const char *s, size_t n)
     return CLASS_NULL;
   char c = s[0];
   if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 't' || c == 'T' ||
-        c == 'f' || c == 'F'))
+        c == 'f' || c == 'F' || c == 'i' || c == 'I'))
     return ZM_TYPE_STR;
   if (parse_bool(s, n, 0) >= 0)
     return ZM_TYPE_BOOL;
@@ -341,6 +341,9 @@ static int put_field(csv_chunk *ch, const char *row, size_t j, const char *s, si
   }
   switch (c->kind) {
   case ZM_TYPE_STR:
+    if (memchr(s, 0, n))
+      return chunk_fail(ch, row, "a NUL byte in column '%s' (zenml reads UTF-8 CSV; is the file UTF-16?)",
+                        ch->r->names[j]);
     if (!csv_utf8_valid(s, n))
       return chunk_fail(ch, row, "invalid UTF-8 in column '%s'", ch->r->names[j]);
     if (!c->tok_over || !(c->seen_typed && c->seen_text))

@@ -78,6 +78,14 @@ static int add_name(csv_reader *r, const char *s, size_t n)
       break;
     snprintf(name, sizeof name, "%s.%d", base, k);
   }
+  if (n == 0 || strcmp(name, base) != 0) {
+    int rc = n == 0 ? zm_buf_printf(&r->renamed, "%scolumn %zu has no name in the header; read as '%s'",
+                                    r->renamed.len ? "\n" : "", r->ncol + 1, name)
+                    : zm_buf_printf(&r->renamed, "%scolumn '%s' appears again in the header as column %zu; read as '%s'",
+                                    r->renamed.len ? "\n" : "", base, r->ncol + 1, name);
+    if (rc)
+      return rc;
+  }
   char **names = realloc(r->names, (r->ncol + 1) * sizeof *names);
   if (!names)
     return zm_error_set(ZM_ENOMEM, "out of memory");
@@ -102,8 +110,19 @@ static int read_header(csv_reader *r)
       rc = zm_error_set(ZM_EINVALID, "%s:1: %s", r->name, ch.err);
       break;
     }
+    if (memchr(s, 0, n)) {
+      rc = zm_error_set(ZM_EINVALID, "%s:1: a NUL byte in the header (zenml reads UTF-8 CSV; is the file UTF-16?)",
+                        r->name);
+      break;
+    }
     if (!csv_utf8_valid(s, n)) {
       rc = zm_error_set(ZM_EINVALID, "%s:1: invalid UTF-8 in the header", r->name);
+      break;
+    }
+    /* column names are C strings: a NUL would cut one short without a word */
+    if (memchr(s, '\0', n)) {
+      rc = zm_error_set(ZM_EINVALID, "%s:1: NUL byte in the name of column %zu", r->name,
+                        r->ncol + 1);
       break;
     }
     if ((rc = add_name(r, s, n)) != 0)
@@ -466,6 +485,8 @@ static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader
   zm_frame *f;
   int rc = zm_frame_new(&f, rows);
   zm_buf note = ZM_BUF_INIT;
+  if (rc == 0 && r->renamed.len)
+    rc = zm_buf_puts(&note, r->renamed.data);
   for (size_t j = 0; rc == 0 && j < r->ncol; j++) {
     zm_column *c;
     if ((rc = zm__frame_push(&c, f, r->names[j])) == 0)
@@ -557,6 +578,7 @@ static void reader_release(csv_reader *r)
   for (size_t j = 0; j < r->ncol; j++)
     free(r->names[j]);
   free(r->names);
+  zm_buf_free(&r->renamed);
   free(r->forced);
 }
 

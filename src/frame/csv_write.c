@@ -17,14 +17,28 @@ static int needs_quotes(const char *s, size_t n, char delim)
   return n == 0; /* "" keeps an empty string apart from a null */
 }
 
-static int put_text(zm_buf *b, const char *s, size_t n, char delim)
+static int put_quoted(zm_buf *b, const char *s, size_t n)
 {
-  if (!needs_quotes(s, n, delim))
-    return zm_buf_put(b, s, n);
   int rc = zm_buf_put(b, "\"", 1);
   for (size_t i = 0; rc == 0 && i < n; i++)
     rc = s[i] == '"' ? zm_buf_put(b, "\"\"", 2) : zm_buf_put(b, &s[i], 1);
   return rc ? rc : zm_buf_put(b, "\"", 1);
+}
+
+static int put_text(zm_buf *b, const char *s, size_t n, char delim)
+{
+  return needs_quotes(s, n, delim) ? put_quoted(b, s, n) : zm_buf_put(b, s, n);
+}
+
+/* A header name is also quoted when the reader would take it otherwise: a
+ * delimiter it might detect (, ; tab |) or a leading byte order mark, which
+ * at the start of the file is dropped (both found by tests/fuzz). */
+static int put_name(zm_buf *b, const char *name, char delim)
+{
+  size_t n = strlen(name);
+  if (strpbrk(name, ",;\t|") || strncmp(name, "\xef\xbb\xbf", 3) == 0)
+    return put_quoted(b, name, n);
+  return put_text(b, name, n, delim);
 }
 
 static int put_cell(zm_buf *b, const zm_column *c, size_t i, char delim)
@@ -54,7 +68,7 @@ int zm_frame_format_csv(zm_buf *out, const zm_frame *f, char delimiter)
   for (size_t j = 0; rc == 0 && j < f->ncol; j++) {
     if (j && (rc = zm_buf_put(out, &d, 1)) != 0)
       break;
-    rc = put_text(out, f->cols[j].name, strlen(f->cols[j].name), d);
+    rc = put_name(out, f->cols[j].name, d);
   }
   if (rc == 0)
     rc = zm_buf_put(out, "\n", 1);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -107,6 +108,18 @@ static const char *parse_plain(const char *p, const char *end, double *out)
   return s;
 }
 
+/* "inf" or "infinity" in any case after the sign, as strtod and pandas read
+ * it: the writer's text for an infinity (1e999 reads as one too). */
+static const char *parse_inf(const char *s, const char *end, int neg, double *out)
+{
+  size_t n = (size_t)(end - s);
+  if (n < 3 || strncasecmp(s, "inf", 3) != 0)
+    return NULL;
+  s += n >= 8 && strncasecmp(s, "infinity", 8) == 0 ? 8 : 3;
+  *out = neg ? -INFINITY : INFINITY;
+  return s;
+}
+
 const char *zm__parse_double(const char *p, const char *end, double *out)
 {
   const char *plain = parse_plain(p, end, out);
@@ -138,7 +151,7 @@ const char *zm__parse_double(const char *p, const char *end, double *out)
     }
   }
   if (!any)
-    return NULL;
+    return parse_inf(s, end, neg, out);
   if (s < end && (*s == 'e' || *s == 'E'))
     s = scan_exponent(s, end, &exp10);
   double v;

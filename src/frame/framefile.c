@@ -424,10 +424,17 @@ static int zero_gap(const char *base, uint64_t from, uint64_t to)
  * between: then every byte of the file is checked by something. */
 static int check_layout(const char *name, const char *base, const file_header *h)
 {
-  uint64_t pos = h->header_len;
+  uint64_t pos = h->header_len, names = HEADER_SIZE + (uint64_t)h->ncol * ENTRY_SIZE;
+  if (h->reserved[0] || h->reserved[1])
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout in the header)", name);
   for (size_t j = 0; j < h->ncol; j++) {
     file_entry e;
     memcpy(&e, base + HEADER_SIZE + j * ENTRY_SIZE, sizeof e);
+    /* names packed in column order right after the entries, as lay_out puts them */
+    if (e.name_off != names || e.has_valid > 1 || memchr(base + e.name_off, '\0', e.name_len))
+      return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at column %zu)",
+                          name, j + 1);
+    names += e.name_len;
     uint64_t cells = e.type == ZM_TYPE_STR ? h->nrow + 1 : h->nrow;
     uint64_t off[3] = {e.data_off, e.valid_off, e.blob_off};
     uint64_t len[3] = {cells * (e.type == ZM_TYPE_BOOL ? 1 : 8), valid_bytes(h->nrow), e.blob_len};
@@ -444,6 +451,8 @@ static int check_layout(const char *name, const char *base, const file_header *h
       return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at column %zu)", name,
                           j + 1);
   }
+  if (names != h->header_len)
+    return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad header length)", name);
   if (pos != h->file_len)
     return zm_error_set(ZM_EINVALID, "%s: corrupt frame file (bad layout at the end)", name);
   return 0;

@@ -75,10 +75,15 @@ static int needs_quotes(const zm_yaml_node *n)
   return yaml11_bool(n->text) || numberish(n->text) || strcmp(n->text, "<<") == 0;
 }
 
+/* Typed plain scalars (null, bool, numbers) are written as they are. A
+ * string is written the same way whether it was read plain or quoted: left
+ * to libyaml, plain text it cannot write plain would come out single-quoted,
+ * read back QUOTED and then be written differently (found by tests/fuzz). */
 static yaml_scalar_style_t scalar_style(const zm_yaml_node *n)
 {
-  if (n->style == ZM_YAML_PLAIN)
-    return YAML_PLAIN_SCALAR_STYLE; /* libyaml quotes it if plain is not safe */
+  zm_yaml_value v;
+  if (n->style == ZM_YAML_PLAIN && zm_yaml_resolve(n, &v) != ZM_YAML_STR)
+    return YAML_PLAIN_SCALAR_STYLE;
   if (memchr(n->text, '\n', n->len))
     return YAML_LITERAL_SCALAR_STYLE; /* falls back to double quotes if it must */
   return needs_quotes(n) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE;

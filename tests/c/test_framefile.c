@@ -181,6 +181,53 @@ static void test_corruption(void)
   zm_frame_free(f);
 }
 
+/* Recompute the header checksum (offset 40, over [0, header_len)), as a
+ * crafted file would. */
+static void reseal(zm_buf *a)
+{
+  uint64_t header_len, zero = 0;
+  memcpy(&header_len, a->data + 32, 8);
+  memcpy(a->data + 40, &zero, 8);
+  uint64_t sum = zm_frame_checksum(0, a->data, header_len);
+  memcpy(a->data + 40, &sum, 8);
+}
+
+/* Found by tests/fuzz: a crafted file with its checksums recomputed could
+ * carry bytes the writer never puts there (reserved header fields, a null
+ * flag of 2, names elsewhere in the header) and still load: the same frame
+ * in other bytes, so another artifact id. Every such byte is refused now. */
+static void test_only_canonical_bytes(void)
+{
+  zm_frame *f = sample(), *g = NULL;
+  zm_buf a = ZM_BUF_INIT;
+  zm_frame_encode(&a, f);
+  static const struct {
+    size_t at;
+    uint8_t value;
+    const char *msg;
+  } cases[] = {
+      {48, 1, "f.zmf: corrupt frame file (bad layout in the header)"},  /* reserved */
+      {63, 0x80, "f.zmf: corrupt frame file (bad layout in the header)"},
+      {64 + 64 + 13, 2, "f.zmf: corrupt frame file (bad layout at column 2)"}, /* has_valid */
+      {64 + 64 + 0, 0x5d, "f.zmf: corrupt frame file (bad layout at column 2)"}, /* name_off */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    uint8_t old = (uint8_t)a.data[cases[i].at];
+    a.data[cases[i].at] = (char)cases[i].value;
+    reseal(&a);
+    CHECK(zm_frame_decode(&g, "f.zmf", a.data, a.len) != 0);
+    CHECK_EQ_STR(zm_error_last(), cases[i].msg);
+    zm_frame_free(g);
+    g = NULL;
+    a.data[cases[i].at] = (char)old;
+  }
+  reseal(&a);
+  CHECK_EQ_INT(zm_frame_decode(&g, "f.zmf", a.data, a.len), 0);
+  zm_frame_free(g);
+  zm_buf_free(&a);
+  zm_frame_free(f);
+}
+
 int main(void)
 {
   RUN(test_round_trip);
@@ -188,5 +235,6 @@ int main(void)
   RUN(test_iov_matches_encode);
   RUN(test_forget);
   RUN(test_corruption);
+  RUN(test_only_canonical_bytes);
   return CHECK_DONE();
 }

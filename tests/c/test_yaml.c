@@ -215,7 +215,10 @@ static void test_emit_bad_utf8_names_place(void)
 static void test_emit_is_a_fixed_point(void)
 {
   static const char *const docs[] = {"? \n: 1\nb: 2\n", "? \n", "a:\n  ? \n  : x\n",
-                                     "? !!null\n: 1\n", "? ''\n: 1\n", "a:\n", "- \n- x\n"};
+                                     "? !!null\n: 1\n", "? ''\n: 1\n", "a:\n", "- \n- x\n",
+                                     /* multi-line plain text (found by tests/fuzz) */
+                                     "2 \n--\n\n2", "a: x\n  y\n", "50::",
+                                     "a: yes\n", "[0b1, 1_0, 12:30]"};
   for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
     zm_yaml_node *x = parse_str(docs[i], "doc"), *y = NULL;
     char *once = NULL, *twice = NULL;
@@ -235,6 +238,12 @@ static void test_emit_is_a_fixed_point(void)
   char *text = NULL;
   CHECK_EQ_INT(zm_yaml_emit(&text, NULL, x), 0);
   CHECK_EQ_STR(text, "~: 1\n");
+  free(text);
+  zm_yaml_free(x);
+  x = parse_str("a: x\n  y\n\n  z\n", "multi-line");
+  text = NULL;
+  CHECK_EQ_INT(zm_yaml_emit(&text, NULL, x), 0);
+  CHECK_EQ_STR(text, "a: |-\n  x y\n  z\n");
   free(text);
   zm_yaml_free(x);
 }

@@ -48,9 +48,29 @@ describe("bad input", function()
         t.sh("mkdir -p " .. t.q((dir .. "/" .. path):match("^(.*)/")))
         t.write(dir .. "/" .. path, text)
       end
+      if c.yaml then
+        -- the iris run's recorded YAML, edited, as x.yaml
+        local yaml = require "zenml.yaml"
+        local recorded = t.sh("ls pipelines/iris_*.yaml", { cwd = dir }):match("[^\n]+")
+        local doc = assert(yaml.read(dir .. "/" .. recorded))
+        c.yaml(doc)
+        t.write(dir .. "/x.yaml", yaml.encode(doc))
+      end
+      if c.setup then
+        local _, serr, scode = t.sh("(export ZENML=" .. t.q(t.zenml) .. "; " .. c.setup .. ")", { cwd = dir })
+        assert(scode == 0, serr)
+      end
       local out, err, code = t.zenml_run(c.cmd, { cwd = dir })
       local first = err:match("^([^\n]*)") or ""
-      assert(not err:find("stack traceback", 1, true), "a traceback:\n" .. err)
+      if c.frames then
+        -- the user's own frames only: zenml's are hidden
+        for frame in err:gmatch("\n\t([^\n]*)") do
+          assert(frame:match("^[%w_./-]+%.lua:%d+: ") and not frame:find("zenml/", 1, true)
+            or frame:match("^%(zenml's own frames hidden"), "not a frame of the user's:\n" .. err)
+        end
+      else
+        assert(not err:find("stack traceback", 1, true), "a traceback:\n" .. err)
+      end
       assert(code < 128, ("killed by signal %d:\n%s"):format(code - 128, err))
       assert(first:match(line_pattern(c.first)),
         ("first line of stderr\n  %s\ndoes not match\n  %s\n(stdout: %s)"):format(first, c.first, out))

@@ -3,20 +3,7 @@
 -- `zenml datasource commit` takes it again (the same bytes, the same id).
 local t = require "tests.support"
 
-local PIPELINE = [[
-local zenml = require "zenml"
-local split = require "zenml.steps.split"
-local pre   = require "zenml.steps.preprocesser"
-local train = require "zenml.steps.trainer"
-local eval  = require "zenml.steps.evaluator"
-local p = zenml.pipelines.Training { name = "iris" }
-p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
-p:add_split(split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 1 })
-p:add_preprocesser(pre.Standard { labels = { "species" } })
-p:add_trainer(train.Logistic {})
-p:add_evaluator(eval.Classification {})
-p:run()
-]]
+local PIPELINE = t.iris_pipeline { split = "split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 1 }" }
 
 local function zenml(dir, args) return t.zenml_run(args, { cwd = dir }) end
 
@@ -24,11 +11,7 @@ describe("a lost datasource snapshot", function()
   after_each(t.cleanup)
 
   it("is named by the run that needs it and taken again by datasource commit", function()
-    local dir = t.git_repo()
-    t.sh("mkdir -p data && cp " .. t.q(t.src .. "/tests/data/iris.csv") .. " data/", { cwd = dir })
-    t.write(dir .. "/pipeline.lua", PIPELINE)
-    t.sh("git add -A && git commit -qm iris", { cwd = dir })
-    assert.equals(0, select(3, zenml(dir, "init")))
+    local dir = t.iris_repo { ["pipeline.lua"] = PIPELINE }
     local _, err, code = zenml(dir, "run pipeline.lua")
     assert.equals(0, code, err)
     local yaml = t.sh("ls pipelines/*.yaml", { cwd = dir }):match("(%S+)")

@@ -2,31 +2,13 @@
 -- the same whether the pipeline ran from its script or from its YAML.
 local t = require "tests.support"
 
-local PIPELINE = [[
-local zenml = require "zenml"
-local split = require "zenml.steps.split"
-local pre   = require "zenml.steps.preprocesser"
-local train = require "zenml.steps.trainer"
-local eval  = require "zenml.steps.evaluator"
-local p = zenml.pipelines.Training { name = "iris" }
-p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
-p:add_split(split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 })
-p:add_preprocesser(pre.Standard { features = { "sepal_length", "sepal_width",
-  "petal_length", "petal_width" }, labels = { "species" } })
-p:add_trainer(train.Logistic { seed = 1 })
-p:add_evaluator(eval.Classification {})
-p:run()
-]]
+local PIPELINE = t.iris_pipeline {
+  pre = 'pre.Standard { features = { "sepal_length", "sepal_width", "petal_length", '
+    .. '"petal_width" }, labels = { "species" } }',
+  trainer = "train.Logistic { seed = 1 }",
+}
 
-local function setup()
-  local dir = t.git_repo()
-  local _, err, code = t.zenml_run("init", { cwd = dir })
-  assert(code == 0, err)
-  t.sh("mkdir -p data && cp " .. t.q(t.src .. "/tests/data/iris.csv") .. " data/", { cwd = dir })
-  t.write(dir .. "/pipeline.lua", PIPELINE)
-  t.sh("git add -A && git commit -qm init", { cwd = dir })
-  return dir
-end
+local function setup() return t.iris_repo { ["pipeline.lua"] = PIPELINE } end
 
 local function zenml(dir, args) return t.zenml_run(args, { cwd = dir }) end
 

@@ -4,21 +4,11 @@
 -- metadata store). Without `test` it evaluates `eval` as before.
 local t = require "tests.support"
 
-local PIPELINE = [[
-local zenml = require "zenml"
-local split = require "zenml.steps.split"
-local pre   = require "zenml.steps.preprocesser"
-local train = require "zenml.steps.trainer"
-local eval  = require "zenml.steps.evaluator"
-local p = zenml.pipelines.Training { name = "iris" }
-p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
-p:add_split(split.Random { split_map = load("return " .. arg[1])(), seed = 42 })
-p:add_preprocesser(pre.Standard { labels = { "species" } })
-p:add_trainer(train.FeedForward { hidden_layers = { 8 }, lr = 0.01, batch_size = 32,
-  early_stopping = 3, seed = 1 })
-p:add_evaluator(eval.Classification {})
-p:run()
-]]
+local PIPELINE = t.iris_pipeline {
+  split = 'split.Random { split_map = load("return " .. arg[1])(), seed = 42 }',
+  trainer = "train.FeedForward { hidden_layers = { 8 }, lr = 0.01, batch_size = 32, "
+    .. "early_stopping = 3, seed = 1 }",
+}
 
 -- The trainer's history of the latest run: validation epochs, iterations.
 local HISTORY = [[
@@ -33,14 +23,7 @@ end
 ]]
 
 local function setup()
-  local dir = t.git_repo()
-  local _, err, code = t.zenml_run("init", { cwd = dir })
-  assert(code == 0, err)
-  t.sh("mkdir -p data && cp " .. t.q(t.src .. "/tests/data/iris.csv") .. " data/", { cwd = dir })
-  t.write(dir .. "/pipeline.lua", PIPELINE)
-  t.write(dir .. "/history.lua", HISTORY)
-  t.sh("git add -A && git commit -qm init", { cwd = dir })
-  return dir
+  return t.iris_repo { ["pipeline.lua"] = PIPELINE, ["history.lua"] = HISTORY }
 end
 
 local function zenml(dir, args) return t.zenml_run(args, { cwd = dir }) end

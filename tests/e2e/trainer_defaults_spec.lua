@@ -5,31 +5,12 @@
 -- does not read is refused in one line.
 local t = require "tests.support"
 
-local PIPELINE = [[
-local zenml = require "zenml"
-local split = require "zenml.steps.split"
-local pre   = require "zenml.steps.preprocesser"
-local train = require "zenml.steps.trainer"
-local eval  = require "zenml.steps.evaluator"
-local p = zenml.pipelines.Training { name = "iris" }
-p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
-p:add_split(split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42 })
-p:add_preprocesser(pre.Standard { labels = { "species" } })
-p:add_trainer(train[arg[1] ] (load("return " .. arg[2])()))
-p:add_evaluator(eval.Classification {})
-local run = p:run()
-print(run.status, run:metrics().accuracy)
-]]
+local PIPELINE = t.iris_pipeline {
+  trainer = 'train[arg[1] ] (load("return " .. arg[2])())',
+  tail = "local run = p:run()\nprint(run.status, run:metrics().accuracy)",
+}
 
-local function setup()
-  local dir = t.git_repo()
-  local _, err, code = t.zenml_run("init", { cwd = dir })
-  assert(code == 0, err)
-  t.sh("mkdir -p data && cp " .. t.q(t.src .. "/tests/data/iris.csv") .. " data/", { cwd = dir })
-  t.write(dir .. "/pipeline.lua", PIPELINE)
-  t.sh("git add -A && git commit -qm init", { cwd = dir })
-  return dir
-end
+local function setup() return t.iris_repo { ["pipeline.lua"] = PIPELINE } end
 
 local function zenml(dir, args) return t.zenml_run(args, { cwd = dir }) end
 

@@ -14,12 +14,7 @@ local function must(self, hook)
   errors.user("%s must implement %s", class_name(self), hook)
 end
 
-local function sorted(t)
-  local names = {}
-  for k in pairs(t) do names[#names + 1] = k end
-  table.sort(names)
-  return names
-end
+local sorted = require("zenml.tables").sorted_keys
 
 -- The frame outputs of upstream steps (for steps whose outputs follow them).
 local function frame_outputs(upstream)

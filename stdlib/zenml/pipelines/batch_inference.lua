@@ -53,8 +53,8 @@ end
 function BatchInference:validate()
   for _, need in ipairs { "datasource", "inferrer" } do
     if not self.by_name[need] then
-      error(("BatchInference pipeline '%s' needs a %s: call p:add_%s(...)"):format(self.name,
-        need, need), 0)
+      require("zenml.errors").user("BatchInference pipeline '%s' needs %s %s: call p:add_%s(...)",
+        self.name, need:find("^[aeiou]") and "an" or "a", need, need)
     end
   end
   return zenml.Pipeline.validate(self)

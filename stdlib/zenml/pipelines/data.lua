@@ -5,7 +5,7 @@ local Data = zenml.Pipeline:extend("Data")
 
 function Data:validate()
   if not self.by_name.datasource then
-    error(("Data pipeline '%s' needs a datasource: call p:add_datasource(...)"):format(self.name), 0)
+    require("zenml.errors").user("Data pipeline '%s' needs a datasource: call p:add_datasource(...)", self.name)
   end
   if not self.by_name.statistics then
     local st = require "zenml.steps.statistics"

@@ -7,8 +7,8 @@ local Training = zenml.Pipeline:extend("Training")
 
 local function slot(self, name, step, base, inputs)
   if type(step) ~= "table" or type(step.is_a) ~= "function" or not step:is_a(base) then
-    error(("%s pipeline '%s': add_%s expects a %s, got %s"):format(self:class_name(), self.name,
-      name, base.__name, type(step) == "table" and tostring(step) or type(step)), 3)
+    require("zenml.errors").user("%s pipeline '%s': add_%s expects a %s, got %s", self:class_name(),
+      self.name, name, base.__name, type(step) == "table" and tostring(step) or type(step))
   end
   return self:add(name, step, inputs)
 end
@@ -45,8 +45,8 @@ end
 function Training:validate()
   for _, need in ipairs { "datasource", "split", "preprocesser", "trainer" } do
     if not self.by_name[need] then
-      error(("Training pipeline '%s' needs a %s: call p:add_%s(...)"):format(self.name, need,
-        need), 0)
+      require("zenml.errors").user("Training pipeline '%s' needs %s %s: call p:add_%s(...)", self.name,
+        need:find("^[aeiou]") and "an" or "a", need, need)
     end
   end
   return zenml.Pipeline.validate(self)

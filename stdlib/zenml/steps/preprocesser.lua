@@ -113,7 +113,10 @@ function Standard:options(train, name, ty)
     local m = user.method or user.transform
     if m then
       o.method = METHODS[m]
-      if ty == "string" and NUMERIC[o.method] then
+      if ty == "string" and NUMERIC[o.method] and train:col(name):count() == 0 then
+        fail(self, "feature '%s' has no values in the training split (every cell is null); %s needs numbers",
+          name, m)
+      elseif ty == "string" and NUMERIC[o.method] then
         fail(self, "feature '%s' is a string column; %s needs numbers (use one_hot, vocabulary or hash_strings)",
           name, m)
       end
