@@ -813,6 +813,29 @@ static int my_reset(zm_sql_stmt *b)
 
 /* --- transactions -------------------------------------------------------- */
 
+/* Run a statement on a failure path: its own error must not replace the
+ * one being reported. The server's error number, or 0. */
+static unsigned quiet(my_conn *c, const char *sql)
+{
+  if (!c->my)
+    return CR_SERVER_GONE_ERROR;
+  if (MY->mysql_real_query(c->my, sql, strlen(sql)) != 0)
+    return MY->mysql_errno(c->my);
+  MYSQL_RES *r = MY->mysql_store_result(c->my);
+  if (r)
+    MY->mysql_free_result(r);
+  return 0;
+}
+
+static void unlock_quietly(my_conn *c)
+{
+  char sql[160];
+  snprintf(sql, sizeof sql, "DO RELEASE_LOCK('%s')", c->lock_name);
+  if (c->locked)
+    quiet(c, sql);
+  c->locked = 0;
+}
+
 static int release_lock(my_conn *c)
 {
   if (!c->locked)
@@ -862,18 +885,20 @@ static int my_begin(zm_sql_conn *b)
       rc = begin_once(c);
   }
   if (rc < 0) {
-    release_lock(c);
+    unlock_quietly(c);
     return rc;
   }
   c->in_tx = 1;
   return 0;
 }
 
+/* A connection lost during COMMIT leaves the outcome unknown: that error
+ * is not one to run the transaction again on (in_tx is cleared first). */
 static int my_commit(zm_sql_conn *b)
 {
   my_conn *c = (my_conn *)b;
-  int rc = query(c, "COMMIT");
   c->in_tx = 0;
+  int rc = query(c, "COMMIT");
   c->ncreated = 0;
   if (rc == 0)
     rc = release_lock(c);
@@ -885,33 +910,31 @@ static void drop_created(my_conn *c)
 {
   if (!c->ncreated)
     return;
-  query(c, "SET SESSION foreign_key_checks = 0");
+  quiet(c, "SET SESSION foreign_key_checks = 0");
   for (size_t i = c->ncreated; i-- > 0;) {
     char sql[320];
     snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS `%s`", c->created[i]);
-    query(c, sql);
+    quiet(c, sql);
     free(c->created[i]);
   }
   c->ncreated = 0;
-  query(c, "SET SESSION foreign_key_checks = 1");
+  quiet(c, "SET SESSION foreign_key_checks = 1");
 }
 
+/* Called after a failure, whose message it leaves as it is. A connection
+ * that is gone took its transaction and the named lock with it. */
 static int my_rollback(zm_sql_conn *b)
 {
   my_conn *c = (my_conn *)b;
   int was = c->in_tx;
   c->in_tx = 0;
-  if (!c->my)
-    return 0;
-  int rc = was ? query(c, "ROLLBACK") : 0;
-  if (was)
+  unsigned e = was ? quiet(c, "ROLLBACK") : 0;
+  if (was && !e)
     drop_created(c);
-  if (rc < 0 && lost_code(MY->mysql_errno(c->my)))
-    rc = 0; /* the server rolled it back when the connection went */
-  if (c->my && !lost_code(MY->mysql_errno(c->my)))
-    release_lock(c);
+  if (!lost_code(e))
+    unlock_quietly(c);
   c->locked = 0;
-  return rc;
+  return 0;
 }
 
 static int my_retry(zm_sql_conn *b)

@@ -8,6 +8,8 @@
 #include "meta/meta.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -1112,6 +1114,120 @@ static void test_recover(void)
   zm_meta_close(m);
 }
 
+/* --- on a server only: lost connections -------------------------------- */
+
+/* The first column of the one row `sql` gives on a connection of its own. */
+static long long server_query1(const char *u, const char *sql)
+{
+  zm_sql_conn *c = NULL;
+  zm_sql_stmt *s = NULL;
+  long long v = -1;
+  if (zm_sql_open(&c, u, ZM_SQL_WRITE) == 0 && c->drv->prepare(&s, c, sql) == 0) {
+    if (c->drv->step(s) == ZM_SQL_ROW)
+      v = c->drv->column_int64(s, 0);
+    c->drv->finalize(s);
+  }
+  zm_sql_close(c);
+  return v;
+}
+
+/* Kill the server connection (not `skip`) running a statement that starts
+ * with `info`, waiting up to 10 s for one to show; its id, or 0. */
+static long long kill_running(const char *info, long long skip)
+{
+  char sql[300];
+  snprintf(sql, sizeof sql, "SELECT id FROM information_schema.processlist WHERE info LIKE '%s%%'"
+                            " AND id <> CONNECTION_ID() AND id <> %lld", info, skip);
+  for (int i = 0; i < 1000; i++) {
+    long long id = server_query1(url, sql);
+    if (id > 0) {
+      char kill[64];
+      snprintf(kill, sizeof kill, "KILL CONNECTION %lld", id);
+      return raw_sql(kill) == 0 ? id : 0;
+    }
+    usleep(10000);
+  }
+  return 0;
+}
+
+static char thread_error[600];
+
+static void *finish_run(void *arg)
+{
+  intptr_t rc = zm_meta_run_finish(arg, "r1", ZM_META_COMPLETED);
+  snprintf(thread_error, sizeof thread_error, "%s", rc < 0 ? zm_error_last() : "");
+  return (void *)rc;
+}
+
+static void kill_own(zm_meta *m)
+{
+  char sql[64];
+  snprintf(sql, sizeof sql, "KILL CONNECTION %lld", query1(m, "SELECT CONNECTION_ID()"));
+  CHECK_EQ_INT(raw_sql(sql), 0);
+}
+
+/* A connection killed between transactions is made again unnoticed; one
+ * killed inside a transaction of the store's own runs the transaction again
+ * on a new connection (once); one inside a caller's transaction fails it,
+ * saying it was rolled back. */
+static void test_lost_connection(void)
+{
+  zm_meta *m = fresh("meta-lost");
+  add_run(m, "r1");
+  add_run(m, "r2");
+  kill_own(m);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "r1"), 0); /* a read outside a transaction */
+  zm_meta_run_free(r);
+  kill_own(m);
+  CHECK_EQ_INT(zm_meta_run_finish(m, "r2", ZM_META_FAILED), 0); /* begin reconnects */
+
+  /* Another client holds r1's row, so the store's UPDATE waits inside its
+   * transaction, where it is killed. */
+  zm_sql_conn *other = NULL;
+  CHECK_EQ_INT(zm_sql_open(&other, url, ZM_SQL_WRITE), 0);
+  if (!other)
+    return;
+  CHECK_EQ_INT(other->drv->exec(other, "START TRANSACTION;\n"
+                                       "SELECT * FROM runs WHERE id = 'r1' FOR UPDATE"), 0);
+  pthread_t t;
+  void *res = NULL;
+  /* killed in both attempts: no third, and the error says what happened */
+  pthread_create(&t, NULL, finish_run, m);
+  long long first = kill_running("UPDATE runs SET status", 0);
+  CHECK(first > 0);
+  CHECK(kill_running("UPDATE runs SET status", first) > 0);
+  pthread_join(t, &res);
+  CHECK((intptr_t)res < 0);
+  const char *tail = "(the transaction was rolled back)";
+  CHECK(strlen(thread_error) > strlen(tail) &&
+        strcmp(thread_error + strlen(thread_error) - strlen(tail), tail) == 0);
+  /* killed once: the second attempt goes through when the row is free */
+  pthread_create(&t, NULL, finish_run, m);
+  CHECK(kill_running("UPDATE runs SET status", 0) > 0);
+  usleep(200000);
+  CHECK_EQ_INT(other->drv->exec(other, "COMMIT"), 0);
+  pthread_join(t, &res);
+  CHECK_EQ_INT((intptr_t)res, 0);
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "r1"), 0);
+  CHECK_EQ_INT(r ? (int)r->status : -1, ZM_META_COMPLETED);
+  zm_meta_run_free(r);
+  zm_sql_close(other);
+
+  /* inside the caller's transaction: reported, not run again */
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", 0, "loss", 0.5), 0);
+  kill_own(m);
+  CHECK(zm_meta_metric_set(m, "r1", 0, "acc", 0.9) < 0);
+  CHECK(strstr(zm_error_last(), "(the transaction was rolled back)") != NULL);
+  zm_meta_rollback(m);
+  zm_meta_metrics *l = NULL;
+  CHECK_EQ_INT(zm_meta_metric_list(&l, m, "r1"), 0);
+  CHECK_EQ_INT(l ? (long long)l->len : -1, 0);
+  zm_meta_metrics_free(l);
+  zm_meta_close(m);
+}
+
 /* The scheduler's hot paths, each begin and finish its own transaction. */
 static void test_timings(void)
 {
@@ -1177,6 +1293,8 @@ int main(void)
   SQLITE_ONLY(test_second_connection_keeps_locks);
   RUN(test_stat_cache);
   RUN(test_recover);
+  if (server)
+    RUN(test_lost_connection);
   RUN(test_timings);
   return CHECK_DONE();
 }

@@ -50,7 +50,8 @@ start() {
   server=$(find_bin mariadbd mysqld)
   install=$(find_bin mariadb-install-db mysql_install_db)
   client=$(find_bin mariadb mysql)
-  rm -rf "$dir"
+  stop # a server left running in DIR by an interrupted run
+
   mkdir -p "$dir/data"
   "$install" --no-defaults --datadir="$dir/data" --user="$(id -un)" \
     --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 \
