@@ -26,74 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define MY (zm_my())
-#define MAX_CACHED 96
 #define LOCK_TIMEOUT_S 60
 #define CONNECT_TIMEOUT_S 10
-#define FIRST_BUF 256
 
-/* --- connections and statements ----------------------------------------- */
+/* --- connections --------------------------------------------------------- */
 
-typedef struct my_conn my_conn;
-
-typedef struct my_col {
-  MYSQL_BIND *b; /* its entry in the statement's rbind array */
-  unsigned long len;
-  my_bool null, error;
-  int64_t i;
-  double d;
-  char *buf;
-  size_t cap;
-  char num[40];
-} my_col;
-
-typedef struct my_param {
-  int64_t i;
-  double d;
-  char *s;
-  unsigned long len;
-  my_bool null;
-} my_param;
-
-typedef struct my_stmt {
-  zm_sql_stmt base;
-  my_conn *conn;
-  MYSQL_STMT *st; /* NULL until prepared, again after a reconnection */
-  char *sql;
-  int cached, in_use, executed;
-  unsigned nparams, ncols;
-  MYSQL_BIND *pbind;
-  my_param *params;
-  my_col *cols;
-  MYSQL_BIND *rbind; /* one per column, contiguous as libmariadb wants */
-  MYSQL_RES *meta;
-  MYSQL_FIELD *fields;
-  struct my_stmt *next;
-} my_stmt;
-
-struct my_conn {
-  zm_sql_conn base;
-  MYSQL *my;
-  my_params p;
-  my_stmt *stmts;
-  int ncached;
-  int in_tx;       /* between begin and commit/rollback */
-  int locked;      /* holds the writers' named lock */
-  int retry;       /* the last error rolled the transaction back; run it again */
-  int64_t last_id;
-  char lock_name[80];
-  const char *password; /* from the environment; NULL: option files */
-  /* tables made by DDL since begin, dropped again on rollback (MariaDB
-   * commits before DDL, so a failed fresh schema would otherwise stay) */
-  char **created;
-  size_t ncreated;
-};
-
-static const zm_sql_driver *self(void);
-
-static int lost_code(unsigned e)
+int zm__my_lost_code(unsigned e)
 {
   return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == 4031 /* idle timeout */ ||
          e == ER_CONNECTION_KILLED;
@@ -125,62 +64,34 @@ static int map_code(unsigned e)
 
 /* Every error names the server (never the password: it is not in the URL,
  * and the server's messages say only whether one was used). */
-static int fail_code(my_conn *c, unsigned e, const char *msg)
+int zm__my_fail_code(my_conn *c, unsigned e, const char *msg)
 {
-  if (c->in_tx && (lost_code(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT)) {
+  if (c->in_tx && (zm__my_lost_code(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT)) {
     c->retry = 1;
     return zm_error_set(ZM_EIO, "%s: %s (the transaction was rolled back)", c->p.display, msg);
   }
   return zm_error_set(map_code(e), "%s: %s", c->p.display, msg);
 }
 
-static int fail(my_conn *c)
+int zm__my_fail(my_conn *c)
 {
-  return fail_code(c, MY->mysql_errno(c->my), MY->mysql_error(c->my));
+  return zm__my_fail_code(c, MY->mysql_errno(c->my), MY->mysql_error(c->my));
 }
 
-static int fail_stmt(my_stmt *s)
+int zm__my_fail_stmt(my_stmt *s)
 {
-  return fail_code(s->conn, MY->mysql_stmt_errno(s->st), MY->mysql_stmt_error(s->st));
-}
-
-/* Forget a statement's server handle (after a reconnection, or to close). */
-static void stmt_unprepare(my_stmt *s)
-{
-  if (s->meta)
-    MY->mysql_free_result(s->meta);
-  if (s->st)
-    MY->mysql_stmt_close(s->st);
-  s->meta = NULL;
-  s->fields = NULL;
-  s->st = NULL;
-  s->executed = 0;
-}
-
-static void free_stmt(my_stmt *s)
-{
-  stmt_unprepare(s);
-  for (unsigned i = 0; i < s->nparams; i++)
-    free(s->params[i].s);
-  for (unsigned i = 0; i < s->ncols; i++)
-    free(s->cols[i].buf);
-  free(s->params);
-  free(s->pbind);
-  free(s->cols);
-  free(s->rbind);
-  free(s->sql);
-  free(s);
+  return zm__my_fail_code(s->conn, MY->mysql_stmt_errno(s->st), MY->mysql_stmt_error(s->st));
 }
 
 static int query(my_conn *c, const char *sql)
 {
   if (MY->mysql_real_query(c->my, sql, strlen(sql)) != 0)
-    return fail(c);
+    return zm__my_fail(c);
   MYSQL_RES *r = MY->mysql_store_result(c->my);
   if (r)
     MY->mysql_free_result(r);
   else if (MY->mysql_field_count(c->my) != 0)
-    return fail(c);
+    return zm__my_fail(c);
   return 0;
 }
 
@@ -189,10 +100,10 @@ static int query_int(long long *out, my_conn *c, const char *sql)
 {
   *out = -1;
   if (MY->mysql_real_query(c->my, sql, strlen(sql)) != 0)
-    return fail(c);
+    return zm__my_fail(c);
   MYSQL_RES *r = MY->mysql_store_result(c->my);
   if (!r)
-    return fail(c);
+    return zm__my_fail(c);
   MYSQL_ROW row = MY->mysql_fetch_row(r);
   if (row && row[0])
     *out = strtoll(row[0], NULL, 10);
@@ -271,10 +182,10 @@ static int connect_server(my_conn *c)
 
 /* Connect again after the server went away: every prepared statement is
  * prepared again on its next use. */
-static int reconnect(my_conn *c)
+int zm__my_reconnect(my_conn *c)
 {
   for (my_stmt *s = c->stmts; s; s = s->next)
-    stmt_unprepare(s);
+    zm__my_stmt_unprepare(s);
   if (c->my)
     MY->mysql_close(c->my);
   c->my = NULL;
@@ -293,7 +204,7 @@ static void my_close(zm_sql_conn *base)
     return;
   for (my_stmt *s = c->stmts, *next; s; s = next) {
     next = s->next;
-    free_stmt(s);
+    zm__my_free_stmt(s);
   }
   if (c->my)
     MY->mysql_close(c->my); /* the server rolls back and drops the named lock */
@@ -348,7 +259,7 @@ static int my_exec(zm_sql_conn *base, const char *sql)
     if (rc < 0)
       return rc;
     if (MY->mysql_real_query(c->my, sql, n) != 0)
-      return fail(c);
+      return zm__my_fail(c);
     MYSQL_RES *r = MY->mysql_store_result(c->my);
     if (r)
       MY->mysql_free_result(r);
@@ -356,462 +267,6 @@ static int my_exec(zm_sql_conn *base, const char *sql)
   }
   return 0;
 }
-
-static my_stmt *cache_find(my_conn *c, const char *sql)
-{
-  for (my_stmt *s = c->stmts; s; s = s->next)
-    if (s->cached && !s->in_use && (s->sql == sql || strcmp(s->sql, sql) == 0))
-      return s;
-  return NULL;
-}
-
-/* Prepare on the server and size the parameter and column arrays. */
-static int stmt_prepare(my_stmt *s)
-{
-  my_conn *c = s->conn;
-  s->st = MY->mysql_stmt_init(c->my);
-  if (!s->st)
-    return fail(c);
-  if (MY->mysql_stmt_prepare(s->st, s->sql, strlen(s->sql)) != 0)
-    return fail_stmt(s);
-  unsigned np = MY->mysql_stmt_param_count(s->st);
-  unsigned nc = MY->mysql_stmt_field_count(s->st);
-  if (!s->params && np) {
-    s->params = calloc(np, sizeof *s->params);
-    s->pbind = calloc(np, sizeof *s->pbind);
-    if (!s->params || !s->pbind)
-      return zm_error_set(ZM_ENOMEM, "out of memory");
-    for (unsigned i = 0; i < np; i++)
-      s->params[i].null = 1;
-  }
-  s->nparams = np;
-  if (!s->cols && nc) {
-    s->cols = calloc(nc, sizeof *s->cols);
-    s->rbind = calloc(nc, sizeof *s->rbind);
-    if (!s->cols || !s->rbind)
-      return zm_error_set(ZM_ENOMEM, "out of memory");
-    for (unsigned i = 0; i < nc; i++)
-      s->cols[i].b = &s->rbind[i];
-  }
-  s->ncols = nc;
-  if (nc) {
-    s->meta = MY->mysql_stmt_result_metadata(s->st);
-    if (!s->meta)
-      return fail_stmt(s);
-    s->fields = MY->mysql_fetch_fields(s->meta);
-  }
-  return 0;
-}
-
-static int my_prepare(zm_sql_stmt **out, zm_sql_conn *base, const char *sql)
-{
-  my_conn *c = (my_conn *)base;
-  *out = NULL;
-  my_stmt *s = cache_find(c, sql);
-  if (s) {
-    s->in_use = 1;
-    *out = &s->base;
-    return 0;
-  }
-  s = calloc(1, sizeof *s);
-  if (!s || !(s->sql = strdup(sql))) {
-    free(s);
-    return zm_error_set(ZM_ENOMEM, "out of memory");
-  }
-  s->base.drv = self();
-  s->conn = c;
-  int rc = stmt_prepare(s);
-  if (rc < 0 && c->my && lost_code(MY->mysql_errno(c->my)) && !c->in_tx) {
-    stmt_unprepare(s);
-    rc = reconnect(c);
-    if (rc == 0)
-      rc = stmt_prepare(s);
-  }
-  if (rc < 0) {
-    free_stmt(s);
-    return rc;
-  }
-  s->cached = c->ncached < MAX_CACHED;
-  c->ncached += s->cached;
-  s->in_use = 1;
-  s->next = c->stmts;
-  c->stmts = s;
-  *out = &s->base;
-  return 0;
-}
-
-static void stmt_clear(my_stmt *s)
-{
-  if (s->st && s->executed)
-    MY->mysql_stmt_free_result(s->st);
-  s->executed = 0;
-}
-
-static void my_finalize(zm_sql_stmt *base)
-{
-  my_stmt *s = (my_stmt *)base;
-  if (!s)
-    return;
-  stmt_clear(s);
-  for (unsigned i = 0; i < s->nparams; i++) {
-    free(s->params[i].s);
-    s->params[i] = (my_param){.null = 1};
-  }
-  if (s->cached) {
-    s->in_use = 0;
-    return;
-  }
-  for (my_stmt **p = &s->conn->stmts; *p; p = &(*p)->next)
-    if (*p == s) {
-      *p = s->next;
-      break;
-    }
-  free_stmt(s);
-}
-
-static my_param *param(my_stmt *s, int i, int *rc)
-{
-  if (i < 1 || (unsigned)i > s->nparams) {
-    *rc = zm_error_set(ZM_EINVALID, "%s: no parameter %d in the statement", s->conn->p.display, i);
-    return NULL;
-  }
-  my_param *p = &s->params[i - 1];
-  free(p->s);
-  *p = (my_param){0};
-  return p;
-}
-
-static int my_bind_int64(zm_sql_stmt *b, int i, int64_t v)
-{
-  int rc = 0;
-  my_param *p = param((my_stmt *)b, i, &rc);
-  if (p)
-    p->i = v;
-  return rc;
-}
-
-static int my_bind_double(zm_sql_stmt *b, int i, double v)
-{
-  int rc = 0;
-  my_param *p = param((my_stmt *)b, i, &rc);
-  if (p) {
-    p->d = v;
-    p->len = 1; /* marks a double */
-  }
-  return rc;
-}
-
-static int bind_bytes(zm_sql_stmt *b, int i, const void *v, size_t len, int blob)
-{
-  int rc = 0;
-  my_param *p = param((my_stmt *)b, i, &rc);
-  if (!p)
-    return rc;
-  p->s = malloc(len + 1);
-  if (!p->s)
-    return zm_error_set(ZM_ENOMEM, "out of memory");
-  memcpy(p->s, v, len);
-  p->s[len] = '\0';
-  p->len = (unsigned long)len;
-  p->i = blob;
-  return 0;
-}
-
-static int my_bind_text(zm_sql_stmt *b, int i, const char *v, size_t len)
-{
-  return bind_bytes(b, i, v, len, 0);
-}
-
-static int my_bind_blob(zm_sql_stmt *b, int i, const void *v, size_t len)
-{
-  return bind_bytes(b, i, v, len, 1);
-}
-
-static int my_bind_null(zm_sql_stmt *b, int i)
-{
-  int rc = 0;
-  my_param *p = param((my_stmt *)b, i, &rc);
-  if (p)
-    p->null = 1;
-  return rc;
-}
-
-static void fill_param_binds(my_stmt *s)
-{
-  for (unsigned i = 0; i < s->nparams; i++) {
-    my_param *p = &s->params[i];
-    MYSQL_BIND *b = &s->pbind[i];
-    memset(b, 0, sizeof *b);
-    if (p->null) {
-      b->buffer_type = MYSQL_TYPE_NULL;
-    } else if (p->s) {
-      b->buffer_type = p->i ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
-      b->buffer = p->s;
-      b->buffer_length = p->len;
-      b->length = &p->len;
-    } else if (p->len == 1) {
-      b->buffer_type = MYSQL_TYPE_DOUBLE;
-      b->buffer = &p->d;
-    } else {
-      b->buffer_type = MYSQL_TYPE_LONGLONG;
-      b->buffer = &p->i;
-    }
-  }
-}
-
-static int is_int_type(enum enum_field_types t)
-{
-  return t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT || t == MYSQL_TYPE_LONG ||
-         t == MYSQL_TYPE_INT24 || t == MYSQL_TYPE_LONGLONG || t == MYSQL_TYPE_YEAR ||
-         t == MYSQL_TYPE_BIT;
-}
-
-static int is_float_type(enum enum_field_types t)
-{
-  return t == MYSQL_TYPE_FLOAT || t == MYSQL_TYPE_DOUBLE;
-}
-
-/* Integers and floats come back as such; everything else as bytes, in a
- * buffer grown when a row's value does not fit. */
-static int bind_results(my_stmt *s)
-{
-  for (unsigned i = 0; i < s->ncols; i++) {
-    my_col *col = &s->cols[i];
-    enum enum_field_types t = s->fields[i].type;
-    memset(col->b, 0, sizeof *col->b);
-    col->b->length = &col->len;
-    col->b->is_null = &col->null;
-    col->b->error = &col->error;
-    if (is_int_type(t)) {
-      col->b->buffer_type = MYSQL_TYPE_LONGLONG;
-      col->b->buffer = &col->i;
-    } else if (is_float_type(t)) {
-      col->b->buffer_type = MYSQL_TYPE_DOUBLE;
-      col->b->buffer = &col->d;
-    } else {
-      if (!col->buf) {
-        if (!(col->buf = malloc(FIRST_BUF)))
-          return zm_error_set(ZM_ENOMEM, "out of memory");
-        col->cap = FIRST_BUF;
-      }
-      col->b->buffer_type = MYSQL_TYPE_BLOB;
-      col->b->buffer = col->buf;
-      col->b->buffer_length = (unsigned long)col->cap - 1; /* room for a NUL */
-    }
-  }
-  if (s->ncols && MY->mysql_stmt_bind_result(s->st, s->rbind) != 0)
-    return fail_stmt(s);
-  return 0;
-}
-
-/* Fetch the values that did not fit into grown buffers. */
-static int fetch_truncated(my_stmt *s)
-{
-  int rebind = 0;
-  for (unsigned i = 0; i < s->ncols; i++) {
-    my_col *col = &s->cols[i];
-    if (col->b->buffer_type != MYSQL_TYPE_BLOB || col->null || col->len < col->cap)
-      continue;
-    size_t cap = (size_t)col->len + 1;
-    char *grown = realloc(col->buf, cap);
-    if (!grown)
-      return zm_error_set(ZM_ENOMEM, "out of memory");
-    col->buf = grown;
-    col->cap = cap;
-    col->b->buffer = grown;
-    col->b->buffer_length = (unsigned long)cap - 1;
-    if (MY->mysql_stmt_fetch_column(s->st, col->b, i, 0) != 0)
-      return fail_stmt(s);
-    rebind = 1;
-  }
-  if (rebind && MY->mysql_stmt_bind_result(s->st, s->rbind) != 0)
-    return fail_stmt(s);
-  return 0;
-}
-
-static int execute_once(my_stmt *s)
-{
-  if (!s->st) {
-    int rc = stmt_prepare(s);
-    if (rc < 0)
-      return rc;
-  }
-  fill_param_binds(s);
-  if (s->nparams && MY->mysql_stmt_bind_param(s->st, s->pbind) != 0)
-    return fail_stmt(s);
-  if (MY->mysql_stmt_execute(s->st) != 0)
-    return fail_stmt(s);
-  int64_t id = (int64_t)MY->mysql_stmt_insert_id(s->st);
-  if (id > 0)
-    s->conn->last_id = id;
-  if (s->ncols == 0)
-    return 0;
-  if (MY->mysql_stmt_store_result(s->st) != 0)
-    return fail_stmt(s);
-  s->executed = 1;
-  return bind_results(s);
-}
-
-/* Outside a transaction a statement is run again on a new connection when
- * the old one was lost (a server restart, an idle timeout during a long
- * step); inside one the whole transaction must be run again. */
-static int execute(my_stmt *s)
-{
-  my_conn *c = s->conn;
-  int rc = execute_once(s);
-  if (rc < 0 && !c->in_tx && !c->retry) {
-    unsigned e = s->st ? MY->mysql_stmt_errno(s->st) : MY->mysql_errno(c->my);
-    if (lost_code(e) || (c->my && lost_code(MY->mysql_errno(c->my)))) {
-      rc = reconnect(c);
-      if (rc == 0)
-        rc = execute_once(s);
-    } else if (e == ER_LOCK_DEADLOCK) {
-      rc = execute_once(s); /* the server rolled back this one statement */
-    }
-  }
-  return rc;
-}
-
-static int my_step(zm_sql_stmt *b)
-{
-  my_stmt *s = (my_stmt *)b;
-  if (!s->executed) {
-    int rc = execute(s);
-    if (rc < 0)
-      return rc;
-    if (s->ncols == 0)
-      return ZM_SQL_DONE;
-  }
-  int r = MY->mysql_stmt_fetch(s->st);
-  if (r == MYSQL_NO_DATA)
-    return ZM_SQL_DONE;
-  if (r == MYSQL_DATA_TRUNCATED)
-    r = fetch_truncated(s);
-  if (r != 0)
-    return r < 0 ? r : fail_stmt(s);
-  for (unsigned i = 0; i < s->ncols; i++) {
-    my_col *col = &s->cols[i];
-    if (col->b->buffer_type == MYSQL_TYPE_BLOB && !col->null)
-      col->buf[col->len < col->cap ? col->len : col->cap - 1] = '\0';
-  }
-  return ZM_SQL_ROW;
-}
-
-static int my_column_count(zm_sql_stmt *b)
-{
-  return (int)((my_stmt *)b)->ncols;
-}
-
-static const char *my_column_name(zm_sql_stmt *b, int col)
-{
-  my_stmt *s = (my_stmt *)b;
-  return s->fields && (unsigned)col < s->ncols ? s->fields[col].name : NULL;
-}
-
-static my_col *column(zm_sql_stmt *b, int col)
-{
-  my_stmt *s = (my_stmt *)b;
-  return (unsigned)col < s->ncols && !s->cols[col].null ? &s->cols[col] : NULL;
-}
-
-static int my_column_type(zm_sql_stmt *b, int col)
-{
-  my_stmt *s = (my_stmt *)b;
-  my_col *c = column(b, col);
-  if (!c)
-    return ZM_SQL_NULL;
-  const MYSQL_FIELD *f = &s->fields[col];
-  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
-    return ZM_SQL_INT;
-  if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
-    return ZM_SQL_DOUBLE;
-  if (f->type == MYSQL_TYPE_NEWDECIMAL || f->type == MYSQL_TYPE_DECIMAL)
-    return f->decimals == 0 ? ZM_SQL_INT : ZM_SQL_DOUBLE; /* sum() of integers */
-  return f->charsetnr == 63 ? ZM_SQL_BLOB : ZM_SQL_TEXT;
-}
-
-static int64_t my_column_int64(zm_sql_stmt *b, int col)
-{
-  my_col *c = column(b, col);
-  if (!c)
-    return 0;
-  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
-    return c->i;
-  if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
-    return (int64_t)c->d;
-  return strtoll(c->buf, NULL, 10);
-}
-
-static double my_column_double(zm_sql_stmt *b, int col)
-{
-  my_col *c = column(b, col);
-  if (!c)
-    return 0;
-  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
-    return (double)c->i;
-  if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
-    return c->d;
-  return strtod(c->buf, NULL);
-}
-
-static const char *my_column_text(zm_sql_stmt *b, int col)
-{
-  my_col *c = column(b, col);
-  if (!c)
-    return NULL;
-  if (c->b->buffer_type == MYSQL_TYPE_LONGLONG)
-    snprintf(c->num, sizeof c->num, "%lld", (long long)c->i);
-  else if (c->b->buffer_type == MYSQL_TYPE_DOUBLE)
-    snprintf(c->num, sizeof c->num, "%.17g", c->d);
-  else
-    return c->buf;
-  return c->num;
-}
-
-static const void *my_column_blob(zm_sql_stmt *b, int col, size_t *len)
-{
-  my_col *c = column(b, col);
-  const char *t = my_column_text(b, col);
-  *len = !c ? 0 : c->b->buffer_type == MYSQL_TYPE_BLOB ? (size_t)c->len : strlen(t);
-  return t;
-}
-
-/* A statement that reads only: SELECT or WITH, with no INTO (a file or
- * variables) and no locking clause. Literals are skipped. */
-static int my_readonly(zm_sql_stmt *b)
-{
-  const char *sql = ((my_stmt *)b)->sql;
-  while (isspace((unsigned char)*sql) || *sql == '(')
-    sql++;
-  if (strncasecmp(sql, "select", 6) != 0 && strncasecmp(sql, "with", 4) != 0)
-    return 0;
-  char prev = ' ';
-  for (const char *p = sql; *p; p++) {
-    if (*p == '\'' || *p == '"' || *p == '`') {
-      const char *close = strchr(p + 1, *p);
-      if (!close)
-        return 0;
-      p = close;
-      prev = ' ';
-      continue;
-    }
-    if (!isalnum((unsigned char)prev) && prev != '_' &&
-        (strncasecmp(p, "into", 4) == 0 || strncasecmp(p, "for update", 10) == 0 ||
-         strncasecmp(p, "lock in", 7) == 0) &&
-        !isalnum((unsigned char)p[strncasecmp(p, "into", 4) == 0 ? 4 : 3]))
-      return 0;
-    prev = *p;
-  }
-  return 1;
-}
-
-static int my_reset(zm_sql_stmt *b)
-{
-  stmt_clear((my_stmt *)b);
-  return 0;
-}
-
-/* --- transactions -------------------------------------------------------- */
 
 /* Run a statement on a failure path: its own error must not replace the
  * one being reported. The server's error number, or 0. */
@@ -879,8 +334,8 @@ static int my_begin(zm_sql_conn *b)
     free(c->created[i]);
   c->ncreated = 0;
   int rc = begin_once(c);
-  if (rc < 0 && (!c->my || lost_code(MY->mysql_errno(c->my)))) {
-    rc = reconnect(c);
+  if (rc < 0 && (!c->my || zm__my_lost_code(MY->mysql_errno(c->my)))) {
+    rc = zm__my_reconnect(c);
     if (rc == 0)
       rc = begin_once(c);
   }
@@ -931,7 +386,7 @@ static int my_rollback(zm_sql_conn *b)
   unsigned e = was ? quiet(c, "ROLLBACK") : 0;
   if (was && !e)
     drop_created(c);
-  if (!lost_code(e))
+  if (!zm__my_lost_code(e))
     unlock_quietly(c);
   c->locked = 0;
   return 0;
@@ -1034,7 +489,7 @@ static int my_open(zm_sql_conn **out, const char *url, zm_sql_mode mode)
   my_conn *c = calloc(1, sizeof *c);
   if (!c)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  c->base.drv = self();
+  c->base.drv = zm__my_self();
   c->base.read_only = mode == ZM_SQL_READ;
   int rc = zm__my_parse_url(&c->p, url);
   if (rc == 0)
@@ -1065,23 +520,23 @@ const zm_sql_driver zm_sql_mariadb = {
     .commit = my_commit,
     .rollback = my_rollback,
     .retry = my_retry,
-    .prepare = my_prepare,
-    .bind_int64 = my_bind_int64,
-    .bind_double = my_bind_double,
-    .bind_text = my_bind_text,
-    .bind_blob = my_bind_blob,
-    .bind_null = my_bind_null,
-    .step = my_step,
-    .column_count = my_column_count,
-    .column_name = my_column_name,
-    .column_type = my_column_type,
-    .column_int64 = my_column_int64,
-    .column_double = my_column_double,
-    .column_text = my_column_text,
-    .column_blob = my_column_blob,
-    .readonly = my_readonly,
-    .reset = my_reset,
-    .finalize = my_finalize,
+    .prepare = zm__my_prepare,
+    .bind_int64 = zm__my_bind_int64,
+    .bind_double = zm__my_bind_double,
+    .bind_text = zm__my_bind_text,
+    .bind_blob = zm__my_bind_blob,
+    .bind_null = zm__my_bind_null,
+    .step = zm__my_step,
+    .column_count = zm__my_column_count,
+    .column_name = zm__my_column_name,
+    .column_type = zm__my_column_type,
+    .column_int64 = zm__my_column_int64,
+    .column_double = zm__my_column_double,
+    .column_text = zm__my_column_text,
+    .column_blob = zm__my_column_blob,
+    .readonly = zm__my_readonly,
+    .reset = zm__my_reset,
+    .finalize = zm__my_finalize,
     .last_insert_id = my_last_insert_id,
     .get_version = my_get_version,
     .set_version = my_set_version,
@@ -1091,7 +546,7 @@ const zm_sql_driver zm_sql_mariadb = {
     .upsert = my_upsert,
 };
 
-static const zm_sql_driver *self(void)
+const zm_sql_driver *zm__my_self(void)
 {
   return &zm_sql_mariadb;
 }
