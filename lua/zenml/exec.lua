@@ -112,8 +112,10 @@ end
 --- Run a DAG of tasks. A node runs once every node it depends on completed;
 --- a failure skips everything downstream of it while independent branches
 --- keep going (like `make -k`). Each of `jobs` workers gets its own Lua state
---- and calls `task(name, args[name], worker)`; the task returns a string or nil.
----@param opts {nodes: zenml.exec.node[], jobs?: integer, task: string, init?: string, args?: table<string, string>, on_event?: fun(ev: zenml.exec.event): boolean?}
+--- and calls `task(name, args[name], worker, deps)`, deps being the results
+--- of the node's dependencies by name; the task returns a string or nil.
+--- A task given as a function runs in the calling state (jobs must be 1).
+---@param opts {nodes: zenml.exec.node[], jobs?: integer, task: string|function, init?: string, args?: table<string, string>, on_event?: fun(ev: zenml.exec.event): boolean?}
 ---@return table<string, zenml.exec.result> results keyed by node name
 ---@return boolean ok every node completed
 function M.run(opts)
@@ -122,7 +124,16 @@ function M.run(opts)
   end
   local names, deps, index = read_nodes(opts.nodes)
   local jobs = jobs_of("run", opts.jobs)
-  local task_mod, task_fn = task_name("run", "task", opts.task)
+  local task_mod, task_fn
+  if type(opts.task) == "function" then
+    if jobs ~= 1 then
+      fail_at(1, "run", "a task given as a function runs in the calling state: jobs must be 1, got %d", jobs)
+    end
+    if opts.init ~= nil then fail_at(1, "run", "init is for worker states; a function task has none") end
+    task_mod = opts.task
+  else
+    task_mod, task_fn = task_name("run", "task", opts.task)
+  end
   local init_mod, init_fn = task_name("run", "init", opts.init, true)
   local args = read_args(opts.args, index)
   if opts.on_event ~= nil and type(opts.on_event) ~= "function" then

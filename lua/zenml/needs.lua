@@ -3,7 +3,7 @@
 --- copy of a file that was uncommitted), and whatever their built-in steps
 --- name (a datasource version's snapshot, the model of a training run).
 --- `zenml gc` keeps all of it; `zenml verify` checks it, YAML by YAML.
-local runner = require "zenml.runner"
+local docs = require "zenml.engine.doc"
 
 local M = {}
 
@@ -82,7 +82,7 @@ end
 ---@return zenml.Need[]
 ---@return table doc the parsed YAML
 function M.of_yaml(repo, rel)
-  local doc = runner.load_doc(repo.root .. "/" .. rel)
+  local doc = docs.load(repo.root .. "/" .. rel)
   local out = {}
   source_needs(doc, out)
   step_needs(repo, doc, out)

@@ -9,12 +9,14 @@
 --- files still hold the snapshot's bytes. Any step of this that cannot be
 --- done gives nil and the message stays as it was.
 local frame = require "zenml.frame"
+local docs = require "zenml.engine.doc"
+local classes = require "zenml.engine.classes"
 
 local M = {}
 
 local function run_doc(ctx)
   local run = assert(ctx.repo:run(ctx.run_id))
-  return require("zenml.runner").load_doc(ctx.repo.root .. "/" .. run.yaml_path)
+  return docs.load(ctx.repo.root .. "/" .. run.yaml_path)
 end
 
 local function upstream(wire)
@@ -24,10 +26,10 @@ end
 -- The split step (name, class) and part whose rows output `out` of step
 -- `name` has, row for row; nil when a step on the way may reorder rows.
 local function find_part(doc, name, out, depth)
-  local execute, bases = require "zenml.execute", require "zenml.steps.bases"
+  local bases = require "zenml.steps.bases"
   local s = doc.steps[name]
   if not s or depth > 20 then return nil end
-  local cls = execute.class_of(doc, name)
+  local cls = classes.class_of(doc, name)
   if cls:is_a(bases.BaseSplitStep) then return name, out, cls end
   local up = s.inputs and type(s.inputs.splits) == "string" and s.inputs.splits:match("^([^.]+)%.%*$")
   if not up then return nil end
@@ -36,8 +38,8 @@ local function find_part(doc, name, out, depth)
     local split, _, scls = find_part(doc, up, "train", depth + 1)
     if not split then return nil end
     local names = {}
-    for _, n in ipairs(execute.instantiate(doc, split, scls):split_names()) do names[n] = true end
-    out = execute.instantiate(doc, name, cls):predict_split(names) or "train"
+    for _, n in ipairs(classes.instantiate(doc, split, scls):split_names()) do names[n] = true end
+    out = classes.instantiate(doc, name, cls):predict_split(names) or "train"
   elseif not cls:is_a(bases.BasePreprocesserStep) and not cls:is_a(bases.BaseTrainerStep) then
     return nil
   end
@@ -66,7 +68,7 @@ local function snapshot_row(ctx, doc, split, scls, part, row)
   for i = 1, data:nrow() do numbers[i] = i end
   local numbered = require("zenml.steplib").hstack {
     data, frame.from_table({ ["zenml:row"] = numbers }) }
-  local step = require("zenml.execute").instantiate(doc, split, scls)
+  local step = classes.instantiate(doc, split, scls)
   local quiet = setmetatable({ progress = function() end, log = function() end }, { __index = ctx })
   local got = step:parts(quiet, numbered)[part]
   if not got or row > got:nrow() then return nil end

@@ -4,6 +4,8 @@ local class = require "zenml.class"
 local stepmod = require "zenml.step"
 local errors = require "zenml.errors"
 local names = require "zenml.names"
+local docs = require "zenml.engine.doc"
+local runner = require "zenml.runner"
 
 local M = {}
 
@@ -204,29 +206,7 @@ function Pipeline:validate()
 end
 
 --- Steps in a topological order (ties in the order they were added).
-function M.topological(steps, deps)
-  local order, done = {}, {}
-  local remaining = #steps
-  while remaining > 0 do
-    local progressed = false
-    for _, e in ipairs(steps) do
-      if not done[e.name] then
-        local ready = true
-        for _, d in ipairs(deps[e.name]) do
-          if not done[d] then ready = false break end
-        end
-        if ready then
-          done[e.name] = true
-          order[#order + 1] = e.name
-          remaining = remaining - 1
-          progressed = true
-        end
-      end
-    end
-    assert(progressed, "cycle")
-  end
-  return order
-end
+M.topological = docs.topological
 
 --- Resolve and run the pipeline: write its immutable YAML, record the run,
 --- execute the steps. Options: backend, jobs, cache (false = --no-cache).
@@ -251,7 +231,7 @@ function Pipeline:run(opts)
       if bad then error(("pipeline '%s': run: %s"):format(self.name, bad), 2) end
     end
   end
-  return require("zenml.runner").run_pipeline(self, opts or {})
+  return runner.run_pipeline(self, opts or {})
 end
 
 return M

@@ -1,12 +1,13 @@
 --- Running pipelines: resolve a Pipeline into its immutable YAML, record the
---- run, execute the steps (in this process, or on worker threads each with
---- its own Lua state), with caching by content.
+--- run, have the engine execute the steps (lua/zenml/engine/), report it.
 local core = require "zenml._core"
 local yaml = require "zenml.yaml"
 local hash = require "zenml.hash"
 local sources = require "zenml.sources"
-local pipeline = require "zenml.pipeline"
-local execute = require "zenml.execute"
+local names = require "zenml.names"
+local errors = require "zenml.errors"
+local overrides = require "zenml.overrides"
+local schedule = require "zenml.engine.schedule"
 
 local M = {}
 
@@ -33,6 +34,7 @@ local function iso_time(t)
   local secs = math.floor(t)
   return os.date("!%Y-%m-%dT%H:%M:%S", secs) .. ("%.6fZ"):format(t - secs):sub(2)
 end
+M.iso_time = iso_time
 
 local function repo_or_fail()
   local repo, err = require("zenml.repo").open()
@@ -41,17 +43,15 @@ local function repo_or_fail()
   end
   return repo
 end
+M.open_repo = repo_or_fail
 
 local function settings(p, opts, repo)
   local o, cfg = M.overrides, repo.config.defaults
   local jobs = o.jobs or opts.jobs or p.jobs or cfg.jobs or 1
   local backend = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
   local cache = not (o.no_cache or opts.cache == false or p.enable_cache == false or cfg.cache == false)
-  local bad = require("zenml.names").check_backend(backend)
-  if bad then
-    local errors = require "zenml.errors"
-    errors.user("%s%s", bad, errors.did_you_mean(tostring(backend), require("zenml.names").backends))
-  end
+  local bad = names.check_backend(backend)
+  if bad then errors.user("%s%s", bad, errors.did_you_mean(tostring(backend), names.backends)) end
   if backend == "parallel" and jobs < 2 then jobs = 2 end
   return backend, jobs, cache
 end
@@ -100,10 +100,11 @@ local function git_state(repo)
   return ordered({ commit = repo:head() or yaml.null, branch = repo:branch() or yaml.null,
     dirty = repo:dirty() }, { "commit", "branch", "dirty" })
 end
+M.git_state = git_state
 
 --- Resolve everything a run needs into the run's YAML document (docs/pipelines.md, "The YAML").
 function M.resolve(p, repo, opts)
-  require("zenml.overrides").apply_pipeline(p, M.overrides.set)
+  overrides.apply_pipeline(p, M.overrides.set)
   local deps = p:validate()
   local backend, jobs, cache = settings(p, opts, repo)
   local pin_cache, all_sources, steps, order = {}, {}, {}, {}
@@ -207,33 +208,6 @@ function M.partial_path(repo, file)
   return ("%s/pipelines/.%s.partial"):format(repo.root, file)
 end
 
---- Dependencies of each step from a YAML document: name -> upstream names.
-function M.deps_of(doc)
-  local deps = {}
-  for name, s in pairs(doc.steps) do
-    local ups, seen = {}, {}
-    for _, wire in pairs(s.inputs or {}) do
-      for _, ref in ipairs(type(wire) == "string" and { wire } or wire) do
-        local src = tostring(ref):match("^([^.]+)%.")
-        if src and not seen[src] then
-          seen[src] = true
-          ups[#ups + 1] = src
-        end
-      end
-    end
-    table.sort(ups)
-    deps[name] = ups
-  end
-  return deps
-end
-
---- The step order of a document: its key order, made topological.
-function M.order_of(doc, deps)
-  local steps = {}
-  for _, k in ipairs(yaml.keys(doc.steps)) do steps[#steps + 1] = { name = k } end
-  return pipeline.topological(steps, deps)
-end
-
 -- Print one line per finished step on a terminal, and the summary always.
 local function report(doc, results, started)
   local counts = { completed = 0, cached = 0, failed = 0, skipped = 0 }
@@ -258,9 +232,6 @@ local function report(doc, results, started)
   return status
 end
 
---- How long a put may wait before the write-behind thread syncs it.
-M.WRITE_BEHIND_MS = 100
-
 --- Execute a recorded run document; returns the Run. Whatever raises after
 --- the run was recorded, the run ends `failed`, never left `running`.
 function M.execute(repo, doc, yaml_rel)
@@ -271,16 +242,9 @@ function M.execute(repo, doc, yaml_rel)
   local store = repo:store()
   -- Outputs of quick steps are made durable together, not one fsync each
   -- (docs/store.md, "Write-behind"); settled below or if anything raises.
-  assert(store:write_behind(M.WRITE_BEHIND_MS))
+  assert(store:write_behind(schedule.WRITE_BEHIND_MS))
   local settle <close> = setmetatable({}, { __close = function() store:write_behind(0) end })
-  local deps = M.deps_of(doc)
-  local order = M.order_of(doc, deps)
-  local results
-  if doc.backends.orchestrator == "parallel" and (doc.options.jobs or 1) > 1 then
-    results = execute.parallel(repo, doc, yaml_rel, order, deps)
-  else
-    results = execute.sequential(repo, doc, order, deps)
-  end
+  local results = schedule.execute(repo, doc, yaml_rel)
   local ok, err = store:write_behind(0)
   if not ok then error(err, 0) end
   local status = report(doc, results, started)
@@ -300,119 +264,6 @@ end
 function M.run_pipeline(p, opts)
   local repo = repo_or_fail()
   local doc = M.resolve(p, repo, opts)
-  local rel = M.record(repo, doc)
-  return M.execute(repo, doc, rel)
-end
-
---- Load a run's YAML document and check its shape.
-function M.load_doc(path)
-  local doc, err = yaml.read(path)
-  if doc == nil then error(err, 0) end
-  if type(doc) ~= "table" or (doc.steps == nil and doc.name == nil) or doc[1] ~= nil then
-    error(("%s: not a zenml pipeline file (expected name and steps)"):format(path), 0)
-  end
-  if type(doc.name) ~= "string" then
-    error(("%s: name must be a string, got %s"):format(path, doc.name == nil and "nothing"
-      or (type(doc.name) .. " " .. tostring(doc.name))), 0)
-  end
-  if type(doc.steps) ~= "table" or doc.steps[1] ~= nil then
-    error(("%s: steps must be a map of step name: {class, module, params, inputs, outputs}, got %s"):format(
-      path, doc.steps == nil and "nothing" or doc.steps[1] ~= nil and "a list" or type(doc.steps)), 0)
-  end
-  if doc.version ~= 1 then
-    error(("%s: pipeline file version %s is not supported by this zenml"):format(path,
-      tostring(doc.version)), 0)
-  end
-  for name, s in pairs(doc.steps) do
-    if type(s) ~= "table" or s[1] ~= nil then
-      error(("%s: step '%s' must be a map (class, module, params, inputs, outputs), got %s"):format(path,
-        tostring(name), type(s) == "table" and "a list" or type(s)), 0)
-    end
-    for _, field in ipairs { "params", "inputs", "outputs" } do
-      if s[field] ~= nil and (type(s[field]) ~= "table" or s[field][1] ~= nil) then
-        error(("%s: step '%s': %s must be a map, got %s"):format(path, tostring(name), field,
-          type(s[field]) == "table" and "a list" or type(s[field])), 0)
-      end
-    end
-    if type(s.class) ~= "string" or type(s.module) ~= "string" then
-      error(("%s: step '%s' needs a class and a module"):format(path, tostring(name)), 0)
-    end
-  end
-  return doc
-end
-
--- Drop the "file.lua:12: " a constructor's error names: the mistake is in the YAML.
-local function strip_where(e)
-  e = tostring(e)
-  return e:gsub("^[^\n:]+%.lua:%d+: ", "", 1)
-end
-
---- Check a run document the way the Lua constructors check a pipeline: the
---- same names, options, parameters, types and wiring, with the same
---- messages, prefixed with the file. Needs the document's sources installed.
-function M.check_doc(doc, path)
-  local function try(f, ...)
-    local ok, v = pcall(f, ...)
-    if not ok then error(("%s: %s"):format(path, strip_where(v)), 0) end
-    return v
-  end
-  local options, backends = doc.options or {}, doc.backends or {}
-  if type(options) ~= "table" or type(backends) ~= "table" or options[1] ~= nil or backends[1] ~= nil then
-    error(("%s: options and backends must be maps"):format(path), 0)
-  end
-  -- a step of zenml's own library recorded by another release runs this release's code
-  local warned, names = {}, {}
-  for name in pairs(doc.steps) do names[#names + 1] = tostring(name) end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local s = doc.steps[name]
-    local release = tostring(s.source or ""):match("@zenml%-(.+)$")
-    if release and release ~= core.version and not warned[release] then
-      warned[release] = true
-      io.stderr:write(("zenml: warning: %s: step '%s' was recorded by zenml %s; this is zenml %s, whose"
-        .. " library steps may give other results\n"):format(path, tostring(name), release, core.version))
-    end
-  end
-  local p = try(pipeline.Pipeline, { name = doc.name, jobs = options.jobs,
-    backend = backends.orchestrator, enable_cache = options.cache })
-  local keys = yaml.keys(doc.steps)
-  for _, name in ipairs(keys) do
-    local bad = require("zenml.names").check("step", name)
-    if bad then error(("%s: step %s"):format(path, bad), 0) end
-    local s = doc.steps[name]
-    if s.inputs ~= nil and type(s.inputs) ~= "table" then
-      error(("%s: step '%s': inputs must be a map of input = \"step.output\""):format(path, name), 0)
-    end
-    local step = try(execute.instantiate, doc, name)
-    try(p.add, p, name, step, s.inputs)
-  end
-  try(p.validate, p)
-  return p
-end
-
---- `zenml run pipelines/x.yaml`: run again from the file alone, with the
---- pinned sources and datasource version; a new run with its own YAML.
-function M.rerun(path, opts)
-  local repo = repo_or_fail()
-  local old = M.load_doc(path)
-  sources.install_pins(repo, old.sources)
-  M.check_doc(old, path)
-  local doc = yaml.decode(yaml.encode(old), path)
-  require("zenml.overrides").apply_doc(doc, M.overrides.set, execute.class_of)
-  doc.run_id = new_run_id()
-  doc.created = iso_time(core.sys.time())
-  doc.git = git_state(repo)
-  doc.rerun_of = old.run_id
-  local keys = yaml.keys(old)
-  if old.rerun_of == nil then keys[#keys + 1] = "rerun_of" end
-  doc = ordered(doc, keys)
-  if M.overrides.no_cache or opts.no_cache then doc.options.cache = false end
-  local jobs = M.overrides.jobs or opts.jobs
-  if jobs then
-    doc.options.jobs = jobs
-    doc.backends.orchestrator = jobs > 1 and "parallel" or "local"
-  end
-  if M.overrides.backend then doc.backends.orchestrator = M.overrides.backend end
   local rel = M.record(repo, doc)
   return M.execute(repo, doc, rel)
 end

@@ -31,14 +31,17 @@ static void on_sigint(int sig)
 typedef struct task_spec {
   const char *task_mod, *task_fn, *init_mod, *init_fn;
   lua_State **states; /* per worker; each owned by its worker while running */
+  int task_idx;       /* where the wrapped task sits in a state's stack */
 } task_spec;
 
 typedef struct run_ctx {
   task_spec spec;
   lua_State *L; /* the caller's state: only the event hook uses it */
   int on_event; /* stack index of the hook in L, 0 for none */
+  const zm_exec_dag *dag;
   const char **names;
   const char **args; /* per node; NULL when it has none */
+  int in_caller;     /* the task is a function run in L itself: no worker state */
   atomic_int cancel;
   int err_slot;    /* stack slot in L that receives the hook's error */
   int event_error; /* the hook raised; its message is in err_slot */
@@ -65,24 +68,47 @@ static void push_function(lua_State *L, const char *mod, const char *fn, const c
   lua_remove(L, -2);
 }
 
-/* Protected: task(a, b, worker); upvalues: the task and its name. Made once
- * per worker, so calling a node allocates nothing outside the pcall. */
+/* One call of a task: its first argument (a node's name, or an item's
+ * number), its string argument and, for a node, its dependencies' results. */
+typedef struct task_args {
+  const char *a;
+  lua_Integer a_int;
+  const char *b;
+  const zm_exec_node *node;     /* NULL for a map item */
+  const char *const *names;     /* node names, by index */
+  const char *const *deps;      /* results of node->deps */
+} task_args;
+
+/* Protected: task(a, b, worker, deps) with deps = {name = result} for a
+ * node; upvalues: the task and its name. Made once per worker, so calling a
+ * node allocates nothing outside the pcall. */
 static int task_call(lua_State *L)
 {
-  const char *a = lua_touserdata(L, 1), *b = lua_touserdata(L, 2);
-  lua_Integer a_int = lua_tointeger(L, 3), worker = lua_tointeger(L, 4);
+  const task_args *t = lua_touserdata(L, 1);
+  lua_Integer worker = lua_tointeger(L, 2);
   lua_settop(L, 0);
   lua_pushvalue(L, lua_upvalueindex(1));
-  if (a)
-    lua_pushstring(L, a);
+  if (t->a)
+    lua_pushstring(L, t->a);
   else
-    lua_pushinteger(L, a_int);
-  if (b)
-    lua_pushstring(L, b);
+    lua_pushinteger(L, t->a_int);
+  if (t->b)
+    lua_pushstring(L, t->b);
   else
     lua_pushnil(L);
   lua_pushinteger(L, worker);
-  lua_call(L, 3, 1);
+  if (t->node) {
+    lua_createtable(L, 0, (int)t->node->ndeps);
+    for (size_t k = 0; k < t->node->ndeps; k++) {
+      if (t->deps[k]) {
+        lua_pushstring(L, t->deps[k]);
+        lua_setfield(L, -2, t->names[t->node->deps[k]]);
+      }
+    }
+  } else {
+    lua_pushnil(L);
+  }
+  lua_call(L, 4, 1);
   if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
     luaL_error(L, "task '%s' returned a %s, expected a string or nil",
                lua_tostring(L, lua_upvalueindex(2)), luaL_typename(L, -1));
@@ -132,24 +158,21 @@ static void state_close(const task_spec *s, int worker)
 }
 
 /* Call the task in worker w's state. 0 with *out the result (or NULL), or
- * ZM_ERROR with *out the message and traceback. */
-static int call_task(const task_spec *s, int worker, const char *a, lua_Integer a_int,
-                     const char *b, char **out)
+ * ZM_ERROR with *out the message and traceback. The stack is left as found. */
+static int call_task(const task_spec *s, int worker, const task_args *t, char **out)
 {
   lua_State *L = s->states[worker];
-  int rc = 0;
-  lua_pushvalue(L, 1);
-  lua_pushlightuserdata(L, (void *)a);
-  lua_pushlightuserdata(L, (void *)b);
-  lua_pushinteger(L, a_int);
+  int rc = 0, top = lua_gettop(L);
+  lua_pushvalue(L, s->task_idx);
+  lua_pushlightuserdata(L, (void *)t);
   lua_pushinteger(L, worker + 1);
-  if (zm_bind_pcall(L, 4, 1) != LUA_OK) {
+  if (zm_bind_pcall(L, 2, 1) != LUA_OK) {
     *out = copy_top_message(L);
     rc = ZM_ERROR;
   } else if (lua_isstring(L, -1)) {
     *out = strdup(lua_tostring(L, -1));
   }
-  lua_settop(L, 1);
+  lua_settop(L, top);
   return rc;
 }
 
@@ -165,10 +188,11 @@ static void run_fini(int worker, void *p)
   state_close(&c->spec, worker);
 }
 
-static int run_task(int worker, size_t node, void *p, char **out)
+static int run_task(int worker, size_t node, const char *const *deps, void *p, char **out)
 {
   run_ctx *c = p;
-  return call_task(&c->spec, worker, c->names[node], 0, c->args[node], out);
+  task_args t = {c->names[node], 0, c->args[node], &c->dag->nodes[node], c->names, deps};
+  return call_task(&c->spec, worker, &t, out);
 }
 
 /* Protected, in the caller's state: on_event{node=, kind=, status=, ...};
@@ -296,12 +320,14 @@ static void read_nodes(lua_State *L, zm_exec_dag *dag, run_ctx *c)
   dag->n = n;
 }
 
-/* Run with our SIGINT handler when we are the outermost run. */
+/* Run with our SIGINT handler when we are the outermost run on worker
+ * states. A task in the caller's state keeps the host's handler, which
+ * interrupts the Lua code that runs, as it does outside a run. */
 static int run_guarded(zm_exec_result **out, const zm_exec_dag *dag, zm_exec_opts *o,
                        run_ctx *c, int *interrupted)
 {
   atomic_int *none = NULL;
-  int owner = atomic_compare_exchange_strong(&sigint_target, &none, &c->cancel);
+  int owner = !c->in_caller && atomic_compare_exchange_strong(&sigint_target, &none, &c->cancel);
   struct sigaction sa, old;
   int before = atomic_load(&sigint_count);
   if (owner) {
@@ -319,10 +345,11 @@ static int run_guarded(zm_exec_result **out, const zm_exec_dag *dag, zm_exec_opt
   return rc;
 }
 
-/* run(names, deps, jobs, task_mod, task_fn, init_mod?, init_fn?, args, on_event?)
+/* run(names, deps, jobs, task_mod | task, task_fn?, init_mod?, init_fn?, args, on_event?)
  *   -> results, ok | nil, message, "graph"|"worker"|"event"|"interrupted".
  * names and deps (1-based indices) come from zenml.exec, already checked for
- * names; the C side checks the graph. */
+ * names; the C side checks the graph. A task given as a function runs in
+ * this state, as the one worker (jobs must be 1). */
 static int exec_run(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -331,8 +358,10 @@ static int exec_run(lua_State *L)
   if (jobs <= 0)
     jobs = zm_exec_ncores();
   run_ctx c = {0};
-  c.spec.task_mod = luaL_checkstring(L, 4);
-  c.spec.task_fn = luaL_checkstring(L, 5);
+  c.in_caller = lua_isfunction(L, 4);
+  luaL_argcheck(L, !c.in_caller || jobs == 1, 3, "a task in the calling state runs alone: jobs = 1");
+  c.spec.task_mod = c.in_caller ? NULL : luaL_checkstring(L, 4);
+  c.spec.task_fn = c.in_caller ? NULL : luaL_checkstring(L, 5);
   c.spec.init_mod = luaL_optstring(L, 6, NULL);
   c.spec.init_fn = c.spec.init_mod ? luaL_checkstring(L, 7) : NULL;
   luaL_checktype(L, 8, LUA_TTABLE);
@@ -350,15 +379,24 @@ static int exec_run(lua_State *L)
     lua_pushliteral(L, "graph");
     return 3;
   }
+  c.dag = &dag;
   if ((size_t)jobs > dag.n)
     jobs = dag.n ? (int)dag.n : 1;
   c.spec.states = lua_newuserdatauv(L, (size_t)jobs * sizeof *c.spec.states, 0);
   memset(c.spec.states, 0, (size_t)jobs * sizeof *c.spec.states);
+  c.spec.task_idx = 1; /* where worker_setup leaves it in a worker's state */
+  if (c.in_caller) {
+    lua_pushvalue(L, 4);
+    lua_pushliteral(L, "task");
+    lua_pushcclosure(L, task_call, 2);
+    c.spec.task_idx = lua_gettop(L);
+    c.spec.states[0] = L;
+  }
   zm_exec_result **box = push_result_box(L);
   lua_pushnil(L);
   c.err_slot = lua_gettop(L);
-  zm_exec_opts o = {jobs, run_task, run_init, run_fini, c.on_event ? run_event : NULL,
-                    &c.cancel, &c};
+  zm_exec_opts o = {jobs, run_task, c.in_caller ? NULL : run_init, c.in_caller ? NULL : run_fini,
+                    c.on_event ? run_event : NULL, &c.cancel, &c};
   int interrupted = 0;
   int rc = run_guarded(box, &dag, &o, &c, &interrupted);
   if (rc || interrupted || c.event_error) {
@@ -407,7 +445,8 @@ static int map_item(int worker, size_t item, void *p)
       return rc;
   }
   char *text = NULL;
-  int rc = call_task(&m->spec, worker, NULL, (lua_Integer)item + 1, m->arg, &text);
+  task_args t = {NULL, (lua_Integer)item + 1, m->arg, NULL, NULL, NULL};
+  int rc = call_task(&m->spec, worker, &t, &text);
   if (rc) {
     zm_error_set(rc, "item %zu: %s", item + 1, text ? text : "failed");
     free(text);
@@ -425,6 +464,7 @@ static int exec_map(lua_State *L)
   map_ctx m = {0};
   m.spec.task_mod = luaL_checkstring(L, 3);
   m.spec.task_fn = luaL_checkstring(L, 4);
+  m.spec.task_idx = 1;
   m.arg = luaL_optstring(L, 5, NULL);
   luaL_argcheck(L, n >= 0, 1, "expected a count >= 0");
   size_t nitems = (size_t)n, nstates = (size_t)(jobs > 0 ? jobs : zm_exec_ncores());

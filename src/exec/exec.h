@@ -44,10 +44,14 @@ typedef struct zm_exec_event {
   double time;           /* seconds since the epoch */
 } zm_exec_event;
 
-/* Run node `node` on worker `worker`. Return 0 and optionally a malloc'd
- * result through *out, or a negative code: then *out, if set, is a malloc'd
- * error message, else zm_error_last() is. The scheduler frees both. */
-typedef int (*zm_exec_task_fn)(int worker, size_t node, void *ctx, char **out);
+/* Run node `node` on worker `worker`. `deps[k]` is the result of the node's
+ * k-th dependency (NULL when its task handed back none): what a node needs
+ * from upstream comes from the scheduler, not from a store. Return 0 and
+ * optionally a malloc'd result through *out, or a negative code: then *out,
+ * if set, is a malloc'd error message, else zm_error_last() is. The
+ * scheduler frees both. */
+typedef int (*zm_exec_task_fn)(int worker, size_t node, const char *const *deps, void *ctx,
+                               char **out);
 
 /* Called once on each worker's own thread before (init) and after (fini) its
  * tasks. A failing init stops the run and zm_exec_run returns its error. */

@@ -150,11 +150,23 @@ static void finish(sched *s, size_t x, int rc, char *text)
   }
 }
 
-/* Run node x's task outside the lock; the text is its result or error. */
+/* Run node x's task outside the lock; the text is its result or error. Its
+ * dependencies completed before x became ready (under the lock), so their
+ * results are final and safe to read here. */
 static int run_task(sched *s, int worker, size_t x, char **text)
 {
   *text = NULL;
-  int rc = s->opts->task(worker, x, s->opts->ctx, text);
+  const zm_exec_node *node = &s->dag->nodes[x];
+  const char **deps = NULL;
+  if (node->ndeps) {
+    deps = malloc(node->ndeps * sizeof *deps);
+    if (!deps)
+      return zm_error_set(ZM_ENOMEM, "out of memory starting '%s'", node->name);
+    for (size_t k = 0; k < node->ndeps; k++)
+      deps[k] = s->res->nodes[node->deps[k]].result;
+  }
+  int rc = s->opts->task(worker, x, deps, s->opts->ctx, text);
+  free(deps);
   if (rc && !*text)
     *text = dup_or_null(zm_error_last());
   if (rc >= 0 && rc)

@@ -230,14 +230,14 @@ print(ok and "ok" or "failed")
       local _, err, code = zenml(dir, cmd)
       assert.equals(1, code)
       assert.matches("^zenml: step 'boom' failed: steps/boom.lua:5: bad value 3\nstack traceback:\n", err)
-      assert.matches("lua/zenml/execute.lua:%d+: in ", err)
+      assert.matches("lua/zenml/engine/task.lua:%d+: in ", err)
       assert.not_matches("hidden", err, 1, true)
     end
     local _, err = t.sh("ZENML_TRACEBACK=1 " .. t.q(t.zenml) .. " run boom.lua", { cwd = dir })
-    assert.matches("lua/zenml/execute.lua:%d+: in ", err)
+    assert.matches("lua/zenml/engine/task.lua:%d+: in ", err)
     -- the run's records keep every frame
     local log = zenml(dir, "run logs latest boom")
-    assert.matches("lua/zenml/execute.lua:%d+: in ", log)
+    assert.matches("lua/zenml/engine/task.lua:%d+: in ", log)
   end)
 
   it("prints a script's error with the zenml: prefix and the script's frames", function()

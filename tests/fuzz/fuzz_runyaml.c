@@ -1,6 +1,6 @@
 /* The run-YAML validator: a Lua state made as the zenml host makes it, the
- * input written to a file and checked by zenml.runner's load_doc and
- * check_doc (what `zenml run pipelines/x.yaml` does before it runs
+ * input written to a file and checked by zenml.engine.doc's load and
+ * zenml.rerun's check_doc (what `zenml run pipelines/x.yaml` does before it runs
  * anything). A Lua error is an expected answer to bad input; only a crash
  * or a sanitizer report is a finding. */
 #include "bind/bind.h"
@@ -15,9 +15,9 @@ static int check_ref = LUA_NOREF;
 static const char CHECKER[] =
     "zenml = require 'zenml'\n"
     "package.cpath = ''\n" /* no native module, whatever name a step's module holds */
-    "local runner = require 'zenml.runner'\n"
+    "local docs, rerun = require 'zenml.engine.doc', require 'zenml.rerun'\n"
     "return function(path)\n"
-    "  return pcall(function() runner.check_doc(runner.load_doc(path), path) end)\n"
+    "  return pcall(function() rerun.check_doc(docs.load(path), path) end)\n"
     "end\n";
 
 static void start(void)
@@ -28,7 +28,7 @@ static void start(void)
     fuzz_fail("cannot create a Lua state");
   if (luaL_loadbuffer(L, CHECKER, sizeof CHECKER - 1, "=fuzz_runyaml") != LUA_OK ||
       zm_bind_pcall(L, 0, 1) != LUA_OK)
-    fuzz_fail("cannot load zenml.runner: %s", lua_tostring(L, -1));
+    fuzz_fail("cannot load zenml.rerun: %s", lua_tostring(L, -1));
   check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 

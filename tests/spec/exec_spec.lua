@@ -95,6 +95,43 @@ describe("zenml.exec.run", function()
     end
   end)
 
+  it("hands each task its dependencies' results, on one worker and on two", function()
+    for _, jobs in ipairs({ 1, 2 }) do
+      local res = exec.run { nodes = diamond(), jobs = jobs, task = T .. "with_deps" }
+      assert.equal("load()", res.load.result)
+      assert.equal("left(load=load())", res.left.result)
+      assert.equal("join(left=left(load=load()),right=right(load=load()))", res.join.result)
+    end
+  end)
+
+  it("runs a function task in the calling state, skipping below a failure", function()
+    local seen, in_caller = {}, {}
+    local res, ok = exec.run {
+      nodes = { { name = "a" }, { name = "b", deps = { "a" } }, { name = "c", deps = { "b" } },
+        { name = "d" } },
+      task = function(name, arg, worker, deps)
+        seen[#seen + 1] = name
+        in_caller[name] = worker == 1 and arg == nil
+        if name == "b" then error("b broke") end
+        return name .. ":" .. (deps.a or "")
+      end,
+    }
+    assert.is_false(ok)
+    -- upvalues of the caller are shared: the task ran here, not in a worker state
+    assert.same({ "a", "b", "d" }, seen)
+    assert.same({ a = true, b = true, d = true }, in_caller)
+    assert.equal("a:", res.a.result)
+    assert.equal("failed", res.b.status)
+    assert.matches("b broke", res.b.error)
+    assert.equal("skipped", res.c.status)
+    assert.equal("skipped because 'b' failed", res.c.error)
+    assert.equal("d:", res.d.result)
+    local ok2, err = pcall(exec.run, { nodes = { { name = "a" } }, jobs = 2, task = print })
+    assert.is_false(ok2)
+    assert.matches("zenml.exec.run: a task given as a function runs in the calling state: "
+      .. "jobs must be 1, got 2", err, 1, true)
+  end)
+
   it("calls on_event on the caller's thread in order", function()
     local seen = {}
     exec.run {

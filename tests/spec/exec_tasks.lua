@@ -59,4 +59,13 @@ function M.gc_mode()
   return collectgarbage("generational")
 end
 
+--- The node's name joined to its dependencies' results, sorted: what a
+--- task was handed by the scheduler.
+function M.with_deps(name, _, _, deps)
+  local parts = {}
+  for dep, result in pairs(deps) do parts[#parts + 1] = dep .. "=" .. result end
+  table.sort(parts)
+  return name .. "(" .. table.concat(parts, ",") .. ")"
+end
+
 return M

@@ -115,7 +115,7 @@ describe("Classification evaluator", function()
     local s = m.slices.species
     assert.equal(45, s.setosa.count + s.versicolor.count + s.virginica.count)
     assert.is_number(s.virginica.accuracy)
-    local flat = require("zenml.execute").flatten_metrics(nil, m, {})
+    local flat = require("zenml.engine.records").flatten_metrics(nil, m, {})
     assert.is_number(flat["slices.species.setosa.accuracy"])
     assert.is_number(flat["precision.versicolor"])
   end)

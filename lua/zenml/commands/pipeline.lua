@@ -44,10 +44,10 @@ local function graph(opts, id)
   local repo = cli.repo()
   local run, err = repo:run(id)
   if not run then cli.fail(err) end
-  local runner = require "zenml.runner"
-  local doc = runner.load_doc(repo.root .. "/" .. run.yaml_path)
-  local deps = runner.deps_of(doc)
-  local order = runner.order_of(doc, deps)
+  local docs = require "zenml.engine.doc"
+  local doc = docs.load(repo.root .. "/" .. run.yaml_path)
+  local deps = docs.deps(doc)
+  local order = docs.order(doc, deps)
   local status = {}
   for _, e in ipairs(run:executions()) do status[e.step] = e.status end
   if opts.json and opts.dot then cli.fail("pipeline graph takes --dot or --json, not both", 2) end

@@ -59,7 +59,7 @@ local function run_file(opts, pos)
     set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
-    local ok, run = xpcall(runner.rerun, require("zenml.errors").capture, path, {})
+    local ok, run = xpcall(require("zenml.rerun").rerun, require("zenml.errors").capture, path, {})
     if not ok then error(run, 0) end
     return run.status == "completed" and 0 or 1
   end

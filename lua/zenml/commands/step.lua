@@ -110,7 +110,7 @@ local function exec_refusal(repo, doc, run, path, name)
     cli.fail(("step exec: step '%s' of run %s is %s already (execution #%d)"):format(name,
       run.id, e.status, e.id))
   end
-  for _, up in ipairs(require("zenml.runner").deps_of(doc)[name]) do
+  for _, up in ipairs(require("zenml.engine.doc").deps(doc)[name]) do
     local u = done[up]
     if not u or (u.status ~= "completed" and u.status ~= "cached") then
       cli.fail(("step exec: step '%s' of run %s needs step '%s', which is %s"):format(name,
@@ -122,10 +122,11 @@ end
 local function exec(pos)
   local path, name = pos[2], pos[3]
   if not path or not name then cli.fail("step exec needs PIPELINE.yaml and STEP\n" .. usage, 2) end
-  local runner = require "zenml.runner"
-  local execute = require "zenml.execute"
+  local docs = require "zenml.engine.doc"
+  local state = require "zenml.engine.state"
+  local task = require "zenml.engine.task"
   local repo = cli.repo()
-  local ok, doc = pcall(runner.load_doc, path)
+  local ok, doc = pcall(docs.load, path)
   if not ok then cli.fail(doc) end
   if not doc.steps[name] then
     cli.fail(("%s has no step '%s'%s"):format(path, name,
@@ -139,7 +140,7 @@ local function exec(pos)
   local refused = exec_refusal(repo, doc, run, path, name)
   if refused then return refused end
   require("zenml.sources").install_pins(repo, doc.sources)
-  local r = execute.step_safe(execute.state(repo, doc), name)
+  local r = task.step_safe(state.new(repo, doc), name)
   io.stdout:write(("step %s %s\n"):format(name, r.status))
   if r.status == "failed" then
     io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error))

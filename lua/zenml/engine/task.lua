@@ -1,0 +1,156 @@
+--- One step of a run as a task: probe the cache, or load the inputs, run
+--- the step's code with its context, store and record the outputs. This is
+--- what every orchestrator runs, in whichever Lua state or process, and what
+--- `zenml step exec` runs.
+local core = require "zenml._core"
+local artifacts = require "zenml.artifacts"
+local context = require "zenml.context"
+local stepmod = require "zenml.step"
+local errors = require "zenml.errors"
+local origin = require "zenml.origin"
+local classes = require "zenml.engine.classes"
+local cache = require "zenml.engine.cache"
+local records = require "zenml.engine.records"
+
+local M = {}
+
+-- A "step.*" input (a map of artifacts) whose members load when first
+-- touched: an evaluator that reads only the eval split does not map and
+-- check the train split too. pairs() loads every member, in name order.
+local function lazy_map(st, base, ids)
+  local names = {}
+  for k in pairs(ids) do names[#names + 1] = k end
+  table.sort(names)
+  local function get(t, k)
+    local id = ids[k]
+    if id == nil then return nil end
+    local v = st:load(base, id)
+    rawset(t, k, v)
+    return v
+  end
+  return setmetatable({}, {
+    __index = get,
+    __pairs = function(t)
+      local i = 0
+      return function()
+        i = i + 1
+        local k = names[i]
+        if k ~= nil then return k, t[k] end
+      end, t, nil
+    end,
+  })
+end
+
+local function load_inputs(st, step, ids)
+  local spec, inputs = step:input_spec(), {}
+  for input, v in pairs(ids) do
+    local base = stepmod.parse_type(spec[input])
+    if type(v) == "table" and #v == 0 and next(v) ~= nil then
+      inputs[input] = lazy_map(st, base, v)
+    elseif type(v) == "table" then
+      local t = {}
+      for k, id in pairs(v) do t[k] = st:load(base, id) end
+      inputs[input] = t
+    else
+      inputs[input] = st:load(base, v)
+    end
+  end
+  return inputs
+end
+
+-- Store the outputs a step returned, checking them against its declaration.
+local function store_outputs(st, name, step, result)
+  local spec = step:output_spec()
+  if type(result) ~= "table" then
+    error(("step '%s' returned %s; run must return a table of outputs"):format(name, type(result)), 0)
+  end
+  for k in pairs(result) do
+    if not spec[k] then
+      error(("step '%s' returned an undeclared output '%s'"):format(name, tostring(k)), 0)
+    end
+  end
+  local stored = {}
+  for _, out in ipairs(stepmod.sorted_names(spec)) do
+    local v = result[out]
+    if v == nil then error(("step '%s' did not return its output '%s'"):format(name, out), 0) end
+    local kind = stepmod.parse_type(spec[out])
+    local id, size
+    if getmetatable(v) == context.Existing then
+      id, size = v.id, st.repo:store():size(v.id)
+    else
+      id, size = artifacts.put(st.repo, kind, v, ("step '%s' output '%s'"):format(name, out))
+    end
+    stored[out] = { id = id, size = size, kind = kind, value = kind == "metrics" and v or nil }
+    st:remember(id, kind, v)
+  end
+  return stored
+end
+
+-- Run the step's code above a boundary (its error names its own frames),
+-- capturing what it prints. Returns ok, stored outputs or error, log.
+local function run_code(st, name, step, ids)
+  local ctx = context.new(st.repo, st.doc.run_id, name, step)
+  ctx:capture()
+  local ok, result = xpcall(errors.boundary, errors.capture, function()
+    local inputs = load_inputs(st, step, ids)
+    return store_outputs(st, name, step, step:run(ctx, inputs))
+  end)
+  local log = ctx:finish()
+  if not ok and step.row_source then
+    -- "label column 'y' has a null at row 23" of a split: name its source line
+    local input, part = step:row_source(result.message)
+    if input then result.message = origin.label_error(ctx, input, part, result.message) end
+  end
+  -- Frames are C memory the Lua collector cannot see the size of: free the
+  -- inputs and outputs this step dropped before the next step allocates more.
+  -- (Only then: a full collection after every small step costs more than the step.)
+  if st.touched_frames then
+    st.touched_frames = false
+    collectgarbage("collect")
+  end
+  return ok, result, log
+end
+
+--- Run step `name` of the state's run, or reuse a cached result. `known` is
+--- a probe made in another state (see cache.probe). Returns a result
+--- {status, outputs, error, execution}.
+function M.step(st, name, known)
+  local p = cache.probe(st, name, known)
+  if p.hit then return cache.reuse(st, name, p) end
+  local step = p.step or classes.instantiate(st.doc, name, p.cls)
+  records.open(st)
+  local exec = records.begin(st, name, p.key, p.parts, p.ids)
+  st.current_exec = exec
+  records.flush(st)
+  local ok, result, log = run_code(st, name, step, p.ids)
+  if not ok then
+    -- the run's records keep every frame; the user is shown their own
+    records.fail(st, exec, errors.format(result, true), log)
+    return { status = "failed", error = errors.format(result), execution = exec }
+  end
+  core.sys.fault("step.outputs.stored")
+  -- The completion records join the next step's start in one transaction
+  -- (committed before that step's code runs), so a chain of small steps
+  -- pays one commit per step; nothing is held open while user code runs.
+  records.open(st)
+  local outs = records.complete(st, exec, result, log)
+  records.settle(st)
+  return { status = "completed", outputs = outs, execution = exec }
+end
+
+--- M.step, but an error before the step could start (its module does not
+--- load, an input is missing) is recorded as a failed execution too.
+function M.step_safe(st, name, known)
+  st.current_exec = nil
+  local ok, r = xpcall(errors.boundary, errors.capture, M.step, st, name, known)
+  if ok then
+    if r.status ~= "failed" then st.done[name] = r end
+    return r
+  end
+  -- keep what earlier steps recorded in the open transaction
+  records.flush(st)
+  local exec = records.fail_early(st, name, st.current_exec, errors.format(r, true))
+  return { status = "failed", error = errors.format(r), execution = exec }
+end
+
+return M
