@@ -2,19 +2,17 @@
 --- entry, listing folders, and read-only SQLite queries, for datasources.
 --- Unsafe entries (absolute paths, `..`, links) are reported, never written.
 local core = require "zenml._core"
+local check = require "zenml.check"
 
 local ca = core.archive
 local M = {}
 
-local function fail(fn, expected, value)
-  error(("%s: expected %s, got %s"):format(fn, expected, type(value)), 3)
-end
 
 --- Whether `path` names an archive (by its extension).
 ---@param path string
 ---@return boolean
 function M.is_archive(path)
-  if type(path) ~= "string" then fail("archive.is_archive", "a file path (string)", path) end
+  check.arg("archive.is_archive", 1, "path", path, "string")
   return ca.detect(path)
 end
 
@@ -24,8 +22,7 @@ end
 ---@return userdata|nil archive with :next() -> path, bytes, executable; :problems(); :close()
 ---@return string|nil message
 function M.open(path, limits)
-  if type(path) ~= "string" then fail("archive.open", "a file path (string)", path) end
-  if limits ~= nil and type(limits) ~= "table" then fail("archive.open", "a limits table", limits) end
+  check.args("archive.open", { { "path", path, "string" }, { "limits", limits, "table?" } })
   return ca.open(path, limits)
 end
 
@@ -34,7 +31,7 @@ end
 ---@return string[]|nil paths relative to the folder
 ---@return {what: string, problem: string}[]|string problems, or the message
 function M.walk(folder)
-  if type(folder) ~= "string" then fail("archive.walk", "a folder path (string)", folder) end
+  check.arg("archive.walk", 1, "folder", folder, "string")
   return ca.walk(folder)
 end
 
@@ -44,8 +41,7 @@ end
 ---@return userdata|nil frame
 ---@return string|nil message
 function M.query_sqlite(path, sql)
-  if type(path) ~= "string" then fail("archive.query_sqlite", "a file path (string)", path) end
-  if type(sql) ~= "string" then fail("archive.query_sqlite", "a query (string)", sql) end
+  check.args("archive.query_sqlite", { { "path", path, "string" }, { "sql", sql, "string" } })
   return ca.query_sqlite(path, sql)
 end
 

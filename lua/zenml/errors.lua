@@ -101,6 +101,17 @@ function M.traceback_enabled()
   return v ~= nil and v ~= "" and v ~= "0"
 end
 
+--- The code of an error zenml's C core raised ("notfound", "io", "invalid",
+--- "exists", "nomem", "version", "interrupted" or "error"), or nil when `e`
+--- is not the last error the core raised in this Lua state (docs/cli.md,
+--- "Errors of the Lua API").
+---@param e any the caught error
+---@return string|nil code
+function M.code(e)
+  local ok, core = pcall(require, "zenml._core")
+  return ok and core.last_error_code(e) or nil
+end
+
 local roots
 -- The folders of zenml's own Lua code, as chunk names ("@/.../lua/").
 local function zenml_roots()

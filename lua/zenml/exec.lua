@@ -120,7 +120,7 @@ end
 ---@return boolean ok every node completed
 function M.run(opts)
   if type(opts) ~= "table" then
-    error("zenml.exec.run expects a table of options, got " .. type(opts), 2)
+    error(require("zenml.check").message("zenml.exec.run", 1, "opts", "table", opts), 2)
   end
   local names, deps, index = read_nodes(opts.nodes)
   local jobs = jobs_of("run", opts.jobs)
@@ -153,7 +153,7 @@ end
 ---@return (string|nil)[] results indexed by item
 function M.map(opts)
   if type(opts) ~= "table" then
-    error("zenml.exec.map expects a table of options, got " .. type(opts), 2)
+    error(require("zenml.check").message("zenml.exec.map", 1, "opts", "table", opts), 2)
   end
   if math.type(opts.n) ~= "integer" or opts.n < 0 then
     fail_at(1, "map", "n must be an integer >= 0, got %s",

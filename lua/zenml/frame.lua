@@ -3,13 +3,10 @@
 --- from Lua tables, and printing them in the REPL.
 ---@class zenml.frame
 local core = require "zenml._core"
+local check = require "zenml.check"
 
 local cf = core.frame
 local M = {}
-
-local function fail(fn, expected, value)
-  error(("%s: expected %s, got %s"):format(fn, expected, type(value)), 3)
-end
 
 local function is_frame(v)
   return getmetatable(v) == cf.frame_mt
@@ -18,6 +15,9 @@ end
 local function is_column(v)
   return getmetatable(v) == cf.column_mt
 end
+
+check.type("frame", is_frame)
+check.type("column", is_column)
 
 --- Read a CSV file with a header row.
 ---@param path string
@@ -28,22 +28,20 @@ end
 ---@return userdata|nil frame
 ---@return string? message when the file cannot be read
 function M.read_csv(path, opts)
-  if type(path) ~= "string" then fail("frame.read_csv", "a file path (string)", path) end
-  if opts ~= nil and type(opts) ~= "table" then fail("frame.read_csv", "an options table", opts) end
+  check.args("frame.read_csv", { { "path", path, "string" }, { "opts", opts, "table?" } })
   opts = opts or {}
   for _, k in ipairs { "delimiter", "quote" } do
     local v = opts[k]
     if v ~= nil and (type(v) ~= "string" or #v ~= 1) then
-      error(("frame.read_csv: expected %s to be one character, got %s"):format(k,
-        type(v) == "string" and ("%q"):format(v) or type(v)), 2)
+      error(check.message("frame.read_csv", 2, "opts." .. k, "one character", v,
+        type(v) == "string" and ("%q"):format(v) or nil), 2)
     end
   end
-  if opts.threads ~= nil and math.type(opts.threads) ~= "integer" then
-    fail("frame.read_csv", "threads to be an integer", opts.threads)
-  end
+  check.fields("frame.read_csv", 2, "opts", {
+    { "threads", opts.threads, "integer?" }, { "schema", opts.schema, "table?" },
+    { "null_values", opts.null_values, "table?" } })
   local schema = {}
   if opts.schema ~= nil then
-    if type(opts.schema) ~= "table" then fail("frame.read_csv", "schema to be a table", opts.schema) end
     for name, ty in pairs(opts.schema) do
       if type(name) ~= "string" or type(ty) ~= "string" then
         error("frame.read_csv: expected schema entries like { column = \"float64\" }, got "
@@ -55,7 +53,6 @@ function M.read_csv(path, opts)
   end
   local nulls = opts.null_values
   if nulls ~= nil then
-    if type(nulls) ~= "table" then fail("frame.read_csv", "null_values to be a list of strings", nulls) end
     for i = 1, #nulls do
       if type(nulls[i]) ~= "string" then
         error(("frame.read_csv: expected null_values to be a list of strings, got %s at %d"):format(
@@ -75,8 +72,7 @@ end
 ---@return string? message
 ---@return integer? rows the number of rows, when the file has fewer
 function M.csv_row_line(path, row)
-  if type(path) ~= "string" then fail("frame.csv_row_line", "a file path (string)", path) end
-  if math.type(row) ~= "integer" then fail("frame.csv_row_line", "a row number (integer)", row) end
+  check.args("frame.csv_row_line", { { "path", path, "string" }, { "row", row, "integer" } })
   return cf.csv_row_line(path, row)
 end
 
@@ -85,7 +81,7 @@ end
 ---@return userdata|nil frame
 ---@return string? message
 function M.read(path)
-  if type(path) ~= "string" then fail("frame.read", "a file path (string)", path) end
+  check.arg("frame.read", 1, "path", path, "string")
   return cf.read(path)
 end
 
@@ -106,8 +102,7 @@ end
 ---@param opts? {columns?: string[]}
 ---@return userdata frame
 function M.from_table(t, opts)
-  if type(t) ~= "table" then fail("frame.from_table", "a table of columns", t) end
-  if opts ~= nil and type(opts) ~= "table" then fail("frame.from_table", "an options table", opts) end
+  check.args("frame.from_table", { { "t", t, "table" }, { "opts", opts, "table?" } })
   local order = opts and opts.columns
   if order == nil then
     order = {}

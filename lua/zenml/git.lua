@@ -1,6 +1,7 @@
 --- zenml.git: the git repository a project lives in (libgit2 underneath).
 --- Paths are relative to the work tree root; object ids are 40 hex digits.
 local core = require "zenml._core"
+local check = require "zenml.check"
 
 local M = {}
 
@@ -17,16 +18,13 @@ local M = {}
 ---@field read_at fun(self, commit: string, path: string): string|nil, string? bytes of `path` at a commit or revision
 ---@field close fun(self) release it now rather than at collection (also `<close>`)
 
-local function expect(fname, what, value)
-  error(string.format("zenml.git.%s expects %s, got %s", fname, what, type(value)), 3)
-end
 
 --- Open the git repository containing `folder` (default: the current folder).
 ---@param folder? string a folder inside the work tree
 ---@return zenml.GitRepo|nil repo
 ---@return string|nil message why not, e.g. outside any git repository
 function M.open(folder)
-  if folder ~= nil and type(folder) ~= "string" then expect("open", "a folder path string", folder) end
+  check.arg("zenml.git.open", 1, "folder", folder, "string?")
   return core.git.discover(folder or ".")
 end
 
@@ -40,7 +38,7 @@ end
 ---@param data string
 ---@return string sha 40 hex digits
 function M.hash_blob(data)
-  if type(data) ~= "string" then expect("hash_blob", "a string", data) end
+  check.arg("zenml.git.hash_blob", 1, "data", data, "string")
   return core.git.hash_blob(data)
 end
 

@@ -5,6 +5,7 @@
 ---     for _, r in ipairs(db:runs { status = "failed", limit = 10 }) do print(r.id) end
 ---     db:close()
 local core = require "zenml._core"
+local check = require "zenml.check"
 
 local M = {
   --- The schema version this build reads and writes.
@@ -15,27 +16,6 @@ local M = {
 ---@field package _db userdata
 local Store = {}
 Store.__index = Store
-
-local function fail(fname, i, expected, v)
-  error(("%s: argument %d: expected %s, got %s"):format(fname, i, expected,
-    v == nil and "nil" or type(v)), 3)
-end
-
-local function str(fname, i, v)
-  if type(v) ~= "string" then fail(fname, i, "a string", v) end
-end
-
-local function optstr(fname, i, v)
-  if v ~= nil and type(v) ~= "string" then fail(fname, i, "a string or nil", v) end
-end
-
-local function int(fname, i, v)
-  if math.type(v) ~= "integer" then fail(fname, i, "an integer", v) end
-end
-
-local function tbl(fname, i, v)
-  if type(v) ~= "table" then fail(fname, i, "a table", v) end
-end
 
 local MODES = { create = true, write = true, read = true }
 
@@ -48,9 +28,9 @@ local MODES = { create = true, write = true, read = true }
 ---@return zenml.meta.Store|nil store
 ---@return string|nil err why it could not be opened
 function M.open(url, mode)
-  str("zenml.meta.open", 1, url)
+  check.arg("zenml.meta.open", 1, "url", url, "string")
   if mode ~= nil and not MODES[mode] then
-    fail("zenml.meta.open", 2, '"create", "write" or "read"', mode)
+    error(check.message("zenml.meta.open", 2, "mode", '"create", "write" or "read"', mode), 2)
   end
   local db, err = core.meta.open(url, mode)
   if not db then return nil, err end
@@ -72,7 +52,7 @@ function Store:rollback() self._db:rollback() end
 ---@param sql string a SELECT statement
 ---@return table[] rows each a table of column name -> value
 function Store:query(sql, ...)
-  str("query", 1, sql)
+  check.arg("query", 1, "sql", sql, "string")
   return self._db:query(sql, ...)
 end
 
@@ -82,8 +62,11 @@ end
 ---@param config string|nil JSON text
 ---@return integer id
 function Store:datasource_register(name, type, config)
-  str("datasource_register", 1, name); str("datasource_register", 2, type)
-  optstr("datasource_register", 3, config)
+  check.args("datasource_register", {
+    { "name", name, "string" },
+    { "type", type, "string" },
+    { "config", config, "string?" },
+  })
   return self._db:datasource_register(name, type, config)
 end
 
@@ -91,7 +74,7 @@ end
 ---@return table|nil datasource {id, name, type, config, created}
 ---@return string|nil err
 function Store:datasource(name)
-  str("datasource", 1, name)
+  check.arg("datasource", 1, "name", name, "string")
   return self._db:datasource(name)
 end
 
@@ -103,7 +86,7 @@ function Store:datasources() return self._db:datasources() end
 ---@param datasource string
 ---@param v table {id, artifact, rows?, columns?, bytes?, created?}
 function Store:version_add(datasource, v)
-  str("version_add", 1, datasource); tbl("version_add", 2, v)
+  check.args("version_add", { { "datasource", datasource, "string" }, { "v", v, "table" } })
   return self._db:version_add(datasource, v)
 end
 
@@ -111,28 +94,29 @@ end
 ---@return table|nil version
 ---@return string|nil err
 function Store:version_latest(datasource)
-  str("version_latest", 1, datasource)
+  check.arg("version_latest", 1, "datasource", datasource, "string")
   return self._db:version_latest(datasource)
 end
 
 --- Every version of a datasource, newest first.
 ---@return table[]
 function Store:versions(datasource)
-  str("versions", 1, datasource)
+  check.arg("versions", 1, "datasource", datasource, "string")
   return self._db:versions(datasource)
 end
 
 --- The version number of a pipeline's DAG, made on first sight.
 ---@return integer
 function Store:pipeline_version(name, dag_hash)
-  str("pipeline_version", 1, name); str("pipeline_version", 2, dag_hash)
+  check.args("pipeline_version", {
+    { "name", name, "string" }, { "dag_hash", dag_hash, "string" } })
   return self._db:pipeline_version(name, dag_hash)
 end
 
 --- Record a run as running.
 ---@param run table {id, pipeline, pipeline_version, yaml_path?, yaml_hash?, git_commit?, git_branch?, git_dirty?, backend?, started?, host?, pid?}
 function Store:run_begin(run)
-  tbl("run_begin", 1, run)
+  check.arg("run_begin", 1, "run", run, "table")
   return self._db:run_begin(run)
 end
 
@@ -140,7 +124,7 @@ end
 ---@return true|nil ok
 ---@return string|nil err
 function Store:run_finish(id, status)
-  str("run_finish", 1, id); str("run_finish", 2, status)
+  check.args("run_finish", { { "id", id, "string" }, { "status", status, "string" } })
   return self._db:run_finish(id, status)
 end
 
@@ -148,7 +132,7 @@ end
 ---@return table|nil run
 ---@return string|nil err
 function Store:run(id)
-  str("run", 1, id)
+  check.arg("run", 1, "id", id, "string")
   return self._db:run(id)
 end
 
@@ -156,7 +140,7 @@ end
 ---@param filter table|nil {pipeline?, status?, limit?}
 ---@return table[]
 function Store:runs(filter)
-  if filter ~= nil then tbl("runs", 1, filter) end
+  check.arg("runs", 1, "filter", filter, "table?")
   return self._db:runs(filter)
 end
 
@@ -172,9 +156,13 @@ function Store:read_only() return self._db:read_only() end
 --- Record that a step started.
 ---@return integer execution id
 function Store:execution_begin(run, step, class, source, cache_key)
-  str("execution_begin", 1, run); str("execution_begin", 2, step)
-  str("execution_begin", 3, class); optstr("execution_begin", 4, source)
-  optstr("execution_begin", 5, cache_key)
+  check.args("execution_begin", {
+    { "run", run, "string" },
+    { "step", step, "string" },
+    { "class", class, "string" },
+    { "source", source, "string?" },
+    { "cache_key", cache_key, "string?" },
+  })
   return self._db:execution_begin(run, step, class, source, cache_key)
 end
 
@@ -182,8 +170,12 @@ end
 ---@return true|nil ok
 ---@return string|nil err
 function Store:execution_finish(id, status, err, log_artifact)
-  int("execution_finish", 1, id); str("execution_finish", 2, status)
-  optstr("execution_finish", 3, err); optstr("execution_finish", 4, log_artifact)
+  check.args("execution_finish", {
+    { "id", id, "integer" },
+    { "status", status, "string" },
+    { "err", err, "string?" },
+    { "log_artifact", log_artifact, "string?" },
+  })
   return self._db:execution_finish(id, status, err, log_artifact)
 end
 
@@ -193,7 +185,7 @@ end
 ---@return integer|nil execution id
 ---@return string|nil err
 function Store:execution_reuse(r)
-  tbl("execution_reuse", 1, r)
+  check.arg("execution_reuse", 1, "r", r, "table")
   return self._db:execution_reuse(r.run, r.step, r.class, r.source, r.cache_key, r.from)
 end
 
@@ -202,8 +194,12 @@ end
 --- `pipeline` (any version) to other pipelines.
 ---@return integer|nil execution id
 function Store:previous_execution(pipeline, step, class, before)
-  str("previous_execution", 1, pipeline); str("previous_execution", 2, step)
-  str("previous_execution", 3, class); int("previous_execution", 4, before)
+  check.args("previous_execution", {
+    { "pipeline", pipeline, "string" },
+    { "step", step, "string" },
+    { "class", class, "string" },
+    { "before", before, "integer" },
+  })
   return self._db:previous_execution(pipeline, step, class, before)
 end
 
@@ -215,10 +211,10 @@ end
 ---@param filter? {pipeline?: string, run?: string}
 ---@return string|nil run id
 function Store:latest_run_with(outputs, filter)
-  tbl("latest_run_with", 1, outputs)
-  if filter ~= nil then tbl("latest_run_with", 2, filter) end
+  check.args("latest_run_with", { { "outputs", outputs, "table" }, { "filter", filter, "table?" } })
   filter = filter or {}
-  optstr("latest_run_with", 2, filter.pipeline); optstr("latest_run_with", 2, filter.run)
+  check.fields("latest_run_with", 2, "filter", {
+    { "pipeline", filter.pipeline, "string?" }, { "run", filter.run, "string?" } })
   return self._db:latest_run_with(outputs, filter.pipeline, filter.run)
 end
 
@@ -226,47 +222,57 @@ end
 ---@return table|nil execution
 ---@return string|nil err
 function Store:execution(id)
-  int("execution", 1, id)
+  check.arg("execution", 1, "id", id, "integer")
   return self._db:execution(id)
 end
 
 --- The executions of a run, in order.
 ---@return table[]
 function Store:executions(run)
-  str("executions", 1, run)
+  check.arg("executions", 1, "run", run, "string")
   return self._db:executions(run)
 end
 
---- The latest completed execution of `class` with `cache_key` whose outputs
---- all pass `exists` (optional function(artifact_id) -> boolean).
+--- The latest completed execution of `class` with `cache_key`; given the
+--- artifact store, only one whose outputs are all still in it (checked in C).
+---@param store? zenml.Store
 ---@return table|nil hit {execution, outputs = {name = artifact}}
 ---@return string|nil err
-function Store:cache_lookup(class, cache_key, exists)
-  str("cache_lookup", 1, class); str("cache_lookup", 2, cache_key)
-  if exists ~= nil and type(exists) ~= "function" then
-    fail("cache_lookup", 3, "a function or nil", exists)
-  end
-  return self._db:cache_lookup(class, cache_key, exists)
+---@return string|nil code "notfound" when there is no such execution
+function Store:cache_lookup(class, cache_key, store)
+  check.args("cache_lookup", {
+    { "class", class, "string" },
+    { "cache_key", cache_key, "string" },
+    { "store", store, "store?" },
+  })
+  return self._db:cache_lookup(class, cache_key, store and store._ud)
 end
 
 --- The outputs of an execution.
 ---@return table<string, string> outputs name -> artifact id
 function Store:outputs(id)
-  int("outputs", 1, id)
+  check.arg("outputs", 1, "id", id, "integer")
   return self._db:outputs(id)
 end
 
 --- Record an artifact (a second record of the same id is ignored).
 function Store:artifact_record(id, type, size)
-  str("artifact_record", 1, id); str("artifact_record", 2, type)
-  int("artifact_record", 3, size)
+  check.args("artifact_record", {
+    { "id", id, "string" },
+    { "type", type, "string" },
+    { "size", size, "integer" },
+  })
   return self._db:artifact_record(id, type, size)
 end
 
 --- Link an execution to an artifact: kind "input" or "output".
 function Store:event_add(execution, artifact, kind, name)
-  int("event_add", 1, execution); str("event_add", 2, artifact)
-  str("event_add", 3, kind); str("event_add", 4, name)
+  check.args("event_add", {
+    { "execution", execution, "integer" },
+    { "artifact", artifact, "string" },
+    { "kind", kind, "string" },
+    { "name", name, "string" },
+  })
   return self._db:event_add(execution, artifact, kind, name)
 end
 
@@ -276,7 +282,10 @@ end
 ---@param limit integer
 ---@return table[] rows {id, type}
 function Store:artifacts_with_prefix(prefix, limit)
-  str("artifacts_with_prefix", 1, prefix); int("artifacts_with_prefix", 2, limit)
+  check.args("artifacts_with_prefix", {
+    { "prefix", prefix, "string" },
+    { "limit", limit, "integer" },
+  })
   -- a range on the primary key: hex digits sort below 'g'
   return self._db:query("SELECT id, type FROM artifacts WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
     prefix, prefix .. "g", limit)
@@ -293,8 +302,7 @@ function Store:artifact_refs() return self._db:artifact_refs() end
 ---@param why string
 ---@return integer
 function Store:artifact_lost(id, why)
-  str("artifact_lost", 1, id)
-  str("artifact_lost", 2, why)
+  check.args("artifact_lost", { { "id", id, "string" }, { "why", why, "string" } })
   return self._db:artifact_lost(id, why)
 end
 
@@ -304,25 +312,28 @@ end
 ---@param name string
 ---@param value number
 function Store:metric_set(run, execution, name, value)
-  str("metric_set", 1, run)
-  if execution ~= nil then int("metric_set", 2, execution) end
-  str("metric_set", 3, name)
-  if type(value) ~= "number" then fail("metric_set", 4, "a number", value) end
+  check.args("metric_set", {
+    { "run", run, "string" }, { "execution", execution, "integer?" }, { "name", name, "string" },
+    { "value", value, "number" },
+  })
   return self._db:metric_set(run, execution, name, value)
 end
 
 --- The metrics of a run and its executions.
 ---@return table[] metrics {run, execution?, name, value}
 function Store:metrics(run)
-  str("metrics", 1, run)
+  check.arg("metrics", 1, "run", run, "string")
   return self._db:metrics(run)
 end
 
 --- Set a typed property (integer, number or string) on any entity.
 function Store:property_set(kind, entity, name, value)
-  str("property_set", 1, kind); str("property_set", 2, entity); str("property_set", 3, name)
-  local t = type(value)
-  if t ~= "number" and t ~= "string" then fail("property_set", 4, "a number or string", value) end
+  check.args("property_set", {
+    { "kind", kind, "string" },
+    { "entity", entity, "string" },
+    { "name", name, "string" },
+    { "value", value, "number|string" },
+  })
   return self._db:property_set(kind, entity, name, value)
 end
 
@@ -330,7 +341,11 @@ end
 ---@return integer|number|string|nil value
 ---@return string|nil err
 function Store:property_get(kind, entity, name)
-  str("property_get", 1, kind); str("property_get", 2, entity); str("property_get", 3, name)
+  check.args("property_get", {
+    { "kind", kind, "string" },
+    { "entity", entity, "string" },
+    { "name", name, "string" },
+  })
   return self._db:property_get(kind, entity, name)
 end
 
@@ -338,7 +353,7 @@ end
 ---@return string|nil hex
 ---@return string|nil err
 function Store:hash_file(path)
-  str("hash_file", 1, path)
+  check.arg("hash_file", 1, "path", path, "string")
   return self._db:hash_file(path)
 end
 
@@ -348,7 +363,7 @@ end
 ---@return userdata|nil job
 ---@return string|nil err
 function Store:hash_begin(path)
-  str("hash_begin", 1, path)
+  check.arg("hash_begin", 1, "path", path, "string")
   return self._db:hash_begin(path)
 end
 

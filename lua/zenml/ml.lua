@@ -5,26 +5,18 @@
 ---@class zenml.ml
 local core = require "zenml._core"
 local frame = require "zenml.frame"
+local check = require "zenml.check"
 
 local cm = core.ml
 local M = {}
 
-local function fail(fn, expected, value)
-  error(("%s: expected %s, got %s"):format(fn, expected, type(value)), 3)
-end
-
-local function check_frame(fn, v, what)
-  if not frame.is_frame(v) then fail(fn, what or "a frame", v) end
-end
-
 local sorted_keys = require("zenml.tables").sorted_keys
 
--- A column from a column object or a Lua array (nil holes are nulls).
-local function as_column(fn, v, what)
+-- Argument n of fn as a column: a column object or a Lua array (nil holes
+-- are nulls). `level`: the calls between fn and this one.
+local function as_column(fn, n, name, v, level)
+  check.arg(fn, n, name, v, "column|table", 1 + (level or 0))
   if frame.is_column(v) then return v end
-  if type(v) ~= "table" then fail(fn, what, v) end
-  local n = 0
-  for k in pairs(v) do if math.type(k) == "integer" and k > n then n = k end end
   return frame.from_table({ v = v }):col("v")
 end
 
@@ -38,17 +30,16 @@ end
 ---@param seed? integer default 0
 ---@return table<string, userdata> frames by name
 function M.split_random(f, fractions, seed)
-  check_frame("ml.split_random", f)
-  if type(fractions) ~= "table" then fail("ml.split_random", "a table of fractions by name", fractions) end
-  if seed ~= nil and math.type(seed) ~= "integer" then fail("ml.split_random", "an integer seed", seed) end
+  check.args("ml.split_random", {
+    { "f", f, "frame" }, { "fractions", fractions, "table" }, { "seed", seed, "integer?" } })
   local names, weights = sorted_keys(fractions), {}
   if #names == 0 then error("ml.split_random: expected at least one split, got an empty table", 2) end
   for i, name in ipairs(names) do
-    if type(name) ~= "string" then fail("ml.split_random", "split names (strings)", name) end
-    local w = fractions[name]
-    if type(w) ~= "number" then
-      error(("ml.split_random: expected a number for split '%s', got %s"):format(name, type(w)), 2)
+    if type(name) ~= "string" then
+      error(check.message("ml.split_random", 2, "fractions", "split names (strings)", name), 2)
     end
+    check.arg("ml.split_random", 2, "fractions." .. name, fractions[name], "number")
+    local w = fractions[name]
     weights[i] = w
   end
   local parts = cm.split_random(f, weights, seed or 0)
@@ -65,16 +56,20 @@ end
 ---@param names string[] part names, in order
 ---@return table<string, userdata> frames by name
 function M.partition(f, assign, names)
-  check_frame("ml.partition", f)
-  if type(names) ~= "table" or #names == 0 then fail("ml.partition", "a list of part names", names) end
+  check.args("ml.partition", { { "f", f, "frame" }, { "assign", assign, "string|column|table" },
+    { "names", names, "table" } })
+  if #names == 0 then error(check.message("ml.partition", 3, "names", "a list of part names", names,
+    "an empty table"), 2) end
   for _, name in ipairs(names) do
-    if type(name) ~= "string" then fail("ml.partition", "part names (strings)", name) end
+    if type(name) ~= "string" then
+      error(check.message("ml.partition", 3, "names", "part names (strings)", name), 2)
+    end
   end
   local col
   if type(assign) == "string" then
     col = f:col(assign)
   else
-    col = as_column("ml.partition", assign, "a column name, a column or an array")
+    col = as_column("ml.partition", 2, "assign", assign)
   end
   local parts = cm.partition(f, col, names)
   local out = {}
@@ -134,24 +129,23 @@ end
 ---@param spec {features: string[]|table<string, table>, labels?: string[]}
 ---@return userdata transform with :apply(frame), :save(), :outputs(), :labels()
 function M.fit_transform(f, spec)
-  check_frame("ml.fit_transform", f)
-  if type(spec) ~= "table" then fail("ml.fit_transform", "a spec table", spec) end
+  check.args("ml.fit_transform", { { "f", f, "frame" }, { "spec", spec, "table" } })
   local feats, specs = spec.features, {}
-  if type(feats) ~= "table" then fail("ml.fit_transform", "spec.features to be a table", feats) end
+  check.fields("ml.fit_transform", 2, "spec", { { "features", feats, "table" } })
   if #feats > 0 then
     for _, name in ipairs(feats) do
-      if type(name) ~= "string" then fail("ml.fit_transform", "feature names (strings)", name) end
+      check.arg("ml.fit_transform", 2, "spec.features", name, "string")
       specs[#specs + 1] = { column = name }
     end
   else
     for _, name in ipairs(sorted_keys(feats)) do
-      if type(name) ~= "string" then fail("ml.fit_transform", "feature names (strings)", name) end
+      check.arg("ml.fit_transform", 2, "spec.features", name, "string")
       specs[#specs + 1] = spec_for(name, feats[name])
     end
   end
   local labels = spec.labels or {}
   if type(labels) == "string" then labels = { labels } end
-  if type(labels) ~= "table" then fail("ml.fit_transform", "spec.labels to be a list of names", labels) end
+  check.fields("ml.fit_transform", 2, "spec", { { "labels", labels, "table" } })
   return cm.fit_transform(f, specs, labels)
 end
 
@@ -159,7 +153,7 @@ end
 ---@param bytes string
 ---@return userdata transform
 function M.load_transform(bytes)
-  if type(bytes) ~= "string" then fail("ml.load_transform", "a string of bytes", bytes) end
+  check.arg("ml.load_transform", 1, "bytes", bytes, "string")
   return cm.load_transform(bytes)
 end
 
@@ -263,13 +257,14 @@ end
 ---@return userdata model with :predict(frame), :save(), :history(), :info()
 function M.train(kind, f, opts)
   if type(kind) ~= "string" or not PARAMS[kind] then
-    error(("ml.train: expected kind logistic, linear, feedforward or xgboost, got %s"):format(
-      type(kind) == "string" and ("'" .. kind .. "'") or type(kind)), 2)
+    error(check.message("ml.train", 1, "kind", "logistic, linear, feedforward or xgboost", kind,
+      type(kind) == "string" and ("'" .. kind .. "'") or nil), 2)
   end
-  check_frame("ml.train", f)
-  if type(opts) ~= "table" then fail("ml.train", "an options table", opts) end
+  check.args("ml.train", { { "kind", kind, "string" }, { "f", f, "frame" }, { "opts", opts, "table" } })
   local label = opts.label
-  if type(label) ~= "string" then fail("ml.train", "opts.label (a column name)", label) end
+  check.fields("ml.train", 3, "opts", { { "label", label, "string" },
+    { "features", opts.features, "table?" }, { "params", opts.params, "table?" },
+    { "validation", opts.validation, "frame?" } })
   local names = f:names()
   local has = {}
   for _, n in ipairs(names) do has[n] = true end
@@ -281,8 +276,6 @@ function M.train(kind, f, opts)
   if features == nil then
     features = {}
     for _, n in ipairs(names) do if n ~= label then features[#features + 1] = n end end
-  elseif type(features) ~= "table" then
-    fail("ml.train", "opts.features (a list of column names)", features)
   end
   local task = opts.task or infer_task(kind, f, label)
   if task ~= "classification" and task ~= "regression" then
@@ -292,11 +285,9 @@ function M.train(kind, f, opts)
     error(("ml.train: %s does %s only"):format(kind, kind == "linear" and "regression" or "classification"), 2)
   end
   local params = opts.params or {}
-  if type(params) ~= "table" then fail("ml.train", "opts.params (a table)", params) end
   check_params(kind, params)
   check_solver(kind, params)
   if opts.validation ~= nil then
-    check_frame("ml.train", opts.validation, "opts.validation (a frame)")
     if kind ~= "feedforward" then
       error("ml.train: a validation frame is used by feedforward only (got kind " .. kind .. ")", 2)
     end
@@ -309,7 +300,7 @@ end
 ---@param bytes string
 ---@return userdata model
 function M.load_model(bytes)
-  if type(bytes) ~= "string" then fail("ml.load_model", "a string of bytes", bytes) end
+  check.arg("ml.load_model", 1, "bytes", bytes, "string")
   return cm.load_model(bytes)
 end
 
@@ -318,10 +309,11 @@ end
 -- predicted may be the frame model:predict returned: its prediction column
 -- and, unless given, its p_<class> columns.
 local function predicted_parts(fn, predicted, proba)
+  check.arg(fn, 2, "predicted", predicted, "column|table|frame", 1)
   if frame.is_frame(predicted) then
     return predicted:col("prediction"), proba or predicted
   end
-  return as_column(fn, predicted, "a column, an array or a prediction frame"), proba
+  return as_column(fn, 2, "predicted", predicted, 1), proba
 end
 
 --- Classification metrics: accuracy, per-class precision/recall/f1 (tables by
@@ -333,9 +325,9 @@ end
 ---@return table
 function M.metrics_classification(truth, predicted, probabilities)
   local fn = "ml.metrics_classification"
-  local t = as_column(fn, truth, "a column or an array of true labels")
+  local t = as_column(fn, 1, "truth", truth)
+  check.arg(fn, 3, "probabilities", probabilities, "frame?")
   local p, proba = predicted_parts(fn, predicted, probabilities)
-  if proba ~= nil then check_frame(fn, proba, "a frame of p_<class> columns") end
   return cm.metrics_classification(t, p, proba)
 end
 
@@ -345,7 +337,7 @@ end
 ---@return table
 function M.metrics_regression(truth, predicted)
   local fn = "ml.metrics_regression"
-  local t = as_column(fn, truth, "a column or an array of true values")
+  local t = as_column(fn, 1, "truth", truth)
   local p = predicted_parts(fn, predicted)
   return cm.metrics_regression(t, p)
 end

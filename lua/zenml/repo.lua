@@ -3,6 +3,7 @@
 --- artifacts). `zenml.repo()` finds it from the current folder.
 local class = require "zenml.class"
 local core = require "zenml._core"
+local check = require "zenml.check"
 local git = require "zenml.git"
 local config = require "zenml.config"
 local output = require "zenml.output"
@@ -59,9 +60,7 @@ end
 ---@return table|nil repository
 ---@return string|nil message when there is none
 function M.open(folder)
-  if folder ~= nil and type(folder) ~= "string" then
-    error(("zenml.repo expects a folder path string or nothing, got %s"):format(type(folder)), 2)
-  end
+  check.arg("zenml.repo", 1, "folder", folder, "string?")
   local root, g = find_root(folder), nil
   if not root then
     local err
@@ -182,9 +181,7 @@ end
 ---@return table|nil run
 ---@return string|nil message
 function Repository:run(id)
-  if type(id) ~= "string" then
-    error(("run expects a run id string, got %s"):format(type(id)), 2)
-  end
+  check.arg("repo:run", 1, "id", id, "string")
   if id == "" then return nil, "a run id must not be empty" end
   local db = self:meta()
   if id == "latest" then
@@ -208,9 +205,7 @@ local MAX_CANDIDATES = 5
 ---@return string|nil id `sha256:` and 64 hex digits
 ---@return string|nil message when it is malformed, unknown or ambiguous
 function Repository:artifact_id(id)
-  if type(id) ~= "string" then
-    error(("artifact_id expects an artifact id string, got %s"):format(type(id)), 2)
-  end
+  check.arg("repo:artifact_id", 1, "id", id, "string")
   local hex = id:match("^sha256:(%x+)$") or id:match("^(%x+)$")
   if not hex or #hex < 4 or #hex > 64 then
     return nil, ("invalid artifact id '%s': expected sha256: and 64 hex digits, or a unique "
@@ -234,9 +229,7 @@ end
 ---@return table|nil artifact
 ---@return string|nil message
 function Repository:artifact(id)
-  if type(id) ~= "string" then
-    error(("artifact expects an artifact id string, got %s"):format(type(id)), 2)
-  end
+  check.arg("repo:artifact", 1, "id", id, "string")
   local err
   id, err = self:artifact_id(id)
   if not id then return nil, err end

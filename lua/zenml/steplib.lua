@@ -5,19 +5,20 @@
 ---@class zenml.steplib
 local core = require "zenml._core"
 local frame = require "zenml.frame"
+local check = require "zenml.check"
 
 local cs = core.steplib
 local M = {}
 
-local function fail(fn, expected, value)
-  error(("%s: expected %s, got %s"):format(fn, expected, type(value)), 3)
-end
-
+-- Argument 3 of fn: the part names; raises at fn's caller.
 local function check_names(fn, names)
-  if type(names) ~= "table" or #names == 0 then fail(fn, "a list of part names", names) end
+  if type(names) ~= "table" or #names == 0 then
+    error(check.message(fn, 3, "names", "a list of part names", names,
+      type(names) == "table" and "an empty table" or nil), 3)
+  end
   local index = {}
   for i, n in ipairs(names) do
-    if type(n) ~= "string" then fail(fn, "part names (strings)", n) end
+    if type(n) ~= "string" then error(check.message(fn, 3, "names", "part names (strings)", n), 3) end
     index[n] = i
   end
   return index
@@ -34,10 +35,11 @@ end
 ---@param frames userdata[]
 ---@return userdata frame
 function M.hstack(frames)
-  if type(frames) ~= "table" or #frames == 0 then fail("steplib.hstack", "a list of frames", frames) end
-  for _, f in ipairs(frames) do
-    if not frame.is_frame(f) then fail("steplib.hstack", "a list of frames", f) end
+  check.arg("steplib.hstack", 1, "frames", frames, "table")
+  if #frames == 0 then
+    error(check.message("steplib.hstack", 1, "frames", "a list of frames", frames, "an empty table"), 2)
   end
+  for i, f in ipairs(frames) do check.arg("steplib.hstack", 1, "frames[" .. i .. "]", f, "frame") end
   return cs.hstack(frames)
 end
 
@@ -61,10 +63,9 @@ end
 ---@return table<string, userdata> frames by name
 function M.partition_values(f, column, names, parts, unknown)
   local fn = "steplib.partition_values"
-  if not frame.is_frame(f) then fail(fn, "a frame", f) end
-  if type(column) ~= "string" then fail(fn, "a column name", column) end
+  check.args(fn, { { "f", f, "frame" }, { "column", column, "string" } })
   local index = check_names(fn, names)
-  if type(parts) ~= "table" then fail(fn, "a table of value -> part name", parts) end
+  check.arg(fn, 4, "parts", parts, "table")
   local values, ids = {}, {}
   for v, name in pairs(parts) do
     if not index[name] then
@@ -90,10 +91,10 @@ end
 ---@return table<string, userdata> frames by name
 function M.partition_cuts(f, column, names, cuts)
   local fn = "steplib.partition_cuts"
-  if not frame.is_frame(f) then fail(fn, "a frame", f) end
-  if type(column) ~= "string" then fail(fn, "a column name", column) end
+  check.args(fn, { { "f", f, "frame" }, { "column", column, "string" } })
   check_names(fn, names)
-  if type(cuts) ~= "table" or #cuts == 0 then fail(fn, "a list of cut points", cuts) end
+  check.arg(fn, 4, "cuts", cuts, "table")
+  if #cuts == 0 then error(check.message(fn, 4, "cuts", "a list of cut points", cuts, "an empty table"), 2) end
   if #cuts ~= #names and #cuts ~= #names - 1 then
     error(("%s: expected %d or %d cut points for %d parts, got %d"):format(fn, #names - 1,
       #names, #names, #cuts), 2)
@@ -117,10 +118,10 @@ end
 ---@param entries {[1]: string, [2]: string}[]
 ---@return string
 function M.pack(entries)
-  if type(entries) ~= "table" then fail("steplib.pack", "a list of {name, bytes}", entries) end
-  for _, e in ipairs(entries) do
+  check.arg("steplib.pack", 1, "entries", entries, "table")
+  for i, e in ipairs(entries) do
     if type(e) ~= "table" or type(e[1]) ~= "string" or type(e[2]) ~= "string" then
-      fail("steplib.pack", "entries {name, bytes}", e)
+      error(check.message("steplib.pack", 1, "entries[" .. i .. "]", "{name, bytes}", e), 2)
     end
   end
   return cs.pack(entries)
@@ -131,7 +132,7 @@ end
 ---@return table<string, string>|nil files
 ---@return string|nil message
 function M.unpack(path)
-  if type(path) ~= "string" then fail("steplib.unpack", "a file path", path) end
+  check.arg("steplib.unpack", 1, "path", path, "string")
   local a, err = require("zenml.archive").open(path)
   if not a then return nil, err end
   local files = {}

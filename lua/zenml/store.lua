@@ -3,6 +3,7 @@
 --- raises "invalid artifact id '<id>'"; a missing artifact or file returns
 --- nil and a message.
 local core = require "zenml._core"
+local check = require "zenml.check"
 
 local M = {}
 
@@ -11,22 +12,14 @@ local M = {}
 local Store = {}
 Store.__index = Store
 
-local function expect(method, what, value)
-  error(string.format("store:%s expects %s, got %s", method, what, type(value)), 3)
-end
-
-local function check_string(method, what, value)
-  if type(value) ~= "string" then expect(method, what, value) end
-end
+check.type("store", function(v) return getmetatable(v) == Store end)
 
 --- Open (creating as needed) the store rooted at `root`.
 ---@param root string folder of the store
 ---@return zenml.Store|nil store
 ---@return string|nil message why it could not be opened
 function M.open(root)
-  if type(root) ~= "string" then
-    error("zenml.store.open expects a folder path string, got " .. type(root), 2)
-  end
+  check.arg("zenml.store.open", 1, "root", root, "string")
   local ud, err = core.store.open(root)
   if not ud then return nil, err end
   return setmetatable({ _ud = ud, root = root }, Store)
@@ -37,7 +30,7 @@ end
 ---@return string|nil id
 ---@return string|nil message
 function Store:put(data)
-  check_string("put", "a string", data)
+  check.arg("store:put", 1, "data", data, "string")
   return self._ud:put(data)
 end
 
@@ -46,7 +39,7 @@ end
 ---@return string|nil id
 ---@return string|nil message
 function Store:put_file(path)
-  check_string("put_file", "a path string", path)
+  check.arg("store:put_file", 1, "path", path, "string")
   return self._ud:put_file(path)
 end
 
@@ -55,7 +48,7 @@ end
 ---@return string|nil id
 ---@return string|nil message
 function Store:put_tree(folder)
-  check_string("put_tree", "a folder path string", folder)
+  check.arg("store:put_tree", 1, "folder", folder, "string")
   return self._ud:put_tree(folder)
 end
 
@@ -63,7 +56,7 @@ end
 ---@param id string
 ---@return string path
 function Store:path(id)
-  check_string("path", "an artifact id string", id)
+  check.arg("store:path", 1, "id", id, "string")
   return self._ud:path(id)
 end
 
@@ -72,7 +65,7 @@ end
 ---@return string|nil data
 ---@return string|nil message
 function Store:read(id)
-  check_string("read", "an artifact id string", id)
+  check.arg("store:read", 1, "id", id, "string")
   return self._ud:read(id)
 end
 
@@ -80,7 +73,7 @@ end
 ---@param id string
 ---@return boolean
 function Store:exists(id)
-  check_string("exists", "an artifact id string", id)
+  check.arg("store:exists", 1, "id", id, "string")
   return self._ud:exists(id)
 end
 
@@ -89,7 +82,7 @@ end
 ---@return integer|nil size
 ---@return string|nil message
 function Store:size(id)
-  check_string("size", "an artifact id string", id)
+  check.arg("store:size", 1, "id", id, "string")
   return self._ud:size(id)
 end
 
@@ -98,7 +91,7 @@ end
 ---@return boolean|nil
 ---@return string|nil message
 function Store:is_tree(id)
-  check_string("is_tree", "an artifact id string", id)
+  check.arg("store:is_tree", 1, "id", id, "string")
   return self._ud:is_tree(id)
 end
 
@@ -108,8 +101,7 @@ end
 ---@return boolean|nil ok
 ---@return string|nil message
 function Store:checkout(id, folder)
-  check_string("checkout", "an artifact id string", id)
-  check_string("checkout", "a folder path string", folder)
+  check.args("store:checkout", { { "id", id, "string" }, { "folder", folder, "string" } })
   return self._ud:checkout(id, folder)
 end
 
@@ -124,7 +116,7 @@ end
 ---@param ids string[]
 ---@return {what: string, problem: string}[] problems
 function Store:check(ids)
-  if type(ids) ~= "table" then expect("check", "a list of artifact ids", ids) end
+  check.arg("store:check", 1, "ids", ids, "table")
   return self._ud:check(ids)
 end
 
@@ -134,14 +126,12 @@ end
 ---@return {objects: integer, temps: integer, bytes: integer}|nil freed
 ---@return string|nil message
 function Store:gc(opts)
-  if type(opts) ~= "table" then expect("gc", "a table {keep=, dry_run=}", opts) end
+  check.arg("store:gc", 1, "opts", opts, "table")
   if opts.temps_only == true and opts.keep == nil then
     return self._ud:gc(nil, opts.dry_run == true)
   end
-  if type(opts.keep) ~= "table" then expect("gc", "keep = a list of artifact ids", opts.keep) end
-  if opts.dry_run ~= nil and type(opts.dry_run) ~= "boolean" then
-    expect("gc", "dry_run = a boolean", opts.dry_run)
-  end
+  check.fields("store:gc", 1, "opts", {
+    { "keep", opts.keep, "table" }, { "dry_run", opts.dry_run, "boolean?" } })
   return self._ud:gc(opts.keep, opts.dry_run == true)
 end
 
@@ -160,7 +150,7 @@ end
 ---@return boolean|nil ok
 ---@return string|nil message
 function Store:remove_tmp(path)
-  check_string("remove_tmp", "a path string", path)
+  check.arg("store:remove_tmp", 1, "path", path, "string")
   return self._ud:remove_tmp(path)
 end
 
@@ -175,7 +165,7 @@ end
 ---@return string|nil message
 function Store:lock(mode, wait)
   if mode ~= "shared" and mode ~= "exclusive" then
-    expect("lock", '"shared" or "exclusive"', mode)
+    error(check.message("store:lock", 1, "mode", '"shared" or "exclusive"', mode), 2)
   end
   return self._ud:lock(mode, wait == true)
 end
@@ -209,8 +199,8 @@ end
 ---@return string|nil message
 function Store:write_behind(max_ms)
   if math.type(max_ms) ~= "integer" or max_ms < 0 then
-    error(("store:write_behind: expected milliseconds (an integer >= 0), got %s"):format(
-      tostring(max_ms)), 2)
+    error(check.message("store:write_behind", 1, "max_ms", "an integer >= 0", max_ms,
+      math.type(max_ms) == "integer" and tostring(max_ms) or nil), 2)
   end
   return self._ud:write_behind(max_ms)
 end

@@ -6,15 +6,13 @@
 --- table. A decoded mapping remembers its key order, and `encode` writes keys
 --- in that order (see `ordered`), the rest sorted, so output is deterministic.
 local core = require "zenml._core"
+local check = require "zenml.check"
 
 local M = {
   --- Stands for YAML null inside tables (decode gives it, encode accepts it).
   null = core.yaml.null,
 }
 
-local function expect(fname, what, value)
-  error(string.format("zenml.yaml.%s expects %s, got %s", fname, what, type(value)), 3)
-end
 
 --- Parse YAML text.
 ---@param text string
@@ -22,8 +20,7 @@ end
 ---@return any|nil value the document (zenml.yaml.null for an empty one)
 ---@return string|nil message "name:line:column: what is wrong" when it does not parse
 function M.decode(text, name)
-  if type(text) ~= "string" then expect("decode", "a string of YAML text", text) end
-  if name ~= nil and type(name) ~= "string" then expect("decode", "a string name", name) end
+  check.args("zenml.yaml.decode", { { "text", text, "string" }, { "name", name, "string?" } })
   return core.yaml.decode(text, name)
 end
 
@@ -32,7 +29,7 @@ end
 ---@return any|nil value the document
 ---@return string|nil message "path:line:column: what is wrong", or why it cannot be read
 function M.read(path)
-  if type(path) ~= "string" then expect("read", "a path string", path) end
+  check.arg("zenml.yaml.read", 1, "path", path, "string")
   return core.yaml.read(path)
 end
 
@@ -53,14 +50,14 @@ end
 ---@param keys any[]
 ---@return T
 function M.ordered(tbl, keys)
-  if type(tbl) ~= "table" then expect("ordered", "a table", tbl) end
-  if type(keys) ~= "table" then expect("ordered", "a list of keys", keys) end
+  check.args("zenml.yaml.ordered", { { "tbl", tbl, "table" }, { "keys", keys, "table" } })
   local mt = getmetatable(tbl)
   if mt == nil then
     return setmetatable(tbl, { __order = keys })
   end
   if type(mt) ~= "table" or next(mt) ~= "__order" or next(mt, "__order") ~= nil then
-    error("zenml.yaml.ordered expects a table without a metatable of its own", 2)
+    error(check.message("zenml.yaml.ordered", 1, "tbl", "a table without a metatable of its own",
+      tbl, "a table with one"), 2)
   end
   mt.__order = keys
   return tbl
@@ -71,7 +68,7 @@ end
 ---@param tbl table
 ---@return any[]
 function M.keys(tbl)
-  if type(tbl) ~= "table" then expect("keys", "a table", tbl) end
+  check.arg("zenml.yaml.keys", 1, "tbl", tbl, "table")
   local mt, out, seen = getmetatable(tbl), {}, {}
   local order = type(mt) == "table" and rawget(mt, "__order") or {}
   for _, k in ipairs(order) do

@@ -1,6 +1,7 @@
 #include "bind/bind.h"
 #include "core/error.h"
 
+#include <limits.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ const char *zm_bind_home(void)
   return home_dir;
 }
 
+static int last_error_code(lua_State *L);
+
 int zm_bind_open_core(lua_State *L)
 {
   size_t n = sizeof submodules / sizeof submodules[0];
@@ -52,6 +55,8 @@ int zm_bind_open_core(lua_State *L)
   }
   lua_pushstring(L, ZM_VERSION);
   lua_setfield(L, -2, "version");
+  lua_pushcfunction(L, last_error_code);
+  lua_setfield(L, -2, "last_error_code");
   return 1;
 }
 
@@ -87,22 +92,241 @@ int zm_bind_pcall(lua_State *L, int nargs, int nresults)
   return status;
 }
 
+static const struct {
+  int code;
+  const char *name;
+} code_names[] = {
+    {ZM_ENOTFOUND, "notfound"}, {ZM_EEXISTS, "exists"}, {ZM_EINVALID, "invalid"},
+    {ZM_EIO, "io"},             {ZM_ENOMEM, "nomem"},   {ZM_EVERSION, "version"},
+    {ZM_EINTR, "interrupted"},
+};
+
+const char *zm_bind_code_name(int code)
+{
+  for (size_t i = 0; i < sizeof code_names / sizeof code_names[0]; i++)
+    if (code_names[i].code == code)
+      return code_names[i].name;
+  return "error";
+}
+
+#define LAST_CODE "zenml.error.code"
+#define LAST_MESSAGE "zenml.error.message"
+
 /* Raised without a position: what the C core reports (a full disk, a
  * damaged file, a missing object) is a condition of the data or the machine,
- * not a line of Lua, so it is shown as one line (zenml.errors). */
+ * not a line of Lua, so it is shown as one line (zenml.errors). The value is
+ * the message itself, so tostring and string matching keep working; the
+ * code goes to the registry for last_error_code. */
+int zm_bind_raise_in(lua_State *L, int code, const char *where)
+{
+  lua_pushstring(L, zm_bind_code_name(code));
+  lua_setfield(L, LUA_REGISTRYINDEX, LAST_CODE);
+  if (where)
+    lua_pushfstring(L, "%s: %s", where, zm_error_last());
+  else
+    lua_pushstring(L, zm_error_last());
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, LAST_MESSAGE);
+  return lua_error(L);
+}
+
 int zm_bind_raise(lua_State *L, int code)
 {
-  (void)code;
-  lua_pushstring(L, zm_error_last());
-  return lua_error(L);
+  return zm_bind_raise_in(L, code, NULL);
 }
 
 int zm_bind_fail(lua_State *L, int code)
 {
-  (void)code;
   lua_pushnil(L);
   lua_pushstring(L, zm_error_last());
-  return 2;
+  lua_pushstring(L, zm_bind_code_name(code));
+  return 3;
+}
+
+/* last_error_code([err]) -> name | nil: the code of the last error the C
+ * core raised in this state; given the caught error, only when it is that
+ * error (its text ends with the raised message), so a stale code is never
+ * taken for a Lua error's. */
+static int last_error_code(lua_State *L)
+{
+  int any = !lua_isnoneornil(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, LAST_CODE);
+  if (!any)
+    return 1;
+  size_t elen = 0, mlen = 0;
+  const char *err = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &elen) : NULL;
+  lua_getfield(L, LUA_REGISTRYINDEX, LAST_MESSAGE);
+  const char *msg = lua_tolstring(L, -1, &mlen);
+  if (!err || !msg || elen < mlen || memcmp(err + elen - mlen, msg, mlen) != 0)
+    lua_pushnil(L);
+  else
+    lua_pushvalue(L, -2);
+  return 1;
+}
+
+/* --- boxes --------------------------------------------------------------- */
+
+#define HOLD_MT "zenml.box"
+
+void *zm_bind_box_new(lua_State *L, size_t size, const char *mt,
+                      void (*release)(zm_bind_box *b))
+{
+  zm_bind_box *b = lua_newuserdatauv(L, size, 0);
+  memset(b, 0, size);
+  b->release = release;
+  if (luaL_getmetatable(L, mt) == LUA_TNIL) {
+    lua_pop(L, 1);
+    zm_bind_box_type(L, mt, NULL);
+  }
+  lua_setmetatable(L, -2);
+  return b;
+}
+
+/* The box at idx: a userdata whose metatable releases through us. */
+static zm_bind_box *to_box(lua_State *L, int idx)
+{
+  zm_bind_box *b = lua_touserdata(L, idx);
+  int ok = 0;
+  if (b && lua_getmetatable(L, idx)) {
+    lua_getfield(L, -1, "__gc");
+    ok = lua_tocfunction(L, -1) == zm_bind_release;
+    lua_pop(L, 2);
+  }
+  if (!ok)
+    luaL_typeerror(L, idx, "zenml handle");
+  return b;
+}
+
+int zm_bind_release(lua_State *L)
+{
+  zm_bind_box *b = to_box(L, 1);
+  void (*release)(zm_bind_box *) = b->release;
+  b->release = NULL;
+  if (release)
+    release(b);
+  return 0;
+}
+
+void zm_bind_box_type(lua_State *L, const char *mt, const luaL_Reg *methods)
+{
+  luaL_newmetatable(L, mt);
+  if (methods) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pushcfunction(L, zm_bind_release);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, zm_bind_release);
+  lua_setfield(L, -2, "__close");
+}
+
+typedef struct hold {
+  zm_bind_box box;
+  void *p;
+  void (*fn)(void *p);
+} hold;
+
+static void hold_release(zm_bind_box *b)
+{
+  hold *h = (hold *)b;
+  if (h->p)
+    h->fn(h->p);
+  h->p = NULL;
+}
+
+void **zm_bind_hold(lua_State *L, void (*fn)(void *p))
+{
+  hold *h = zm_bind_box_new(L, sizeof *h, HOLD_MT, hold_release);
+  h->fn = fn;
+  return &h->p;
+}
+
+void zm_bind_hold_done(lua_State *L, int idx)
+{
+  idx = lua_absindex(L, idx);
+  hold *h = luaL_checkudata(L, idx, HOLD_MT);
+  h->box.release = NULL;
+  hold_release(&h->box);
+  lua_replace(L, idx);
+}
+
+/* --- lists and fields ---------------------------------------------------- */
+
+void zm_bind_push_list(lua_State *L, const void *items, size_t n, size_t size,
+                       zm_bind_push_fn push)
+{
+  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    push(L, (const char *)items + i * size);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+typedef struct push_args {
+  const void *p;
+  zm_bind_push_fn push;
+} push_args;
+
+static int push_protected(lua_State *L)
+{
+  push_args *a = lua_touserdata(L, 1);
+  a->push(L, a->p);
+  return 1;
+}
+
+int zm_bind_push_owned(lua_State *L, void *p, void (*fn)(void *p), zm_bind_push_fn push)
+{
+  push_args a = {p, push};
+  if (!lua_checkstack(L, 3)) {
+    fn(p);
+    return luaL_error(L, "out of memory");
+  }
+  lua_pushcfunction(L, push_protected); /* neither push allocates */
+  lua_pushlightuserdata(L, &a);
+  int status = lua_pcall(L, 1, 1, 0);
+  fn(p);
+  return status == LUA_OK ? 1 : lua_error(L);
+}
+
+void zm_bind_push_string(lua_State *L, const void *s)
+{
+  lua_pushstring(L, s);
+}
+
+void zm_bind_push_strings(lua_State *L, char *const *items, size_t n)
+{
+  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, items[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+void zm_bind_set_str(lua_State *L, const char *k, const char *v)
+{
+  if (!v)
+    return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void zm_bind_set_int(lua_State *L, const char *k, lua_Integer v)
+{
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void zm_bind_set_num(lua_State *L, const char *k, double v)
+{
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, k);
+}
+
+void zm_bind_set_bool(lua_State *L, const char *k, int v)
+{
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, k);
 }
 
 /* The nearest folder at or above the current one that holds .zenml/, or "". */

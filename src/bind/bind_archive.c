@@ -8,15 +8,10 @@
 #include "core/error.h"
 
 #define ARCHIVE_MT "zenml.archive"
-#define FILESET_MT "zenml.archive.fileset"
 
-typedef struct archive_ud {
-  zm_archive *a;
-} archive_ud;
+ZM_BIND_HANDLE(archive_ud, zm_archive, a, zm_archive_free)
 
-typedef struct fileset_ud {
-  zm_file_set *s;
-} fileset_ud;
+ZM_BIND_FREE_FN(free_file_set, zm_file_set_free, zm_file_set)
 
 static zm_archive *check_archive(lua_State *L)
 {
@@ -26,34 +21,17 @@ static zm_archive *check_archive(lua_State *L)
   return u->a;
 }
 
-/* __gc, __close and close(): idempotent. */
-static int archive_release(lua_State *L)
+static void push_problem(lua_State *L, const void *item)
 {
-  archive_ud *u = luaL_checkudata(L, 1, ARCHIVE_MT);
-  zm_archive_free(u->a);
-  u->a = NULL;
-  return 0;
-}
-
-static int fileset_release(lua_State *L)
-{
-  fileset_ud *u = luaL_checkudata(L, 1, FILESET_MT);
-  zm_file_set_free(u->s);
-  u->s = NULL;
-  return 0;
+  const zm_archive_problem *p = item;
+  lua_createtable(L, 0, 2);
+  zm_bind_set_str(L, "what", p->what);
+  zm_bind_set_str(L, "problem", p->problem);
 }
 
 static void push_problems(lua_State *L, const zm_archive_problems *p)
 {
-  lua_createtable(L, (int)p->n, 0);
-  for (size_t i = 0; i < p->n; i++) {
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, p->items[i].what);
-    lua_setfield(L, -2, "what");
-    lua_pushstring(L, p->items[i].problem);
-    lua_setfield(L, -2, "problem");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
+  zm_bind_push_list(L, p->items, p->n, sizeof *p->items, push_problem);
 }
 
 static uint64_t limit_field(lua_State *L, const char *name)
@@ -75,9 +53,7 @@ static int l_open(lua_State *L)
     lim.ratio_floor = limit_field(L, "ratio_floor");
     lim.max_entries = limit_field(L, "max_entries");
   }
-  archive_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->a = NULL;
-  luaL_setmetatable(L, ARCHIVE_MT);
+  archive_ud *u = zm_bind_box_new(L, sizeof *u, ARCHIVE_MT, archive_ud_release);
   int rc = zm_archive_open(&u->a, path, &lim);
   if (rc)
     return zm_bind_fail(L, rc);
@@ -112,19 +88,15 @@ static int l_problems(lua_State *L)
 static int l_walk(lua_State *L)
 {
   const char *folder = luaL_checkstring(L, 1);
-  fileset_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->s = NULL;
-  luaL_setmetatable(L, FILESET_MT);
-  int rc = zm_archive_walk(&u->s, folder);
+  void **slot = zm_bind_hold(L, free_file_set);
+  zm_file_set *set = NULL;
+  int rc = zm_archive_walk(&set, folder);
+  *slot = set;
   if (rc)
     return zm_bind_fail(L, rc);
-  lua_createtable(L, (int)u->s->n, 0);
-  for (size_t i = 0; i < u->s->n; i++) {
-    lua_pushstring(L, u->s->paths[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  push_problems(L, &u->s->problems);
-  return 2;
+  zm_bind_push_strings(L, set->paths, set->n);
+  push_problems(L, &set->problems);
+  return 2; /* the box is collected later, freeing the set */
 }
 
 static int l_detect(lua_State *L)
@@ -147,20 +119,8 @@ static int l_query_sqlite(lua_State *L)
 int zm_bind_open_archive(lua_State *L)
 {
   static const luaL_Reg methods[] = {
-      {"next", l_next}, {"problems", l_problems}, {"close", archive_release}, {NULL, NULL}};
-  if (luaL_newmetatable(L, ARCHIVE_MT)) {
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, archive_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, archive_release);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, FILESET_MT)) {
-    lua_pushcfunction(L, fileset_release);
-    lua_setfield(L, -2, "__gc");
-  }
+      {"next", l_next}, {"problems", l_problems}, {"close", zm_bind_release}, {NULL, NULL}};
+  zm_bind_box_type(L, ARCHIVE_MT, methods);
   lua_pop(L, 1);
   static const luaL_Reg fns[] = {{"open", l_open},
                                  {"walk", l_walk},

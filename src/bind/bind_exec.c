@@ -242,29 +242,13 @@ static void run_event(const zm_exec_event *ev, void *p)
   lua_settop(L, top);
 }
 
-/* The result in a userdata, so building the Lua table cannot leak it. */
+/* The result in a box, so building the Lua table cannot leak it. */
+ZM_BIND_HANDLE(result_box, zm_exec_result, r, zm_exec_result_free)
+
 static zm_exec_result **push_result_box(lua_State *L)
 {
-  zm_exec_result **box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
-  luaL_setmetatable(L, RESULT_MT);
-  return box;
-}
-
-static int result_gc(lua_State *L)
-{
-  zm_exec_result **box = luaL_checkudata(L, 1, RESULT_MT);
-  zm_exec_result_free(*box);
-  *box = NULL;
-  return 0;
-}
-
-static void set_string(lua_State *L, const char *key, const char *value)
-{
-  if (!value)
-    return;
-  lua_pushstring(L, value);
-  lua_setfield(L, -2, key);
+  result_box *x = zm_bind_box_new(L, sizeof *x, RESULT_MT, result_box_release);
+  return &x->r;
 }
 
 static void push_results(lua_State *L, const zm_exec_result *r, const char **names)
@@ -273,9 +257,9 @@ static void push_results(lua_State *L, const zm_exec_result *r, const char **nam
   for (size_t i = 0; i < r->n; i++) {
     const zm_exec_node_result *nr = &r->nodes[i];
     lua_createtable(L, 0, 6);
-    set_string(L, "status", zm_exec_status_name(nr->status));
-    set_string(L, "result", nr->result);
-    set_string(L, "error", nr->error);
+    zm_bind_set_str(L, "status", zm_exec_status_name(nr->status));
+    zm_bind_set_str(L, "result", nr->result);
+    zm_bind_set_str(L, "error", nr->error);
     if (nr->worker >= 0) {
       lua_pushnumber(L, nr->started);
       lua_setfield(L, -2, "started");
@@ -415,18 +399,18 @@ static int exec_run(lua_State *L)
 
 /* The per-item results of map, freed by __gc whatever happens. */
 typedef struct strings {
+  zm_bind_box box;
   size_t n;
   char *s[];
 } strings;
 
-static int strings_gc(lua_State *L)
+static void strings_release(zm_bind_box *b)
 {
-  strings *ss = luaL_checkudata(L, 1, STRINGS_MT);
+  strings *ss = (strings *)b;
   for (size_t i = 0; i < ss->n; i++) {
     free(ss->s[i]);
     ss->s[i] = NULL;
   }
-  return 0;
 }
 
 typedef struct map_ctx {
@@ -468,10 +452,9 @@ static int exec_map(lua_State *L)
   m.arg = luaL_optstring(L, 5, NULL);
   luaL_argcheck(L, n >= 0, 1, "expected a count >= 0");
   size_t nitems = (size_t)n, nstates = (size_t)(jobs > 0 ? jobs : zm_exec_ncores());
-  m.out = lua_newuserdatauv(L, sizeof *m.out + (nitems + 1) * sizeof(char *), 0);
-  memset(m.out, 0, sizeof *m.out + (nitems + 1) * sizeof(char *));
+  m.out = zm_bind_box_new(L, sizeof *m.out + (nitems + 1) * sizeof(char *), STRINGS_MT,
+                          strings_release);
   m.out->n = nitems;
-  luaL_setmetatable(L, STRINGS_MT);
   m.spec.states = lua_newuserdatauv(L, nstates * sizeof *m.spec.states, 0);
   memset(m.spec.states, 0, nstates * sizeof *m.spec.states);
   int rc = zm_exec_map(jobs, nitems, map_item, &m);
@@ -499,14 +482,8 @@ int zm_bind_open_exec(lua_State *L)
 {
   static const luaL_Reg fns[] = {
       {"run", exec_run}, {"map", exec_map}, {"ncores", exec_ncores}, {NULL, NULL}};
-  if (luaL_newmetatable(L, RESULT_MT)) {
-    lua_pushcfunction(L, result_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  if (luaL_newmetatable(L, STRINGS_MT)) {
-    lua_pushcfunction(L, strings_gc);
-    lua_setfield(L, -2, "__gc");
-  }
+  zm_bind_box_type(L, RESULT_MT, NULL);
+  zm_bind_box_type(L, STRINGS_MT, NULL);
   lua_pop(L, 2);
   luaL_newlib(L, fns);
   return 1;

@@ -10,12 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void frame_release(zm_bind_box *b)
+{
+  lframe *box = (lframe *)b;
+  zm_frame_free(box->f);
+  box->f = NULL;
+}
+
 lframe *zm_lframe_push(lua_State *L)
 {
-  lframe *box = lua_newuserdatauv(L, sizeof *box, 0);
-  box->f = NULL;
-  luaL_setmetatable(L, FRAME_MT);
-  return box;
+  return zm_bind_box_new(L, sizeof(lframe), FRAME_MT, frame_release);
 }
 
 zm_frame *zm_lframe_check(lua_State *L, int idx)
@@ -26,18 +30,10 @@ zm_frame *zm_lframe_check(lua_State *L, int idx)
   return box->f;
 }
 
-static int frame_release(lua_State *L)
-{
-  lframe *box = luaL_checkudata(L, 1, FRAME_MT);
-  zm_frame_free(box->f);
-  box->f = NULL;
-  return 0;
-}
-
 /* Raise "method: <last C error>" (callers hold no C memory). */
 static int fail(lua_State *L, const char *method)
 {
-  return luaL_error(L, "%s: %s", method, zm_error_last());
+  return zm_bind_raise_in(L, ZM_ERROR, method);
 }
 
 static int fr_nrow(lua_State *L)
@@ -418,20 +414,14 @@ int zm_bind_open_frame(lua_State *L)
       {"head", fr_head},       {"slice", fr_slice},   {"describe", fr_describe},
       {"append", fr_append},   {"to_csv", fr_to_csv}, {"to_json", fr_to_json},
       {"write", fr_write},
-      {"close", frame_release}, {NULL, NULL}};
+      {"close", zm_bind_release}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"read_csv", m_read_csv},
                                  {"csv_row_line", m_csv_row_line},
                                  {"read", m_read},
                                  {"from_columns", m_from_columns},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
-  luaL_newmetatable(L, FRAME_MT);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, frame_release);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, frame_release);
-  lua_setfield(L, -2, "__close");
+  zm_bind_box_type(L, FRAME_MT, methods);
   lua_setfield(L, -2, "frame_mt");
   zm_bind_frame_column_init(L);
   luaL_getmetatable(L, COLUMN_MT);

@@ -11,6 +11,7 @@
 /* A frame userdata owns its zm_frame; f is NULL until it is filled, so a
  * box can be pushed before the C call and __gc frees whatever it holds. */
 typedef struct lframe {
+  zm_bind_box box;
   zm_frame *f;
 } lframe;
 

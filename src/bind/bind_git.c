@@ -8,12 +8,10 @@
 #include <string.h>
 
 #define REPO_MT "zenml.git.repo"
-#define MEM_MT "zenml.git.mem"
-#define PATHS_MT "zenml.git.paths"
 
-typedef struct repo_box {
-  zm_repo *repo;
-} repo_box;
+ZM_BIND_HANDLE(repo_box, zm_repo, repo, zm_repo_free)
+
+ZM_BIND_FREE_FN(free_paths, zm_repo_paths_free, zm_repo_paths)
 
 static repo_box *check_box(lua_State *L)
 {
@@ -28,51 +26,21 @@ static zm_repo *check_repo(lua_State *L)
   return b->repo;
 }
 
-/* A userdata that owns malloc'd bytes until they are copied into Lua, so a
- * Lua memory error in between cannot leak them. */
-static char **new_mem_box(lua_State *L)
+/* The bytes held by the box on the top, as a string in its place. */
+static int hold_to_string(lua_State *L, const char *bytes, size_t len)
 {
-  char **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-  *slot = NULL;
-  luaL_setmetatable(L, MEM_MT);
-  return slot;
-}
-
-static int mem_gc(lua_State *L)
-{
-  char **slot = luaL_checkudata(L, 1, MEM_MT);
-  free(*slot);
-  *slot = NULL;
-  return 0;
-}
-
-/* Replace the box on the top with a string of its bytes. */
-static int mem_to_string(lua_State *L, char **slot, size_t len)
-{
-  if (*slot)
-    lua_pushlstring(L, *slot, len);
+  if (bytes)
+    lua_pushlstring(L, bytes, len);
   else
     lua_pushnil(L);
-  free(*slot);
-  *slot = NULL;
-  lua_remove(L, -2);
+  zm_bind_hold_done(L, -2);
   return 1;
 }
 
-static int paths_gc(lua_State *L)
+static void push_paths(lua_State *L, const void *p)
 {
-  zm_repo_paths **slot = luaL_checkudata(L, 1, PATHS_MT);
-  zm_repo_paths_free(*slot);
-  *slot = NULL;
-  return 0;
-}
-
-static int repo_close(lua_State *L)
-{
-  repo_box *b = check_box(L);
-  zm_repo_free(b->repo);
-  b->repo = NULL;
-  return 0;
+  const zm_repo_paths *paths = p;
+  zm_bind_push_strings(L, paths->paths, paths->count);
 }
 
 static int repo_root(lua_State *L)
@@ -97,11 +65,13 @@ static int repo_head(lua_State *L)
 static int repo_branch(lua_State *L)
 {
   zm_repo *r = check_repo(L);
-  char **slot = new_mem_box(L);
-  int rc = zm_repo_branch(slot, r);
+  void **slot = zm_bind_hold(L, free);
+  char *name = NULL;
+  int rc = zm_repo_branch(&name, r);
+  *slot = name;
   if (rc != 0)
     return zm_bind_raise(L, rc);
-  return mem_to_string(L, slot, *slot ? strlen(*slot) : 0);
+  return hold_to_string(L, name, name ? strlen(name) : 0);
 }
 
 static int repo_dirty(lua_State *L)
@@ -117,18 +87,11 @@ static int repo_dirty(lua_State *L)
 static int repo_dirty_paths(lua_State *L)
 {
   zm_repo *r = check_repo(L);
-  zm_repo_paths **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-  *slot = NULL;
-  luaL_setmetatable(L, PATHS_MT);
-  int rc = zm_repo_dirty_paths(slot, r);
+  zm_repo_paths *paths = NULL;
+  int rc = zm_repo_dirty_paths(&paths, r);
   if (rc != 0)
     return zm_bind_raise(L, rc);
-  lua_createtable(L, (int)(*slot)->count, 0);
-  for (size_t i = 0; i < (*slot)->count; i++) {
-    lua_pushstring(L, (*slot)->paths[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  return 1; /* the box is collected later, freeing the list */
+  return zm_bind_push_owned(L, paths, free_paths, push_paths);
 }
 
 static int repo_status(lua_State *L)
@@ -170,11 +133,13 @@ static int repo_read_blob(lua_State *L)
   zm_repo *r = check_repo(L);
   const char *sha = luaL_checkstring(L, 2);
   size_t len = 0;
-  char **slot = new_mem_box(L);
-  int rc = zm_repo_read_blob(slot, &len, r, sha);
+  void **slot = zm_bind_hold(L, free);
+  char *bytes = NULL;
+  int rc = zm_repo_read_blob(&bytes, &len, r, sha);
+  *slot = bytes;
   if (rc != 0)
     return zm_bind_fail(L, rc);
-  return mem_to_string(L, slot, len);
+  return hold_to_string(L, bytes, len);
 }
 
 static int repo_read_at(lua_State *L)
@@ -183,11 +148,13 @@ static int repo_read_at(lua_State *L)
   const char *commit = luaL_checkstring(L, 2);
   const char *path = luaL_checkstring(L, 3);
   size_t len = 0;
-  char **slot = new_mem_box(L);
-  int rc = zm_repo_read_at(slot, &len, r, commit, path);
+  void **slot = zm_bind_hold(L, free);
+  char *bytes = NULL;
+  int rc = zm_repo_read_at(&bytes, &len, r, commit, path);
+  *slot = bytes;
   if (rc != 0)
     return zm_bind_fail(L, rc);
-  return mem_to_string(L, slot, len);
+  return hold_to_string(L, bytes, len);
 }
 
 static int repo_tostring(lua_State *L)
@@ -203,9 +170,7 @@ static int repo_tostring(lua_State *L)
 static int git_discover(lua_State *L)
 {
   const char *folder = luaL_optstring(L, 1, ".");
-  repo_box *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->repo = NULL;
-  luaL_setmetatable(L, REPO_MT);
+  repo_box *b = zm_bind_box_new(L, sizeof *b, REPO_MT, repo_box_release);
   int rc = zm_repo_discover(&b->repo, folder);
   if (rc != 0)
     return zm_bind_fail(L, rc);
@@ -237,29 +202,12 @@ static void make_metatables(lua_State *L)
       {"workfile_sha", repo_workfile_sha},
       {"read_blob", repo_read_blob},
       {"read_at", repo_read_at},
-      {"close", repo_close},
+      {"close", zm_bind_release},
       {NULL, NULL},
   };
-  if (luaL_newmetatable(L, REPO_MT)) {
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, repo_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, repo_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, repo_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, MEM_MT)) {
-    lua_pushcfunction(L, mem_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, PATHS_MT)) {
-    lua_pushcfunction(L, paths_gc);
-    lua_setfield(L, -2, "__gc");
-  }
+  zm_bind_box_type(L, REPO_MT, methods);
+  lua_pushcfunction(L, repo_tostring);
+  lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
 }
 

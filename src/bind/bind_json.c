@@ -23,6 +23,7 @@ enum { DONE = 0, FALLBACK = 1 };
  * userdata so that an error raised mid-way (a __json or __index function
  * that fails, a cycle) cannot leak the buffer. */
 typedef struct encoder {
+  zm_bind_box box;
   zm_buf out;
   int depth;
   const void *path[MAX_DEPTH];
@@ -300,21 +301,17 @@ static int encode_value(lua_State *L, encoder *e, int idx)
   }
 }
 
-/* __gc, __close: idempotent. */
-static int encoder_release(lua_State *L)
+static void encoder_release(zm_bind_box *b)
 {
-  encoder *e = luaL_checkudata(L, 1, ENCODER_MT);
-  zm_buf_free(&e->out);
-  return 0;
+  zm_buf_free(&((encoder *)b)->out);
 }
 
 /* json.encode(v) -> text, or nothing when the Lua encoder must do it. */
 static int json_encode(lua_State *L)
 {
   lua_settop(L, 1);
-  encoder *e = lua_newuserdatauv(L, sizeof *e, 0);
-  *e = (encoder){.out = ZM_BUF_INIT, .depth = 0};
-  luaL_setmetatable(L, ENCODER_MT);
+  encoder *e = zm_bind_box_new(L, sizeof *e, ENCODER_MT, encoder_release);
+  e->out = (zm_buf)ZM_BUF_INIT;
   int rc = encode_value(L, e, 1);
   if (rc == DONE)
     lua_pushlstring(L, e->out.data ? e->out.data : "", e->out.len);
@@ -324,12 +321,7 @@ static int json_encode(lua_State *L)
 
 int zm_bind_open_json(lua_State *L)
 {
-  if (luaL_newmetatable(L, ENCODER_MT)) {
-    lua_pushcfunction(L, encoder_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, encoder_release);
-    lua_setfield(L, -2, "__close");
-  }
+  zm_bind_box_type(L, ENCODER_MT, NULL);
   lua_pop(L, 1);
   static const luaL_Reg fns[] = {{"encode", json_encode}, {NULL, NULL}};
   luaL_newlib(L, fns);

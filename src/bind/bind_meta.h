@@ -1,4 +1,8 @@
-/* Shared between the metadata store's binding files. */
+/* Shared between the metadata store's binding files, one per part of
+ * src/meta: bind_meta.c (the store, transactions, queries), bind_meta_run.c
+ * (pipelines, runs, executions, the cache), bind_meta_datasource.c,
+ * bind_meta_lineage.c (artifacts, events, lineage), bind_meta_metric.c
+ * (metrics, properties) and bind_meta_hash.c. */
 #ifndef ZM_BIND_META_H
 #define ZM_BIND_META_H
 
@@ -9,17 +13,32 @@
 /* The open metadata store at argument 1; raises if it is not one or closed. */
 zm_meta *zm_bind_meta_check(lua_State *L);
 
-/* db:hash_begin(path) -> job: hashing through the stat cache, on a thread
- * when the digest is not cached. */
-int zm_bind_meta_hash_begin(lua_State *L);
+/* nil + message + code for "not found", a Lua error for anything else. */
+int zm__bind_meta_fail(lua_State *L, int rc);
 
-/* db:hash_end(job) -> hex | nil, message: wait, and remember the digest. */
-int zm_bind_meta_hash_end(lua_State *L);
+/* A string field of the table at t, or NULL; raises for another type. The
+ * string stays valid while the table holds it. */
+const char *zm__bind_meta_str_field(lua_State *L, int t, const char *k);
 
-/* db:previous_execution(pipeline, step, class, before) -> execution id | nil */
-int zm_bind_meta_previous_execution(lua_State *L);
+/* An integer field of the table at t, `def` when nil; raises for another type. */
+lua_Integer zm__bind_meta_int_field(lua_State *L, int t, const char *k, lua_Integer def);
 
-/* db:latest_run_with({{step, output}...}, pipeline?, run?) -> run id | nil */
-int zm_bind_meta_latest_run_with(lua_State *L);
+/* A number field of the table at t, 0 when nil. */
+double zm__bind_meta_num_field(lua_State *L, int t, const char *k);
+
+/* The execution status named by argument `arg`; raises for an unknown one. */
+zm_meta_status zm__bind_meta_check_status(lua_State *L, int arg);
+
+/* A zm_meta_strings as an array of strings, and its free, for
+ * zm_bind_push_owned. */
+void zm__bind_meta_push_strings(lua_State *L, const void *p);
+void zm__bind_meta_free_strings(void *p);
+
+/* Each adds its methods of the store to the table on the stack top. */
+void zm__bind_meta_run_methods(lua_State *L);
+void zm__bind_meta_datasource_methods(lua_State *L);
+void zm__bind_meta_lineage_methods(lua_State *L);
+void zm__bind_meta_metric_methods(lua_State *L);
+void zm__bind_meta_hash_methods(lua_State *L);
 
 #endif

@@ -1,4 +1,5 @@
-/* db:hash_begin / db:hash_end: a file hashed on a thread while Lua goes on. */
+/* db:hash_file, db:hash_begin, db:hash_end: files hashed through the stat
+ * cache (src/meta/meta_hash.c), on a thread while Lua goes on. */
 #include "bind/bind.h"
 #include "bind/bind_meta.h"
 
@@ -6,18 +7,8 @@
 
 #define HASH_JOB "zenml.meta.hash_job"
 
-typedef struct job_ud {
-  zm_meta_hash_job *j;
-} job_ud;
-
-/* __gc and __close: waits for the thread if it still runs. Idempotent. */
-static int job_release(lua_State *L)
-{
-  job_ud *u = luaL_checkudata(L, 1, HASH_JOB);
-  zm_meta_hash_job_free(u->j);
-  u->j = NULL;
-  return 0;
-}
+/* Its release waits for the thread if it still runs. */
+ZM_BIND_HANDLE(job_ud, zm_meta_hash_job, j, zm_meta_hash_job_free)
 
 static int job_pending(lua_State *L)
 {
@@ -26,30 +17,32 @@ static int job_pending(lua_State *L)
   return 1;
 }
 
-int zm_bind_meta_hash_begin(lua_State *L)
+static int db_hash_file(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *path = luaL_checkstring(L, 2);
-  job_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->j = NULL;
-  if (luaL_newmetatable(L, HASH_JOB)) {
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, job_pending);
-    lua_setfield(L, -2, "pending");
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, job_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, job_release);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
+  char hex[65];
+  int rc = zm_meta_hash_file(hex, m, path);
+  if (rc < 0)
+    return zm_bind_fail(L, rc);
+  lua_pushstring(L, hex);
+  return 1;
+}
+
+/* db:hash_begin(path) -> job: hashing on a thread when the digest is not cached. */
+static int db_hash_begin(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  const char *path = luaL_checkstring(L, 2);
+  job_ud *u = zm_bind_box_new(L, sizeof *u, HASH_JOB, job_ud_release);
   int rc = zm_meta_hash_begin(&u->j, m, path, 1);
   if (rc < 0)
     return zm_bind_fail(L, rc);
   return 1;
 }
 
-int zm_bind_meta_hash_end(lua_State *L)
+/* db:hash_end(job) -> hex | nil, message: wait, and remember the digest. */
+static int db_hash_end(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   job_ud *u = luaL_checkudata(L, 2, HASH_JOB);
@@ -62,4 +55,18 @@ int zm_bind_meta_hash_end(lua_State *L)
     return zm_bind_fail(L, rc);
   lua_pushstring(L, hex);
   return 1;
+}
+
+void zm__bind_meta_hash_methods(lua_State *L)
+{
+  static const luaL_Reg job_methods[] = {{"pending", job_pending}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {
+      {"hash_file", db_hash_file},
+      {"hash_begin", db_hash_begin},
+      {"hash_end", db_hash_end},
+      {NULL, NULL},
+  };
+  zm_bind_box_type(L, HASH_JOB, job_methods);
+  lua_pop(L, 1);
+  luaL_setfuncs(L, methods, 0);
 }

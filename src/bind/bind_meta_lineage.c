@@ -1,6 +1,6 @@
-/* db:previous_execution and db:latest_run_with: lineage questions the
- * commands ask (which execution to compare a step with, which run has a
- * model), answered in src/meta. */
+/* Artifacts, events and lineage (src/meta/meta_lineage.c): recording what
+ * a step read and wrote, and the questions the commands ask (which
+ * execution to compare a step with, which run has a model). */
 #include "bind/bind.h"
 #include "bind/bind_meta.h"
 #include "core/error.h"
@@ -8,9 +8,51 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
-#define RUN_ID_BOX "zenml.meta.run_id"
+static int db_artifact_record(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  const char *id = luaL_checkstring(L, 2);
+  const char *type = luaL_checkstring(L, 3);
+  lua_Integer size = luaL_checkinteger(L, 4);
+  int rc = zm_meta_artifact_record(m, id, type, size);
+  return rc < 0 ? zm_bind_raise(L, rc) : 0;
+}
 
-int zm_bind_meta_previous_execution(lua_State *L)
+static int db_event_add(lua_State *L)
+{
+  static const char *const kinds[] = {"input", "output", NULL};
+  zm_meta *m = zm_bind_meta_check(L);
+  lua_Integer exec = luaL_checkinteger(L, 2);
+  const char *artifact = luaL_checkstring(L, 3);
+  int kind = luaL_checkoption(L, 4, NULL, kinds);
+  const char *name = luaL_checkstring(L, 5);
+  int rc = zm_meta_event_add(m, exec, artifact, kind ? ZM_META_OUTPUT : ZM_META_INPUT, name);
+  return rc < 0 ? zm_bind_raise(L, rc) : 0;
+}
+
+static int db_artifact_refs(lua_State *L)
+{
+  zm_meta_strings *l = NULL;
+  int rc = zm_meta_artifact_refs(&l, zm_bind_meta_check(L));
+  if (rc < 0)
+    return zm_bind_raise(L, rc);
+  return zm_bind_push_owned(L, l, zm__bind_meta_free_strings, zm__bind_meta_push_strings);
+}
+
+/* db:artifact_lost(id, why) -> number of executions made invalid. */
+static int db_artifact_lost(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  int64_t n = 0;
+  int rc = zm_meta_artifact_lost(&n, m, luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  if (rc < 0)
+    return zm_bind_raise(L, rc);
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
+/* db:previous_execution(pipeline, step, class, before) -> execution id | nil */
+static int db_previous_execution(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *pipeline = luaL_checkstring(L, 2);
@@ -54,37 +96,35 @@ static zm_meta_step_output *check_wanted(lua_State *L, int arg, size_t *out_n)
   return w;
 }
 
-static int run_id_gc(lua_State *L)
-{
-  char **p = luaL_checkudata(L, 1, RUN_ID_BOX);
-  free(*p);
-  *p = NULL;
-  return 0;
-}
-
 /* db:latest_run_with({{step, output}, ...}, pipeline?, run?) -> run id | nil */
-int zm_bind_meta_latest_run_with(lua_State *L)
+static int db_latest_run_with(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   size_t n;
   zm_meta_step_output *want = check_wanted(L, 2, &n);
   const char *pipeline = luaL_optstring(L, 3, NULL);
   const char *run_id = luaL_optstring(L, 4, NULL);
-  /* the answer is owned by this box until it is a Lua string */
-  char **box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
-  if (luaL_newmetatable(L, RUN_ID_BOX)) {
-    lua_pushcfunction(L, run_id_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  int rc = zm_meta_run_latest_with(box, m, want, n, pipeline, run_id);
+  char *found = NULL;
+  int rc = zm_meta_run_latest_with(&found, m, want, n, pipeline, run_id);
   if (rc == ZM_ENOTFOUND) {
     lua_pushnil(L);
     return 1;
   }
   if (rc < 0)
     return zm_bind_raise(L, rc);
-  lua_pushstring(L, *box);
-  return 1;
+  return zm_bind_push_owned(L, found, free, zm_bind_push_string);
+}
+
+void zm__bind_meta_lineage_methods(lua_State *L)
+{
+  static const luaL_Reg methods[] = {
+      {"artifact_record", db_artifact_record},
+      {"event_add", db_event_add},
+      {"artifact_refs", db_artifact_refs},
+      {"artifact_lost", db_artifact_lost},
+      {"previous_execution", db_previous_execution},
+      {"latest_run_with", db_latest_run_with},
+      {NULL, NULL},
+  };
+  luaL_setfuncs(L, methods, 0);
 }

@@ -10,13 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct ltransform {
-  zm_transform *t;
-} ltransform;
+ZM_BIND_HANDLE(ltransform, zm_transform, t, zm_transform_free)
 
 int zm_bind_ml_fail(lua_State *L, const char *fn)
 {
-  return luaL_error(L, "%s: %s", fn, zm_error_last());
+  return zm_bind_raise_in(L, ZM_ERROR, fn);
 }
 
 /* Push k frames from outs (boxes first, so nothing leaks if pushing fails). */
@@ -109,10 +107,7 @@ static int m_partition(lua_State *L)
 
 static ltransform *push_transform(lua_State *L)
 {
-  ltransform *box = lua_newuserdatauv(L, sizeof *box, 0);
-  box->t = NULL;
-  luaL_setmetatable(L, TRANSFORM_MT);
-  return box;
+  return zm_bind_box_new(L, sizeof(ltransform), TRANSFORM_MT, ltransform_release);
 }
 
 static zm_transform *check_transform(lua_State *L)
@@ -121,14 +116,6 @@ static zm_transform *check_transform(lua_State *L)
   if (!box->t)
     luaL_error(L, "transform: attempt to use a closed transform");
   return box->t;
-}
-
-static int transform_release(lua_State *L)
-{
-  ltransform *box = luaL_checkudata(L, 1, TRANSFORM_MT);
-  zm_transform_free(box->t);
-  box->t = NULL;
-  return 0;
 }
 
 static double opt_number(lua_State *L, int t, const char *key, double def)
@@ -251,20 +238,14 @@ int zm_bind_open_ml(lua_State *L)
 {
   static const luaL_Reg tf_methods[] = {{"apply", tf_apply},     {"save", tf_save},
                                         {"outputs", tf_outputs}, {"labels", tf_labels},
-                                        {"close", transform_release}, {NULL, NULL}};
+                                        {"close", zm_bind_release}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"split_random", m_split_random},
                                  {"partition", m_partition},
                                  {"fit_transform", m_fit_transform},
                                  {"load_transform", m_load_transform},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
-  luaL_newmetatable(L, TRANSFORM_MT);
-  luaL_newlib(L, tf_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, transform_release);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, transform_release);
-  lua_setfield(L, -2, "__close");
+  zm_bind_box_type(L, TRANSFORM_MT, tf_methods);
   lua_setfield(L, -2, "transform_mt");
   zm_bind_ml_model_init(L);
   return 1;

@@ -18,6 +18,7 @@
 #define BUF_MT "zenml.ml.buf"
 
 typedef struct lmodel {
+  zm_bind_box box;
   zm_bundle *b;
   zm_history h; /* from training; empty for a loaded model */
 } lmodel;
@@ -35,28 +36,37 @@ typedef struct train_args {
 
 /* boxed byte buffers -------------------------------------------------------- */
 
-static int buf_release(lua_State *L)
+typedef struct lbuf {
+  zm_bind_box box;
+  zm_buf buf;
+} lbuf;
+
+static void buf_release(zm_bind_box *b)
 {
-  zm_buf_free(luaL_checkudata(L, 1, BUF_MT));
-  return 0;
+  zm_buf_free(&((lbuf *)b)->buf);
 }
 
 zm_buf *zm_bind_ml_buf(lua_State *L)
 {
-  zm_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
-  *b = (zm_buf)ZM_BUF_INIT;
-  luaL_setmetatable(L, BUF_MT);
-  return b;
+  lbuf *b = zm_bind_box_new(L, sizeof *b, BUF_MT, buf_release);
+  b->buf = (zm_buf)ZM_BUF_INIT;
+  return &b->buf;
 }
 
 /* model userdata ------------------------------------------------------------ */
 
+static void model_release(zm_bind_box *b)
+{
+  lmodel *box = (lmodel *)b;
+  zm_bundle_free(box->b);
+  zm_history_free(&box->h);
+  box->b = NULL;
+  memset(&box->h, 0, sizeof box->h);
+}
+
 static lmodel *push_model(lua_State *L)
 {
-  lmodel *box = lua_newuserdatauv(L, sizeof *box, 0);
-  memset(box, 0, sizeof *box);
-  luaL_setmetatable(L, MODEL_MT);
-  return box;
+  return zm_bind_box_new(L, sizeof(lmodel), MODEL_MT, model_release);
 }
 
 static lmodel *check_model(lua_State *L)
@@ -65,15 +75,6 @@ static lmodel *check_model(lua_State *L)
   if (!box->b)
     luaL_error(L, "model: attempt to use a closed model");
   return box;
-}
-
-static int model_release(lua_State *L)
-{
-  lmodel *box = luaL_checkudata(L, 1, MODEL_MT);
-  zm_bundle_free(box->b);
-  zm_history_free(&box->h);
-  memset(box, 0, sizeof *box);
-  return 0;
 }
 
 /* reading parameters -------------------------------------------------------- */
@@ -400,15 +401,6 @@ static int md_history(lua_State *L)
   return 1;
 }
 
-static void push_strings(lua_State *L, char *const *v, size_t n)
-{
-  lua_createtable(L, (int)n, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_pushstring(L, v[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
 static int md_info(lua_State *L)
 {
   static const char *const kinds[] = {"", "logistic", "linear", "feedforward", "xgboost"};
@@ -419,12 +411,12 @@ static int md_info(lua_State *L)
   lua_setfield(L, -2, "kind");
   lua_pushstring(L, tasks[zm_model_task(b->model)]);
   lua_setfield(L, -2, "task");
-  push_strings(L, b->features, b->d);
+  zm_bind_push_strings(L, b->features, b->d);
   lua_setfield(L, -2, "features");
   lua_pushstring(L, b->label);
   lua_setfield(L, -2, "label");
   if (b->classes.k) {
-    push_strings(L, b->classes.names, b->classes.k);
+    zm_bind_push_strings(L, b->classes.names, b->classes.k);
     lua_setfield(L, -2, "classes");
     lua_pushstring(L, zm_type_name(b->classes.type));
     lua_setfield(L, -2, "label_type");
@@ -450,12 +442,6 @@ static zm_column *check_col(lua_State *L, int idx, const char *fn)
   if (!c)
     luaL_error(L, "%s: expected a column, got %s", fn, luaL_typename(L, idx));
   return c;
-}
-
-static void set_num(lua_State *L, const char *key, double v)
-{
-  lua_pushnumber(L, v);
-  lua_setfield(L, -2, key);
 }
 
 static void set_per_class(lua_State *L, const char *key, const zm_classes *cl, const double *v)
@@ -544,20 +530,20 @@ static int score(class_scores *s, const zm_column *t, const zm_column *pc, const
 /* Fill the table on the stack top. */
 static void push_scores(lua_State *L, const class_scores *s)
 {
-  set_num(L, "accuracy", s->r.accuracy);
+  zm_bind_set_num(L, "accuracy", s->r.accuracy);
   set_per_class(L, "precision", &s->cl, s->r.precision);
   set_per_class(L, "recall", &s->cl, s->r.recall);
   set_per_class(L, "f1", &s->cl, s->r.f1);
-  set_num(L, "macro_precision", s->r.macro_precision);
-  set_num(L, "macro_recall", s->r.macro_recall);
-  set_num(L, "macro_f1", s->r.macro_f1);
+  zm_bind_set_num(L, "macro_precision", s->r.macro_precision);
+  zm_bind_set_num(L, "macro_recall", s->r.macro_recall);
+  zm_bind_set_num(L, "macro_f1", s->r.macro_f1);
   set_confusion(L, &s->cl, s->r.confusion);
-  push_strings(L, s->cl.names, s->cl.k);
+  zm_bind_push_strings(L, s->cl.names, s->cl.k);
   lua_setfield(L, -2, "classes");
   if (s->has_proba)
-    set_num(L, "log_loss", s->log_loss);
+    zm_bind_set_num(L, "log_loss", s->log_loss);
   if (s->has_auc)
-    set_num(L, "roc_auc", s->auc);
+    zm_bind_set_num(L, "roc_auc", s->auc);
 }
 
 /* core.ml.metrics_classification(truth_column, predicted_column, proba_frame?) */
@@ -603,10 +589,10 @@ static int m_metrics_regression(lua_State *L)
            : pc->type == ZM_TYPE_I64 ? (double)((int64_t *)pc->data)[i] : ((uint8_t *)pc->data)[i];
   }
   lua_createtable(L, 0, 4);
-  set_num(L, "mse", zm_metric_mse(y, p, n));
-  set_num(L, "rmse", zm_metric_rmse(y, p, n));
-  set_num(L, "mae", zm_metric_mae(y, p, n));
-  set_num(L, "r2", zm_metric_r2(y, p, n));
+  zm_bind_set_num(L, "mse", zm_metric_mse(y, p, n));
+  zm_bind_set_num(L, "rmse", zm_metric_rmse(y, p, n));
+  zm_bind_set_num(L, "mae", zm_metric_mae(y, p, n));
+  zm_bind_set_num(L, "r2", zm_metric_r2(y, p, n));
   return 1;
 }
 
@@ -614,23 +600,13 @@ void zm_bind_ml_model_init(lua_State *L)
 {
   static const luaL_Reg methods[] = {{"predict", md_predict}, {"save", md_save},
                                      {"history", md_history}, {"info", md_info},
-                                     {"close", model_release}, {NULL, NULL}};
+                                     {"close", zm_bind_release}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"train", m_train},
                                  {"load_model", m_load_model},
                                  {"metrics_classification", m_metrics_classification},
                                  {"metrics_regression", m_metrics_regression},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
-  luaL_newmetatable(L, MODEL_MT);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, model_release);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, model_release);
-  lua_setfield(L, -2, "__close");
+  zm_bind_box_type(L, MODEL_MT, methods);
   lua_setfield(L, -2, "model_mt");
-  luaL_newmetatable(L, BUF_MT);
-  lua_pushcfunction(L, buf_release);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
 }

@@ -2,6 +2,7 @@
  * id, a wrong argument type) raises; failures a caller should expect (a
  * missing file or artifact, an I/O error) return nil and a message. */
 #include "bind/bind.h"
+#include "bind/bind_store.h"
 #include "frame/backed.h"
 #include "bind/bind_frame.h"
 #include "frame/framefile.h"
@@ -17,16 +18,19 @@
 
 #define STORE_MT "zenml.store"
 
-typedef struct store_ud {
-  zm_store *s;
-} store_ud;
+ZM_BIND_HANDLE(store_ud, zm_store, s, zm_store_free)
 
-static zm_store *check_store(lua_State *L)
+zm_store *zm_bind_store_check(lua_State *L, int idx)
 {
-  store_ud *u = luaL_checkudata(L, 1, STORE_MT);
+  store_ud *u = luaL_checkudata(L, idx, STORE_MT);
   if (!u->s)
     luaL_error(L, "attempt to use a closed store");
   return u->s;
+}
+
+static zm_store *check_store(lua_State *L)
+{
+  return zm_bind_store_check(L, 1);
 }
 
 /* The id argument at `arg`, raising for a malformed one. */
@@ -156,23 +160,24 @@ static int l_checkout(lua_State *L)
   return push_ok_or_fail(L, zm_store_checkout_tree(s, id, luaL_checkstring(L, 3)));
 }
 
-/* Problems are gathered in C ("what\0problem\0" pairs) into a buffer boxed
- * in a userdata (freed by __gc even if Lua raises), and turned into Lua values
- * only after the store call returns, so no Lua error can interrupt a scan that
- * holds open folders. */
-#define PROBLEMS_MT "zenml.store.problems"
-
-static int problems_gc(lua_State *L)
+/* Problems are gathered in C ("what\0problem\0" pairs) into a buffer held
+ * by a box (freed even if Lua raises), and turned into Lua values only after
+ * the store call returns, so no Lua error can interrupt a scan that holds
+ * open folders. */
+static void free_buf(void *p)
 {
-  zm_buf_free(luaL_checkudata(L, 1, PROBLEMS_MT));
-  return 0;
+  zm_buf_free(p);
+  free(p);
 }
 
 static zm_buf *new_problems(lua_State *L)
 {
-  zm_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+  void **slot = zm_bind_hold(L, free_buf);
+  zm_buf *b = malloc(sizeof *b);
+  if (!b)
+    luaL_error(L, "out of memory");
   *b = (zm_buf)ZM_BUF_INIT;
-  luaL_setmetatable(L, PROBLEMS_MT);
+  *slot = b;
   return b;
 }
 
@@ -191,10 +196,8 @@ static void push_problems(lua_State *L, const zm_buf *b)
   for (const char *p = b->data; p && p < b->data + b->len;) {
     const char *problem = p + strlen(p) + 1;
     lua_createtable(L, 0, 2);
-    lua_pushstring(L, p);
-    lua_setfield(L, -2, "what");
-    lua_pushstring(L, problem);
-    lua_setfield(L, -2, "problem");
+    zm_bind_set_str(L, "what", p);
+    zm_bind_set_str(L, "problem", problem);
     lua_seti(L, -2, ++n);
     p = problem + strlen(problem) + 1;
   }
@@ -208,6 +211,7 @@ static int l_verify(lua_State *L)
   if (rc)
     return zm_bind_fail(L, rc);
   push_problems(L, b);
+  zm_bind_hold_done(L, -2);
   return 1;
 }
 
@@ -237,6 +241,7 @@ static int l_check(lua_State *L)
   zm_buf *b = new_problems(L);
   zm_store_check_ids(NULL, s, ids, n, collect, b);
   push_problems(L, b);
+  zm_bind_hold_done(L, -2);
   return 1;
 }
 
@@ -394,21 +399,11 @@ static int l_root(lua_State *L)
   return 1;
 }
 
-/* __gc, __close and close(): idempotent. */
-static int l_release(lua_State *L)
-{
-  store_ud *u = luaL_checkudata(L, 1, STORE_MT);
-  zm_store_free(u->s);
-  u->s = NULL;
-  return 0;
-}
 
 static int l_open(lua_State *L)
 {
   const char *root = luaL_checkstring(L, 1);
-  store_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
-  u->s = NULL;
-  luaL_setmetatable(L, STORE_MT);
+  store_ud *u = zm_bind_box_new(L, sizeof *u, STORE_MT, store_ud_release);
   int rc = zm_store_open(&u->s, root);
   if (rc)
     return zm_bind_fail(L, rc);
@@ -426,22 +421,10 @@ int zm_bind_open_store(lua_State *L)
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
       {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind}, {"spill_frames", l_spill_frames},
       {"put_frame", l_put_frame},
-      {"settle", l_settle}, {"root", l_root},           {"close", l_release},
+      {"settle", l_settle}, {"root", l_root},           {"close", zm_bind_release},
       {NULL, NULL},
   };
-  if (luaL_newmetatable(L, STORE_MT)) {
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_release);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_release);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, PROBLEMS_MT)) {
-    lua_pushcfunction(L, problems_gc);
-    lua_setfield(L, -2, "__gc");
-  }
+  zm_bind_box_type(L, STORE_MT, methods);
   lua_pop(L, 1);
   static const luaL_Reg fns[] = {{"open", l_open}, {NULL, NULL}};
   luaL_newlib(L, fns);

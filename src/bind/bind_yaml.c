@@ -6,6 +6,7 @@
  * `__order` follow, sorted, so output is deterministic. C trees live in
  * boxed userdata while Lua runs, so a Lua error never leaks them. */
 #include "bind/bind.h"
+#include "core/error.h"
 #include "yaml/yaml.h"
 
 #include <stdlib.h>
@@ -13,22 +14,14 @@
 
 #define TREE_MT "zenml.yaml.tree"
 #define NULL_MT "zenml.yaml.null"
-#define TEXT_MT "zenml.yaml.text"
 
+ZM_BIND_HANDLE(tree_box, zm_yaml_node, root, zm_yaml_free)
+
+/* Push a box for a tree and return the slot of its root. */
 static zm_yaml_node **new_tree_box(lua_State *L)
 {
-  zm_yaml_node **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-  *slot = NULL;
-  luaL_setmetatable(L, TREE_MT);
-  return slot;
-}
-
-static int tree_gc(lua_State *L)
-{
-  zm_yaml_node **slot = luaL_checkudata(L, 1, TREE_MT);
-  zm_yaml_free(*slot);
-  *slot = NULL;
-  return 0;
+  tree_box *t = zm_bind_box_new(L, sizeof *t, TREE_MT, tree_box_release);
+  return &t->root;
 }
 
 static void push_null(lua_State *L)
@@ -129,10 +122,11 @@ static int decode_common(lua_State *L, int rc, zm_yaml_node **slot, const char *
   lua_pushcfunction(L, push_tree);
   lua_pushlightuserdata(L, *slot);
   lua_pushstring(L, name);
-  if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK) { /* a key Lua cannot take, or out of memory */
     lua_pushnil(L);
     lua_insert(L, -2);
-    return 2;
+    lua_pushstring(L, zm_bind_code_name(ZM_EINVALID));
+    return 3;
   }
   return 1;
 }
@@ -442,23 +436,16 @@ static int yaml_encode(lua_State *L)
   lua_newtable(L); /* VISITING */
   zm_yaml_node **slot = new_tree_box(L);
   encode_value(L, 1, slot, NULL, 0);
-  char **text = lua_newuserdatauv(L, sizeof *text, 0);
-  *text = NULL;
-  luaL_setmetatable(L, TEXT_MT);
+  void **held = zm_bind_hold(L, free);
+  char *text = NULL;
   size_t len = 0;
-  int rc = zm_yaml_emit(text, &len, *slot);
+  int rc = zm_yaml_emit(&text, &len, *slot);
+  *held = text;
   if (rc != 0)
     return zm_bind_raise(L, rc);
-  lua_pushlstring(L, *text, len);
-  return 1; /* both boxes are collected later */
-}
-
-static int text_gc(lua_State *L)
-{
-  char **text = luaL_checkudata(L, 1, TEXT_MT);
-  free(*text);
-  *text = NULL;
-  return 0;
+  lua_pushlstring(L, text, len);
+  zm_bind_hold_done(L, -2);
+  return 1; /* the tree's box is collected later */
 }
 
 static int null_tostring(lua_State *L)
@@ -469,17 +456,7 @@ static int null_tostring(lua_State *L)
 
 static void make_metatables(lua_State *L)
 {
-  if (luaL_newmetatable(L, TREE_MT)) {
-    lua_pushcfunction(L, tree_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, tree_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, TEXT_MT)) {
-    lua_pushcfunction(L, text_gc);
-    lua_setfield(L, -2, "__gc");
-  }
+  zm_bind_box_type(L, TREE_MT, NULL);
   lua_pop(L, 1);
   if (luaL_newmetatable(L, NULL_MT)) {
     lua_pushcfunction(L, null_tostring);

@@ -51,10 +51,8 @@ static int take_rows(const double **out, const zm_rows *rows, double *buf, size_
     return 0;
   }
   int rc = rows->fill(rows->ctx, buf, first, count);
-  for (size_t i = 0; rc == 0 && i < count * rows->d; i++)
-    if (!isfinite(buf[i]))
-      rc = zm_error_set(ZM_EINVALID, "feature %zu of row %zu is not finite (NaN or inf)",
-                        i % rows->d + 1, first + i / rows->d + 1);
+  if (rc == 0)
+    rc = zm__check_finite(buf, count, rows->d, first);
   *out = buf;
   return rc;
 }

@@ -407,24 +407,13 @@ static int check_params(const zm_ffn_params *p)
   return 0;
 }
 
-static int check_data(const double *X, size_t n, size_t d, const zm_target *y)
-{
-  if (!X || n == 0 || d == 0)
-    return zm_error_set(ZM_EINVALID, "expected a non-empty matrix, got %zu x %zu", n, d);
-  for (size_t i = 0; i < n * d; i++)
-    if (!isfinite(X[i]))
-      return zm_error_set(ZM_EINVALID, "feature %zu of row %zu is not finite (NaN or inf)",
-                          i % d + 1, i / d + 1);
-  return zm_target_check(y, n);
-}
-
 static int validate(const double *X, size_t n, size_t d, const zm_target *y,
                     const zm_ffn_params *p)
 {
   int rc = check_params(p);
-  if (!rc) rc = check_data(X, n, d, y);
+  if (!rc) rc = zm__check_data(X, n, d, y);
   if (!rc && p->X_val) {
-    rc = check_data(p->X_val, p->n_val, d, p->y_val);
+    rc = zm__check_data(p->X_val, p->n_val, d, p->y_val);
     if (!rc && (!p->y_val->labels != !y->labels || p->y_val->k != y->k))
       rc = zm_error_set(ZM_EINVALID, "y_val is not the same kind of target as y");
     if (rc)

@@ -36,6 +36,14 @@ struct zm_model {
 
 extern const zm_model_ops zm_logreg_ops, zm_linreg_ops, zm_ffn_ops, zm_xgb_ops;
 
+/* ZM_EINVALID naming the first feature of the n x d rows X that is NaN or
+ * infinite; rows are numbered from first_row + 1 in the message. */
+int zm__check_finite(const double *X, size_t n, size_t d, size_t first_row);
+
+/* The training data every dense trainer needs: a non-empty n x d matrix of
+ * finite features and a valid target (zm_target_check); ZM_EINVALID. */
+int zm__check_data(const double *X, size_t n, size_t d, const zm_target *y);
+
 /* A new model record of the given kind (impl NULL); ZM_ENOMEM. */
 int zm__model_new(zm_model **out, zm_model_kind kind, zm_task task, size_t d, size_t k);
 

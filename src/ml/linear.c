@@ -262,23 +262,6 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
   return rc;
 }
 
-static int check_finite(const double *X, size_t n, size_t d)
-{
-  for (size_t i = 0; i < n * d; i++)
-    if (!isfinite(X[i]))
-      return zm_error_set(ZM_EINVALID, "feature %zu of row %zu is not finite (NaN or inf)",
-                          i % d + 1, i / d + 1);
-  return 0;
-}
-
-static int check_inputs(const double *X, size_t n, size_t d, const zm_target *y)
-{
-  if (!X || n == 0 || d == 0)
-    return zm_error_set(ZM_EINVALID, "expected a non-empty matrix, got %zu x %zu", n, d);
-  int rc = check_finite(X, n, d);
-  return rc ? rc : zm_target_check(y, n);
-}
-
 static int check_sgd(size_t epochs, size_t batch, double lr, double l2)
 {
   if (batch == 0)
@@ -344,7 +327,7 @@ static int rows_matrix(const double **X, double **owned, const zm_rows *rows)
   *owned = NULL;
   if (rows->X) {
     *X = rows->X;
-    return check_finite(rows->X, n, d);
+    return zm__check_finite(rows->X, n, d, 0);
   }
   double *M = malloc(n * d * sizeof *M + 1);
   if (!M)
@@ -354,7 +337,7 @@ static int rows_matrix(const double **X, double **owned, const zm_rows *rows)
   for (size_t at = 0; rc == 0 && at < n; at += CHUNK)
     rc = rows->fill(rows->ctx, M + at * d, at, n - at < CHUNK ? n - at : CHUNK);
   if (rc == 0)
-    rc = check_finite(M, n, d);
+    rc = zm__check_finite(M, n, d, 0);
   if (rc) {
     free(M);
     return rc;
@@ -436,7 +419,7 @@ int zm_logreg_train(zm_model **out, const double *X, size_t n, size_t d,
   zm_logreg_params p;
   *out = NULL;
   if (params) p = *params; else zm_logreg_params_default(&p);
-  int rc = check_inputs(X, n, d, y);
+  int rc = zm__check_data(X, n, d, y);
   if (rc)
     return zm_error_wrap(rc, "logistic regression");
   if ((rc = check_logreg(y, &p)))
@@ -556,7 +539,7 @@ int zm_linreg_train(zm_model **out, const double *X, size_t n, size_t d,
   zm_model *m = NULL;
   *out = NULL;
   if (params) p = *params; else zm_linreg_params_default(&p);
-  int rc = check_inputs(X, n, d, y);
+  int rc = zm__check_data(X, n, d, y);
   if (!rc && y->labels)
     rc = zm_error_set(ZM_EINVALID, "linear regression needs real values, got class labels");
   if (!rc && p.solver == ZM_LINREG_SGD)

@@ -35,6 +35,23 @@ int zm_target_check(const zm_target *y, size_t n)
   return 0;
 }
 
+int zm__check_finite(const double *X, size_t n, size_t d, size_t first_row)
+{
+  for (size_t i = 0; i < n * d; i++)
+    if (!isfinite(X[i]))
+      return zm_error_set(ZM_EINVALID, "feature %zu of row %zu is not finite (NaN or inf)",
+                          i % d + 1, first_row + i / d + 1);
+  return 0;
+}
+
+int zm__check_data(const double *X, size_t n, size_t d, const zm_target *y)
+{
+  if (!X || n == 0 || d == 0)
+    return zm_error_set(ZM_EINVALID, "expected a non-empty matrix, got %zu x %zu", n, d);
+  int rc = zm__check_finite(X, n, d, 0);
+  return rc ? rc : zm_target_check(y, n);
+}
+
 void zm_history_free(zm_history *h)
 {
   if (!h)

@@ -333,7 +333,7 @@ p:run()
     assert.equals("zenml: data/a.csv: not a regular file\n", err)
     local got = t.sh(t.q(t.zenml) .. [[ -e 'print(require("zenml").frame.read_csv("data/fifo.csv"))']],
       { cwd = dir })
-    assert.equals("nil\tdata/fifo.csv: not a regular file\n", got)
+    assert.equals("nil\tdata/fifo.csv: not a regular file\tinvalid\n", got)
   end)
 
   it("reads an integer beyond int64 as float64 and warns; a declared int64 refuses it", function()

@@ -203,7 +203,7 @@ describe("zenml.exec.run", function()
       return exec.run(opts)
     end
     assert.has_error(function() exec.run("x") end,
-      "zenml.exec.run expects a table of options, got string")
+      "zenml.exec.run: argument 1 (opts): expected table, got string")
     assert.has_error(function() run { nodes = "a" } end,
       "zenml.exec.run: nodes must be a list of {name=, deps=} tables, got string")
     assert.has_error(function() run { nodes = { 1 } } end,

@@ -146,8 +146,8 @@ describe("zenml.frame", function()
     assert.equal("column:map: expected a function, got no value", err(people:col("id").map, people:col("id")))
     assert.equal("column:sum: expected a numeric column, got string column 'name'",
       err(people:col("name").sum, people:col("name")))
-    assert.equal("frame.read_csv: expected a file path (string), got number", err(F.read_csv, 42))
-    assert.equal('frame.read_csv: expected delimiter to be one character, got ";;"',
+    assert.equal("frame.read_csv: argument 1 (path): expected string, got number", err(F.read_csv, 42))
+    assert.equal('frame.read_csv: argument 2 (opts.delimiter): expected one character, got ";;"',
       err(F.read_csv, "x.csv", { delimiter = ";;" }))
     assert.equal("frame.read_csv: unknown column type 'decimal' (expected float64, int64, bool or string)",
       err(F.read_csv, "tests/data/people.csv", { schema = { id = "decimal" } }))

@@ -96,13 +96,14 @@ describe("zenml.git", function()
     local bytes, err = repo:read_blob(sha)
     assert.is_nil(bytes)
     assert.equal("git object " .. sha .. " not found in " .. dir, err)
-    assert.same({ nil, "'gone.lua' is not in git commit HEAD" }, { repo:read_at("HEAD", "gone.lua") })
-    assert.same({ nil, "'gone.lua' is neither in the work tree nor in the git index" },
+    assert.same({ nil, "'gone.lua' is not in git commit HEAD", "notfound" },
+      { repo:read_at("HEAD", "gone.lua") })
+    assert.same({ nil, "'gone.lua' is neither in the work tree nor in the git index", "notfound" },
       { repo:status("gone.lua") })
     assert.has_error(function() repo:status(42 == 42 and {} or nil) end,
       "bad argument #1 to 'status' (string expected, got table)")
     assert.has_error(function() zenml.git.open(7) end,
-      "zenml.git.open expects a folder path string, got number")
+      "zenml.git.open: argument 1 (folder): expected string, got number")
   end)
 
   it("finds the repository from a sub-folder and refuses a closed one", function()

@@ -49,11 +49,11 @@ describe("zenml.hash", function()
 
   it("rejects arguments of the wrong type", function()
     assert.has_error(function() zenml.hash.string(42) end,
-      "zenml.hash.string expects a string, got number")
+      "zenml.hash.string: argument 1 (s): expected string, got number")
     assert.has_error(function() zenml.hash.file(nil) end,
-      "zenml.hash.file expects a path string, got nil")
+      "zenml.hash.file: argument 1 (path): expected string, got nil")
     assert.has_error(function() zenml.hash.files("x") end,
-      "zenml.hash.files expects a list of paths, got string")
+      "zenml.hash.files: argument 1 (paths): expected table, got string")
     assert.equal(64, #zenml.hash.string("still usable"))
   end)
 end)

@@ -53,6 +53,28 @@ describe("zenml.meta", function()
     assert.equal(0, db:recover())
   end)
 
+  it("answers cache lookups given the artifact store only when the outputs are in it", function()
+    local store = assert(require("zenml.store").open(dir .. "/objects"))
+    local kept = assert(store:put("kept"))
+    local lost = "sha256:" .. ("0"):rep(64)
+    new_run("r1")
+    for i, id in ipairs { kept, lost } do
+      db:artifact_record(id, "file", 4)
+      local e = db:execution_begin("r1", "s" .. i, "Step", nil, "key-" .. i)
+      db:event_add(e, id, "output", "out")
+      db:execution_finish(e, "completed")
+    end
+    assert.same({ out = kept }, db:cache_lookup("Step", "key-1", store).outputs)
+    local none, err, code = db:cache_lookup("Step", "key-2", store)
+    assert.is_nil(none)
+    assert.equal("no cached execution for key key-2", err)
+    assert.equal("notfound", code)
+    assert.same({ out = lost }, db:cache_lookup("Step", "key-2").outputs)
+    store:close()
+    assert.has_error(function() db:cache_lookup("Step", "key-1", store) end,
+      "attempt to use a closed store")
+  end)
+
   it("records executions, lineage and answers cache lookups", function()
     new_run("r1")
     db:artifact_record("sha256:in", "frame", 10)
@@ -64,19 +86,8 @@ describe("zenml.meta", function()
     assert.is_true(db:execution_finish(e, "completed"))
     local hit = db:cache_lookup("RandomSplit", "key-1")
     assert.same({ execution = e, outputs = { train = "sha256:out" } }, hit)
-    local seen = {}
-    local gone, err = db:cache_lookup("RandomSplit", "key-1", function(id)
-      seen[#seen + 1] = id
-      return false
-    end)
-    assert.is_nil(gone)
-    assert.equal("no cached execution for key key-1", err)
-    assert.same({ "sha256:out" }, seen)
-    assert.has_error(function()
-      db:cache_lookup("RandomSplit", "key-1", function() error("store offline", 0) end)
-    end)
-    -- still usable after an error in the callback
-    assert.is_table(db:cache_lookup("RandomSplit", "key-1"))
+    assert.has_error(function() db:cache_lookup("RandomSplit", "key-1", {}) end,
+      "cache_lookup: argument 3 (store): expected store, got table")
 
     local e2 = assert(db:execution_reuse { run = "r1", step = "split-again",
       class = "RandomSplit", from = e })
@@ -176,10 +187,10 @@ describe("zenml.meta", function()
 
   it("validates arguments with messages that say what was expected", function()
     assert.has_error(function() zenml.meta.open(42) end,
-      "zenml.meta.open: argument 1: expected a string, got number")
-    assert.has_error(function() db:run(nil) end, "run: argument 1: expected a string, got nil")
+      "zenml.meta.open: argument 1 (url): expected string, got number")
+    assert.has_error(function() db:run(nil) end, "run: argument 1 (id): expected string, got nil")
     assert.has_error(function() db:execution_finish("x", "completed") end,
-      "execution_finish: argument 1: expected an integer, got string")
+      "execution_finish: argument 1 (id): expected integer, got string")
     assert.has_error(function() db:run_finish("r", "done") end)
     assert.has_error(function() db:run_begin { id = "x" } end)
   end)

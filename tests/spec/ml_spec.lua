@@ -29,7 +29,7 @@ describe("zenml.ml", function()
     assert.same(a.eval:col("sepal_length"):to_table(), b.eval:col("sepal_length"):to_table())
     local c = ml.split_random(f, { train = 0.7, eval = 0.3 }, 8)
     assert.are_not.same(a.eval:col("sepal_length"):to_table(), c.eval:col("sepal_length"):to_table())
-    assert.equal("ml.split_random: expected a number for split 'x', got string",
+    assert.equal("ml.split_random: argument 2 (fractions.x): expected number, got string",
       err(ml.split_random, f, { x = "a" }, 1))
   end)
 
@@ -191,7 +191,7 @@ describe("zenml.ml", function()
       err(ml.train, "logistic", train, { label = "species", params = { solver = "sgd", epochs = 1.5 } }))
     assert.equal("ml.train: label column 'kind' not found; columns are: petal_length, petal_width, sepal_length, sepal_width, species",
       err(ml.train, "xgboost", train, { label = "kind" }))
-    assert.equal("ml.train: expected kind logistic, linear, feedforward or xgboost, got 'svm'",
+    assert.equal("ml.train: argument 1 (kind): expected logistic, linear, feedforward or xgboost, got 'svm'",
       err(ml.train, "svm", train, { label = "species" }))
     local raw = assert(F.read_csv("tests/data/iris.csv"))
     assert.equal("ml.train: feature column 'species' is string; a model needs numbers (transform it first)",

@@ -63,6 +63,24 @@ describe("zenml.store", function()
     assert.is_false(st:exists(zero))
   end)
 
+  it("tells not found from other failures by a code, returned or raised", function()
+    local errors = require "zenml.errors"
+    local id, err, code = st:put_file(root .. "/missing.txt")
+    assert.same({ nil, "notfound" }, { id, code })
+    assert.equal("cannot open " .. root .. "/missing.txt: No such file or directory", err)
+    local _, _, code2 = st:read("sha256:" .. string.rep("0", 64))
+    assert.equal("notfound", code2)
+    local _, _, code3 = st:put_file(root)
+    assert.not_equal("notfound", code3)
+    local ok, raised = pcall(st.read, st, "sha256:XYZ")
+    assert.is_false(ok)
+    assert.equal("invalid artifact id 'sha256:XYZ'", raised) -- still the message string
+    assert.equal("invalid", errors.code(raised), raised)
+    local _, lua_err = pcall(error, "not from the core", 0)
+    assert.is_nil(errors.code(lua_err))
+    assert.equal("invalid", require("zenml._core").last_error_code())
+  end)
+
   it("rejects malformed ids with the exact message", function()
     for _, bad in ipairs { "../x", "/etc/passwd", "sha256:XYZ", "sha256:" .. string.rep("a", 63),
                            "sha256:" .. string.rep("A", 64) } do
@@ -71,7 +89,7 @@ describe("zenml.store", function()
       assert.has_error(function() st:path(bad) end, msg)
       assert.has_error(function() st:exists(bad) end, msg)
     end
-    assert.has_error(function() st:put(42) end, "store:put expects a string, got number")
+    assert.has_error(function() st:put(42) end, "store:put: argument 1 (data): expected string, got number")
     assert.equal(ABC, st:put("abc")) -- still usable
   end)
 
@@ -128,7 +146,7 @@ describe("zenml.store", function()
     assert.equal("kept by the tree", st:read(st:put("kept by the tree")))
     assert.has_error(function() st:gc { keep = { "../x" } } end, "invalid artifact id '../x'")
     assert.has_error(function() st:gc() end,
-      "store:gc expects a table {keep=, dry_run=}, got nil")
+      "store:gc: argument 1 (opts): expected table, got nil")
   end)
 
   it("commits a batch of 10,000 small puts", function()
@@ -158,7 +176,7 @@ describe("zenml.store", function()
     assert.is_truthy(io.open(final)):close()
     assert.is_true(st:write_behind(0))
     assert.has_error(function() st:write_behind(-1) end,
-      "store:write_behind: expected milliseconds (an integer >= 0), got -1")
+      "store:write_behind: argument 1 (max_ms): expected an integer >= 0, got -1")
   end)
 
   it("adopts a big frame built in its temp files, or copies it if the file went away", function()

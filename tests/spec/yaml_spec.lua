@@ -99,16 +99,17 @@ tags:
     assert.is_nil(v)
     assert.equal("pipelines/x.yaml:4:4: did not find expected ',' or ']' " ..
       "(while parsing a flow sequence at line 3, column 6)", err)
-    assert.same({ nil, "<string>:1:5: mapping values are not allowed in this context" },
+    assert.same({ nil, "<string>:1:5: mapping values are not allowed in this context", "invalid" },
       { yaml.decode("a: b: c") })
-    assert.same({ nil, "d.yaml:2:1: duplicate key 'a'" }, { yaml.decode("a: 1\na: 2\n", "d.yaml") })
+    assert.same({ nil, "d.yaml:2:1: duplicate key 'a'", "invalid" }, { yaml.decode("a: 1\na: 2\n", "d.yaml") })
   end)
 
   it("refuses anchors, aliases and deep nesting", function()
-    assert.same({ nil, "a.yaml:1:4: anchor &x is not supported (zenml never writes anchors or aliases)" },
+    assert.same({ nil, "a.yaml:1:4: anchor &x is not supported (zenml never writes anchors or aliases)",
+      "invalid" },
       { yaml.decode("a: &x [1]\nb: *x\n", "a.yaml") })
     local deep = string.rep("[", 500) .. string.rep("]", 500)
-    assert.same({ nil, "deep.yaml:1:201: nesting deeper than 200 levels" },
+    assert.same({ nil, "deep.yaml:1:201: nesting deeper than 200 levels", "invalid" },
       { yaml.decode(deep, "deep.yaml") })
     local t = {}
     local cur = t
@@ -126,7 +127,8 @@ tags:
     assert.equal(path .. ":3:1: did not find expected node content " ..
       "(while parsing a flow node at line 3, column 1)", err)
     os.remove(path)
-    assert.same({ nil, "cannot open /nonexistent/x.yaml: No such file or directory" },
+    assert.same({ nil, "cannot open /nonexistent/x.yaml: No such file or directory",
+      "notfound" },
       { yaml.read("/nonexistent/x.yaml") })
   end)
 
@@ -140,7 +142,7 @@ tags:
     assert.has_error(function() yaml.encode({ "ok", "bad\255" }) end,
       "cannot write YAML: a string that is not valid UTF-8 at [2]")
     assert.has_error(function() yaml.decode(nil) end,
-      "zenml.yaml.decode expects a string of YAML text, got nil")
+      "zenml.yaml.decode: argument 1 (text): expected string, got nil")
     assert.equal("still: usable\n", yaml.encode({ still = "usable" }))
   end)
 end)

@@ -62,18 +62,20 @@ local function from_bundle(path)
   return b.model, b.transform
 end
 
+local ENOENT = 2 -- io.open's error number for a missing file (POSIX)
+
 -- Whether SOURCE names a bundle: an existing file always does (a folder does
 -- not), and so does an argument that looks like a path (a '/' in it, or a
 -- .tar.gz/.tgz name), which must then exist; anything else is a RUN.
 local function is_bundle(source)
-  local f, err = io.open(source, "rb")
+  local f, err, errno = io.open(source, "rb")
   if f then
     local _, rerr = f:read(1)
     f:close()
     if not rerr then return true end
   end
   if source:find("/", 1, true) or source:match("%.tar%.gz$") or source:match("%.tgz$") then
-    if not f and err:match("No such file") then cli.fail(("%s: no such file"):format(source)) end
+    if not f and errno == ENOENT then cli.fail(("%s: no such file"):format(source)) end
     cli.fail(("%s: not a bundle file (%s)"):format(source, f and "a folder" or err))
   end
   return false

@@ -82,9 +82,7 @@ function M.probe(st, name, known)
     return p
   end
   p.key, p.parts = M.key(st, name, ids)
-  p.hit = M.enabled(st.doc, name) and st.repo:meta():cache_lookup(s.class, p.key, function(id)
-    return st.repo:store():exists(id) == true
-  end) or nil
+  p.hit = M.enabled(st.doc, name) and st.repo:meta():cache_lookup(s.class, p.key, st.repo:store()) or nil
   return p
 end
 
