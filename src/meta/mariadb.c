@@ -442,6 +442,16 @@ static int my_set_version(zm_sql_conn *b, int version)
   return rc == 0 ? query(c, sql) : rc;
 }
 
+static int my_size(zm_sql_conn *b, int64_t *out)
+{
+  long long n = 0;
+  int rc = query_int(&n, (my_conn *)b, "SELECT coalesce(sum(data_length + index_length), 0)"
+                                       " FROM information_schema.tables"
+                                       " WHERE table_schema = DATABASE()");
+  *out = n > 0 ? n : 0;
+  return rc;
+}
+
 static int column_list(zm_buf *out, const char *const *cols, int ncols)
 {
   int rc = 0;
@@ -540,6 +550,7 @@ const zm_sql_driver zm_sql_mariadb = {
     .last_insert_id = my_last_insert_id,
     .get_version = my_get_version,
     .set_version = my_set_version,
+    .size = my_size,
     .schema = zm_sql_mariadb_schema,
     .migration = zm_sql_mariadb_migration,
     .insert_ignore = my_insert_ignore,

@@ -77,6 +77,8 @@ struct zm_sql_driver {
   /* Where the store keeps its schema version (PRAGMA user_version in SQLite). */
   int (*get_version)(zm_sql_conn *c, int *out);
   int (*set_version)(zm_sql_conn *c, int version);
+  /* Bytes the database takes (tables and indexes). */
+  int (*size)(zm_sql_conn *c, int64_t *out);
   /* DDL creating the whole schema at `version`, NULL if unknown. */
   const char *(*schema)(int version);
   /* DDL upgrading from `from` to from + 1, NULL if there is no such step. */

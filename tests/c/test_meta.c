@@ -1228,6 +1228,62 @@ static void test_lost_connection(void)
   zm_meta_close(m);
 }
 
+/* Every row into an empty store, ids and all: the copy answers as its
+ * source did. A store with rows is refused, and keeps what it had. */
+static void test_copy(void)
+{
+  zm_meta *src = fresh("meta-copy-src");
+  add_run(src, "r1");
+  int64_t e = 0, e2 = 0;
+  CHECK_EQ_INT(zm_meta_artifact_record(src, "sha256:a", "frame", 10), 0);
+  CHECK_EQ_INT(zm_meta_execution_begin(&e, src, "r1", "s", "C", "src@1", "k1"), 0);
+  CHECK_EQ_INT(zm_meta_event_add(src, e, "sha256:a", ZM_META_OUTPUT, "out"), 0);
+  CHECK_EQ_INT(zm_meta_execution_finish(src, e, ZM_META_COMPLETED, NULL, NULL), 0);
+  zm_meta_reuse reuse = {.run_id = "r1", .step = "t", .class_name = "C", .cache_key = "k1",
+                         .from = e};
+  CHECK_EQ_INT(zm_meta_execution_reuse(&e2, src, &reuse), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(src, "r1", e, "loss", 0.25), 0);
+  zm_meta_value v = {.type = ZM_META_TEXT, .s = "t\xc3\xa9xt"};
+  CHECK_EQ_INT(zm_meta_property_set(src, "run", "r1", "note", &v), 0);
+  CHECK_EQ_INT(zm_meta_datasource_register(NULL, src, "iris", "csv", "{}"), 0);
+  zm_meta_dsversion dv = {.id = "v1", .artifact = "sha256:a", .rows = 3, .columns = 2};
+  CHECK_EQ_INT(zm_meta_dsversion_add(src, "iris", &dv), 0);
+  char src_url[8800];
+  snprintf(src_url, sizeof src_url, "%s", url);
+  zm_meta *dst = fresh("meta-copy-dst");
+  CHECK_EQ_INT(zm_meta_copy(dst, src), 0);
+  zm_meta_info a, b;
+  CHECK_EQ_INT(zm_meta_info_get(&a, src), 0);
+  CHECK_EQ_INT(zm_meta_info_get(&b, dst), 0);
+  for (int i = 0; i < ZM_META_TABLES; i++)
+    CHECK_EQ_INT(b.tables[i].rows, a.tables[i].rows);
+  CHECK_EQ_INT(a.tables[5].rows, 2); /* executions */
+  zm_meta_cache_hit *h = NULL;
+  CHECK_EQ_INT(zm_meta_outputs(&h, dst, e2), 0);
+  CHECK_EQ_INT(h ? (long long)h->len : -1, 1);
+  if (h && h->len)
+    CHECK_EQ_STR(h->outputs[0].artifact, "sha256:a");
+  zm_meta_cache_hit_free(h);
+  zm_meta_value got = {0};
+  CHECK_EQ_INT(zm_meta_property_get(&got, dst, "run", "r1", "note"), 0);
+  CHECK_EQ_STR(got.s, "t\xc3\xa9xt");
+  zm_meta_value_clear(&got);
+  /* new rows number on after the copied ids */
+  int64_t e3 = 0;
+  CHECK_EQ_INT(zm_meta_execution_begin(&e3, dst, "r1", "u", "C", NULL, NULL), 0);
+  CHECK(e3 > e2);
+  /* into a store with rows: refused, nothing added */
+  CHECK_EQ_INT(zm_meta_copy(dst, src), ZM_EEXISTS);
+  CHECK_EQ_STR(zm_error_last(), "the destination store is not empty (datasources has 1 rows): "
+                                "migrate into an empty database");
+  CHECK_EQ_INT(zm_meta_info_get(&b, dst), 0);
+  CHECK_EQ_INT(b.tables[5].rows, 3);
+  CHECK_EQ_STR(zm_meta_driver(dst), server ? "mysql" : "sqlite");
+  zm_meta_close(dst);
+  zm_meta_close(src);
+  (void)src_url;
+}
+
 /* The scheduler's hot paths, each begin and finish its own transaction. */
 static void test_timings(void)
 {
@@ -1293,6 +1349,7 @@ int main(void)
   SQLITE_ONLY(test_second_connection_keeps_locks);
   RUN(test_stat_cache);
   RUN(test_recover);
+  RUN(test_copy);
   if (server)
     RUN(test_lost_connection);
   RUN(test_timings);

@@ -183,4 +183,42 @@ describe("a MariaDB metadata store", function()
     assert.matches("status=completed", rout, 1, true)
     assert.equals("1\n", t.server_sql("SELECT count(*) FROM " .. u:match("/([%w_]+)$") .. ".runs"))
   end)
+
+  it("takes a repository's SQLite metadata with metadata migrate, and gives it back", function()
+    local dir = t.git_repo()
+    local _, err, code = t.zenml_run("init", { cwd = dir })
+    assert.equals(0, code, err)
+    project(dir)
+    for _ = 1, 2 do
+      local _, rerr, rc = t.zenml_run("run pipeline.lua", { cwd = dir })
+      assert.equals(0, rc, rerr)
+    end
+    local listed = t.zenml_run("run list", { cwd = dir })
+    local runs = t.sql(dir, "SELECT id, started, status FROM runs ORDER BY id")
+    local u = t.new_database(dir)
+    local out, merr, mc = t.zenml_run("metadata migrate --to " .. t.q(u), { cwd = dir })
+    assert.equals(0, mc, merr)
+    assert.equals("copied the metadata to " .. u .. " (datasources 0, artifacts 6, pipelines 1, "
+      .. "runs 2, datasource_versions 0, executions 6, events 5, metrics 0, properties 3, "
+      .. "stat_cache 0, config 0); stores.metadata is now " .. u .. "\n", out)
+    assert.equals(listed, t.zenml_run("run list", { cwd = dir }))
+    assert.equals(runs, t.sql(dir, "SELECT id, started, status FROM runs ORDER BY id"))
+    local info = t.zenml_run("metadata info", { cwd = dir })
+    assert.matches("^driver  mysql\nurl     " .. u:gsub("%p", "%%%0") .. "\nschema  3\n", info)
+    local rout, rerr, rc = t.zenml_run("run pipeline.lua", { cwd = dir })
+    assert.equals(0, rc, rerr)
+    assert.matches("0 ran, 3 cached", rout, 1, true)
+    -- a database with rows is refused
+    local dir2 = t.git_repo()
+    t.zenml_run("init", { cwd = dir2 })
+    local _, e2, c2 = t.zenml_run("metadata migrate --to " .. t.q(u), { cwd = dir2 })
+    assert.equals(1, c2)
+    assert.equals("zenml: metadata migrate: the destination store is not empty (artifacts has 6 "
+      .. "rows): migrate into an empty database\n", e2)
+    -- and back to a file
+    out, merr, mc = t.zenml_run("metadata migrate --to sqlite:.zenml/back.db", { cwd = dir })
+    assert.equals(0, mc, merr)
+    assert.matches("stores.metadata is now sqlite:.zenml/back.db\n$", out)
+    assert.equals(3, select(2, t.zenml_run("run list", { cwd = dir }):gsub("\n", "")) - 1)
+  end)
 end)
