@@ -324,15 +324,21 @@ static int begin_once(my_conn *c)
   return rc;
 }
 
+/* Forget the tables DDL made since begin (kept: committed, or dropped). */
+static void forget_created(my_conn *c)
+{
+  for (size_t i = 0; i < c->ncreated; i++)
+    free(c->created[i]);
+  c->ncreated = 0;
+}
+
 /* A connection lost since the last statement is made again here, where no
  * transaction's work can be lost with it. */
 static int my_begin(zm_sql_conn *b)
 {
   my_conn *c = (my_conn *)b;
   c->retry = 0;
-  for (size_t i = 0; i < c->ncreated; i++)
-    free(c->created[i]);
-  c->ncreated = 0;
+  forget_created(c);
   int rc = begin_once(c);
   if (rc < 0 && (!c->my || zm__my_lost_code(MY->mysql_errno(c->my)))) {
     rc = zm__my_reconnect(c);
@@ -354,7 +360,7 @@ static int my_commit(zm_sql_conn *b)
   my_conn *c = (my_conn *)b;
   c->in_tx = 0;
   int rc = query(c, "COMMIT");
-  c->ncreated = 0;
+  forget_created(c);
   if (rc == 0)
     rc = release_lock(c);
   return rc;
