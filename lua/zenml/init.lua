@@ -27,6 +27,7 @@ local lazy = {
   stats = "zenml.stats",
   steplib = "zenml.steplib",
   json = "zenml.json",
+  check = "zenml.check",
 }
 
 --- The Repository around `folder` (default: the current folder), or nil and

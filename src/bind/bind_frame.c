@@ -7,6 +7,7 @@
 #include "frame/framefile.h"
 #include "frame/json.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,42 @@ lframe *zm_lframe_push(lua_State *L)
   return zm_bind_box_new(L, sizeof(lframe), FRAME_MT, frame_release);
 }
 
+typedef struct frame_list {
+  zm_frame **outs;
+  size_t k;
+} frame_list;
+
+static int push_list_protected(lua_State *L)
+{
+  frame_list *l = lua_touserdata(L, 1);
+  lua_createtable(L, l->k > INT_MAX ? 0 : (int)l->k, 0);
+  for (size_t j = 0; j < l->k; j++) {
+    lframe *box = zm_lframe_push(L);
+    box->f = l->outs[j];
+    l->outs[j] = NULL;
+    lua_rawseti(L, -2, (lua_Integer)j + 1);
+  }
+  return 1;
+}
+
+int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k)
+{
+  frame_list l = {outs, k};
+  int room = lua_checkstack(L, 3), status = LUA_ERRMEM;
+  if (room) {
+    lua_pushcfunction(L, push_list_protected);
+    lua_pushlightuserdata(L, &l);
+    status = lua_pcall(L, 1, 1, 0);
+  }
+  if (status == LUA_OK)
+    return 1;
+  for (size_t j = 0; j < k; j++) {
+    zm_frame_free(outs[j]);
+    outs[j] = NULL;
+  }
+  return room ? lua_error(L) : luaL_error(L, "out of memory");
+}
+
 zm_frame *zm_lframe_check(lua_State *L, int idx)
 {
   lframe *box = luaL_checkudata(L, idx, FRAME_MT);
@@ -31,9 +68,9 @@ zm_frame *zm_lframe_check(lua_State *L, int idx)
 }
 
 /* Raise "method: <last C error>" (callers hold no C memory). */
-static int fail(lua_State *L, const char *method)
+static int fail(lua_State *L, int rc, const char *method)
 {
-  return zm_bind_raise_in(L, ZM_ERROR, method);
+  return zm_bind_raise_in(L, rc, method);
 }
 
 static int fr_nrow(lua_State *L)
@@ -126,8 +163,9 @@ static int fr_select(lua_State *L)
     lua_pop(L, 1);
   }
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_select(&box->f, f, names, n) != 0)
-    return fail(L, "frame:select");
+  int rc = zm_frame_select(&box->f, f, names, n);
+  if (rc != 0)
+    return fail(L, rc, "frame:select");
   return 1;
 }
 
@@ -164,8 +202,9 @@ static int fr_filter(lua_State *L)
   zm_frame *f = zm_lframe_check(L, 1);
   uint8_t *mask = read_mask(L, f);
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_filter(&box->f, f, mask) != 0)
-    return fail(L, "frame:filter");
+  int rc = zm_frame_filter(&box->f, f, mask);
+  if (rc != 0)
+    return fail(L, rc, "frame:filter");
   return 1;
 }
 
@@ -198,8 +237,9 @@ static int fr_take(lua_State *L)
     lua_pop(L, 1);
   }
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_take(&box->f, f, idx, n) != 0)
-    return fail(L, "frame:take");
+  int rc = zm_frame_take(&box->f, f, idx, n);
+  if (rc != 0)
+    return fail(L, rc, "frame:take");
   return 1;
 }
 
@@ -218,8 +258,9 @@ static int fr_head(lua_State *L)
   zm_frame *f = zm_lframe_check(L, 1);
   lua_Integer n = opt_count(L, 2, 5, "frame:head");
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_head(&box->f, f, (size_t)n) != 0)
-    return fail(L, "frame:head");
+  int rc = zm_frame_head(&box->f, f, (size_t)n);
+  if (rc != 0)
+    return fail(L, rc, "frame:head");
   return 1;
 }
 
@@ -232,8 +273,9 @@ static int fr_slice(lua_State *L)
   if (i < 1)
     i = 1;
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_slice(&box->f, f, (size_t)i - 1, j >= i ? (size_t)(j - i + 1) : 0) != 0)
-    return fail(L, "frame:slice");
+  int rc = zm_frame_slice(&box->f, f, (size_t)i - 1, j >= i ? (size_t)(j - i + 1) : 0);
+  if (rc != 0)
+    return fail(L, rc, "frame:slice");
   return 1;
 }
 
@@ -241,8 +283,9 @@ static int fr_describe(lua_State *L)
 {
   zm_frame *f = zm_lframe_check(L, 1);
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_describe(&box->f, f) != 0)
-    return fail(L, "frame:describe");
+  int rc = zm_frame_describe(&box->f, f);
+  if (rc != 0)
+    return fail(L, rc, "frame:describe");
   return 1;
 }
 
@@ -256,13 +299,15 @@ static int fr_append(lua_State *L)
     return luaL_error(L, "frame:append: expected a frame, got %s", luaL_typename(L, 2));
   if (dst->f->map) {
     zm_frame *copy;
-    if (zm_frame_copy(&copy, dst->f) != 0)
-      return fail(L, "frame:append");
+    int rc = zm_frame_copy(&copy, dst->f);
+    if (rc != 0)
+      return fail(L, rc, "frame:append");
     zm_frame_free(dst->f);
     dst->f = copy;
   }
-  if (zm_frame_concat(dst->f, src->f) != 0)
-    return fail(L, "frame:append");
+  int rc = zm_frame_concat(dst->f, src->f);
+  if (rc != 0)
+    return fail(L, rc, "frame:append");
   lua_settop(L, 1);
   return 1;
 }
@@ -394,8 +439,9 @@ static int m_from_columns(lua_State *L)
   lua_Integer nrow = luaL_checkinteger(L, 3);
   size_t n = lua_rawlen(L, 1);
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_new(&box->f, (size_t)nrow) != 0)
-    return fail(L, "frame.from_table");
+  int rc = zm_frame_new(&box->f, (size_t)nrow);
+  if (rc != 0)
+    return fail(L, rc, "frame.from_table");
   for (size_t j = 0; j < n; j++) {
     lua_rawgeti(L, 1, (lua_Integer)j + 1);
     lua_rawgeti(L, 2, (lua_Integer)j + 1);

@@ -24,6 +24,11 @@ typedef struct lcolumn {
 /* Push an empty frame box. */
 lframe *zm_lframe_push(lua_State *L);
 
+/* Push the k frames of outs as a list of frame userdata, taking them (outs
+ * becomes NULLs); when Lua runs out of memory half-way, the frames not yet
+ * boxed are freed before the error is raised again. Returns 1. */
+int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k);
+
 /* The frame userdata at idx (raises if it is not one or was closed). */
 zm_frame *zm_lframe_check(lua_State *L, int idx);
 

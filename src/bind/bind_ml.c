@@ -12,22 +12,9 @@
 
 ZM_BIND_HANDLE(ltransform, zm_transform, t, zm_transform_free)
 
-int zm_bind_ml_fail(lua_State *L, const char *fn)
+int zm_bind_ml_fail(lua_State *L, int rc, const char *fn)
 {
-  return zm_bind_raise_in(L, ZM_ERROR, fn);
-}
-
-/* Push k frames from outs (boxes first, so nothing leaks if pushing fails). */
-static int push_parts(lua_State *L, zm_frame **outs, size_t k)
-{
-  lua_createtable(L, (int)k, 0);
-  for (size_t j = 0; j < k; j++) {
-    lframe *box = zm_lframe_push(L);
-    box->f = outs[j];
-    outs[j] = NULL;
-    lua_rawseti(L, -2, (lua_Integer)j + 1);
-  }
-  return 1;
+  return zm_bind_raise_in(L, rc, fn);
 }
 
 /* core.ml.split_random(frame, weights, seed) -> {frame, ...} in weight order */
@@ -44,10 +31,12 @@ static int m_split_random(lua_State *L)
   }
   int *assign = lua_newuserdatauv(L, (f->nrow ? f->nrow : 1) * sizeof *assign, 0);
   zm_frame **outs = lua_newuserdatauv(L, (k ? k : 1) * sizeof *outs, 0);
-  if (zm_split_random(assign, f->nrow, w, k, (uint64_t)seed) != 0 ||
-      zm_frame_partition(outs, f, assign, k) != 0)
-    return zm_bind_ml_fail(L, "ml.split_random");
-  return push_parts(L, outs, k);
+  int rc = zm_split_random(assign, f->nrow, w, k, (uint64_t)seed);
+  if (rc == 0)
+    rc = zm_frame_partition(outs, f, assign, k);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "ml.split_random");
+  return zm_lframe_push_list(L, outs, k);
 }
 
 /* Part of each row from a column: strings name a part in names (null: drop),
@@ -98,9 +87,10 @@ static int m_partition(lua_State *L)
   int *assign = lua_newuserdatauv(L, (f->nrow ? f->nrow : 1) * sizeof *assign, 0);
   assign_from_column(L, assign, c, 3, k);
   zm_frame **outs = lua_newuserdatauv(L, (k ? k : 1) * sizeof *outs, 0);
-  if (zm_frame_partition(outs, f, assign, k) != 0)
-    return zm_bind_ml_fail(L, "ml.partition");
-  return push_parts(L, outs, k);
+  int rc = zm_frame_partition(outs, f, assign, k);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "ml.partition");
+  return zm_lframe_push_list(L, outs, k);
 }
 
 /* transforms ------------------------------------------------------------ */
@@ -140,10 +130,12 @@ static void read_spec(lua_State *L, int t, zm_tf_spec *s)
   memset(s, 0, sizeof *s);
   s->column = opt_string(L, t, "column");
   const char *method = opt_string(L, t, "method"), *fill = opt_string(L, t, "fill");
-  if (method && zm_tf_method_parse(&s->method, method) != 0)
-    zm_bind_ml_fail(L, "ml.fit_transform");
-  if (fill && zm_tf_fill_parse(&s->fill, fill) != 0)
-    zm_bind_ml_fail(L, "ml.fit_transform");
+  int rc = method ? zm_tf_method_parse(&s->method, method) : 0;
+  if (rc != 0)
+    zm_bind_ml_fail(L, rc, "ml.fit_transform");
+  rc = fill ? zm_tf_fill_parse(&s->fill, fill) : 0;
+  if (rc != 0)
+    zm_bind_ml_fail(L, rc, "ml.fit_transform");
   s->lo = opt_number(L, t, "lo", 0);
   s->hi = opt_number(L, t, "hi", 0);
   s->n = (size_t)opt_number(L, t, "n", 0);
@@ -171,8 +163,9 @@ static int m_fit_transform(lua_State *L)
     lua_pop(L, 1);
   }
   ltransform *box = push_transform(L);
-  if (zm_transform_fit(&box->t, specs, n, labels, nl, f) != 0)
-    return zm_bind_ml_fail(L, "ml.fit_transform");
+  int rc = zm_transform_fit(&box->t, specs, n, labels, nl, f);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "ml.fit_transform");
   return 1;
 }
 
@@ -183,8 +176,9 @@ static int tf_apply(lua_State *L)
   if (!src || !src->f)
     return luaL_error(L, "transform:apply: expected a frame, got %s", luaL_typename(L, 2));
   lframe *box = zm_lframe_push(L);
-  if (zm_transform_apply(&box->f, t, src->f) != 0)
-    return zm_bind_ml_fail(L, "transform:apply");
+  int rc = zm_transform_apply(&box->f, t, src->f);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "transform:apply");
   return 1;
 }
 
@@ -192,8 +186,9 @@ static int tf_save(lua_State *L)
 {
   zm_transform *t = check_transform(L);
   zm_buf *b = zm_bind_ml_buf(L);
-  if (zm_transform_save(b, t) != 0)
-    return zm_bind_ml_fail(L, "transform:save");
+  int rc = zm_transform_save(b, t);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "transform:save");
   lua_pushlstring(L, b->data, b->len);
   zm_buf_free(b);
   return 1;
@@ -229,8 +224,9 @@ static int m_load_transform(lua_State *L)
   size_t len;
   const char *bytes = luaL_checklstring(L, 1, &len);
   ltransform *box = push_transform(L);
-  if (zm_transform_load(&box->t, bytes, len) != 0)
-    return zm_bind_ml_fail(L, "ml.load_transform");
+  int rc = zm_transform_load(&box->t, bytes, len);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "ml.load_transform");
   return 1;
 }
 

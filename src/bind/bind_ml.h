@@ -16,7 +16,7 @@ void zm_bind_ml_model_init(lua_State *L);
  * never leaks it) and return the buffer. */
 zm_buf *zm_bind_ml_buf(lua_State *L);
 
-/* Raise "fn: <last C error>" (callers hold no C memory). */
-int zm_bind_ml_fail(lua_State *L, const char *fn);
+/* Raise "fn: <last C error>" with code rc (callers hold no C memory). */
+int zm_bind_ml_fail(lua_State *L, int rc, const char *fn);
 
 #endif

@@ -341,8 +341,11 @@ static int m_train(lua_State *L)
   lmodel *box = push_model(L);
   if (!(box->b = calloc(1, sizeof *box->b)))
     return luaL_error(L, "ml.train: out of memory");
-  if (name_bundle(box->b, L, 3, label) != 0 || train_bundle(box, &a) != 0)
-    return zm_bind_ml_fail(L, "ml.train");
+  int rc = name_bundle(box->b, L, 3, label);
+  if (rc == 0)
+    rc = train_bundle(box, &a);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "ml.train");
   return 1;
 }
 
@@ -355,8 +358,9 @@ static int md_predict(lua_State *L)
   if (!src || !src->f)
     return luaL_error(L, "model:predict: expected a frame, got %s", luaL_typename(L, 2));
   lframe *box = zm_lframe_push(L);
-  if (zm_bundle_predict(&box->f, m->b, src->f) != 0)
-    return zm_bind_ml_fail(L, "model:predict");
+  int rc = zm_bundle_predict(&box->f, m->b, src->f);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "model:predict");
   return 1;
 }
 
@@ -364,8 +368,9 @@ static int md_save(lua_State *L)
 {
   lmodel *m = check_model(L);
   zm_buf *b = zm_bind_ml_buf(L);
-  if (zm_bundle_save(b, m->b) != 0)
-    return zm_bind_ml_fail(L, "model:save");
+  int rc = zm_bundle_save(b, m->b);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "model:save");
   lua_pushlstring(L, b->data, b->len);
   zm_buf_free(b);
   return 1;
@@ -429,8 +434,9 @@ static int m_load_model(lua_State *L)
   size_t len;
   const char *bytes = luaL_checklstring(L, 1, &len);
   lmodel *box = push_model(L);
-  if (zm_bundle_load(&box->b, bytes, len) != 0)
-    return zm_bind_ml_fail(L, "ml.load_model");
+  int rc = zm_bundle_load(&box->b, bytes, len);
+  if (rc != 0)
+    return zm_bind_ml_fail(L, rc, "ml.load_model");
   return 1;
 }
 
@@ -558,9 +564,10 @@ static int m_metrics_classification(lua_State *L)
   lua_createtable(L, 0, 12); /* made before C memory is taken: filling it cannot fail */
   class_scores s;
   memset(&s, 0, sizeof s);
-  if (score(&s, t, pc, pf ? pf->f : NULL) != 0) {
+  int rc = score(&s, t, pc, pf ? pf->f : NULL);
+  if (rc != 0) {
     scores_free(&s);
-    return zm_bind_ml_fail(L, fn);
+    return zm_bind_ml_fail(L, rc, fn);
   }
   push_scores(L, &s); /* table pushes can only fail on OOM: accepted here */
   scores_free(&s);

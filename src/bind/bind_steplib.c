@@ -48,16 +48,10 @@ static const zm_column *check_column(lua_State *L, const zm_frame *f, int idx)
 static int push_partition(lua_State *L, const zm_frame *f, const int *assign, size_t k)
 {
   zm_frame **outs = scratch(L, k, sizeof *outs);
-  if (zm_frame_partition(outs, f, assign, k) != 0)
-    return zm_bind_raise(L, ZM_EINVALID);
-  lua_createtable(L, (int)k, 0);
-  for (size_t j = 0; j < k; j++) {
-    lframe *box = zm_lframe_push(L);
-    box->f = outs[j];
-    outs[j] = NULL;
-    lua_rawseti(L, -2, (lua_Integer)j + 1);
-  }
-  return 1;
+  int rc = zm_frame_partition(outs, f, assign, k);
+  if (rc != 0)
+    return zm_bind_raise(L, rc);
+  return zm_lframe_push_list(L, outs, k);
 }
 
 /* steplib.partition_values(frame, column, {value text...}, {part...}, k,

@@ -269,7 +269,8 @@ int zm_classes_fit(zm_classes *out, const zm_column *const *cols, size_t n)
   if (rc == 0 && !(out->names = calloc(t.n ? t.n : 1, sizeof *out->names)))
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc == 0) {
-    memcpy(out->names, t.keys, t.n * sizeof *t.keys); /* take the keys over */
+    if (t.n) /* take the keys over (none: t.keys is NULL) */
+      memcpy(out->names, t.keys, t.n * sizeof *t.keys);
     out->k = t.n;
     t.n = 0;
     qsort_r(out->names, out->k, sizeof *out->names, cmp_class, out);

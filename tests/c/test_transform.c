@@ -203,6 +203,15 @@ static void test_bridge(void)
   CHECK_EQ_STR(cl.names[0], "1");
   CHECK_EQ_STR(cl.names[2], "10");
   zm_classes_free(&cl);
+  /* a label column that is all nulls has no classes (found by the bad-input
+   * catalogue under UBSan: memcpy from a NULL key table) */
+  uint8_t none[1] = {0};
+  double vals[3] = {0, 0, 0};
+  zm_column allnull = {.name = "y", .type = ZM_TYPE_F64, .len = 3, .valid = none, .data = vals};
+  const zm_column *an = &allnull;
+  CHECK_EQ_INT(zm_classes_fit(&cl, &an, 1), 0);
+  CHECK_EQ_INT(cl.k, 0);
+  zm_classes_free(&cl);
   const zm_column *xc = &f->cols[0];
   CHECK_EQ_INT(zm_classes_fit(&cl, &xc, 1), 0);
   CHECK_EQ_INT(zm_classes_ids(ids, &cl, xc), ZM_EINVALID);

@@ -164,4 +164,16 @@ describe("zenml.frame", function()
     assert.truthy(msg:find("boom", 1, true))
     assert.truthy(msg:find("stack traceback", 1, true))
   end)
+
+  it("gives the code of a failure it raises to zenml.errors.code", function()
+    local errors = require "zenml.errors"
+    local f = F.from_table { x = { 1 } }
+    local ok, e = pcall(f.select, f, { "nope" })
+    assert.is_false(ok)
+    assert.equal("frame:select: no column named 'nope'", e)
+    assert.equal("notfound", errors.code(e))
+    ok, e = pcall(require("zenml").ml.load_model, "garbage")
+    assert.is_false(ok)
+    assert.equal("invalid", errors.code(e))
+  end)
 end)

@@ -5,7 +5,7 @@ local zenml = require "zenml"
 describe("the zenml package", function()
   it("has every documented submodule as a field", function()
     for _, name in ipairs { "stats", "steplib", "json", "frame", "ml", "steps", "pipelines",
-      "datasources", "hash", "yaml", "meta", "store", "exec" } do
+      "datasources", "hash", "yaml", "meta", "store", "exec", "check" } do
       assert.equals("table", type(zenml[name]), name)
       assert.equals(require("zenml." .. name), zenml[name], name)
     end

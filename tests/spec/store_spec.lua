@@ -63,6 +63,22 @@ describe("zenml.store", function()
     assert.is_false(st:exists(zero))
   end)
 
+  it("closes once, by close() or <close>, and refuses use afterwards", function()
+    local other
+    do
+      local s2 <close> = assert(zenml.store.open(root .. "/other"))
+      other = s2
+      assert.equal(ABC, s2:put("abc"))
+    end
+    assert.has_error(function() other:put("abc") end, "attempt to use a closed store")
+    other:close() -- again: nothing happens
+    local db = assert(zenml.meta.open("sqlite:" .. root .. "/m.db"))
+    db:close()
+    db:close()
+    assert.has_error(function() db:runs() end, "metadata store is closed")
+    collectgarbage() -- the collector's release after close() does nothing either
+  end)
+
   it("tells not found from other failures by a code, returned or raised", function()
     local errors = require "zenml.errors"
     local id, err, code = st:put_file(root .. "/missing.txt")
