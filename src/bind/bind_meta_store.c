@@ -1,5 +1,6 @@
 /* The store as a whole (src/meta/meta_copy.c): db:info() for `zenml
- * metadata info`, db:copy_into(other) for `zenml metadata migrate`. */
+ * metadata info`, db:copy_into(other) for `zenml metadata migrate`, and
+ * db:tx_lost() for Store:transaction's one retry. */
 #include "bind/bind.h"
 #include "bind/bind_meta.h"
 
@@ -46,12 +47,20 @@ static int db_driver(lua_State *L)
   return 1;
 }
 
+/* db:tx_lost() -> true when the open transaction was rolled back under us */
+static int db_tx_lost(lua_State *L)
+{
+  lua_pushboolean(L, zm_meta_tx_lost(zm_bind_meta_check(L)));
+  return 1;
+}
+
 void zm__bind_meta_store_methods(lua_State *L)
 {
   static const luaL_Reg methods[] = {
       {"info", db_info},
       {"copy_into", db_copy_into},
       {"driver", db_driver},
+      {"tx_lost", db_tx_lost},
       {NULL, NULL},
   };
   luaL_setfuncs(L, methods, 0);

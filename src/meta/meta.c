@@ -131,15 +131,26 @@ int zm__meta_tx_next(zm_meta *m, int *rc, int *state)
     return 1;
   }
   *rc = zm__meta_tx_leave(m, *rc);
-  if (*rc < 0 && *state == TX_OWN && m->d->retry && m->d->retry(m->c)) {
+  if (*rc < 0 && *state != TX_LAST && m->d->retry && m->d->retry(m->c)) {
+    if (*state == TX_JOINED) {
+      m->lost = 1; /* the caller's to run again: zm_meta_tx_lost */
+      return 0;
+    }
     *state = TX_AGAIN;
     return zm__meta_tx_next(m, rc, state);
   }
   return 0;
 }
 
+int zm_meta_tx_lost(const zm_meta *m)
+{
+  return m->lost;
+}
+
 int zm_meta_begin(zm_meta *m)
 {
+  if (m->depth == 0)
+    m->lost = 0;
   return zm__meta_tx_enter(m);
 }
 

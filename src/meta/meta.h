@@ -66,6 +66,11 @@ int zm_meta_commit(zm_meta *m);
 /* Roll back the whole transaction, whatever the nesting depth. */
 int zm_meta_rollback(zm_meta *m);
 
+/* 1 when the transaction zm_meta_begin opened was rolled back under the
+ * caller by a deadlock or a lost connection (a call in it failed saying so):
+ * running it again from its begin may succeed. */
+int zm_meta_tx_lost(const zm_meta *m);
+
 /* --- datasources --------------------------------------------------------- */
 
 typedef struct zm_meta_datasource {

@@ -19,6 +19,7 @@ struct zm_meta {
   zm_sql_conn *c;
   const zm_sql_driver *d;
   int depth; /* nesting of zm_meta_begin; the real transaction is at 1 */
+  int lost;  /* the caller's transaction was rolled back under it (zm_meta_tx_lost) */
   char *sql[SQL_COUNT];
 };
 

@@ -1218,9 +1218,14 @@ static void test_lost_connection(void)
   CHECK_EQ_INT(zm_meta_begin(m), 0);
   CHECK_EQ_INT(zm_meta_metric_set(m, "r1", 0, "loss", 0.5), 0);
   kill_own(m);
+  CHECK_EQ_INT(zm_meta_tx_lost(m), 0);
   CHECK(zm_meta_metric_set(m, "r1", 0, "acc", 0.9) < 0);
   CHECK(strstr(zm_error_last(), "(the transaction was rolled back)") != NULL);
+  CHECK_EQ_INT(zm_meta_tx_lost(m), 1); /* the caller may run it again */
   zm_meta_rollback(m);
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  CHECK_EQ_INT(zm_meta_tx_lost(m), 0);
+  CHECK_EQ_INT(zm_meta_commit(m), 0);
   zm_meta_metrics *l = NULL;
   CHECK_EQ_INT(zm_meta_metric_list(&l, m, "r1"), 0);
   CHECK_EQ_INT(l ? (long long)l->len : -1, 0);

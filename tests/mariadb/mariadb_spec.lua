@@ -221,4 +221,32 @@ describe("a MariaDB metadata store", function()
     assert.matches("stores.metadata is now sqlite:.zenml/back.db\n$", out)
     assert.equals(3, select(2, t.zenml_run("run list", { cwd = dir }):gsub("\n", "")) - 1)
   end)
+
+  it("runs a transaction of the caller's again once when the connection is lost in it", function()
+    local dir = t.git_repo()
+    local u = t.new_database(dir)
+    local script = dir .. "/tx.lua"
+    t.write(script, [[
+local db = assert(require("zenml.meta").open(..., "create"))
+local attempts = 0
+db:transaction(function()
+  attempts = attempts + 1
+  db:pipeline_version("p", "dag-" .. attempts)
+  if attempts == 1 then
+    local id = db:query("SELECT CONNECTION_ID() AS id")[1].id
+    assert(os.execute("MYSQL_PWD=\"$ZENML_MYSQL_PASSWORD\" mariadb --no-defaults -h 127.0.0.1"
+      .. " -P \"$ZM_MARIADB_PORT\" -u zenml -e 'KILL CONNECTION " .. id .. "'"))
+  end
+  db:pipeline_version("q", "dag")
+end)
+local names = {}
+for _, r in ipairs(db:query("SELECT name, dag_hash FROM pipelines ORDER BY name")) do
+  names[#names + 1] = r.name .. "=" .. r.dag_hash
+end
+print(attempts, table.concat(names, " "))
+]])
+    local out, err, code = t.zenml_run(t.q(script) .. " " .. t.q(u), { cwd = dir })
+    assert.equals(0, code, err)
+    assert.equals("2\tp=dag-2 q=dag\n", out)
+  end)
 end)
