@@ -249,4 +249,31 @@ print(attempts, table.concat(names, " "))
     assert.equals(0, code, err)
     assert.equals("2\tp=dag-2 q=dag\n", out)
   end)
+
+  it("says so when the server goes away and does not come back", function()
+    -- a server of this test's own, stopped under a store that is open
+    local dir = t.git_repo()
+    local server = dir .. "/server"
+    local sh = t.q(t.src .. "/tests/mariadb/server.sh")
+    local _, serr, sc = t.sh(sh .. " start " .. t.q(server))
+    assert.equals(0, sc, serr)
+    local port = t.slurp(server .. "/port")
+    local u = "mysql://zenml@127.0.0.1:" .. port .. "/zenml_test"
+    local script = dir .. "/gone.lua"
+    t.write(script, [[
+local url, stop = ...
+local db = assert(require("zenml.meta").open(url, "create"))
+db:pipeline_version("p", "dag")
+assert(os.execute(stop))
+local ok, err = pcall(db.pipeline_version, db, "q", "dag")
+print(ok, err)
+]])
+    local out, err, code = t.zenml_run(t.q(script) .. " " .. t.q(u) .. " " .. t.q(sh .. " stop "
+      .. t.q(server)), { cwd = dir, env = { ZENML_MYSQL_PASSWORD = t.slurp(server .. "/password") } })
+    t.sh(sh .. " stop " .. t.q(server))
+    assert.equals(0, code, err)
+    assert.equals("false\tlost the connection to the metadata server and could not make it "
+      .. "again: " .. u .. ": cannot connect to the server (is it running, and listening on "
+      .. "that host and port?)\n", out)
+  end)
 end)
