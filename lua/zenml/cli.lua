@@ -102,14 +102,15 @@ function cli.parse(args, spec, usage)
   return opts, pos
 end
 
---- Stop with "unknown action 'X'" (and a suggestion of a close one) and the
---- usage, exit 2.
+--- Stop with "unknown action 'X'" and a suggestion of a close one (or, when
+--- none is close, the command's actions) and the usage, exit 2.
 ---@param action string|nil
 ---@param actions string[] the command's actions
 ---@param usage string
 function cli.unknown_action(action, actions, usage)
-  cli.fail(("unknown action '%s'%s\n%s"):format(tostring(action),
-    errors.did_you_mean(tostring(action), actions), usage), 2)
+  local hint = errors.did_you_mean(tostring(action), actions)
+  if hint == "" then hint = "; actions are: " .. table.concat(actions, ", ") end
+  cli.fail(("unknown action '%s'%s\n%s"):format(tostring(action), hint, usage), 2)
 end
 
 --- Refuse --json for an action whose output is not a record (exit 2, one line).

@@ -39,6 +39,32 @@ function zenml.repo(folder)
   return require("zenml.repo").open(folder)
 end
 
+--- Compare runs (Run objects, ids or prefixes of the current repository):
+--- a table with the runs as columns and the parameters, datasource versions,
+--- source pins, metrics and durations that differ as rows (`all`: every
+--- row); deltas to the first run, the best value of each metric marked. It
+--- prints as that table; `:record()`, `:csv()` and `:markdown()` give the rest.
+---@param runs (table|string)[]
+---@param opts? {all?: boolean}
+---@return table comparison
+function zenml.compare(runs, opts)
+  require("zenml.check").args("zenml.compare", { { "runs", runs, "table" }, { "opts", opts, "table?" } })
+  if #runs == 0 then error("zenml.compare: expected at least one run, got none", 2) end
+  local list, repo = {}, nil
+  for i, r in ipairs(runs) do
+    if type(r) == "string" then
+      repo = repo or assert(zenml.repo())
+      local run, err = repo:run(r)
+      if not run then error("zenml.compare: " .. err, 2) end
+      r = run
+    elseif type(r) ~= "table" or type(r.metrics) ~= "function" then
+      error(("zenml.compare: expected runs (Run objects or ids), got %s at %d"):format(type(r), i), 2)
+    end
+    list[i] = r
+  end
+  return require("zenml.compare").compare(list, opts)
+end
+
 -- name -> { module, field } for classes reached as zenml.Step, zenml.Pipeline
 local lazy_field = {
   Step = { "zenml.step", "Step" },

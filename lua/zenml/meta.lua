@@ -181,6 +181,44 @@ function Store:runs(filter)
   return self._db:runs(filter)
 end
 
+--- Runs with their step counts and chosen metrics, filtered, sorted and
+--- limited by the database (newest first unless `sort` says otherwise).
+--- `where` holds metric conditions {name, op (> >= < <= = !=), value}; a run
+--- without the metric never matches one. `sort` is a column (id, pipeline,
+--- version, status, started, ended, seconds, steps, cached, git, backend) or,
+--- with `sort_metric`, a metric name; runs without a value come last.
+---@param q table|nil {pipeline?, status?, since?, until?, metrics?: string[], where?: table[], sort?, sort_metric?, descending?, limit?}
+---@return table[] runs each with steps, cached and metrics (name -> value)
+function Store:run_summaries(q)
+  check.arg("run_summaries", 1, "query", q, "table?")
+  local rows = self._db:run_summaries(q)
+  local names = q and q.metrics or {}
+  for _, r in ipairs(rows) do
+    local byname = {}
+    for i, name in ipairs(names) do byname[name] = r.metrics[i] end
+    r.metrics = byname
+  end
+  return rows
+end
+
+--- Ids of runs beginning with `prefix`, newest first (at most `limit`).
+---@param prefix string
+---@param limit? integer
+---@return string[]
+function Store:run_ids_with_prefix(prefix, limit)
+  check.args("run_ids_with_prefix", { { "prefix", prefix, "string" }, { "limit", limit, "integer?" } })
+  return self._db:run_ids_with_prefix(prefix, limit)
+end
+
+--- The artifacts every step of a run read and wrote (a cached step's are
+--- those of the execution it reused): {step, execution, kind, name, id, type, size}.
+---@param run string
+---@return table[]
+function Store:run_artifacts(run)
+  check.arg("run_artifacts", 1, "run", run, "string")
+  return self._db:run_artifacts(run)
+end
+
 --- Mark runs of dead processes on this host as failed.
 ---@return integer count
 function Store:recover() return self._db:recover() end

@@ -177,23 +177,31 @@ function Repository:runs(filter)
   return rows
 end
 
---- One run by id, by a unique prefix of it, or "latest".
+--- One run by id, by a unique prefix of it, "latest" or "latest~N" (the
+--- run N before the newest).
 ---@return table|nil run
----@return string|nil message
+---@return string|nil message (an ambiguous prefix lists the runs it matches)
 function Repository:run(id)
   check.arg("repo:run", 1, "id", id, "string")
   if id == "" then return nil, "a run id must not be empty" end
   local db = self:meta()
-  if id == "latest" then
-    local rows = db:runs { limit = 1 }
+  local back = id == "latest" and 0 or tonumber(id:match("^latest~(%d+)$"))
+  if back then
+    local rows = db:runs { limit = back + 1 }
     if not rows[1] then return nil, "there are no runs yet" end
-    return Run:new(self, rows[1])
+    if not rows[back + 1] then
+      return nil, ("no run '%s': there are only %d runs"):format(id, #rows)
+    end
+    return Run:new(self, rows[back + 1])
   end
   local row = db:run(id)
   if row then return Run:new(self, row) end
-  local matches = db:query("SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? LIMIT 2", id, id)
-  if #matches == 1 then return Run:new(self, db:run(matches[1].id)) end
-  if #matches > 1 then return nil, ("run id '%s' is ambiguous"):format(id) end
+  local matches = db:run_ids_with_prefix(id, 6)
+  if #matches == 1 then return Run:new(self, db:run(matches[1])) end
+  if #matches > 1 then
+    return nil, ("run id '%s' is ambiguous: %s%s"):format(id,
+      table.concat(matches, ", ", 1, math.min(#matches, 5)), #matches > 5 and ", ..." or "")
+  end
   return nil, ("no run '%s'"):format(id)
 end
 
@@ -216,9 +224,16 @@ function Repository:artifact_id(id)
   local rows = self:meta():artifacts_with_prefix(full, MAX_CANDIDATES + 1)
   if #rows == 0 then return nil, ("no artifact '%s'"):format(id) end
   if #rows == 1 then return rows[1].id end
+  -- each candidate long enough to tell it from the others (16 hex digits at least)
+  local width = 23
+  for i = 2, #rows do
+    local a, b, k = rows[i - 1].id, rows[i].id, 1
+    while a:byte(k) == b:byte(k) do k = k + 1 end
+    width = math.max(width, k)
+  end
   local names = {}
   for i = 1, math.min(#rows, MAX_CANDIDATES) do
-    names[i] = ("%s (%s)"):format(rows[i].id:sub(1, 23), rows[i].type)
+    names[i] = ("%s (%s)"):format(rows[i].id:sub(1, width), rows[i].type)
   end
   return nil, ("artifact id '%s' is ambiguous: %s%s"):format(id, table.concat(names, ", "),
     #rows > MAX_CANDIDATES and ", ..." or "")
@@ -266,14 +281,10 @@ function Run:executions()
   return self._repo:meta():executions(self.id)
 end
 
---- Artifacts this run's executions read or wrote.
+--- Artifacts this run's executions read or wrote (a cached step's are those
+--- of the execution it reused), each with step, kind (input/output) and name.
 function Run:artifacts()
-  local rows = self._repo:meta():query([[
-    SELECT DISTINCT a.id AS id, a.type AS type, a.size AS size, a.created AS created,
-           e.kind AS kind, e.name AS name, x.step AS step
-    FROM executions x JOIN events e ON e.execution_id = coalesce(x.cached_from, x.id)
-    JOIN artifacts a ON a.id = e.artifact
-    WHERE x.run_id = ? ORDER BY x.id, e.kind, e.name]], self.id)
+  local rows = self._repo:meta():run_artifacts(self.id)
   for i, r in ipairs(rows) do rows[i] = Artifact:new(self._repo, r, true) end
   return rows
 end
@@ -294,6 +305,38 @@ function Run:evaluated_split()
     local v = db:property_get("execution", tostring(e.cached_from or e.id), "metrics.split")
     if v then return v end
   end
+end
+
+--- The training curves of the run's trainer as a frame: epoch, then loss
+--- (the training loss), val_loss and any other per-epoch series the
+--- trainer's `history` output holds (series of another length are left out).
+---@return userdata|nil frame
+---@return string|nil message when the run has no training history
+function Run:history()
+  local art
+  for _, a in ipairs(self:artifacts()) do
+    if a.kind == "output" and a.name == "history" then art = a end
+  end
+  if not art then return nil, ("run %s has no training history"):format(self.id) end
+  local h, err = art:read()
+  if type(h) ~= "table" then return nil, err or ("run %s: its history is not a table"):format(self.id) end
+  local series, n = {}, 0
+  for k, v in pairs(h) do
+    if type(v) == "table" and #v > 0 and type(v[1]) == "number" then
+      series[k == "train_loss" and "loss" or k] = v
+      n = math.max(n, #v)
+    end
+  end
+  local cols, names = { epoch = {} }, { "epoch" }
+  for i = 1, n do cols.epoch[i] = i end
+  local rest = {}
+  for k, v in pairs(series) do if #v == n then rest[#rest + 1] = k cols[k] = v end end
+  table.sort(rest, function(a, b)
+    if (a == "loss") ~= (b == "loss") then return a == "loss" end
+    return a < b
+  end)
+  table.move(rest, 1, #rest, 2, names)
+  return require("zenml.frame").from_table(cols, { columns = names })
 end
 
 -- Artifact ---------------------------------------------------------------------

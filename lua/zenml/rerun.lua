@@ -40,6 +40,9 @@ function M.check_doc(doc, path)
   if type(options) ~= "table" or type(backends) ~= "table" or options[1] ~= nil or backends[1] ~= nil then
     error(("%s: options and backends must be maps"):format(path), 0)
   end
+  if options.cache ~= nil and type(options.cache) ~= "boolean" then
+    error(("%s: options.cache must be true or false, got %s"):format(path, tostring(options.cache)), 0)
+  end
   -- a step of zenml's own library recorded by another release runs this release's code
   local warned = {}
   for _, name in ipairs(names_sorted(doc.steps)) do

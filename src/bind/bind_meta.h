@@ -2,7 +2,8 @@
  * src/meta: bind_meta.c (the store, transactions, queries), bind_meta_run.c
  * (pipelines, runs, executions, the cache), bind_meta_datasource.c,
  * bind_meta_lineage.c (artifacts, events, lineage), bind_meta_metric.c
- * (metrics, properties), bind_meta_hash.c and bind_meta_store.c (info, copy). */
+ * (metrics, properties), bind_meta_hash.c, bind_meta_summary.c (run
+ * summaries, a run's artifacts) and bind_meta_store.c (info, copy). */
 #ifndef ZM_BIND_META_H
 #define ZM_BIND_META_H
 
@@ -34,12 +35,16 @@ zm_meta_status zm__bind_meta_check_status(lua_State *L, int arg);
 void zm__bind_meta_push_strings(lua_State *L, const void *p);
 void zm__bind_meta_free_strings(void *p);
 
+/* Push a zm_meta_run as a table (id, pipeline, status, started, ...). */
+void zm__bind_meta_push_run(lua_State *L, const void *item);
+
 /* Each adds its methods of the store to the table on the stack top. */
 void zm__bind_meta_run_methods(lua_State *L);
 void zm__bind_meta_datasource_methods(lua_State *L);
 void zm__bind_meta_lineage_methods(lua_State *L);
 void zm__bind_meta_metric_methods(lua_State *L);
 void zm__bind_meta_hash_methods(lua_State *L);
+void zm__bind_meta_summary_methods(lua_State *L);
 void zm__bind_meta_store_methods(lua_State *L);
 
 #endif

@@ -59,7 +59,7 @@ static int db_run_finish(lua_State *L)
   return rc < 0 ? zm__bind_meta_fail(L, rc) : (lua_pushboolean(L, 1), 1);
 }
 
-static void push_run(lua_State *L, const void *item)
+void zm__bind_meta_push_run(lua_State *L, const void *item)
 {
   const zm_meta_run *r = item;
   lua_createtable(L, 0, 14);
@@ -80,7 +80,7 @@ static void push_run(lua_State *L, const void *item)
   zm_bind_set_int(L, "pid", r->pid);
 }
 
-ZM_BIND_LIST_PUSHER(push_runs, zm_meta_runs, push_run)
+ZM_BIND_LIST_PUSHER(push_runs, zm_meta_runs, zm__bind_meta_push_run)
 
 static int db_run(lua_State *L)
 {
@@ -90,7 +90,7 @@ static int db_run(lua_State *L)
   int rc = zm_meta_run_get(&r, m, id);
   if (rc < 0)
     return zm__bind_meta_fail(L, rc);
-  return zm_bind_push_owned(L, r, free_run, push_run);
+  return zm_bind_push_owned(L, r, free_run, zm__bind_meta_push_run);
 }
 
 static void check_run_filter(lua_State *L, zm_meta_run_filter *f)

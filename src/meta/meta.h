@@ -336,6 +336,85 @@ int zm_meta_property_get(zm_meta_value *out, zm_meta *m, const char *kind, const
 /* Free the text of a value. */
 void zm_meta_value_clear(zm_meta_value *v);
 
+/* --- run summaries and a run's artifacts (listings, comparisons) -------- */
+
+/* A metric condition's operator: > >= < <= = != */
+typedef enum zm_meta_cmp { ZM_META_GT, ZM_META_GE, ZM_META_LT, ZM_META_LE, ZM_META_EQ, ZM_META_NE } zm_meta_cmp;
+
+/* Parse ">", ">=", "<", "<=", "=" (or "==") and "!="; ZM_EINVALID otherwise. */
+int zm_meta_cmp_parse(zm_meta_cmp *out, const char *op);
+
+/* "the run's metric `name` compares with `value` by `op`"; a run without
+ * that metric never matches. */
+typedef struct zm_meta_metric_cond {
+  const char *name;
+  zm_meta_cmp op;
+  double value;
+} zm_meta_metric_cond;
+
+/* Which runs zm_meta_run_summaries returns, with which metrics, in which
+ * order. NULL / 0 fields do not filter. */
+typedef struct zm_meta_summary_query {
+  const char *pipeline;
+  int status;          /* a zm_meta_status, or -1 for any */
+  double since, until; /* started >= since, started < until (unix seconds; 0: open) */
+  const char *const *metrics; /* metric values wanted for each run */
+  size_t n_metrics;
+  const zm_meta_metric_cond *where; /* every one must hold */
+  size_t n_where;
+  /* the order: a column (id, pipeline, version, status, started, ended,
+   * seconds, steps, cached, git, backend) or, with sort_metric, a metric
+   * name; NULL: started, newest first. Runs without a value come last. */
+  const char *sort;
+  int sort_metric, descending;
+  int limit;
+} zm_meta_summary_query;
+
+/* A run with its step counts and the metrics asked for. */
+typedef struct zm_meta_summary {
+  zm_meta_run run;
+  int64_t steps, cached;
+  double *values;     /* n_metrics of them, in the query's order */
+  unsigned char *has; /* 1 where the run has that metric */
+} zm_meta_summary;
+
+typedef struct zm_meta_summaries {
+  zm_meta_summary *items;
+  size_t len, n_metrics;
+} zm_meta_summaries;
+
+/* Runs matching `q`, filtered, sorted and limited by the database (newest
+ * first by default); ZM_EINVALID for an unknown sort column. */
+int zm_meta_run_summaries(zm_meta_summaries **out, zm_meta *m, const zm_meta_summary_query *q);
+
+/* Ids of up to `limit` runs (0: all) whose id begins with `prefix`, newest first. */
+int zm_meta_run_ids_with_prefix(zm_meta_strings **out, zm_meta *m, const char *prefix, int limit);
+
+/* Free a summary list. Accepts NULL. */
+void zm_meta_summaries_free(zm_meta_summaries *l);
+
+/* An artifact a step of a run read or wrote (a cached step's are those of
+ * the execution it reused). */
+typedef struct zm_meta_step_artifact {
+  char *step;
+  int64_t execution; /* the run's execution of that step */
+  zm_meta_event_kind kind;
+  char *name, *artifact, *type;
+  int64_t size;
+} zm_meta_step_artifact;
+
+typedef struct zm_meta_step_artifacts {
+  zm_meta_step_artifact *items;
+  size_t len;
+} zm_meta_step_artifacts;
+
+/* The artifacts of every step of a run, in step order, inputs before
+ * outputs, by slot name. */
+int zm_meta_run_artifacts(zm_meta_step_artifacts **out, zm_meta *m, const char *run_id);
+
+/* Free an artifact list. Accepts NULL. */
+void zm_meta_step_artifacts_free(zm_meta_step_artifacts *l);
+
 /* --- the stat cache ------------------------------------------------------ */
 
 /* The remembered SHA-256 of a file with this identity; ZM_ENOTFOUND if the

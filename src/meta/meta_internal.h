@@ -53,4 +53,19 @@ int zm__meta_grow(void **items, size_t *cap, size_t len, size_t size);
 /* Step through a statement's rows, appending strings from column 0. */
 int zm__meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s);
 
+/* The columns of a run (zm__meta_run_row reads them), from runs r joined
+ * with pipelines p; more columns may follow them. */
+#define ZM__META_RUN_COLS                                                                \
+  "SELECT r.id, p.name, p.version, r.yaml_path, r.yaml_hash, r.git_commit, r.git_branch," \
+  " r.git_dirty, r.status, r.started, r.ended, r.backend, r.host, r.pid"
+
+/* The FROM clause that goes with ZM__META_RUN_COLS. */
+#define ZM__META_RUN_FROM " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
+
+/* Read the run columns of the current row (columns 0 to 13). */
+int zm__meta_run_row(zm_meta_run *r, zm_sql_stmt *s);
+
+/* Free what a run holds, not the run itself. */
+void zm__meta_run_clear(zm_meta_run *r);
+
 #endif

@@ -69,12 +69,9 @@ int zm_meta_run_finish(zm_meta *m, const char *run_id, zm_meta_status status)
   return rc;
 }
 
-#define RUN_COLS                                                                        \
-  "SELECT r.id, p.name, p.version, r.yaml_path, r.yaml_hash, r.git_commit, r.git_branch," \
-  " r.git_dirty, r.status, r.started, r.ended, r.backend, r.host, r.pid"                  \
-  " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
+#define RUN_COLS ZM__META_RUN_COLS ZM__META_RUN_FROM
 
-static void run_clear(zm_meta_run *r)
+void zm__meta_run_clear(zm_meta_run *r)
 {
   free(r->id);
   free(r->pipeline);
@@ -89,7 +86,7 @@ static void run_clear(zm_meta_run *r)
 void zm_meta_run_free(zm_meta_run *r)
 {
   if (r)
-    run_clear(r);
+    zm__meta_run_clear(r);
   free(r);
 }
 
@@ -98,12 +95,12 @@ void zm_meta_runs_free(zm_meta_runs *l)
   if (!l)
     return;
   for (size_t i = 0; i < l->len; i++)
-    run_clear(&l->items[i]);
+    zm__meta_run_clear(&l->items[i]);
   free(l->items);
   free(l);
 }
 
-static int run_row(zm_meta_run *r, zm_sql_stmt *s)
+int zm__meta_run_row(zm_meta_run *r, zm_sql_stmt *s)
 {
   const zm_sql_driver *d = s->drv;
   int rc = 0;
@@ -134,7 +131,7 @@ static int collect_runs(zm_meta_runs **out, zm_sql_stmt *s)
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
     rc = zm__meta_grow((void **)&l->items, &cap, l->len, sizeof *l->items);
     if (rc == 0)
-      rc = run_row(&l->items[l->len++], s);
+      rc = zm__meta_run_row(&l->items[l->len++], s);
   }
   s->drv->finalize(s);
   if (rc < 0) {

@@ -577,6 +577,107 @@ static void test_lineage_queries(void)
   zm_meta_close(m);
 }
 
+static void test_run_summaries(void)
+{
+  zm_meta *m = fresh("meta-summaries");
+  add_run_of(m, "a1", "train", 100);
+  int64_t ea = add_exec(m, "a1", "trainer", "model", "sha256:m1");
+  zm_meta_metric_set(m, "a1", ea, "accuracy", 0.9);
+  zm_meta_metric_set(m, "a1", 0, "loss", 0.5);
+  CHECK_EQ_INT(zm_meta_run_finish(m, "a1", ZM_META_COMPLETED), 0);
+  add_run_of(m, "a2", "train", 200);
+  int64_t hit = 0;
+  zm_meta_reuse r = {.run_id = "a2", .step = "trainer", .class_name = "C", .from = ea};
+  CHECK_EQ_INT(zm_meta_execution_reuse(&hit, m, &r), 0); /* copies accuracy 0.9 */
+  zm_meta_metric_set(m, "a2", 0, "accuracy", 0.1);        /* the step's value wins */
+  add_run_of(m, "b1", "score", 300);                       /* running, no metrics */
+  add_run_of(m, "a3", "train", 400);
+  int64_t e3 = add_exec(m, "a3", "trainer", "model", "sha256:m3");
+  zm_meta_metric_set(m, "a3", e3, "accuracy", 0.95);
+  CHECK_EQ_INT(zm_meta_run_finish(m, "a3", ZM_META_FAILED), 0);
+
+  const char *names[] = {"accuracy", "loss"};
+  zm_meta_summary_query q = {.status = -1, .metrics = names, .n_metrics = 2};
+  zm_meta_summaries *l = NULL;
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  CHECK_EQ_INT(l->len, 4);
+  CHECK_EQ_STR(l->items[0].run.id, "a3"); /* newest first */
+  CHECK_EQ_STR(l->items[2].run.id, "a2");
+  CHECK_EQ_INT(l->items[2].steps, 1);
+  CHECK_EQ_INT(l->items[2].cached, 1);
+  CHECK(l->items[2].has[0] && l->items[2].values[0] == 0.9);
+  CHECK(!l->items[2].has[1]);
+  CHECK(!l->items[1].has[0]); /* b1 */
+  CHECK(l->items[3].has[1] && l->items[3].values[1] == 0.5);
+  zm_meta_summaries_free(l);
+
+  /* sorted by a metric, highest first, ties newest first, runs without it last */
+  q.sort = "accuracy", q.sort_metric = 1, q.descending = 1;
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  CHECK_EQ_STR(l->items[0].run.id, "a3");
+  CHECK_EQ_STR(l->items[1].run.id, "a2");
+  CHECK_EQ_STR(l->items[2].run.id, "a1");
+  CHECK_EQ_STR(l->items[3].run.id, "b1");
+  zm_meta_summaries_free(l);
+  q.descending = 0;
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  CHECK_EQ_STR(l->items[0].run.id, "a2");
+  CHECK_EQ_STR(l->items[2].run.id, "a3");
+  CHECK_EQ_STR(l->items[3].run.id, "b1");
+  zm_meta_summaries_free(l);
+
+  /* conditions, pipeline, status, dates, limit */
+  zm_meta_metric_cond cond = {"accuracy", ZM_META_GT, 0.85};
+  q.where = &cond, q.n_where = 1, q.sort = NULL, q.sort_metric = 0;
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  CHECK_EQ_INT(l->len, 3);
+  CHECK_EQ_STR(l->items[0].run.id, "a3");
+  zm_meta_summaries_free(l);
+  CHECK_EQ_INT(zm_meta_cmp_parse(&cond.op, "!="), 0);
+  cond.value = 0.9;
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  CHECK_EQ_INT(l->len, 1); /* b1 has no accuracy: never matches */
+  CHECK_EQ_STR(l->items[0].run.id, "a3");
+  zm_meta_summaries_free(l);
+  zm_meta_summary_query q2 = {.pipeline = "train", .status = ZM_META_COMPLETED, .since = 150,
+                              .until = 500, .limit = 5};
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q2), 0);
+  CHECK_EQ_INT(l->len, 0); /* a2 is still running */
+  zm_meta_summaries_free(l);
+  q2.status = -1, q2.limit = 1, q2.sort = "started";
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q2), 0);
+  CHECK_EQ_INT(l->len, 1);
+  CHECK_EQ_STR(l->items[0].run.id, "a2");
+  zm_meta_summaries_free(l);
+  q2.sort = "colour";
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q2), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "cannot sort runs by 'colour'");
+  CHECK(l == NULL);
+  CHECK_EQ_INT(zm_meta_cmp_parse(&cond.op, "=>"), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "unknown comparison '=>': expected >, >=, <, <=, = or !=");
+
+  /* a run's artifacts: a cached step's are those it reused */
+  zm_meta_step_artifacts *arts = NULL;
+  CHECK_EQ_INT(zm_meta_run_artifacts(&arts, m, "a2"), 0);
+  CHECK_EQ_INT(arts->len, 1);
+  CHECK_EQ_STR(arts->items[0].step, "trainer");
+  CHECK_EQ_INT(arts->items[0].execution, hit);
+  CHECK_EQ_STR(arts->items[0].artifact, "sha256:m1");
+  CHECK_EQ_STR(arts->items[0].type, "model");
+  CHECK_EQ_INT(arts->items[0].kind, ZM_META_OUTPUT);
+  zm_meta_step_artifacts_free(arts);
+
+  zm_meta_strings *ids = NULL;
+  CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&ids, m, "a", 0), 0);
+  CHECK_EQ_INT(ids->len, 3);
+  CHECK_EQ_STR(ids->items[0], "a3");
+  zm_meta_strings_free(ids);
+  CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&ids, m, "a", 2), 0);
+  CHECK_EQ_INT(ids->len, 2);
+  zm_meta_strings_free(ids);
+  zm_meta_close(m);
+}
+
 static void test_metrics_properties(void)
 {
   zm_meta *m = fresh("meta-metrics");
@@ -1340,6 +1441,7 @@ int main(void)
   RUN(test_executions_and_cache);
   RUN(test_lineage_queries);
   RUN(test_metrics_properties);
+  RUN(test_run_summaries);
   RUN(test_migrate_v1);
   RUN(test_migration_matches_fresh);
   SQLITE_ONLY(test_migration_rolls_back);

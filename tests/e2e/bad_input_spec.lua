@@ -60,7 +60,7 @@ describe("bad input", function()
         local _, serr, scode = t.sh("(export ZENML=" .. t.q(t.zenml) .. "; " .. c.setup .. ")", { cwd = dir })
         assert(scode == 0, serr)
       end
-      local out, err, code = t.zenml_run(c.cmd, { cwd = dir })
+      local out, err, code = t.sh("export ZENML=" .. t.q(t.zenml) .. "; " .. t.q(t.zenml) .. " " .. c.cmd, { cwd = dir })
       local first = err:match("^([^\n]*)") or ""
       if c.frames then
         -- the user's own frames only: zenml's are hidden
@@ -78,7 +78,7 @@ describe("bad input", function()
     end)
   end
 
-  pending("has at least 100 cases", function()
+  it("has at least 100 cases", function()
     assert.is_true(#cases >= 100, ("%d cases"):format(#cases))
   end)
 end)

@@ -141,7 +141,7 @@ describe("datasources in a repository", function()
       err_of(D.CSV, { name = "o1", path = "data/a.csv", repo = repo, null_values = { "?", 1 } }))
     assert.equals('CSV: expected schema = { column = "float64" | "int64" | "bool" | "string" }, got x = "floot"',
       err_of(D.CSV, { name = "o2", path = "data/a.csv", repo = repo, schema = { x = "floot" } }))
-    assert.equals("data/a.csv: the schema names column 'zz', which is not in the header",
+    assert.equals("data/a.csv: the schema names column 'zz', which is not in the header; columns are: x, y",
       err_of(D.CSV, { name = "o3", path = "data/a.csv", repo = repo, schema = { zz = "string" } }))
   end)
 

@@ -133,6 +133,11 @@ local function run(args)
     cli.fail(("artifact %s needs an artifact id%s\n%s"):format(action,
       action == "export" and " and a DEST" or "", usage), 2)
   end
+  local takes = action == "show" and 2 or 3
+  if pos[takes + 1] then
+    cli.fail(("artifact %s takes %s, got an extra argument '%s'\n%s"):format(action,
+      action == "show" and "an artifact id" or "an artifact id and a DEST", pos[takes + 1], usage), 2)
+  end
   local repo = cli.repo()
   if action == "show" then
     show(opts, repo, id)

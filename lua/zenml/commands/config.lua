@@ -15,6 +15,11 @@ end
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
   local action = pos[1]
+  local takes = ({ list = 1, get = 2, set = 3 })[action or "list"]
+  if takes and pos[takes + 1] ~= nil then
+    cli.fail(("config %s takes %s, got an extra argument '%s'\n%s"):format(action or "list",
+      ({ "no arguments", "a KEY", "a KEY and a VALUE" })[takes], pos[takes + 1], usage), 2)
+  end
   local repo = cli.repo()
   local path = repo.root .. "/.zenml/config.yaml"
   if action == "list" or action == nil then
@@ -27,13 +32,13 @@ local function run(args)
     cli.no_json(opts, "config get", "a value as text")
     if not pos[2] then cli.fail("config get needs a KEY\n" .. usage, 2) end
     local _, err = config.parse_value(pos[2], "x")
-    if err and err:match("^unknown setting") then cli.fail(err) end
+    if err and err:match("^unknown setting") then cli.fail(err, 2) end
     io.stdout:write(tostring(config.get(repo.config, pos[2])), "\n")
   elseif action == "set" then
     cli.no_json(opts, "config set", "nothing")
     if not pos[2] or not pos[3] then cli.fail("config set needs a KEY and a VALUE\n" .. usage, 2) end
     local v, err = config.parse_value(pos[2], pos[3])
-    if v == nil then cli.fail(err) end
+    if v == nil then cli.fail(err, 2) end
     if pos[2] == "stores.metadata" and config.is_server(v) then
       -- reach the server (and make the schema there) before the config names it
       local db, oerr = require("zenml.meta").open(v, "create")

@@ -74,10 +74,14 @@ end
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
   local action, name = pos[1], pos[2]
-  if action ~= nil and action ~= "list" and action ~= "show" and action ~= "commit" then
-    cli.unknown_action(action, { "list", "show", "commit" }, usage)
+  if action == nil then cli.fail(usage, 2) end
+  local takes = ({ list = 1, show = 2, commit = 2 })[action]
+  if not takes then cli.unknown_action(action, { "list", "show", "commit" }, usage) end
+  if takes == 2 and not name then cli.fail(("datasource %s needs a NAME\n%s"):format(action, usage), 2) end
+  if pos[takes + 1] ~= nil then
+    cli.fail(("datasource %s takes %s, got an extra argument '%s'\n%s"):format(action,
+      takes == 1 and "no arguments" or "a NAME", pos[takes + 1], usage), 2)
   end
-  if action ~= "list" and not name then cli.fail(usage, 2) end
   local repo = cli.repo()
   if action == "list" then
     list(opts, repo)

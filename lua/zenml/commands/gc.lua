@@ -18,7 +18,8 @@ such a process may have stored objects it has not recorded yet; it says so
 when it has to wait. Runs started meanwhile wait for gc to finish.]]
 
 local function run(args)
-  local opts = cli.parse(args, { flags = { ["dry-run"] = true, json = true } }, usage)
+  local opts, pos = cli.parse(args, { flags = { ["dry-run"] = true, json = true } }, usage)
+  if pos[1] ~= nil then cli.fail(("gc takes no arguments, got '%s'\n%s"):format(pos[1], usage), 2) end
   local repo = cli.repo()
   local store = repo:store()
   local dry = opts["dry-run"] == true

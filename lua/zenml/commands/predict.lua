@@ -101,7 +101,10 @@ local function run(args)
   local opts, pos = cli.parse(args, { flags = { ["only-predictions"] = true },
     options = { o = true, output = true, ["model-step"] = true, ["transform-step"] = true } }, usage)
   local source, data_path = pos[1], pos[2]
-  if not source or not data_path or pos[3] then cli.fail(usage, 2) end
+  if pos[3] then
+    cli.fail(("predict takes RUN|BUNDLE and DATA.csv, got an extra argument '%s'\n%s"):format(pos[3], usage), 2)
+  end
+  if not source or not data_path then cli.fail(usage, 2) end
   local model, transform
   if is_bundle(source) then
     model, transform = from_bundle(source)

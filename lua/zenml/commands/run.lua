@@ -3,17 +3,35 @@ local output = require "zenml.output"
 
 local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
        zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N]
-       zenml run list [--pipeline NAME] [--status STATUS] [--limit N] [--json]
-       zenml run show RUN [--json]
+       zenml run list [--pipeline NAME] [--status STATUS] [--since DATE] [--until DATE]
+                      [--where 'METRIC>VALUE']... [--metric NAME]... [--param STEP.PARAM]...
+                      [--sort [-]COLUMN] [--limit N] [--json]
+       zenml run show RUN [--all] [--json]
+       zenml run compare RUN RUN... | --pipeline NAME --last N [--all] [--json | --csv | --md]
        zenml run logs RUN STEP
        zenml run explain RUN STEP [--json]
 
 Runs a pipeline script (every p:run() in it), or runs a recorded pipeline
 again from its YAML alone: the same step sources (from git), parameters and
 datasource version, as a new run.
-RUN is a run id, a unique prefix of one, or "latest". STATUS is running,
-completed or failed. With --json, list, show and explain print JSON (list:
-seconds as a number, absent while a run is running).
+RUN is a run id, a unique prefix of one, "latest" or "latest~N" (the run N
+before the newest). STATUS is running, completed or failed. With --json,
+list, show, compare and explain print JSON (numbers as numbers; list:
+seconds absent while a run is running).
+
+run list shows metric and parameter columns (--metric, --param, repeatable;
+by default the headline metrics of the pipeline type: accuracy and macro_f1
+for Training runs with a classification evaluator, rmse and r2 with a
+regression one); --sort takes any column (-COLUMN: descending); --where
+keeps runs whose metric compares true (> >= < <= = !=; repeatable); DATE is
+YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS in UTC (--until is exclusive).
+run show lists each step's parameters that differ from the class default
+(--all: every one), its input and output artifacts, and the run and step a
+cached step reused. run compare prints one table with the runs as columns:
+the parameters, datasource version, source pins, metrics and durations that
+differ (--all: every row), deltas to the first run, the best value of each
+metric marked * (lower is better for names with loss, error, mse, mae or
+rmse; higher for the others); --csv and --md (for a pull request) too.
 
 Options:
   --set STEP.PARAM=VALUE
@@ -26,9 +44,10 @@ Options:
   --no-cache      run every step even when a cached result exists]]
 
 local spec = {
-  flags = { ["no-cache"] = true, json = true },
-  options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true },
-  lists = { set = true },
+  flags = { ["no-cache"] = true, json = true, all = true, csv = true, md = true },
+  options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true,
+    since = true, ["until"] = true, sort = true, last = true },
+  lists = { set = true, metric = true, param = true, where = true },
 }
 
 local function parse_sets(list)
@@ -75,6 +94,42 @@ local function run_file(opts, pos)
   return 0
 end
 
+-- Days since 1970-01-01 of a civil date (proleptic Gregorian), so a DATE
+-- means UTC whatever the local time zone is.
+local function days_from_civil(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+--- A DATE option (YYYY-MM-DD, optionally THH:MM[:SS] and Z) as unix seconds in UTC.
+local function parse_date(name, text)
+  local y, mo, d, rest = text:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
+  local h, mi, sec = 0, 0, 0
+  if rest and rest ~= "" then
+    h, mi, sec = rest:match("^[T ](%d%d):(%d%d):?(%d*)Z?$")
+    sec = sec ~= "" and sec or 0
+  end
+  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec)
+  if not y or not h or mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 59 then
+    cli.fail(("--%s expects a date YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC), got '%s'"):format(name, text), 2)
+  end
+  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
+end
+
+--- `--where 'accuracy>0.9'` as {name, op, value}.
+local function parse_where(text)
+  local name, op, value = text:match("^%s*([^<>!=%s]+)%s*([<>!=]=?)%s*(.-)%s*$")
+  local num = tonumber(value)
+  if not name or op == "!" or not num then
+    cli.fail(("--where expects METRIC OP NUMBER with OP one of > >= < <= = !=, got '%s'"):format(text), 2)
+  end
+  return { name = name, op = op, value = num }
+end
+
 --- The statuses a run can have (`run list --status`).
 local run_statuses = { "running", "completed", "failed" }
 
@@ -95,61 +150,209 @@ local function list_filter(opts)
         require("zenml.errors").did_you_mean(opts.status, run_statuses)), 2)
     end
   end
-  return { pipeline = opts.pipeline, status = opts.status, limit = limit }
+  local where = {}
+  for i, w in ipairs(opts.where or {}) do where[i] = parse_where(w) end
+  for _, p in ipairs(opts.param or {}) do
+    if not p:match("^[^.]+%.[^.]+") then
+      cli.fail(("--param expects STEP.PARAM, got '%s'"):format(p), 2)
+    end
+  end
+  return { pipeline = opts.pipeline, status = opts.status, limit = limit, where = where,
+    since = opts.since and parse_date("since", opts.since),
+    ["until"] = opts["until"] and parse_date("until", opts["until"]) }
+end
+
+local COLUMNS = { "id", "pipeline", "status", "started", "seconds", "steps", "cached", "git" }
+
+--- The metrics `run list` shows when none is asked for: the headline
+--- metrics of the newest listed run's pipeline type and evaluator.
+local function default_metrics(repo, filter)
+  local newest = repo:runs { pipeline = filter.pipeline, status = filter.status, limit = 1 }[1]
+  local doc = newest and require("zenml.compare").doc_of(newest)
+  if not doc or doc.type ~= "Training" or type(doc.steps) ~= "table" then return {} end
+  for _, step in pairs(doc.steps) do
+    if type(step) == "table" and step.module == "zenml.steps.evaluator" then
+      if step.class == "Classification" then return { "accuracy", "macro_f1" } end
+      if step.class == "Regression" then return { "rmse", "r2" } end
+    end
+  end
+  return {}
+end
+
+-- A parameter of a run by "step.param", from its recorded YAML.
+local function param_of(run, key)
+  local doc = require("zenml.compare").doc_of(run)
+  local step, name = key:match("^([^.]+)%.(.+)$")
+  local s = doc and type(doc.steps) == "table" and doc.steps[step]
+  local v = type(s) == "table" and type(s.params) == "table" and s.params[name] or nil
+  if type(v) == "table" then v = require("zenml.json").encode(v) end
+  return v
+end
+
+-- Sort runs by a parameter in Lua (parameters live in the runs' YAML):
+-- numbers before text, runs without it last.
+local function sort_by_param(runs, key, desc)
+  local vals = {}
+  for _, r in ipairs(runs) do vals[r] = param_of(r, key) end
+  table.sort(runs, function(a, b)
+    local x, y = vals[a], vals[b]
+    if x == nil or y == nil then
+      if x == y then return a.started > b.started end
+      return y == nil
+    end
+    if type(x) ~= type(y) then return type(x) == "number" end
+    if x == y then return a.started > b.started end
+    if desc then return x > y end
+    return x < y
+  end)
 end
 
 local function list(opts)
   local filter = list_filter(opts)
   local repo = cli.repo()
-  local rows = {}
-  for _, r in ipairs(repo:runs(filter)) do
-    local n = repo:meta():query("SELECT count(*) AS n, sum(status = 'cached') AS c FROM executions WHERE run_id = ?", r.id)[1]
+  local metrics = opts.metric or default_metrics(repo, filter)
+  local params = opts.param or {}
+  local sort, desc = opts.sort, false
+  if sort and sort:sub(1, 1) == "-" then sort, desc = sort:sub(2), true end
+  if sort == "" then cli.fail("--sort expects a COLUMN or -COLUMN", 2) end
+  local by_param, sort_metric = false, false
+  if sort then
+    for _, p in ipairs(params) do by_param = by_param or p == sort end
+    local known = false
+    for _, c in ipairs(COLUMNS) do known = known or c == sort end
+    sort_metric = not by_param and not known
+    if sort_metric then
+      local listed = false
+      for _, m in ipairs(metrics) do listed = listed or m == sort end
+      if not listed then metrics = { table.unpack(metrics) } metrics[#metrics + 1] = sort end
+    end
+  end
+  local db_sort = sort == "git" and "git" or sort
+  local runs = repo:meta():run_summaries { pipeline = filter.pipeline, status = filter.status,
+    since = filter.since, ["until"] = filter["until"], metrics = metrics, where = filter.where,
+    sort = not by_param and db_sort or nil, sort_metric = sort_metric, descending = desc,
+    limit = not by_param and filter.limit or nil }
+  if by_param then
+    local Run = require("zenml.repo").Run
+    for i, r in ipairs(runs) do runs[i] = Run:new(repo, r) end
+    sort_by_param(runs, sort, desc)
+    for i = filter.limit + 1, #runs do runs[i] = nil end
+  end
+  local rows, cols = {}, { table.unpack(COLUMNS) }
+  for _, m in ipairs(metrics) do cols[#cols + 1] = m end
+  for _, p in ipairs(params) do cols[#cols + 1] = p end
+  local Run = require("zenml.repo").Run
+  for _, r in ipairs(runs) do
     local seconds = r.ended and r.ended - r.started
-    rows[#rows + 1] = { id = r.id, pipeline = r.pipeline, status = r.status,
-      started = output.time(r.started), steps = n.n, cached = n.c or 0,
+    local row = { id = r.id, pipeline = r.pipeline, status = r.status,
+      started = output.time(r.started), steps = r.steps, cached = r.cached,
       -- a number in JSON (absent while running), two decimals in the table
       seconds = opts.json and seconds or (seconds and ("%.2f"):format(seconds) or ""),
       git = r.git_commit and (r.git_commit:sub(1, 8) .. (r.git_dirty and "+" or "")) or "" }
+    local run = getmetatable(r) == Run and r or Run:new(repo, r)
+    if opts.json then
+      row.metrics = r.metrics
+      if #params > 0 then
+        row.params = {}
+        for _, p in ipairs(params) do row.params[p] = param_of(run, p) end
+      end
+    else
+      for _, m in ipairs(metrics) do row[m] = r.metrics[m] and output.metric(r.metrics[m]) end
+      for _, p in ipairs(params) do row[p] = param_of(run, p) end
+    end
+    rows[#rows + 1] = row
   end
-  output.list(opts, rows, { "id", "pipeline", "status", "started", "seconds", "steps", "cached", "git" })
+  local headers = {}
+  for i, c in ipairs(cols) do headers[i] = i <= #COLUMNS and c:upper() or c end
+  output.list(opts, rows, cols, headers)
   return 0
 end
 
-local function find_run(repo, id)
-  if not id then cli.fail("a RUN is needed\n" .. usage, 2) end
+local function find_run(repo, id, action)
+  if not id then cli.fail(("run %s needs a RUN\n%s"):format(action, usage), 2) end
   local run, err = repo:run(id)
   if not run then cli.fail(err) end
   return run
 end
 
+-- The run and step a cached execution reused: {run, step}, never an
+-- internal execution number.
+local function reused(repo, e)
+  if e.status ~= "cached" or not e.cached_from then return nil end
+  local from = repo:meta():execution(e.cached_from)
+  return from and { run = from.run, step = from.step }
+end
+
+-- Everything `run show` prints, with full ids (what --json carries).
+local function show_record(repo, run, all)
+  local doc = require("zenml.compare").doc_of(run) or {}
+  local rec = {}
+  for k, v in pairs(run) do if k:sub(1, 1) ~= "_" then rec[k] = v end end
+  rec.type = doc.type
+  if type(doc.datasource) == "table" then
+    rec.datasource = { name = doc.datasource.name, version = doc.datasource.version }
+  end
+  local params = {}
+  for _, p in ipairs(require("zenml.compare").params(run, all)) do
+    params[p.step] = params[p.step] or {}
+    params[p.step][p.name] = p.value
+  end
+  local arts = {}
+  for _, a in ipairs(repo:meta():run_artifacts(run.id)) do
+    arts[a.step] = arts[a.step] or { inputs = {}, outputs = {} }
+    local list = a.kind == "input" and arts[a.step].inputs or arts[a.step].outputs
+    list[#list + 1] = { name = a.name, type = a.type, id = a.id, size = a.size }
+  end
+  rec.steps = {}
+  for i, e in ipairs(run:executions()) do
+    local a = arts[e.step] or {}
+    rec.steps[i] = { step = e.step, class = e.class, status = e.status,
+      seconds = e.ended and e.ended - e.started, cache_key = e.cache_key,
+      reused = reused(repo, e), params = params[e.step] or {},
+      inputs = require("zenml.json").array(a.inputs or {}),
+      outputs = require("zenml.json").array(a.outputs or {}) }
+  end
+  rec.metrics, rec.evaluated_split = run:metrics(), run:evaluated_split()
+  return rec
+end
+
+local function param_text(v)
+  if type(v) == "table" then return require("zenml.json").encode(v) end
+  return tostring(v)
+end
+
+local function show_step(st)
+  local names = require("zenml.tables").sorted_keys(st.params)
+  local parts = {}
+  for i, k in ipairs(names) do parts[i] = k .. "=" .. param_text(st.params[k]) end
+  io.stdout:write(("\n%s (%s): %s%s\n"):format(st.step, st.class,
+    st.reused and ("cached from run %s step %s"):format(st.reused.run, st.reused.step) or st.status,
+    st.seconds and (", %.3f s"):format(st.seconds) or ""))
+  if #parts > 0 then io.stdout:write("  params   ", table.concat(parts, " "), "\n") end
+  for _, kind in ipairs { "inputs", "outputs" } do
+    for _, a in ipairs(st[kind]) do
+      io.stdout:write(("  %-7s  %-12s %-10s %s  %s\n"):format(kind == "inputs" and "in" or "out",
+        a.name, a.type, a.id:gsub("^sha256:", ""):sub(1, 12), output.bytes(a.size)))
+    end
+  end
+end
+
 local function show(opts, pos)
   local repo = cli.repo()
-  local run = find_run(repo, pos[2])
-  local ex = run:executions()
-  if opts.json then
-    local rec = {}
-    for k, v in pairs(run) do if k:sub(1, 1) ~= "_" then rec[k] = v end end
-    rec.executions, rec.metrics, rec.evaluated_split = ex, run:metrics(), run:evaluated_split()
-    return output.json(rec)
-  end
-  output.record(opts, { run = run.id, pipeline = run.pipeline .. " v" .. run.pipeline_version,
+  local run = find_run(repo, pos[2], "show")
+  local rec = show_record(repo, run, opts.all)
+  if opts.json then return output.json(rec) end
+  output.record(opts, { run = run.id, pipeline = run.pipeline .. " v" .. run.pipeline_version
+      .. (rec.type and (" (" .. rec.type .. ")") or ""),
     status = run.status, started = output.time(run.started), ended = output.time(run.ended),
     yaml = run.yaml_path, git = run.git_commit and (run.git_commit .. (run.git_dirty and " (dirty)" or "")),
+    datasource = rec.datasource and (rec.datasource.name .. " version " .. tostring(rec.datasource.version)),
     backend = run.backend },
-    { "run", "pipeline", "status", "started", "ended", "yaml", "git", "backend" })
-  io.stdout:write("\n")
-  local rows = {}
-  for _, e in ipairs(ex) do
-    rows[#rows + 1] = { step = e.step, class = e.class, status = e.status == "cached"
-      and ("cached (from #" .. tostring(e.cached_from) .. ")") or e.status,
-      seconds = e.ended and ("%.3f"):format(e.ended - e.started) or "",
-      key = e.cache_key and e.cache_key:sub(1, 12) or "" }
-  end
-  output.table(rows, { "step", "class", "status", "seconds", "key" },
-    { "STEP", "CLASS", "STATUS", "SECONDS", "CACHE KEY" })
-  local m = run:metrics()
+    { "run", "pipeline", "status", "started", "ended", "yaml", "git", "datasource", "backend" })
+  for _, st in ipairs(rec.steps) do show_step(st) end
+  local m = rec.metrics
   if next(m) then
-    local split = run:evaluated_split()
+    local split = rec.evaluated_split
     io.stdout:write(split and ("\nmetrics on split '" .. split .. "':\n") or "\nmetrics:\n")
     local names, width = {}, 0
     for k in pairs(m) do
@@ -164,8 +367,48 @@ local function show(opts, pos)
   return 0
 end
 
-local function execution_of(run, step)
-  if not step then cli.fail("a STEP is needed\n" .. usage, 2) end
+--- The runs of `run compare`: RUN arguments, or --pipeline NAME --last N.
+local function compare_runs(repo, opts, pos)
+  if opts.last then
+    local n = math.tointeger(tonumber(opts.last))
+    if not n or n < 1 then cli.fail(("--last expects a whole number >= 1, got '%s'"):format(opts.last), 2) end
+    if not opts.pipeline then cli.fail("--last needs --pipeline NAME\n" .. usage, 2) end
+    if pos[2] then cli.fail("give RUNs or --pipeline NAME --last N, not both\n" .. usage, 2) end
+    local runs = repo:runs { pipeline = opts.pipeline, limit = n }
+    if #runs == 0 then cli.fail(("pipeline '%s' has no runs"):format(opts.pipeline)) end
+    local out = {}
+    for i = #runs, 1, -1 do out[#out + 1] = runs[i] end -- oldest first: the baseline
+    return out
+  end
+  if not pos[2] then cli.fail("run compare needs RUNs or --pipeline NAME --last N\n" .. usage, 2) end
+  local runs = {}
+  for i = 2, #pos do runs[#runs + 1] = find_run(repo, pos[i], "compare") end
+  return runs
+end
+
+local function compare(opts, pos)
+  local n = (opts.json and 1 or 0) + (opts.csv and 1 or 0) + (opts.md and 1 or 0)
+  if n > 1 then cli.fail("choose one of --json, --csv and --md\n" .. usage, 2) end
+  local repo = cli.repo()
+  local cmp = require("zenml.compare").compare(compare_runs(repo, opts, pos), { all = opts.all })
+  if cmp.shared_only then
+    io.stderr:write(("zenml: run compare: the runs are of different pipeline types (%s): "
+      .. "comparing the rows they share\n"):format(table.concat(cmp:types(), ", ")))
+  end
+  if opts.json then return output.json(cmp:record()) end
+  if opts.csv then return io.stdout:write(cmp:csv()) end
+  if opts.md then return io.stdout:write(cmp:markdown()) end
+  io.stdout:write(tostring(cmp), "\n")
+  local marked = false
+  for _, row in ipairs(cmp.rows) do marked = marked or (row.best and #row.best > 0) end
+  if marked and #cmp.runs > 1 then
+    io.stdout:write("(deltas to the first run; * the best value of a metric)\n")
+  end
+  return 0
+end
+
+local function execution_of(run, step, action)
+  if not step then cli.fail(("run %s needs a RUN and a STEP\n%s"):format(action, usage), 2) end
   for _, e in ipairs(run:executions()) do
     if e.step == step then return e end
   end
@@ -178,10 +421,11 @@ end
 local function logs(opts, pos)
   cli.no_json(opts, "run logs", "a step's log as it was written")
   local repo = cli.repo()
-  local e = execution_of(find_run(repo, pos[2]), pos[3])
+  local e = execution_of(find_run(repo, pos[2], "logs"), pos[3], "logs")
   if e.status == "cached" then
-    io.stderr:write(("zenml: step '%s' was cached; showing the log of execution #%d\n"):format(
-      e.step, e.cached_from))
+    local from = reused(repo, e)
+    io.stderr:write(("zenml: step '%s' was cached; showing the log of run %s step %s\n"):format(
+      e.step, from and from.run or "?", from and from.step or "?"))
     e = repo:meta():execution(e.cached_from)
   end
   if not e.log_artifact then
@@ -192,20 +436,47 @@ local function logs(opts, pos)
   return 0
 end
 
+-- The actions and their arguments; options of running and of listing.
+local ACTIONS = { list = {}, show = { "RUN" }, logs = { "RUN", "STEP" }, explain = { "RUN", "STEP" } }
+local RUNNING = { "set", "backend", "j", "jobs", "no-cache" }
+local LISTING = { "pipeline", "status", "limit" }
+
 local function run(args)
   local opts, pos = cli.parse(args, spec, usage)
   local action = pos[1]
   if action == nil then cli.fail(usage, 2) end
+  local takes = ACTIONS[action]
+  if takes then
+    if pos[#takes + 2] ~= nil then
+      cli.fail(("run %s takes %s, got an extra argument '%s'\n%s"):format(action,
+        #takes == 0 and "no arguments" or table.concat(takes, " "), pos[#takes + 2], usage), 2)
+    end
+    for _, o in ipairs(RUNNING) do
+      if opts[o] ~= nil then
+        cli.fail(("%s%s applies to running a pipeline, not to run %s"):format(#o > 1 and "--" or "-", o, action), 2)
+      end
+    end
+    if action ~= "list" then
+      for _, o in ipairs(LISTING) do
+        if opts[o] ~= nil then cli.fail(("--%s applies to run list, not to run %s"):format(o, action), 2) end
+      end
+    end
+  else
+    for _, o in ipairs(LISTING) do
+      if opts[o] ~= nil then cli.fail(("--%s applies to run list, not to running a pipeline"):format(o), 2) end
+    end
+  end
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos) end
+  if action == "compare" then compare(opts, pos) return 0 end
   if action == "logs" then return logs(opts, pos) end
   if action == "explain" then
     local repo = cli.repo()
-    local run_ = find_run(repo, pos[2])
-    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3]), opts)
+    local run_ = find_run(repo, pos[2], "explain")
+    return require("zenml.explain").explain(repo, run_, execution_of(run_, pos[3], "explain"), opts)
   end
   cli.no_json(opts, "running a pipeline", "its progress as text")
-  local actions = { "list", "show", "logs", "explain" }
+  local actions = { "list", "show", "compare", "logs", "explain" }
   if not action:find("[./]") and not require("zenml._core").sys.file_kind(action) and
       require("zenml.errors").did_you_mean(action, actions) ~= "" then
     cli.unknown_action(action, actions, usage)        -- `zenml run lst`

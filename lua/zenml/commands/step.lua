@@ -122,6 +122,9 @@ end
 local function exec(pos)
   local path, name = pos[2], pos[3]
   if not path or not name then cli.fail("step exec needs PIPELINE.yaml and STEP\n" .. usage, 2) end
+  if pos[4] then
+    cli.fail(("step exec takes PIPELINE.yaml and STEP, got an extra argument '%s'\n%s"):format(pos[4], usage), 2)
+  end
   local docs = require "zenml.engine.doc"
   local state = require "zenml.engine.state"
   local task = require "zenml.engine.task"

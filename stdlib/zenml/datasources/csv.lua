@@ -58,6 +58,16 @@ end
 local function read_one(self, path)
   local cfg = self:config()
   local f, err = frame.read_csv(path, { null_values = cfg.null_values, schema = cfg.schema })
+  local missing = not f and err:match("the schema names column '(.-)', which is not in the header$")
+  if missing then
+    -- read again without the schema (only on this error) to name the columns there are
+    local plain = frame.read_csv(path, { null_values = cfg.null_values })
+    if plain then
+      local names = plain:names()
+      err = ("%s; columns are: %s%s"):format(err, table.concat(names, ", "),
+        require("zenml.errors").did_you_mean(missing, names))
+    end
+  end
   if not f then self:fail(err) end
   if f:nrow() == 0 then self:fail(("%s: has a header but no rows"):format(self:display(path))) end
   return f

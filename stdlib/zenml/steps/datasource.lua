@@ -69,6 +69,13 @@ function Datasource:run(ctx)
       return { data = ctx:existing(v.artifact) }
     end
   end
+  local known = ctx.repo:meta():datasources()
+  local registered = false
+  for _, n in ipairs(known) do registered = registered or n == name end
+  if not registered then
+    error(("no datasource '%s' in this repository; datasources are: %s%s"):format(name,
+      #known > 0 and table.concat(known, ", ") or "(none)", require("zenml.errors").did_you_mean(name, known)), 0)
+  end
   error(("datasource '%s' has no version '%s' in this repository"):format(name,
     tostring(version)), 0)
 end

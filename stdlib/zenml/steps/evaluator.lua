@@ -162,6 +162,13 @@ end
 
 function Regression:evaluate(ctx, predictions, raw)
   local label = label_of(self, predictions)
+  for _, n in ipairs { label, "prediction" } do
+    local ty = predictions:col(n):type()
+    if ty ~= "float64" and ty ~= "int64" then
+      fail(self, "column '%s' of the predictions is %s; regression metrics need numbers (for classes, use Classification)",
+        n, ty)
+    end
+  end
   local out = regression(label)(predictions)
   out.slices = slice_metrics(self, predictions, raw, regression(label))
   ctx:log(("r2 %.4f, rmse %.4g on %d rows"):format(out.r2, out.rmse, predictions:nrow()))
