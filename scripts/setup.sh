@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config git ca-certificates
   liblua5.4-dev libgit2-dev libsqlite3-dev libyaml-dev libarchive-dev libssl-dev
-  libopenblas-dev libxgboost-dev libedit-dev
+  libopenblas-dev libxgboost-dev libedit-dev libmariadb-dev
   lua-busted expect zstd sqlite3 python3 tar gzip
 )
 if [ "${ZM_TEST:-0}" = 1 ]; then

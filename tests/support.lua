@@ -28,7 +28,7 @@ end
 
 --- Run a shell command; returns stdout, stderr, exit status.
 ---@param cmd string
----@param opts? {cwd?: string, stdin?: string}
+---@param opts? {cwd?: string, stdin?: string, env?: table<string, string>}
 function support.sh(cmd, opts)
   opts = opts or {}
   local out, err = os.tmpname(), os.tmpname()
@@ -39,6 +39,12 @@ function support.sh(cmd, opts)
     full = full .. " <" .. input
   else
     full = full .. " </dev/null"
+  end
+  if opts.env then
+    local vars = {}
+    for k, v in pairs(opts.env) do vars[#vars + 1] = k .. "=" .. support.q(v) end
+    table.sort(vars)
+    full = table.concat(vars, " ") .. " " .. full
   end
   if opts.cwd then full = "cd " .. support.q(opts.cwd) .. " && " .. full end
   local _, _, code = os.execute(full)
@@ -68,6 +74,65 @@ function support.git_repo()
     .. " && git config user.name tester", { cwd = dir })
   assert(code == 0, err)
   return dir
+end
+
+--- The metadata store the specs' repositories use: ZM_E2E_METADATA_URL names
+--- a MariaDB server (tests/mariadb/with_server.sh), where each repository
+--- gets a database of its own; nil for the default SQLite file.
+support.metadata = os.getenv("ZM_E2E_METADATA_URL")
+local databases = {}
+
+--- Run SQL as the test server's `zenml` user (the mariadb client).
+function support.server_sql(sql)
+  return support.sh("MYSQL_PWD=\"$ZENML_MYSQL_PASSWORD\" mariadb --no-defaults -N -B"
+    .. " -h 127.0.0.1 -P \"$ZM_MARIADB_PORT\" -u zenml -e " .. support.q(sql))
+end
+
+--- A new empty database on the test server; its mysql:// URL.
+function support.new_database(dir)
+  local name = "zenml_e2e_" .. dir:match("([%w]+)$")
+  local _, err, code = support.server_sql("DROP DATABASE IF EXISTS " .. name
+    .. "; CREATE DATABASE " .. name)
+  assert(code == 0, err)
+  databases[#databases + 1] = name
+  return (support.metadata:gsub("/[^/?]*(%??[^/]*)$", "/" .. name .. "%1"))
+end
+
+--- `zenml init` in `dir`, on a database of its own when specs run on a
+--- server. Returns init's stdout, stderr and exit status.
+function support.init(dir, args)
+  args = args or ""
+  if support.metadata then
+    args = "--metadata " .. support.q(support.new_database(dir)) .. " " .. args
+  end
+  return support.zenml_run("init " .. args, { cwd = dir })
+end
+
+--- The metadata URL as `zenml init` (support.init) recorded it for `dir`.
+function support.metadata_url(dir)
+  local cfg = slurp(dir .. "/.zenml/config.yaml")
+  return cfg:match("metadata: (%S+)")
+end
+
+--- Rows of a query on the repository's metadata, through zenml (so on either
+--- driver): one line per row, columns joined by '|' in the order of their
+--- names (a row comes back as a table), NULL left out.
+function support.sql(dir, query)
+  local script = os.tmpname()
+  support.write(script, [[
+local rows = require("zenml").repo():meta():query(...)
+for _, r in ipairs(rows) do
+  local names, cols = {}, {}
+  for k in pairs(r) do names[#names + 1] = k end
+  table.sort(names)
+  for i, k in ipairs(names) do cols[i] = tostring(r[k]) end
+  io.write(table.concat(cols, "|"), "\n")
+end
+]])
+  local out, err, code = support.zenml_run(support.q(script) .. " " .. support.q(query), { cwd = dir })
+  os.remove(script)
+  assert(code == 0, err)
+  return out
 end
 
 --- The text of a Training pipeline on tests/data/iris.csv (datasource
@@ -102,7 +167,7 @@ end
 ---@return string
 function support.iris_repo(files)
   local dir = support.git_repo()
-  local _, err, code = support.zenml_run("init", { cwd = dir })
+  local _, err, code = support.init(dir)
   assert(code == 0, err)
   support.sh("mkdir -p data && cp " .. support.q(support.src .. "/tests/data/iris.csv") .. " data/",
     { cwd = dir })
@@ -119,6 +184,8 @@ end
 function support.cleanup()
   for _, p in ipairs(made) do os.execute("rm -rf " .. support.q(p)) end
   made = {}
+  for _, d in ipairs(databases) do support.server_sql("DROP DATABASE IF EXISTS " .. d) end
+  databases = {}
 end
 
 return support

@@ -18,6 +18,7 @@ local commands = {
   { "datasource", "list, show or commit datasources" },
   { "verify", "re-hash the artifact store and check what the metadata references" },
   { "gc", "remove unreferenced artifacts and stale temporary files" },
+  { "metadata", "show the metadata store, or migrate it to another (SQLite, MariaDB)" },
   { "predict", "predict with a run's model or an exported bundle" },
   { "version", "print the version" },
 }

@@ -8,11 +8,17 @@ config.keys = {
   { key = "stores.artifact", default = ".zenml/artifacts",
     doc = "artifact store folder (relative to the repository, or absolute)" },
   { key = "stores.metadata", default = "sqlite:.zenml/metadata.db",
-    doc = "metadata store URL: sqlite:PATH (relative to the repository, or absolute)" },
+    doc = "metadata store URL: sqlite:PATH (relative to the repository, or absolute), or mysql://[USER@]HOST[:PORT]/DATABASE (docs/metadata.md)" },
   { key = "defaults.backend", default = "local", doc = "orchestrator: local or parallel" },
   { key = "defaults.jobs", default = 1, type = "integer", doc = "steps run at once" },
   { key = "defaults.cache", default = true, type = "boolean", doc = "reuse cached step results" },
 }
+
+--- Whether a metadata URL names a database server (mysql:// or mariadb://),
+--- which `zenml init` and `config set` reach before writing anything.
+function config.is_server(url)
+  return url:match("^mysql://") ~= nil or url:match("^mariadb://") ~= nil
+end
 
 local function spec(key)
   for _, k in ipairs(config.keys) do
@@ -84,7 +90,7 @@ function config.parse_value(key, text)
     if text == "true" then return true elseif text == "false" then return false end
     return nil, ("%s must be true or false, got '%s'"):format(key, text)
   end
-  if key == "stores.metadata" and not (text:match("^sqlite:.+") or text:match("^mysql://")) then
+  if key == "stores.metadata" and not (text:match("^sqlite:.+") or config.is_server(text)) then
     return nil, ("stores.metadata must be sqlite:PATH or mysql://..., got '%s'"):format(text)
   end
   return text

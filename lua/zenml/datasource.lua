@@ -438,8 +438,9 @@ function BaseDatasource:_store_version(repo, key, cfg_text, frame)
   local note = self.note or frame:note()
   local v = { id = id, artifact = artifact, rows = frame:nrow(), columns = frame:ncol(),
     bytes = size, created = core.sys.time() }
-  db:begin()
-  local ok, err = pcall(function()
+  local must_register = self._must_register
+  db:transaction(function()
+    self._must_register = must_register -- as it was, when the transaction runs again
     self:_ensure_registered(db, cfg_text)
     db:artifact_record(artifact, "frame", size)
     if extra.tree then db:artifact_record(extra.tree, "tree", store:size(extra.tree)) end
@@ -447,8 +448,6 @@ function BaseDatasource:_store_version(repo, key, cfg_text, frame)
     if extra.tree then db:property_set("datasource_version", entity(self.name, id), "tree", extra.tree) end
     if note then db:property_set("datasource_version", entity(self.name, id), "note", note) end
   end)
-  if not ok then db:rollback() error(err, 0) end
-  db:commit()
   extra.note = note
   return record(v, extra)
 end

@@ -48,6 +48,43 @@ function Store:commit() self._db:commit() end
 --- Roll back the whole transaction.
 function Store:rollback() self._db:rollback() end
 
+--- Run `fn` in a transaction: committed when it returns, rolled back when it
+--- raises. When a server rolled it back under it (a deadlock, a lost
+--- connection), `fn` runs once more from the start, so it must hold nothing
+--- but metadata calls. Returns what `fn` returns.
+---@param fn fun(): any
+function Store:transaction(fn)
+  check.arg("transaction", 1, "fn", fn, "function")
+  for attempt = 1, 2 do
+    self:begin()
+    local res = table.pack(pcall(fn))
+    if res[1] then
+      self:commit()
+      return table.unpack(res, 2, res.n)
+    end
+    local again = attempt == 1 and self._db:tx_lost()
+    pcall(self.rollback, self)
+    if not again then error(res[2], 0) end
+  end
+end
+
+--- The store as a whole: driver ("sqlite" or "mysql"), schema version, size
+--- in bytes and the rows of each table, parents first.
+---@return table info {driver, version, bytes, tables = {{name, rows}, ...}}
+function Store:info() return self._db:info() end
+
+--- The driver this store talks to: "sqlite" or "mysql".
+---@return string
+function Store:driver() return self._db:driver() end
+
+--- Copy every row of this store into `other`, which must hold none (one
+--- transaction on each; row counts compared). On an error `other` keeps nothing.
+---@param other table a store from zenml.meta.open
+function Store:copy_into(other)
+  check.arg("copy_into", 1, "other", other, "table")
+  self._db:copy_into(other._db)
+end
+
 --- Run a read-only SELECT with `?` parameters.
 ---@param sql string a SELECT statement
 ---@return table[] rows each a table of column name -> value

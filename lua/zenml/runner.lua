@@ -176,8 +176,7 @@ function M.record(repo, doc)
   end
   core.sys.fault("run.yaml.written")
   local db = repo:meta()
-  ok, err = pcall(function()
-    db:begin()
+  ok, err = pcall(db.transaction, db, function()
     local version = db:pipeline_version(doc.name, M.dag_hash(doc))
     db:run_begin {
       id = doc.run_id, pipeline = doc.name, pipeline_version = version,
@@ -186,10 +185,8 @@ function M.record(repo, doc)
       git_branch = doc.git.branch ~= yaml.null and doc.git.branch or nil,
       git_dirty = doc.git.dirty, backend = doc.backends.orchestrator,
     }
-    db:commit()
   end)
   if not ok then
-    pcall(db.rollback, db)
     os.remove(partial)
     error(err, 0)
   end

@@ -2,8 +2,8 @@
  * src/meta: bind_meta.c (the store, transactions, queries), bind_meta_run.c
  * (pipelines, runs, executions, the cache), bind_meta_datasource.c,
  * bind_meta_lineage.c (artifacts, events, lineage), bind_meta_metric.c
- * (metrics, properties), bind_meta_hash.c and bind_meta_summary.c (run
- * summaries, a run's artifacts). */
+ * (metrics, properties), bind_meta_hash.c, bind_meta_summary.c (run
+ * summaries, a run's artifacts) and bind_meta_store.c (info, copy). */
 #ifndef ZM_BIND_META_H
 #define ZM_BIND_META_H
 
@@ -45,5 +45,6 @@ void zm__bind_meta_lineage_methods(lua_State *L);
 void zm__bind_meta_metric_methods(lua_State *L);
 void zm__bind_meta_hash_methods(lua_State *L);
 void zm__bind_meta_summary_methods(lua_State *L);
+void zm__bind_meta_store_methods(lua_State *L);
 
 #endif

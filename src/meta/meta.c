@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/fault.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,8 +118,39 @@ int zm__meta_tx_leave(zm_meta *m, int rc)
   return rc;
 }
 
+enum { TX_BEFORE, TX_OWN, TX_AGAIN, TX_JOINED, TX_LAST };
+
+int zm__meta_tx_next(zm_meta *m, int *rc, int *state)
+{
+  if (*state == TX_BEFORE || *state == TX_AGAIN) {
+    int own = m->depth == 0;
+    *rc = zm__meta_tx_enter(m);
+    if (*rc < 0)
+      return 0;
+    *state = *state == TX_AGAIN ? TX_LAST : own ? TX_OWN : TX_JOINED;
+    return 1;
+  }
+  *rc = zm__meta_tx_leave(m, *rc);
+  if (*rc < 0 && *state != TX_LAST && m->d->retry && m->d->retry(m->c)) {
+    if (*state == TX_JOINED) {
+      m->lost = 1; /* the caller's to run again: zm_meta_tx_lost */
+      return 0;
+    }
+    *state = TX_AGAIN;
+    return zm__meta_tx_next(m, rc, state);
+  }
+  return 0;
+}
+
+int zm_meta_tx_lost(const zm_meta *m)
+{
+  return m->lost;
+}
+
 int zm_meta_begin(zm_meta *m)
 {
+  if (m->depth == 0)
+    m->lost = 0;
   return zm__meta_tx_enter(m);
 }
 
@@ -139,11 +171,16 @@ int zm_meta_rollback(zm_meta *m)
 
 /* --- opening ------------------------------------------------------------- */
 
-/* How errors name the store: the path for SQLite, the URL otherwise. */
-static const char *display_name(const char *url)
+/* How errors name the store: the path for SQLite, the URL without its
+ * options otherwise (into `buf`). */
+static const char *display_name(char *buf, size_t cap, const char *url)
 {
   if (strncmp(url, "sqlite:", 7) == 0)
     url += 7;
+  else if (strstr(url, "://")) {
+    snprintf(buf, cap, "%.*s", (int)strcspn(url, "?"), url);
+    return buf;
+  }
   if (strncmp(url, "//", 2) == 0)
     url += 2;
   return url;
@@ -249,7 +286,9 @@ int zm_meta_open(zm_meta **out, const char *url, zm_sql_mode mode)
   if (rc < 0)
     goto done;
   m->d = m->c->drv;
-  rc = ensure_schema(m, display_name(url), m->c->read_only ? ZM_SQL_READ : mode);
+  char name[512];
+  rc = ensure_schema(m, display_name(name, sizeof name, url),
+                     m->c->read_only ? ZM_SQL_READ : mode);
   if (rc == 0)
     rc = build_statements(m);
 done:
@@ -303,22 +342,21 @@ int zm_meta_datasource_register(int64_t *out_id, zm_meta *m, const char *name,
                                 const char *type, const char *config)
 {
   int64_t id = 0;
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  if (!config)
-    config = "{}";
-  rc = datasource_id(&id, m, name);
-  if (rc == 0) {
-    rc = zm_sql_run(m->c, "UPDATE datasources SET type = ?, config = ? WHERE id = ?", "ssi",
-                    type, config, id);
-  } else if (rc == ZM_ENOTFOUND) {
-    rc = zm_sql_run(m->c,
-                    "INSERT INTO datasources (name, type, config, created) VALUES (?, ?, ?, ?)",
-                    "sssd", name, type, config, zm__meta_now());
-    id = m->d->last_insert_id(m->c);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    if (!config)
+      config = "{}";
+    rc = datasource_id(&id, m, name);
+    if (rc == 0) {
+      rc = zm_sql_run(m->c, "UPDATE datasources SET type = ?, config = ? WHERE id = ?", "ssi",
+                      type, config, id);
+    } else if (rc == ZM_ENOTFOUND) {
+      rc = zm_sql_run(m->c,
+                      "INSERT INTO datasources (name, type, config, created) VALUES (?, ?, ?, ?)",
+                      "sssd", name, type, config, zm__meta_now());
+      id = m->d->last_insert_id(m->c);
+    }
   }
-  rc = zm__meta_tx_leave(m, rc);
   if (rc == 0 && out_id)
     *out_id = id;
   return rc;
@@ -375,14 +413,14 @@ int zm_meta_datasource_list(zm_meta_strings **out, zm_meta *m)
 int zm_meta_dsversion_add(zm_meta *m, const char *datasource, const zm_meta_dsversion *v)
 {
   int64_t id = 0;
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = datasource_id(&id, m, datasource);
-  if (rc == 0)
-    rc = zm_sql_run(m->c, m->sql[SQL_DSVERSION_IGNORE], "sisiiid", v->id, id, v->artifact,
-                    v->rows, v->columns, v->bytes, v->created > 0 ? v->created : zm__meta_now());
-  return zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    rc = datasource_id(&id, m, datasource);
+    if (rc == 0)
+      rc = zm_sql_run(m->c, m->sql[SQL_DSVERSION_IGNORE], "sisiiid", v->id, id, v->artifact,
+                      v->rows, v->columns, v->bytes, v->created > 0 ? v->created : zm__meta_now());
+  }
+  return rc;
 }
 
 void zm_meta_dsversion_free(zm_meta_dsversion *v)
@@ -496,21 +534,21 @@ static int query_int(int64_t *out, zm_meta *m, const char *sql, const char *type
 int zm_meta_pipeline_version(int64_t *out, zm_meta *m, const char *name, const char *dag_hash)
 {
   int64_t version = 0;
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = query_int(&version, m, "SELECT version FROM pipelines WHERE name = ? AND dag_hash = ?",
-                 "ss", name, dag_hash);
-  if (rc == ZM_SQL_DONE) {
-    rc = query_int(&version, m,
-                   "SELECT COALESCE(MAX(version), 0) + 1 FROM pipelines WHERE name = ?", "s",
-                   name, NULL);
-    if (rc >= 0)
-      rc = zm_sql_run(m->c,
-                      "INSERT INTO pipelines (name, version, dag_hash, created) VALUES (?, ?, ?, ?)",
-                      "sisd", name, version, dag_hash, zm__meta_now());
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    rc = query_int(&version, m, "SELECT version FROM pipelines WHERE name = ? AND dag_hash = ?",
+                   "ss", name, dag_hash);
+    if (rc == ZM_SQL_DONE) {
+      rc = query_int(&version, m,
+                     "SELECT COALESCE(MAX(version), 0) + 1 FROM pipelines WHERE name = ?", "s",
+                     name, NULL);
+      if (rc >= 0)
+        rc = zm_sql_run(m->c,
+                        "INSERT INTO pipelines (name, version, dag_hash, created) VALUES (?, ?, ?, ?)",
+                        "sisd", name, version, dag_hash, zm__meta_now());
+    }
+    rc = rc < 0 ? rc : 0;
   }
-  rc = zm__meta_tx_leave(m, rc < 0 ? rc : 0);
   if (rc == 0)
     *out = version;
   return rc;

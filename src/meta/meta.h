@@ -66,6 +66,11 @@ int zm_meta_commit(zm_meta *m);
 /* Roll back the whole transaction, whatever the nesting depth. */
 int zm_meta_rollback(zm_meta *m);
 
+/* 1 when the transaction zm_meta_begin opened was rolled back under the
+ * caller by a deadlock or a lost connection (a call in it failed saying so):
+ * running it again from its begin may succeed. */
+int zm_meta_tx_lost(const zm_meta *m);
+
 /* --- datasources --------------------------------------------------------- */
 
 typedef struct zm_meta_datasource {
@@ -440,5 +445,32 @@ int zm_meta_hash_end(char out[65], zm_meta *m, zm_meta_hash_job *j);
 
 /* Wait for a job's thread if it runs, and free it. Accepts NULL. */
 void zm_meta_hash_job_free(zm_meta_hash_job *j);
+
+/* --- the store as a whole (meta_copy.c) ---------------------------------- */
+
+#define ZM_META_TABLES 11
+
+/* What `zenml metadata info` shows: nothing to free. */
+typedef struct zm_meta_info {
+  const char *driver; /* "sqlite" or "mysql" */
+  int version;        /* schema version */
+  int64_t bytes;      /* size of the database (tables and indexes) */
+  struct {
+    const char *name;
+    int64_t rows;
+  } tables[ZM_META_TABLES]; /* every table, parents before children */
+} zm_meta_info;
+
+/* The driver, schema version, size and row counts of a store. */
+int zm_meta_info_get(zm_meta_info *out, zm_meta *m);
+
+/* Copy every row of every table of `src` into `dst` (another driver, or
+ * the same), which must hold no rows: one transaction on each (so nobody
+ * writes `src` meanwhile), then the row counts compared. On any error `dst`
+ * keeps nothing. */
+int zm_meta_copy(zm_meta *dst, zm_meta *src);
+
+/* The driver's name ("sqlite", "mysql"). */
+const char *zm_meta_driver(const zm_meta *m);
 
 #endif

@@ -19,6 +19,7 @@ struct zm_meta {
   zm_sql_conn *c;
   const zm_sql_driver *d;
   int depth; /* nesting of zm_meta_begin; the real transaction is at 1 */
+  int lost;  /* the caller's transaction was rolled back under it (zm_meta_tx_lost) */
   char *sql[SQL_COUNT];
 };
 
@@ -28,6 +29,17 @@ int zm__meta_tx_enter(zm_meta *m);
 /* Leave it: commit at the outermost level when rc is 0, else roll back.
  * Returns rc, or the commit's error. */
 int zm__meta_tx_leave(zm_meta *m, int rc);
+
+/* The loop of ZM__META_TX: 1 to run the body (again), 0 when done with
+ * *rc set. `state` starts at 0. */
+int zm__meta_tx_next(zm_meta *m, int *rc, int *state);
+
+/* Run the statement after it as a transaction of its own, or as part of the
+ * one open; a transaction of its own runs once more when the driver rolled
+ * the first attempt back for a deadlock or a lost connection (so the body
+ * must start from scratch: no state carried in from before it). `rc` is
+ * the body's result going in and the transaction's coming out. */
+#define ZM__META_TX(m, rc) for (int zm__tx_state = 0; zm__meta_tx_next((m), &(rc), &zm__tx_state);)
 
 /* Wall-clock time in unix seconds. */
 double zm__meta_now(void);

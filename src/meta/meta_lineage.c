@@ -13,25 +13,25 @@
 
 int zm_meta_artifact_record(zm_meta *m, const char *id, const char *type, int64_t size)
 {
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = zm_sql_run(m->c, m->sql[SQL_ARTIFACT_IGNORE], "ssid", id, type, size, zm__meta_now());
-  return zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    rc = zm_sql_run(m->c, m->sql[SQL_ARTIFACT_IGNORE], "ssid", id, type, size, zm__meta_now());
+  }
+  return rc;
 }
 
 int zm_meta_event_add(zm_meta *m, int64_t execution, const char *artifact,
                       zm_meta_event_kind kind, const char *name)
 {
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = zm_sql_run(m->c, m->sql[SQL_EVENT_IGNORE], "isss", execution, artifact,
-                  kind == ZM_META_INPUT ? "input" : "output", name);
-  if (rc < 0)
-    rc = zm_error_wrap(rc, "cannot link execution %lld to artifact %s", (long long)execution,
-                       artifact);
-  return zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    rc = zm_sql_run(m->c, m->sql[SQL_EVENT_IGNORE], "isss", execution, artifact,
+                    kind == ZM_META_INPUT ? "input" : "output", name);
+    if (rc < 0)
+      rc = zm_error_wrap(rc, "cannot link execution %lld to artifact %s", (long long)execution,
+                         artifact);
+  }
+  return rc;
 }
 
 int zm_meta_outputs(zm_meta_cache_hit **out, zm_meta *m, int64_t execution)
@@ -96,24 +96,24 @@ int zm_meta_artifact_lost(int64_t *out_n, zm_meta *m, const char *artifact, cons
   snprintf(update, sizeof update, "UPDATE executions SET status = 'invalid', error = ?" PRODUCERS,
            OUTPUT_OF, OUTPUT_OF);
   *out_n = 0;
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  zm_sql_stmt *s = NULL;
+  int rc = 0;
   int64_t n = 0;
-  rc = zm_sql_prepare_bind(&s, m->c, count, "ss", artifact, artifact);
-  if (rc == 0) {
-    rc = s->drv->step(s);
-    n = rc == ZM_SQL_ROW ? s->drv->column_int64(s, 0) : 0;
-    rc = rc < 0 ? rc : 0;
-    s->drv->finalize(s);
+  ZM__META_TX(m, rc) {
+    zm_sql_stmt *s = NULL;
+    n = 0;
+    rc = zm_sql_prepare_bind(&s, m->c, count, "ss", artifact, artifact);
+    if (rc == 0) {
+      rc = s->drv->step(s);
+      n = rc == ZM_SQL_ROW ? s->drv->column_int64(s, 0) : 0;
+      rc = rc < 0 ? rc : 0;
+      s->drv->finalize(s);
+    }
+    if (rc == 0 && n > 0)
+      rc = zm_sql_run(m->c, update, "sss", why, artifact, artifact);
+    if (rc == 0)
+      rc = zm_sql_run(m->c, "UPDATE executions SET log_artifact = NULL WHERE log_artifact = ?", "s",
+                      artifact);
   }
-  if (rc == 0 && n > 0)
-    rc = zm_sql_run(m->c, update, "sss", why, artifact, artifact);
-  if (rc == 0)
-    rc = zm_sql_run(m->c, "UPDATE executions SET log_artifact = NULL WHERE log_artifact = ?", "s",
-                    artifact);
-  rc = zm__meta_tx_leave(m, rc);
   if (rc == 0)
     *out_n = n;
   return rc;
@@ -212,24 +212,24 @@ int zm_meta_metric_set(zm_meta *m, const char *run_id, int64_t execution, const 
 {
   static const char ins[] =
       "INSERT INTO metrics (run_id, execution_id, name, value) VALUES (?, ?, ?, ?)";
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  if (execution) {
-    rc = zm_sql_run(m->c, "DELETE FROM metrics WHERE run_id = ? AND execution_id = ? AND name = ?",
-                    "sis", run_id, execution, name);
-    if (rc == 0)
-      rc = zm_sql_run(m->c, ins, "sisd", run_id, execution, name, value);
-  } else {
-    rc = zm_sql_run(m->c,
-                    "DELETE FROM metrics WHERE run_id = ? AND execution_id IS NULL AND name = ?",
-                    "ss", run_id, name);
-    if (rc == 0)
-      rc = zm_sql_run(m->c, ins, "snsd", run_id, name, value);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    if (execution) {
+      rc = zm_sql_run(m->c, "DELETE FROM metrics WHERE run_id = ? AND execution_id = ? AND name = ?",
+                      "sis", run_id, execution, name);
+      if (rc == 0)
+        rc = zm_sql_run(m->c, ins, "sisd", run_id, execution, name, value);
+    } else {
+      rc = zm_sql_run(m->c,
+                      "DELETE FROM metrics WHERE run_id = ? AND execution_id IS NULL AND name = ?",
+                      "ss", run_id, name);
+      if (rc == 0)
+        rc = zm_sql_run(m->c, ins, "snsd", run_id, name, value);
+    }
+    if (rc < 0)
+      rc = zm_error_wrap(rc, "cannot set metric '%s' of run '%s'", name, run_id);
   }
-  if (rc < 0)
-    rc = zm_error_wrap(rc, "cannot set metric '%s' of run '%s'", name, run_id);
-  return zm__meta_tx_leave(m, rc);
+  return rc;
 }
 
 void zm_meta_metrics_free(zm_meta_metrics *l)
@@ -282,23 +282,23 @@ int zm_meta_property_set(zm_meta *m, const char *kind, const char *entity, const
                          const zm_meta_value *v)
 {
   const char *sql = m->sql[SQL_PROPERTY_UPSERT];
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  switch (v->type) {
-  case ZM_META_INT:
-    rc = zm_sql_run(m->c, sql, "sssinn", kind, entity, name, v->i);
-    break;
-  case ZM_META_DOUBLE:
-    rc = zm_sql_run(m->c, sql, "sssndn", kind, entity, name, v->d);
-    break;
-  case ZM_META_TEXT:
-    rc = zm_sql_run(m->c, sql, "sssnns", kind, entity, name, v->s ? v->s : "");
-    break;
-  default:
-    rc = zm_error_set(ZM_EINVALID, "bad property type %d", (int)v->type);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    switch (v->type) {
+    case ZM_META_INT:
+      rc = zm_sql_run(m->c, sql, "sssinn", kind, entity, name, v->i);
+      break;
+    case ZM_META_DOUBLE:
+      rc = zm_sql_run(m->c, sql, "sssndn", kind, entity, name, v->d);
+      break;
+    case ZM_META_TEXT:
+      rc = zm_sql_run(m->c, sql, "sssnns", kind, entity, name, v->s ? v->s : "");
+      break;
+    default:
+      rc = zm_error_set(ZM_EINVALID, "bad property type %d", (int)v->type);
+    }
   }
-  return zm__meta_tx_leave(m, rc);
+  return rc;
 }
 
 void zm_meta_value_clear(zm_meta_value *v)
@@ -374,10 +374,10 @@ int zm_meta_stat_get(char out[65], zm_meta *m, int64_t dev, int64_t ino, int64_t
 int zm_meta_stat_put(zm_meta *m, int64_t dev, int64_t ino, int64_t size, int64_t mtime_ns,
                      const char *sha256)
 {
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = zm_sql_run(m->c, m->sql[SQL_STAT_UPSERT], "iiiis", dev, ino, size, mtime_ns, sha256);
-  return zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    rc = zm_sql_run(m->c, m->sql[SQL_STAT_UPSERT], "iiiis", dev, ino, size, mtime_ns, sha256);
+  }
+  return rc;
 }
 

@@ -32,41 +32,41 @@ int zm_meta_run_begin(zm_meta *m, const zm_meta_run *r)
 {
   char host[256];
   hostname(host, sizeof host);
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = zm_sql_run(
-      m->c,
-      "INSERT INTO runs (id, pipeline_id, yaml_path, yaml_hash, git_commit, git_branch,"
-      " git_dirty, status, started, backend, host, pid)"
-      " SELECT ?, id, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ? FROM pipelines"
-      " WHERE name = ? AND version = ?",
-      "sssssidssisi", r->id, r->yaml_path, r->yaml_hash, r->git_commit, r->git_branch,
-      (int64_t)(r->git_dirty != 0), r->started > 0 ? r->started : zm__meta_now(), r->backend,
-      r->host ? r->host : host, r->pid ? r->pid : (int64_t)getpid(), r->pipeline,
-      r->pipeline_version);
-  zm_meta_run *check = NULL;
-  if (rc == 0 && zm_meta_run_get(&check, m, r->id) == ZM_ENOTFOUND)
-    rc = zm_error_set(ZM_ENOTFOUND, "no pipeline '%s' version %lld", r->pipeline ? r->pipeline : "",
-                      (long long)r->pipeline_version);
-  zm_meta_run_free(check);
-  if (rc == ZM_EEXISTS)
-    rc = zm_error_set(ZM_EEXISTS, "a run with id '%s' exists already", r->id);
-  return zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    rc = zm_sql_run(
+        m->c,
+        "INSERT INTO runs (id, pipeline_id, yaml_path, yaml_hash, git_commit, git_branch,"
+        " git_dirty, status, started, backend, host, pid)"
+        " SELECT ?, id, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ? FROM pipelines"
+        " WHERE name = ? AND version = ?",
+        "sssssidssisi", r->id, r->yaml_path, r->yaml_hash, r->git_commit, r->git_branch,
+        (int64_t)(r->git_dirty != 0), r->started > 0 ? r->started : zm__meta_now(), r->backend,
+        r->host ? r->host : host, r->pid ? r->pid : (int64_t)getpid(), r->pipeline,
+        r->pipeline_version);
+    zm_meta_run *check = NULL;
+    if (rc == 0 && zm_meta_run_get(&check, m, r->id) == ZM_ENOTFOUND)
+      rc = zm_error_set(ZM_ENOTFOUND, "no pipeline '%s' version %lld", r->pipeline ? r->pipeline : "",
+                        (long long)r->pipeline_version);
+    zm_meta_run_free(check);
+    if (rc == ZM_EEXISTS)
+      rc = zm_error_set(ZM_EEXISTS, "a run with id '%s' exists already", r->id);
+  }
+  return rc;
 }
 
 int zm_meta_run_finish(zm_meta *m, const char *run_id, zm_meta_status status)
 {
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  zm_meta_run *check = NULL;
-  rc = zm_meta_run_get(&check, m, run_id);
-  zm_meta_run_free(check);
-  if (rc == 0)
-    rc = zm_sql_run(m->c, "UPDATE runs SET status = ?, ended = ? WHERE id = ?", "sds",
-                    zm_meta_status_name(status), zm__meta_now(), run_id);
-  return zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    zm_meta_run *check = NULL;
+    rc = zm_meta_run_get(&check, m, run_id);
+    zm_meta_run_free(check);
+    if (rc == 0)
+      rc = zm_sql_run(m->c, "UPDATE runs SET status = ?, ended = ? WHERE id = ?", "sds",
+                      zm_meta_status_name(status), zm__meta_now(), run_id);
+  }
+  return rc;
 }
 
 #define RUN_COLS ZM__META_RUN_COLS ZM__META_RUN_FROM
@@ -240,20 +240,22 @@ int zm_meta_recover(int *out_count, zm_meta *m)
   zm_sql_stmt *s = NULL;
   zm_meta_runs *l = NULL;
   int count = 0;
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = zm_sql_prepare_bind(&s, m->c, RUN_COLS " WHERE r.status = 'running' AND r.host = ?", "s",
-                           host);
-  if (rc == 0)
-    rc = collect_runs(&l, s);
-  for (size_t i = 0; rc == 0 && i < l->len; i++)
-    if (pid_dead(l->items[i].pid)) {
-      rc = fail_run(m, &l->items[i]);
-      count++;
-    }
-  zm_meta_runs_free(l);
-  rc = zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    s = NULL;
+    l = NULL;
+    count = 0;
+    rc = zm_sql_prepare_bind(&s, m->c, RUN_COLS " WHERE r.status = 'running' AND r.host = ?", "s",
+                             host);
+    if (rc == 0)
+      rc = collect_runs(&l, s);
+    for (size_t i = 0; rc == 0 && i < l->len; i++)
+      if (pid_dead(l->items[i].pid)) {
+        rc = fail_run(m, &l->items[i]);
+        count++;
+      }
+    zm_meta_runs_free(l);
+  }
   if (rc == 0 && out_count)
     *out_count = count;
   return rc;
@@ -264,15 +266,15 @@ int zm_meta_recover(int *out_count, zm_meta *m)
 int zm_meta_execution_begin(int64_t *out_id, zm_meta *m, const char *run_id, const char *step,
                             const char *class_name, const char *source, const char *cache_key)
 {
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = zm_sql_run(m->c,
-                  "INSERT INTO executions (run_id, step, class, source, cache_key, status, started)"
-                  " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                  "sssssd", run_id, step, class_name, source, cache_key, zm__meta_now());
-  int64_t id = m->d->last_insert_id(m->c);
-  rc = zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  int64_t id = 0;
+  ZM__META_TX(m, rc) {
+    rc = zm_sql_run(m->c,
+                    "INSERT INTO executions (run_id, step, class, source, cache_key, status, started)"
+                    " VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                    "sssssd", run_id, step, class_name, source, cache_key, zm__meta_now());
+    id = m->d->last_insert_id(m->c);
+  }
   if (rc == 0)
     *out_id = id;
   return rc;
@@ -294,40 +296,40 @@ static int execution_exists(zm_meta *m, int64_t id)
 int zm_meta_execution_finish(zm_meta *m, int64_t id, zm_meta_status status, const char *error,
                              const char *log_artifact)
 {
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  rc = execution_exists(m, id);
-  if (rc == 0)
-    rc = zm_sql_run(m->c,
-                    "UPDATE executions SET status = ?, ended = ?, error = ?, log_artifact = ?"
-                    " WHERE id = ?",
-                    "sdssi", zm_meta_status_name(status), zm__meta_now(), error, log_artifact, id);
-  return zm__meta_tx_leave(m, rc);
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    rc = execution_exists(m, id);
+    if (rc == 0)
+      rc = zm_sql_run(m->c,
+                      "UPDATE executions SET status = ?, ended = ?, error = ?, log_artifact = ?"
+                      " WHERE id = ?",
+                      "sdssi", zm_meta_status_name(status), zm__meta_now(), error, log_artifact, id);
+  }
+  return rc;
 }
 
 int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)
 {
-  int rc = zm__meta_tx_enter(m);
-  if (rc < 0)
-    return rc;
-  double now = zm__meta_now();
+  int rc = 0;
   int64_t id = 0;
-  rc = execution_exists(m, r->from);
-  if (rc == 0)
-    rc = zm_sql_run(m->c,
-                    "INSERT INTO executions (run_id, step, class, source, cache_key, status,"
-                    " cached_from, started, ended) VALUES (?, ?, ?, ?, ?, 'cached', ?, ?, ?)",
-                    "sssssidd", r->run_id, r->step, r->class_name, r->source, r->cache_key,
-                    r->from, now, now);
-  if (rc == 0)
-    id = m->d->last_insert_id(m->c);
-  if (rc == 0)
-    rc = zm_sql_run(m->c,
-                    "INSERT INTO metrics (run_id, execution_id, name, value)"
-                    " SELECT ?, ?, name, value FROM metrics WHERE execution_id = ?",
-                    "sii", r->run_id, id, r->from);
-  rc = zm__meta_tx_leave(m, rc);
+  ZM__META_TX(m, rc) {
+    double now = zm__meta_now();
+    id = 0;
+    rc = execution_exists(m, r->from);
+    if (rc == 0)
+      rc = zm_sql_run(m->c,
+                      "INSERT INTO executions (run_id, step, class, source, cache_key, status,"
+                      " cached_from, started, ended) VALUES (?, ?, ?, ?, ?, 'cached', ?, ?, ?)",
+                      "sssssidd", r->run_id, r->step, r->class_name, r->source, r->cache_key,
+                      r->from, now, now);
+    if (rc == 0)
+      id = m->d->last_insert_id(m->c);
+    if (rc == 0)
+      rc = zm_sql_run(m->c,
+                      "INSERT INTO metrics (run_id, execution_id, name, value)"
+                      " SELECT ?, ?, name, value FROM metrics WHERE execution_id = ?",
+                      "sii", r->run_id, id, r->from);
+  }
   if (rc == 0)
     *out_id = id;
   return rc;

@@ -5,10 +5,17 @@
 #include <stdarg.h>
 #include <string.h>
 
-static const zm_sql_driver *const drivers[] = {&zm_sql_sqlite};
+static const zm_sql_driver *const drivers[] = {
+    &zm_sql_sqlite,
+#ifdef ZM_HAVE_MARIADB
+    &zm_sql_mariadb,
+#endif
+};
 
 const zm_sql_driver *zm_sql_driver_find(const char *scheme)
 {
+  if (strcmp(scheme, "mariadb") == 0)
+    scheme = "mysql"; /* one driver speaks to both servers */
   for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++)
     if (strcmp(drivers[i]->name, scheme) == 0)
       return drivers[i];
@@ -43,7 +50,9 @@ int zm_sql_open(zm_sql_conn **out, const char *url, zm_sql_mode mode)
   if (!drv)
     return zm_error_set(ZM_EINVALID, "metadata driver '%s' is not available in this build",
                         scheme);
-  if (strcmp(scheme, "sqlite") == 0 && strncmp(target, "//", 2) == 0)
+  if (strcmp(scheme, "sqlite") != 0)
+    return drv->open(out, url, mode);
+  if (strncmp(target, "//", 2) == 0)
     target += 2; /* sqlite://path as well as sqlite:path */
   if (!*target)
     return zm_error_set(ZM_EINVALID, "metadata store URL '%s' names no database", url);

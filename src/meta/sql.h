@@ -40,7 +40,8 @@ enum { ZM_SQL_NULL, ZM_SQL_INT, ZM_SQL_DOUBLE, ZM_SQL_TEXT, ZM_SQL_BLOB };
 
 struct zm_sql_driver {
   const char *name;
-  /* `target` is the URL after "<name>:" (a path for SQLite). */
+  /* `target` is the URL after "sqlite:" (a path) for SQLite, the whole URL
+   * for a server. */
   int (*open)(zm_sql_conn **out, const char *target, zm_sql_mode mode);
   void (*close)(zm_sql_conn *c);
   /* Run statements without parameters (DDL, pragmas). */
@@ -49,6 +50,10 @@ struct zm_sql_driver {
   int (*begin)(zm_sql_conn *c);
   int (*commit)(zm_sql_conn *c);
   int (*rollback)(zm_sql_conn *c);
+  /* 1 when the last error rolled the transaction back but running it again
+   * may succeed (a deadlock, a lost connection: the next begin reconnects);
+   * clears the flag. NULL when that never happens (SQLite). */
+  int (*retry)(zm_sql_conn *c);
   /* Prepared statements are cached per connection; finalize returns them. */
   int (*prepare)(zm_sql_stmt **out, zm_sql_conn *c, const char *sql);
   int (*bind_int64)(zm_sql_stmt *s, int idx, int64_t v);
@@ -72,6 +77,8 @@ struct zm_sql_driver {
   /* Where the store keeps its schema version (PRAGMA user_version in SQLite). */
   int (*get_version)(zm_sql_conn *c, int *out);
   int (*set_version)(zm_sql_conn *c, int version);
+  /* Bytes the database takes (tables and indexes). */
+  int (*size)(zm_sql_conn *c, int64_t *out);
   /* DDL creating the whole schema at `version`, NULL if unknown. */
   const char *(*schema)(int version);
   /* DDL upgrading from `from` to from + 1, NULL if there is no such step. */
@@ -83,9 +90,9 @@ struct zm_sql_driver {
   int (*upsert)(zm_buf *out, const char *table, const char *const *cols, int ncols, int nkeys);
 };
 
-/* Open a connection from a URL: `sqlite:PATH` (or a bare path),
- * `mysql://user:pass@host:port/db` once that driver exists. An existing
- * database that is empty or damaged is refused in every mode. */
+/* Open a connection from a URL: `sqlite:PATH` (or a bare path), or
+ * `mysql://user@host:port/db` (also mariadb://; docs/metadata.md). An
+ * existing database that is empty or damaged is refused in every mode. */
 int zm_sql_open(zm_sql_conn **out, const char *url, zm_sql_mode mode);
 
 /* Close a connection, finalizing its statements. Accepts NULL. */
@@ -102,7 +109,12 @@ int zm_sql_prepare_bind(zm_sql_stmt **out, zm_sql_conn *c, const char *sql,
 /* Prepare, bind as above, step to the end and finalize (a write). */
 int zm_sql_run(zm_sql_conn *c, const char *sql, const char *types, ...);
 
-/* The driver's SQLite driver table (the default). */
+/* The SQLite driver table (the default). */
 extern const zm_sql_driver zm_sql_sqlite;
+
+#ifdef ZM_HAVE_MARIADB
+/* The MariaDB/MySQL driver table (libmariadb loaded on first use). */
+extern const zm_sql_driver zm_sql_mariadb;
+#endif
 
 #endif

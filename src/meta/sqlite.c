@@ -376,6 +376,21 @@ static int sq_set_version(zm_sql_conn *b, int version)
   return sq_exec(b, sql);
 }
 
+static int sq_size(zm_sql_conn *b, int64_t *out)
+{
+  zm_sql_stmt *s = NULL;
+  *out = 0;
+  int rc = sq_prepare(&s, b, "SELECT page_count * page_size FROM pragma_page_count(),"
+                             " pragma_page_size()");
+  if (rc < 0)
+    return rc;
+  rc = sq_step(s);
+  if (rc == ZM_SQL_ROW)
+    *out = sq_column_int64(s, 0);
+  sq_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
 static int column_list(zm_buf *out, const char *const *cols, int ncols, const char *prefix)
 {
   int rc = 0;
@@ -623,6 +638,7 @@ const zm_sql_driver zm_sql_sqlite = {
     .last_insert_id = sq_last_insert_id,
     .get_version = sq_get_version,
     .set_version = sq_set_version,
+    .size = sq_size,
     .schema = zm_sql_sqlite_schema,
     .migration = zm_sql_sqlite_migration,
     .insert_ignore = sq_insert_ignore,

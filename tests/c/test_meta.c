@@ -8,6 +8,8 @@
 #include "meta/meta.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -16,17 +18,68 @@
 
 static char url[8800];
 static char path[4200];
+/* ZM_TEST_META_URL (mysql://user@host:port/db) runs every test on that
+ * server instead, each in a database of its own made from the URL's. */
+static const char *server;
 
-/* A fresh store in a scratch folder; `path` and `url` name it. */
+/* `server`'s URL with database `db` in place of its own. */
+static void server_url(char *out, size_t cap, const char *db)
+{
+  const char *slash = strchr(strstr(server, "://") + 3, '/');
+  const char *q = strchr(slash, '?');
+  snprintf(out, cap, "%.*s/%s%s", (int)(slash - server), server, db, q ? q : "");
+}
+
+/* Run SQL on the store `url` names, bypassing zenml's schema handling. */
+static int raw_sql(const char *sql)
+{
+  zm_sql_conn *c = NULL;
+  int rc = zm_sql_open(&c, url, ZM_SQL_CREATE);
+  if (rc == 0)
+    rc = c->drv->exec(c, sql);
+  if (rc < 0)
+    fprintf(stderr, "raw_sql: %s\n", zm_error_last());
+  zm_sql_close(c);
+  return rc;
+}
+
+/* An empty store for one test: a file in a scratch folder, or a database of
+ * its own on the server (dropped and made again). */
+static void make_empty(const char *name)
+{
+  if (!server) {
+    snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir(name));
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    return;
+  }
+  char db[80], sql[240];
+  snprintf(db, sizeof db, "zenml_t_%s", name);
+  for (char *p = db; *p; p++)
+    *p = *p == '-' ? '_' : *p;
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s;\nCREATE DATABASE %s", db, db);
+  snprintf(url, sizeof url, "%s", server);
+  CHECK_EQ_INT(raw_sql(sql), 0);
+  server_url(url, sizeof url, db);
+  snprintf(path, sizeof path, "%.4000s", url);
+}
+
+/* A fresh store; `path` and `url` name it. */
 static zm_meta *fresh(const char *name)
 {
-  snprintf(path, sizeof path, "%s/metadata.db", check_tmpdir(name));
-  snprintf(url, sizeof url, "sqlite:%s", path);
+  make_empty(name);
   zm_meta *m = NULL;
   int rc = zm_meta_open(&m, url, ZM_SQL_CREATE);
   if (rc < 0)
     fprintf(stderr, "open: %s\n", zm_error_last());
   return m;
+}
+
+/* How errors name the store: its file, or its URL without options. */
+static const char *store_name(void)
+{
+  static char name[4200];
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(path, "?"), path);
+  return name;
 }
 
 /* Run SQL on a database file directly, bypassing the store. */
@@ -56,6 +109,23 @@ static long long query1(zm_meta *m, const char *sql)
   return v;
 }
 
+/* The schema version where the driver keeps it. */
+static int schema_version(zm_meta *m)
+{
+  zm_sql_conn *c = zm_meta_conn(m);
+  int v = -1;
+  return c->drv->get_version(c, &v) == 0 ? v : -2;
+}
+
+/* A test of SQLite's files only, said so when running on a server. */
+#define SQLITE_ONLY(test)                                               \
+  do {                                                                  \
+    if (server)                                                         \
+      printf("n/a  %s (SQLite files only)\n", #test);                   \
+    else                                                                \
+      RUN(test);                                                        \
+  } while (0)
+
 static double now_s(void)
 {
   struct timespec ts;
@@ -78,15 +148,21 @@ static void test_open_fresh(void)
   CHECK(m != NULL);
   if (!m)
     return;
-  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 3);
-  CHECK_EQ_INT(query1(m, "PRAGMA foreign_keys"), 1);
-  CHECK_EQ_INT(query1(m, "PRAGMA synchronous"), 1); /* NORMAL */
-  zm_sql_conn *c = zm_meta_conn(m);
-  zm_sql_stmt *s = NULL;
-  CHECK_EQ_INT(c->drv->prepare(&s, c, "PRAGMA journal_mode"), 0);
-  CHECK_EQ_INT(c->drv->step(s), ZM_SQL_ROW);
-  CHECK_EQ_STR(c->drv->column_text(s, 0), "wal");
-  c->drv->finalize(s);
+  CHECK_EQ_INT(schema_version(m), 3);
+  if (server) {
+    CHECK_EQ_INT(query1(m, "SELECT @@foreign_key_checks"), 1);
+    CHECK_EQ_INT(query1(m, "SELECT count(*) FROM information_schema.tables WHERE table_schema"
+                           " = DATABASE() AND engine = 'InnoDB'"), 12); /* 11 and zenml_schema */
+  } else {
+    CHECK_EQ_INT(query1(m, "PRAGMA foreign_keys"), 1);
+    CHECK_EQ_INT(query1(m, "PRAGMA synchronous"), 1); /* NORMAL */
+    zm_sql_conn *c = zm_meta_conn(m);
+    zm_sql_stmt *s = NULL;
+    CHECK_EQ_INT(c->drv->prepare(&s, c, "PRAGMA journal_mode"), 0);
+    CHECK_EQ_INT(c->drv->step(s), ZM_SQL_ROW);
+    CHECK_EQ_STR(c->drv->column_text(s, 0), "wal");
+    c->drv->finalize(s);
+  }
   zm_meta_close(m);
   /* Opening again finds the schema in place. */
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
@@ -98,7 +174,32 @@ static void test_urls(void)
 {
   zm_meta *m = NULL;
   CHECK_EQ_INT(zm_meta_open(&m, "mysql://u:p@localhost:3306/zenml", ZM_SQL_CREATE), ZM_EINVALID);
+#ifdef ZM_HAVE_MARIADB
+  CHECK_EQ_STR(zm_error_last(),
+               "malformed metadata URL 'mysql://u:****@localhost:3306/zenml': a password does not "
+               "belong in the URL (it would be stored in the repository's config); set "
+               "ZENML_MYSQL_PASSWORD or use an option file");
+  static const char *const bad[][2] = {
+      {"mysql://localhost", "no database (expected mysql://[user@]host[:port]/database)"},
+      {"mysql://u@localhost/", "no database (expected mysql://[user@]host[:port]/database)"},
+      {"mysql://u@/db", "no host (expected mysql://[user@]host[:port]/database)"},
+      {"mysql://u@h:99999/db", "the port is not a number from 1 to 65535"},
+      {"mysql://u@h:x/db", "the port is not a number from 1 to 65535"},
+      {"mariadb://u@h/db?sslca=x", "unknown option 'sslca' (expected socket, defaults-file, ssl, "
+                                   "ssl-ca, ssl-capath, ssl-cert, ssl-key, ssl-cipher, ssl-crl "
+                                   "or ssl-verify-server-cert)"},
+      {"mysql://u@h/db?ssl=maybe", "a yes/no option takes 1, 0, true, false, on or off"},
+      {"mysql://u@h/db?socket", "an option is not name=value"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char expect[400];
+    CHECK(zm_meta_open(&m, bad[i][0], ZM_SQL_CREATE) == ZM_EINVALID);
+    snprintf(expect, sizeof expect, "malformed metadata URL '%s': %s", bad[i][0], bad[i][1]);
+    CHECK_EQ_STR(zm_error_last(), expect);
+  }
+#else
   CHECK_EQ_STR(zm_error_last(), "metadata driver 'mysql' is not available in this build");
+#endif
   CHECK(m == NULL);
   CHECK_EQ_INT(zm_meta_open(&m, "", ZM_SQL_CREATE), ZM_EINVALID);
   CHECK_EQ_STR(zm_error_last(), "empty metadata store URL");
@@ -623,7 +724,8 @@ static void test_metrics_properties(void)
   zm_meta_close(m);
 }
 
-/* Load the v1 fixture into a fresh file and return its path. */
+/* Load the v1 fixture into a fresh store and return its path (its URL on a
+ * server, where the fixture's rows go into the driver's own v1 schema). */
 static const char *load_fixture(const char *name)
 {
   static char file[4300];
@@ -631,11 +733,29 @@ static const char *load_fixture(const char *name)
   char *sql = NULL;
   const char *src = getenv("ZM_SOURCE_DIR");
   snprintf(fixture, sizeof fixture, "%s/tests/fixtures/meta-v1.sql", src ? src : ".");
-  snprintf(file, sizeof file, "%s/metadata.db", check_tmpdir(name));
   CHECK_EQ_INT(zm_fs_read(&sql, NULL, fixture), 0);
+  if (server) {
+    make_empty(name);
+    zm_sql_conn *c = NULL;
+    const char *rows = sql ? strstr(sql, "INSERT INTO") : NULL;
+    char *end = rows ? strstr(rows, "PRAGMA") : NULL;
+    if (end)
+      *end = '\0';
+    CHECK_EQ_INT(zm_sql_open(&c, url, ZM_SQL_CREATE), 0);
+    if (c) {
+      CHECK_EQ_INT(c->drv->exec(c, c->drv->schema(1)), 0);
+      CHECK_EQ_INT(c->drv->set_version(c, 1), 0);
+      CHECK_EQ_INT(c->drv->exec(c, rows ? rows : ""), 0);
+    }
+    zm_sql_close(c);
+    free(sql);
+    return path;
+  }
+  snprintf(file, sizeof file, "%s/metadata.db", check_tmpdir(name));
   CHECK_EQ_INT(raw_exec(file, sql ? sql : ""), SQLITE_OK);
   free(sql);
   snprintf(url, sizeof url, "sqlite:%s", file);
+  snprintf(path, sizeof path, "%.4100s", file);
   return file;
 }
 
@@ -648,7 +768,7 @@ static void test_migrate_v1(void)
     fprintf(stderr, "%s\n", zm_error_last());
     return;
   }
-  CHECK_EQ_INT(query1(m, "PRAGMA user_version"), 3);
+  CHECK_EQ_INT(schema_version(m), 3);
   zm_meta_run *r = NULL;
   CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
   CHECK_EQ_STR(r->git_commit, "abc123");
@@ -682,8 +802,38 @@ static void test_migrate_v1(void)
 }
 
 /* Every table's columns and every index, as one string. */
+/* The same from the server's information_schema (for the store at `u`). */
+static char *describe_server(const char *u)
+{
+  zm_sql_conn *c = NULL;
+  zm_sql_stmt *st = NULL;
+  zm_buf b = ZM_BUF_INIT;
+  if (zm_sql_open(&c, u, ZM_SQL_WRITE) < 0 ||
+      c->drv->prepare(&st, c,
+                      "SELECT 'table', table_name, column_name, column_type, is_nullable,"
+                      " coalesce(column_default, ''), column_key, ordinal_position"
+                      " FROM information_schema.columns WHERE table_schema = DATABASE()"
+                      " UNION ALL SELECT 'index', table_name, index_name, column_name,"
+                      " non_unique, '', '', seq_in_index FROM information_schema.statistics"
+                      " WHERE table_schema = DATABASE()"
+                      " UNION ALL SELECT 'fk', table_name, constraint_name, referenced_table_name,"
+                      " '', '', '', 0 FROM information_schema.referential_constraints"
+                      " WHERE constraint_schema = DATABASE() ORDER BY 1, 2, 3, 8, 4") < 0) {
+    zm_sql_close(c);
+    return NULL;
+  }
+  while (c->drv->step(st) == ZM_SQL_ROW)
+    for (int i = 0; i < 8; i++)
+      zm_buf_printf(&b, "%s%c", c->drv->column_text(st, i), i == 7 ? '\n' : '|');
+  c->drv->finalize(st);
+  zm_sql_close(c);
+  return zm_buf_detach(&b);
+}
+
 static char *describe(const char *file)
 {
+  if (server)
+    return describe_server(file);
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
   zm_buf b = ZM_BUF_INIT;
@@ -709,10 +859,10 @@ static void test_migration_matches_fresh(void)
   zm_meta *m = NULL;
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
   zm_meta_close(m);
-  char *migrated = describe(old);
+  char *migrated = describe(server ? url : old);
   m = fresh("meta-v2");
   zm_meta_close(m);
-  char *created = describe(path);
+  char *created = describe(server ? url : path);
   CHECK(migrated && created && strlen(created) > 500);
   CHECK_EQ_STR(migrated, created);
   free(migrated);
@@ -747,16 +897,50 @@ static void test_migration_rolls_back(void)
   sqlite3_close(db);
 }
 
+/* On a server DDL commits as it goes: a migration that fails half-way
+ * leaves the old version number, and the next open finishes it once the
+ * cause is gone. */
+static void test_migration_resumes(void)
+{
+  load_fixture("meta-v1c");
+  /* A stray table without a `name` column makes the migration fail. */
+  CHECK_EQ_INT(raw_sql("CREATE TABLE metrics (x INTEGER)"), 0);
+  zm_meta *m = NULL;
+  CHECK(zm_meta_open(&m, url, ZM_SQL_CREATE) < 0);
+  char expect[4500];
+  snprintf(expect, sizeof expect,
+           "cannot migrate the metadata schema from version 1 to 3: %s: Key column 'name' "
+           "doesn't exist in table", store_name());
+  CHECK_EQ_STR(zm_error_last(), expect);
+  zm_sql_conn *c = NULL;
+  CHECK_EQ_INT(zm_sql_open(&c, url, ZM_SQL_WRITE), 0);
+  int v = -1;
+  CHECK_EQ_INT(c->drv->get_version(c, &v), 0);
+  CHECK_EQ_INT(v, 1);
+  zm_sql_close(c);
+  CHECK_EQ_INT(raw_sql("DROP TABLE metrics"), 0);
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), 0);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
+  CHECK_EQ_STR(r ? r->git_commit : NULL, "abc123");
+  CHECK_EQ_INT(r ? r->git_dirty : -1, 1);
+  zm_meta_run_free(r);
+  zm_meta_close(m);
+}
+
 static void test_newer_version(void)
 {
   zm_meta *m = fresh("meta-newer");
   zm_meta_close(m);
-  CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
+  if (server)
+    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 4"), 0);
+  else
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EVERSION);
   char expect[4500];
   snprintf(expect, sizeof expect,
            "%s: metadata schema version 4 is newer than this zenml supports (3); upgrade zenml",
-           path);
+           store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);
 }
@@ -946,7 +1130,10 @@ static void test_stat_cache(void)
 {
   zm_meta *m = fresh("meta-stat");
   char file[4300], h1[65], h2[65], h3[65], direct[65];
-  snprintf(file, sizeof file, "%s.data", path);
+  if (server)
+    snprintf(file, sizeof file, "%s/file.data", check_tmpdir("meta-stat-file"));
+  else
+    snprintf(file, sizeof file, "%s.data", path);
   CHECK_EQ_INT(zm_fs_write_atomic(file, "first content", 13, 0644), 0);
   time_t past = time(NULL) - 100;
   set_mtime(file, past, 123456789);
@@ -1028,6 +1215,181 @@ static void test_recover(void)
   zm_meta_close(m);
 }
 
+/* --- on a server only: lost connections -------------------------------- */
+
+/* The first column of the one row `sql` gives on a connection of its own. */
+static long long server_query1(const char *u, const char *sql)
+{
+  zm_sql_conn *c = NULL;
+  zm_sql_stmt *s = NULL;
+  long long v = -1;
+  if (zm_sql_open(&c, u, ZM_SQL_WRITE) == 0 && c->drv->prepare(&s, c, sql) == 0) {
+    if (c->drv->step(s) == ZM_SQL_ROW)
+      v = c->drv->column_int64(s, 0);
+    c->drv->finalize(s);
+  }
+  zm_sql_close(c);
+  return v;
+}
+
+/* Kill the server connection (not `skip`) running a statement that starts
+ * with `info`, waiting up to 10 s for one to show; its id, or 0. */
+static long long kill_running(const char *info, long long skip)
+{
+  char sql[300];
+  snprintf(sql, sizeof sql, "SELECT id FROM information_schema.processlist WHERE info LIKE '%s%%'"
+                            " AND id <> CONNECTION_ID() AND id <> %lld", info, skip);
+  for (int i = 0; i < 1000; i++) {
+    long long id = server_query1(url, sql);
+    if (id > 0) {
+      char kill[64];
+      snprintf(kill, sizeof kill, "KILL CONNECTION %lld", id);
+      return raw_sql(kill) == 0 ? id : 0;
+    }
+    usleep(10000);
+  }
+  return 0;
+}
+
+static char thread_error[600];
+
+static void *finish_run(void *arg)
+{
+  intptr_t rc = zm_meta_run_finish(arg, "r1", ZM_META_COMPLETED);
+  snprintf(thread_error, sizeof thread_error, "%s", rc < 0 ? zm_error_last() : "");
+  return (void *)rc;
+}
+
+static void kill_own(zm_meta *m)
+{
+  char sql[64];
+  snprintf(sql, sizeof sql, "KILL CONNECTION %lld", query1(m, "SELECT CONNECTION_ID()"));
+  CHECK_EQ_INT(raw_sql(sql), 0);
+}
+
+/* A connection killed between transactions is made again unnoticed; one
+ * killed inside a transaction of the store's own runs the transaction again
+ * on a new connection (once); one inside a caller's transaction fails it,
+ * saying it was rolled back. */
+static void test_lost_connection(void)
+{
+  zm_meta *m = fresh("meta-lost");
+  add_run(m, "r1");
+  add_run(m, "r2");
+  kill_own(m);
+  zm_meta_run *r = NULL;
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "r1"), 0); /* a read outside a transaction */
+  zm_meta_run_free(r);
+  kill_own(m);
+  CHECK_EQ_INT(zm_meta_run_finish(m, "r2", ZM_META_FAILED), 0); /* begin reconnects */
+
+  /* Another client holds r1's row, so the store's UPDATE waits inside its
+   * transaction, where it is killed. */
+  zm_sql_conn *other = NULL;
+  CHECK_EQ_INT(zm_sql_open(&other, url, ZM_SQL_WRITE), 0);
+  if (!other)
+    return;
+  CHECK_EQ_INT(other->drv->exec(other, "START TRANSACTION;\n"
+                                       "SELECT * FROM runs WHERE id = 'r1' FOR UPDATE"), 0);
+  pthread_t t;
+  void *res = NULL;
+  /* killed in both attempts: no third, and the error says what happened */
+  pthread_create(&t, NULL, finish_run, m);
+  long long first = kill_running("UPDATE runs SET status", 0);
+  CHECK(first > 0);
+  CHECK(kill_running("UPDATE runs SET status", first) > 0);
+  pthread_join(t, &res);
+  CHECK((intptr_t)res < 0);
+  const char *tail = "(the transaction was rolled back)";
+  CHECK(strlen(thread_error) > strlen(tail) &&
+        strcmp(thread_error + strlen(thread_error) - strlen(tail), tail) == 0);
+  /* killed once: the second attempt goes through when the row is free */
+  pthread_create(&t, NULL, finish_run, m);
+  CHECK(kill_running("UPDATE runs SET status", 0) > 0);
+  usleep(200000);
+  CHECK_EQ_INT(other->drv->exec(other, "COMMIT"), 0);
+  pthread_join(t, &res);
+  CHECK_EQ_INT((intptr_t)res, 0);
+  CHECK_EQ_INT(zm_meta_run_get(&r, m, "r1"), 0);
+  CHECK_EQ_INT(r ? (int)r->status : -1, ZM_META_COMPLETED);
+  zm_meta_run_free(r);
+  zm_sql_close(other);
+
+  /* inside the caller's transaction: reported, not run again */
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(m, "r1", 0, "loss", 0.5), 0);
+  kill_own(m);
+  CHECK_EQ_INT(zm_meta_tx_lost(m), 0);
+  CHECK(zm_meta_metric_set(m, "r1", 0, "acc", 0.9) < 0);
+  CHECK(strstr(zm_error_last(), "(the transaction was rolled back)") != NULL);
+  CHECK_EQ_INT(zm_meta_tx_lost(m), 1); /* the caller may run it again */
+  zm_meta_rollback(m);
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  CHECK_EQ_INT(zm_meta_tx_lost(m), 0);
+  CHECK_EQ_INT(zm_meta_commit(m), 0);
+  zm_meta_metrics *l = NULL;
+  CHECK_EQ_INT(zm_meta_metric_list(&l, m, "r1"), 0);
+  CHECK_EQ_INT(l ? (long long)l->len : -1, 0);
+  zm_meta_metrics_free(l);
+  zm_meta_close(m);
+}
+
+/* Every row into an empty store, ids and all: the copy answers as its
+ * source did. A store with rows is refused, and keeps what it had. */
+static void test_copy(void)
+{
+  zm_meta *src = fresh("meta-copy-src");
+  add_run(src, "r1");
+  int64_t e = 0, e2 = 0;
+  CHECK_EQ_INT(zm_meta_artifact_record(src, "sha256:a", "frame", 10), 0);
+  CHECK_EQ_INT(zm_meta_execution_begin(&e, src, "r1", "s", "C", "src@1", "k1"), 0);
+  CHECK_EQ_INT(zm_meta_event_add(src, e, "sha256:a", ZM_META_OUTPUT, "out"), 0);
+  CHECK_EQ_INT(zm_meta_execution_finish(src, e, ZM_META_COMPLETED, NULL, NULL), 0);
+  zm_meta_reuse reuse = {.run_id = "r1", .step = "t", .class_name = "C", .cache_key = "k1",
+                         .from = e};
+  CHECK_EQ_INT(zm_meta_execution_reuse(&e2, src, &reuse), 0);
+  CHECK_EQ_INT(zm_meta_metric_set(src, "r1", e, "loss", 0.25), 0);
+  zm_meta_value v = {.type = ZM_META_TEXT, .s = "t\xc3\xa9xt"};
+  CHECK_EQ_INT(zm_meta_property_set(src, "run", "r1", "note", &v), 0);
+  CHECK_EQ_INT(zm_meta_datasource_register(NULL, src, "iris", "csv", "{}"), 0);
+  zm_meta_dsversion dv = {.id = "v1", .artifact = "sha256:a", .rows = 3, .columns = 2};
+  CHECK_EQ_INT(zm_meta_dsversion_add(src, "iris", &dv), 0);
+  char src_url[8800];
+  snprintf(src_url, sizeof src_url, "%s", url);
+  zm_meta *dst = fresh("meta-copy-dst");
+  CHECK_EQ_INT(zm_meta_copy(dst, src), 0);
+  zm_meta_info a, b;
+  CHECK_EQ_INT(zm_meta_info_get(&a, src), 0);
+  CHECK_EQ_INT(zm_meta_info_get(&b, dst), 0);
+  for (int i = 0; i < ZM_META_TABLES; i++)
+    CHECK_EQ_INT(b.tables[i].rows, a.tables[i].rows);
+  CHECK_EQ_INT(a.tables[5].rows, 2); /* executions */
+  zm_meta_cache_hit *h = NULL;
+  CHECK_EQ_INT(zm_meta_outputs(&h, dst, e2), 0);
+  CHECK_EQ_INT(h ? (long long)h->len : -1, 1);
+  if (h && h->len)
+    CHECK_EQ_STR(h->outputs[0].artifact, "sha256:a");
+  zm_meta_cache_hit_free(h);
+  zm_meta_value got = {0};
+  CHECK_EQ_INT(zm_meta_property_get(&got, dst, "run", "r1", "note"), 0);
+  CHECK_EQ_STR(got.s, "t\xc3\xa9xt");
+  zm_meta_value_clear(&got);
+  /* new rows number on after the copied ids */
+  int64_t e3 = 0;
+  CHECK_EQ_INT(zm_meta_execution_begin(&e3, dst, "r1", "u", "C", NULL, NULL), 0);
+  CHECK(e3 > e2);
+  /* into a store with rows: refused, nothing added */
+  CHECK_EQ_INT(zm_meta_copy(dst, src), ZM_EEXISTS);
+  CHECK_EQ_STR(zm_error_last(), "the destination store is not empty (datasources has 1 rows): "
+                                "migrate into an empty database");
+  CHECK_EQ_INT(zm_meta_info_get(&b, dst), 0);
+  CHECK_EQ_INT(b.tables[5].rows, 3);
+  CHECK_EQ_STR(zm_meta_driver(dst), server ? "mysql" : "sqlite");
+  zm_meta_close(dst);
+  zm_meta_close(src);
+  (void)src_url;
+}
+
 /* The scheduler's hot paths, each begin and finish its own transaction. */
 static void test_timings(void)
 {
@@ -1064,6 +1426,11 @@ static void test_timings(void)
 
 int main(void)
 {
+  server = getenv("ZM_TEST_META_URL");
+  if (server && !*server)
+    server = NULL;
+  if (server)
+    printf("metadata tests on %s\n", server);
   RUN(test_open_fresh);
   RUN(test_urls);
   RUN(test_status_names);
@@ -1077,16 +1444,21 @@ int main(void)
   RUN(test_run_summaries);
   RUN(test_migrate_v1);
   RUN(test_migration_matches_fresh);
-  RUN(test_migration_rolls_back);
+  SQLITE_ONLY(test_migration_rolls_back);
+  if (server)
+    RUN(test_migration_resumes);
   RUN(test_newer_version);
-  RUN(test_garbage_file);
-  RUN(test_truncated_file);
-  RUN(test_empty_or_missing_file);
-  RUN(test_read_only);
+  SQLITE_ONLY(test_garbage_file);
+  SQLITE_ONLY(test_truncated_file);
+  SQLITE_ONLY(test_empty_or_missing_file);
+  SQLITE_ONLY(test_read_only);
   RUN(test_two_writers);
-  RUN(test_second_connection_keeps_locks);
+  SQLITE_ONLY(test_second_connection_keeps_locks);
   RUN(test_stat_cache);
   RUN(test_recover);
+  RUN(test_copy);
+  if (server)
+    RUN(test_lost_connection);
   RUN(test_timings);
   return CHECK_DONE();
 }

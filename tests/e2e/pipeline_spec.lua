@@ -30,7 +30,7 @@ io.write("status=", run.status, "\n")
 
 local function setup()
   local dir = t.git_repo()
-  local _, err, code = t.zenml_run("init", { cwd = dir })
+  local _, err, code = t.init(dir)
   assert(code == 0, err)
   t.write(dir .. "/steps/touch.lua", TOUCH)
   t.write(dir .. "/pipeline.lua", PIPELINE)
@@ -40,10 +40,7 @@ end
 
 local function zenml(dir, args) return t.zenml_run(args, { cwd = dir }) end
 
-local function sql(dir, query)
-  local out = t.sh("sqlite3 -separator '|' .zenml/metadata.db " .. t.q(query), { cwd = dir })
-  return out
-end
+local sql = t.sql
 
 local function statuses(dir, run)
   local out = sql(dir, "SELECT step || '=' || status FROM executions WHERE run_id = "
@@ -85,7 +82,7 @@ describe("running a pipeline", function()
     local y = t.slurp(dir .. "/pipelines/" .. yaml_file)
     for _, key in ipairs { "version: 1", "name: chain", "type: Pipeline", "run_id:", "created:",
       "git:", "steps:", "source: touch@", "backends:", "orchestrator: local", "stores:",
-      "artifact: .zenml/artifacts", "metadata: sqlite:.zenml/metadata.db" } do
+      "artifact: .zenml/artifacts", "metadata: " .. t.metadata_url(dir) } do
       assert.matches(key, y, 1, true)
     end
     local blob = t.sh("git rev-parse HEAD:steps/touch.lua", { cwd = dir }):gsub("%s", "")

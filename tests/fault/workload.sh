@@ -62,6 +62,7 @@ p:run()
 LUA
     done
     git add -A && git commit -qm workload
-    "$ZENML" init >/dev/null
+    # ZM_METADATA: a metadata URL (a MariaDB database) instead of the SQLite file
+    "$ZENML" init ${ZM_METADATA:+--metadata "$ZM_METADATA"} >/dev/null
   )
 }

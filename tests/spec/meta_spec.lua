@@ -206,7 +206,9 @@ describe("zenml.meta", function()
       .. "run 'zenml init' to start an empty one (the artifact store is kept)", err)
     local m, e = zenml.meta.open("mysql://u:p@localhost/zenml")
     assert.is_nil(m)
-    assert.equal("metadata driver 'mysql' is not available in this build", e)
+    assert.equal("malformed metadata URL 'mysql://u:****@localhost/zenml': a password does not "
+      .. "belong in the URL (it would be stored in the repository's config); set "
+      .. "ZENML_MYSQL_PASSWORD or use an option file", e)
   end)
 
   it("raises on use after close", function()

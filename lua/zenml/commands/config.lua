@@ -39,6 +39,12 @@ local function run(args)
     if not pos[2] or not pos[3] then cli.fail("config set needs a KEY and a VALUE\n" .. usage, 2) end
     local v, err = config.parse_value(pos[2], pos[3])
     if v == nil then cli.fail(err, 2) end
+    if pos[2] == "stores.metadata" and config.is_server(v) then
+      -- reach the server (and make the schema there) before the config names it
+      local db, oerr = require("zenml.meta").open(v, "create")
+      if not db then cli.fail(oerr) end
+      db:close()
+    end
     config.set(repo.config, pos[2], v)
     local f = assert(io.open(path, "wb"))
     f:write(config.format(repo.config))

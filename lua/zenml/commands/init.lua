@@ -3,7 +3,7 @@ local git = require "zenml.git"
 local config = require "zenml.config"
 local fsx = require "zenml.repo"
 
-local usage = [[usage: zenml init [--artifact-store PATH] [--metadata sqlite:PATH]
+local usage = [[usage: zenml init [--artifact-store PATH] [--metadata URL]
 
 Sets up zenml in the current git repository (at its work-tree root):
   .zenml/config.yaml   store settings and defaults (tracked by git)
@@ -15,7 +15,10 @@ Running it again changes nothing.
 Options:
   --artifact-store PATH   artifact store folder (default .zenml/artifacts; may be
                           outside the repository, e.g. on a shared file system)
-  --metadata URL          metadata store (default sqlite:.zenml/metadata.db)]]
+  --metadata URL          metadata store: sqlite:PATH (default
+                          sqlite:.zenml/metadata.db), or a MariaDB/MySQL database,
+                          mysql://[USER@]HOST[:PORT]/DATABASE (the password from
+                          ZENML_MYSQL_PASSWORD or ~/.my.cnf; docs/metadata.md)]]
 
 local function mkdir(path)
   local ok = os.execute("mkdir -p '" .. path:gsub("'", "'\\''") .. "'")
@@ -46,6 +49,13 @@ local function run(args)
     local v, perr = config.parse_value("stores.metadata", opts.metadata)
     if not v then cli.fail(perr, 2) end
     c.stores.metadata = v
+    if config.is_server(v) then
+      -- reach the server and make the schema before writing anything: a
+      -- wrong password or a missing database leaves no half-made repository
+      local db, oerr = require("zenml.meta").open(v, "create")
+      if not db then cli.fail(oerr) end
+      db:close()
+    end
   end
   mkdir(root .. "/.zenml")
   write(root .. "/.zenml/.gitignore", "# the stores are not source: keep them out of git\n"

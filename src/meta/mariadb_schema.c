@@ -1,0 +1,208 @@
+/* The metadata schema in MariaDB's dialect, version for version the same
+ * tables, columns and indexes as sqlite_schema.c, with the types mapped:
+ * INTEGER is BIGINT, REAL is DOUBLE, AUTOINCREMENT is AUTO_INCREMENT, a text
+ * column in a key is VARCHAR (InnoDB indexes no unbounded TEXT), and text
+ * compares byte for byte without padding (utf8mb4_nopad_bin), as SQLite's
+ * BINARY does, so every query sorts and matches the same on both drivers.
+ *
+ * MariaDB commits before every DDL statement, so a migration cannot be rolled
+ * back: each statement here is written to be run again (IF [NOT] EXISTS), and
+ * the version is written last, so a migration that stopped half-way is
+ * finished by the next open. Partial indexes do not exist in MariaDB: version
+ * 3's are full indexes. */
+#include "meta/mariadb_schema.h"
+
+#include <stddef.h>
+
+#define TABLE_END ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;\n"
+#define FK(table, name, col, ref)                                                           \
+  "ALTER TABLE " table " ADD CONSTRAINT " name " FOREIGN KEY IF NOT EXISTS (" col          \
+  ") REFERENCES " ref ";\n"
+
+#define SCHEMA_V1_TABLES                                                      \
+  "CREATE TABLE IF NOT EXISTS datasources (\n"                                \
+  "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"                        \
+  "  name VARCHAR(255) NOT NULL UNIQUE,\n"                                    \
+  "  type VARCHAR(255) NOT NULL,\n"                                           \
+  "  config LONGTEXT NOT NULL DEFAULT '{}',\n"                                \
+  "  created DOUBLE NOT NULL" TABLE_END                                       \
+  "CREATE TABLE IF NOT EXISTS artifacts (\n"                                  \
+  "  id VARCHAR(255) NOT NULL PRIMARY KEY,\n"                                 \
+  "  type VARCHAR(255) NOT NULL,\n"                                           \
+  "  size BIGINT NOT NULL,\n"                                                 \
+  "  created DOUBLE NOT NULL" TABLE_END                                       \
+  "CREATE TABLE IF NOT EXISTS pipelines (\n"                                  \
+  "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"                        \
+  "  name VARCHAR(255) NOT NULL,\n"                                           \
+  "  version BIGINT NOT NULL,\n"                                              \
+  "  dag_hash VARCHAR(255) NOT NULL,\n"                                       \
+  "  created DOUBLE NOT NULL,\n"                                              \
+  "  UNIQUE (name, dag_hash),\n"                                              \
+  "  UNIQUE (name, version)" TABLE_END                                        \
+  "CREATE TABLE IF NOT EXISTS runs (\n"                                       \
+  "  id VARCHAR(255) NOT NULL PRIMARY KEY,\n"                                 \
+  "  pipeline_id BIGINT NOT NULL,\n"                                          \
+  "  yaml_path TEXT,\n"                                                       \
+  "  yaml_hash VARCHAR(255),\n"                                               \
+  "  git_commit VARCHAR(255),\n"                                              \
+  "  git_branch VARCHAR(255),\n"                                              \
+  "  status VARCHAR(32) NOT NULL,\n"                                          \
+  "  started DOUBLE NOT NULL,\n"                                              \
+  "  ended DOUBLE"
+
+#define SCHEMA_V1_DSVERSIONS                                                  \
+  "CREATE TABLE IF NOT EXISTS datasource_versions (\n"                        \
+  "  id VARCHAR(255) NOT NULL,\n"                                             \
+  "  datasource_id BIGINT NOT NULL,\n"                                        \
+  "  artifact VARCHAR(255) NOT NULL,\n"                                       \
+  "  n_rows BIGINT NOT NULL DEFAULT 0,\n"                                     \
+  "  n_columns BIGINT NOT NULL DEFAULT 0,\n"                                  \
+  "  created DOUBLE NOT NULL,\n"
+
+#define SCHEMA_V1_EXECUTIONS                                                  \
+  "CREATE TABLE IF NOT EXISTS executions (\n"                                 \
+  "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"                        \
+  "  run_id VARCHAR(255) NOT NULL,\n"                                         \
+  "  step VARCHAR(255) NOT NULL,\n"                                           \
+  "  class VARCHAR(255) NOT NULL,\n"                                          \
+  "  source TEXT,\n"                                                          \
+  "  cache_key VARCHAR(255),\n"                                               \
+  "  status VARCHAR(32) NOT NULL,\n"                                          \
+  "  started DOUBLE NOT NULL,\n"                                              \
+  "  ended DOUBLE,\n"                                                         \
+  "  error LONGTEXT"
+
+#define SCHEMA_V1_EVENTS                                                      \
+  "CREATE TABLE IF NOT EXISTS events (\n"                                     \
+  "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"                        \
+  "  execution_id BIGINT NOT NULL,\n"                                         \
+  "  artifact VARCHAR(255) NOT NULL,\n"                                       \
+  "  kind VARCHAR(16) NOT NULL CHECK (kind IN ('input', 'output')),\n"        \
+  "  name VARCHAR(255) NOT NULL,\n"                                           \
+  "  UNIQUE (execution_id, kind, name)" TABLE_END                             \
+  "CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline_id, started);\n" \
+  "CREATE INDEX IF NOT EXISTS executions_by_run ON executions (run_id);\n"    \
+  "CREATE INDEX IF NOT EXISTS events_by_artifact ON events (artifact);\n"     \
+  FK("runs", "runs_pipeline", "pipeline_id", "pipelines (id)")                \
+  FK("datasource_versions", "dsversions_datasource", "datasource_id", "datasources (id)") \
+  FK("datasource_versions", "dsversions_artifact", "artifact", "artifacts (id)") \
+  FK("executions", "executions_run", "run_id", "runs (id)")                   \
+  FK("events", "events_execution", "execution_id", "executions (id)")         \
+  FK("events", "events_artifact", "artifact", "artifacts (id)")
+
+static const char schema_v1[] =
+    SCHEMA_V1_TABLES TABLE_END
+    SCHEMA_V1_DSVERSIONS "  PRIMARY KEY (datasource_id, id)" TABLE_END
+    SCHEMA_V1_EXECUTIONS TABLE_END SCHEMA_V1_EVENTS
+    "CREATE INDEX IF NOT EXISTS executions_by_cache ON executions (cache_key, status);\n";
+
+#define SCHEMA_V2_NEW_TABLES                                                  \
+  "CREATE TABLE IF NOT EXISTS metrics (\n"                                    \
+  "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"                        \
+  "  run_id VARCHAR(255) NOT NULL,\n"                                         \
+  "  execution_id BIGINT,\n"                                                  \
+  "  name VARCHAR(255) NOT NULL,\n"                                           \
+  "  value DOUBLE NOT NULL" TABLE_END                                         \
+  "CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics (name);\n"           \
+  "CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, execution_id);\n" \
+  "CREATE TABLE IF NOT EXISTS properties (\n"                                 \
+  "  entity_kind VARCHAR(64) NOT NULL,\n"                                     \
+  "  entity_id VARCHAR(255) NOT NULL,\n"                                      \
+  "  name VARCHAR(255) NOT NULL,\n"                                           \
+  "  int_value BIGINT,\n"                                                     \
+  "  double_value DOUBLE,\n"                                                  \
+  "  text_value LONGTEXT,\n"                                                  \
+  "  PRIMARY KEY (entity_kind, entity_id, name)" TABLE_END                    \
+  "CREATE TABLE IF NOT EXISTS stat_cache (\n"                                 \
+  "  dev BIGINT NOT NULL,\n"                                                  \
+  "  ino BIGINT NOT NULL,\n"                                                  \
+  "  size BIGINT NOT NULL,\n"                                                 \
+  "  mtime_ns BIGINT NOT NULL,\n"                                             \
+  "  sha256 VARCHAR(255) NOT NULL,\n"                                         \
+  "  PRIMARY KEY (dev, ino)" TABLE_END                                        \
+  "CREATE TABLE IF NOT EXISTS config (\n"                                     \
+  "  name VARCHAR(255) NOT NULL PRIMARY KEY,\n"                               \
+  "  value LONGTEXT NOT NULL" TABLE_END                                       \
+  "CREATE INDEX IF NOT EXISTS runs_by_started ON runs (started);\n"           \
+  "CREATE INDEX IF NOT EXISTS executions_by_cache"                            \
+  " ON executions (class, cache_key, status, ended);\n"                       \
+  FK("metrics", "metrics_run", "run_id", "runs (id)")                         \
+  FK("metrics", "metrics_execution", "execution_id", "executions (id)")       \
+  FK("executions", "executions_cached_from", "cached_from", "executions (id)") \
+  FK("executions", "executions_log", "log_artifact", "artifacts (id)")
+
+#define SCHEMA_V2                                                             \
+    SCHEMA_V1_TABLES ",\n"                                                    \
+    "  git_dirty BIGINT NOT NULL DEFAULT 0,\n"                                \
+    "  backend VARCHAR(255),\n"                                               \
+    "  host VARCHAR(255),\n"                                                  \
+    "  pid BIGINT" TABLE_END                                                  \
+    SCHEMA_V1_DSVERSIONS                                                      \
+    "  n_bytes BIGINT NOT NULL DEFAULT 0,\n"                                  \
+    "  PRIMARY KEY (datasource_id, id)" TABLE_END                             \
+    SCHEMA_V1_EXECUTIONS ",\n"                                                \
+    "  cached_from BIGINT,\n"                                                 \
+    "  log_artifact VARCHAR(255)" TABLE_END                                   \
+    SCHEMA_V1_EVENTS                                                          \
+    SCHEMA_V2_NEW_TABLES
+
+static const char schema_v2[] = SCHEMA_V2;
+
+/* Version 3, as in SQLite but with full indexes: the cache index keeps
+ * status (what SQLite's index filters on), the source index holds NULLs.
+ * The run index gets a new name: InnoDB refuses to drop the old one before
+ * another index can serve the foreign key on run_id. */
+#define MIGRATE_2_TO_3                                                                     \
+  "ALTER TABLE executions DROP INDEX IF EXISTS executions_by_cache,"                       \
+  " ADD INDEX IF NOT EXISTS executions_by_cache (class, cache_key, status, ended);\n"       \
+  "CREATE INDEX IF NOT EXISTS executions_by_source ON executions (cached_from);\n"         \
+  "CREATE INDEX IF NOT EXISTS executions_by_run_status ON executions (run_id, status);\n"  \
+  "DROP INDEX IF EXISTS executions_by_run ON executions;\n"
+
+static const char schema_v3[] = SCHEMA_V2 MIGRATE_2_TO_3;
+
+static const char migrate_2_to_3[] = MIGRATE_2_TO_3;
+
+/* The dirty suffix is stripped once only: the UPDATE matches no row the
+ * second time, so a re-run after an interruption changes nothing twice. */
+static const char migrate_1_to_2[] =
+    "ALTER TABLE datasource_versions ADD COLUMN IF NOT EXISTS"
+    " n_bytes BIGINT NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS git_dirty BIGINT NOT NULL DEFAULT 0,"
+    " ADD COLUMN IF NOT EXISTS backend VARCHAR(255),"
+    " ADD COLUMN IF NOT EXISTS host VARCHAR(255),"
+    " ADD COLUMN IF NOT EXISTS pid BIGINT;\n"
+    "UPDATE runs SET git_dirty = 1, git_commit = substr(git_commit, 1, length(git_commit) - 6)\n"
+    "  WHERE git_commit LIKE '%-dirty';\n"
+    "UPDATE runs SET status = 'completed' WHERE status = 'succeeded';\n"
+    "ALTER TABLE executions ADD COLUMN IF NOT EXISTS cached_from BIGINT,"
+    " ADD COLUMN IF NOT EXISTS log_artifact VARCHAR(255);\n"
+    "UPDATE executions SET status = 'completed' WHERE status = 'succeeded';\n"
+    "DROP INDEX IF EXISTS executions_by_cache ON executions;\n"
+    SCHEMA_V2_NEW_TABLES;
+
+const char *zm_sql_mariadb_schema(int version)
+{
+  switch (version) {
+  case 1:
+    return schema_v1;
+  case 2:
+    return schema_v2;
+  case 3:
+    return schema_v3;
+  default:
+    return NULL;
+  }
+}
+
+const char *zm_sql_mariadb_migration(int from)
+{
+  switch (from) {
+  case 1:
+    return migrate_1_to_2;
+  case 2:
+    return migrate_2_to_3;
+  default:
+    return NULL;
+  }
+}
