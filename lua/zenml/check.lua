@@ -48,18 +48,28 @@ local function describe(v)
   return type(v)
 end
 
+-- Specs parsed once: { optional = bool, name, name, ... } (checks run on
+-- every call of the metadata and store API, thousands per run).
+local parsed = {}
+
+local function parse(spec)
+  local optional = spec:sub(-1) == "?"
+  local p = { optional = optional }
+  for name in (optional and spec:sub(1, -2) or spec):gmatch("[^|]+") do p[#p + 1] = name end
+  parsed[spec] = p
+  return p
+end
+
 --- Whether `v` is of type `spec` (the syntax of check.args).
 ---@param v any
 ---@param spec string
 ---@return boolean
 function M.is(v, spec)
-  local optional = spec:sub(-1) == "?"
-  if optional then
-    if v == nil then return true end
-    spec = spec:sub(1, -2)
-  end
-  for name in spec:gmatch("[^|]+") do
-    if is(v, name) then return true end
+  if type(v) == spec then return true end -- the common case: a plain Lua type
+  local p = parsed[spec] or parse(spec)
+  if v == nil and p.optional then return true end
+  for i = 1, #p do
+    if is(v, p[i]) then return true end
   end
   return false
 end

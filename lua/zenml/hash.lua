@@ -9,7 +9,7 @@ local M = {}
 ---@param s string
 ---@return string digest 64 hex characters
 function M.string(s)
-  check.arg("zenml.hash.string", 1, "s", s, "string")
+  if type(s) ~= "string" then check.arg("zenml.hash.string", 1, "s", s, "string") end
   return core.hash.string(s)
 end
 

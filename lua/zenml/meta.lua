@@ -315,11 +315,14 @@ end
 ---@return string|nil err
 ---@return string|nil code "notfound" when there is no such execution
 function Store:cache_lookup(class, cache_key, store)
-  check.args("cache_lookup", {
-    { "class", class, "string" },
-    { "cache_key", cache_key, "string" },
-    { "store", store, "store?" },
-  })
+  -- (called for every step of every run: the lists are built only when a check fails)
+  if type(class) ~= "string" or type(cache_key) ~= "string" or (store ~= nil and not check.is(store, "store")) then
+    check.args("cache_lookup", {
+      { "class", class, "string" },
+      { "cache_key", cache_key, "string" },
+      { "store", store, "store?" },
+    })
+  end
   return self._db:cache_lookup(class, cache_key, store and store._ud)
 end
 
@@ -416,11 +419,13 @@ end
 ---@return integer|number|string|nil value
 ---@return string|nil err
 function Store:property_get(kind, entity, name)
-  check.args("property_get", {
-    { "kind", kind, "string" },
-    { "entity", entity, "string" },
-    { "name", name, "string" },
-  })
+  if type(kind) ~= "string" or type(entity) ~= "string" or type(name) ~= "string" then
+    check.args("property_get", {
+      { "kind", kind, "string" },
+      { "entity", entity, "string" },
+      { "name", name, "string" },
+    })
+  end
   return self._db:property_get(kind, entity, name)
 end
 

@@ -50,7 +50,9 @@ end
 ---@param keys any[]
 ---@return T
 function M.ordered(tbl, keys)
-  check.args("zenml.yaml.ordered", { { "tbl", tbl, "table" }, { "keys", keys, "table" } })
+  if type(tbl) ~= "table" or type(keys) ~= "table" then -- (hot: no lists unless it fails)
+    check.args("zenml.yaml.ordered", { { "tbl", tbl, "table" }, { "keys", keys, "table" } })
+  end
   local mt = getmetatable(tbl)
   if mt == nil then
     return setmetatable(tbl, { __order = keys })
