@@ -85,7 +85,9 @@ function Store:copy_into(other)
   self._db:copy_into(other._db)
 end
 
---- Run a read-only SELECT with `?` parameters.
+--- Run a read-only SELECT with `?` parameters, for exploring a store by hand
+--- (zenml's own code uses the methods of this API instead). The SQL is that of
+--- the driver the store talks to: see Store:driver ("sqlite" or "mysql").
 ---@param sql string a SELECT statement
 ---@return table[] rows each a table of column name -> value
 function Store:query(sql, ...)
@@ -358,15 +360,43 @@ end
 --- hex digits), in id order, at most `limit` of them.
 ---@param prefix string
 ---@param limit integer
----@return table[] rows {id, type}
+---@return table[] rows {id, type, size, created}
 function Store:artifacts_with_prefix(prefix, limit)
   check.args("artifacts_with_prefix", {
     { "prefix", prefix, "string" },
     { "limit", limit, "integer" },
   })
-  -- a range on the primary key: hex digits sort below 'g'
-  return self._db:query("SELECT id, type FROM artifacts WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-    prefix, prefix .. "g", limit)
+  return self._db:artifacts_with_prefix(prefix, limit)
+end
+
+--- A recorded artifact by its full id.
+---@param id string
+---@return table|nil artifact {id, type, size, created}, nil when not recorded
+function Store:artifact(id)
+  check.arg("artifact", 1, "id", id, "string")
+  return self._db:artifact(id)
+end
+
+--- The lineage of an artifact: the executions that wrote or read it, and
+--- cache hits of them, by execution, inputs before outputs.
+---@param id string
+---@return table[] events {execution, run, step, kind, name, status}
+function Store:artifact_events(id)
+  check.arg("artifact_events", 1, "id", id, "string")
+  return self._db:artifact_events(id)
+end
+
+--- Every pipeline by name, with its highest version, its number of runs (of
+--- every version) and the start of its newest run (nil if it never ran).
+---@return table[] {name, versions, runs, last_run}
+function Store:pipelines() return self._db:pipelines() end
+
+--- Whether some version of pipeline `name` is recorded.
+---@param name string
+---@return boolean
+function Store:pipeline_exists(name)
+  check.arg("pipeline_exists", 1, "name", name, "string")
+  return self._db:pipeline_exists(name)
 end
 
 --- Every artifact id the metadata refers to.

@@ -162,11 +162,7 @@ end
 --- Pipelines with their number of versions and runs.
 ---@return table[] {name, versions, runs, last_run}
 function Repository:pipelines()
-  return self:meta():query([[
-    SELECT p.name AS name, max(p.version) AS versions, count(r.id) AS runs,
-           max(r.started) AS last_run
-    FROM pipelines p LEFT JOIN runs r ON r.pipeline_id = p.id
-    GROUP BY p.name ORDER BY p.name]])
+  return self:meta():pipelines()
 end
 
 --- Runs, newest first: filter {pipeline?, status?, limit?}.
@@ -251,8 +247,7 @@ function Repository:artifact(id)
   local store = self:store()
   local ok, err = store:exists(id)
   if ok == nil then return nil, err end
-  local rows = self:meta():query("SELECT id, type, size, created FROM artifacts WHERE id = ?", id)
-  local row = rows[1]
+  local row = self:meta():artifact(id)
   if not row and not ok then return nil, ("no artifact '%s'"):format(id) end
   row = row or { id = id, type = store:is_tree(id) and "tree" or "file", size = store:size(id) }
   return Artifact:new(self, row, ok)

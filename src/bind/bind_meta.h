@@ -46,5 +46,6 @@ void zm__bind_meta_metric_methods(lua_State *L);
 void zm__bind_meta_hash_methods(lua_State *L);
 void zm__bind_meta_summary_methods(lua_State *L);
 void zm__bind_meta_store_methods(lua_State *L);
+void zm__bind_meta_catalog_methods(lua_State *L);
 
 #endif

@@ -415,6 +415,77 @@ int zm_meta_run_artifacts(zm_meta_step_artifacts **out, zm_meta *m, const char *
 /* Free an artifact list. Accepts NULL. */
 void zm_meta_step_artifacts_free(zm_meta_step_artifacts *l);
 
+/* --- the catalogue: pipelines, recorded artifacts, lineage -------------- */
+
+/* A pipeline by name, over all its versions. */
+typedef struct zm_meta_pipeline_info {
+  char *name;
+  int64_t versions, runs; /* the highest version; runs of every version */
+  double last_run;        /* start of the newest run (unix seconds) */
+  int has_last_run;       /* 0 when it never ran */
+} zm_meta_pipeline_info;
+
+typedef struct zm_meta_pipeline_infos {
+  zm_meta_pipeline_info *items;
+  size_t len;
+} zm_meta_pipeline_infos;
+
+/* Every pipeline, by name. */
+int zm_meta_pipeline_list(zm_meta_pipeline_infos **out, zm_meta *m);
+
+/* Free a pipeline list. Accepts NULL. */
+void zm_meta_pipeline_infos_free(zm_meta_pipeline_infos *l);
+
+/* *out = 1 when some version of pipeline `name` is recorded, else 0. */
+int zm_meta_pipeline_exists(int *out, zm_meta *m, const char *name);
+
+/* A recorded artifact. */
+typedef struct zm_meta_artifact {
+  char *id, *type;
+  int64_t size;
+  double created; /* unix seconds */
+} zm_meta_artifact;
+
+typedef struct zm_meta_artifacts {
+  zm_meta_artifact *items;
+  size_t len;
+} zm_meta_artifacts;
+
+/* A recorded artifact by its full id; ZM_ENOTFOUND if it is not recorded.
+ * Release with zm_meta_artifact_clear. */
+int zm_meta_artifact_get(zm_meta_artifact *out, zm_meta *m, const char *id);
+
+/* Up to `limit` (0: all) recorded artifacts whose id begins with `prefix`, in
+ * id order. */
+int zm_meta_artifacts_with_prefix(zm_meta_artifacts **out, zm_meta *m, const char *prefix,
+                                  int limit);
+
+/* Free the strings of an artifact. Accepts NULL. */
+void zm_meta_artifact_clear(zm_meta_artifact *a);
+
+/* Free an artifact list. Accepts NULL. */
+void zm_meta_artifacts_free(zm_meta_artifacts *l);
+
+/* An execution that wrote or read an artifact, or a cache hit of one that did. */
+typedef struct zm_meta_artifact_event {
+  int64_t execution;
+  char *run_id, *step;
+  zm_meta_event_kind kind;
+  char *name; /* the input or output slot */
+  zm_meta_status status;
+} zm_meta_artifact_event;
+
+typedef struct zm_meta_artifact_events {
+  zm_meta_artifact_event *items;
+  size_t len;
+} zm_meta_artifact_events;
+
+/* The lineage of an artifact: by execution, inputs before outputs, by slot. */
+int zm_meta_artifact_lineage(zm_meta_artifact_events **out, zm_meta *m, const char *artifact);
+
+/* Free a lineage list. Accepts NULL. */
+void zm_meta_artifact_events_free(zm_meta_artifact_events *l);
+
 /* --- the stat cache ------------------------------------------------------ */
 
 /* The remembered SHA-256 of a file with this identity; ZM_ENOTFOUND if the

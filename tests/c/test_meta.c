@@ -577,6 +577,98 @@ static void test_lineage_queries(void)
   zm_meta_close(m);
 }
 
+/* The catalogue: pipelines with run counts, artifacts by id and prefix,
+ * an artifact's lineage through cache hits. */
+static void test_catalog(void)
+{
+  zm_meta *m = fresh("meta-catalog");
+  zm_meta_pipeline_infos *pl = NULL;
+  CHECK_EQ_INT(zm_meta_pipeline_list(&pl, m), 0);
+  CHECK_EQ_INT(pl->len, 0);
+  zm_meta_pipeline_infos_free(pl);
+  int64_t v = 0;
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, m, "idle", "h1"), 0); /* never ran */
+  add_run_of(m, "c1", "train", 100);
+  int64_t e1 = add_exec(m, "c1", "trainer", "model", "sha256:ab12");
+  CHECK_EQ_INT(zm_meta_run_finish(m, "c1", ZM_META_COMPLETED), 0);
+  CHECK_EQ_INT(zm_meta_pipeline_version(&v, m, "train", "dag-2"), 0);
+  zm_meta_run r2 = {.id = "c2", .pipeline = "train", .pipeline_version = v, .started = 300};
+  CHECK_EQ_INT(zm_meta_run_begin(m, &r2), 0);
+  int64_t hit = 0;
+  zm_meta_reuse reuse = {.run_id = "c2", .step = "trainer", .class_name = "C", .from = e1};
+  CHECK_EQ_INT(zm_meta_execution_reuse(&hit, m, &reuse), 0);
+  int64_t e2 = 0;
+  CHECK_EQ_INT(zm_meta_execution_begin(&e2, m, "c2", "scorer", "C", NULL, "k2"), 0);
+  CHECK_EQ_INT(zm_meta_event_add(m, e2, "sha256:ab12", ZM_META_INPUT, "model"), 0);
+  CHECK_EQ_INT(zm_meta_execution_finish(m, e2, ZM_META_FAILED, "boom", NULL), 0);
+  CHECK_EQ_INT(zm_meta_artifact_record(m, "sha256:ab34", "frame", 7), 0);
+  CHECK_EQ_INT(zm_meta_artifact_record(m, "sha256:ac00", "frame", 9), 0);
+
+  CHECK_EQ_INT(zm_meta_pipeline_list(&pl, m), 0);
+  CHECK_EQ_INT(pl->len, 2);
+  CHECK_EQ_STR(pl->items[0].name, "idle");
+  CHECK_EQ_INT(pl->items[0].runs, 0);
+  CHECK(!pl->items[0].has_last_run);
+  CHECK_EQ_STR(pl->items[1].name, "train");
+  CHECK_EQ_INT(pl->items[1].versions, 2);
+  CHECK_EQ_INT(pl->items[1].runs, 2);
+  CHECK(pl->items[1].has_last_run && pl->items[1].last_run == 300);
+  zm_meta_pipeline_infos_free(pl);
+  int found = -1;
+  CHECK_EQ_INT(zm_meta_pipeline_exists(&found, m, "idle"), 0);
+  CHECK_EQ_INT(found, 1);
+  CHECK_EQ_INT(zm_meta_pipeline_exists(&found, m, "c1"), 0);
+  CHECK_EQ_INT(found, 0);
+
+  zm_meta_artifact a;
+  CHECK_EQ_INT(zm_meta_artifact_get(&a, m, "sha256:ab34"), 0);
+  CHECK_EQ_STR(a.id, "sha256:ab34");
+  CHECK_EQ_STR(a.type, "frame");
+  CHECK_EQ_INT(a.size, 7);
+  CHECK(a.created > 0);
+  zm_meta_artifact_clear(&a);
+  CHECK_EQ_INT(zm_meta_artifact_get(&a, m, "sha256:ab"), ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no artifact 'sha256:ab'");
+  CHECK(a.id == NULL);
+
+  zm_meta_artifacts *al = NULL;
+  CHECK_EQ_INT(zm_meta_artifacts_with_prefix(&al, m, "sha256:ab", 0), 0);
+  CHECK_EQ_INT(al->len, 2); /* not sha256:ac00, which sorts after them */
+  CHECK_EQ_STR(al->items[0].id, "sha256:ab12");
+  CHECK_EQ_STR(al->items[0].type, "model");
+  CHECK_EQ_STR(al->items[1].id, "sha256:ab34");
+  zm_meta_artifacts_free(al);
+  CHECK_EQ_INT(zm_meta_artifacts_with_prefix(&al, m, "sha256:a", 2), 0);
+  CHECK_EQ_INT(al->len, 2);
+  zm_meta_artifacts_free(al);
+  CHECK_EQ_INT(zm_meta_artifacts_with_prefix(&al, m, "sha256:b", 5), 0);
+  CHECK_EQ_INT(al->len, 0);
+  zm_meta_artifacts_free(al);
+
+  /* written by c1's trainer, reused by c2's cache hit, read by c2's scorer */
+  zm_meta_artifact_events *ev = NULL;
+  CHECK_EQ_INT(zm_meta_artifact_lineage(&ev, m, "sha256:ab12"), 0);
+  CHECK_EQ_INT(ev->len, 3);
+  CHECK_EQ_INT(ev->items[0].execution, e1);
+  CHECK_EQ_STR(ev->items[0].run_id, "c1");
+  CHECK_EQ_INT(ev->items[0].kind, ZM_META_OUTPUT);
+  CHECK_EQ_STR(ev->items[0].name, "model");
+  CHECK_EQ_INT(ev->items[0].status, ZM_META_COMPLETED);
+  CHECK_EQ_INT(ev->items[1].execution, hit);
+  CHECK_EQ_STR(ev->items[1].run_id, "c2");
+  CHECK_EQ_STR(ev->items[1].step, "trainer");
+  CHECK_EQ_INT(ev->items[1].status, ZM_META_CACHED);
+  CHECK_EQ_INT(ev->items[2].execution, e2);
+  CHECK_EQ_STR(ev->items[2].step, "scorer");
+  CHECK_EQ_INT(ev->items[2].kind, ZM_META_INPUT);
+  CHECK_EQ_INT(ev->items[2].status, ZM_META_FAILED);
+  zm_meta_artifact_events_free(ev);
+  CHECK_EQ_INT(zm_meta_artifact_lineage(&ev, m, "sha256:ac00"), 0);
+  CHECK_EQ_INT(ev->len, 0);
+  zm_meta_artifact_events_free(ev);
+  zm_meta_close(m);
+}
+
 static void test_run_summaries(void)
 {
   zm_meta *m = fresh("meta-summaries");
@@ -1442,6 +1534,7 @@ int main(void)
   RUN(test_lineage_queries);
   RUN(test_metrics_properties);
   RUN(test_run_summaries);
+  RUN(test_catalog);
   RUN(test_migrate_v1);
   RUN(test_migration_matches_fresh);
   SQLITE_ONLY(test_migration_rolls_back);

@@ -13,19 +13,12 @@ export: write the artifact out of the store. A table (frame) is written in
 ID is an artifact id (sha256:...) or a unique prefix of one, with or without
 "sha256:", of at least 4 hex digits.]]
 
-local function lineage(repo, id)
-  return repo:meta():query([[
-    SELECT DISTINCT x.id AS execution, x.run_id AS run, x.step AS step, e.kind AS kind,
-           e.name AS name, x.status AS status
-    FROM events e JOIN executions x ON x.id = e.execution_id OR x.cached_from = e.execution_id
-    WHERE e.artifact = ? ORDER BY x.id, e.kind, e.name]], id)
-end
-
 local function show(opts, repo, id)
   local a, err = repo:artifact(id)
   if not a then cli.fail(err) end
   local rec = { id = a.id, type = a.type, size = a.size, created = output.time(a.created),
-    present = a.present, path = a.present and a:path() or nil, events = lineage(repo, a.id) }
+    present = a.present, path = a.present and a:path() or nil,
+    events = repo:meta():artifact_events(a.id) }
   if opts.json then return output.json(rec) end
   output.record(opts, rec, { "id", "type", "size", "created", "present", "path" })
   for _, e in ipairs(rec.events) do

@@ -23,8 +23,7 @@ local function show(opts, what)
   if not what then cli.fail("pipeline show needs a NAME or RUN\n" .. usage, 2) end
   local repo = cli.repo()
   local name = what
-  local known = repo:meta():query("SELECT 1 FROM pipelines WHERE name = ? LIMIT 1", what)[1]
-  if not known then
+  if not repo:meta():pipeline_exists(what) then
     local run = repo:run(what)
     if not run then cli.fail(("no pipeline or run '%s'"):format(what)) end
     name = run.pipeline
