@@ -163,6 +163,15 @@ static const char schema_v3[] = SCHEMA_V2 MIGRATE_2_TO_3;
 
 static const char migrate_2_to_3[] = MIGRATE_2_TO_3;
 
+/* Version 4, as in SQLite: runs by status. */
+#define MIGRATE_3_TO_4                                                                     \
+  "CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, started);\n"                \
+  "CREATE INDEX IF NOT EXISTS runs_by_pipeline_status ON runs (pipeline_id, status, started);\n"
+
+static const char schema_v4[] = SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4;
+
+static const char migrate_3_to_4[] = MIGRATE_3_TO_4;
+
 /* The dirty suffix is stripped once only: the UPDATE matches no row the
  * second time, so a re-run after an interruption changes nothing twice. */
 static const char migrate_1_to_2[] =
@@ -190,6 +199,8 @@ const char *zm_sql_mariadb_schema(int version)
     return schema_v2;
   case 3:
     return schema_v3;
+  case 4:
+    return schema_v4;
   default:
     return NULL;
   }
@@ -202,6 +213,8 @@ const char *zm_sql_mariadb_migration(int from)
     return migrate_1_to_2;
   case 2:
     return migrate_2_to_3;
+  case 3:
+    return migrate_3_to_4;
   default:
     return NULL;
   }

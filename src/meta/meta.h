@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* The schema version this build creates and reads. */
-#define ZM_META_SCHEMA_VERSION 3
+#define ZM_META_SCHEMA_VERSION 4
 
 typedef struct zm_meta zm_meta;
 

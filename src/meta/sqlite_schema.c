@@ -147,6 +147,18 @@ static const char schema_v3[] = SCHEMA_V2 MIGRATE_2_TO_3;
 
 static const char migrate_2_to_3[] = MIGRATE_2_TO_3;
 
+/* Version 4: runs by status. Every command's crash recovery looks for
+ * running runs, and `run list --status S [--pipeline P]` for runs of one
+ * status, newest first; without these both read every run (8 ms each at
+ * 100,000 runs, bench W6). */
+#define MIGRATE_3_TO_4                                                                     \
+  "CREATE INDEX runs_by_status ON runs (status, started);\n"                              \
+  "CREATE INDEX runs_by_pipeline_status ON runs (pipeline_id, status, started);\n"
+
+static const char schema_v4[] = SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4;
+
+static const char migrate_3_to_4[] = MIGRATE_3_TO_4;
+
 static const char migrate_1_to_2[] =
     "ALTER TABLE datasource_versions ADD COLUMN n_bytes INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE runs ADD COLUMN git_dirty INTEGER NOT NULL DEFAULT 0;\n"
@@ -171,6 +183,8 @@ const char *zm_sql_sqlite_schema(int version)
     return schema_v2;
   case 3:
     return schema_v3;
+  case 4:
+    return schema_v4;
   default:
     return NULL;
   }
@@ -183,6 +197,8 @@ const char *zm_sql_sqlite_migration(int from)
     return migrate_1_to_2;
   case 2:
     return migrate_2_to_3;
+  case 3:
+    return migrate_3_to_4;
   default:
     return NULL;
   }

@@ -148,7 +148,7 @@ static void test_open_fresh(void)
   CHECK(m != NULL);
   if (!m)
     return;
-  CHECK_EQ_INT(schema_version(m), 3);
+  CHECK_EQ_INT(schema_version(m), 4);
   if (server) {
     CHECK_EQ_INT(query1(m, "SELECT @@foreign_key_checks"), 1);
     CHECK_EQ_INT(query1(m, "SELECT count(*) FROM information_schema.tables WHERE table_schema"
@@ -860,7 +860,7 @@ static void test_migrate_v1(void)
     fprintf(stderr, "%s\n", zm_error_last());
     return;
   }
-  CHECK_EQ_INT(schema_version(m), 3);
+  CHECK_EQ_INT(schema_version(m), 4);
   zm_meta_run *r = NULL;
   CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
   CHECK_EQ_STR(r->git_commit, "abc123");
@@ -970,7 +970,7 @@ static void test_migration_rolls_back(void)
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_ERROR);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "cannot migrate the metadata schema from version 1 to 3: %s: table metrics already "
+           "cannot migrate the metadata schema from version 1 to 4: %s: table metrics already "
            "exists",
            file);
   CHECK_EQ_STR(zm_error_last(), expect);
@@ -1001,7 +1001,7 @@ static void test_migration_resumes(void)
   CHECK(zm_meta_open(&m, url, ZM_SQL_CREATE) < 0);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "cannot migrate the metadata schema from version 1 to 3: %s: Key column 'name' "
+           "cannot migrate the metadata schema from version 1 to 4: %s: Key column 'name' "
            "doesn't exist in table", store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   zm_sql_conn *c = NULL;
@@ -1025,13 +1025,13 @@ static void test_newer_version(void)
   zm_meta *m = fresh("meta-newer");
   zm_meta_close(m);
   if (server)
-    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 4"), 0);
+    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 5"), 0);
   else
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 4"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 5"), SQLITE_OK);
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EVERSION);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "%s: metadata schema version 4 is newer than this zenml supports (3); upgrade zenml",
+           "%s: metadata schema version 5 is newer than this zenml supports (4); upgrade zenml",
            store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);
