@@ -324,11 +324,15 @@ int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)
                       r->from, now, now);
     if (rc == 0)
       id = m->d->last_insert_id(m->c);
+    /* by run and execution, the key of metrics_by_run: by execution alone
+     * it read every metric (40 ms at 1.1 million, bench W6) */
     if (rc == 0)
       rc = zm_sql_run(m->c,
                       "INSERT INTO metrics (run_id, execution_id, name, value)"
-                      " SELECT ?, ?, name, value FROM metrics WHERE execution_id = ?",
-                      "sii", r->run_id, id, r->from);
+                      " SELECT ?, ?, name, value FROM metrics"
+                      " WHERE run_id = (SELECT run_id FROM executions WHERE id = ?)"
+                      " AND execution_id = ?",
+                      "siii", r->run_id, id, r->from, r->from);
   }
   if (rc == 0)
     *out_id = id;
