@@ -767,6 +767,17 @@ static void test_run_summaries(void)
   CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&ids, m, "a", 2), 0);
   CHECK_EQ_INT(ids->len, 2);
   zm_meta_strings_free(ids);
+  /* a range of ids: not "b1" right after it, nor "a" itself as a bound */
+  CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&ids, m, "a2", 0), 0);
+  CHECK_EQ_INT(ids->len, 1);
+  CHECK_EQ_STR(ids->items[0], "a2");
+  zm_meta_strings_free(ids);
+  CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&ids, m, "a3x", 0), 0);
+  CHECK_EQ_INT(ids->len, 0);
+  zm_meta_strings_free(ids);
+  CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&ids, m, "", 0), 0);
+  CHECK_EQ_INT(ids->len, 4);
+  zm_meta_strings_free(ids);
   zm_meta_close(m);
 }
 
