@@ -1,0 +1,317 @@
+--- zenml.report: runs as one self-contained HTML page (`zenml report`,
+--- `zenml.report`): the comparison table with a differences-only toggle,
+--- training curves overlaid, confusion matrices side by side, per-slice
+--- metrics, provenance and the DAG of each run. Every style, script and
+--- chart is inline (charts are plain SVG from zenml.svg); the page makes no
+--- network request.
+local svg = require "zenml.svg"
+local output = require "zenml.output"
+
+local esc = svg.escape
+local M = {}
+
+local STYLE = [[
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5em 0}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f4}td.sec{color:#888}
+td.best{font-weight:bold;background:#e6f4e6}
+.delta{color:#777}
+body.diffonly tr.same{display:none}
+.charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
+.note{color:#777;font-style:italic}
+.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
+]]
+
+-- The differences-only toggle: a class on <body> hides the rows whose
+-- values are the same in every run.
+local SCRIPT = [[
+var t=document.getElementById('diffonly');
+t.addEventListener('change',function(){document.body.classList.toggle('diffonly',t.checked)});
+]]
+
+local function num(v)
+  if math.type(v) == "integer" then return tostring(v) end
+  return ("%.6g"):format(v)
+end
+
+local function cell(v)
+  if v == nil then return "" end
+  if type(v) == "number" then return num(v) end
+  return tostring(v)
+end
+
+local function note(text) return '<p class="note">' .. esc(text) .. "</p>" end
+
+-- A run's label in charts: its id (unique, and what every command takes).
+local function swatch(i)
+  return ('<span class="swatch" style="background:%s"></span>'):format(svg.color(i))
+end
+
+local function run_header(runs)
+  local h = {}
+  for i, r in ipairs(runs) do h[i] = "<th>" .. swatch(i) .. esc(r.id) .. "</th>" end
+  return table.concat(h)
+end
+
+-- The comparison of every row, equal rows marked to be hidden by the toggle.
+local function comparison(runs)
+  local cmp = require("zenml.compare").compare(runs, { all = true })
+  local out = { "<h2>Comparison</h2>" }
+  if cmp.shared_only then
+    out[#out + 1] = note(("The runs are of different pipeline types (%s): only the rows they share are shown.")
+      :format(table.concat(cmp:types(), ", ")))
+  end
+  out[#out + 1] = '<label><input type="checkbox" id="diffonly" checked> differences only</label>'
+  out[#out + 1] = '<table id="comparison"><thead><tr><th></th><th></th>' .. run_header(runs) .. "</tr></thead><tbody>"
+  for _, row in ipairs(cmp.rows) do
+    local same = true
+    for i = 2, #runs do
+      if cell(row.values[i]) ~= cell(row.values[1]) then same = false end
+    end
+    local tds = {}
+    for i = 1, #runs do
+      local text, best = cmp:cell(row, i)
+      local value, delta = text:gsub(" %*$", ""):match("^(.-)( %(.*%))$")
+      local shown = value and (esc(value) .. '<span class="delta">' .. esc(delta) .. "</span>")
+        or esc((text:gsub(" %*$", "")))
+      tds[i] = ('<td class="%s%s">%s</td>'):format(type(row.values[i]) == "number" and "n" or "",
+        best and " best" or "", shown)
+    end
+    out[#out + 1] = ('<tr%s><td class="sec">%s</td><th>%s</th>%s</tr>'):format(same and ' class="same"' or "",
+      esc(row.section), esc(row.name), table.concat(tds))
+  end
+  out[#out + 1] = "</tbody></table>"
+  out[#out + 1] = note("Deltas are to the first run; the best value of each metric is bold "
+    .. "(lower is better for losses and errors, higher for the rest).")
+  return table.concat(out, "\n")
+end
+
+-- The per-epoch series of each run's history: name -> {{run index, xs, ys}}.
+local function histories(runs)
+  local series, names, missing = {}, {}, {}
+  for i, run in ipairs(runs) do
+    local h = run:history()
+    if h then
+      local xs = h:col("epoch"):to_table()
+      for _, name in ipairs(h:names()) do
+        if name ~= "epoch" then
+          if not series[name] then series[name], names[#names + 1] = {}, name end
+          table.insert(series[name], { i = i, xs = xs, ys = h:col(name):to_table() })
+        end
+      end
+    else
+      missing[#missing + 1] = run.id
+    end
+  end
+  table.sort(names, function(a, b)
+    local ra, rb = a == "loss" and 0 or a == "val_loss" and 1 or 2, b == "loss" and 0 or b == "val_loss" and 1 or 2
+    if ra ~= rb then return ra < rb end
+    return a < b
+  end)
+  return series, names, missing
+end
+
+local function curves(runs)
+  local series, names, missing = histories(runs)
+  local out = { "<h2>Training curves</h2>" }
+  if #names == 0 then
+    out[#out + 1] = note("None of the runs has a training history.")
+    return table.concat(out, "\n")
+  end
+  out[#out + 1] = '<div class="charts">'
+  for _, name in ipairs(names) do
+    local lines = {}
+    for _, s in ipairs(series[name]) do
+      lines[#lines + 1] = { name = runs[s.i].id, xs = s.xs, ys = s.ys, color = svg.color(s.i) }
+    end
+    out[#out + 1] = svg.line_chart { title = name .. " per epoch", xlabel = "epoch", ylabel = name,
+      series = lines }
+  end
+  out[#out + 1] = "</div>"
+  if #missing > 0 then out[#out + 1] = note("No training history: " .. table.concat(missing, ", ")) end
+  return table.concat(out, "\n")
+end
+
+-- A run's confusion matrix from its `confusion.<true>.<predicted>` metrics.
+local function confusion_of(metrics)
+  local cells, seen, labels = {}, {}, {}
+  for name, v in pairs(metrics) do
+    local truth, pred = name:match("^confusion%.([^.]+)%.(.+)$")
+    if truth then
+      cells[truth] = cells[truth] or {}
+      cells[truth][pred] = v
+      for _, l in ipairs { truth, pred } do
+        if not seen[l] then seen[l], labels[#labels + 1] = true, l end
+      end
+    end
+  end
+  if #labels == 0 then return nil end
+  table.sort(labels)
+  local values = {}
+  for r, t in ipairs(labels) do
+    values[r] = {}
+    for c, p in ipairs(labels) do values[r][c] = cells[t] and cells[t][p] or 0 end
+  end
+  return labels, values
+end
+
+local function confusions(runs, metrics)
+  local out = { "<h2>Confusion matrices</h2>", '<div class="charts">' }
+  local none = {}
+  for i, run in ipairs(runs) do
+    local labels, values = confusion_of(metrics[i])
+    if labels then
+      out[#out + 1] = svg.heatmap { title = run.id, rows = labels, cols = labels, values = values,
+        rlabel = "true ↓", clabel = "predicted" }
+    else
+      none[#none + 1] = run.id
+    end
+  end
+  out[#out + 1] = "</div>"
+  if #none == #runs then return "<h2>Confusion matrices</h2>\n" .. note("None of the runs has a confusion matrix.") end
+  if #none > 0 then out[#out + 1] = note("No confusion matrix: " .. table.concat(none, ", ")) end
+  return table.concat(out, "\n")
+end
+
+-- `slices.<column>.<value>.<metric>` rows: column, value, metric, one cell per run.
+local function slices(runs, metrics)
+  local rows, byKey = {}, {}
+  for i = 1, #runs do
+    for name, v in pairs(metrics[i]) do
+      local col, value, metric = name:match("^slices%.([^.]+)%.(.+)%.([^.]+)$")
+      if col then
+        local key = col .. "\0" .. value .. "\0" .. metric
+        local row = byKey[key]
+        if not row then
+          row = { col = col, value = value, metric = metric, values = {} }
+          byKey[key], rows[#rows + 1] = row, row
+        end
+        row.values[i] = v
+      end
+    end
+  end
+  local out = { "<h2>Per-slice metrics</h2>" }
+  if #rows == 0 then
+    out[#out + 1] = note("None of the runs has slice metrics (an evaluator's `slices` parameter).")
+    return table.concat(out, "\n")
+  end
+  table.sort(rows, function(a, b)
+    if a.col ~= b.col then return a.col < b.col end
+    if a.value ~= b.value then return a.value < b.value end
+    return a.metric < b.metric
+  end)
+  out[#out + 1] = "<table><thead><tr><th>slice</th><th>value</th><th>metric</th>" .. run_header(runs)
+    .. "</tr></thead><tbody>"
+  local direction = require("zenml.compare").direction
+  for _, row in ipairs(rows) do
+    local best
+    if row.metric ~= "count" and #runs > 1 then
+      for i = 1, #runs do
+        local v = row.values[i]
+        if type(v) == "number" and (best == nil or (direction(row.metric) == "lower") == (v < best)) and v ~= best then
+          best = v
+        end
+      end
+    end
+    local tds = {}
+    for i = 1, #runs do
+      local v = row.values[i]
+      tds[i] = ('<td class="n%s">%s</td>'):format(best ~= nil and v == best and " best" or "", esc(cell(v)))
+    end
+    out[#out + 1] = ("<tr><td>%s</td><td>%s</td><td>%s</td>%s</tr>"):format(esc(row.col), esc(row.value),
+      esc(row.metric), table.concat(tds))
+  end
+  out[#out + 1] = "</tbody></table>"
+  return table.concat(out, "\n")
+end
+
+local PROVENANCE = { "run", "pipeline", "status", "started", "git commit", "dirty", "YAML", "YAML sha256",
+  "datasource", "datasource version", "backend" }
+
+local function provenance(runs)
+  local out = { "<h2>Provenance</h2>", "<table><thead><tr>" }
+  for _, h in ipairs(PROVENANCE) do out[#out + 1] = "<th>" .. esc(h) .. "</th>" end
+  out[#out + 1] = "</tr></thead><tbody>"
+  for i, run in ipairs(runs) do
+    local doc = require("zenml.compare").doc_of(run) or {}
+    local ds = type(doc.datasource) == "table" and doc.datasource or {}
+    local cells = { swatch(i) .. esc(run.id), esc(run.pipeline .. " v" .. tostring(run.pipeline_version)),
+      esc(run.status), esc(output.time(run.started) or ""), esc(run.git_commit or ""),
+      run.git_commit and (run.git_dirty and "yes" or "no") or "", esc(run.yaml_path or ""),
+      esc(run.yaml_hash or ""), esc(cell(ds.name)), esc(cell(ds.version)), esc(run.backend or "") }
+    out[#out + 1] = "<tr><td>" .. table.concat(cells, "</td><td>") .. "</td></tr>"
+  end
+  out[#out + 1] = "</tbody></table>"
+  return table.concat(out, "\n")
+end
+
+local function dags(runs)
+  local out = { "<h2>Pipelines</h2>", note("Cached steps are grey with a dashed border, failed steps red."),
+    '<div class="charts">' }
+  for _, run in ipairs(runs) do
+    local ok, g = pcall(run.graph, run)
+    if ok then
+      out[#out + 1] = svg.dag { title = g.pipeline .. " · " .. run.id, steps = g.steps }
+    else
+      out[#out + 1] = note(("%s: no DAG (its recorded YAML cannot be read)"):format(run.id))
+    end
+  end
+  out[#out + 1] = "</div>"
+  return table.concat(out, "\n")
+end
+
+--- The report of `runs` (Run objects, at least one) as HTML text.
+---@param runs table[]
+---@return string
+function M.html(runs)
+  local metrics = {}
+  for i, run in ipairs(runs) do metrics[i] = run:metrics() end
+  local ids = {}
+  for i, r in ipairs(runs) do ids[i] = r.id end
+  local title = #runs == 1 and ("zenml report: run " .. runs[1].id) or ("zenml report: %d runs"):format(#runs)
+  return table.concat({
+    "<!DOCTYPE html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    "<title>" .. esc(title) .. "</title>",
+    "<style>" .. STYLE .. "</style></head>",
+    '<body class="diffonly">',
+    "<h1>" .. esc(title) .. "</h1>",
+    ("<p>Made by zenml %s at %s from %s.</p>"):format(esc(require("zenml").version or ""),
+      esc(output.time(os.time())), esc(table.concat(ids, ", "))),
+    comparison(runs),
+    curves(runs),
+    confusions(runs, metrics),
+    slices(runs, metrics),
+    provenance(runs),
+    dags(runs),
+    "<script>" .. SCRIPT .. "</script>",
+    "</body></html>",
+    "",
+  }, "\n")
+end
+
+--- Write the report of `runs` to `path`.
+---@param runs table[]
+---@param path string
+---@return boolean|nil ok
+---@return string? message when the file cannot be written
+function M.write(runs, path)
+  local folder = path:match("^(.*)/[^/]*$")
+  if folder and folder ~= "" and require("zenml._core").sys.file_kind(folder) ~= "folder" then
+    return nil, ("cannot write %s: no such folder"):format(path)
+  end
+  local html = M.html(runs)
+  local f, err = io.open(path, "w")
+  if not f then return nil, ("cannot write %s: %s"):format(path, (err:gsub("^[^:]*: ", ""))) end
+  local ok, werr = f:write(html)
+  f:close()
+  if not ok then return nil, ("cannot write %s: %s"):format(path, werr) end
+  return true
+end
+
+
+return M
