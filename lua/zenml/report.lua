@@ -216,6 +216,12 @@ local function slices(runs, metrics)
         end
       end
     end
+    local have, at_best = 0, 0
+    for i = 1, #runs do
+      if row.values[i] ~= nil then have = have + 1 end
+      if best ~= nil and row.values[i] == best then at_best = at_best + 1 end
+    end
+    if at_best == have then best = nil end -- the same everywhere: nothing is best
     local tds = {}
     for i = 1, #runs do
       local v = row.values[i]

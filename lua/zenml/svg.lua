@@ -69,8 +69,8 @@ local function finite(v) return type(v) == "number" and v == v and v > -math.hug
 ---@param o {title: string, xlabel?: string, ylabel?: string, series: table[], width?: integer, height?: integer, standalone?: boolean}
 ---@return string
 function M.line_chart(o)
-  local W, H = o.width or 640, o.height or 300
-  local L, R, T, B = 56, 170, 24, 40
+  local W, H = o.width or 700, o.height or 300
+  local L, R, T, B = 56, 220, 24, 40
   local xlo, xhi, ylo, yhi = math.huge, -math.huge, math.huge, -math.huge
   for _, s in ipairs(o.series) do
     for i, x in ipairs(s.xs) do
@@ -119,7 +119,7 @@ function M.line_chart(o)
     end
     local ly = T + 4 + (k - 1) * 16
     out[#out + 1] = ('<path d="M%d %sh18" stroke="%s" stroke-width="2"%s/>'):format(W - R + 10, n(ly), color, dash)
-    local name = #s.name > 24 and s.name:sub(1, 23) .. "…" or s.name
+    local name = #s.name > 30 and s.name:sub(1, 29) .. "…" or s.name
     out[#out + 1] = label(W - R + 32, ly + 4, name, "start")
   end
   out[#out + 1] = "</svg>"
