@@ -112,11 +112,27 @@ describe("zenml report", function()
 
     if os.execute("command -v chromium >/dev/null 2>&1") then
       -- the DOM a real browser builds (scripts run), and a screenshot kept in the build
-      local dom, derr = t.sh("chromium --headless --disable-gpu --no-sandbox --dump-dom "
-        .. t.q("file://" .. dir .. "/report.html") .. " 2>/dev/null")
-      assert.matches("</html>", dom, 1, true, derr)
+      local browse = "chromium --headless --disable-gpu --no-sandbox --enable-logging=stderr --v=0 --dump-dom "
+      local dom, derr = t.sh(browse .. t.q("file://" .. dir .. "/report.html"))
+      assert.matches("</html>", dom, 1, true)
+      -- the console stays quiet (an error in the page's script would be logged)
+      assert.is_nil(derr:match("[^\n]*:CONSOLE[^\n]*"))
       assert.matches('<body class="diffonly">', dom, 1, true)
       check_page(dom, ids, acc)
+      -- the toggle: the rows shown with it on, then off (clicked by a script
+      -- added to a copy of the page; the count goes to the title)
+      local rows = count(html:match('<table id="comparison">.-</table>'), "<tr[ >]") - 1
+      local differ = rows - count(html, '<tr class="same">')
+      t.write(dir .. "/toggle.html", (html:gsub("</body>", [[
+<script>
+function shown(){return Array.from(document.querySelectorAll('#comparison tbody tr')).filter(function(r){return r.offsetParent!==null}).length}
+var on=shown(), box=document.getElementById('diffonly');
+box.click();
+document.title='rows '+on+' '+shown();
+</script></body>]])))
+      dom = t.sh(browse .. t.q("file://" .. dir .. "/toggle.html") .. " 2>/dev/null")
+      assert.equals(("rows %d %d"):format(differ, rows), dom:match("<title>(.-)</title>"))
+      assert.is_true(differ > 0 and differ < rows)
       local png = (t.zenml:match("^(.*)/[^/]*$") or ".") .. "/report.png" -- in the build folder
       os.remove(png)
       t.sh("chromium --headless --disable-gpu --no-sandbox --window-size=1280,3200 --screenshot="
