@@ -356,6 +356,15 @@ function Run:graph()
   return { pipeline = doc.name, steps = steps }
 end
 
+--- Write this run's report (one self-contained HTML page) to `path`.
+---@param path string
+---@return boolean|nil ok
+---@return string? message when the file cannot be written
+function Run:report(path)
+  require("zenml.check").args("run:report", { { "path", path, "string" } })
+  return require("zenml.report").write({ self }, path)
+end
+
 -- Artifact ---------------------------------------------------------------------
 
 function Artifact:init(repo, row, present)

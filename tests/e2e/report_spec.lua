@@ -174,4 +174,28 @@ p:run()
     assert.matches("None of the runs has a training history.", html, 1, true)
     assert.matches("None of the runs has a confusion matrix.", html, 1, true)
   end)
+
+  it("is zenml.report and run:report from Lua", function()
+    local dir = t.iris_repo { ["pipeline.lua"] = t.iris_pipeline(), ["r.lua"] = [[
+local zenml = require "zenml"
+local run = zenml.repo():run("latest")
+print(zenml.report({ "latest" }, "a.html"))
+print(run:report("b.html"))
+print(run:report("nodir/c.html"))
+print(pcall(zenml.report, {}, "d.html"))
+]] }
+    local _, err, code = zenml(dir, "run pipeline.lua")
+    assert.equals(0, code, err)
+    local out
+    out, err, code = zenml(dir, "run r.lua")
+    assert.equals(0, code, err)
+    local lines = {}
+    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.equals("true", lines[1])
+    assert.equals("true", lines[2])
+    assert.equals("nil\tcannot write nodir/c.html: no such folder", lines[3])
+    assert.matches("^false\t.*zenml.report: expected at least one run, got none$", lines[4])
+    local a = slurp(dir .. "/a.html"):gsub(" at [%dT:Z-]+ from ", "")
+    assert.equals(a, (slurp(dir .. "/b.html"):gsub(" at [%dT:Z-]+ from ", "")))
+  end)
 end)
