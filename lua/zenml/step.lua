@@ -61,10 +61,15 @@ end
 --- Check a declared input or output map (`kind` "input" or "output"):
 --- names to types such as "frame", "value[]", "model{}" or { type = ... }.
 --- Returns nil or a message.
+-- Declarations already found valid (a class's table is checked once, not
+-- for every step built from it).
+local valid_specs = setmetatable({}, { __mode = "k" })
+
 function M.check_spec(class_name, kind, spec)
   if type(spec) ~= "table" then
     return ("%s: %ss must be a table of name = type, got %s"):format(class_name, kind, type(spec))
   end
+  if valid_specs[spec] then return nil end
   for name, t in pairs(spec) do
     local ty = type(t) == "table" and t.type or t
     local base, suffix = tostring(ty):match("^(%a+)(.-)%??$")
@@ -75,6 +80,7 @@ function M.check_spec(class_name, kind, spec)
         table.concat(sorted_names(M.artifact_types), ", "))
     end
   end
+  valid_specs[spec] = true
   return nil
 end
 
@@ -130,12 +136,16 @@ end
 function M.param_spec(cls)
   local chain, c = {}, cls
   while type(c) == "table" do
-    chain[#chain + 1] = c
+    local own = rawget(c, "params")
+    if own and next(own) ~= nil then chain[#chain + 1] = own end
     c = rawget(c, "super")
   end
+  -- one level declares parameters (most classes): its table as it is, so
+  -- nothing is copied for each step built
+  if #chain <= 1 then return chain[1] or {} end
   local spec = {}
   for i = #chain, 1, -1 do
-    for name, own in pairs(rawget(chain[i], "params") or {}) do
+    for name, own in pairs(chain[i]) do
       spec[name] = overlay(spec[name], own)
     end
   end
