@@ -23,6 +23,7 @@ body.diffonly tr.same{display:none}
 .charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 .note{color:#777;font-style:italic}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
+td.id{font-family:monospace;word-break:break-all;max-width:22em}
 ]]
 
 -- The differences-only toggle: a class on <body> hides the rows whose
@@ -248,7 +249,11 @@ local function provenance(runs)
       esc(run.status), esc(output.time(run.started) or ""), esc(run.git_commit or ""),
       run.git_commit and (run.git_dirty and "yes" or "no") or "", esc(run.yaml_path or ""),
       esc(run.yaml_hash or ""), esc(cell(ds.name)), esc(cell(ds.version)), esc(run.backend or "") }
-    out[#out + 1] = "<tr><td>" .. table.concat(cells, "</td><td>") .. "</td></tr>"
+    local tds = {}
+    for k, c in ipairs(cells) do
+      tds[k] = (k == 5 or k == 8) and '<td class="id">' .. c .. "</td>" or "<td>" .. c .. "</td>"
+    end
+    out[#out + 1] = "<tr>" .. table.concat(tds) .. "</tr>"
   end
   out[#out + 1] = "</tbody></table>"
   return table.concat(out, "\n")
