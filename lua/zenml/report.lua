@@ -23,7 +23,7 @@ body.diffonly tr.same{display:none}
 .charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 .note{color:#777;font-style:italic}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
-td.id{font-family:monospace;word-break:break-all;max-width:22em}
+td.id{font-family:monospace;font-size:12px;word-break:break-all;min-width:20em}
 ]]
 
 -- The differences-only toggle: a class on <body> hides the rows whose
