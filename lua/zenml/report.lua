@@ -13,7 +13,7 @@ local M = {}
 local STYLE = [[
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5em 0}
+table{border-collapse:collapse;margin:.5em 0}.wide{overflow-x:auto}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f4f4f4}td.sec{color:#888}
@@ -58,20 +58,16 @@ local function run_header(runs)
 end
 
 -- The comparison of every row, equal rows marked to be hidden by the toggle.
-local function comparison(runs)
-  local cmp = require("zenml.compare").compare(runs, { all = true })
+local function comparison(runs, cmp)
   local out = { "<h2>Comparison</h2>" }
   if cmp.shared_only then
     out[#out + 1] = note(("The runs are of different pipeline types (%s): only the rows they share are shown.")
       :format(table.concat(cmp:types(), ", ")))
   end
   out[#out + 1] = '<label><input type="checkbox" id="diffonly" checked> differences only</label>'
-  out[#out + 1] = '<table id="comparison"><thead><tr><th></th><th></th>' .. run_header(runs) .. "</tr></thead><tbody>"
+  out[#out + 1] = '<div class="wide"><table id="comparison"><thead><tr><th></th><th></th>' .. run_header(runs) .. "</tr></thead><tbody>"
   for _, row in ipairs(cmp.rows) do
-    local same = true
-    for i = 2, #runs do
-      if cell(row.values[i]) ~= cell(row.values[1]) then same = false end
-    end
+    local same = not row.differs
     local tds = {}
     for i = 1, #runs do
       local text, best = cmp:cell(row, i)
@@ -84,9 +80,51 @@ local function comparison(runs)
     out[#out + 1] = ('<tr%s><td class="sec">%s</td><th>%s</th>%s</tr>'):format(same and ' class="same"' or "",
       esc(row.section), esc(row.name), table.concat(tds))
   end
-  out[#out + 1] = "</tbody></table>"
+  out[#out + 1] = "</tbody></table></div>"
   out[#out + 1] = note("Deltas are to the first run; the best value of each metric is bold "
     .. "(lower is better for losses and errors, higher for the rest).")
+  return table.concat(out, "\n")
+end
+
+-- The metric the parallel-coordinates plot ends on: `chosen`, else the
+-- first headline metric the runs have, else the first metric that differs.
+local HEADLINE = { "accuracy", "macro_f1", "r2", "rmse" }
+
+local function plot_metric(cmp, chosen)
+  local metrics = {}
+  for _, row in ipairs(cmp.rows) do
+    if row.section == "metric" then metrics[row.name] = row end
+  end
+  if chosen then return metrics[chosen], chosen end
+  for _, name in ipairs(HEADLINE) do
+    if metrics[name] then return metrics[name], name end
+  end
+  for _, row in ipairs(cmp.rows) do
+    if row.section == "metric" and row.differs then return row, row.name end
+  end
+end
+
+-- Parameters against a metric, one line per run; parameters equal in
+-- every run are left out.
+local function parallel(runs, cmp, chosen)
+  local out = { "<h2>Parameters and " .. esc(chosen or "the metric") .. "</h2>" }
+  local metric, name = plot_metric(cmp, chosen)
+  local axes = {}
+  for _, row in ipairs(cmp.rows) do
+    if row.section == "param" and row.differs then axes[#axes + 1] = { name = row.name, values = row.values } end
+  end
+  if #runs < 2 or #axes == 0 or not metric then
+    out[1] = "<h2>Parameters and metric</h2>"
+    out[#out + 1] = note(#runs < 2 and "One run: nothing to plot against." or not metric
+      and ("No run has the metric '%s'."):format(tostring(chosen or "accuracy"))
+      or "No parameter differs between the runs.")
+    return table.concat(out, "\n")
+  end
+  out[1] = "<h2>Parameters and " .. esc(name) .. "</h2>"
+  axes[#axes + 1] = { name = name, values = metric.values }
+  local items = {}
+  for i, r in ipairs(runs) do items[i] = { name = r.id } end
+  out[#out + 1] = svg.parallel { title = "parameters that differ, and " .. name, axes = axes, items = items }
   return table.concat(out, "\n")
 end
 
@@ -274,10 +312,28 @@ local function dags(runs)
   return table.concat(out, "\n")
 end
 
---- The report of `runs` (Run objects, at least one) as HTML text.
+-- The comparison of every row, each row marked `differs` when its values
+-- are not the same in every run.
+local function compare_all(runs)
+  local cmp = require("zenml.compare").compare(runs, { all = true })
+  for _, row in ipairs(cmp.rows) do
+    row.differs = false
+    for i = 2, #runs do
+      if cell(row.values[i]) ~= cell(row.values[1]) then row.differs = true end
+    end
+  end
+  return cmp
+end
+
+--- The report of `runs` (Run objects, at least one) as HTML text; `metric`
+--- is the metric the parameters are plotted against (default: accuracy,
+--- macro_f1, r2 or rmse, whichever the runs have first).
 ---@param runs table[]
+---@param opts? {metric?: string}
 ---@return string
-function M.html(runs)
+function M.html(runs, opts)
+  opts = opts or {}
+  local cmp = compare_all(runs)
   local metrics = {}
   for i, run in ipairs(runs) do metrics[i] = run:metrics() end
   local ids = {}
@@ -292,8 +348,10 @@ function M.html(runs)
     '<body class="diffonly">',
     "<h1>" .. esc(title) .. "</h1>",
     ("<p>Made by zenml %s at %s from %s.</p>"):format(esc(require("zenml").version or ""),
-      esc(output.time(os.time())), esc(table.concat(ids, ", "))),
-    comparison(runs),
+      esc(output.time(os.time())), esc(#ids <= 5 and table.concat(ids, ", ")
+        or ("%s ... %s (%d runs)"):format(ids[1], ids[#ids], #ids))),
+    comparison(runs, cmp),
+    parallel(runs, cmp, opts.metric),
     curves(runs),
     confusions(runs, metrics),
     slices(runs, metrics),
@@ -308,14 +366,15 @@ end
 --- Write the report of `runs` to `path`.
 ---@param runs table[]
 ---@param path string
+---@param opts? {metric?: string}
 ---@return boolean|nil ok
 ---@return string? message when the file cannot be written
-function M.write(runs, path)
+function M.write(runs, path, opts)
   local folder = path:match("^(.*)/[^/]*$")
   if folder and folder ~= "" and require("zenml._core").sys.file_kind(folder) ~= "folder" then
     return nil, ("cannot write %s: no such folder"):format(path)
   end
-  local html = M.html(runs)
+  local html = M.html(runs, opts)
   local f, err = io.open(path, "w")
   if not f then return nil, ("cannot write %s: %s"):format(path, (err:gsub("^[^:]*: ", ""))) end
   local ok, werr = f:write(html)

@@ -168,6 +168,73 @@ function M.heatmap(o)
   return table.concat(out)
 end
 
+--- A parallel-coordinates plot: one vertical axis per column (numbers on a
+--- linear scale, text evenly spaced in sorted order), one line per item
+--- across them. axes = {{name, values = {v per item}}}; items = {{name, color?}}.
+--- An item without a value on an axis has a gap there.
+---@param o {title: string, axes: table[], items: table[], standalone?: boolean}
+---@return string
+function M.parallel(o)
+  local gap, L, T, B = 150, 60, 58, 30
+  local W = L * 2 + gap * math.max(#o.axes - 1, 1) + 160
+  local H = 300
+  local ph = H - T - B
+  local out = { open(W, H, o.title, o.standalone), label(L, 14, o.title, "start", ' font-weight="bold"') }
+  local scales = {}
+  for a, axis in ipairs(o.axes) do
+    local x = L + (a - 1) * gap
+    local nums, texts, seen = true, {}, {}
+    local lo, hi = math.huge, -math.huge
+    for i = 1, #o.items do
+      local v = axis.values[i]
+      if v ~= nil then
+        if finite(v) then lo, hi = math.min(lo, v), math.max(hi, v) else nums = false end
+        local t = type(v) == "number" and tick_text(v) or tostring(v)
+        if not seen[t] then seen[t], texts[#texts + 1] = true, t end
+      end
+    end
+    local y
+    if nums and lo == hi then -- one value: in the middle
+      y = function() return T + ph / 2 end
+      out[#out + 1] = label(x + 4, T + ph / 2 - 3, tick_text(lo), "start")
+    elseif nums and lo < hi then
+      y = function(v) return T + ph - (v - lo) / (hi - lo) * ph end
+      out[#out + 1] = label(x, T + ph + 14, tick_text(lo))
+      out[#out + 1] = label(x, T - 6, tick_text(hi))
+    else
+      table.sort(texts)
+      local at = {}
+      for k, t in ipairs(texts) do
+        at[t] = #texts == 1 and T + ph / 2 or T + ph - (k - 1) / (#texts - 1) * ph
+        out[#out + 1] = label(x + 4, at[t] - 3, #t > 16 and t:sub(1, 15) .. "…" or t, "start")
+      end
+      y = function(v) return at[type(v) == "number" and tick_text(v) or tostring(v)] end
+    end
+    scales[a] = { x = x, y = y }
+    out[#out + 1] = ('<path d="M%d %dV%d" stroke="#333"/>'):format(x, T, T + ph)
+    out[#out + 1] = label(x, T - 22, axis.name, "middle", ' font-weight="bold"')
+  end
+  for i, item in ipairs(o.items) do
+    local d, pen = {}, "M"
+    for a, axis in ipairs(o.axes) do
+      local v = axis.values[i]
+      local y = v ~= nil and scales[a].y(v)
+      if y then
+        d[#d + 1] = pen .. scales[a].x .. " " .. n(y)
+        pen = "L"
+      else
+        pen = "M"
+      end
+    end
+    if #d > 0 then
+      out[#out + 1] = ('<path d="%s" fill="none" stroke="%s" stroke-width="1.6" stroke-opacity="0.8"><title>%s</title></path>'):format(
+        table.concat(d), item.color or M.color(i), esc(item.name))
+    end
+  end
+  out[#out + 1] = "</svg>"
+  return table.concat(out)
+end
+
 --- The layer of each step: 0 without deps, else one more than its deepest dep.
 local function layers(steps)
   local layer, byName = {}, {}

@@ -114,6 +114,8 @@ return {
     first = "zenml: report needs RUNs or --pipeline NAME --last N" },
   { "report --pipeline without --last", repo = "iris", cmd = "report --pipeline iris -o r.html", code = 2,
     first = "zenml: --pipeline needs --last N" },
+  { "report against a metric no run has", repo = "iris", cmd = "report latest --metric acuracy -o r.html",
+    code = 1, first = "zenml: report: no run has the metric 'acuracy'; did you mean accuracy?" },
   { "report of an unknown pipeline", repo = "iris", cmd = "report --pipeline nope --last 2 -o r.html",
     code = 1, first = "zenml: pipeline 'nope' has no runs" },
   { "run compare with two formats", repo = "iris", cmd = "run compare latest --csv --md", code = 2,

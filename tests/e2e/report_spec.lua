@@ -62,11 +62,17 @@ local function check_page(html, ids, acc)
   assert.matches('<input type="checkbox" id="diffonly" checked', html, 1, true)
   -- one chart per history series, a confusion matrix and a DAG per run
   local charts = svgs(html)
-  local curves, heatmaps, dags = 0, 0, 0
+  local curves, heatmaps, dags, parallel = 0, 0, 0, 0
   for _, s in ipairs(charts) do
     assert.is_truthy(s:find("<path ", 1, true) or s:find("<rect ", 1, true))
     if s:find("<title>loss per epoch</title>", 1, true) then
       curves = curves + 1
+      for _, id in ipairs(ids) do assert.matches("<title>" .. id .. "</title></path>", s, 1, true) end
+    elseif s:find("<title>parameters that differ, and accuracy</title>", 1, true) then
+      parallel = parallel + 1
+      -- an axis for the parameter that differs and one for the metric, not the constant ones
+      assert.matches(">trainer.epochs</text>", s, 1, true)
+      assert.is_nil(s:find(">trainer.seed</text>", 1, true))
       for _, id in ipairs(ids) do assert.matches("<title>" .. id .. "</title></path>", s, 1, true) end
     elseif s:find("predicted", 1, true) then
       heatmaps = heatmaps + 1
@@ -76,6 +82,7 @@ local function check_page(html, ids, acc)
       assert.equals(5, count(s, "<rect "))
     end
   end
+  assert.equals(1, parallel)
   assert.equals(1, curves)
   assert.equals(3, heatmaps)
   assert.equals(3, dags)
@@ -104,6 +111,10 @@ describe("zenml report", function()
     assert.matches(shown.yaml_path, html, 1, true)
     assert.matches(shown.yaml_hash, html, 1, true)
     assert.matches(shown.datasource.version, html, 1, true)
+    -- --metric: the metric the parameters are plotted against
+    _, err, code = zenml(dir, "report latest~1 latest --metric log_loss -o m.html")
+    assert.equals(0, code, err)
+    assert.matches("<title>parameters that differ, and log_loss</title>", slurp(dir .. "/m.html"), 1, true)
     -- --pipeline NAME --last N picks the same runs, oldest first
     out, err, code = zenml(dir, "report --pipeline iris --last 3 -o last.html")
     assert.equals(0, code, err)
