@@ -12,7 +12,7 @@ local M = {}
 
 local STYLE = [[
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}h3{font-size:1em}
 table{border-collapse:collapse;margin:.5em 0}.wide{overflow-x:auto}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
@@ -273,6 +273,84 @@ local function slices(runs, metrics)
   return table.concat(out, "\n")
 end
 
+-- The split frames a run's steps read (`splits.<name>` inputs): name ->
+-- artifact, and a key that is the same for runs that used the same splits.
+local function splits_of(run)
+  local found, names = {}, {}
+  for _, a in ipairs(run:artifacts()) do
+    local name = a.kind == "input" and a.type == "frame" and a.name:match("^splits%.(.+)$")
+    if name and not found[name] then found[name], names[#names + 1] = a, name end
+  end
+  table.sort(names)
+  local ids = {}
+  for i, name in ipairs(names) do ids[i] = found[name].id end
+  return found, names, table.concat(ids, ",")
+end
+
+-- One histogram per numeric column, the splits overlaid; text columns as
+-- their most frequent values per split.
+local function split_charts(found, names)
+  local stats, columns, order = {}, {}, {}
+  for _, name in ipairs(names) do
+    local f = found[name]:read()
+    if require("zenml.frame").is_frame(f) then
+      stats[name] = require("zenml.stats").compute(f)
+      for _, c in ipairs(stats[name].columns) do
+        if not columns[c.name] then columns[c.name], order[#order + 1] = {}, c.name end
+        columns[c.name][name] = c
+      end
+    end
+  end
+  local charts, texts = {}, {}
+  for _, col in ipairs(order) do
+    local series, tops = {}, {}
+    for k, name in ipairs(names) do
+      local c = columns[col][name]
+      if c and c.histogram then
+        series[#series + 1] = { name = name, edges = c.histogram.edges, counts = c.histogram.counts,
+          color = svg.color(k) }
+      elseif c and c.top then
+        local parts = {}
+        for i, t in ipairs(c.top) do parts[i] = ("%s %d"):format(tostring(t.value), t.count) end
+        tops[#tops + 1] = ("%s: %s"):format(name, table.concat(parts, ", "))
+      end
+    end
+    if #series > 0 then charts[#charts + 1] = svg.histogram { title = col, series = series } end
+    if #tops > 0 then
+      texts[#texts + 1] = "<tr><th>" .. esc(col) .. "</th><td>" .. esc(table.concat(tops, "; ")) .. "</td></tr>"
+    end
+  end
+  local out = { '<div class="charts">' .. table.concat(charts, "\n") .. "</div>" }
+  if #texts > 0 then out[#out + 1] = "<table>" .. table.concat(texts) .. "</table>" end
+  return table.concat(out, "\n")
+end
+
+local function splits(runs)
+  local out, groups, byKey = { "<h2>Data splits</h2>" }, {}, {}
+  for _, run in ipairs(runs) do
+    local found, names, key = splits_of(run)
+    if #names > 0 then
+      local g = byKey[key]
+      if not g then
+        g = { found = found, names = names, runs = {} }
+        byKey[key], groups[#groups + 1] = g, g
+      end
+      g.runs[#g.runs + 1] = run.id
+    end
+  end
+  if #groups == 0 then
+    out[#out + 1] = note("None of the runs split its data.")
+    return table.concat(out, "\n")
+  end
+  out[#out + 1] = note("Histograms per column (share of each split's rows); runs that used the same splits share one set.")
+  for _, g in ipairs(groups) do
+    out[#out + 1] = ("<h3>%s of %s</h3>"):format(esc(table.concat(g.names, ", ")),
+      esc(#g.runs <= 5 and table.concat(g.runs, ", ") or (#g.runs .. " runs")))
+    out[#out + 1] = split_charts(g.found, g.names)
+  end
+  return table.concat(out, "\n")
+end
+
 local PROVENANCE = { "run", "pipeline", "status", "started", "git commit", "dirty", "YAML", "YAML sha256",
   "datasource", "datasource version", "backend" }
 
@@ -355,6 +433,7 @@ function M.html(runs, opts)
     curves(runs),
     confusions(runs, metrics),
     slices(runs, metrics),
+    splits(runs),
     provenance(runs),
     dags(runs),
     "<script>" .. SCRIPT .. "</script>",

@@ -235,6 +235,56 @@ function M.parallel(o)
   return table.concat(out)
 end
 
+--- Histograms overlaid: series = {{name, edges (bins + 1), counts (bins),
+--- color?}}, each drawn as translucent bars of its share of the rows on a
+--- shared x axis, so splits of different sizes compare.
+---@param o {title: string, series: table[], width?: integer, height?: integer, standalone?: boolean}
+---@return string
+function M.histogram(o)
+  local W, H = o.width or 300, o.height or 170
+  local L, R, T, B = 40, 10, 22, 34
+  local xlo, xhi, ymax = math.huge, -math.huge, 0
+  for _, s in ipairs(o.series) do
+    local total = 0
+    for _, c in ipairs(s.counts) do total = total + c end
+    s.total = total
+    xlo, xhi = math.min(xlo, s.edges[1]), math.max(xhi, s.edges[#s.edges])
+    for _, c in ipairs(s.counts) do if total > 0 then ymax = math.max(ymax, c / total) end end
+  end
+  local out = { open(W, H, o.title, o.standalone), label(L, 14, o.title, "start", ' font-weight="bold"') }
+  if xlo > xhi or ymax == 0 then return table.concat(out) .. label(W / 2, H / 2, "no data") .. "</svg>" end
+  if xlo == xhi then xlo, xhi = xlo - 0.5, xhi + 0.5 end
+  local pw, ph = W - L - R, H - T - B
+  local function px(x) return L + (x - xlo) / (xhi - xlo) * pw end
+  local function py(y) return T + ph - y / ymax * ph end
+  for k, s in ipairs(o.series) do
+    local color = s.color or M.color(k)
+    for b, c in ipairs(s.counts) do
+      if c > 0 then
+        local x1, x2 = px(s.edges[b]), px(s.edges[b + 1])
+        if x2 - x1 < 1 then x2 = x1 + 1 end
+        local y = py(c / s.total)
+        out[#out + 1] = ('<rect x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.45" stroke="%s">'
+          .. "<title>%s: %s to %s: %d</title></rect>"):format(n(x1), n(y), n(x2 - x1), n(T + ph - y), color,
+          color, esc(s.name), tick_text(s.edges[b]), tick_text(s.edges[b + 1]), c)
+      end
+    end
+  end
+  out[#out + 1] = ('<path d="M%d %dV%dH%d" fill="none" stroke="#333"/>'):format(L, T, T + ph, L + pw)
+  out[#out + 1] = label(L, T + ph + 13, tick_text(xlo))
+  out[#out + 1] = label(L + pw, T + ph + 13, tick_text(xhi))
+  out[#out + 1] = label(L - 3, T + 8, ("%.0f%%"):format(ymax * 100), "end")
+  local lx = L
+  for k, s in ipairs(o.series) do
+    out[#out + 1] = ('<rect x="%d" y="%d" width="10" height="10" fill="%s" fill-opacity="0.45" stroke="%s"/>'):format(
+      lx, H - 12, s.color or M.color(k), s.color or M.color(k))
+    out[#out + 1] = label(lx + 13, H - 3, ("%s (%d)"):format(s.name, s.total), "start")
+    lx = lx + 20 + 7 * (#s.name + 6)
+  end
+  out[#out + 1] = "</svg>"
+  return table.concat(out)
+end
+
 --- The layer of each step: 0 without deps, else one more than its deepest dep.
 local function layers(steps)
   local layer, byName = {}, {}

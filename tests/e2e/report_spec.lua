@@ -82,6 +82,18 @@ local function check_page(html, ids, acc)
       assert.equals(5, count(s, "<rect "))
     end
   end
+  -- the splits the three runs share (the split step is cached): one histogram per numeric column
+  local histograms = 0
+  for _, s in ipairs(charts) do
+    if s:find("<title>sepal_length</title>", 1, true) then
+      histograms = histograms + 1
+      assert.matches("eval (45)", s, 1, true)
+      assert.matches("train (105)", s, 1, true)
+      assert.is_truthy(s:find("<rect ", 1, true))
+    end
+  end
+  assert.equals(1, histograms)
+  assert.matches("<th>species</th><td>eval: ", html, 1, true)
   assert.equals(1, parallel)
   assert.equals(1, curves)
   assert.equals(3, heatmaps)
@@ -174,8 +186,9 @@ p:run()
     assert.matches("No training history: " .. data, html, 1, true)
     assert.matches("No confusion matrix: " .. data, html, 1, true)
     assert.matches("None of the runs has slice metrics", html, 1, true)
-    -- the Training run's curve and confusion matrix, and both DAGs
-    assert.equals(4, count(html, "<svg "))
+    -- the Training run's curve and confusion matrix, both DAGs, and the
+    -- histograms of its splits' four numeric columns
+    assert.equals(8, count(html, "<svg "))
     -- one run: its report alone
     out, err, code = zenml(dir, "report " .. data:sub(1, 20) .. " -o one.html")
     assert.equals(0, code, err)
