@@ -215,6 +215,84 @@ local function confusions(runs, metrics)
   return table.concat(out, "\n")
 end
 
+-- The ROC curve of one class against the rest: points (fpr, tpr) as the
+-- threshold sweeps down the scores, and the area under it.
+local function roc(labels, scores, class)
+  local idx, pos, neg = {}, 0, 0
+  for i = 1, #scores do
+    if scores[i] ~= nil and labels[i] ~= nil then
+      idx[#idx + 1] = i
+      if tostring(labels[i]) == class then pos = pos + 1 else neg = neg + 1 end
+    end
+  end
+  if pos == 0 or neg == 0 then return nil end
+  table.sort(idx, function(a, b) return scores[a] > scores[b] end)
+  local xs, ys, tp, fp, auc = { 0 }, { 0 }, 0, 0, 0
+  for k, i in ipairs(idx) do
+    if tostring(labels[i]) == class then tp = tp + 1 else fp = fp + 1 end
+    local nxt = idx[k + 1]
+    if not nxt or scores[nxt] ~= scores[i] then -- one point per distinct threshold
+      local x, y = fp / neg, tp / pos
+      auc = auc + (x - xs[#xs]) * (y + ys[#ys]) / 2
+      xs[#xs + 1], ys[#ys + 1] = x, y
+    end
+  end
+  return xs, ys, auc
+end
+
+-- A run's predictions frame (label, prediction, p_<class>...), or nil.
+local function predictions_of(run)
+  for _, a in ipairs(run:artifacts()) do
+    if a.name == "predictions" and a.type == "frame" then
+      local f = a:read()
+      if require("zenml.frame").is_frame(f) then return f end
+    end
+  end
+end
+
+-- One-vs-rest ROC curves of each class from a run's predicted probabilities.
+local function roc_chart(run)
+  local f = predictions_of(run)
+  if not f then return nil end
+  local label, classes = nil, {}
+  for _, name in ipairs(f:names()) do
+    local class = name:match("^p_(.+)$")
+    if class then
+      classes[#classes + 1] = class
+    elseif name ~= "prediction" then
+      if label then return nil end -- more than one candidate: not a classifier's output
+      label = name
+    end
+  end
+  if not label or #classes < 2 then return nil end
+  local labels = f:col(label):to_table()
+  local series = { { name = "chance", xs = { 0, 1 }, ys = { 0, 1 }, color = "#aaa", dash = true } }
+  for k, class in ipairs(classes) do
+    local xs, ys, auc = roc(labels, f:col("p_" .. class):to_table(), class)
+    if xs then
+      series[#series + 1] = { name = ("%s (AUC %.3f)"):format(class, auc), xs = xs, ys = ys, color = svg.color(k) }
+    end
+    if #classes == 2 then break end -- two classes: one curve says it all
+  end
+  if #series == 1 then return nil end
+  return svg.line_chart { title = "ROC · " .. run.id, xlabel = "false positive rate",
+    ylabel = "true positive rate", series = series, width = 520, height = 300 }
+end
+
+local function rocs(runs)
+  local out = { "<h2>ROC curves</h2>", note("One class against the rest, from the predicted probabilities."),
+    '<div class="charts">' }
+  local none = {}
+  for _, run in ipairs(runs) do
+    local chart = roc_chart(run)
+    if chart then out[#out + 1] = chart else none[#none + 1] = run.id end
+  end
+  out[#out + 1] = "</div>"
+  if #none == #runs then return "<h2>ROC curves</h2>\n" .. note("None of the runs has predicted probabilities.") end
+  if #none > 0 then out[#out + 1] = note("No predicted probabilities: " .. table.concat(none, ", ")) end
+  return table.concat(out, "\n")
+end
+
 -- `slices.<column>.<value>.<metric>` rows: column, value, metric, one cell per run.
 local function slices(runs, metrics)
   local rows, byKey = {}, {}
@@ -432,6 +510,7 @@ function M.html(runs, opts)
     parallel(runs, cmp, opts.metric),
     curves(runs),
     confusions(runs, metrics),
+    rocs(runs),
     slices(runs, metrics),
     splits(runs),
     provenance(runs),

@@ -62,7 +62,7 @@ local function check_page(html, ids, acc)
   assert.matches('<input type="checkbox" id="diffonly" checked', html, 1, true)
   -- one chart per history series, a confusion matrix and a DAG per run
   local charts = svgs(html)
-  local curves, heatmaps, dags, parallel = 0, 0, 0, 0
+  local curves, heatmaps, dags, parallel, rocs = 0, 0, 0, 0, 0
   for _, s in ipairs(charts) do
     assert.is_truthy(s:find("<path ", 1, true) or s:find("<rect ", 1, true))
     if s:find("<title>loss per epoch</title>", 1, true) then
@@ -74,6 +74,12 @@ local function check_page(html, ids, acc)
       assert.matches(">trainer.epochs</text>", s, 1, true)
       assert.is_nil(s:find(">trainer.seed</text>", 1, true))
       for _, id in ipairs(ids) do assert.matches("<title>" .. id .. "</title></path>", s, 1, true) end
+    elseif s:find("<title>ROC · ", 1, true) then
+      rocs = rocs + 1
+      -- one curve per class against the rest, and the chance diagonal
+      for _, class in ipairs { "setosa", "versicolor", "virginica" } do
+        assert.matches("<title>" .. class .. " %(AUC [01]%.%d%d%d%)</title></path>", s)
+      end
     elseif s:find("predicted", 1, true) then
       heatmaps = heatmaps + 1
       assert.equals(9, count(s, "<rect ")) -- iris: three classes
@@ -97,6 +103,7 @@ local function check_page(html, ids, acc)
   assert.equals(1, parallel)
   assert.equals(1, curves)
   assert.equals(3, heatmaps)
+  assert.equals(3, rocs)
   assert.equals(3, dags)
   -- per-slice metrics: a row per slice value and metric
   assert.matches("<tr><td>species</td><td>setosa</td><td>accuracy</td>", html, 1, true)
@@ -186,9 +193,10 @@ p:run()
     assert.matches("No training history: " .. data, html, 1, true)
     assert.matches("No confusion matrix: " .. data, html, 1, true)
     assert.matches("None of the runs has slice metrics", html, 1, true)
-    -- the Training run's curve and confusion matrix, both DAGs, and the
-    -- histograms of its splits' four numeric columns
-    assert.equals(8, count(html, "<svg "))
+    -- the Training run's curve, confusion matrix and ROC curves, both DAGs,
+    -- and the histograms of its splits' four numeric columns
+    assert.equals(9, count(html, "<svg "))
+    assert.matches("No predicted probabilities: " .. data, html, 1, true)
     -- one run: its report alone
     out, err, code = zenml(dir, "report " .. data:sub(1, 20) .. " -o one.html")
     assert.equals(0, code, err)

@@ -8,7 +8,7 @@ Writes one self-contained HTML page about the runs: the comparison table of
 parallel-coordinates plot of the parameters that differ against a metric
 (--metric; by default accuracy, macro_f1, r2 or rmse), the training
 curves (loss, val_loss, ... per epoch) of every run overlaid, confusion
-matrices side by side, per-slice metrics, histograms of the data splits
+matrices and ROC curves side by side, per-slice metrics, histograms of the data splits
 per column, the provenance of each run (git
 commit, dirty flag, YAML path and SHA-256, datasource and version) and the
 DAG of each run (cached steps marked). Styles, script and charts (plain SVG)
