@@ -3,7 +3,8 @@
 # it into build/ (and, with ZM_ASAN=1, the ASan+UBSan build into build-asan/).
 # ZM_TEST=1 (scripts/test.sh) also installs what the test suite needs beyond the
 # build (clang, for the Release build with a second compiler, and its runtime
-# libraries for the libFuzzer targets, which clang only recommends) and turns
+# libraries for the libFuzzer targets, which clang only recommends; chromium,
+# in which e2e/report_spec opens a report headless, about a second) and turns
 # compiler warnings into errors; a user's build never has warnings forced on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ packages=(
   lua-busted expect zstd sqlite3 python3 tar gzip
 )
 if [ "${ZM_TEST:-0}" = 1 ]; then
-  packages+=(clang libclang-rt-dev)
+  packages+=(clang libclang-rt-dev chromium)
 fi
 
 missing=()

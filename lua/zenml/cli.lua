@@ -12,6 +12,7 @@ local commands = {
   { "init", "set up .zenml/ in the current git repository" },
   { "run", "run a pipeline (script or YAML); list, show, logs, explain runs" },
   { "pipeline", "list pipelines, show their runs, graph a run" },
+  { "report", "write one self-contained HTML page comparing runs, with charts" },
   { "step", "list step classes; exec one step of a recorded pipeline" },
   { "config", "list, get or set repository settings" },
   { "artifact", "show or export an artifact" },

@@ -236,6 +236,16 @@ local function cell_text(row, i, n)
   return s
 end
 
+--- The text of run i's cell in a row (value, delta to the first run, " *"
+--- when best) and whether it holds the row's best value.
+---@param row table one of self.rows
+---@param i integer
+---@return string text
+---@return boolean best
+function Comparison:cell(row, i)
+  return cell_text(row, i, #self.runs), is_best(row, i, #self.runs)
+end
+
 --- The comparison as lines of an aligned table (what `run compare` prints).
 function Comparison:lines()
   local head = { "" }

@@ -39,6 +39,25 @@ function zenml.repo(folder)
   return require("zenml.repo").open(folder)
 end
 
+-- Runs given as Run objects, ids or prefixes, as Run objects; `what` names
+-- the function in messages.
+local function runs_of(what, runs)
+  if #runs == 0 then error(what .. ": expected at least one run, got none", 3) end
+  local list, repo = {}, nil
+  for i, r in ipairs(runs) do
+    if type(r) == "string" then
+      repo = repo or assert(zenml.repo())
+      local run, err = repo:run(r)
+      if not run then error(what .. ": " .. err, 3) end
+      r = run
+    elseif type(r) ~= "table" or type(r.metrics) ~= "function" then
+      error(("%s: expected runs (Run objects or ids), got %s at %d"):format(what, type(r), i), 3)
+    end
+    list[i] = r
+  end
+  return list
+end
+
 --- Compare runs (Run objects, ids or prefixes of the current repository):
 --- a table with the runs as columns and the parameters, datasource versions,
 --- source pins, metrics and durations that differ as rows (`all`: every
@@ -49,20 +68,19 @@ end
 ---@return table comparison
 function zenml.compare(runs, opts)
   require("zenml.check").args("zenml.compare", { { "runs", runs, "table" }, { "opts", opts, "table?" } })
-  if #runs == 0 then error("zenml.compare: expected at least one run, got none", 2) end
-  local list, repo = {}, nil
-  for i, r in ipairs(runs) do
-    if type(r) == "string" then
-      repo = repo or assert(zenml.repo())
-      local run, err = repo:run(r)
-      if not run then error("zenml.compare: " .. err, 2) end
-      r = run
-    elseif type(r) ~= "table" or type(r.metrics) ~= "function" then
-      error(("zenml.compare: expected runs (Run objects or ids), got %s at %d"):format(type(r), i), 2)
-    end
-    list[i] = r
-  end
-  return require("zenml.compare").compare(list, opts)
+  return require("zenml.compare").compare(runs_of("zenml.compare", runs), opts)
+end
+
+--- Write the runs (Run objects, ids or prefixes) as one self-contained HTML
+--- page to `path`, as `zenml report` does. Returns true, or nil and a
+--- message when the file cannot be written.
+---@param runs (table|string)[]
+---@param path string
+---@return boolean|nil ok
+---@return string? message
+function zenml.report(runs, path)
+  require("zenml.check").args("zenml.report", { { "runs", runs, "table" }, { "path", path, "string" } })
+  return require("zenml.report").write(runs_of("zenml.report", runs), path)
 end
 
 -- name -> { module, field } for classes reached as zenml.Step, zenml.Pipeline

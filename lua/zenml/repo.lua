@@ -334,6 +334,32 @@ function Run:history()
   return require("zenml.frame").from_table(cols, { columns = names })
 end
 
+--- The run's steps as a DAG: {pipeline, steps = {{name, class, status,
+--- deps}}} with each step after its deps (`pipeline graph`, the report).
+---@return table
+function Run:graph()
+  local docs = require "zenml.engine.doc"
+  local doc = docs.load(resolve(self._repo.root, self.yaml_path))
+  local deps = docs.deps(doc)
+  local status = {}
+  for _, e in ipairs(self:executions()) do status[e.step] = e.status end
+  local steps = {}
+  for _, name in ipairs(docs.order(doc, deps)) do
+    steps[#steps + 1] = { name = name, class = doc.steps[name].class, status = status[name],
+      deps = deps[name] }
+  end
+  return { pipeline = doc.name, steps = steps }
+end
+
+--- Write this run's report (one self-contained HTML page) to `path`.
+---@param path string
+---@return boolean|nil ok
+---@return string? message when the file cannot be written
+function Run:report(path)
+  require("zenml.check").args("run:report", { { "path", path, "string" } })
+  return require("zenml.report").write({ self }, path)
+end
+
 -- Artifact ---------------------------------------------------------------------
 
 function Artifact:init(repo, row, present)

@@ -130,7 +130,7 @@ describe("--json", function()
     assert.equals("zenml: artifact export prints the path it wrote; --json is not supported\n", err)
     _, err, code = zenml(dir, "pipeline graph latest --json --dot")
     assert.equals(2, code)
-    assert.equals("zenml: pipeline graph takes --dot or --json, not both\n", err)
+    assert.equals("zenml: pipeline graph takes one of --dot, --json and --svg\n", err)
   end)
 
   it("gives run list's seconds as a number and step list's parameters as an object", function()

@@ -3,13 +3,14 @@ local output = require "zenml.output"
 
 local usage = [[usage: zenml pipeline list [--json]
        zenml pipeline show NAME|RUN [--json]
-       zenml pipeline graph RUN [--dot | --json]
+       zenml pipeline graph RUN [--dot | --json | --svg]
 
 list: every pipeline with its number of versions and runs.
 show: the runs of a pipeline (or of the pipeline of RUN) and the YAML each used.
 graph: the steps of a run as a DAG: text on a terminal, Graphviz DOT with --dot
 or when the output is not a terminal, JSON with --json ({run, pipeline, steps:
-[{name, class, status, deps}]} in an order that puts each step after its deps).]]
+[{name, class, status, deps}]} in an order that puts each step after its deps),
+an SVG image with --svg (cached steps grey and dashed, failed ones red).]]
 
 local function list(opts)
   local repo = cli.repo()
@@ -40,46 +41,42 @@ end
 
 local function graph(opts, id)
   if not id then cli.fail("pipeline graph needs a RUN\n" .. usage, 2) end
+  local n = (opts.json and 1 or 0) + (opts.dot and 1 or 0) + (opts.svg and 1 or 0)
+  if n > 1 then cli.fail("pipeline graph takes one of --dot, --json and --svg", 2) end
   local repo = cli.repo()
   local run, err = repo:run(id)
   if not run then cli.fail(err) end
-  local docs = require "zenml.engine.doc"
-  local doc = docs.load(repo.root .. "/" .. run.yaml_path)
-  local deps = docs.deps(doc)
-  local order = docs.order(doc, deps)
-  local status = {}
-  for _, e in ipairs(run:executions()) do status[e.step] = e.status end
-  if opts.json and opts.dot then cli.fail("pipeline graph takes --dot or --json, not both", 2) end
+  local g = run:graph()
   if opts.json then
-    local steps = {}
-    for _, n in ipairs(order) do
-      steps[#steps + 1] = { name = n, class = doc.steps[n].class, status = status[n],
-        deps = deps[n] }
-    end
-    output.json { run = run.id, pipeline = doc.name, steps = steps }
+    output.json { run = run.id, pipeline = g.pipeline, steps = g.steps }
+    return 0
+  end
+  if opts.svg then
+    io.stdout:write(require("zenml.svg").dag { title = ("%s · run %s"):format(g.pipeline, run.id),
+      steps = g.steps, standalone = true }, "\n")
     return 0
   end
   if opts.dot or not output.is_tty() then
-    io.stdout:write(("digraph %q {\n  rankdir=LR;\n"):format(doc.name))
-    for _, n in ipairs(order) do
-      io.stdout:write(("  %q [label=\"%s\\n%s\\n%s\"];\n"):format(n, n, doc.steps[n].class,
-        status[n] or "?"))
+    io.stdout:write(("digraph %q {\n  rankdir=LR;\n"):format(g.pipeline))
+    for _, s in ipairs(g.steps) do
+      io.stdout:write(("  %q [label=\"%s\\n%s\\n%s\"];\n"):format(s.name, s.name, s.class,
+        s.status or "?"))
     end
-    for _, n in ipairs(order) do
-      for _, d in ipairs(deps[n]) do io.stdout:write(("  %q -> %q;\n"):format(d, n)) end
+    for _, s in ipairs(g.steps) do
+      for _, d in ipairs(s.deps) do io.stdout:write(("  %q -> %q;\n"):format(d, s.name)) end
     end
     io.stdout:write("}\n")
   else
-    for _, n in ipairs(order) do
-      local ups = #deps[n] > 0 and ("  <- " .. table.concat(deps[n], ", ")) or ""
-      io.stdout:write(("%-20s %-24s %-10s%s\n"):format(n, doc.steps[n].class, status[n] or "?", ups))
+    for _, s in ipairs(g.steps) do
+      local ups = #s.deps > 0 and ("  <- " .. table.concat(s.deps, ", ")) or ""
+      io.stdout:write(("%-20s %-24s %-10s%s\n"):format(s.name, s.class, s.status or "?", ups))
     end
   end
   return 0
 end
 
 local function run(args)
-  local opts, pos = cli.parse(args, { flags = { json = true, dot = true } }, usage)
+  local opts, pos = cli.parse(args, { flags = { json = true, dot = true, svg = true } }, usage)
   local action = pos[1] or "list"
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos[2]) end

@@ -367,22 +367,29 @@ local function show(opts, pos)
   return 0
 end
 
---- The runs of `run compare`: RUN arguments, or --pipeline NAME --last N.
-local function compare_runs(repo, opts, pos)
+--- The runs of `run compare` and `zenml report`: the RUN arguments (`ids`),
+--- or --pipeline NAME --last N (oldest first: the baseline). `what` names
+--- the command in messages, `how` is its usage.
+---@return table[] runs
+local function select_runs(repo, opts, ids, what, how)
   if opts.last then
     local n = math.tointeger(tonumber(opts.last))
     if not n or n < 1 then cli.fail(("--last expects a whole number >= 1, got '%s'"):format(opts.last), 2) end
-    if not opts.pipeline then cli.fail("--last needs --pipeline NAME\n" .. usage, 2) end
-    if pos[2] then cli.fail("give RUNs or --pipeline NAME --last N, not both\n" .. usage, 2) end
+    if not opts.pipeline then cli.fail("--last needs --pipeline NAME\n" .. how, 2) end
+    if ids[1] then cli.fail("give RUNs or --pipeline NAME --last N, not both\n" .. how, 2) end
     local runs = repo:runs { pipeline = opts.pipeline, limit = n }
     if #runs == 0 then cli.fail(("pipeline '%s' has no runs"):format(opts.pipeline)) end
     local out = {}
-    for i = #runs, 1, -1 do out[#out + 1] = runs[i] end -- oldest first: the baseline
+    for i = #runs, 1, -1 do out[#out + 1] = runs[i] end
     return out
   end
-  if not pos[2] then cli.fail("run compare needs RUNs or --pipeline NAME --last N\n" .. usage, 2) end
+  if not ids[1] then cli.fail(what .. " needs RUNs or --pipeline NAME --last N\n" .. how, 2) end
   local runs = {}
-  for i = 2, #pos do runs[#runs + 1] = find_run(repo, pos[i], "compare") end
+  for i, id in ipairs(ids) do
+    local run, err = repo:run(id)
+    if not run then cli.fail(err) end
+    runs[i] = run
+  end
   return runs
 end
 
@@ -390,7 +397,8 @@ local function compare(opts, pos)
   local n = (opts.json and 1 or 0) + (opts.csv and 1 or 0) + (opts.md and 1 or 0)
   if n > 1 then cli.fail("choose one of --json, --csv and --md\n" .. usage, 2) end
   local repo = cli.repo()
-  local cmp = require("zenml.compare").compare(compare_runs(repo, opts, pos), { all = opts.all })
+  local cmp = require("zenml.compare").compare(select_runs(repo, opts, { table.unpack(pos, 2) },
+    "run compare", usage), { all = opts.all })
   if cmp.shared_only then
     io.stderr:write(("zenml: run compare: the runs are of different pipeline types (%s): "
       .. "comparing the rows they share\n"):format(table.concat(cmp:types(), ", ")))
@@ -500,4 +508,4 @@ local function run(args)
   return run_file(opts, pos)
 end
 
-return { usage = usage, run = run }
+return { usage = usage, run = run, select_runs = select_runs }
