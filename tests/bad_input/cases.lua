@@ -711,4 +711,8 @@ return {
     files = { ["data/w.csv"] = "a,species\n" .. rows("I,C") .. "one,x\ntwo,y\nthree,x\n",
       ["p.lua"] = iris_on("w", "data/w.csv") },
     cmd = "run p.lua >/dev/null", code = 0, first = "zenml: warning: data/w.csv: column 'a' has values of mixed types; read as string" },
+  { "run list with --svg", repo = "iris", cmd = "run list --svg", code = 2,
+    first = "zenml: --svg applies to run show, not to run list" },
+  { "run show with --json and --svg", repo = "iris", cmd = "run show latest --json --svg", code = 2,
+    first = "zenml: run show takes one of --json and --svg" },
 }

@@ -410,6 +410,8 @@ describe("pipeline commands", function()
     assert.equals(steps, boxes)
     assert.matches('stroke-dasharray="4 3"><title>s1 (Touch): cached</title></rect>', out, 1, true)
     assert.matches('<text [^>]*>s3</text>', out)
+    -- run show --svg draws the same image
+    assert.equals(out, (zenml(dir, "run show latest --svg")))
     out = zenml(dir, "step list")
     assert.matches("Touch%s+touch%s+repository%s+i:integer required, tag:string =x", out)
   end)

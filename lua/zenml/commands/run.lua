@@ -6,7 +6,7 @@ local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--bac
        zenml run list [--pipeline NAME] [--status STATUS] [--since DATE] [--until DATE]
                       [--where 'METRIC>VALUE']... [--metric NAME]... [--param STEP.PARAM]...
                       [--sort [-]COLUMN] [--limit N] [--json]
-       zenml run show RUN [--all] [--json]
+       zenml run show RUN [--all] [--json | --svg]
        zenml run compare RUN RUN... | --pipeline NAME --last N [--all] [--json | --csv | --md]
        zenml run logs RUN STEP
        zenml run explain RUN STEP [--json]
@@ -44,7 +44,7 @@ Options:
   --no-cache      run every step even when a cached result exists]]
 
 local spec = {
-  flags = { ["no-cache"] = true, json = true, all = true, csv = true, md = true },
+  flags = { ["no-cache"] = true, json = true, all = true, csv = true, md = true, svg = true },
   options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true,
     since = true, ["until"] = true, sort = true, last = true },
   lists = { set = true, metric = true, param = true, where = true },
@@ -340,6 +340,13 @@ end
 local function show(opts, pos)
   local repo = cli.repo()
   local run = find_run(repo, pos[2], "show")
+  if opts.svg then -- the run's DAG as an SVG image, as `pipeline graph --svg` draws it
+    if opts.json then cli.fail("run show takes one of --json and --svg", 2) end
+    local g = run:graph()
+    io.stdout:write(require("zenml.svg").dag { title = ("%s · run %s"):format(g.pipeline, run.id),
+      steps = g.steps, standalone = true }, "\n")
+    return 0
+  end
   local rec = show_record(repo, run, opts.all)
   if opts.json then return output.json(rec) end
   output.record(opts, { run = run.id, pipeline = run.pipeline .. " v" .. run.pipeline_version
@@ -469,6 +476,9 @@ local function run(args)
   end
   for _, o in ipairs({ "last", "csv", "md" }) do
     if opts[o] ~= nil then cli.fail(("--%s applies to run compare, not to run %s"):format(o, action), 2) end
+  end
+  if opts.svg and action ~= "show" then
+    cli.fail(("--svg applies to run show, not to run %s"):format(action), 2)
   end
   local takes = ACTIONS[action]
   if takes then
