@@ -190,32 +190,16 @@ static const char migrate_1_to_2[] =
     "DROP INDEX IF EXISTS executions_by_cache ON executions;\n"
     SCHEMA_V2_NEW_TABLES;
 
+/* Index: the version (schemas) or the version migrated from (migrations). */
+static const char *const schemas[] = {NULL, schema_v1, schema_v2, schema_v3, schema_v4};
+static const char *const migrations[] = {NULL, migrate_1_to_2, migrate_2_to_3, migrate_3_to_4};
+
 const char *zm_sql_mariadb_schema(int version)
 {
-  switch (version) {
-  case 1:
-    return schema_v1;
-  case 2:
-    return schema_v2;
-  case 3:
-    return schema_v3;
-  case 4:
-    return schema_v4;
-  default:
-    return NULL;
-  }
+  return version > 0 && version < (int)(sizeof schemas / sizeof *schemas) ? schemas[version] : NULL;
 }
 
 const char *zm_sql_mariadb_migration(int from)
 {
-  switch (from) {
-  case 1:
-    return migrate_1_to_2;
-  case 2:
-    return migrate_2_to_3;
-  case 3:
-    return migrate_3_to_4;
-  default:
-    return NULL;
-  }
+  return from > 0 && from < (int)(sizeof migrations / sizeof *migrations) ? migrations[from] : NULL;
 }
