@@ -35,6 +35,7 @@ PEERS = {
     "git": ("cmd", "git", "git"),
     "cmake": ("cmd", "cmake", "cmake"),
     "time": ("cmd", "/usr/bin/time", "time"),
+    "mariadb": ("cmd", "/usr/sbin/mariadbd", "mariadb-server"),
     "numpy": ("py", "numpy", "python3-numpy"),
     "pandas": ("py", "pandas", "python3-pandas"),
     "sklearn": ("py", "sklearn", "python3-sklearn"),
@@ -156,9 +157,10 @@ GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
        "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"]
 
 
-def zenml_repo(path, files, ignore=()):
+def zenml_repo(path, files, ignore=(), metadata=None, env=None):
     """A fresh git repository at `path` holding `files` ({relpath: text}),
-    committed, with `zenml init` run in it."""
+    committed, with `zenml init` run in it (`--metadata URL` when metadata is
+    given; env: extra environment variables for it, e.g. ZENML_MYSQL_PASSWORD)."""
     fresh_dir(path)
     for rel, text in files.items():
         full = os.path.join(path, rel)
@@ -170,7 +172,8 @@ def zenml_repo(path, files, ignore=()):
     sh(GIT + ["init", "-q"], cwd=path)
     sh(GIT + ["add", "-A"], cwd=path)
     sh(GIT + ["commit", "-q", "-m", "bench"], cwd=path)
-    sh([zenml(), "init"], cwd=path)
+    sh([zenml(), "init"] + (["--metadata", metadata] if metadata else []), cwd=path,
+       env=dict(os.environ, **env) if env else None)
     return path
 
 
