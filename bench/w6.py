@@ -16,7 +16,7 @@ zenml/peer column of the MariaDB row is MariaDB over SQLite (must: <= 1.10).
 BENCH_W6_MARIADB_RUNS (default 25,000) sets the runs generated on MariaDB:
 the server is new every invocation, and the generation is slow there (25,000
 runs took 141 s on 2 cores, 5.6 ms a run and growing with the tables; 100,000
-would take well over 4 minutes). BENCH_W6_MARIADB=0 skips MariaDB."""
+took 589 s). BENCH_W6_MARIADB=0 skips MariaDB."""
 import os
 import shutil
 import subprocess
