@@ -186,7 +186,7 @@ def run_mariadb(root):
 
 
 def run_sqlite(root):
-    base, work = os.path.join(root, "base"), os.path.join(root, "work")
+    base, work = os.path.join(root, "base"), os.path.join(root, "copy")
     try:
         extra = make_base(base)
         zen = lib.zenml()
