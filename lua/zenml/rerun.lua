@@ -119,6 +119,7 @@ function M.rerun(path, opts)
   doc = yaml.ordered(doc, keys)
   if overrides.no_cache or opts.no_cache then doc.options.cache = false end
   M.choose_backend(repo, doc, overrides.backend, overrides.jobs or opts.jobs)
+  runner.preflight(repo, doc)
   local rel = runner.record(repo, doc)
   return runner.execute(repo, doc, rel)
 end

@@ -219,6 +219,27 @@ function M.dag_hash(doc)
   return hash.string(table.concat(parts, "\n"))
 end
 
+--- Let every backend a run document names check, before anything is
+--- recorded or submitted, that it can run it (`preflight(repo)`: Slurm
+--- answers, the partition exists, the nodes see the repository).
+function M.preflight(repo, doc)
+  local seen = {}
+  local function check(entry, where)
+    if backend.is_local(entry) then return end
+    local key = require("zenml.json").encode(entry)
+    if seen[key] then return end
+    seen[key] = true
+    local b = backend.from_entry(entry, where)
+    if type(b.preflight) == "function" then b:preflight(repo) end
+  end
+  check(doc.backends.orchestrator, "backends.orchestrator")
+  for _, name in ipairs(yaml.keys(doc.steps)) do
+    local s = doc.steps[name]
+    check(s.training, ("step '%s': training"):format(name))
+    check(s.processing, ("step '%s': processing"):format(name))
+  end
+end
+
 --- Write the YAML (read-only) and record the run, together or not at all:
 --- the YAML is written under a hidden temporary name, the run recorded, and
 --- only then the YAML renamed into place. A failure (a full disk, a database
@@ -305,7 +326,13 @@ end
 --- the run was recorded, the run ends `failed`, never left `running`.
 function M.execute(repo, doc, yaml_rel)
   local _ <close> = setmetatable({}, { __close = function(_, err)
-    if err ~= nil then pcall(function() repo:meta():run_finish(doc.run_id, "failed") end) end
+    if err ~= nil then
+      -- a run its orchestrator ended (cancelled) keeps that end
+      pcall(function()
+        local r = repo:meta():run(doc.run_id)
+        if r and r.status == "running" then repo:meta():run_finish(doc.run_id, "failed") end
+      end)
+    end
   end })
   local started = core.sys.clock()
   local store = repo:store()
@@ -347,6 +374,7 @@ end
 function M.run_pipeline(p, opts)
   local repo = repo_or_fail()
   local doc = M.resolve(p, repo, opts)
+  M.preflight(repo, doc)
   local rel = M.record(repo, doc)
   return M.execute(repo, doc, rel)
 end

@@ -109,6 +109,9 @@ function M.finished(repo, doc, name, job, info)
   local log = job.output and M.output_of(job.output) or nil
   if why and job.output and log:match("cannot see the repository") then
     why = log:match("zenml: ([^\n]*cannot see the repository[^\n]*)") or why
+  elseif why and log and (log:match("[Ee]xceeded job memory limit") or log:match("oom%-kill")) then
+    -- a cluster that kills over its memory limit may call the job FAILED
+    why = "OUT_OF_MEMORY: the job used more memory than it asked for (mem)"
   end
   return remote.result(repo, doc, name, why, log)
 end

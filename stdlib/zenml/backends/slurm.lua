@@ -210,6 +210,10 @@ local function wait_run(repo, doc, book, deps, done, once)
     -- Ctrl-C (or a failing poll): the run's jobs go, the run ends cancelled
     cancel_all()
     pcall(require("zenml.follow").record_cancelled, repo, doc)
+    if tostring(err):match("interrupted") then
+      error(errors.new { message = ("interrupted: run %s cancelled with its Slurm jobs"):format(
+        doc.run_id), where = false, code = 130 }, 0)
+    end
     error(err, 0)
   end
   if not err then return nil end
@@ -225,7 +229,6 @@ end
 --- Run a plan's steps on Slurm (see the top of this file).
 function Slurm:run(plan)
   local repo, doc = plan.repo, plan.doc
-  self:preflight(repo)
   local settled = plan:settle()
   if plan:pending() == 0 then return plan:results_of(settled) end
   local info = { yaml = plan.yaml, backend = "slurm", mode = self.params.mode,
@@ -269,7 +272,6 @@ end
 --- Run step `name` of a run as its own job (a training backend); returns
 --- once it ended, with its result {status, outputs?, error?}.
 function Slurm:run_step(job, name)
-  self:preflight(job.repo)
   local j = self:submit(job.repo, job.doc.run_id, name, remote.command(job.yaml, name))
   jobs.save_job(job.repo, job.doc.run_id, name, j)
   local ok, r = xpcall(function()
