@@ -124,6 +124,7 @@ function M.names(root)
   for _, n in ipairs(M.repository_names(root)) do
     if not M.builtin[n] then out[#out + 1] = n end
   end
+  table.sort(out)
   return out
 end
 
@@ -172,8 +173,8 @@ function M.resolve(spec, role, cfg, root, where)
   local obj
   if type(spec) == "string" then
     obj = M.class_named(spec, root)({})
-  elseif type(spec) == "table" and type(spec.is_a) == "function" and spec:is_a(Backend)
-      and getmetatable(spec) ~= nil and rawget(spec, "params") then
+  elseif type(spec) == "table" and rawget(spec, "_given") ~= nil and type(spec.is_a) == "function"
+      and spec:is_a(Backend) then
     obj = spec
   elseif is_backend_class(spec) then
     errors.user("%s: backend %s is a class; give an object: %s { ... }", where, spec.__name, spec.__name)
@@ -200,16 +201,16 @@ end
 --- `role`. Raises a user error prefixed with `where`; the object itself is
 --- built when the run is resolved.
 function M.check(spec, role, where)
+  local root = require("zenml.repo").find_root()
   if type(spec) == "string" then
-    local root = require("zenml.repo").find_root()
-    for _, n in ipairs(M.names(root)) do
-      if n == spec then return end
+    local known, found = M.names(root), false
+    for _, n in ipairs(known) do found = found or n == spec end
+    if not found then
+      errors.user("%s: unknown backend '%s'; backends are: %s%s", where, spec,
+        table.concat(known, ", "), errors.did_you_mean(spec, known))
     end
-    local known = M.names(root)
-    errors.user("%s: unknown backend '%s'; backends are: %s%s", where, spec,
-      table.concat(known, ", "), errors.did_you_mean(spec, known))
   end
-  M.resolve(spec, role, nil, nil, where)
+  M.resolve(spec, role, nil, root, where)
 end
 
 --- The YAML entry of a backend: name, class, module, source pin, parameters.

@@ -49,6 +49,12 @@ local function elsewhere(st, yaml_rel, name, entry)
     if hit then return hit end
   end
   records.flush(st)
+  -- what earlier steps wrote is durable and in place before another
+  -- process (or machine) reads it
+  local store = st.repo:store()
+  local ok, err = store:write_behind(0)
+  if not ok then error(err, 0) end
+  assert(store:write_behind(M.WRITE_BEHIND_MS))
   local b = backend.from_entry(entry, ("step '%s': training backend"):format(name))
   return b:run_step({ repo = st.repo, doc = st.doc, yaml = yaml_rel }, name)
 end
