@@ -114,6 +114,22 @@ function Slurm:submit(repo, run_id, tag, command, more)
   opts.name = ("%s-%s-%s"):format(self.params.job_name, run_id, tag)
   opts.output = out
   opts.chdir = repo.root
+  -- the cluster's verdict on these resources before the first job goes in
+  -- (sbatch --test-only), so a request it cannot satisfy submits nothing
+  local resources = {}
+  for k, v in pairs(more or {}) do
+    if k ~= "dependency" then resources[k] = v end
+  end
+  local key = require("zenml.json").encode(resources)
+  self._tested = self._tested or {}
+  if not self._tested[key] then
+    local deps = opts.dependency
+    opts.dependency, opts.test_only = nil, true
+    local ok, why = slurm.submit(opts)
+    if not ok then fail("%s", why) end
+    opts.dependency, opts.test_only = deps, nil
+    self._tested[key] = true
+  end
   local id, err = slurm.submit(opts)
   if not id then fail("%s", err) end
   return { id = id, script = script, output = out }
