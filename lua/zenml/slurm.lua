@@ -136,8 +136,9 @@ end
 
 --- The states of jobs `ids`: id -> {state, reason, exit_code?}. One squeue
 --- for all of them; a job it no longer lists is asked about once with
---- scontrol (a job gone from both is missing from the answer). A failed
---- command raises its message.
+--- scontrol, and jobs gone from both with one sacct (when the cluster keeps
+--- accounting; a job unknown to all three is missing from the answer). A
+--- failed squeue raises its message.
 function M.states(ids)
   local out_states = {}
   if #ids == 0 then return out_states end
@@ -147,12 +148,27 @@ function M.states(ids)
     local id, state, reason = line:match("^%s*(%d+)|([^|]*)|(.*)$")
     if id then out_states[id] = { state = state, reason = reason } end
   end
+  local gone = {}
   for _, id in ipairs(ids) do
     local s = out_states[id]
     -- exit codes are not in squeue's answer: a failed job is asked once
     if not s or s.state == "FAILED" then
       local sout = run("scontrol -o show job " .. quote(id))
       parse_scontrol(sout, out_states)
+      if not out_states[id] then gone[#gone + 1] = id end
+    end
+  end
+  if #gone > 0 then
+    -- older than the controller remembers (MinJobAge): accounting, when the
+    -- cluster keeps it, still knows (one sacct for all of them)
+    local aout, aok = run("sacct -n -P -X -o JobID,State,ExitCode -j " .. quote(table.concat(gone, ",")))
+    if aok then
+      for line in aout:gmatch("[^\n]+") do
+        local id, state, code, signal = line:match("^(%d+)|(%S+)[^|]*|(%d+):(%d+)")
+        if id then
+          out_states[id] = { state = state, exit_code = tonumber(code), signal = tonumber(signal) }
+        end
+      end
     end
   end
   return out_states
