@@ -15,13 +15,29 @@ enum {
   SQL_COUNT
 };
 
+struct zm__meta_cache; /* meta_cache.c */
+
 struct zm_meta {
   zm_sql_conn *c;
   const zm_sql_driver *d;
   int depth; /* nesting of zm_meta_begin; the real transaction is at 1 */
   int lost;  /* the caller's transaction was rolled back under it (zm_meta_tx_lost) */
   char *sql[SQL_COUNT];
+  struct zm__meta_cache *cache; /* prefetched and pending cache hits; NULL until used */
 };
+
+/* Write the cache hits zm_meta_execution_reuse held back (before a commit). */
+int zm__meta_cache_flush(zm_meta *m);
+
+/* Write the held-back hits and forget the prefetched ones, as any statement
+ * outside meta_cache.c does first (for those that bypass zm_sql_prepare). */
+int zm__meta_cache_sync(zm_meta *m);
+
+/* The transaction ended: forget held-back and prefetched hits. */
+void zm__meta_cache_end(zm_meta *m);
+
+/* Free the cache state (closing the store). */
+void zm__meta_cache_free(zm_meta *m);
 
 /* Enter a (possibly nested) write transaction. */
 int zm__meta_tx_enter(zm_meta *m);

@@ -224,7 +224,7 @@ int zm_meta_run_summaries(zm_meta_summaries **out, zm_meta *m, const zm_meta_sum
   l->n_metrics = q->n_metrics;
   rc = build_query(&sql, b, q);
   if (rc == 0)
-    rc = m->d->prepare(&s, m->c, sql.data);
+    rc = zm_sql_prepare(&s, m->c, sql.data);
   if (rc == 0)
     rc = bind_all(s, b);
   if (rc == 0)
