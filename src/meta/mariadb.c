@@ -418,17 +418,18 @@ static int my_get_version(zm_sql_conn *b, int *out)
   my_conn *c = (my_conn *)b;
   long long v = 0, n = 0;
   *out = 0;
-  int rc = query_int(&n, c, "SELECT count(*) FROM information_schema.tables"
-                            " WHERE table_schema = DATABASE() AND table_name = 'zenml_schema'");
-  if (rc == 0 && n > 0) {
-    rc = query_int(&v, c, "SELECT max(version) FROM zenml_schema");
+  /* the table itself first: information_schema costs more than a command's
+   * other statements together (1.4 ms) */
+  int rc = query_int(&v, c, "SELECT max(version) FROM zenml_schema");
+  if (rc == 0) {
     *out = v > 0 ? (int)v : 0;
-    return rc;
+    return 0;
   }
-  if (rc == 0)
-    rc = query_int(&n, c, "SELECT count(*) FROM information_schema.tables"
-                          " WHERE table_schema = DATABASE() AND table_name IN ('runs',"
-                          " 'executions', 'artifacts', 'pipelines', 'events', 'datasources')");
+  if (!c->my || MY->mysql_errno(c->my) != ER_NO_SUCH_TABLE)
+    return rc;
+  rc = query_int(&n, c, "SELECT count(*) FROM information_schema.tables"
+                        " WHERE table_schema = DATABASE() AND table_name IN ('runs',"
+                        " 'executions', 'artifacts', 'pipelines', 'events', 'datasources')");
   if (rc == 0 && n > 0)
     rc = zm_error_set(ZM_EINVALID, "%s: the database has tables named as zenml's but is not a "
                                    "zenml metadata store; use an empty database",

@@ -367,27 +367,40 @@ int zm_meta_property_get(zm_meta_value *out, zm_meta *m, const char *kind, const
 }
 
 /* The entity id of an execution is its id as text: '' || id is that on both
- * drivers (MariaDB's session has PIPES_AS_CONCAT). */
+ * drivers (MariaDB's session has PIPES_AS_CONCAT). The first step is picked
+ * here: with ORDER BY x.id LIMIT 1, MariaDB walked every execution in id
+ * order instead of the run's through executions_by_run. */
 int zm_meta_run_step_property(zm_meta_value *out, zm_meta *m, const char *run_id,
                               const char *name)
 {
   zm_sql_stmt *s = NULL;
   memset(out, 0, sizeof *out);
   int rc = zm_sql_prepare_bind(&s, m->c,
-                               "SELECT p.int_value, p.double_value, p.text_value FROM executions x"
-                               " JOIN properties p ON p.entity_kind = 'execution'"
+                               "SELECT p.int_value, p.double_value, p.text_value, x.id"
+                               " FROM executions x JOIN properties p ON p.entity_kind = 'execution'"
                                " AND p.entity_id = '' || coalesce(x.cached_from, x.id)"
-                               " AND p.name = ? WHERE x.run_id = ? ORDER BY x.id LIMIT 1",
+                               " AND p.name = ? WHERE x.run_id = ?",
                                "ss", name, run_id);
   if (rc < 0)
     return rc;
-  rc = s->drv->step(s);
-  if (rc == ZM_SQL_ROW)
-    rc = value_row(out, s);
-  else if (rc == ZM_SQL_DONE)
-    rc = zm_error_set(ZM_ENOTFOUND, "no step of run '%s' has property '%s'", run_id, name);
+  int64_t first = 0;
+  while ((rc = s->drv->step(s)) == ZM_SQL_ROW) {
+    int64_t id = s->drv->column_int64(s, 3);
+    if (first && id > first)
+      continue;
+    first = id;
+    zm_meta_value_clear(out);
+    if ((rc = value_row(out, s)) < 0)
+      break;
+  }
   s->drv->finalize(s);
-  return rc;
+  if (rc < 0) {
+    zm_meta_value_clear(out);
+    return rc;
+  }
+  if (!first)
+    return zm_error_set(ZM_ENOTFOUND, "no step of run '%s' has property '%s'", run_id, name);
+  return 0;
 }
 
 /* --- the stat cache ------------------------------------------------------ */

@@ -168,8 +168,9 @@ int zm_meta_run_get(zm_meta_run **out, zm_meta *m, const char *run_id)
   return 0;
 }
 
-/* The filters are always bound, a NULL one matching everything, so the
- * statement text (and its cached plan) is the same for every call. */
+/* Only the filters given are in the statement: "? IS NULL OR ..." would
+ * keep the databases from using runs_by_status and from starting at the
+ * pipeline. */
 int zm_meta_run_list(zm_meta_runs **out, zm_meta *m, const zm_meta_run_filter *f)
 {
   zm_meta_run_filter all = {NULL, -1, 0};
@@ -178,12 +179,22 @@ int zm_meta_run_list(zm_meta_runs **out, zm_meta *m, const zm_meta_run_filter *f
   zm_sql_stmt *s = NULL;
   *out = NULL;
   const char *status = f->status >= 0 ? zm_meta_status_name((zm_meta_status)f->status) : NULL;
-  int rc = zm_sql_prepare_bind(&s, m->c,
-                               RUN_COLS " WHERE (? IS NULL OR p.name = ?)"
-                                        " AND (? IS NULL OR r.status = ?)"
-                                        " ORDER BY r.started DESC, r.id LIMIT ?",
-                               "ssssi", f->pipeline, f->pipeline, status, status,
-                               f->limit > 0 ? (int64_t)f->limit : INT64_MAX);
+  const char *sql[] = {
+      RUN_COLS " ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+      RUN_COLS " WHERE p.name = ? ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+      RUN_COLS " WHERE r.status = ? ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+      RUN_COLS " WHERE p.name = ? AND r.status = ? ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+  };
+  int64_t limit = f->limit > 0 ? (int64_t)f->limit : INT64_MAX;
+  int rc;
+  if (f->pipeline && status)
+    rc = zm_sql_prepare_bind(&s, m->c, sql[3], "ssi", f->pipeline, status, limit);
+  else if (status)
+    rc = zm_sql_prepare_bind(&s, m->c, sql[2], "si", status, limit);
+  else if (f->pipeline)
+    rc = zm_sql_prepare_bind(&s, m->c, sql[1], "si", f->pipeline, limit);
+  else
+    rc = zm_sql_prepare_bind(&s, m->c, sql[0], "i", limit);
   return rc < 0 ? rc : collect_runs(out, s);
 }
 
