@@ -14,9 +14,11 @@
  *   the query would.
  * - the pending hits: zm_meta_execution_reuse reserves the execution's id
  *   (after the largest, under that same lock) and holds the row back; the
- *   rows go in with multi-row INSERTs (and one copy of their metrics)
- *   before any other statement on the connection (its `before` hook), when
- *   CHUNK of them are waiting, and at commit.
+ *   rows go in with multi-row INSERTs (CHUNK rows each; and one copy of
+ *   their sources' metrics at the end) before any other statement on the
+ *   connection (its `before` hook), when CHUNK of them are waiting, and at
+ *   commit. A driver that can (MariaDB's `send`) returns as soon as the
+ *   INSERT is sent: the server stores the rows while the run goes on.
  * The statements of this file run with the hook off: a lookup reads only
  * completed executions, which pending hits (cached) are not, and the rows
  * written here change no prefetched hit. */
@@ -25,6 +27,7 @@
 #include "meta/meta_internal.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +39,7 @@
 typedef struct known {
   char *class_name, *cache_key;
   uint64_t hash;
+  unsigned gen; /* the prefetch that found it */
   int64_t execution;
   zm_meta_output *outputs;
   size_t len, cap;
@@ -52,12 +56,14 @@ struct zm__meta_cache {
   known **slots;
   size_t nslots, nknown;
   char *runs[MAX_RUNS]; /* runs whose hits are prefetched */
+  unsigned gen;         /* prefetches so far */
   size_t nruns;
   char *last_run;       /* the run of the last hit read from the database */
   int64_t last_hit;     /* the last hit returned: it exists (none is ever deleted) */
   pending *rows;
   size_t nrows, caprows;
   int64_t next_id; /* the next reserved execution id; 0: none reserved */
+  int64_t copy_first, copy_last; /* hits written, their metrics not yet copied */
 };
 
 /* --- the prefetched hits ------------------------------------------------- */
@@ -168,10 +174,15 @@ static int add_output(known *k, zm_sql_stmt *s)
   return rc;
 }
 
+static int by_name(const void *a, const void *b)
+{
+  return strcmp(((const zm_meta_output *)a)->name, ((const zm_meta_output *)b)->name);
+}
+
 /* For every (class, key) run `run_id` completed, the latest completed
  * execution with them (by end, then id, as a lookup orders its candidates)
- * and its outputs by name. An execution without an end is left to the
- * database path. */
+ * and its outputs, sorted here by name (an ORDER BY cost the server more
+ * than the sort). An execution without an end is left to the database path. */
 static int prefetch(zm_meta *m, const char *run_id)
 {
   struct zm__meta_cache *c = m->cache;
@@ -183,31 +194,28 @@ static int prefetch(zm_meta *m, const char *run_id)
       " WHERE x.run_id = ? AND x.status = 'completed' AND x.cache_key IS NOT NULL"
       " AND x.ended IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executions y"
       " WHERE y.class = x.class AND y.cache_key = x.cache_key AND y.status = 'completed'"
-      " AND (y.ended > x.ended OR (y.ended = x.ended AND y.id > x.id)))"
-      " ORDER BY x.id, e.name",
+      " AND (y.ended > x.ended OR (y.ended = x.ended AND y.id > x.id)))",
       "s", run_id);
-  known *k = NULL;
-  int64_t group = 0;
+  c->gen++;
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
-    rc = 0;
     int64_t id = s->drv->column_int64(s, 2);
-    if (id != group) {
-      group = id;
-      k = known_put(c, s->drv->column_text(s, 0), s->drv->column_text(s, 1));
-      if (!k)
-        rc = ZM_ENOMEM;
-      else if (k->execution != 0)
-        k = NULL; /* known already (the same execution: it is the latest) */
-      else
-        k->execution = id;
+    known *k = known_put(c, s->drv->column_text(s, 0), s->drv->column_text(s, 1));
+    rc = k ? 0 : ZM_ENOMEM;
+    if (k && k->execution == 0) {
+      k->execution = id;
+      k->gen = c->gen;
     }
-    if (rc == 0 && k && s->drv->column_type(s, 3) != ZM_SQL_NULL)
+    /* a (class, key) known already is the same execution: it is the latest */
+    if (k && k->gen == c->gen && k->execution == id && s->drv->column_type(s, 3) != ZM_SQL_NULL)
       rc = add_output(k, s);
   }
   if (s)
     s->drv->finalize(s);
   if (rc < 0)
     return rc;
+  for (size_t i = 0; i < c->nslots; i++)
+    if (c->slots[i] && c->slots[i]->gen == c->gen && c->slots[i]->len > 1)
+      qsort(c->slots[i]->outputs, c->slots[i]->len, sizeof *c->slots[i]->outputs, by_name);
   if (c->nruns < MAX_RUNS && !(c->runs[c->nruns++] = strdup(run_id)))
     return zm_error_set(ZM_ENOMEM, "out of memory");
   return 0;
@@ -292,26 +300,77 @@ static int insert_rows(zm_meta *m, const pending *rows, size_t n)
   return rc < 0 ? rc : 0;
 }
 
-/* Write the pending hits and copy their executions' metrics (by run and
- * execution, the key of metrics_by_run). The ids are the reserved block:
- * every execution in [first, last] is one of them. */
+/* The same INSERT as text, sent without waiting (the driver's `send`): the
+ * server stores these rows while the run goes on with its next steps. */
+static int send_rows(zm_meta *m, const pending *rows, size_t n)
+{
+  zm_buf sql = ZM_BUF_INIT;
+  int rc = zm_buf_puts(&sql, "INSERT INTO executions (id, run_id, step, class, source, cache_key,"
+                             " status, cached_from, started, ended) VALUES ");
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const pending *p = &rows[i];
+    const char *text[] = {p->run_id, p->step, p->class_name, p->source, p->cache_key};
+    rc = zm_buf_printf(&sql, "%s(%lld", i ? ", " : "", (long long)p->id);
+    for (int k = 0; rc == 0 && k < 5; k++)
+      rc = text[k] ? (rc = zm_buf_puts(&sql, ", ")) == 0 ? m->d->quote(m->c, &sql, text[k]) : rc
+                   : zm_buf_puts(&sql, ", NULL");
+    if (rc == 0) /* %.17e: a floating-point literal that reads back exactly */
+      rc = zm_buf_printf(&sql, ", 'cached', %lld, %.17e, %.17e)", (long long)p->from, p->at,
+                         p->at);
+  }
+  if (rc == 0)
+    rc = m->d->send(m->c, sql.data);
+  zm_buf_free(&sql);
+  return rc;
+}
+
+/* Write the pending hits (not their metrics: copy_metrics). The ids are
+ * the reserved block: every execution in [copied, last] is one of them. */
 static int flush(zm_meta *m)
 {
   struct zm__meta_cache *c = m->cache;
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < c->nrows; i += CHUNK)
-    rc = insert_rows(m, &c->rows[i], c->nrows - i < CHUNK ? c->nrows - i : CHUNK);
-  if (rc == 0 && c->nrows)
-    rc = zm_sql_run(m->c,
-                    "INSERT INTO metrics (run_id, execution_id, name, value)"
-                    " SELECT x.run_id, x.id, s.name, s.value FROM executions x"
-                    " JOIN executions f ON f.id = x.cached_from"
-                    " JOIN metrics s ON s.run_id = f.run_id AND s.execution_id = f.id"
-                    " WHERE x.id >= ? AND x.id <= ? ORDER BY x.id, s.id",
-                    "ii", c->rows[0].id, c->rows[c->nrows - 1].id);
+  for (size_t i = 0; rc == 0 && i < c->nrows; i += CHUNK) {
+    size_t n = c->nrows - i < CHUNK ? c->nrows - i : CHUNK;
+    rc = m->d->send && m->d->quote ? send_rows(m, &c->rows[i], n)
+                                   : insert_rows(m, &c->rows[i], n);
+  }
+  if (rc == 0 && c->nrows) {
+    if (!c->copy_first)
+      c->copy_first = c->rows[0].id;
+    c->copy_last = c->rows[c->nrows - 1].id;
+  }
   int64_t next = c->next_id;
   forget_pending(c);
   c->next_id = rc == 0 ? next : 0;
+  return rc;
+}
+
+/* Copy the written hits' sources' metrics (by run and execution, the key of
+ * metrics_by_run) in one statement. */
+static int copy_metrics(zm_meta *m)
+{
+  struct zm__meta_cache *c = m->cache;
+  if (!c->copy_first)
+    return 0;
+  char sql[400];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO metrics (run_id, execution_id, name, value)"
+           " SELECT x.run_id, x.id, s.name, s.value FROM executions x"
+           " JOIN executions f ON f.id = x.cached_from"
+           " JOIN metrics s ON s.run_id = f.run_id AND s.execution_id = f.id"
+           " WHERE x.id >= %lld AND x.id <= %lld ORDER BY x.id, s.id",
+           (long long)c->copy_first, (long long)c->copy_last);
+  c->copy_first = c->copy_last = 0;
+  return m->d->send ? m->d->send(m->c, sql) : zm_sql_run(m->c, sql, "");
+}
+
+/* Everything held back goes in. */
+static int write_all(zm_meta *m)
+{
+  int rc = flush(m);
+  if (rc == 0)
+    rc = copy_metrics(m);
   return rc;
 }
 
@@ -320,7 +379,7 @@ static int flush(zm_meta *m)
 static int sync_hook(void *ctx)
 {
   zm_meta *m = ctx;
-  int rc = flush(m);
+  int rc = write_all(m);
   forget_known(m->cache);
   m->cache->next_id = 0; /* another statement may insert executions */
   return rc;
@@ -336,7 +395,7 @@ static void hook_off(zm_meta *m)
 static void hook_on(zm_meta *m)
 {
   struct zm__meta_cache *c = m->cache;
-  if (c && (c->nknown || c->nrows || c->next_id)) {
+  if (c && (c->nknown || c->nrows || c->next_id || c->copy_first)) {
     m->c->before = sync_hook;
     m->c->before_ctx = m;
   }
@@ -344,10 +403,10 @@ static void hook_on(zm_meta *m)
 
 int zm__meta_cache_flush(zm_meta *m)
 {
-  if (!m->cache || !m->cache->nrows)
+  if (!m->cache || (!m->cache->nrows && !m->cache->copy_first))
     return 0;
   hook_off(m);
-  int rc = flush(m);
+  int rc = write_all(m);
   hook_on(m);
   return rc;
 }
@@ -367,6 +426,7 @@ void zm__meta_cache_end(zm_meta *m)
   hook_off(m);
   forget_pending(m->cache);
   forget_known(m->cache);
+  m->cache->copy_first = m->cache->copy_last = 0;
   free(m->cache->last_run);
   m->cache->last_run = NULL;
 }

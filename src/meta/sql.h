@@ -93,6 +93,13 @@ struct zm_sql_driver {
   /* Append an insert that updates the non-key columns when the first `nkeys`
    * columns (a unique key) already exist. */
   int (*upsert)(zm_buf *out, const char *table, const char *const *cols, int ncols, int nkeys);
+  /* Send a statement that returns no rows and return at once; its result,
+   * an error included, is read before the connection's next statement (so
+   * that error is the next statement's). NULL when statements only run to
+   * completion (SQLite: there is no server to work meanwhile). */
+  int (*send)(zm_sql_conn *c, const char *sql);
+  /* Append `v` as a string literal (for `send`'s statements). */
+  int (*quote)(zm_sql_conn *c, zm_buf *out, const char *v);
 };
 
 /* Open a connection from a URL: `sqlite:PATH` (or a bare path), or

@@ -152,22 +152,56 @@ static void test_rollback_and_own_transaction(void)
                      .from = src};
   int64_t id = 0;
   CHECK_EQ_INT(zm_meta_begin(m), 0);
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < N; i++) /* some written (sent, on a server) already */
     CHECK_EQ_INT(zm_meta_execution_reuse(&id, m, &r), 0);
   CHECK_EQ_INT(zm_meta_rollback(m), 0);
   CHECK_EQ_INT(query1(m, "SELECT count(*) FROM executions WHERE run_id = 'r2'"), 0);
+  /* text goes in as it is, quotes and backslashes included */
+  r.step = "it's a \\ 'step' \"";
+  r.cache_key = NULL;
   CHECK_EQ_INT(zm_meta_execution_reuse(&id, m, &r), 0);
   CHECK_EQ_INT(id, src + 1);
   zm_meta_execution *e = NULL;
   CHECK_EQ_INT(zm_meta_execution_get(&e, m, id), 0);
   CHECK_EQ_INT(e ? e->cached_from : -1, src);
+  CHECK_EQ_STR(e ? e->step : NULL, "it's a \\ 'step' \"");
+  CHECK(e && e->cache_key == NULL && e->source == NULL);
+  CHECK(e && e->started > 1e9 && e->started == e->ended);
   zm_meta_execution_free(e);
+  r.step = "s";
+  r.cache_key = "k";
   /* a source that does not exist is refused at once, in a transaction too */
   r.from = 999;
   CHECK_EQ_INT(zm_meta_begin(m), 0);
   CHECK_EQ_INT(zm_meta_execution_reuse(&id, m, &r), ZM_ENOTFOUND);
   CHECK_EQ_STR(zm_error_last(), "no execution with id 999");
   CHECK_EQ_INT(zm_meta_commit(m), 0);
+  CHECK_EQ_INT(query1(m, "SELECT count(*) FROM executions WHERE run_id = 'r2'"), 1);
+  zm_meta_close(m);
+}
+
+/* On a server the held-back hits are sent without waiting: a write that
+ * fails there (another client took the reserved id) fails the commit, and
+ * the transaction leaves nothing behind. */
+static void test_sent_write_fails_commit(void)
+{
+  zm_meta *m = fresh("meta-cache-sent");
+  add_run(m, "r1");
+  add_run(m, "r2");
+  int64_t src = completed(m, "r1", "k", "sha256:o", 0);
+  zm_meta_reuse r = {.run_id = "r2", .step = "s", .class_name = "C", .from = src};
+  int64_t id = 0;
+  CHECK_EQ_INT(zm_meta_begin(m), 0);
+  CHECK_EQ_INT(zm_meta_execution_reuse(&id, m, &r), 0);
+  char sql[200];
+  snprintf(sql, sizeof sql, "INSERT INTO executions (id, run_id, step, class, status, started)"
+                            " VALUES (%lld, 'r1', 'other', 'C', 'failed', 1)", (long long)id);
+  CHECK_EQ_INT(raw_sql(sql), 0); /* no writers' lock: not a zenml writer */
+  CHECK(zm_meta_commit(m) < 0);
+  CHECK(strstr(zm_error_last(), "Duplicate entry") != NULL);
+  CHECK_EQ_INT(query1(m, "SELECT count(*) FROM executions WHERE run_id = 'r2'"), 0);
+  /* and the store goes on */
+  CHECK_EQ_INT(zm_meta_execution_reuse(&id, m, &r), 0);
   CHECK_EQ_INT(query1(m, "SELECT count(*) FROM executions WHERE run_id = 'r2'"), 1);
   zm_meta_close(m);
 }
@@ -212,6 +246,8 @@ int main(void)
   RUN(test_batched_hits);
   RUN(test_prefetch_answers_as_database);
   RUN(test_rollback_and_own_transaction);
+  if (server)
+    RUN(test_sent_write_fails_commit);
   RUN(test_run_step_property);
   return CHECK_DONE();
 }
