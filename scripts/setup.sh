@@ -4,7 +4,8 @@
 # ZM_TEST=1 (scripts/test.sh) also installs what the test suite needs beyond the
 # build (clang, for the Release build with a second compiler, and its runtime
 # libraries for the libFuzzer targets, which clang only recommends; chromium,
-# in which e2e/report_spec opens a report headless, about a second) and turns
+# in which e2e/report_spec opens a report headless, about a second; slurm-wlm
+# and munge, for the throwaway Slurm cluster of tests/slurm/cluster.sh) and turns
 # compiler warnings into errors; a user's build never has warnings forced on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ packages=(
   lua-busted expect zstd sqlite3 python3 tar gzip
 )
 if [ "${ZM_TEST:-0}" = 1 ]; then
-  packages+=(clang libclang-rt-dev chromium)
+  packages+=(clang libclang-rt-dev chromium slurm-wlm munge)
 fi
 
 missing=()

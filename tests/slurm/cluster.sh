@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# A throwaway single-node Slurm cluster for the tests and benchmarks: Debian
+# 12's slurm-wlm and munge, run as root, with every file in DIR (slurm.conf,
+# state, spool, logs, pid files, and a private munged with its own key and
+# socket, so the machine's own munge and Slurm, if any, are never touched).
+# Sockets live in DIR/run (munge/, spool/); when DIR's path is too long for a
+# socket's name, DIR/run is a link to a folder in /tmp.
+#   cluster.sh start DIR   write DIR/slurm.conf, start munged, slurmctld and
+#                          slurmd, wait until the node is idle; DIR/env holds
+#                          `export SLURM_CONF=DIR/slurm.conf`
+#   cluster.sh stop DIR    cancel every job, stop the daemons started in DIR,
+#                          remove DIR but its logs (DIR/*.log)
+# Both are idempotent: start on a running cluster only waits for it, stop on a
+# stopped one does nothing. Settings and measured latencies: tests/slurm/README.md.
+# ZM_SLURM_SCHED overrides SchedulerParameters (bench/w5_floor.sh compares variants).
+set -euo pipefail
+cmd=${1:?usage: cluster.sh start|stop DIR}
+dir=${2:?usage: cluster.sh start|stop DIR}
+me=cluster.sh
+
+die() { echo "$me: $*" >&2; exit 1; }
+
+# The pid in FILE if that process is alive and runs the program named NAME.
+live_pid() {
+  local file=$1 name=$2 pid
+  [ -f "$file" ] || return 1
+  pid=$(cat "$file" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || return 1
+  echo "$pid"
+}
+
+# Stop the processes in the pid FILEs (each only if it runs the program of
+# the same name), all at once, and wait up to 10 s for them to go.
+stop_pids() {
+  local file pid pids=()
+  for file in "$@"; do
+    if pid=$(live_pid "$file" "$(basename "$file" .pid)"); then
+      kill "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+    rm -f "$file"
+  done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Two consecutive free ports from 6817 (Slurm's own) upwards.
+free_ports() {
+  local p=6817
+  while [ "$p" -lt 6917 ]; do
+    if port_free "$p" && port_free $((p + 1)); then echo "$p $((p + 1))"; return 0; fi
+    p=$((p + 2))
+  done
+  die "no two free ports between 6817 and 6917 for slurmctld and slurmd"
+}
+
+need_tools() {
+  local missing=()
+  for b in munged mungekey slurmctld slurmd sinfo sbatch; do
+    command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || missing+=("$b")
+  done
+  [ ${#missing[@]} = 0 ] || die "${missing[*]} not found; install the Debian packages slurm-wlm and munge (scripts/setup.sh does)"
+  [ "$(id -u)" = 0 ] || die "must run as root (slurmd starts jobs as their users); CI runs as root"
+}
+
+write_conf() {
+  local host cpus mem ports sched
+  host=$(hostname -s)
+  cpus=$(nproc)
+  # RealMemory in MB, with 10% (at least 256 MB) left for the system: slurmd
+  # drains a node that reports less memory than slurm.conf promises.
+  mem=$(awk '/^MemTotal:/ { m = int($2 / 1024); h = int(m / 10); if (h < 256) h = 256; print m - h }' /proc/meminfo)
+  read -r -a ports <<<"$(free_ports)"
+  sched=${ZM_SLURM_SCHED-sched_min_interval=0,defer_batch=0,bf_interval=1,bf_min_age_reserve=0}
+  cat >"$dir/slurm.conf" <<CONF
+# Written by tests/slurm/cluster.sh: a one-node test cluster, everything in this folder.
+ClusterName=zmtest
+SlurmctldHost=$host
+SlurmctldPort=${ports[0]}
+SlurmdPort=${ports[1]}
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$run/munge/munge.socket
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$run/spool
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd.pid
+SlurmctldLogFile=$dir/slurmctld.log
+SlurmdLogFile=$dir/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+ReturnToService=2
+# finished jobs stay in \`scontrol show job\` for 10 minutes (no slurmdbd, so no sacct)
+MinJobAge=600
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+# memory sampled every second; a job over its --mem is killed (OUT_OF_MEMORY)
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+JobAcctGatherParams=OverMemoryKill
+SchedulerType=sched/backfill
+SchedulerParameters=$sched
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+# a job without --mem gets its CPUs' share of the node (with CR_Core_Memory and
+# no default, one job would hold all the memory and jobs would run one at a time)
+DefMemPerCPU=$((mem / cpus))
+NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+PartitionName=short Nodes=$host MaxTime=00:01:00 State=UP
+CONF
+}
+
+start_munged() {
+  live_pid "$run/munge/munged.pid" munged >/dev/null && return 0
+  mkdir -p "$run/munge"
+  [ -f "$run/munge/munge.key" ] || mungekey --create --keyfile="$run/munge/munge.key" >/dev/null
+  chown -R munge:munge "$run/munge"
+  chmod 755 "$run/munge" # munged wants its socket's folder open to all (the key is 0600)
+  chmod 600 "$run/munge/munge.key"
+  rm -f "$run/munge/munge.socket" "$run/munge/munge.socket.lock"
+  runuser -u munge -- "$(command -v munged || echo /usr/sbin/munged)" \
+    --socket="$run/munge/munge.socket" --key-file="$run/munge/munge.key" \
+    --pid-file="$run/munge/munged.pid" --log-file="$run/munge/munged.log" \
+    --seed-file="$run/munge/munged.seed" \
+    || die "munged did not start: $(tail -n 1 "$run/munge/munged.log" 2>/dev/null)"
+}
+
+# $run: DIR/run, or the /tmp folder it links to; made if missing.
+find_run() {
+  if [ ! -e "$dir/run" ]; then
+    if [ ${#dir} -le 60 ]; then
+      mkdir "$dir/run"
+    else
+      ln -s "$(mktemp -d /tmp/zm-slurm-run.XXXXXX)" "$dir/run"
+    fi
+  fi
+  run=$(realpath "$dir/run")
+  chmod 755 "$run"
+}
+
+show_logs() {
+  for f in "$dir/slurmctld.log" "$dir/slurmd.log" "$run/munge/munged.log"; do
+    [ -f "$f" ] && { echo "--- $f (last 15 lines)"; tail -n 15 "$f"; }
+  done >&2
+}
+
+wait_idle() {
+  local state=""
+  for _ in $(seq 1 300); do
+    state=$(sinfo -h -N -o %t 2>/dev/null | head -n 1) || true
+    case "$state" in idle | mix | alloc) return 0 ;; esac
+    sleep 0.1
+  done
+  show_logs
+  die "the node did not become idle within 30 s (state '${state:-no answer}'); logs in $dir"
+}
+
+start() {
+  need_tools
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  chmod 755 "$dir"
+  export SLURM_CONF="$dir/slurm.conf"
+  find_run
+  if live_pid "$dir/slurmctld.pid" slurmctld >/dev/null && live_pid "$dir/slurmd.pid" slurmd >/dev/null; then
+    wait_idle
+    return 0
+  fi
+  stop_daemons # half a cluster left by an interrupted run
+  rm -rf "$dir/state" "$run/spool"
+  mkdir -p "$dir/state" "$run/spool"
+  write_conf
+  start_munged
+  local ctld slurmd
+  ctld=$(command -v slurmctld || echo /usr/sbin/slurmctld)
+  slurmd=$(command -v slurmd || echo /usr/sbin/slurmd)
+  # -i: ignore (there is none) saved state; fresh each start
+  "$ctld" -i -f "$dir/slurm.conf" || { show_logs; die "slurmctld did not start"; }
+  "$slurmd" -f "$dir/slurm.conf" || { show_logs; die "slurmd did not start"; }
+  wait_idle
+  printf 'export SLURM_CONF=%q\n' "$dir/slurm.conf" >"$dir/env"
+  echo "Slurm test cluster zmtest up: source $dir/env"
+}
+
+stop_daemons() {
+  if live_pid "$dir/slurmctld.pid" slurmctld >/dev/null; then
+    local ids
+    ids=$(SLURM_CONF="$dir/slurm.conf" squeue -h -o %i 2>/dev/null | tr '\n' ' ') || true
+    if [ -n "${ids// /}" ]; then
+      # shellcheck disable=SC2086 # one id a word
+      SLURM_CONF="$dir/slurm.conf" scancel --quiet $ids 2>/dev/null || true
+    fi
+    for _ in $(seq 1 50); do
+      [ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h -t R,CG 2>/dev/null)" ] && break
+      sleep 0.1
+    done
+  fi
+  stop_pids "$dir/slurmd.pid" "$dir/slurmctld.pid" "$run/munge/munged.pid"
+}
+
+stop() {
+  [ -d "$dir" ] || return 0
+  dir=$(cd "$dir" && pwd)
+  find_run
+  stop_daemons
+  if [ -f "$run/munge/munged.log" ]; then mv "$run/munge/munged.log" "$dir/munged.log"; fi
+  rm -rf "$dir/state" "$run" "$dir/run" "$dir/env" "$dir/slurm.conf"
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: cluster.sh start|stop DIR" >&2; exit 2 ;;
+esac
