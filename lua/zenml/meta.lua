@@ -466,6 +466,18 @@ function Store:property_get(kind, entity, name)
   return self._db:property_get(kind, entity, name)
 end
 
+--- The property `name` of the first step of run `run` (in the order the
+--- steps began) that has one; a cached step's are those of the execution it
+--- reused. One query, however many steps the run has.
+---@return integer|number|string|nil value
+---@return string|nil err
+function Store:run_step_property(run, name)
+  if type(run) ~= "string" or type(name) ~= "string" then
+    check.args("run_step_property", { { "run", run, "string" }, { "name", name, "string" } })
+  end
+  return self._db:run_step_property(run, name)
+end
+
 --- SHA-256 of a file, reusing the stat cache when the file is unchanged.
 ---@return string|nil hex
 ---@return string|nil err

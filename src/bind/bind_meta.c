@@ -178,7 +178,7 @@ static int db_query(lua_State *L)
     return luaL_error(L, "query: only SELECT statements are allowed");
   zm_sql_conn *c = zm_meta_conn(m);
   zm_sql_stmt *s = NULL;
-  int rc = c->drv->prepare(&s, c, sql);
+  int rc = zm_sql_prepare(&s, c, sql);
   if (rc < 0)
     return zm_bind_raise(L, rc);
   if (!c->drv->readonly(s)) {

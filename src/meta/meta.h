@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* The schema version this build creates and reads. */
-#define ZM_META_SCHEMA_VERSION 4
+#define ZM_META_SCHEMA_VERSION 5
 
 typedef struct zm_meta zm_meta;
 
@@ -338,6 +338,13 @@ int zm_meta_property_set(zm_meta *m, const char *kind, const char *entity, const
 /* Read a property; ZM_ENOTFOUND if unset. Release with zm_meta_value_clear. */
 int zm_meta_property_get(zm_meta_value *out, zm_meta *m, const char *kind, const char *entity,
                          const char *name);
+
+/* The property `name` of the first execution of run `run_id`, in the order
+ * they began, that has one (a cached execution's are those of the execution
+ * it reused), in one query; ZM_ENOTFOUND if none has it. Release with
+ * zm_meta_value_clear. */
+int zm_meta_run_step_property(zm_meta_value *out, zm_meta *m, const char *run_id,
+                              const char *name);
 
 /* Free the text of a value. */
 void zm_meta_value_clear(zm_meta_value *v);

@@ -59,7 +59,9 @@ int zm_meta_info_get(zm_meta_info *out, zm_meta *m)
 {
   memset(out, 0, sizeof *out);
   out->driver = m->d->name;
-  int rc = m->d->get_version(m->c, &out->version);
+  int rc = zm__meta_cache_sync(m); /* the size and version bypass zm_sql_prepare */
+  if (rc == 0)
+    rc = m->d->get_version(m->c, &out->version);
   if (rc == 0)
     rc = m->d->size(m->c, &out->bytes);
   for (int i = 0; rc == 0 && i < ZM_META_TABLES; i++) {
@@ -105,7 +107,7 @@ static int copy_table(zm_meta *dst, zm_meta *src, int t)
   int rc = zm_sql_prepare_bind(&row, src->c, select, "");
   while (rc == 0 && (rc = row->drv->step(row)) == ZM_SQL_ROW) {
     zm_sql_stmt *ins = NULL;
-    rc = dst->d->prepare(&ins, dst->c, insert);
+    rc = zm_sql_prepare(&ins, dst->c, insert);
     for (int i = 0; rc == 0 && i < tables[t].ncols; i++)
       rc = copy_value(ins, row, i);
     while (rc == 0 && (rc = dst->d->step(ins)) == ZM_SQL_ROW)

@@ -119,29 +119,48 @@ int zm_meta_artifact_lost(int64_t *out_n, zm_meta *m, const char *artifact, cons
   return rc;
 }
 
-int zm_meta_execution_previous(int64_t *out, zm_meta *m, const char *pipeline, const char *step,
-                               const char *class_name, int64_t before)
+/* Runs of `pipeline` first, then any: each query reads the step's
+ * executions newest first (executions_by_step) and stops at the first that
+ * qualifies, where ordering by "same pipeline" first read every execution of
+ * every step with that name. */
+static int previous_in(int64_t *out, zm_meta *m, const char *pipeline, const char *step,
+                       const char *class_name, int64_t before)
 {
   zm_sql_stmt *s = NULL;
-  *out = 0;
-  int rc = zm_sql_prepare_bind(
-      &s, m->c,
-      "SELECT x.id FROM executions x JOIN runs r ON r.id = x.run_id"
-      " JOIN pipelines p ON p.id = r.pipeline_id"
-      " WHERE x.step = ? AND x.class = ? AND x.id < ? AND x.status IN ('completed', 'cached')"
-      " ORDER BY p.name = ? DESC, x.id DESC LIMIT 1",
-      "ssis", step, class_name, before, pipeline);
+  int rc = pipeline
+               ? zm_sql_prepare_bind(
+                     &s, m->c,
+                     "SELECT x.id FROM executions x JOIN runs r ON r.id = x.run_id"
+                     " JOIN pipelines p ON p.id = r.pipeline_id"
+                     " WHERE x.step = ? AND x.class = ? AND x.id < ?"
+                     " AND x.status IN ('completed', 'cached') AND p.name = ?"
+                     " ORDER BY x.id DESC LIMIT 1",
+                     "ssis", step, class_name, before, pipeline)
+               : zm_sql_prepare_bind(&s, m->c,
+                                     "SELECT x.id FROM executions x"
+                                     " WHERE x.step = ? AND x.class = ? AND x.id < ?"
+                                     " AND x.status IN ('completed', 'cached')"
+                                     " ORDER BY x.id DESC LIMIT 1",
+                                     "ssi", step, class_name, before);
   if (rc < 0)
     return rc;
   rc = s->drv->step(s);
-  if (rc == ZM_SQL_ROW) {
+  if (rc == ZM_SQL_ROW)
     *out = s->drv->column_int64(s, 0);
-    rc = 0;
-  } else if (rc == ZM_SQL_DONE) {
+  s->drv->finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
+int zm_meta_execution_previous(int64_t *out, zm_meta *m, const char *pipeline, const char *step,
+                               const char *class_name, int64_t before)
+{
+  *out = 0;
+  int rc = pipeline ? previous_in(out, m, pipeline, step, class_name, before) : 0;
+  if (rc == 0 && *out == 0)
+    rc = previous_in(out, m, NULL, step, class_name, before);
+  if (rc == 0 && *out == 0)
     rc = zm_error_set(ZM_ENOTFOUND, "no execution of step '%s' (%s) before #%lld", step,
                       class_name, (long long)before);
-  }
-  s->drv->finalize(s);
   return rc;
 }
 
@@ -345,6 +364,43 @@ int zm_meta_property_get(zm_meta_value *out, zm_meta *m, const char *kind, const
     rc = zm_error_set(ZM_ENOTFOUND, "%s '%s' has no property '%s'", kind, entity, name);
   s->drv->finalize(s);
   return rc;
+}
+
+/* The entity id of an execution is its id as text: '' || id is that on both
+ * drivers (MariaDB's session has PIPES_AS_CONCAT). The first step is picked
+ * here: with ORDER BY x.id LIMIT 1, MariaDB walked every execution in id
+ * order instead of the run's through executions_by_run. */
+int zm_meta_run_step_property(zm_meta_value *out, zm_meta *m, const char *run_id,
+                              const char *name)
+{
+  zm_sql_stmt *s = NULL;
+  memset(out, 0, sizeof *out);
+  int rc = zm_sql_prepare_bind(&s, m->c,
+                               "SELECT p.int_value, p.double_value, p.text_value, x.id"
+                               " FROM executions x JOIN properties p ON p.entity_kind = 'execution'"
+                               " AND p.entity_id = '' || coalesce(x.cached_from, x.id)"
+                               " AND p.name = ? WHERE x.run_id = ?",
+                               "ss", name, run_id);
+  if (rc < 0)
+    return rc;
+  int64_t first = 0;
+  while ((rc = s->drv->step(s)) == ZM_SQL_ROW) {
+    int64_t id = s->drv->column_int64(s, 3);
+    if (first && id > first)
+      continue;
+    first = id;
+    zm_meta_value_clear(out);
+    if ((rc = value_row(out, s)) < 0)
+      break;
+  }
+  s->drv->finalize(s);
+  if (rc < 0) {
+    zm_meta_value_clear(out);
+    return rc;
+  }
+  if (!first)
+    return zm_error_set(ZM_ENOTFOUND, "no step of run '%s' has property '%s'", run_id, name);
+  return 0;
 }
 
 /* --- the stat cache ------------------------------------------------------ */

@@ -159,6 +159,15 @@ static const char schema_v4[] = SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4;
 
 static const char migrate_3_to_4[] = MIGRATE_3_TO_4;
 
+/* Version 5: executions by step and class, for explain's closest earlier
+ * execution of a step (zm_meta_execution_previous), which read every
+ * execution; the primary key that ends every index orders them. */
+#define MIGRATE_4_TO_5 "CREATE INDEX executions_by_step ON executions (step, class);\n"
+
+static const char schema_v5[] = SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4 MIGRATE_4_TO_5;
+
+static const char migrate_4_to_5[] = MIGRATE_4_TO_5;
+
 static const char migrate_1_to_2[] =
     "ALTER TABLE datasource_versions ADD COLUMN n_bytes INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE runs ADD COLUMN git_dirty INTEGER NOT NULL DEFAULT 0;\n"
@@ -175,8 +184,9 @@ static const char migrate_1_to_2[] =
     SCHEMA_V2_NEW_TABLES;
 
 /* Index: the version (schemas) or the version migrated from (migrations). */
-static const char *const schemas[] = {NULL, schema_v1, schema_v2, schema_v3, schema_v4};
-static const char *const migrations[] = {NULL, migrate_1_to_2, migrate_2_to_3, migrate_3_to_4};
+static const char *const schemas[] = {NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+static const char *const migrations[] = {NULL, migrate_1_to_2, migrate_2_to_3, migrate_3_to_4,
+                                         migrate_4_to_5};
 
 const char *zm_sql_sqlite_schema(int version)
 {

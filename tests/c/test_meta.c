@@ -11,7 +11,7 @@ static void test_open_fresh(void)
   CHECK(m != NULL);
   if (!m)
     return;
-  CHECK_EQ_INT(schema_version(m), 4);
+  CHECK_EQ_INT(schema_version(m), 5);
   if (server) {
     CHECK_EQ_INT(query1(m, "SELECT @@foreign_key_checks"), 1);
     CHECK_EQ_INT(query1(m, "SELECT count(*) FROM information_schema.tables WHERE table_schema"

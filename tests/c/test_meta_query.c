@@ -292,11 +292,53 @@ static void test_run_summaries(void)
   zm_meta_close(m);
 }
 
+/* Runs that started at the same time come in one order on both drivers:
+ * the later id first, in every listing (so one index gives the order). */
+static void test_listing_ties(void)
+{
+  zm_meta *m = fresh("meta-ties");
+  const char *ids[] = {"t-b", "t-a", "t-c", "u-a"};
+  for (int i = 0; i < 4; i++)
+    add_run_of(m, ids[i], i < 3 ? "p" : "q", i < 3 ? 500 : 100);
+  const char *want[] = {"t-c", "t-b", "t-a", "u-a"};
+  zm_meta_runs *rl = NULL;
+  CHECK_EQ_INT(zm_meta_run_list(&rl, m, NULL), 0);
+  for (size_t i = 0; rl && i < rl->len && i < 4; i++)
+    CHECK_EQ_STR(rl->items[i].id, want[i]);
+  zm_meta_runs_free(rl);
+  zm_meta_run_filter f = {.pipeline = "p", .status = ZM_META_RUNNING, .limit = 2};
+  CHECK_EQ_INT(zm_meta_run_list(&rl, m, &f), 0);
+  CHECK_EQ_INT(rl ? (long long)rl->len : -1, 2);
+  for (size_t i = 0; rl && i < rl->len; i++)
+    CHECK_EQ_STR(rl->items[i].id, want[i]);
+  zm_meta_runs_free(rl);
+  zm_meta_summary_query q = {.status = -1, .limit = 3};
+  zm_meta_summaries *l = NULL;
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  CHECK_EQ_INT(l ? (long long)l->len : -1, 3);
+  for (size_t i = 0; l && i < l->len; i++)
+    CHECK_EQ_STR(l->items[i].run.id, want[i]);
+  zm_meta_summaries_free(l);
+  q = (zm_meta_summary_query){.status = -1, .sort = "pipeline", .descending = 0};
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  for (size_t i = 0; l && i < l->len; i++)
+    CHECK_EQ_STR(l->items[i].run.id, want[i]);
+  zm_meta_summaries_free(l);
+  zm_meta_strings *p = NULL;
+  CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&p, m, "t-", 0), 0);
+  CHECK_EQ_INT(p ? (long long)p->len : -1, 3);
+  for (size_t i = 0; p && i < p->len; i++)
+    CHECK_EQ_STR(p->items[i], want[i]);
+  zm_meta_strings_free(p);
+  zm_meta_close(m);
+}
+
 int main(void)
 {
   fixture_init();
   RUN(test_lineage_queries);
   RUN(test_run_summaries);
   RUN(test_catalog);
+  RUN(test_listing_ties);
   return CHECK_DONE();
 }

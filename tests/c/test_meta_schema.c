@@ -47,7 +47,7 @@ static void test_migrate_v1(void)
     fprintf(stderr, "%s\n", zm_error_last());
     return;
   }
-  CHECK_EQ_INT(schema_version(m), 4);
+  CHECK_EQ_INT(schema_version(m), 5);
   zm_meta_run *r = NULL;
   CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
   CHECK_EQ_STR(r->git_commit, "abc123");
@@ -157,7 +157,7 @@ static void test_migration_rolls_back(void)
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_ERROR);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "cannot migrate the metadata schema from version 1 to 4: %s: table metrics already "
+           "cannot migrate the metadata schema from version 1 to 5: %s: table metrics already "
            "exists",
            file);
   CHECK_EQ_STR(zm_error_last(), expect);
@@ -188,7 +188,7 @@ static void test_migration_resumes(void)
   CHECK(zm_meta_open(&m, url, ZM_SQL_CREATE) < 0);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "cannot migrate the metadata schema from version 1 to 4: %s: Key column 'name' "
+           "cannot migrate the metadata schema from version 1 to 5: %s: Key column 'name' "
            "doesn't exist in table", store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   zm_sql_conn *c = NULL;
@@ -212,13 +212,13 @@ static void test_newer_version(void)
   zm_meta *m = fresh("meta-newer");
   zm_meta_close(m);
   if (server)
-    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 5"), 0);
+    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 6"), 0);
   else
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 5"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 6"), SQLITE_OK);
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EVERSION);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "%s: metadata schema version 5 is newer than this zenml supports (4); upgrade zenml",
+           "%s: metadata schema version 6 is newer than this zenml supports (5); upgrade zenml",
            store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);

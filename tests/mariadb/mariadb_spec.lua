@@ -154,10 +154,10 @@ describe("a MariaDB metadata store", function()
     assert.equals(1, rc)
     assert.equals("", out)
     assert.equals("zenml: " .. u .. ": metadata schema version 99 is newer than this zenml "
-      .. "supports (4); upgrade zenml\n", rerr)
+      .. "supports (5); upgrade zenml\n", rerr)
     assert.equals("99\n", t.server_sql("SELECT version FROM " .. db .. ".zenml_schema"))
     -- a second repository cannot be initialised on it either
-    init_fails(u, u .. ": metadata schema version 99 is newer than this zenml supports (4); "
+    init_fails(u, u .. ": metadata schema version 99 is newer than this zenml supports (5); "
       .. "upgrade zenml")
   end)
 
@@ -204,7 +204,7 @@ describe("a MariaDB metadata store", function()
     assert.equals(listed, t.zenml_run("run list", { cwd = dir }))
     assert.equals(runs, t.sql(dir, "SELECT id, started, status FROM runs ORDER BY id"))
     local info = t.zenml_run("metadata info", { cwd = dir })
-    assert.matches("^driver  mysql\nurl     " .. u:gsub("%p", "%%%0") .. "\nschema  4\n", info)
+    assert.matches("^driver  mysql\nurl     " .. u:gsub("%p", "%%%0") .. "\nschema  5\n", info)
     local rout, rerr, rc = t.zenml_run("run pipeline.lua", { cwd = dir })
     assert.equals(0, rc, rerr)
     assert.matches("0 ran, 3 cached", rout, 1, true)
