@@ -14,6 +14,7 @@ local commands = {
   { "pipeline", "list pipelines, show their runs, graph a run" },
   { "report", "write one self-contained HTML page comparing runs, with charts" },
   { "step", "list step classes; exec one step of a recorded pipeline" },
+  { "backend", "list orchestrators, training and processing backends" },
   { "config", "list, get or set repository settings" },
   { "artifact", "show or export an artifact" },
   { "datasource", "list, show or commit datasources" },

@@ -9,7 +9,8 @@ config.keys = {
     doc = "artifact store folder (relative to the repository, or absolute)" },
   { key = "stores.metadata", default = "sqlite:.zenml/metadata.db",
     doc = "metadata store URL: sqlite:PATH (relative to the repository, or absolute), or mysql://[USER@]HOST[:PORT]/DATABASE (docs/metadata.md)" },
-  { key = "defaults.backend", default = "local", doc = "orchestrator: local or parallel" },
+  { key = "defaults.backend", default = "local",
+    doc = "orchestrator: local, parallel, slurm or a backend in backends/" },
   { key = "defaults.jobs", default = 1, type = "integer", doc = "steps run at once" },
   { key = "defaults.cache", default = true, type = "boolean", doc = "reuse cached step results" },
 }
@@ -49,6 +50,12 @@ function config.read(path)
     local v = config.get(data, k.key)
     if v ~= nil then config.set(c, k.key, v) end
   end
+  if data.backends ~= nil then
+    if type(data.backends) ~= "table" then
+      return nil, path .. ": backends must be a map of NAME: {PARAM: VALUE}"
+    end
+    c.backends = data.backends
+  end
   return c
 end
 
@@ -73,13 +80,46 @@ function config.set(c, key, value)
   node[parts[#parts]] = value
 end
 
---- Check and convert a value given as text for `key`; nil, message when wrong.
-function config.parse_value(key, text)
+-- A backend parameter's value from text, by its declared type.
+local function backend_value(name, param, text, root)
+  local backend = require "zenml.backend"
+  local ok, cls = pcall(backend.class_named, name, root)
+  if not ok then return nil, tostring(cls):gsub("^zenml: ", "") end
+  local decl = require("zenml.params").spec(cls)[param]
+  if not decl then
+    local known = require("zenml.tables").sorted_keys(require("zenml.params").spec(cls))
+    return nil, ("backend '%s' has no parameter '%s'; parameters are: %s%s"):format(name, param,
+      #known > 0 and table.concat(known, ", ") or "(none)",
+      require("zenml.errors").did_you_mean(param, known))
+  end
+  local v = text
+  if decl.type == "integer" or decl.type == "number" then
+    v = tonumber(text)
+    if decl.type == "integer" then v = math.tointeger(v) end
+  elseif decl.type == "boolean" then
+    v = (text == "true" and true) or (text == "false" and false) or nil
+  elseif decl.type == "list" then
+    v = {}
+    for part in text:gmatch("[^,]+") do v[#v + 1] = part end
+  end
+  if v == nil then v = text end
+  local built, err = pcall(cls.new, cls, { [param] = v })
+  if not built then return nil, tostring(err):gsub("^zenml: ", "") end
+  return v
+end
+
+--- Check and convert a value given as text for `key`; nil, message when
+--- wrong. `backends.NAME.PARAM` sets a parameter of backend NAME (a
+--- built-in, or one in the repository `root`'s backends/) wherever it is
+--- chosen by name.
+function config.parse_value(key, text, root)
+  local bname, bparam = key:match("^backends%.([%w_]+)%.([%w_]+)$")
+  if bname then return backend_value(bname, bparam, text, root) end
   local s = spec(key)
   if not s then
     local names = {}
     for _, k in ipairs(config.keys) do names[#names + 1] = k.key end
-    return nil, ("unknown setting '%s'; settings are: %s%s"):format(key, known_keys(),
+    return nil, ("unknown setting '%s'; settings are: %s, backends.NAME.PARAM%s"):format(key, known_keys(),
       require("zenml.errors").did_you_mean(key, names))
   end
   if s.type == "integer" then
@@ -96,6 +136,21 @@ function config.parse_value(key, text)
   return text
 end
 
+--- The `backends.NAME.PARAM` settings of a config, as {key, value} sorted by key.
+function config.backend_settings(c)
+  local out = {}
+  local tables = require "zenml.tables"
+  for _, name in ipairs(tables.sorted_keys(c.backends or {})) do
+    local b = c.backends[name]
+    if type(b) == "table" then
+      for _, param in ipairs(tables.sorted_keys(b)) do
+        out[#out + 1] = { key = ("backends.%s.%s"):format(name, param), value = b[param] }
+      end
+    end
+  end
+  return out
+end
+
 --- Text of a config file (ordered, commented).
 function config.format(c)
   local ordered = yaml.ordered
@@ -105,7 +160,8 @@ function config.format(c)
       { "artifact", "metadata" }),
     defaults = ordered({ backend = c.defaults.backend, jobs = c.defaults.jobs,
       cache = c.defaults.cache }, { "backend", "jobs", "cache" }),
-  }, { "version", "stores", "defaults" })
+    backends = c.backends and next(c.backends) and c.backends or nil,
+  }, { "version", "stores", "defaults", "backends" })
   return "# zenml repository settings (zenml config list | get | set)\n" .. yaml.encode(doc)
 end
 

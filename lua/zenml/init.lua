@@ -23,6 +23,7 @@ local lazy = {
   ml = "zenml.ml",
   steps = "zenml.steps",
   pipelines = "zenml.pipelines",
+  backends = "zenml.backends",
   exec = "zenml.exec",
   stats = "zenml.stats",
   steplib = "zenml.steplib",

@@ -162,6 +162,13 @@ end
 --- Set a run's final status ("completed" or "failed").
 ---@return true|nil ok
 ---@return string|nil err
+--- Hand a running run over to a cluster (its jobs outlive this process):
+--- crash recovery leaves it alone; `zenml run wait` or `run cancel` ends it.
+function Store:run_detach(id)
+  check.arg("run_detach", 1, "id", id, "string")
+  return self._db:run_detach(id)
+end
+
 function Store:run_finish(id, status)
   check.args("run_finish", { { "id", id, "string" }, { "status", status, "string" } })
   return self._db:run_finish(id, status)

@@ -30,14 +30,4 @@ function M.check(kind, name)
     shown(name))
 end
 
---- Backends a pipeline or step may name.
-M.backends = { "local", "parallel" }
-
---- nil when `backend` is known, else a message naming the known ones.
-function M.check_backend(backend)
-  for _, b in ipairs(M.backends) do if b == backend then return nil end end
-  return ("unknown backend '%s'; backends are: %s"):format(tostring(backend),
-    table.concat(M.backends, ", "))
-end
-
 return M

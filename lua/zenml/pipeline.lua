@@ -4,6 +4,7 @@ local class = require "zenml.class"
 local stepmod = require "zenml.step"
 local errors = require "zenml.errors"
 local names = require "zenml.names"
+local backend = require "zenml.backend"
 local docs = require "zenml.engine.doc"
 local runner = require "zenml.runner"
 
@@ -16,7 +17,9 @@ local function fail(self, fmt, ...)
   errors.user("pipeline '%s': " .. fmt, self.name, ...)
 end
 
---- A pipeline: `Pipeline { name = "x", enable_cache = true, backend = "local", jobs = 1 }`.
+--- A pipeline: `Pipeline { name = "x", enable_cache = true, backend = "local", jobs = 1 }`;
+--- `backend` is a name ("local", "parallel", "slurm", a repository backend)
+--- or an orchestrator object (`zenml.backends.Slurm { partition = "debug" }`).
 function Pipeline:init(args)
   require("zenml.git").warm_up() -- running it will need git: start libgit2 meanwhile
   if type(args) ~= "table" then
@@ -37,8 +40,7 @@ function Pipeline:init(args)
       type(args.jobs) == "string" and ("%q"):format(args.jobs) or tostring(args.jobs)), 3)
   end
   if args.backend ~= nil then
-    bad = names.check_backend(args.backend)
-    if bad then error(("pipeline '%s': %s"):format(self.name, bad), 3) end
+    backend.check(args.backend, "orchestrator", ("pipeline '%s'"):format(self.name))
   end
   if args.enable_cache ~= nil and type(args.enable_cache) ~= "boolean" then
     error(("pipeline '%s': enable_cache must be true or false, got %s"):format(self.name,
@@ -210,7 +212,7 @@ M.topological = docs.topological
 
 --- Resolve and run the pipeline: write its immutable YAML, record the run,
 --- execute the steps. Options: backend, jobs, cache (false = --no-cache).
----@param opts? {backend?: string, jobs?: integer, cache?: boolean}
+---@param opts? {backend?: string|table, jobs?: integer, cache?: boolean}
 ---@return table run the Run (status, executions(), metrics(), ...)
 function Pipeline:run(opts)
   if opts ~= nil and type(opts) ~= "table" then
@@ -227,8 +229,7 @@ function Pipeline:run(opts)
     elseif (k == "cache" or k == "no_cache") and type(v) ~= "boolean" then
       error(("pipeline '%s': run: %s must be true or false, got %s"):format(self.name, k, tostring(v)), 2)
     elseif k == "backend" then
-      local bad = names.check_backend(v)
-      if bad then error(("pipeline '%s': run: %s"):format(self.name, bad), 2) end
+      backend.check(v, "orchestrator", ("pipeline '%s': run"):format(self.name))
     end
   end
   return runner.run_pipeline(self, opts or {})

@@ -55,6 +55,10 @@ local function find_root(folder)
   end
 end
 
+--- The work tree around `folder` without opening it (nil when there is none
+--- or git's environment decides).
+M.find_root = find_root
+
 --- The Repository around `folder` (default: the current folder).
 ---@param folder? string
 ---@return table|nil repository

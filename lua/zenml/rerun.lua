@@ -5,6 +5,7 @@
 local core = require "zenml._core"
 local yaml = require "zenml.yaml"
 local names = require "zenml.names"
+local backend = require "zenml.backend"
 local sources = require "zenml.sources"
 local pipeline = require "zenml.pipeline"
 local runner = require "zenml.runner"
@@ -55,7 +56,10 @@ function M.check_doc(doc, path)
     end
   end
   local p = try(pipeline.Pipeline, { name = doc.name, jobs = options.jobs,
-    backend = backends.orchestrator, enable_cache = options.cache })
+    enable_cache = options.cache })
+  for _, role in ipairs(backend.roles) do
+    if backends[role] ~= nil then try(backend.from_entry, backends[role], "backends." .. role) end
+  end
   for _, name in ipairs(yaml.keys(doc.steps)) do
     local bad = names.check("step", name)
     if bad then error(("%s: step %s"):format(path, bad), 0) end
@@ -63,11 +67,38 @@ function M.check_doc(doc, path)
     if s.inputs ~= nil and type(s.inputs) ~= "table" then
       error(("%s: step '%s': inputs must be a map of input = \"step.output\""):format(path, name), 0)
     end
+    for _, role in ipairs({ "training", "processing" }) do
+      if s[role] ~= nil then
+        try(backend.from_entry, s[role], ("step '%s': %s"):format(name, role))
+      end
+    end
     local step = try(classes.instantiate, doc, name)
     try(p.add, p, name, step, s.inputs)
   end
   try(p.validate, p)
   return p
+end
+
+--- A re-run's orchestrator from the command line: `-j N` runs it on N
+--- threads, `--backend NAME` there (the repository's backends.NAME settings
+--- apply). `--backend local` (or -j 1) also runs every step here, whatever
+--- training or processing backend the recorded run gave it.
+function M.choose_backend(repo, doc, name, jobs)
+  if not name and not jobs then return end
+  local runner_pin = runner.pinner(repo, doc)
+  if jobs then doc.options.jobs = jobs end
+  name = name or (jobs > 1 and "parallel" or "local")
+  local orch = backend.resolve(name, "orchestrator", repo.config, repo.root, "--backend")
+  if orch:backend_name() == "parallel" and jobs then
+    orch = getmetatable(orch)({ jobs = math.max(jobs, 2) })
+  end
+  local entries = runner.backends_entry(orch, runner_pin)
+  if orch:backend_name() ~= "local" then
+    entries.processing, entries.training = doc.backends.processing, doc.backends.training
+  else
+    for _, s in pairs(doc.steps) do s.training, s.processing = nil, nil end
+  end
+  doc.backends = entries
 end
 
 --- Run the recorded pipeline at `path` again; returns the Run.
@@ -87,12 +118,8 @@ function M.rerun(path, opts)
   if old.rerun_of == nil then keys[#keys + 1] = "rerun_of" end
   doc = yaml.ordered(doc, keys)
   if overrides.no_cache or opts.no_cache then doc.options.cache = false end
-  local jobs = overrides.jobs or opts.jobs
-  if jobs then
-    doc.options.jobs = jobs
-    doc.backends.orchestrator = jobs > 1 and "parallel" or "local"
-  end
-  if overrides.backend then doc.backends.orchestrator = overrides.backend end
+  M.choose_backend(repo, doc, overrides.backend, overrides.jobs or opts.jobs)
+  runner.preflight(repo, doc)
   local rel = runner.record(repo, doc)
   return runner.execute(repo, doc, rel)
 end

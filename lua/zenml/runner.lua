@@ -4,7 +4,7 @@ local core = require "zenml._core"
 local yaml = require "zenml.yaml"
 local hash = require "zenml.hash"
 local sources = require "zenml.sources"
-local names = require "zenml.names"
+local backend = require "zenml.backend"
 local errors = require "zenml.errors"
 local overrides = require "zenml.overrides"
 local schedule = require "zenml.engine.schedule"
@@ -45,21 +45,34 @@ local function repo_or_fail()
 end
 M.open_repo = repo_or_fail
 
+-- The orchestrator and the options of a run: the command line's, then
+-- p:run()'s, then the pipeline's, then the repository's defaults.
 local function settings(p, opts, repo)
   local o, cfg = M.overrides, repo.config.defaults
   local jobs = o.jobs or opts.jobs or p.jobs or cfg.jobs or 1
-  local backend = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
+  local spec = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
+  local orch = backend.resolve(spec, "orchestrator", repo.config, repo.root, "backend")
+  if orch:backend_name() == "parallel" then
+    -- -j N (or jobs = N) sets the threads unless the object says; else
+    -- the repository's backends.parallel.jobs or the default
+    local explicit = o.jobs or opts.jobs or p.jobs
+    if orch._given.jobs or not explicit then
+      jobs = orch.params.jobs
+    else
+      jobs = math.max(explicit, 2)
+      local given = orch._given
+      orch = getmetatable(orch)({ jobs = jobs })
+      orch._given = given
+    end
+  end
   local cache = not (o.no_cache or opts.cache == false or p.enable_cache == false or cfg.cache == false)
-  local bad = names.check_backend(backend)
-  if bad then errors.user("%s%s", bad, errors.did_you_mean(tostring(backend), names.backends)) end
-  if backend == "parallel" and jobs < 2 then jobs = 2 end
-  return backend, jobs, cache
+  return orch, jobs, cache
 end
 
 local function ordered(t, keys) return yaml.ordered(t, keys) end
 
 -- The YAML entry of one step, plus the pins of its code.
-local function step_entry(repo, e, pin_cache, all_sources)
+local function step_entry(repo, e, pin_cache, all_sources, pin)
   local cls = getmetatable(e.step)
   local module = cls.__module
   if not module then
@@ -78,20 +91,55 @@ local function step_entry(repo, e, pin_cache, all_sources)
   for k, v in pairs(e.step:output_spec()) do
     outputs[k] = type(v) == "table" and v.type or v
   end
-  return ordered({
+  local entry = {
     class = cls.__name, module = module, source = own.pin,
-    params = e.step.params, cache = e.step:cacheable(),
-    backend = e.step._backend or "local", inputs = inputs, outputs = outputs,
-  }, { "class", "module", "source", "params", "backend", "cache", "inputs", "outputs" })
+    params = e.step.params, cache = e.step:cacheable(), inputs = inputs, outputs = outputs,
+  }
+  -- where the step runs, when not where the orchestrator runs it
+  for _, role in ipairs({ "training", "processing" }) do
+    local spec = e.step["_" .. role]
+    if spec ~= nil then
+      local b = backend.resolve(spec, role, repo.config, repo.root,
+        ("step '%s': %s"):format(e.name, role))
+      if b:backend_name() ~= "local" then entry[role] = backend.entry(b, pin) end
+    end
+  end
+  return ordered(entry, { "class", "module", "source", "params", "cache", "training", "processing",
+    "inputs", "outputs" })
+end
+
+-- A source record of the YAML's `sources`.
+local function source_record(rec)
+  return ordered({ pin = rec.pin, path = rec.path, dirty = rec.dirty or false,
+    artifact = rec.artifact }, { "pin", "path", "dirty", "artifact" })
+end
+
+--- A function pinning a module for document `doc` (a re-run choosing a
+--- backend the original run did not use): its sources join the YAML's.
+function M.pinner(repo, doc)
+  local cache = {}
+  return function(module)
+    local own
+    for _, rec in ipairs(sources.closure(repo, module, cache)) do
+      if not rec.builtin then
+        doc.sources = doc.sources or {}
+        if doc.sources[rec.module] == nil then
+          local keys = yaml.keys(doc.sources)
+          keys[#keys + 1] = rec.module
+          doc.sources[rec.module] = source_record(rec)
+          doc.sources = ordered(doc.sources, keys)
+        end
+      end
+      if rec.module == module then own = rec end
+    end
+    return own.pin
+  end
 end
 
 local function source_records(all)
   local out = {}
   for name, rec in pairs(all) do
-    if not rec.builtin then
-      out[name] = ordered({ pin = rec.pin, path = rec.path, dirty = rec.dirty or false,
-        artifact = rec.artifact }, { "pin", "path", "dirty", "artifact" })
-    end
+    if not rec.builtin then out[name] = source_record(rec) end
   end
   return out
 end
@@ -106,12 +154,21 @@ M.git_state = git_state
 function M.resolve(p, repo, opts)
   overrides.apply_pipeline(p, M.overrides.set)
   local deps = p:validate()
-  local backend, jobs, cache = settings(p, opts, repo)
+  local orch, jobs, cache = settings(p, opts, repo)
   local pin_cache, all_sources, steps, order = {}, {}, {}, {}
   local datasource
+  -- pin a backend's module (and what it requires) as a step's source is pinned
+  local function pin(module)
+    local own
+    for _, rec in ipairs(sources.closure(repo, module, pin_cache)) do
+      all_sources[rec.module] = rec
+      if rec.module == module then own = rec end
+    end
+    return own.pin
+  end
   for _, e in ipairs(p.steps) do
     if e.step.prepare then e.step:prepare(repo) end
-    steps[e.name] = step_entry(repo, e, pin_cache, all_sources)
+    steps[e.name] = step_entry(repo, e, pin_cache, all_sources, pin)
     order[#order + 1] = e.name
     if e.step.datasource_info then datasource = e.step:datasource_info() end
   end
@@ -127,14 +184,21 @@ function M.resolve(p, repo, opts)
     created = iso_time(core.sys.time()), git = git_state(repo),
     datasource = datasource, steps = ordered(steps, order),
     sources = source_records(all_sources),
-    backends = ordered({ orchestrator = backend, processing = "local", training = "local" },
-      { "orchestrator", "processing", "training" }),
+    backends = M.backends_entry(orch, pin),
     options = ordered({ cache = cache, jobs = jobs }, { "cache", "jobs" }),
     stores = ordered({ artifact = repo.config.stores.artifact,
       metadata = repo.config.stores.metadata }, { "artifact", "metadata" }),
   }, { "version", "name", "type", "run_id", "created", "git", "datasource", "steps", "sources",
     "backends", "options", "stores" })
   return doc, deps
+end
+
+--- The YAML's `backends`: the orchestrator, and the processing and
+--- training backends of steps that name none (where the orchestrator runs them).
+function M.backends_entry(orch, pin)
+  local here = require("zenml.backends").Local {}
+  return ordered({ orchestrator = backend.entry(orch, pin), processing = backend.entry(here, pin),
+    training = backend.entry(here, pin) }, { "orchestrator", "processing", "training" })
 end
 
 --- The DAG's identity: step names, classes, modules and wiring (not parameters).
@@ -153,6 +217,27 @@ function M.dag_hash(doc)
     parts[#parts + 1] = ("%s\t%s\t%s\t%s"):format(name, s.class, s.module, table.concat(inputs, ";"))
   end
   return hash.string(table.concat(parts, "\n"))
+end
+
+--- Let every backend a run document names check, before anything is
+--- recorded or submitted, that it can run it (`preflight(repo)`: Slurm
+--- answers, the partition exists, the nodes see the repository).
+function M.preflight(repo, doc)
+  local seen = {}
+  local function check(entry, where)
+    if backend.is_local(entry) then return end
+    local key = require("zenml.json").encode(entry)
+    if seen[key] then return end
+    seen[key] = true
+    local b = backend.from_entry(entry, where)
+    if type(b.preflight) == "function" then b:preflight(repo) end
+  end
+  check(doc.backends.orchestrator, "backends.orchestrator")
+  for _, name in ipairs(yaml.keys(doc.steps)) do
+    local s = doc.steps[name]
+    check(s.training, ("step '%s': training"):format(name))
+    check(s.processing, ("step '%s': processing"):format(name))
+  end
 end
 
 --- Write the YAML (read-only) and record the run, together or not at all:
@@ -183,7 +268,7 @@ function M.record(repo, doc)
       yaml_path = rel, yaml_hash = hash.string(text),
       git_commit = doc.git.commit ~= yaml.null and doc.git.commit or nil,
       git_branch = doc.git.branch ~= yaml.null and doc.git.branch or nil,
-      git_dirty = doc.git.dirty, backend = doc.backends.orchestrator,
+      git_dirty = doc.git.dirty, backend = backend.name_in(doc.backends.orchestrator),
     }
   end)
   if not ok then
@@ -203,6 +288,14 @@ end
 --- Where a run's YAML waits, under a hidden name, until its run is recorded.
 function M.partial_path(repo, file)
   return ("%s/pipelines/.%s.partial"):format(repo.root, file)
+end
+
+--- A run's status from its steps' results.
+function M.status_of(results)
+  for _, r in pairs(results) do
+    if r.status == "failed" or r.status == "skipped" then return "failed" end
+  end
+  return "completed"
 end
 
 -- Print one line per finished step on a terminal, and the summary always.
@@ -233,7 +326,13 @@ end
 --- the run was recorded, the run ends `failed`, never left `running`.
 function M.execute(repo, doc, yaml_rel)
   local _ <close> = setmetatable({}, { __close = function(_, err)
-    if err ~= nil then pcall(function() repo:meta():run_finish(doc.run_id, "failed") end) end
+    if err ~= nil then
+      -- a run its orchestrator ended (cancelled) keeps that end
+      pcall(function()
+        local r = repo:meta():run(doc.run_id)
+        if r and r.status == "running" then repo:meta():run_finish(doc.run_id, "failed") end
+      end)
+    end
   end })
   local started = core.sys.clock()
   local store = repo:store()
@@ -241,14 +340,28 @@ function M.execute(repo, doc, yaml_rel)
   -- (docs/store.md, "Write-behind"); settled below or if anything raises.
   assert(store:write_behind(schedule.WRITE_BEHIND_MS))
   local settle <close> = setmetatable({}, { __close = function() store:write_behind(0) end })
-  local results = schedule.execute(repo, doc, yaml_rel)
+  local results = schedule.execute(repo, doc, yaml_rel, M.overrides.detach)
   local ok, err = store:write_behind(0)
   if not ok then error(err, 0) end
-  local status = report(doc, results, started)
+  if results == nil then
+    io.stdout:write(("run %s submitted to %s; follow it with: zenml run wait %s\n"):format(doc.run_id,
+      backend.name_in(doc.backends.orchestrator), doc.run_id))
+    io.stdout:flush()
+    local run = assert(repo:run(doc.run_id))
+    M.finished[#M.finished + 1] = run
+    return run
+  end
+  return M.conclude(repo, doc, results, started)
+end
+
+--- Report a run's results, record its end and print its metrics; returns the Run.
+function M.conclude(repo, doc, results, started, quiet)
+  local status = quiet and M.status_of(results) or report(doc, results, started)
   repo:meta():run_finish(doc.run_id, status)
   local run = assert(repo:run(doc.run_id))
   -- the same lines whether the run came from a script or a YAML
-  local line = require("zenml.output").metrics_line(run:metrics(), run.id, run:evaluated_split())
+  local line = not quiet and require("zenml.output").metrics_line(run:metrics(), run.id,
+    run:evaluated_split())
   if line then
     io.stdout:write(line, "\n")
     io.stdout:flush()
@@ -261,6 +374,7 @@ end
 function M.run_pipeline(p, opts)
   local repo = repo_or_fail()
   local doc = M.resolve(p, repo, opts)
+  M.preflight(repo, doc)
   local rel = M.record(repo, doc)
   return M.execute(repo, doc, rel)
 end

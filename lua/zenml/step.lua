@@ -12,17 +12,8 @@ M.artifact_types = {
   file = true, tree = true, value = true,
 }
 
-local param_types = {
-  integer = function(v) return math.type(v) == "integer" end,
-  number = function(v) return type(v) == "number" end,
-  string = function(v) return type(v) == "string" end,
-  boolean = function(v) return type(v) == "boolean" end,
-  table = function(v) return type(v) == "table" end,
-  list = function(v) return type(v) == "table" end,
-  map = function(v) return type(v) == "table" end,
-  any = function() return true end,
-}
-M.param_types = param_types
+local params = require "zenml.params"
+M.param_types = params.types
 
 local Step = class.Object:extend("Step")
 M.Step = Step
@@ -31,14 +22,17 @@ Step.inputs = {}
 Step.outputs = {}
 Step.params = {}
 
---- Keys of a step's constructor table that are options, not parameters.
-local options = { cache = "boolean", backend = "string" }
-
-local function describe(v)
-  if type(v) == "string" then return ("string %q"):format(v) end
-  if type(v) == "table" then return "a table" end
-  return type(v) .. (v ~= nil and (" " .. tostring(v)) or "")
+-- What a backend option holds: a name or a backend object.
+local function backend_value(v)
+  if type(v) == "string" or (type(v) == "table" and type(v.can) == "function") then return nil end
+  return "a backend name or object (zenml.backends.X { ... })"
 end
+
+--- Keys of a step's constructor table that are options, not parameters:
+--- `training` and `processing` choose where the step runs (docs/backends.md);
+--- `backend` is what run YAMLs of earlier releases say ("local").
+local options = { cache = "boolean", backend = "string", training = backend_value,
+  processing = backend_value }
 
 local sorted_names = require("zenml.tables").sorted_keys
 M.sorted_names = sorted_names
@@ -89,108 +83,59 @@ function M.is_required(spec)
   return type(spec) == "table" and spec.required == true
 end
 
-local function check_param(cls, name, spec, value)
-  local want = spec.type or "any"
-  local ok = param_types[want]
-  if not ok then
-    error(("%s: parameter '%s' has unknown type '%s'"):format(cls.__name, name, tostring(want)), 0)
-  end
-  if not ok(value) then
-    error(("%s: parameter '%s' expects %s, got %s"):format(cls.__name, name,
-      want == "integer" and "an integer" or "a " .. want, describe(value)), 0)
-  end
-  if spec.values then
-    for _, allowed in ipairs(spec.values) do
-      if allowed == value then return end
-    end
-    local list = {}
-    for i, a in ipairs(spec.values) do list[i] = tostring(a) end
-    error(("%s: parameter '%s' expects one of %s, got %s%s"):format(cls.__name, name,
-      table.concat(list, ", "), describe(value),
-      type(value) == "string" and errors.did_you_mean(value, list) or ""), 0)
-  end
-  if spec.check then
-    local msg = spec.check(value)
-    if msg then error(("%s: parameter '%s' %s"):format(cls.__name, name, msg), 0) end
-  end
-end
-
-local copy = require("zenml.tables").copy
-
--- A parent's declaration with the fields a subclass gives laid over it; a
--- new default makes a required parameter optional unless it says otherwise.
-local function overlay(parent, own)
-  if type(parent) ~= "table" or type(own) ~= "table" then return own end
-  local out = {}
-  for k, v in pairs(parent) do out[k] = v end
-  for k, v in pairs(own) do out[k] = v end
-  if own.default ~= nil and own.required == nil then out.required = nil end
-  return out
-end
-
 --- The parameters a class accepts: its own `params` laid over those of its
---- parents, so a subclass extends them and may override a declaration or
---- just one field of it (`{ default = ... }`).
----@param cls table a Step class
----@return table name -> declaration
-function M.param_spec(cls)
-  local chain, c = {}, cls
-  while type(c) == "table" do
-    local own = rawget(c, "params")
-    if own and next(own) ~= nil then chain[#chain + 1] = own end
-    c = rawget(c, "super")
-  end
-  -- one level declares parameters (most classes): its table as it is, so
-  -- nothing is copied for each step built
-  if #chain <= 1 then return chain[1] or {} end
-  local spec = {}
-  for i = #chain, 1, -1 do
-    for name, own in pairs(chain[i]) do
-      spec[name] = overlay(spec[name], own)
-    end
-  end
-  return spec
-end
+--- parents (zenml.params.spec).
+M.param_spec = params.spec
 
 --- Build a step from its parameters (and the options `cache`, `backend`).
 --- Validates every parameter against the class's `params` spec.
 function Step:init(args)
   local cls = getmetatable(self)
-  if args ~= nil and type(args) ~= "table" then
-    errors.user("%s: expected a table of parameters, got %s", cls.__name, describe(args))
-  end
-  args = args or {}
-  local spec = M.param_spec(cls)
-  local params = {}
-  for k, v in pairs(args) do
-    if options[k] then
-      if type(v) ~= options[k] then
-        errors.user("%s: option '%s' expects a %s, got %s", cls.__name, k, options[k], describe(v))
-      end
-      local bad = k == "backend" and require("zenml.names").check_backend(v)
-      if bad then error(("%s: option 'backend': %s"):format(cls.__name, bad), 3) end
-      self["_" .. k] = v
-    elseif spec[k] == nil then
-      local known = sorted_names(spec)
-      errors.user("%s: unknown parameter '%s'; parameters are: %s%s", cls.__name, tostring(k),
-        #known > 0 and table.concat(known, ", ") or "(none)", errors.did_you_mean(k, known))
-    else
-      params[k] = copy(v)
-    end
-  end
-  for _, name in ipairs(sorted_names(spec)) do
-    local s = spec[name]
-    if params[name] == nil then
-      if s.required then errors.user("%s: parameter '%s' is required", cls.__name, name) end
-      params[name] = copy(s.default)
-    end
-    if params[name] ~= nil then
-      local ok, err = pcall(check_param, cls, name, s, params[name])
-      if not ok then errors.user("%s", tostring(err)) end
-    end
-  end
-  self.params = params
+  local opts
+  self.params, opts = params.build(cls, args, options)
+  self:set_options(opts)
   self:configure()
+end
+
+-- Check and keep the options of a step (constructor or `with`).
+function Step:set_options(opts)
+  local name = getmetatable(self).__name
+  for k, v in pairs(opts) do
+    if k == "backend" and v ~= "local" then
+      errors.user("%s: option 'backend' is 'local' or absent, got %q; choose where a step runs"
+        .. " with training = or processing = (docs/backends.md)", name, v)
+    elseif k == "training" or k == "processing" then
+      require("zenml.backend").check(v, k, ("%s: option '%s'"):format(name, k))
+    end
+    self["_" .. k] = v
+  end
+end
+
+--- Options set after construction: `step:with { training = zenml.backends.Slurm
+--- { gres = "gpu:1" } }`, `{ cache = false }`. Returns the step.
+function Step:with(opts)
+  local name = getmetatable(self).__name
+  if type(opts) ~= "table" then
+    errors.user("%s: with expects a table of options (training, processing, cache), got %s", name,
+      type(opts))
+  end
+  local checked = {}
+  for k, v in pairs(opts) do
+    local want = options[k]
+    if not want or k == "backend" then
+      local known = { "cache", "processing", "training" }
+      errors.user("%s: with: unknown option '%s'; options are: %s%s", name, tostring(k),
+        table.concat(known, ", "), errors.did_you_mean(tostring(k), known))
+    end
+    local bad = type(want) == "function" and want(v) or (type(want) == "string" and type(v) ~= want
+      and "a " .. want)
+    if bad then
+      errors.user("%s: option '%s' expects %s, got %s", name, k, bad, params.describe(v))
+    end
+    checked[k] = v
+  end
+  self:set_options(checked)
+  return self
 end
 
 --- Hook called after parameters are validated (subclasses may derive state).

@@ -351,7 +351,7 @@ static void find_repo_root(char *out, size_t cap)
   }
 }
 
-/* package.path: our lua/ and stdlib/, the repository's steps/, then whatever
+/* package.path: our lua/ and stdlib/, the repository's steps/ and backends/, then whatever
  * LUA_PATH or Lua's default gave. */
 static void set_paths(lua_State *L)
 {
@@ -365,7 +365,7 @@ static void set_paths(lua_State *L)
                   home, home, home, home);
   luaL_addvalue(&b);
   if (root[0]) {
-    lua_pushfstring(L, "%s/steps/?.lua;%s/steps/?/init.lua;", root, root);
+    lua_pushfstring(L, "%s/steps/?.lua;%s/steps/?/init.lua;%s/backends/?.lua;", root, root, root);
     luaL_addvalue(&b);
   }
   lua_getfield(L, -2, "path");

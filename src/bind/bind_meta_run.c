@@ -59,6 +59,13 @@ static int db_run_finish(lua_State *L)
   return rc < 0 ? zm__bind_meta_fail(L, rc) : (lua_pushboolean(L, 1), 1);
 }
 
+static int db_run_detach(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  int rc = zm_meta_run_detach(m, luaL_checkstring(L, 2));
+  return rc < 0 ? zm__bind_meta_fail(L, rc) : (lua_pushboolean(L, 1), 1);
+}
+
 void zm__bind_meta_push_run(lua_State *L, const void *item)
 {
   const zm_meta_run *r = item;
@@ -280,7 +287,7 @@ void zm__bind_meta_run_methods(lua_State *L)
   static const luaL_Reg methods[] = {
       {"pipeline_version", db_pipeline_version},
       {"run_begin", db_run_begin},
-      {"run_finish", db_run_finish},
+      {"run_finish", db_run_finish}, {"run_detach", db_run_detach},
       {"run", db_run},
       {"runs", db_runs},
       {"recover", db_recover},

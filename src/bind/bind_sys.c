@@ -211,6 +211,17 @@ static int sys_file_kind(lua_State *L)
   return 1;
 }
 
+/* sleep(seconds): wait, in this thread; a signal (Ctrl-C) ends it early. */
+static int sys_sleep(lua_State *L)
+{
+  double secs = luaL_checknumber(L, 1);
+  if (secs > 0) {
+    struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
 static int sys_home(lua_State *L)
 {
   lua_pushstring(L, zm_bind_home());
@@ -222,7 +233,7 @@ int zm_bind_open_sys(lua_State *L)
   static const luaL_Reg fns[] = {
       {"isatty", sys_isatty},   {"time", sys_time},         {"clock", sys_clock},
       {"getpid", sys_getpid},   {"hostname", sys_hostname}, {"getcwd", sys_getcwd},
-      {"realpath", sys_realpath}, {"home", sys_home}, {"setenv", sys_setenv},
+      {"realpath", sys_realpath}, {"home", sys_home}, {"sleep", sys_sleep}, {"setenv", sys_setenv},
       {"file_kind", sys_file_kind},
       {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
       {"fault", sys_fault}, {"fault_points", sys_fault_points},

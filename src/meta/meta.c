@@ -10,7 +10,7 @@
 #include <time.h>
 
 static const char *const status_names[] = {"running", "completed", "failed", "cached",
-                                           "skipped", "invalid"};
+                                           "skipped", "invalid", "cancelled"};
 
 const char *zm_meta_status_name(zm_meta_status s)
 {

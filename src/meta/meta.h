@@ -24,6 +24,7 @@ typedef enum zm_meta_status {
   ZM_META_CACHED,
   ZM_META_SKIPPED,
   ZM_META_INVALID, /* an execution whose outputs were lost: never a cache hit */
+  ZM_META_CANCELLED, /* a run stopped on request (zenml run cancel, Ctrl-C on a cluster run) */
 } zm_meta_status;
 
 /* The name stored in the database ("running", "completed", ...). */
@@ -159,6 +160,11 @@ int zm_meta_run_begin(zm_meta *m, const zm_meta_run *run);
 
 /* Set a run's final status and end time. */
 int zm_meta_run_finish(zm_meta *m, const char *run_id, zm_meta_status status);
+
+/* Hand a running run over to a cluster: it belongs to no process any more
+ * (its jobs go on when the process that submitted them ends), so crash
+ * recovery leaves it alone; `zenml run wait` or `run cancel` finishes it. */
+int zm_meta_run_detach(zm_meta *m, const char *run_id);
 
 /* One run; ZM_ENOTFOUND if there is none with that id. */
 int zm_meta_run_get(zm_meta_run **out, zm_meta *m, const char *run_id);

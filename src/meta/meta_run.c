@@ -69,6 +69,19 @@ int zm_meta_run_finish(zm_meta *m, const char *run_id, zm_meta_status status)
   return rc;
 }
 
+int zm_meta_run_detach(zm_meta *m, const char *run_id)
+{
+  int rc = 0;
+  ZM__META_TX(m, rc) {
+    zm_meta_run *check = NULL;
+    rc = zm_meta_run_get(&check, m, run_id);
+    zm_meta_run_free(check);
+    if (rc == 0)
+      rc = zm_sql_run(m->c, "UPDATE runs SET pid = -1 WHERE id = ?", "s", run_id);
+  }
+  return rc;
+}
+
 #define RUN_COLS ZM__META_RUN_COLS ZM__META_RUN_FROM
 
 void zm__meta_run_clear(zm_meta_run *r)

@@ -81,7 +81,7 @@ describe("running a pipeline", function()
     assert.equals("444\n", mode)
     local y = t.slurp(dir .. "/pipelines/" .. yaml_file)
     for _, key in ipairs { "version: 1", "name: chain", "type: Pipeline", "run_id:", "created:",
-      "git:", "steps:", "source: touch@", "backends:", "orchestrator: local", "stores:",
+      "git:", "steps:", "source: touch@", "backends:", "orchestrator:\n    name: local\n    class: Local", "stores:",
       "artifact: .zenml/artifacts", "metadata: " .. t.metadata_url(dir) } do
       assert.matches(key, y, 1, true)
     end

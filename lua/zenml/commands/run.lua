@@ -9,6 +9,7 @@ local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--bac
        zenml run show RUN [--all] [--json | --svg]
        zenml run compare RUN RUN... | --pipeline NAME --last N [--all] [--json | --csv | --md]
        zenml run logs RUN STEP
+       zenml run wait RUN | cancel RUN
        zenml run explain RUN STEP [--json]
 
 Runs a pipeline script (every p:run() in it), or runs a recorded pipeline
@@ -32,6 +33,10 @@ the parameters, datasource version, source pins, metrics and durations that
 differ (--all: every row), deltas to the first run, the best value of each
 metric marked * (lower is better for names with loss, error, mse, mae or
 rmse; higher for the others); --csv and --md (for a pull request) too.
+run wait follows a run on a cluster until its jobs ended and records its
+end (also a run whose submitting process died); run cancel cancels its jobs
+(the run ends cancelled). run show and run list bring a cluster run's
+status up to date first.
 
 Options:
   --set STEP.PARAM=VALUE
@@ -39,12 +44,18 @@ Options:
                   VALUE is read as the parameter's declared type (42, 0.5, true, text,
                   a,b,c or [1, 2] for a list) and checked as in the script; the
                   run's YAML records it like any other parameter
-  --backend NAME  orchestrator: local (one step at a time) or parallel
+  --backend NAME  orchestrator: local (one step at a time), parallel, slurm or a
+                  backend of the repository's backends/ (zenml backend list); its
+                  settings come from backends.NAME.* (zenml config set). With a
+                  YAML, --backend local also runs every step here
   -j N, --jobs N  run up to N independent steps at once (implies parallel)
+  --detach        with a cluster orchestrator (slurm): submit the run's jobs,
+                  print the run id and return; follow it with run wait
   --no-cache      run every step even when a cached result exists]]
 
 local spec = {
-  flags = { ["no-cache"] = true, json = true, all = true, csv = true, md = true, svg = true },
+  flags = { ["no-cache"] = true, json = true, all = true, csv = true, md = true, svg = true,
+    detach = true },
   options = { backend = true, j = true, jobs = true, pipeline = true, status = true, limit = true,
     since = true, ["until"] = true, sort = true, last = true },
   lists = { set = true, metric = true, param = true, where = true },
@@ -69,18 +80,24 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
-  local names = require "zenml.names"
-  local bad = opts.backend and names.check_backend(opts.backend)
-  if bad then
-    cli.fail(bad .. require("zenml.errors").did_you_mean(opts.backend, names.backends), 2)
+  if opts.backend then
+    local backend = require "zenml.backend"
+    local known = backend.names(require("zenml.repo").find_root())
+    local found = false
+    for _, n in ipairs(known) do found = found or n == opts.backend end
+    if not found then
+      cli.fail(("unknown backend '%s'; backends are: %s%s"):format(opts.backend,
+        table.concat(known, ", "), require("zenml.errors").did_you_mean(opts.backend, known)), 2)
+    end
   end
   runner.overrides = { backend = opts.backend, jobs = jobs, no_cache = opts["no-cache"],
+    detach = opts.detach,
     set = parse_sets(opts.set) }
   runner.finished = {}
   if path:match("%.ya?ml$") then
     local ok, run = xpcall(require("zenml.rerun").rerun, require("zenml.errors").capture, path, {})
     if not ok then error(run, 0) end
-    return run.status == "completed" and 0 or 1
+    return (run.status == "completed" or (opts.detach and run.status == "running")) and 0 or 1
   end
   local chunk, err = loadfile(path)
   if not chunk then cli.fail(err) end
@@ -89,7 +106,7 @@ local function run_file(opts, pos)
   local ok, rerr = xpcall(chunk, require("zenml.errors").capture, table.unpack(pos, 2))
   if not ok then error(rerr, 0) end
   for _, r in ipairs(runner.finished) do
-    if r.status ~= "completed" then return 1 end
+    if r.status ~= "completed" and not (opts.detach and r.status == "running") then return 1 end
   end
   return 0
 end
@@ -210,6 +227,7 @@ end
 local function list(opts)
   local filter = list_filter(opts)
   local repo = cli.repo()
+  require("zenml.follow").refresh_all(repo)
   local metrics = opts.metric or default_metrics(repo, filter)
   local params = opts.param or {}
   local sort, desc = opts.sort, false
@@ -339,7 +357,7 @@ end
 
 local function show(opts, pos)
   local repo = cli.repo()
-  local run = find_run(repo, pos[2], "show")
+  local run = require("zenml.follow").refresh(repo, find_run(repo, pos[2], "show"))
   if opts.svg then -- the run's DAG as an SVG image, as `pipeline graph --svg` draws it
     if opts.json then cli.fail("run show takes one of --json and --svg", 2) end
     local g = run:graph()
@@ -452,8 +470,9 @@ local function logs(opts, pos)
 end
 
 -- The actions and their arguments; options of running and of listing.
-local ACTIONS = { list = {}, show = { "RUN" }, logs = { "RUN", "STEP" }, explain = { "RUN", "STEP" } }
-local RUNNING = { "set", "backend", "j", "jobs", "no-cache" }
+local ACTIONS = { list = {}, show = { "RUN" }, logs = { "RUN", "STEP" }, explain = { "RUN", "STEP" },
+  wait = { "RUN" }, cancel = { "RUN" } }
+local RUNNING = { "set", "backend", "j", "jobs", "no-cache", "detach" }
 local LISTING = { "pipeline", "status", "limit", "since", "until", "sort", "metric", "param", "where" }
 
 local function run(args)
@@ -504,6 +523,24 @@ local function run(args)
   if action == "list" then return list(opts) end
   if action == "show" then return show(opts, pos) end
   if action == "logs" then return logs(opts, pos) end
+  if action == "wait" or action == "cancel" then
+    cli.no_json(opts, "run " .. action, "the run's progress as text")
+    local repo = cli.repo()
+    local run_ = find_run(repo, pos[2], action)
+    local follow = require "zenml.follow"
+    if action == "cancel" then
+      local ok, n = pcall(follow.cancel, repo, run_)
+      if not ok then cli.fail(n) end
+      io.stdout:write(("run %s cancelled (%d job%s)\n"):format(run_.id, n, n == 1 and "" or "s"))
+      return 0
+    end
+    local ok, done = pcall(follow.wait, repo, run_)
+    if not ok then cli.fail(done) end
+    if done == run_ then
+      io.stdout:write(("run %s has finished: %s\n"):format(run_.id, run_.status))
+    end
+    return done.status == "completed" and 0 or 1
+  end
   if action == "explain" then
     local repo = cli.repo()
     local run_ = find_run(repo, pos[2], "explain")

@@ -1,8 +1,10 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
+local params = require "zenml.params"
 
 local usage = [[usage: zenml step list [--json]
        zenml step exec PIPELINE.yaml STEP
+       zenml step exec PIPELINE.yaml --all [-j N] [--srun]
 
 list: the built-in step classes and those in the repository's steps/ folder,
 with their parameters (with --json an object: name -> {type, default,
@@ -14,7 +16,11 @@ has already completed (or reused from the cache) is not run again: it says
 so and exits 0. Refused, with nothing recorded: a step that failed, was
 skipped or is running; a step whose upstream steps have not completed; any
 step of a run that has finished (a recorded run is never changed:
-'zenml run PIPELINE.yaml' runs the pipeline again as a new run).]]
+'zenml run PIPELINE.yaml' runs the pipeline again as a new run).
+exec --all: every step of the run that has not completed, on N worker
+threads here (default: the CPUs Slurm gave the job, else every core), or
+each through `srun` on a node of the allocation with --srun; what the slurm
+orchestrator's allocation mode runs inside its allocation.]]
 
 local function modules_in(folder, prefix)
   local out = {}
@@ -27,36 +33,12 @@ local function modules_in(folder, prefix)
   return out
 end
 
--- The parameters of a class for --json: name -> {type, default?, required?, values?}.
-local function param_records(cls)
-  local out = {}
-  for name, s in pairs(require("zenml.step").param_spec(cls)) do
-    out[name] = { type = s.type or "any", default = s.default, required = s.required or nil,
-      values = s.values }
-  end
-  return out
-end
-
--- The parameters of a class on one line: "name:type =default, ...".
-local function describe_params(cls)
-  local spec = require("zenml.step").param_spec(cls)
-  local parts = {}
-  for _, k in ipairs(require("zenml.step").sorted_names(spec)) do
-    local s = spec[k]
-    local default = type(s.default) == "table" and require("zenml.json").encode(s.default)
-      or tostring(s.default)
-    local d = s.required and "required" or (s.default ~= nil and ("=" .. default) or "")
-    parts[#parts + 1] = ("%s:%s%s"):format(k, s.type or "any", d ~= "" and (" " .. d) or "")
-  end
-  return table.concat(parts, ", ")
-end
-
 local function classes_of(mod, module, origin, rows, json)
   local Step = require("zenml.step").Step
   local function add(cls)
     if type(cls) == "table" and type(cls.is_a) == "function" and cls ~= Step and cls:is_a(Step) then
       rows[#rows + 1] = { class = cls.__name, module = module, origin = origin,
-        params = json and param_records(cls) or describe_params(cls) }
+        params = json and params.records(cls) or params.summary(cls) }
     end
   end
   add(mod)
@@ -152,8 +134,42 @@ local function exec(pos)
   return 0
 end
 
+-- `step exec YAML --all`: the run's remaining steps, scheduled here.
+local function exec_all(opts, pos)
+  local path = pos[2]
+  if not path then cli.fail("step exec --all needs PIPELINE.yaml\n" .. usage, 2) end
+  if pos[3] then cli.fail(("step exec --all takes PIPELINE.yaml only, got an extra argument '%s'"):format(pos[3]), 2) end
+  local n = opts.j and math.tointeger(tonumber(opts.j))
+  if opts.j and (not n or n < 1) then cli.fail("-j expects a whole number >= 1", 2) end
+  n = n or math.tointeger(tonumber(os.getenv("SLURM_CPUS_ON_NODE") or "")) or require("zenml.exec").ncores()
+  local docs = require "zenml.engine.doc"
+  local repo = cli.repo()
+  local ok, doc = pcall(docs.load, path)
+  if not ok then cli.fail(doc) end
+  local run = repo:meta():run(doc.run_id)
+  if not run then cli.fail(("run %s of %s is not recorded in this repository's metadata store"):format(doc.run_id, path)) end
+  if run.status ~= "running" then
+    cli.fail(("step exec: run %s of %s has finished (%s)"):format(doc.run_id, path, run.status))
+  end
+  require("zenml.sources").install_pins(repo, doc.sources)
+  local rel = path
+  if rel:sub(1, #repo.root + 1) == repo.root .. "/" then rel = rel:sub(#repo.root + 2) end
+  local res, all = require("zenml.backends.slurm").run_inside(repo, doc, rel, n, opts.srun)
+  local counts = {}
+  for _, r in pairs(res) do counts[r.status] = (counts[r.status] or 0) + 1 end
+  io.stdout:write(("run %s: %d completed, %d failed, %d not run\n"):format(doc.run_id,
+    counts.completed or 0, counts.failed or 0, (counts.skipped or 0) + (counts.cancelled or 0)))
+  return all and 0 or 1
+end
+
 local function run(args)
-  local opts, pos = cli.parse(args, { flags = { json = true } }, usage)
+  local opts, pos = cli.parse(args, { flags = { json = true, all = true, srun = true },
+    options = { j = true } }, usage)
+  if pos[1] == "exec" and opts.all then
+    cli.no_json(opts, "step exec", "the run's status as text")
+    return exec_all(opts, pos)
+  end
+  if opts.all or opts.srun or opts.j then cli.fail("--all, --srun and -j apply to step exec --all", 2) end
   if pos[1] == "list" or pos[1] == nil then return list(opts) end
   if pos[1] == "exec" then
     cli.no_json(opts, "step exec", "the step's status as text")

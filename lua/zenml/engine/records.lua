@@ -110,12 +110,16 @@ function M.fail(st, exec, full, log)
 end
 
 --- Record that a step failed before it could start (its module does not
---- load, an input is missing): finish the execution it began, or begin one.
-function M.fail_early(st, name, exec, full)
+--- load, an input is missing) or that the process running it ended without
+--- saying (a cluster killed its job): finish the execution it began, or
+--- begin one. `log`, when given, becomes its log.
+function M.fail_early(st, name, exec, full, log)
   local db, s = st.repo:meta(), st.doc.steps[name]
   exec = exec or db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
   local e = db:execution(exec)
-  if not e or e.status == "running" then db:execution_finish(exec, "failed", full, nil) end
+  if not e or e.status == "running" then
+    db:execution_finish(exec, "failed", full, log and put_log(st, log) or nil)
+  end
   return exec
 end
 

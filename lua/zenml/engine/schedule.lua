@@ -14,6 +14,7 @@ local cache = require "zenml.engine.cache"
 local records = require "zenml.engine.records"
 local docs = require "zenml.engine.doc"
 local sources = require "zenml.sources"
+local backend = require "zenml.backend"
 
 local M = {}
 
@@ -38,6 +39,39 @@ end
 local function task_result(r)
   if r.status == "failed" then error(errors.formatted(r.error), 0) end
   return state.encode(r.status, r.outputs)
+end
+
+-- Step `name` on its training backend (docs/backends.md): the cache is
+-- probed here first, so a hit is never submitted.
+local function elsewhere(st, yaml_rel, name, entry)
+  if cache.enabled(st.doc, name) then
+    local hit = cache.cached(st, name)
+    if hit then return hit end
+  end
+  records.flush(st)
+  -- what earlier steps wrote is durable and in place before another
+  -- process (or machine) reads it
+  local store = st.repo:store()
+  local ok, err = store:write_behind(0)
+  if not ok then error(err, 0) end
+  assert(store:write_behind(M.WRITE_BEHIND_MS))
+  local b = backend.from_entry(entry, ("step '%s': training backend"):format(name))
+  return b:run_step({ repo = st.repo, doc = st.doc, yaml = yaml_rel }, name)
+end
+
+--- Run step `name` in state `st`, or on the training backend its YAML
+--- entry names. Returns its result {status, outputs?, error?}.
+function M.run_one(st, yaml_rel, name, known)
+  local entry = st.doc.steps[name].training
+  if backend.is_local(entry) then return task.step_safe(st, name, known) end
+  local ok, r = xpcall(errors.boundary, errors.capture, elsewhere, st, yaml_rel, name, entry)
+  if not ok then
+    records.flush(st)
+    local exec = records.fail_early(st, name, nil, errors.format(r, true))
+    return { status = "failed", error = errors.format(r), execution = exec }
+  end
+  if r.status ~= "failed" then st.done[name] = r end
+  return r
 end
 
 ---@class zenml.engine.Plan
@@ -66,7 +100,7 @@ function Plan:run_step(name, deps)
     self.st.group_cached = true
   end
   self.st.handed = deps or {}
-  return task_result(task.step_safe(self.st, name))
+  return task_result(M.run_one(self.st, self.yaml, name))
 end
 
 --- Settle in this state, in order, the cache hits whose upstream steps are
@@ -124,77 +158,66 @@ function M.worker_task(name, arg, _, deps)
     worker.st, worker.path = state.new(repo, doc), a.yaml
   end
   worker.st.handed = deps
-  return task_result(task.step_safe(worker.st, name, a.known))
+  return task_result(M.run_one(worker.st, a.yaml, name, a.known))
 end
 
-local function nodes_of(plan)
+--- The nodes of `zenml.exec.run`: each step with its dependencies.
+function Plan:nodes()
   local nodes = {}
-  for i, name in ipairs(plan.steps) do nodes[i] = { name = name, deps = plan.deps[name] } end
+  for i, name in ipairs(self.steps) do nodes[i] = { name = name, deps = self.deps[name] } end
   return nodes
 end
 
---- Orchestrators: `orchestrator:run(plan)` -> results by step name, each
---- {status = "completed"|"failed"|"skipped"|"cancelled", result?, error?}.
-M.orchestrators = {}
-
---- Every step in this Lua state, one at a time, in the plan's order.
-M.orchestrators["local"] = {
-  run = function(_, plan)
-    -- what the steps recorded is committed whatever happens
-    local _ <close> = setmetatable({}, { __close = function() plan:close() end })
-    return exec.run {
-      nodes = nodes_of(plan),
-      task = function(name, _, _, deps) return plan:run_step(name, deps) end,
-      on_event = plan.done and function(ev)
-        if ev.kind == "done" then
-          local r = plan.st and plan.st.done[ev.node]
-          plan.done(ev.node, r and r.status or ev.status)
-        end
-      end,
-    }
-  end,
-}
-
---- Steps on `jobs` worker threads, each with its own Lua state; cache hits
---- are settled here first.
-M.orchestrators.parallel = {
-  run = function(self, plan)
-    local settled, pending = plan:settle(), false
-    local args = {}
-    for _, name in ipairs(plan.steps) do
-      args[name] = plan:arg(name)
-      pending = pending or not settled[name]
-    end
-    if not pending then
-      local res = {}
-      for name, text in pairs(settled) do res[name] = { status = "completed", result = text } end
-      return res
-    end
-    return exec.run {
-      nodes = nodes_of(plan), jobs = self.jobs, task = plan.task, args = args,
-      on_event = plan.done and function(ev)
-        if ev.kind == "done" and not settled[ev.node] then plan.done(ev.node, ev.status) end
-      end,
-    }
-  end,
-}
-
---- The orchestrator a run document asks for.
-function M.orchestrator(doc)
-  local jobs = doc.options.jobs or 1
-  if doc.backends.orchestrator == "parallel" and jobs > 1 then
-    return setmetatable({ jobs = jobs }, { __index = M.orchestrators.parallel })
-  end
-  return M.orchestrators["local"]
+--- The task arguments of every step (Plan:arg), by name.
+function Plan:args()
+  local args = {}
+  for _, name in ipairs(self.steps) do args[name] = self:arg(name) end
+  return args
 end
 
---- Execute the steps of a recorded run with the orchestrator its document
---- names; records the steps that did not run. Returns name -> {status, error?}.
-function M.execute(repo, doc, yaml_rel)
-  local plan = M.plan(repo, doc, yaml_rel)
-  local res = M.orchestrator(doc):run(plan)
+--- How many steps the settling left to run.
+function Plan:pending()
+  local n = 0
+  for _, name in ipairs(self.steps) do
+    if not self.settled[name] then n = n + 1 end
+  end
+  return n
+end
+
+--- Results of settled steps, as an orchestrator returns them.
+function Plan:results_of(settled)
+  local res = {}
+  for name, text in pairs(settled) do res[name] = { status = "completed", result = text } end
+  return res
+end
+
+--- The `on_event` of zenml.exec.run that shows progress on a terminal (nil
+--- on a pipe); settled steps were shown while settling.
+function Plan:events()
+  if not self.done then return nil end
+  return function(ev)
+    if ev.kind == "done" and not self.settled[ev.node] then
+      local r = self.st and self.st.done[ev.node]
+      self.done(ev.node, r and r.status or ev.status)
+    end
+  end
+end
+
+--- The orchestrator a run document asks for (docs/backends.md).
+function M.orchestrator(doc)
+  local entry = doc.backends.orchestrator
+  if entry == "parallel" then
+    -- a YAML written before backends were classes
+    return require("zenml.backends").Parallel { jobs = math.max(doc.options.jobs or 2, 2) }
+  end
+  return backend.from_entry(entry, "backends.orchestrator")
+end
+
+--- The results of a run's steps from what its orchestrator returned; the
+--- steps that did not run are recorded `skipped`. Returns name -> {status, error?}.
+function M.results(repo, doc, steps, res)
   local results = {}
-  for _, name in ipairs(plan.steps) do
+  for _, name in ipairs(steps) do
     local r = res[name] or { status = "skipped" }
     if r.status == "completed" then
       results[name] = { status = state.status_of(r.result) }
@@ -206,6 +229,21 @@ function M.execute(repo, doc, yaml_rel)
     end
   end
   return results
+end
+
+--- Execute the steps of a recorded run with the orchestrator its document
+--- names; records the steps that did not run. Returns name -> {status,
+--- error?}, or nil when `detach` is set and a cluster took the run over.
+function M.execute(repo, doc, yaml_rel, detach)
+  local plan = M.plan(repo, doc, yaml_rel)
+  plan.detach = detach
+  local res = M.orchestrator(doc):run(plan)
+  if res == nil and detach then return nil end
+  if type(res) ~= "table" then
+    error(("orchestrator %s returned %s from run(plan); it must return the steps' results"):format(
+      backend.name_in(doc.backends.orchestrator), type(res)), 0)
+  end
+  return M.results(repo, doc, plan.steps, res)
 end
 
 return M

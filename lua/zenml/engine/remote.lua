@@ -1,0 +1,63 @@
+--- Steps that run in another process (a Slurm job running `zenml step
+--- exec`): the command that runs one, and its result read back from the
+--- metadata store, which that process recorded. A process killed before it
+--- could record its end (a time limit, memory, a lost node) is recorded
+--- failed here, with the reason its backend gives and what it printed.
+local core = require "zenml._core"
+local state = require "zenml.engine.state"
+local records = require "zenml.engine.records"
+
+local M = {}
+
+--- The running zenml binary (a node runs the same build).
+function M.executable()
+  return core.sys.realpath("/proc/self/exe") or "zenml"
+end
+
+--- Quote a word for a POSIX shell.
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- The shell command that runs step `name` of the run whose YAML is
+--- `yaml_rel` (relative to the repository root, the command's folder).
+function M.command(yaml_rel, name)
+  return ("%s step exec %s %s"):format(M.quote(M.executable()), M.quote(yaml_rel), M.quote(name))
+end
+
+--- The last execution of step `name` in run `run_id`, or nil.
+function M.last_execution(repo, run_id, name)
+  local latest
+  for _, e in ipairs(repo:meta():executions(run_id)) do
+    if e.step == name and (not latest or e.id > latest.id) then latest = e end
+  end
+  return latest
+end
+
+--- The result of step `name`, which another process ran and which has
+--- ended: {status = "completed"|"cached"|"failed", outputs?, error?}. When
+--- that process recorded no end, the step is recorded failed with `why`
+--- (and `log`, what the process printed).
+function M.result(repo, doc, name, why, log)
+  local e = M.last_execution(repo, doc.run_id, name)
+  if e and (e.status == "completed" or e.status == "cached") then
+    return { status = e.status, outputs = repo:meta():outputs(e.id), execution = e.id }
+  end
+  if e and e.status == "failed" and e.error then
+    -- the full error keeps every frame; the user is shown its first line
+    -- and the rest is in `zenml run logs`
+    return { status = "failed", error = e.error:match("^[^\n]*"), execution = e.id }
+  end
+  local st = state.new(repo, doc)
+  why = why or "the step's process ended without recording a result"
+  local exec = records.fail_early(st, name, e and e.id, why, log)
+  return { status = "failed", error = why, execution = exec }
+end
+
+--- A result as an orchestrator hands it on ({status, result|error}).
+function M.as_node(r)
+  if r.status == "failed" then return { status = "failed", error = r.error } end
+  return { status = "completed", result = state.encode(r.status, r.outputs) }
+end
+
+return M

@@ -1,0 +1,230 @@
+--- zenml.slurm: Slurm's commands, as the Slurm backend uses them. Every
+--- query about a run's jobs is one command for all of them (squeue; then,
+--- for a job squeue no longer knows, one scontrol), never one per job per
+--- poll; `calls` counts the commands run, for the benchmark's poll load.
+--- Commands are found on PATH, so tests can stand fake ones in front.
+local M = {}
+
+--- How many Slurm commands this process ran.
+M.calls = 0
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- Run a shell command line; returns its output (stdout and stderr), and
+-- whether it exited 0.
+local function run(cmd, input_file)
+  M.calls = M.calls + 1
+  local p = io.popen(cmd .. (input_file and (" < " .. quote(input_file)) or "")
+    .. " 2>&1; echo \"@rc=$?\"")
+  local out = p:read("a")
+  p:close()
+  local body, rc = out:match("^(.-)@rc=(%d+)%s*$")
+  return body or out, tonumber(rc) == 0
+end
+
+-- The line of a command's output that says what went wrong.
+local function first_error(out)
+  for line in out:gmatch("[^\n]+") do
+    if line:match("error") then return (line:gsub("^%s+", "")) end
+  end
+  return out:match("^%s*([^\n]+)") or "no output"
+end
+
+--- Whether Slurm is there and its controller answers: true, or nil and why.
+function M.available()
+  local _, found = run("command -v sbatch")
+  if not found then return nil, "sbatch not found on PATH; is Slurm installed (Debian: slurm-client)?" end
+  -- scontrol retries a missing configuration for a minute: 10 s is plenty
+  local out, ok = run("timeout 10 scontrol ping")
+  if not ok or not out:match("UP") then
+    local why = out:match("^%s*$") and "no answer in 10 s" or first_error(out)
+    return nil, ("Slurm's controller does not answer (scontrol ping: %s)"):format(why)
+  end
+  return true
+end
+
+--- The cluster's partitions.
+function M.partitions()
+  local out, ok = run("sinfo -h -o %R")
+  if not ok then error("sinfo: " .. first_error(out), 0) end
+  local list, seen = {}, {}
+  for name in out:gmatch("%S+") do
+    if not seen[name] then seen[name] = true; list[#list + 1] = name end
+  end
+  table.sort(list)
+  return list
+end
+
+--- nil when partition `name` exists, else a message naming those that do.
+function M.check_partition(name)
+  local list = M.partitions()
+  for _, p in ipairs(list) do
+    if p == name then return nil end
+  end
+  return ("unknown Slurm partition '%s'; partitions are: %s%s"):format(name,
+    table.concat(list, ", "), require("zenml.errors").did_you_mean(name, list))
+end
+
+--- nil when `s` is a Slurm time limit (MINUTES, MM:SS, HH:MM:SS, D-HH,
+--- D-HH:MM, D-HH:MM:SS, UNLIMITED, INFINITE), else a message.
+function M.check_time(s)
+  if type(s) ~= "string" then return "a time limit is a string" end
+  if s == "UNLIMITED" or s == "INFINITE" or s == "unlimited" or s == "infinite" then return nil end
+  local ok = s:match("^%d+$") or s:match("^%d+:%d%d$") or s:match("^%d+:%d%d:%d%d$")
+    or s:match("^%d+%-%d+$") or s:match("^%d+%-%d+:%d%d$") or s:match("^%d+%-%d+:%d%d:%d%d$")
+  if ok then return nil end
+  return ("'%s' is not a Slurm time limit"):format(s)
+end
+
+--- Submit a job: opts {script_file, name, partition, account, qos, time,
+--- mem, cpus, gres, constraint, nodes, extra = {args}, dependency = {ids}
+--- (afterok), output, chdir}. Returns the job id, or nil and the first
+--- line of sbatch's own message.
+function M.submit(opts)
+  local args = { "sbatch", "--parsable" }
+  local function add(flag, v)
+    if v ~= nil and v ~= "" then args[#args + 1] = quote(flag .. "=" .. tostring(v)) end
+  end
+  add("--job-name", opts.name)
+  add("--partition", opts.partition)
+  add("--account", opts.account)
+  add("--qos", opts.qos)
+  add("--time", opts.time)
+  add("--mem", opts.mem)
+  add("--cpus-per-task", opts.cpus)
+  add("--gres", opts.gres)
+  add("--constraint", opts.constraint)
+  add("--nodes", opts.nodes)
+  add("--output", opts.output)
+  add("--chdir", opts.chdir)
+  if opts.dependency and #opts.dependency > 0 then
+    add("--dependency", "afterok:" .. table.concat(opts.dependency, ":"))
+    args[#args + 1] = "--kill-on-invalid-dep=yes"
+  end
+  for _, a in ipairs(opts.extra or {}) do args[#args + 1] = quote(a) end
+  args[#args + 1] = quote(opts.script_file)
+  local out, ok = run(table.concat(args, " "))
+  local id = ok and out:match("^%s*(%d+)")
+  if not id then
+    local why = first_error(out)
+    return nil, why:match("^sbatch:") and why or ("sbatch: " .. why)
+  end
+  return id
+end
+
+-- Fields of `scontrol -o show job` lines: JobId -> {state, exit_code, reason}.
+local function parse_scontrol(out, into)
+  for line in out:gmatch("[^\n]+") do
+    local id = line:match("JobId=(%d+)")
+    local state = line:match("JobState=(%S+)")
+    if id and state then
+      local code, signal = line:match("ExitCode=(%d+):(%d+)")
+      into[id] = { state = state, exit_code = tonumber(code), signal = tonumber(signal),
+        reason = line:match("Reason=(%S+)") }
+    end
+  end
+end
+
+--- The states of jobs `ids`: id -> {state, reason, exit_code?}. One squeue
+--- for all of them; a job it no longer lists is asked about once with
+--- scontrol (a job gone from both is missing from the answer). A failed
+--- command raises its message.
+function M.states(ids)
+  local out_states = {}
+  if #ids == 0 then return out_states end
+  local out, ok = run("squeue -h --states=all -o '%i|%T|%r' -j " .. quote(table.concat(ids, ",")))
+  if not ok and not out:match("Invalid job id") then error("squeue: " .. first_error(out), 0) end
+  for line in out:gmatch("[^\n]+") do
+    local id, state, reason = line:match("^%s*(%d+)|([^|]*)|(.*)$")
+    if id then out_states[id] = { state = state, reason = reason } end
+  end
+  for _, id in ipairs(ids) do
+    local s = out_states[id]
+    -- exit codes are not in squeue's answer: a failed job is asked once
+    if not s or s.state == "FAILED" then
+      local sout = run("scontrol -o show job " .. quote(id))
+      parse_scontrol(sout, out_states)
+    end
+  end
+  return out_states
+end
+
+--- Cancel jobs `ids` (one scancel).
+function M.cancel(ids)
+  if #ids == 0 then return end
+  local out, ok = run("scancel " .. table.concat((function()
+    local q = {}
+    for i, id in ipairs(ids) do q[i] = quote(id) end
+    return q
+  end)(), " "))
+  if not ok then error("scancel: " .. first_error(out), 0) end
+end
+
+local reasons = {
+  TIMEOUT = "TIMEOUT: the job reached its time limit",
+  OUT_OF_MEMORY = "OUT_OF_MEMORY: the job used more memory than it asked for (mem)",
+  CANCELLED = "CANCELLED: the job was cancelled",
+  NODE_FAIL = "NODE_FAIL: the job's node failed",
+  PREEMPTED = "PREEMPTED: the job was preempted",
+  BOOT_FAIL = "BOOT_FAIL: the job's node failed to boot",
+  DEADLINE = "DEADLINE: the job missed its deadline",
+}
+
+--- A job's step status from its state: nil while it waits or runs, else
+--- "completed" or "failed" with Slurm's reason ("FAILED (exit code 3)").
+function M.step_status(info)
+  local state = info.state and info.state:match("^(%u[%u_]*)") or "?"
+  if state == "COMPLETED" then return "completed" end
+  if state == "FAILED" then
+    if info.exit_code == 97 then
+      return "failed", "FAILED: the node cannot see the repository"
+    end
+    if info.signal and info.signal ~= 0 then
+      return "failed", ("FAILED (killed by signal %d)"):format(info.signal)
+    end
+    return "failed", ("FAILED (exit code %s)"):format(info.exit_code and tostring(info.exit_code) or "?")
+  end
+  if reasons[state] then return "failed", reasons[state] end
+  if state == "PENDING" and info.reason == "DependencyNeverSatisfied" then
+    return "failed", "skipped: a step it needs failed (DependencyNeverSatisfied)"
+  end
+  return nil
+end
+
+--- The cluster's nodes other than this machine.
+function M.other_nodes()
+  local out, ok = run("sinfo -h -o %N")
+  if not ok then return {} end
+  local list = out:match("^%s*(%S+)")
+  if not list then return {} end
+  local names = run("scontrol show hostnames " .. quote(list))
+  local host = io.popen("hostname -s"):read("l") or ""
+  local others = {}
+  for n in names:gmatch("%S+") do
+    if n ~= host then others[#others + 1] = n end
+  end
+  return others
+end
+
+--- The file system type of `path` (`stat -f`), e.g. "nfs", "ext2/ext3".
+function M.fs_type(path)
+  local p = io.popen("stat -f -c %T " .. quote(path) .. " 2>/dev/null")
+  local t = p:read("l")
+  p:close()
+  return t or "?"
+end
+
+--- File systems no other machine sees.
+M.local_fs = { ["ext2/ext3"] = true, xfs = true, btrfs = true, tmpfs = true, overlayfs = true,
+  zfs = true, f2fs = true, ramfs = true }
+
+--- Whether SQLite's locks work across machines on file system `fs`: not on
+--- NFS, SMB or FUSE mounts (SQLite's own documentation warns of them).
+function M.locking_fs(fs)
+  return not (fs:match("^nfs") or fs:match("^cifs") or fs:match("^smb") or fs:match("^fuse")
+    or fs == "9p")
+end
+
+return M

@@ -1,0 +1,332 @@
+--- The `slurm` backend: a pipeline's steps as Slurm jobs (docs/backends.md).
+---
+--- As an orchestrator, in `mode = "jobs"` (the default) every step that is not
+--- a cache hit becomes one `sbatch` job running `zenml step exec YAML STEP`
+--- in the repository, submitted all at once with `--dependency=afterok:` on
+--- its upstream steps' jobs, so Slurm releases each job; zenml polls the
+--- run's jobs with one command per poll. In `mode = "allocation"` one job of
+--- `nodes` nodes runs zenml's own scheduler inside it (`zenml step exec YAML
+--- --all`), which suits many short steps: no per-step queueing.
+---
+--- As a training backend, a step marked `training = Slurm { ... }` runs as its
+--- own job with those resources while the orchestrator runs the rest here.
+local zenml = require "zenml"
+local core = require "zenml._core"
+local slurm = require "zenml.slurm"
+local errors = require "zenml.errors"
+local remote = require "zenml.engine.remote"
+local jobs = require "zenml.engine.jobs"
+
+local Slurm = zenml.backends.BaseOrchestrator:extend("Slurm")
+Slurm.roles = { orchestrator = true, training = true }
+
+local function positive(v) if v <= 0 then return "expects a number > 0" end end
+local function at_least_one(v) if v < 1 then return "expects an integer >= 1" end end
+
+Slurm.params = {
+  partition = { type = "string" },
+  account = { type = "string" },
+  qos = { type = "string" },
+  time = { type = "string", check = function(v)
+    if slurm.check_time(v) then
+      return ("expects a Slurm time limit (MINUTES, MM:SS, HH:MM:SS, D-HH, D-HH:MM[:SS] or"
+        .. " UNLIMITED), got %q"):format(v)
+    end
+  end },
+  mem = { type = "string", check = function(v)
+    if not v:match("^%d+[KMGT]?$") then
+      return ("expects a memory size such as 500M or 4G, got %q"):format(v)
+    end
+  end },
+  cpus = { type = "integer", check = at_least_one },
+  gres = { type = "string" },
+  constraint = { type = "string" },
+  extra = { type = "list", default = {} },
+  job_name = { type = "string", default = "zenml" },
+  poll_interval = { type = "number", default = 1, check = positive },
+  mode = { type = "string", default = "jobs", values = { "jobs", "allocation" } },
+  nodes = { type = "integer", default = 1, check = at_least_one },
+}
+
+-- Fail with Slurm's own message, as a user error (one line).
+local function fail(fmt, ...)
+  errors.user(fmt, ...)
+end
+
+--- Check, before anything is submitted, that Slurm answers, the partition
+--- exists and the nodes can reach the repository and its stores.
+function Slurm:preflight(repo)
+  local ok, why = slurm.available()
+  if not ok then fail("%s", why) end
+  if self.params.partition then
+    local bad = slurm.check_partition(self.params.partition)
+    if bad then fail("%s", bad) end
+  end
+  local others = slurm.other_nodes()
+  if #others > 0 then
+    local fs = slurm.fs_type(repo.root)
+    if slurm.local_fs[fs] then
+      fail("the repository %s is on a local file system (%s) but Slurm runs jobs on other machines"
+        .. " (%s): put it on a file system the nodes share (NFS, Lustre, ...)", repo.root, fs,
+        table.concat(others, ", "))
+    end
+    local url = repo.config.stores.metadata
+    if url:match("^sqlite:") and not slurm.locking_fs(slurm.fs_type(repo:metadata_url():sub(8))) then
+      fail("the SQLite metadata store %s is on a file system whose locks Slurm's nodes cannot"
+        .. " share; use a MySQL/MariaDB store: zenml metadata migrate --to mysql://USER@HOST/DB",
+        url)
+    end
+  end
+end
+
+-- sbatch's options from the parameters, plus `more`.
+function Slurm:sbatch_options(more)
+  local p = self.params
+  local o = { partition = p.partition, account = p.account, qos = p.qos, time = p.time,
+    mem = p.mem, cpus = p.cpus, gres = p.gres, constraint = p.constraint, extra = p.extra }
+  for k, v in pairs(more or {}) do o[k] = v end
+  return o
+end
+
+-- The script of a job: go to the repository (saying so when this node
+-- cannot see it), then run `command`.
+local function job_script(root, command)
+  return table.concat({
+    "#!/bin/sh",
+    "# written by zenml: one step of a pipeline run",
+    ("cd %s 2>/dev/null || { echo \"zenml: $(hostname): cannot see the repository %s;"
+      .. " it must be on a file system the nodes share\" >&2; exit 97; }"):format(
+      remote.quote(root), root:gsub('["$`\\]', "")),
+    "exec " .. command,
+    "",
+  }, "\n")
+end
+
+-- Submit one job running `command`; returns {id, script, output}.
+function Slurm:submit(repo, run_id, tag, command, more)
+  local dir = jobs.make_folder(repo, run_id)
+  local script = ("%s/%s.sh"):format(dir, tag)
+  local out = ("%s/%s.out"):format(dir, tag)
+  local text = job_script(repo.root, command)
+  assert(core.sys.write_atomic(script, text, tonumber("755", 8)))
+  local opts = self:sbatch_options(more)
+  opts.script_file = script
+  opts.name = ("%s-%s-%s"):format(self.params.job_name, run_id, tag)
+  opts.output = out
+  opts.chdir = repo.root
+  local id, err = slurm.submit(opts)
+  if not id then fail("%s", err) end
+  return { id = id, script = script, output = out }
+end
+
+-- The final status of a job: nil while it waits or runs, else {status =
+-- "completed"|"failed"|"cancelled", reason}.
+local function final(info, id)
+  if info == nil then
+    return { status = "failed", reason = ("Slurm job %s is no longer known to Slurm"):format(id) }
+  end
+  local status, reason = slurm.step_status(info)
+  if not status then return nil end
+  return { status = status, reason = reason }
+end
+
+--- Follow a submitted run until every job ended: each finished step's result
+--- comes from the metadata its job recorded (or the Slurm reason when it was
+--- killed); a failure cancels what is downstream of it. Ctrl-C cancels the
+--- run's jobs. Returns results by step name (the steps that never ran are
+--- missing: the engine records them skipped). `done(name, status)` reports
+--- progress. A run in allocation mode follows its one job. With `once`, one
+--- poll: nil unless every job has ended.
+local function wait_run(repo, doc, book, deps, done, once)
+  local info = book.run or {}
+  local interval = info.poll_interval or 1
+  local results, pending = {}, {}
+  for name, job in pairs(book.jobs) do pending[name] = job end
+  for name in pairs(doc.steps) do
+    if not pending[name] then
+      local e = remote.last_execution(repo, doc.run_id, name)
+      if e and (e.status == "completed" or e.status == "cached") then
+        results[name] = remote.as_node(remote.result(repo, doc, name))
+      end
+    end
+  end
+  local alloc = info.allocation
+  local function ids()
+    local out = {}
+    if alloc then out[1] = alloc.id end
+    for _, job in pairs(pending) do out[#out + 1] = job.id end
+    return out
+  end
+  local cancel_all = function()
+    local list = ids()
+    if #list > 0 then slurm.cancel(list) end
+  end
+  local ok, err = xpcall(function()
+    while alloc or next(pending) do
+      local states = slurm.states(ids())
+      if alloc then
+        local f = final(states[alloc.id], alloc.id)
+        if f then
+          -- every step the allocation did not finish is its reason's
+          for name in pairs(doc.steps) do
+            if not results[name] then
+              local e = remote.last_execution(repo, doc.run_id, name)
+              if e and e.status ~= "skipped" then
+                local r = remote.result(repo, doc, name, f.status ~= "completed" and f.reason
+                  or nil, jobs.output_of(alloc.output))
+                results[name] = remote.as_node(r)
+                if done then done(name, r.status) end
+              end
+            end
+          end
+          alloc = nil
+        end
+      end
+      for name, job in pairs(pending) do
+        local f = final(states[job.id], job.id)
+        if f then
+          pending[name] = nil
+          local r = jobs.finished(repo, doc, name, job, f)
+          results[name] = remote.as_node(r)
+          if done then done(name, r.status) end
+          if r.status == "failed" then
+            local cancel = {}
+            for d in pairs(jobs.downstream(deps, name)) do
+              if pending[d] then
+                cancel[#cancel + 1] = pending[d].id
+                pending[d] = nil
+              end
+            end
+            if #cancel > 0 then slurm.cancel(cancel) end
+          end
+        end
+      end
+      if once and (alloc or next(pending)) then return false end
+      if alloc or next(pending) then core.sys.sleep(interval) end
+    end
+    return true
+  end, errors.capture)
+  if not ok then
+    -- Ctrl-C (or a failing poll): the run's jobs go, the run ends cancelled
+    cancel_all()
+    pcall(require("zenml.follow").record_cancelled, repo, doc)
+    if tostring(err):match("interrupted") then
+      error(errors.new { message = ("interrupted: run %s cancelled with its Slurm jobs"):format(
+        doc.run_id), where = false, code = 130 }, 0)
+    end
+    error(err, 0)
+  end
+  if not err then return nil end
+  return results
+end
+Slurm.wait = wait_run
+
+--- Cancel jobs by id (`zenml run cancel`).
+function Slurm:cancel(ids)
+  if #ids > 0 then slurm.cancel(ids) end
+end
+
+--- Run a plan's steps on Slurm (see the top of this file).
+function Slurm:run(plan)
+  local repo, doc = plan.repo, plan.doc
+  local settled = plan:settle()
+  if plan:pending() == 0 then return plan:results_of(settled) end
+  local info = { yaml = plan.yaml, backend = "slurm", mode = self.params.mode,
+    poll_interval = self.params.poll_interval }
+  local book = { run = info, jobs = {} }
+  local ok, err = xpcall(function()
+    if self.params.mode == "allocation" then
+      local p = self.params
+      local inner = ("%s step exec %s --all%s"):format(remote.quote(remote.executable()),
+        remote.quote(plan.yaml), p.nodes > 1 and " --srun" or "")
+      info.allocation = self:submit(repo, doc.run_id, "allocation", inner,
+        { nodes = p.nodes, cpus = p.cpus })
+    else
+      for _, name in ipairs(plan.steps) do
+        if not settled[name] then
+          local after = {}
+          for _, d in ipairs(plan.deps[name]) do
+            if book.jobs[d] then after[#after + 1] = book.jobs[d].id end
+          end
+          local job = self:submit(repo, doc.run_id, name, remote.command(plan.yaml, name),
+            { dependency = after })
+          book.jobs[name] = job
+          jobs.save_job(repo, doc.run_id, name, job)
+        end
+      end
+    end
+  end, errors.capture)
+  if not ok then
+    -- nothing of a run that could not be submitted whole is left queued
+    local list = jobs.ids(book)
+    if #list > 0 then pcall(slurm.cancel, list) end
+    error(err, 0)
+  end
+  jobs.save_run(repo, doc.run_id, info)
+  -- the run belongs to the cluster now: a watcher that dies leaves it to `run wait`
+  repo:meta():run_detach(doc.run_id)
+  if plan.detach then return nil end
+  return wait_run(repo, doc, book, plan.deps, plan.done)
+end
+
+--- Run step `name` of a run as its own job (a training backend); returns
+--- once it ended, with its result {status, outputs?, error?}.
+function Slurm:run_step(job, name)
+  local j = self:submit(job.repo, job.doc.run_id, name, remote.command(job.yaml, name))
+  jobs.save_job(job.repo, job.doc.run_id, name, j)
+  local ok, r = xpcall(function()
+    while true do
+      local f = final(slurm.states({ j.id })[j.id], j.id)
+      if f then return jobs.finished(job.repo, job.doc, name, j, f) end
+      core.sys.sleep(self.params.poll_interval)
+    end
+  end, errors.capture)
+  if not ok then
+    pcall(slurm.cancel, { j.id })
+    error(r, 0)
+  end
+  return r
+end
+
+-- Inside an allocation: one step through srun on a node of it (a
+-- zenml.exec task, in a worker thread's own state).
+local inside = {}
+function Slurm.srun_task(name, arg)
+  local json = require "zenml.json"
+  local state = require "zenml.engine.state"
+  local a = json.try_decode(arg)
+  if a.settled then return a.settled end
+  if not inside.repo then
+    inside.repo = assert(require("zenml.repo").open())
+    inside.doc = require("zenml.engine.doc").load(inside.repo.root .. "/" .. a.yaml)
+  end
+  local ok, how, code = os.execute("srun --nodes=1 --ntasks=1 --exclusive --quiet "
+    .. remote.command(a.yaml, name))
+  local r = remote.result(inside.repo, inside.doc, name,
+    not ok and ("srun ended with %s %s"):format(how, tostring(code)) or nil)
+  if r.status == "failed" then error(r.error, 0) end
+  return state.encode(r.status, r.outputs)
+end
+
+--- What an allocation runs (`zenml step exec YAML --all`): the run's steps
+--- that have not completed, scheduled on `n` worker threads here, or each
+--- through `srun` on a node of the allocation. Steps downstream of a failure
+--- are left for the submitter to record. Returns results by name, and
+--- whether every step completed.
+function Slurm.run_inside(repo, doc, yaml_rel, n, use_srun)
+  local schedule = require "zenml.engine.schedule"
+  local state = require "zenml.engine.state"
+  local plan = schedule.plan(repo, doc, yaml_rel)
+  for _, name in ipairs(plan.steps) do
+    local e = remote.last_execution(repo, doc.run_id, name)
+    if e and (e.status == "completed" or e.status == "cached") then
+      plan.settled[name] = state.encode(e.status, repo:meta():outputs(e.id))
+    end
+  end
+  return zenml.exec.run {
+    nodes = plan:nodes(), jobs = math.max(n, 1),
+    task = use_srun and "zenml.backends.slurm.srun_task" or plan.task, args = plan:args(),
+  }
+end
+
+return Slurm
