@@ -95,6 +95,11 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
     class = cls.__name, module = module, source = own.pin,
     params = e.step.params, cache = e.step:cacheable(), inputs = inputs, outputs = outputs,
   }
+  -- retries and the timeout, when given (never part of the cache key)
+  local retry = require "zenml.engine.retry"
+  entry.retries, entry.retry_on, entry.retry_delay = e.step._retries, e.step._retry_on,
+    e.step._retry_delay
+  entry.timeout = e.step._timeout and retry.seconds(e.step._timeout)
   -- where the step runs, when not where the orchestrator runs it
   for _, role in ipairs({ "training", "processing" }) do
     local spec = e.step["_" .. role]
@@ -104,8 +109,8 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
       if b:backend_name() ~= "local" then entry[role] = backend.entry(b, pin) end
     end
   end
-  return ordered(entry, { "class", "module", "source", "params", "cache", "training", "processing",
-    "inputs", "outputs" })
+  return ordered(entry, { "class", "module", "source", "params", "cache", "retries", "retry_on",
+    "retry_delay", "timeout", "training", "processing", "inputs", "outputs" })
 end
 
 -- A source record of the YAML's `sources`.

@@ -30,9 +30,13 @@ end
 
 --- Keys of a step's constructor table that are options, not parameters:
 --- `training` and `processing` choose where the step runs (docs/backends.md);
---- `backend` is what run YAMLs of earlier releases say ("local").
+--- `backend` is what run YAMLs of earlier releases say ("local"); `retries`,
+--- `retry_on`, `retry_delay` and `timeout` (docs/pipelines.md, "Retries,
+--- timeouts, hooks").
 local options = { cache = "boolean", backend = "string", training = backend_value,
   processing = backend_value }
+for k, check in pairs(require("zenml.engine.retry").options) do options[k] = check end
+M.options = options
 
 local sorted_names = require("zenml.tables").sorted_keys
 M.sorted_names = sorted_names
@@ -116,14 +120,16 @@ end
 function Step:with(opts)
   local name = getmetatable(self).__name
   if type(opts) ~= "table" then
-    errors.user("%s: with expects a table of options (training, processing, cache), got %s", name,
+    errors.user("%s: with expects a table of options (training, processing, cache, retries, ...), got %s", name,
       type(opts))
   end
   local checked = {}
   for k, v in pairs(opts) do
     local want = options[k]
     if not want or k == "backend" then
-      local known = { "cache", "processing", "training" }
+      local known = {}
+      for o in pairs(options) do if o ~= "backend" then known[#known + 1] = o end end
+      table.sort(known)
       errors.user("%s: with: unknown option '%s'; options are: %s%s", name, tostring(k),
         table.concat(known, ", "), errors.did_you_mean(tostring(k), known))
     end

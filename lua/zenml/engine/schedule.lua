@@ -12,6 +12,7 @@ local state = require "zenml.engine.state"
 local task = require "zenml.engine.task"
 local cache = require "zenml.engine.cache"
 local records = require "zenml.engine.records"
+local retry = require "zenml.engine.retry"
 local docs = require "zenml.engine.doc"
 local sources = require "zenml.sources"
 local backend = require "zenml.backend"
@@ -56,21 +57,50 @@ local function elsewhere(st, yaml_rel, name, entry)
   if not ok then error(err, 0) end
   assert(store:write_behind(M.WRITE_BEHIND_MS))
   local b = backend.from_entry(entry, ("step '%s': training backend"):format(name))
-  return b:run_step({ repo = st.repo, doc = st.doc, yaml = yaml_rel }, name)
+  return b:run_step({ repo = st.repo, doc = st.doc, yaml = yaml_rel,
+    attempt = st.attempts and st.attempts[name] }, name)
 end
 
---- Run step `name` in state `st`, or on the training backend its YAML
---- entry names. Returns its result {status, outputs?, error?}.
-function M.run_one(st, yaml_rel, name, known)
+-- One attempt at step `name`, here or on its training backend.
+local function attempt_step(st, yaml_rel, name, known)
   local entry = st.doc.steps[name].training
   if backend.is_local(entry) then return task.step_safe(st, name, known) end
   local ok, r = xpcall(errors.boundary, errors.capture, elsewhere, st, yaml_rel, name, entry)
   if not ok then
     records.flush(st)
     local exec = records.fail_early(st, name, nil, errors.format(r, true))
-    return { status = "failed", error = errors.format(r), execution = exec }
+    return { status = "failed", error = errors.format(r), execution = exec, kind = "error" }
   end
   if r.status ~= "failed" then st.done[name] = r end
+  return r
+end
+
+--- Run step `name` in state `st`, or on the training backend its YAML
+--- entry names, attempt after attempt while its retry policy says so (each
+--- attempt its own execution, numbered). Returns its result {status,
+--- outputs?, error?, kind?, attempts}.
+function M.run_one(st, yaml_rel, name, known)
+  local policy = retry.policy(st.doc.steps[name])
+  local attempt, r = 1, nil
+  while true do
+    if policy.retries > 0 then
+      st.attempts = st.attempts or {}
+      st.attempts[name] = attempt
+    end
+    r = attempt_step(st, yaml_rel, name, attempt == 1 and known or nil)
+    if r.status ~= "failed" or attempt > policy.retries or not retry.matches(policy, r.kind, r.code) then
+      break
+    end
+    records.flush(st)
+    local wait = retry.delay(policy, attempt + 1)
+    io.stderr:write(("zenml: step '%s': attempt %d of %d failed (%s): %s; retrying in %g s\n"):format(
+      name, attempt, policy.retries + 1, r.kind == "exit" and ("exit code " .. tostring(r.code))
+      or tostring(r.kind), tostring(r.error):match("^[^\n]*"), wait))
+    if wait > 0 then core.sys.sleep(wait) end
+    attempt = attempt + 1
+  end
+  if st.attempts then st.attempts[name] = nil end
+  r.attempts = attempt
   return r
 end
 

@@ -1,0 +1,196 @@
+-- Retries, timeouts, hooks, catch and keep_going (docs/pipelines.md,
+-- "Retries, timeouts, hooks"), end to end in throwaway repositories: a step
+-- killed by a signal on its first attempt succeeds on its second, a step's
+-- own error is retried only when asked, a timeout ends a step that loops
+-- forever, and bad options are one line with nothing recorded.
+local t = require "tests.support"
+local yaml = require "zenml.yaml"
+
+-- A step that fails its first attempt in the way `how` says (a marker file
+-- remembers the first attempt): "kill" kills its own process with SIGKILL,
+-- "error" raises, "loop" loops forever; "none" never fails.
+local STEP = [[
+local zenml = require "zenml"
+local S = zenml.Step:extend("S")
+S.inputs = { inp = "value" }
+S.outputs = { out = "value" }
+S.params = { x = { type = "integer", default = 0 }, how = { type = "string", default = "none" } }
+function S:run(ctx, inputs)
+  local marker = ctx.repo.root .. "/marker-" .. ctx.step_name
+  local f = io.open(marker, "r")
+  local first = f == nil
+  if f then f:close() end
+  f = assert(io.open(marker, "a"))
+  f:write("attempt\n")
+  f:close()
+  if self.params.how == "loop" then
+    local n = 0
+    while true do n = n + 1 end
+  end
+  if first and self.params.how == "kill" then
+    os.execute("kill -9 " .. require("zenml._core").sys.getpid())
+  elseif first and self.params.how == "error" then
+    error("first attempt fails")
+  elseif self.params.how == "always" then
+    error("always fails")
+  end
+  return { out = (inputs.inp or 0) * 10 + self.params.x }
+end
+return S
+]]
+
+-- A training backend that runs the step in a child `zenml step exec`.
+local CHILD = [[
+local zenml = require "zenml"
+local remote = require "zenml.engine.remote"
+local Child = zenml.backends.BaseTrainingBackend:extend("Child")
+function Child:run_step(job, name)
+  local ok, how, code = os.execute(("cd %s && %s >/dev/null 2>&1"):format(
+    remote.quote(job.repo.root), remote.command(job.yaml, name, job.attempt)))
+  return remote.result(job.repo, job.doc, name, not ok and "the child process failed" or nil, nil,
+    remote.ended(job, how, code))
+end
+return Child
+]]
+
+local function repo(files)
+  local dir = t.git_repo()
+  assert(select(3, t.init(dir)) == 0)
+  t.sh("mkdir -p steps backends hooks", { cwd = dir })
+  t.write(dir .. "/steps/s.lua", STEP)
+  t.write(dir .. "/backends/child.lua", CHILD)
+  for path, text in pairs(files or {}) do t.write(dir .. "/" .. path, text) end
+  local _, err, code = t.sh("git add -A && git commit -qm init", { cwd = dir })
+  assert(code == 0, err)
+  return dir
+end
+
+-- A pipeline a -> b -> c whose step b gets `opts` (Lua source of its
+-- options, e.g. 'how = "kill", retries = 1'), plus an independent step d.
+local function pipeline(b, more)
+  return ([[
+local zenml = require "zenml"
+local S = require "s"
+local p = zenml.Pipeline { name = "chain"%s }
+p:add("a", S { x = 1 })
+p:add("b", S { x = 2, %s }, { inp = "a.out" })
+p:add("c", S { x = 3 }, { inp = "b.out" })
+p:add("d", S { x = 4 })
+p:run()
+]]):format(more or "", b)
+end
+
+local function zenml(dir, args) return t.zenml_run(args, { cwd = dir }) end
+
+local function last_yaml(dir)
+  local listing = t.sh("ls -t pipelines", { cwd = dir })
+  return yaml.decode(t.slurp(dir .. "/pipelines/" .. listing:match("[^\n]+")))
+end
+
+local function attempts(dir, step)
+  local f = io.open(dir .. "/marker-" .. step)
+  if not f then return 0 end
+  local n = select(2, f:read("a"):gsub("attempt", ""))
+  f:close()
+  return n
+end
+
+-- The statuses of step `step`'s executions, in order.
+local function statuses(dir, step)
+  local out = {}
+  for st in t.sql(dir, ("SELECT status FROM executions WHERE step = '%s' ORDER BY id"):format(step)):gmatch("[^\n]+") do
+    out[#out + 1] = st
+  end
+  return out
+end
+
+describe("retries", function()
+  after_each(t.cleanup)
+
+  it("runs a step killed by a signal again; the run completes and shows both attempts", function()
+    local dir = repo({ ["p.lua"] = pipeline('how = "kill", retries = 2, retry_delay = 0, training = "child"') })
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("run %S+ completed: 4 steps, 4 ran", out)
+    assert.matches("zenml: step 'b': attempt 1 of 3 failed %(signal%): the child process failed; retrying in 0 s", err)
+    assert.equals(2, attempts(dir, "b"))
+    local doc = last_yaml(dir)
+    assert.equals(2, doc.steps.b.retries)
+    assert.equals(0, doc.steps.b.retry_delay)
+    assert.same({ "failed", "completed" }, statuses(dir, "b"))
+    out = zenml(dir, "run show " .. doc.run_id)
+    assert.matches("\nb %(S%): completed[^\n]*\n  params   how=kill x=2\n  attempt  1 failed: the child process failed\n  attempt  2 completed\n", out)
+    -- c read b's output of the attempt that completed
+    assert.matches("c %(S%): completed", out)
+    local json = require("zenml.json").try_decode((zenml(dir, "run show " .. doc.run_id .. " --json")))
+    local steps = {}
+    for _, st in ipairs(json.steps) do steps[st.step] = st end
+    assert.same({ { attempt = 1, status = "failed", error = "the child process failed" },
+      { attempt = 2, status = "completed" } }, steps.b.attempts)
+    assert.is_nil(steps.a.attempts)
+  end)
+
+  it("does not retry a step's own Lua error unless retry_on says so", function()
+    local dir = repo({ ["p.lua"] = pipeline('how = "error", retries = 2, retry_delay = 0') })
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("run %S+ failed: 4 steps, 2 ran, 0 cached, 1 failed, 1 skipped", out)
+    assert.matches("first attempt fails", err)
+    assert.not_matches("retrying", err)
+    assert.equals(1, attempts(dir, "b"))
+    t.write(dir .. "/p.lua", pipeline('how = "error", retries = 2, retry_delay = 0, retry_on = { "any" }'))
+    t.sh("rm -f marker-b", { cwd = dir })
+    out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("attempt 1 of 3 failed %(error%): steps/s.lua:%d+: first attempt fails; retrying in 0 s", err)
+    assert.equals(2, attempts(dir, "b"))
+  end)
+
+  it("retries on the parallel orchestrator, and gives up after the last attempt", function()
+    local dir = repo({ ["p.lua"] = pipeline('how = "always", retries = 1, retry_delay = 0, retry_on = { "any" }') })
+    local out, err, code = zenml(dir, "run p.lua -j 2")
+    assert.equals(1, code)
+    assert.matches("run %S+ failed: 4 steps, 2 ran, 0 cached, 1 failed, 1 skipped", out)
+    assert.matches("attempt 1 of 2 failed", err)
+    assert.matches("zenml: step 'b' failed: steps/s.lua:%d+: always fails", err)
+    assert.equals(2, attempts(dir, "b"))
+    local run = last_yaml(dir).run_id
+    out = zenml(dir, "run show " .. run)
+    assert.matches("attempt  1 failed: steps/s.lua:%d+: always fails\n  attempt  2 failed: steps/s.lua:%d+: always fails\n", out)
+  end)
+
+  it("ends a step that loops forever at its timeout", function()
+    local dir = repo({ ["p.lua"] = pipeline('how = "loop", timeout = "2s"') })
+    local started = os.time()
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.is_true(os.time() - started < 30)
+    assert.matches("run %S+ failed: 4 steps, 2 ran, 0 cached, 1 failed, 1 skipped", out)
+    assert.matches("zenml: step 'b' timed out after 2 s\n", err)
+    assert.equals(2, last_yaml(dir).steps.b.timeout)
+    assert.equals("timeout\n", t.sql(dir, "SELECT text_value FROM properties WHERE name = 'failure'"))
+    -- on a worker thread too, and retried when retry_on says timeout
+    t.write(dir .. "/p.lua", pipeline('how = "loop", timeout = 1, retries = 1, retry_delay = 0, retry_on = { "timeout" }'))
+    out, err, code = zenml(dir, "run p.lua -j 2")
+    assert.equals(1, code)
+    assert.matches("attempt 1 of 2 failed %(timeout%): step 'b' timed out after 1 s", err)
+    assert.matches("zenml: step 'b' timed out after 1 s\n", err)
+  end)
+
+  it("refuses bad options in one line, with nothing recorded", function()
+    local cases = {
+      { 'retries = -1', "S: option 'retries' expects an integer >= 0, got number -1" },
+      { 'timeout = "10x"', "S: option 'timeout' expects a duration such as 90s, 10m, 2h or a number of seconds > 0, got string \"10x\"" },
+      { 'retry_on = { "oom", "bogus" }', "S: option 'retry_on' expects a list of any, io, node, oom, signal, timeout or exit codes; \"bogus\" is not one, got a table" },
+      { 'retry_delay = "1s"', "S: option 'retry_delay' expects a number of seconds >= 0, got string \"1s\"" },
+    }
+    local dir = repo()
+    for _, c in ipairs(cases) do
+      t.write(dir .. "/p.lua", pipeline(c[1]))
+      local out, err, code = zenml(dir, "run p.lua")
+      assert.equals(1, code, out)
+      assert.equals("zenml: p.lua:5: " .. c[2] .. "\n", err)
+    end
+    assert.equals("", t.sql(dir, "SELECT id FROM runs"))
+  end)
+end)
