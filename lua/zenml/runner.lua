@@ -8,6 +8,7 @@ local backend = require "zenml.backend"
 local errors = require "zenml.errors"
 local overrides = require "zenml.overrides"
 local schedule = require "zenml.engine.schedule"
+local hooks = require "zenml.engine.hooks"
 
 local M = {}
 
@@ -100,6 +101,14 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
   entry.retries, entry.retry_on, entry.retry_delay = e.step._retries, e.step._retry_on,
     e.step._retry_delay
   entry.timeout = e.step._timeout and retry.seconds(e.step._timeout)
+  -- hooks by name, their modules pinned as the step's own
+  for _, hook in ipairs(hooks.names) do
+    if e.step["_" .. hook] ~= nil then
+      local name, hmodule = hooks.resolve(e.step["_" .. hook], ("step '%s': %s"):format(e.name, hook))
+      entry[hook] = name
+      pin(hmodule)
+    end
+  end
   -- where the step runs, when not where the orchestrator runs it
   for _, role in ipairs({ "training", "processing" }) do
     local spec = e.step["_" .. role]
@@ -110,7 +119,8 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
     end
   end
   return ordered(entry, { "class", "module", "source", "params", "cache", "retries", "retry_on",
-    "retry_delay", "timeout", "training", "processing", "inputs", "outputs" })
+    "retry_delay", "timeout", "on_failure", "on_success", "training", "processing", "inputs",
+    "outputs" })
 end
 
 -- A source record of the YAML's `sources`.
@@ -190,12 +200,27 @@ function M.resolve(p, repo, opts)
     datasource = datasource, steps = ordered(steps, order),
     sources = source_records(all_sources),
     backends = M.backends_entry(orch, pin),
-    options = ordered({ cache = cache, jobs = jobs }, { "cache", "jobs" }),
+    options = M.options_entry(p, cache, jobs, pin),
     stores = ordered({ artifact = repo.config.stores.artifact,
       metadata = repo.config.stores.metadata }, { "artifact", "metadata" }),
   }, { "version", "name", "type", "run_id", "created", "git", "datasource", "steps", "sources",
     "backends", "options", "stores" })
   return doc, deps
+end
+
+--- The YAML's `options`: the cache, the threads, whether to keep going
+--- after a failure, and the pipeline's hooks by name (their modules pinned
+--- with `pin`).
+function M.options_entry(p, cache, jobs, pin)
+  local o = { cache = cache, jobs = jobs, keep_going = p.keep_going ~= false }
+  for _, hook in ipairs(hooks.names) do
+    if p[hook] ~= nil then
+      local name, module = hooks.resolve(p[hook], ("pipeline '%s': %s"):format(p.name, hook))
+      o[hook] = name
+      pin(module)
+    end
+  end
+  return ordered(o, { "cache", "jobs", "keep_going", "on_failure", "on_success" })
 end
 
 --- The YAML's `backends`: the orchestrator, and the processing and
@@ -363,6 +388,7 @@ end
 function M.conclude(repo, doc, results, started, quiet)
   local status = quiet and M.status_of(results) or report(doc, results, started)
   repo:meta():run_finish(doc.run_id, status)
+  hooks.run_ended(repo, doc, status, results)
   local run = assert(repo:run(doc.run_id))
   -- the same lines whether the run came from a script or a YAML
   local line = not quiet and require("zenml.output").metrics_line(run:metrics(), run.id,

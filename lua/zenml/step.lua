@@ -31,11 +31,12 @@ end
 --- Keys of a step's constructor table that are options, not parameters:
 --- `training` and `processing` choose where the step runs (docs/backends.md);
 --- `backend` is what run YAMLs of earlier releases say ("local"); `retries`,
---- `retry_on`, `retry_delay` and `timeout` (docs/pipelines.md, "Retries,
---- timeouts, hooks").
+--- `retry_on`, `retry_delay`, `timeout`, `on_failure` and `on_success`
+--- (docs/pipelines.md, "Retries, timeouts, hooks").
 local options = { cache = "boolean", backend = "string", training = backend_value,
   processing = backend_value }
 for k, check in pairs(require("zenml.engine.retry").options) do options[k] = check end
+for _, k in ipairs(require("zenml.engine.hooks").names) do options[k] = require("zenml.engine.hooks").check end
 M.options = options
 
 local sorted_names = require("zenml.tables").sorted_keys

@@ -189,7 +189,7 @@ describe("backends", function()
       { pipeline { b = [[:with { training = "parallel" }]] },
         "zenml: p.lua:5: S: option 'training': backend Parallel cannot be a training backend; training backends are: child, local, slurm" },
       { pipeline { b = [[:with { trainng = "local" }]] },
-        "zenml: p.lua:5: S: with: unknown option 'trainng'; options are: cache, processing, retries, retry_delay, retry_on, timeout, training; did you mean training?" },
+        "zenml: p.lua:5: S: with: unknown option 'trainng'; options are: cache, on_failure, on_success, processing, retries, retry_delay, retry_on, timeout, training; did you mean training?" },
       { pipeline { b = [[:with { training = 3 }]] },
         "zenml: p.lua:5: S: option 'training' expects a backend name or object (zenml.backends.X { ... }), got number 3" },
       { pipeline { pipeline = [[, backend = "k8s"]] },

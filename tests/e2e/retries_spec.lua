@@ -193,4 +193,77 @@ describe("retries", function()
     end
     assert.equals("", t.sql(dir, "SELECT id FROM runs"))
   end)
+
+  local HOOKS = [[
+local M = {}
+local function log(line)
+  local f = assert(io.open("hooks.log", "a"))
+  f:write(line, "\n")
+  f:close()
+end
+function M.fail(info)
+  log(("failure %s %s %s %s"):format(info.step or ("pipeline " .. info.pipeline), info.status,
+    info.error or table.concat(info.failed or {}, ","), info.run_id))
+end
+function M.ok(info) log(("success %s %s"):format(info.step or ("pipeline " .. info.pipeline), info.status)) end
+function M.boom() error("the hook broke") end
+return M
+]]
+
+  it("calls on_success and on_failure hooks once each; a hook that raises changes nothing", function()
+    local dir = repo({ ["hooks/notify.lua"] = HOOKS, ["p.lua"] = ([[
+local zenml = require "zenml"
+local S = require "s"
+local notify = require "notify"
+local p = zenml.Pipeline { name = "chain", on_failure = "notify.fail", on_success = notify.ok }
+p:add("a", S { x = 1, on_success = notify.ok, on_failure = "notify.fail" })
+p:add("b", S { x = 2, how = "always", on_failure = "notify.fail" }, { inp = "a.out" })
+p:add("c", S { x = 3, on_failure = "notify.fail" }, { inp = "b.out" })
+p:add("d", S { x = 4 }:with { on_success = "notify.boom" })
+p:run()
+]]) })
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("run (%S+) failed: 4 steps, 2 ran, 0 cached, 1 failed, 1 skipped", out)
+    local run = out:match("run (%S+) failed")
+    assert.matches("zenml: warning: step 'd': on_success hook notify.boom raised: hooks/notify.lua:%d+: the hook broke\n", err)
+    local log = t.slurp(dir .. "/hooks.log")
+    assert.equals(("success a completed\nfailure b failed steps/s.lua:%s: always fails %s\n"
+      .. "failure pipeline chain failed b %s\n"):format(log:match("s%.lua:(%d+)"), run, run), log)
+    assert.same({ "completed" }, statuses(dir, "d"))
+    assert.matches("hooks/notify.lua:%d+: the hook broke", t.sql(dir,
+      "SELECT text_value FROM properties WHERE name = 'hook_error.on_success'"))
+    local doc = last_yaml(dir)
+    assert.equals("notify.fail", doc.steps.b.on_failure)
+    assert.equals("notify.ok", doc.steps.a.on_success)
+    assert.equals("notify.ok", doc.options.on_success)
+    assert.equals("notify.fail", doc.options.on_failure)
+    assert.equals(true, doc.options.keep_going)
+    assert.matches("^notify@%x+$", doc.sources.notify.pin)
+    -- a re-run from the YAML calls them again, from the pinned module
+    os.remove(dir .. "/hooks.log")
+    out, err, code = zenml(dir, "run pipelines/chain_" .. run .. ".yaml")
+    assert.equals(1, code, err)
+    assert.matches("failure pipeline chain failed b", t.slurp(dir .. "/hooks.log"))
+  end)
+
+  it("refuses a hook that does not resolve, with nothing recorded", function()
+    local dir = repo({ ["hooks/notify.lua"] = HOOKS })
+    local cases = {
+      { 'on_failure = "notify.nope"', "step 'b': on_failure: \"notify.nope\" does not resolve: module 'notify' has no function 'nope'" },
+      { 'on_success = "nomod.fn"', "step 'b': on_success: \"nomod.fn\" does not resolve: cannot load module 'nomod': module 'nomod' not found" },
+      { 'on_success = function() end', "step 'b': on_success: the function is not a field of a module loaded from a file; define it in a module (hooks/NAME.lua) and give it or its name \"module.function\"" },
+    }
+    for _, c in ipairs(cases) do
+      t.write(dir .. "/p.lua", pipeline(c[1]))
+      local out, err, code = zenml(dir, "run p.lua")
+      assert.equals(1, code, out)
+      assert.equals("zenml: p.lua:8: " .. c[2] .. "\n", err)
+    end
+    t.write(dir .. "/p.lua", pipeline("", ', on_failure = 3'))
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: p.lua:3: pipeline 'chain': on_failure expects a function of a repository module or its name, \"module.function\", got number 3\n", err)
+    assert.equals("", t.sql(dir, "SELECT id FROM runs"))
+  end)
 end)

@@ -13,6 +13,7 @@ local task = require "zenml.engine.task"
 local cache = require "zenml.engine.cache"
 local records = require "zenml.engine.records"
 local retry = require "zenml.engine.retry"
+local hooks = require "zenml.engine.hooks"
 local docs = require "zenml.engine.doc"
 local sources = require "zenml.sources"
 local backend = require "zenml.backend"
@@ -101,6 +102,7 @@ function M.run_one(st, yaml_rel, name, known)
   end
   if st.attempts then st.attempts[name] = nil end
   r.attempts = attempt
+  if r.status ~= "cached" then hooks.step_ended(st.repo, st.doc, name, r) end
   return r
 end
 
