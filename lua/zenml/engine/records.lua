@@ -140,11 +140,12 @@ function M.fail_early(st, name, exec, full, log)
   return exec
 end
 
---- Record a step that did not run because something upstream failed.
-function M.skip(repo, doc, name)
+--- Record a step that did not run because something upstream failed (or
+--- `why`: the run stopped at its first failure).
+function M.skip(repo, doc, name, why)
   local db, s = repo:meta(), doc.steps[name]
   local exec = db:execution_begin(doc.run_id, name, s.class, s.source, nil)
-  db:execution_finish(exec, "skipped", "an upstream step failed", nil)
+  db:execution_finish(exec, "skipped", why or "an upstream step failed", nil)
 end
 
 return M

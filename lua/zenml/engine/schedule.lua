@@ -223,15 +223,24 @@ function Plan:results_of(settled)
   return res
 end
 
---- The `on_event` of zenml.exec.run that shows progress on a terminal (nil
---- on a pipe); settled steps were shown while settling.
+--- Whether the run stops at its first failure (`keep_going = false`).
+function Plan:stops()
+  return self.doc.options.keep_going == false
+end
+
+--- The `on_event` of zenml.exec.run: progress on a terminal (settled steps
+--- were shown while settling), and with `keep_going = false` the end of the
+--- run at the first failure (what has not started comes back cancelled).
+--- Nil when there is nothing to do.
 function Plan:events()
-  if not self.done then return nil end
+  local stops = self:stops()
+  if not self.done and not stops then return nil end
   return function(ev)
-    if ev.kind == "done" and not self.settled[ev.node] then
+    if ev.kind == "done" and self.done and not self.settled[ev.node] then
       local r = self.st and self.st.done[ev.node]
       self.done(ev.node, r and r.status or ev.status)
     end
+    if ev.kind == "done" and ev.status == "failed" and stops then return false end
   end
 end
 
@@ -248,7 +257,9 @@ end
 --- The results of a run's steps from what its orchestrator returned; the
 --- steps that did not run are recorded `skipped`. Returns name -> {status, error?}.
 function M.results(repo, doc, steps, res)
-  local results = {}
+  local results, failed = {}, false
+  for _, r in pairs(res) do failed = failed or r.status == "failed" end
+  local stopped = failed and doc.options.keep_going == false
   for _, name in ipairs(steps) do
     local r = res[name] or { status = "skipped" }
     if r.status == "completed" then
@@ -256,7 +267,8 @@ function M.results(repo, doc, steps, res)
     elseif r.status == "failed" then
       results[name] = { status = "failed", error = r.error }
     else
-      records.skip(repo, doc, name)
+      records.skip(repo, doc, name, stopped and r.status == "cancelled"
+        and "the run stopped at its first failure (keep_going = false)" or nil)
       results[name] = { status = "skipped" }
     end
   end

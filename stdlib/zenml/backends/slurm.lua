@@ -207,7 +207,9 @@ local function wait_run(repo, doc, book, deps, done, once)
           if done then done(name, r.status) end
           if r.status == "failed" then
             local cancel = {}
-            for d in pairs(jobs.downstream(deps, name)) do
+            -- keep_going = false: every job not ended goes, not only those downstream
+            local gone = doc.options.keep_going == false and pending or jobs.downstream(deps, name)
+            for d in pairs(gone) do
               if pending[d] then
                 cancel[#cancel + 1] = pending[d].id
                 pending[d] = nil
