@@ -138,12 +138,18 @@ local function check_ref(self, entry, input, ref)
     fail(self, "step '%s' input '%s': no step '%s' in the pipeline%s", entry.name, input, src,
       errors.did_you_mean(src, self.by_name))
   end
-  if out ~= "*" and not up.step:output_spec()[out] then
+  local caught = out == "error" and up.step:catches()
+  if caught and stepmod.parse_type(entry.step:input_spec()[input]) ~= "error" then
+    fail(self, "step '%s' input '%s' takes a %s, but %s is the error of a step with catch = true;"
+      .. " only an input of type error takes it", entry.name, input,
+      stepmod.parse_type(entry.step:input_spec()[input]), ref)
+  end
+  if out ~= "*" and not caught and not up.step:output_spec()[out] then
     local names = stepmod.sorted_names(up.step:output_spec())
     fail(self, "step '%s' input '%s': step '%s' has no output '%s'; outputs are: %s%s",
       entry.name, input, src, out, table.concat(names, ", "), errors.did_you_mean(out, names))
   end
-  if out ~= "*" then
+  if out ~= "*" and not caught then
     -- an input takes outputs of its own type; a Lua value (value, metrics,
     -- statistics, schema) may go where a value is expected
     local want = stepmod.parse_type(entry.step:input_spec()[input])

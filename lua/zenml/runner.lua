@@ -101,6 +101,7 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
   entry.retries, entry.retry_on, entry.retry_delay = e.step._retries, e.step._retry_on,
     e.step._retry_delay
   entry.timeout = e.step._timeout and retry.seconds(e.step._timeout)
+  entry.catch = e.step:catches() or nil
   -- hooks by name, their modules pinned as the step's own
   for _, hook in ipairs(hooks.names) do
     if e.step["_" .. hook] ~= nil then
@@ -119,7 +120,7 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
     end
   end
   return ordered(entry, { "class", "module", "source", "params", "cache", "retries", "retry_on",
-    "retry_delay", "timeout", "on_failure", "on_success", "training", "processing", "inputs",
+    "retry_delay", "timeout", "on_failure", "on_success", "catch", "training", "processing", "inputs",
     "outputs" })
 end
 
@@ -323,7 +324,7 @@ end
 --- A run's status from its steps' results.
 function M.status_of(results)
   for _, r in pairs(results) do
-    if r.status == "failed" or r.status == "skipped" then return "failed" end
+    if (r.status == "failed" or r.status == "skipped") and not r.caught then return "failed" end
   end
   return "completed"
 end
@@ -333,12 +334,14 @@ local function report(doc, results, started)
   local counts = { completed = 0, cached = 0, failed = 0, skipped = 0 }
   for _, r in pairs(results) do counts[r.status] = (counts[r.status] or 0) + 1 end
   local total = counts.completed + counts.cached + counts.failed + counts.skipped
-  local status = (counts.failed + counts.skipped) > 0 and "failed" or "completed"
+  local status = M.status_of(results)
   io.stdout:write(("run %s %s: %d step%s, %d ran, %d cached, %d failed, %d skipped (%.2f s)\n"):format(
     doc.run_id, status, total, total == 1 and "" or "s", counts.completed, counts.cached,
     counts.failed, counts.skipped, core.sys.clock() - started))
   for name, r in pairs(results) do
-    if r.status == "failed" then
+    if r.caught and r.status == "completed" then
+      io.stderr:write(("zenml: step '%s' failed; caught (catch = true): its error is its output 'error'\n"):format(name))
+    elseif r.status == "failed" then
       local err = r.error or "?"
       -- an error that names the step already (its class cannot be loaded) says it once
       if err:sub(1, #name + 7) == ("step '%s'"):format(name) then

@@ -289,4 +289,75 @@ p:run()
     assert.equals(1, code)
     assert.equals("zenml: p.lua:3: pipeline 'chain': keep_going must be true or false, got number 1\n", err)
   end)
+
+  -- A step that reports the error of a step with catch = true.
+  local REPORT = [[
+local zenml = require "zenml"
+local R = zenml.Step:extend("R")
+R.inputs = { failure = "error", inp = "value" }
+R.outputs = { out = "value" }
+function R:run(ctx, inputs)
+  local e = inputs.failure
+  return { out = e and (e.step .. ": " .. e.message .. " (" .. e.kind .. ", " .. e.attempts .. ")") or "fine" }
+end
+return R
+]]
+
+  it("records a caught failure as an error artifact; the steps that take it run, the others are skipped", function()
+    local dir = repo({ ["steps/r.lua"] = REPORT, ["p.lua"] = ([[
+local zenml = require "zenml"
+local S = require "s"
+local R = require "r"
+local p = zenml.Pipeline { name = "chain" }
+p:add("a", S { x = 1 })
+p:add("b", S { x = 2, how = HOW, catch = true }, { inp = "a.out" })
+p:add("c", S { x = 3 }, { inp = "b.out" })
+p:add("e", R {}, { failure = "b.error", inp = "a.out" })
+p:add("f", S { x = 5 }, { inp = "c.out" })
+p:run()
+]]):gsub("HOW", '"always"') })
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("run (%S+) completed: 5 steps, 3 ran, 0 cached, 0 failed, 2 skipped", out)
+    assert.matches("zenml: step 'b' failed; caught %(catch = true%): its error is its output 'error'\n", err)
+    local run = out:match("run (%S+) completed")
+    local doc = last_yaml(dir)
+    assert.is_true(doc.steps.b.catch)
+    assert.same({ "failed", "completed" }, statuses(dir, "b"))
+    assert.same({ "skipped" }, statuses(dir, "c"))
+    assert.same({ "skipped" }, statuses(dir, "f"))
+    assert.equals("step 'b' failed (caught)\nstep 'c' did not run\n", t.sql(dir,
+      "SELECT error FROM executions WHERE status = 'skipped' ORDER BY id"))
+    local show = zenml(dir, "run show " .. run)
+    assert.matches("\nb %(S%): caught[^\n]*\n  params   how=always x=2\n  attempt  1 failed: steps/s.lua:%d+: always fails\n", show)
+    assert.matches("\nc %(S%): skipped", show)
+    local id = show:match("\nb %(S%)[^\n]*\n.-  out      error%s+error%s+(%x+)")
+    assert.truthy(id, show)
+    local function value_of(short)
+      local _, e, c = zenml(dir, "artifact export " .. short .. " v.json")
+      assert.equals(0, c, e)
+      return require("zenml.json").try_decode(t.slurp(dir .. "/v.json"))
+    end
+    local value = value_of(id)
+    assert.matches("^steps/s.lua:%d+: always fails$", value.message)
+    assert.same({ step = "b", kind = "error", attempts = 1, message = value.message }, value)
+    -- e got the error
+    local e_out = show:match("\ne %(R%)[^\n]*\n.-  out      out%s+value%s+(%x+)")
+    assert.truthy(e_out, show)
+    assert.matches("^b: steps/s.lua:%d+: always fails %(error, 1%)$", value_of(e_out))
+    -- the same on worker threads
+    out, err, code = zenml(dir, "run p.lua -j 2 --no-cache")
+    assert.equals(0, code, err)
+    assert.matches("run %S+ completed: 5 steps, 3 ran, 0 cached, 0 failed, 2 skipped", out)
+    -- without a failure the error input is nil and every step runs
+    t.write(dir .. "/p.lua", t.slurp(dir .. "/p.lua"):gsub('how = "always"', 'how = "none"'))
+    out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("5 steps, %d ran, %d cached, 0 failed, 0 skipped", out)
+    -- only an input of type error takes it
+    t.write(dir .. "/p.lua", t.slurp(dir .. "/p.lua"):gsub('inp = "a.out" }%)\np:add%("f"', 'inp = "b.error" })\np:add("f"'))
+    out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code, out)
+    assert.equals("zenml: p.lua:10: pipeline 'chain': step 'e' input 'inp' takes a value, but b.error is the error of a step with catch = true; only an input of type error takes it\n", err)
+  end)
 end)

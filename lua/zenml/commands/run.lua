@@ -335,12 +335,17 @@ local function show_record(repo, run, all)
   -- the cluster job of each step, when a cluster ran the run's steps
   local jobs = core_kind(repo.root .. "/.zenml/jobs/" .. run.id)
   -- a retried step is one entry, its last execution, with its attempts
-  local records, attempts, last = require("zenml.engine.records"), {}, {}
+  -- (a caught failure's last execution holds its error, not an attempt)
+  local records, attempts, last, caught = require("zenml.engine.records"), {}, {}, {}
   for _, e in ipairs(run:executions()) do
     attempts[e.step] = attempts[e.step] or {}
     local list = attempts[e.step]
-    list[#list + 1] = { attempt = records.attempt_of(repo:meta(), e.id), status = e.status,
-      error = e.status == "failed" and e.error and e.error:match("^[^\n]*") or nil }
+    if e.status == "completed" and repo:meta():property_get("execution", tostring(e.id), "caught") then
+      caught[e.step] = true
+    else
+      list[#list + 1] = { attempt = records.attempt_of(repo:meta(), e.id), status = e.status,
+        error = e.status == "failed" and e.error and e.error:match("^[^\n]*") or nil }
+    end
     last[e.step] = e.id
   end
   local i = 0
@@ -348,8 +353,8 @@ local function show_record(repo, run, all)
     if last[e.step] ~= e.id then goto next end
     i = i + 1
     local a = arts[e.step] or {}
-    rec.steps[i] = { step = e.step, class = e.class, status = e.status,
-      attempts = #attempts[e.step] > 1 and attempts[e.step] or nil,
+    rec.steps[i] = { step = e.step, class = e.class, status = caught[e.step] and "caught" or e.status,
+      attempts = (#attempts[e.step] > 1 or caught[e.step]) and attempts[e.step] or nil,
       seconds = e.ended and e.ended - e.started, cache_key = e.cache_key,
       reused = reused(repo, e), params = params[e.step] or {},
       inputs = require("zenml.json").array(a.inputs or {}),

@@ -40,7 +40,26 @@ end
 -- formatted, so the scheduler records it and skips what is downstream.
 local function task_result(r)
   if r.status == "failed" then error(errors.formatted(r.error), 0) end
-  return state.encode(r.status, r.outputs)
+  return state.encode(r.status, r.outputs or {})
+end
+
+-- The failure `r` of step `name`, which has `catch = true`, as data: an
+-- execution `completed` (property `caught`) whose one output, `error`, is
+-- {step, message, kind, attempts}. Returns the step's result, "caught".
+local function catch_failure(st, name, r)
+  local s = st.doc.steps[name]
+  local value = { step = name, message = r.error, kind = r.kind, attempts = r.attempts }
+  local id, size = require("zenml.artifacts").put(st.repo, "error", value,
+    ("step '%s' output 'error'"):format(name))
+  records.open(st)
+  local db = st.repo:meta()
+  local exec = db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
+  db:property_set("execution", tostring(exec), "caught", 1)
+  local outs = records.complete(st, exec, { error = { id = id, size = size, kind = "error" } }, "")
+  records.settle(st)
+  local caught = { status = "caught", outputs = outs, execution = exec, error = r.error }
+  st.done[name] = caught
+  return caught
 end
 
 -- Step `name` on its training backend (docs/backends.md): the cache is
@@ -102,7 +121,8 @@ function M.run_one(st, yaml_rel, name, known)
   end
   if st.attempts then st.attempts[name] = nil end
   r.attempts = attempt
-  if r.status ~= "cached" then hooks.step_ended(st.repo, st.doc, name, r) end
+  if r.status ~= "cached" and r.status ~= "skipped" then hooks.step_ended(st.repo, st.doc, name, r) end
+  if r.status == "failed" and st.doc.steps[name].catch then return catch_failure(st, name, r) end
   return r
 end
 
@@ -263,7 +283,10 @@ function M.results(repo, doc, steps, res)
   for _, name in ipairs(steps) do
     local r = res[name] or { status = "skipped" }
     if r.status == "completed" then
-      results[name] = { status = state.status_of(r.result) }
+      local status = state.status_of(r.result)
+      -- a caught failure, and what it skipped, do not fail the run
+      results[name] = { status = status == "caught" and "completed" or status,
+        caught = (status == "caught" or status == "skipped") or nil }
     elseif r.status == "failed" then
       results[name] = { status = "failed", error = r.error }
     else

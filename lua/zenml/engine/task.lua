@@ -163,6 +163,14 @@ function M.step_safe(st, name, known)
     if r.status ~= "failed" then st.done[name] = r end
     return r
   end
+  if r.skip then
+    -- upstream failed with catch = true, and this step does not take its error
+    records.flush(st)
+    records.skip(st.repo, st.doc, name, r.message)
+    local s = { status = "skipped", outputs = {}, error = r.message }
+    st.done[name] = s
+    return s
+  end
   -- keep what earlier steps recorded in the open transaction
   records.flush(st)
   local exec = records.fail_early(st, name, st.current_exec, errors.format(r, true))
