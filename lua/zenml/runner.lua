@@ -116,7 +116,9 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
     if spec ~= nil then
       local b = backend.resolve(spec, role, repo.config, repo.root,
         ("step '%s': %s"):format(e.name, role))
-      if b:backend_name() ~= "local" then entry[role] = backend.entry(b, pin) end
+      if b:backend_name() ~= "local" then
+        entry[role] = backend.entry(b, pin, (e.step._retries or 0) + 1)
+      end
     end
   end
   return ordered(entry, { "class", "module", "source", "params", "cache", "retries", "retry_on",
@@ -194,13 +196,16 @@ function M.resolve(p, repo, opts)
         rec.path or name)
     end
   end
+  -- an orchestrator's per-attempt parameters cover the step with most attempts
+  local attempts = 1
+  for _, e in ipairs(p.steps) do attempts = math.max(attempts, (e.step._retries or 0) + 1) end
   local run_id = new_run_id()
   local doc = ordered({
     version = 1, name = p.name, type = p:class_name(), run_id = run_id,
     created = iso_time(core.sys.time()), git = git_state(repo),
     datasource = datasource, steps = ordered(steps, order),
     sources = source_records(all_sources),
-    backends = M.backends_entry(orch, pin),
+    backends = M.backends_entry(orch, pin, attempts),
     options = M.options_entry(p, cache, jobs, pin),
     stores = ordered({ artifact = repo.config.stores.artifact,
       metadata = repo.config.stores.metadata }, { "artifact", "metadata" }),
@@ -226,9 +231,9 @@ end
 
 --- The YAML's `backends`: the orchestrator, and the processing and
 --- training backends of steps that name none (where the orchestrator runs them).
-function M.backends_entry(orch, pin)
+function M.backends_entry(orch, pin, attempts)
   local here = require("zenml.backends").Local {}
-  return ordered({ orchestrator = backend.entry(orch, pin), processing = backend.entry(here, pin),
+  return ordered({ orchestrator = backend.entry(orch, pin, attempts), processing = backend.entry(here, pin),
     training = backend.entry(here, pin) }, { "orchestrator", "processing", "training" })
 end
 

@@ -360,4 +360,30 @@ p:run()
     assert.equals(1, code, out)
     assert.equals("zenml: p.lua:10: pipeline 'chain': step 'e' input 'inp' takes a value, but b.error is the error of a step with catch = true; only an input of type error takes it\n", err)
   end)
+
+  it("records a backend's per-attempt memory as the list of its values, capped by max_mem", function()
+    local dir = repo({ ["m.lua"] = [[
+local zenml = require "zenml"
+local b = zenml.backends.Slurm { mem = function(attempt) return ("%dM"):format(4096 * attempt) end,
+  max_mem = "10G" }
+print(table.concat(b:for_attempts(4).mem, ","))
+print(zenml.backends.Slurm { mem = function(a) return 1000 * a end }:for_attempts(2).mem[2])
+print(b:resources({ steps = { s = { timeout = 90 } } }, "s", 2).mem, b:resources({ steps = { s = { timeout = 90 } } }, "s", 2).time)
+]], ["bad.lua"] = [[
+local zenml = require "zenml"
+zenml.backends.Slurm { mem = function() return "lots" end }:for_attempts(2)
+]], ["bad2.lua"] = [[
+local zenml = require "zenml"
+zenml.backends.Slurm { mem = 3 }
+]] })
+    local out, err, code = zenml(dir, "m.lua")
+    assert.equals(0, code, err)
+    assert.equals("4096M,8192M,10G,10G\n2000M\n8192M\t3\n", out)
+    _, err, code = zenml(dir, "bad.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: bad.lua:2: Slurm: parameter 'mem': the function of the attempt expects a memory size such as 500M or 4G, got \"lots\"\n", err)
+    _, err, code = zenml(dir, "bad2.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: bad2.lua:2: Slurm: parameter 'mem' expects a memory size such as 500M or 4G (or a function of the attempt giving one), got number 3\n", err)
+  end)
 end)
