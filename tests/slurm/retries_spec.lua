@@ -69,4 +69,59 @@ p:run()
     -- the second attempt's job asked for the second attempt's memory
     assert.matches("MinMemoryNode=400M", t.sh("scontrol show job " .. b.job), 1, true)
   end)
+
+  local FAIL = [[
+local zenml = require "zenml"
+local F = zenml.Step:extend("Fail")
+F.inputs = { inp = "value" }
+F.outputs = { out = "value" }
+function F:run() error("broken on purpose") end
+return F
+]]
+  local REPORT = [[
+local zenml = require "zenml"
+local R = zenml.Step:extend("Report")
+R.inputs = { failure = "error" }
+R.outputs = { out = "value" }
+function R:run(ctx, inputs) return { out = inputs.failure and inputs.failure.message or "fine" } end
+return R
+]]
+
+  it("retries a job over its memory as an orchestrator, and catches a failure", function()
+    local dir = repo([[
+local zenml = require "zenml"
+local S = require "big"
+local F = require "fail"
+local R = require "report"
+local p = zenml.Pipeline { name = "jobs", backend = zenml.backends.Slurm {
+  mem = function(attempt) return ("%dM"):format(200 * attempt) end, poll_interval = 0.2 } }
+p:add("a", S {})
+p:add("b", S { mb = 300, secs = 4, retries = 1, retry_delay = 0 }, { inp = "a.out" })
+p:add("c", S {}, { inp = "b.out" })
+p:add("f", F { catch = true }, { inp = "a.out" })
+p:add("g", S {}, { inp = "f.out" })
+p:add("h", S {}, { inp = "g.out" })
+p:add("r", R {}, { failure = "f.error" })
+p:run()
+]])
+    t.write(dir .. "/steps/fail.lua", FAIL)
+    t.write(dir .. "/steps/report.lua", REPORT)
+    t.sh("git add -A && git commit -qm more", { cwd = dir })
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("7 steps, 5 ran, 0 cached, 0 failed, 2 skipped", out, 1, true)
+    assert.matches("zenml: step 'b': attempt 1 of 2 failed (oom): OUT_OF_MEMORY", err, 1, true)
+    assert.matches("zenml: step 'f' failed; caught (catch = true): its error is its output 'error'", err, 1, true)
+    local rec = show(dir)
+    local by = {}
+    for _, st in ipairs(rec.steps) do by[st.step] = st end
+    assert.equals("completed", by.b.status)
+    assert.same({ 1, 2 }, { by.b.attempts[1].attempt, by.b.attempts[2].attempt })
+    assert.equals("completed", by.c.status)
+    assert.equals("caught", by.f.status)
+    assert.equals("skipped", by.g.status)
+    assert.equals("skipped", by.h.status)
+    assert.equals("completed", by.r.status)
+    assert.matches("MinMemoryNode=400M", t.sh("scontrol show job " .. by.b.job), 1, true)
+  end)
 end)

@@ -121,6 +121,13 @@ function M.run_one(st, yaml_rel, name, known)
   end
   if st.attempts then st.attempts[name] = nil end
   r.attempts = attempt
+  return M.after_last_attempt(st, name, r)
+end
+
+--- After the last attempt of step `name` (result `r`): its hooks, and a
+--- failure of a step with `catch = true` recorded as data. Returns the
+--- step's result (status "caught" for a caught failure).
+function M.after_last_attempt(st, name, r)
   if r.status ~= "cached" and r.status ~= "skipped" then hooks.step_ended(st.repo, st.doc, name, r) end
   if r.status == "failed" and st.doc.steps[name].catch then return catch_failure(st, name, r) end
   return r

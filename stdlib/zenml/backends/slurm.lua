@@ -205,6 +205,64 @@ local function final(info, id)
   return { status = status, reason = reason }
 end
 
+local function schedule() return require "zenml.engine.schedule" end
+local function state() return require "zenml.engine.state" end
+
+-- The backend that submitted a run's jobs, rebuilt from its YAML (a `run
+-- wait` in another process follows the run too).
+local function submitter(doc)
+  return require("zenml.backend").from_entry(doc.backends.orchestrator, "backends.orchestrator")
+end
+
+-- Submit step `name`'s job again (attempt `attempt`, nil for the first),
+-- after the upstream jobs still pending; returns the job.
+local function resubmit(repo, doc, name, attempt, pending, deps, book)
+  local orch = submitter(doc)
+  local more = orch:resources(doc, name, attempt)
+  more.dependency = {}
+  for _, d in ipairs(deps[name]) do
+    if pending[d] then more.dependency[#more.dependency + 1] = pending[d].id end
+  end
+  local job = orch:submit(repo, doc.run_id, name, remote.command(book.run.yaml, name, attempt), more)
+  job.attempt = attempt
+  jobs.save_job(repo, doc.run_id, name, job)
+  book.jobs[name] = job
+  pending[name] = job
+  return job
+end
+
+-- The jobs downstream of `name` that have not ended go again, after the
+-- jobs now pending (Slurm cancels a job whose dependency failed).
+local function resubmit_downstream(repo, doc, name, pending, deps, book)
+  local down = jobs.downstream(deps, name)
+  local old = {}
+  for d in pairs(down) do
+    if pending[d] then old[#old + 1] = pending[d].id end
+  end
+  if #old == 0 then return end
+  slurm.cancel(old)
+  for _, d in ipairs(require("zenml.engine.doc").order(doc, deps)) do
+    if down[d] and pending[d] then resubmit(repo, doc, d, pending[d].attempt, pending, deps, book) end
+  end
+end
+
+-- When failure `r` of step `name` (its job `job`) is retried by the step's
+-- `retries`: its next attempt is submitted, with what is downstream of it,
+-- and true returned.
+local function next_attempt(repo, doc, name, job, r, pending, deps, book)
+  local retry = require "zenml.engine.retry"
+  local policy, attempt = retry.policy(doc.steps[name]), (job.attempt or 1) + 1
+  if attempt > policy.retries + 1 or not retry.matches(policy, r.kind, r.code) then return false end
+  local wait = retry.delay(policy, attempt)
+  io.stderr:write(("zenml: step '%s': attempt %d of %d failed (%s): %s; retrying in %g s\n"):format(
+    name, attempt - 1, policy.retries + 1, r.kind == "exit" and ("exit code " .. tostring(r.code))
+    or tostring(r.kind), tostring(r.error):match("^[^\n]*"), wait))
+  if wait > 0 then core.sys.sleep(wait) end
+  resubmit(repo, doc, name, attempt, pending, deps, book)
+  resubmit_downstream(repo, doc, name, pending, deps, book)
+  return true
+end
+
 --- Follow a submitted run until every job ended: each finished step's result
 --- comes from the metadata its job recorded (or the Slurm reason when it was
 --- killed); a failure cancels what is downstream of it. Ctrl-C cancels the
@@ -220,7 +278,7 @@ local function wait_run(repo, doc, book, deps, done, once)
   for name in pairs(doc.steps) do
     if not pending[name] then
       local e = remote.last_execution(repo, doc.run_id, name)
-      if e and (e.status == "completed" or e.status == "cached") then
+      if e and (e.status == "completed" or e.status == "cached" or e.status == "skipped") then
         results[name] = remote.as_node(remote.result(repo, doc, name))
       end
     end
@@ -257,11 +315,30 @@ local function wait_run(repo, doc, book, deps, done, once)
           alloc = nil
         end
       end
+      local ended = {}
       for name, job in pairs(pending) do
         local f = final(states[job.id], job.id)
-        if f then
+        if f then ended[#ended + 1] = { name = name, job = job, f = f } end
+      end
+      -- upstream first: a step whose failure is retried or caught resubmits
+      -- what is downstream of it before that is looked at
+      local rank = {}
+      for i, n in ipairs(require("zenml.engine.doc").order(doc, deps)) do rank[n] = i end
+      table.sort(ended, function(a, b) return rank[a.name] < rank[b.name] end)
+      for _, x in ipairs(ended) do
+        local name, job, f = x.name, x.job, x.f
+        if pending[name] == job then
           pending[name] = nil
           local r = jobs.finished(repo, doc, name, job, f)
+          if r.status == "failed" and next_attempt(repo, doc, name, job, r, pending, deps, book) then
+            goto continue
+          end
+          if r.status == "failed" or r.status == "completed" then
+            -- the step's last attempt: its hooks, and a caught failure as data
+            r.attempts = job.attempt or 1
+            r = schedule().after_last_attempt(state().new(repo, doc), name, r)
+            if r.status == "caught" then resubmit_downstream(repo, doc, name, pending, deps, book) end
+          end
           results[name] = remote.as_node(r)
           if done then done(name, r.status) end
           if r.status == "failed" then
@@ -277,6 +354,7 @@ local function wait_run(repo, doc, book, deps, done, once)
             if #cancel > 0 then slurm.cancel(cancel) end
           end
         end
+        ::continue::
       end
       if once and (alloc or next(pending)) then return false end
       if alloc or next(pending) then core.sys.sleep(interval) end
