@@ -386,4 +386,30 @@ zenml.backends.Slurm { mem = 3 }
     assert.equals(1, code)
     assert.equals("zenml: bad2.lua:2: Slurm: parameter 'mem' expects a memory size such as 500M or 4G (or a function of the attempt giving one), got number 3\n", err)
   end)
+
+  it("checks a recorded YAML's step options as the constructor does", function()
+    local dir = repo({ ["p.lua"] = pipeline('retries = 1, timeout = "1m", on_failure = "notify.fail"'),
+      ["hooks/notify.lua"] = "return { fail = function() end }\n" })
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    local doc = last_yaml(dir)
+    assert.equals(60, doc.steps.b.timeout)
+    local text = t.slurp(dir .. "/pipelines/chain_" .. doc.run_id .. ".yaml")
+    local cases = {
+      { "retries: 1", "retries: -1", "step 'b': S: option 'retries' expects an integer >= 0, got number -1" },
+      { "timeout: 60", "timeout: soon", "step 'b': S: option 'timeout' expects a duration such as 90s, 10m, 2h or a number of seconds > 0, got string \"soon\"" },
+      { "on_failure: notify.fail", "on_failure: notify.gone", "step 'b': on_failure: \"notify.gone\" does not resolve: module 'notify' has no function 'gone'" },
+      { "keep_going: true", "keep_going: maybe", "pipeline 'chain': keep_going must be true or false, got string \"maybe\"" },
+    }
+    local runs = t.sql(dir, "SELECT id FROM runs")
+    for _, c in ipairs(cases) do
+      local edited = text:gsub(c[1]:gsub("%p", "%%%0"), c[2], 1)
+      assert.is_not.equals(text, edited)
+      t.write(dir .. "/edited.yaml", edited)
+      _, err, code = zenml(dir, "run edited.yaml")
+      assert.equals(1, code)
+      assert.equals("zenml: edited.yaml: " .. c[3] .. "\n", err)
+    end
+    assert.equals(runs, t.sql(dir, "SELECT id FROM runs"))
+  end)
 end)

@@ -126,13 +126,15 @@ end
 --- Arm step `name`'s deadline of `seconds` in this Lua state's running
 --- thread: a count hook raises "step 'NAME' timed out after N s" once it
 --- passed (and again every few instructions, should the step catch it).
---- Returns a function that disarms it and says whether it fired. Code
---- blocked in C (a sleep, a long kernel) is ended when it returns to Lua.
+--- Returns a function that disarms it (putting back a hook the thread had)
+--- and says whether it fired. Code blocked in C (a sleep, a long kernel) is
+--- ended when it returns to Lua.
 function M.arm(name, seconds)
   if not seconds then return function() return false end end
-  local deadline, fired = core.sys.clock() + seconds, false
+  local deadline, fired, armed = core.sys.clock() + seconds, false, true
   local msg = ("step '%s' timed out after %s s"):format(name, seconds_text(seconds))
   local clock = core.sys.clock
+  local old, mask, count = debug.gethook()
   debug.sethook(function()
     if clock() >= deadline then
       fired = true
@@ -140,7 +142,10 @@ function M.arm(name, seconds)
     end
   end, "", 1000)
   return function()
-    debug.sethook()
+    if armed then
+      armed = false
+      if old then debug.sethook(old, mask, count) else debug.sethook() end
+    end
     return fired
   end
 end
