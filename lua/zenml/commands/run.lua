@@ -301,6 +301,11 @@ local function reused(repo, e)
   return from and { run = from.run, step = from.step }
 end
 
+-- Whether a path exists (a run's job folder).
+local function core_kind(path)
+  return require("zenml._core").sys.file_kind(path) ~= nil
+end
+
 -- Everything `run show` prints, with full ids (what --json carries).
 local function show_record(repo, run, all)
   local doc = require("zenml.compare").doc_of(run) or {}
@@ -322,13 +327,17 @@ local function show_record(repo, run, all)
     list[#list + 1] = { name = a.name, type = a.type, id = a.id, size = a.size }
   end
   rec.steps = {}
+  -- the cluster job of each step, when a cluster ran the run's steps
+  local jobs = core_kind(repo.root .. "/.zenml/jobs/" .. run.id)
   for i, e in ipairs(run:executions()) do
     local a = arts[e.step] or {}
     rec.steps[i] = { step = e.step, class = e.class, status = e.status,
       seconds = e.ended and e.ended - e.started, cache_key = e.cache_key,
       reused = reused(repo, e), params = params[e.step] or {},
       inputs = require("zenml.json").array(a.inputs or {}),
-      outputs = require("zenml.json").array(a.outputs or {}) }
+      outputs = require("zenml.json").array(a.outputs or {}),
+      job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
+      job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil }
   end
   rec.metrics, rec.evaluated_split = run:metrics(), run:evaluated_split()
   return rec
@@ -347,6 +356,10 @@ local function show_step(st)
     st.reused and ("cached from run %s step %s"):format(st.reused.run, st.reused.step) or st.status,
     st.seconds and (", %.3f s"):format(st.seconds) or ""))
   if #parts > 0 then io.stdout:write("  params   ", table.concat(parts, " "), "\n") end
+  if st.job then
+    io.stdout:write(("  job      %s (script %s)\n"):format(st.job,
+      tostring(st.job_script):gsub("^sha256:", ""):sub(1, 12)))
+  end
   for _, kind in ipairs { "inputs", "outputs" } do
     for _, a in ipairs(st[kind]) do
       io.stdout:write(("  %-7s  %-12s %-10s %s  %s\n"):format(kind == "inputs" and "in" or "out",
