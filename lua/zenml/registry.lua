@@ -332,4 +332,38 @@ function M.details(repo, v)
   return v
 end
 
+-- What zenml.model returns ---------------------------------------------------
+
+local ModelVersion = {}
+ModelVersion.__index = ModelVersion
+ModelVersion.__name = "zenml.ModelVersion"
+
+function ModelVersion:__tostring()
+  return ("<Model %s@%d%s run %s>"):format(self.name, self.version,
+    self.alias and (" (" .. self.alias .. ")") or "", self.run)
+end
+
+--- Predictions of this version on a frame, as `zenml predict` makes them.
+---@param data userdata a frame with the training data's feature columns
+---@return userdata frame the data's columns, prediction and p_<class> columns
+function ModelVersion:predict(data)
+  local store = self._repo:store()
+  local model = assert(store:read(self.artifacts.model))
+  local transform = self.artifacts.transform and assert(store:read(self.artifacts.transform))
+  return require("zenml.steps.inferrer").predict(model, transform, data, true)
+end
+
+--- A version as an object (zenml.model), or nil and a message.
+function M.open(repo, ref)
+  local v, err = M.resolve(repo:meta(), ref)
+  if not v then return nil, err end
+  M.details(repo, v)
+  return setmetatable({ _repo = repo, name = v.model, version = v.version, alias = v.alias,
+    run = v.run, step = v.step, metrics = v.metrics, tags = v.tags, aliases = v.aliases,
+    artifacts = { model = v.model_artifact, transform = v.transform_artifact,
+      schema = v.schema_artifact },
+    yaml_path = v.yaml_path, datasource_version = v.datasource_version, message = v.message,
+    created = v.created, created_by = v.created_by, deprecated = v.deprecated }, ModelVersion)
+end
+
 return M
