@@ -11,15 +11,16 @@ local Training = zenml.Pipeline:extend("Training")
 --- (the YAML records it, so a re-run of that YAML registers too).
 function Training:init(args)
   local register = type(args) == "table" and args.register or nil
-  if type(args) == "table" then args.register = nil end
-  zenml.Pipeline.init(self, args)
   if register ~= nil then
+    args.register = nil
     local bad = require("zenml.registry").check_name(register)
     if bad then
-      require("zenml.errors").user("Training pipeline '%s': register: %s", self.name, bad)
+      require("zenml.errors").user("Training pipeline '%s': register: %s", tostring(args.name), bad)
     end
     self.register = register
   end
+  -- a tail call, so Pipeline.init's errors point at the user's line
+  return zenml.Pipeline.init(self, args)
 end
 
 local function slot(self, name, step, base, inputs)
