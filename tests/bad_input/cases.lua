@@ -753,7 +753,7 @@ return {
     cmd = "run s.lua", code = 1,
     first = "zenml: s.lua:1: BatchInference 's': model must be NAME@VERSION or NAME@ALIAS (a registered model), got 'iris'" },
   { "model with an unknown action", repo = "iris", cmd = "model promote iris 1", code = 2,
-    first = "zenml: unknown action 'promote'; actions are: register, list, show, alias, history, tag, deprecate" },
+    first = "zenml: unknown action 'promote'; actions are: register, list, show, alias, history, tag, deprecate, export" },
   { "a Training pipeline registering under a malformed name", repo = "iris",
     files = { ["t.lua"] = 'require("zenml").pipelines.Training { name = "t", register = "a b" }\n' },
     cmd = "run t.lua", code = 1,

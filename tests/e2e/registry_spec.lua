@@ -109,6 +109,9 @@ describe("model registry", function()
     ok(dir, "model alias iris 1 production -m 'roll back'")
     assert.equals(by_r1, ok(dir, "predict iris@production data/iris.csv"))
     assert.equals(by_r2, ok(dir, "predict iris@2 data/iris.csv"))
+    assert.matches("^wrote iris version 1 to prod.tar.gz %(%d+ bytes%)\n$",
+      ok(dir, "model export iris@production prod.tar.gz"))
+    assert.equals(by_r1, ok(dir, "predict prod.tar.gz data/iris.csv"))
     local lua = ok(dir, "-e " .. t.q([[
 local m = assert(require("zenml").model("iris@production"))
 print(m.version, m.run, m.artifacts.model ~= nil, m.metrics.accuracy ~= nil)

@@ -11,6 +11,7 @@ local usage = [[usage: zenml model register NAME RUN [--step STEP] [-m MESSAGE] 
        zenml model history NAME [--alias ALIAS] [--json]
        zenml model tag NAME VERSION KEY=VALUE
        zenml model deprecate NAME VERSION
+       zenml model export NAME[@VERSION|@ALIAS] PATH.tar.gz
 
 The model registry: named models whose numbered versions each point at the
 model, transform and schema of one completed training run (with its YAML,
@@ -30,6 +31,8 @@ alias: point ALIAS at VERSION (refused for a deprecated version) with a
   (if the repository has one) is called.
 history: every alias move of NAME, oldest first (--alias: of one alias).
 tag: set KEY=VALUE on a version. deprecate: no alias may move to it any more.
+export: write the version's model, transform and schema as a bundle, as the
+  Export deployer does (zenml predict PATH.tar.gz DATA.csv needs nothing else).
 
 --git-tag (or `zenml config set registry.git_tags true`) also makes annotated
 git tags: NAME@vN on register, NAME#ALIAS#K on the K-th move of ALIAS.
@@ -172,9 +175,27 @@ local function deprecate(_, pos)
   return 0
 end
 
+-- A bundle as the Export deployer writes it, from a registered version.
+local function export(_, pos)
+  need(pos, 2, "NAME[@VERSION|@ALIAS] and a bundle PATH")
+  local repo = cli.repo()
+  local v = resolved(repo, pos[2])
+  local store = repo:store()
+  local function read(id) return id and assert(store:read(id)) end
+  local schema = v.schema_artifact
+    and require("zenml.yaml").decode(read(v.schema_artifact), v.schema_artifact)
+  local bytes = require("zenml.steps.deployer").bundle(read(v.model_artifact),
+    read(v.transform_artifact), schema)
+  local ok, err = require("zenml._core").sys.write_atomic(pos[3], bytes, tonumber("644", 8))
+  if not ok then cli.fail(("model export: %s"):format(err)) end
+  io.stdout:write(("wrote %s version %d to %s (%d bytes)\n"):format(v.model, v.version, pos[3],
+    #bytes))
+  return 0
+end
+
 local actions = { register = register, list = list, show = show, alias = alias,
-  history = history, tag = tag, deprecate = deprecate }
-local ORDER = { "register", "list", "show", "alias", "history", "tag", "deprecate" }
+  history = history, tag = tag, deprecate = deprecate, export = export }
+local ORDER = { "register", "list", "show", "alias", "history", "tag", "deprecate", "export" }
 
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true, ["git-tag"] = true },
