@@ -28,8 +28,8 @@ describe("zenml.meta", function()
   end
 
   it("opens a fresh store at the current schema version", function()
-    assert.equal(5, zenml.meta.schema_version)
-    assert.same({ { v = 5 } }, db:query("SELECT user_version AS v FROM pragma_user_version"))
+    assert.equal(6, zenml.meta.schema_version)
+    assert.same({ { v = 6 } }, db:query("SELECT user_version AS v FROM pragma_user_version"))
   end)
 
   it("records runs and lists them with filters", function()
