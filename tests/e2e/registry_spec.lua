@@ -151,8 +151,15 @@ print(m:predict(require("zenml.frame").read_csv("data/iris.csv")):nrow())]]))
     local v1 = json.decode(ok(dir, "model show iris@1 --json"))
     -- the run's executions no longer count (as after verify --repair): only the
     -- registry still names its model
-    t.sh(("sqlite3 .zenml/metadata.db \"UPDATE executions SET status = 'invalid' WHERE run_id = '%s'\"")
-      :format(r1), { cwd = dir })
+    local invalidate = ("UPDATE executions SET status = 'invalid' WHERE run_id = '%s'"):format(r1)
+    local _, serr, scode
+    if t.metadata then
+      local db = t.metadata_url(dir):match("/([%w_]+)[^/]*$")
+      _, serr, scode = t.server_sql(("USE %s; %s"):format(db, invalidate))
+    else
+      _, serr, scode = t.sh("sqlite3 .zenml/metadata.db " .. t.q(invalidate), { cwd = dir })
+    end
+    assert(scode == 0, serr)
     ok(dir, "gc")
     local before = ok(dir, "predict iris@1 data/iris.csv")
     assert.matches("^sepal_length", before)
