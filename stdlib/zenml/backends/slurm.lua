@@ -46,6 +46,8 @@ Slurm.params = {
   poll_interval = { type = "number", default = 1, check = positive },
   mode = { type = "string", default = "jobs", values = { "jobs", "allocation" } },
   nodes = { type = "integer", default = 1, check = at_least_one },
+  -- inside an allocation: steps on threads of the first node, or each through srun
+  dispatch = { type = "string", values = { "auto", "threads", "srun" }, default = "auto" },
 }
 
 -- Fail with Slurm's own message, as a user error (one line).
@@ -253,8 +255,9 @@ function Slurm:run(plan)
   local ok, err = xpcall(function()
     if self.params.mode == "allocation" then
       local p = self.params
+      local srun = p.dispatch == "srun" or (p.dispatch == "auto" and p.nodes > 1)
       local inner = ("%s step exec %s --all%s"):format(remote.quote(remote.executable()),
-        remote.quote(plan.yaml), p.nodes > 1 and " --srun" or "")
+        remote.quote(plan.yaml), srun and " --srun" or "")
       info.allocation = self:submit(repo, doc.run_id, "allocation", inner,
         { nodes = p.nodes, cpus = p.cpus })
     else
