@@ -203,14 +203,14 @@ function M.resolve(p, repo, opts)
   local doc = ordered({
     version = 1, name = p.name, type = p:class_name(), run_id = run_id,
     created = iso_time(core.sys.time()), git = git_state(repo),
-    datasource = datasource, steps = ordered(steps, order),
+    datasource = datasource, register = p.register, steps = ordered(steps, order),
     sources = source_records(all_sources),
     backends = M.backends_entry(orch, pin, attempts),
     options = M.options_entry(p, cache, jobs, pin),
     stores = ordered({ artifact = repo.config.stores.artifact,
       metadata = repo.config.stores.metadata }, { "artifact", "metadata" }),
-  }, { "version", "name", "type", "run_id", "created", "git", "datasource", "steps", "sources",
-    "backends", "options", "stores" })
+  }, { "version", "name", "type", "run_id", "created", "git", "datasource", "register", "steps",
+    "sources", "backends", "options", "stores" })
   return doc, deps
 end
 
@@ -392,6 +392,20 @@ function M.execute(repo, doc, yaml_rel)
   return M.conclude(repo, doc, results, started)
 end
 
+-- A run of a pipeline with `register = NAME` completed: its model becomes
+-- the next version of NAME. The run stays completed if that fails.
+local function register(repo, doc, run)
+  local ok, v = pcall(require("zenml.registry").register, repo, doc.register, run.id,
+    { message = ("registered by pipeline %s"):format(doc.name) })
+  if ok then
+    io.stdout:write(("registered %s version %d\n"):format(v.model, v.version))
+    io.stdout:flush()
+  else
+    warn("run %s completed but was not registered as model '%s': %s", run.id, doc.register,
+      tostring(v))
+  end
+end
+
 --- Report a run's results, record its end and print its metrics; returns the Run.
 function M.conclude(repo, doc, results, started, quiet)
   local status = quiet and M.status_of(results) or report(doc, results, started)
@@ -405,6 +419,7 @@ function M.conclude(repo, doc, results, started, quiet)
     io.stdout:write(line, "\n")
     io.stdout:flush()
   end
+  if status == "completed" and type(doc.register) == "string" then register(repo, doc, run) end
   M.finished[#M.finished + 1] = run
   return run
 end
