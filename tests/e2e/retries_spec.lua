@@ -26,6 +26,10 @@ function S:run(ctx, inputs)
   if self.params.how == "loop" then
     local n = 0
     while true do n = n + 1 end
+  elseif self.params.how == "coloop" then
+    coroutine.wrap(function() while true do coroutine.yield() end end)()
+    local co = coroutine.create(function() local n = 0; while true do n = n + 1 end end)
+    assert(coroutine.resume(co))
   end
   if first and self.params.how == "kill" then
     os.execute("kill -9 " .. require("zenml._core").sys.getpid())
@@ -194,6 +198,11 @@ describe("retries", function()
     assert.equals(1, code)
     assert.matches("attempt 1 of 2 failed %(timeout%): step 'b' timed out after 1 s", err)
     assert.matches("zenml: step 'b' timed out after 1 s\n", err)
+    -- in a coroutine the step made too
+    t.write(dir .. "/p.lua", pipeline('how = "coloop", timeout = 1'))
+    out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("zenml: step 'b' failed: steps/s.lua:%d+: step 'b' timed out after 1 s\n", err)
   end)
 
   it("refuses bad options in one line, with nothing recorded", function()

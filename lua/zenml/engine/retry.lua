@@ -135,15 +135,32 @@ function M.arm(name, seconds)
   local msg = ("step '%s' timed out after %s s"):format(name, seconds_text(seconds))
   local clock = core.sys.clock
   local old, mask, count = debug.gethook()
-  debug.sethook(function()
-    if clock() >= deadline then
+  local function hook()
+    if armed and clock() >= deadline then
       fired = true
       error(msg, 0)
     end
-  end, "", 1000)
+  end
+  debug.sethook(hook, "", 1000)
+  -- coroutines the step makes meanwhile have the deadline too
+  local create, wrap = coroutine.create, coroutine.wrap
+  coroutine.create = function(f)
+    local co = create(f)
+    debug.sethook(co, hook, "", 1000)
+    return co
+  end
+  coroutine.wrap = function(f)
+    local co = coroutine.create(f)
+    return function(...)
+      local res = table.pack(coroutine.resume(co, ...))
+      if not res[1] then error(res[2], 0) end
+      return table.unpack(res, 2, res.n)
+    end
+  end
   return function()
     if armed then
       armed = false
+      coroutine.create, coroutine.wrap = create, wrap
       if old then debug.sethook(old, mask, count) else debug.sethook() end
     end
     return fired
