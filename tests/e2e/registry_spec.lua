@@ -227,5 +227,12 @@ print(m:predict(require("zenml.frame").read_csv("data/iris.csv")):nrow())]]))
     assert.matches("\nregistered flowers version 2\n", ok(dir, "run " .. yaml_rel))
     local v = json.decode(ok(dir, "model show flowers@1 --json"))
     assert.same({ run, "registered by pipeline iris" }, { v.run, v.message })
+    -- a failed run registers nothing
+    t.write(dir .. "/f.lua", t.iris_pipeline { pre = 'pre.Standard { labels = { "nope" } }' }
+      :gsub('Training { name = "iris" }', 'Training { name = "iris", register = "flowers" }'))
+    local fout, _, fcode = zenml(dir, "run f.lua")
+    assert.equals(1, fcode)
+    assert.is_nil(fout:find("registered", 1, true))
+    assert.equals(2, json.decode(ok(dir, "model list --json"))[1].versions)
   end)
 end)
