@@ -299,11 +299,7 @@ end
 --- "test" when the pipeline holds one out, else "eval"), or nil.
 ---@return string|nil
 function Run:evaluated_split()
-  local db = self._repo:meta()
-  for _, e in ipairs(self:executions()) do
-    local v = db:property_get("execution", tostring(e.cached_from or e.id), "metrics.split")
-    if v then return v end
-  end
+  return (self._repo:meta():run_step_property(self.id, "metrics.split"))
 end
 
 --- The training curves of the run's trainer as a frame: epoch, then loss
@@ -403,7 +399,7 @@ function Artifact:read()
   local data, err = store:read(self.id)
   if not data then return nil, err end
   if self.type == "value" or self.type == "metrics" or self.type == "statistics"
-      or self.type == "schema" then
+      or self.type == "schema" or self.type == "error" then
     local v, derr = require("zenml.yaml").decode(data, self.id)
     if v == nil then return nil, derr end
     return readable(self.type, v)

@@ -88,8 +88,9 @@ end
 
 --- Submit a job: opts {script_file, name, partition, account, qos, time,
 --- mem, cpus, gres, constraint, nodes, extra = {args}, dependency = {ids}
---- (afterok), output, chdir}. Returns the job id, or nil and the first
---- line of sbatch's own message.
+--- (afterok), output, chdir, test_only}. Returns the job id (true with
+--- test_only: the cluster would take the job, nothing is submitted), or nil
+--- and the first line of sbatch's own message.
 function M.submit(opts)
   local args = { "sbatch", "--parsable" }
   local function add(flag, v)
@@ -112,8 +113,14 @@ function M.submit(opts)
     args[#args + 1] = "--kill-on-invalid-dep=yes"
   end
   for _, a in ipairs(opts.extra or {}) do args[#args + 1] = quote(a) end
+  if opts.test_only then args[#args + 1] = "--test-only" end
   args[#args + 1] = quote(opts.script_file)
   local out, ok = run(table.concat(args, " "))
+  if opts.test_only then
+    if ok then return true end
+    local why = first_error(out)
+    return nil, why:match("^sbatch:") and why or ("sbatch: " .. why)
+  end
   local id = ok and out:match("^%s*(%d+)")
   if not id then
     local why = first_error(out)

@@ -178,7 +178,7 @@ static int db_query(lua_State *L)
     return luaL_error(L, "query: only SELECT statements are allowed");
   zm_sql_conn *c = zm_meta_conn(m);
   zm_sql_stmt *s = NULL;
-  int rc = c->drv->prepare(&s, c, sql);
+  int rc = zm_sql_prepare(&s, c, sql);
   if (rc < 0)
     return zm_bind_raise(L, rc);
   if (!c->drv->readonly(s)) {
@@ -224,6 +224,7 @@ int zm_bind_open_meta(lua_State *L)
     zm__bind_meta_summary_methods(L);
     zm__bind_meta_store_methods(L);
     zm__bind_meta_catalog_methods(L);
+    zm__bind_meta_registry_methods(L);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);

@@ -66,16 +66,8 @@ static int db_property_set(lua_State *L)
   return rc < 0 ? zm_bind_raise(L, rc) : 0;
 }
 
-static int db_property_get(lua_State *L)
+static int push_value(lua_State *L, zm_meta_value v)
 {
-  zm_meta *m = zm_bind_meta_check(L);
-  const char *kind = luaL_checkstring(L, 2);
-  const char *entity = luaL_checkstring(L, 3);
-  const char *name = luaL_checkstring(L, 4);
-  zm_meta_value v = {0};
-  int rc = zm_meta_property_get(&v, m, kind, entity, name);
-  if (rc < 0)
-    return zm__bind_meta_fail(L, rc);
   if (v.type == ZM_META_INT)
     lua_pushinteger(L, v.i);
   else if (v.type == ZM_META_DOUBLE)
@@ -87,6 +79,28 @@ static int db_property_get(lua_State *L)
   return 1;
 }
 
+static int db_property_get(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  const char *kind = luaL_checkstring(L, 2);
+  const char *entity = luaL_checkstring(L, 3);
+  const char *name = luaL_checkstring(L, 4);
+  zm_meta_value v = {0};
+  int rc = zm_meta_property_get(&v, m, kind, entity, name);
+  return rc < 0 ? zm__bind_meta_fail(L, rc) : push_value(L, v);
+}
+
+/* db:run_step_property(run, name) -> value | nil, message, "notfound" */
+static int db_run_step_property(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  const char *run = luaL_checkstring(L, 2);
+  const char *name = luaL_checkstring(L, 3);
+  zm_meta_value v = {0};
+  int rc = zm_meta_run_step_property(&v, m, run, name);
+  return rc < 0 ? zm__bind_meta_fail(L, rc) : push_value(L, v);
+}
+
 void zm__bind_meta_metric_methods(lua_State *L)
 {
   static const luaL_Reg methods[] = {
@@ -94,6 +108,7 @@ void zm__bind_meta_metric_methods(lua_State *L)
       {"metrics", db_metrics},
       {"property_set", db_property_set},
       {"property_get", db_property_get},
+      {"run_step_property", db_run_step_property},
       {NULL, NULL},
   };
   luaL_setfuncs(L, methods, 0);

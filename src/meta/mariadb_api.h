@@ -16,6 +16,9 @@
   X(mysql_errno)                \
   X(mysql_error)                \
   X(mysql_real_query)           \
+  X(mysql_send_query)           \
+  X(mysql_read_query_result)    \
+  X(mysql_real_escape_string)   \
   X(mysql_store_result)         \
   X(mysql_free_result)          \
   X(mysql_fetch_row)            \

@@ -71,6 +71,7 @@ struct my_conn {
   int in_tx;       /* between begin and commit/rollback */
   int locked;      /* holds the writers' named lock */
   int retry;       /* the last error rolled the transaction back; run it again */
+  int sent;        /* a statement was sent (my_send) whose result is not read yet */
   int64_t last_id;
   char lock_name[80];
   const char *password; /* from the environment; NULL: option files */
@@ -93,6 +94,10 @@ int zm__my_fail_code(my_conn *c, unsigned e, const char *msg);
 /* zm__my_fail_code with the connection's or the statement's last error. */
 int zm__my_fail(my_conn *c);
 int zm__my_fail_stmt(my_stmt *s);
+
+/* Read the result of the statement my_send sent, if any: every use of the
+ * connection does this first. Its error, or 0. */
+int zm__my_settle(my_conn *c);
 
 /* Connect again, every statement to be prepared again on its next use. */
 int zm__my_reconnect(my_conn *c);

@@ -19,6 +19,8 @@
 /* Forget a statement's server handle (after a reconnection, or to close). */
 void zm__my_stmt_unprepare(my_stmt *s)
 {
+  if (s->st)
+    zm__my_settle(s->conn); /* closing talks to the server */
   if (s->meta)
     MY->mysql_free_result(s->meta);
   if (s->st)
@@ -57,6 +59,9 @@ static my_stmt *cache_find(my_conn *c, const char *sql)
 static int stmt_prepare(my_stmt *s)
 {
   my_conn *c = s->conn;
+  int rc = zm__my_settle(c);
+  if (rc < 0)
+    return rc;
   s->st = MY->mysql_stmt_init(c->my);
   if (!s->st)
     return zm__my_fail(c);
@@ -319,6 +324,9 @@ static int fetch_truncated(my_stmt *s)
 
 static int execute_once(my_stmt *s)
 {
+  int settled = zm__my_settle(s->conn);
+  if (settled < 0)
+    return settled;
   if (!s->st) {
     int rc = stmt_prepare(s);
     if (rc < 0)

@@ -109,6 +109,9 @@ int zm__meta_tx_leave(zm_meta *m, int rc)
     return rc;
   if (--m->depth > 0)
     return rc;
+  if (rc == 0)
+    rc = zm__meta_cache_flush(m);
+  zm__meta_cache_end(m);
   if (rc == 0) {
     zm_fault("meta.tx.commit");
     rc = m->d->commit(m->c);
@@ -134,6 +137,7 @@ int zm__meta_tx_next(zm_meta *m, int *rc, int *state)
   if (*rc < 0 && *state != TX_LAST && m->d->retry && m->d->retry(m->c)) {
     if (*state == TX_JOINED) {
       m->lost = 1; /* the caller's to run again: zm_meta_tx_lost */
+      zm__meta_cache_end(m); /* its held-back hits went with it */
       return 0;
     }
     *state = TX_AGAIN;
@@ -166,6 +170,7 @@ int zm_meta_rollback(zm_meta *m)
   if (m->depth <= 0)
     return zm_error_set(ZM_EINVALID, "rollback without a matching begin");
   m->depth = 0;
+  zm__meta_cache_end(m);
   return m->d->rollback(m->c);
 }
 
@@ -304,6 +309,7 @@ void zm_meta_close(zm_meta *m)
 {
   if (!m)
     return;
+  zm__meta_cache_free(m);
   zm_sql_close(m->c); /* rolls back an open transaction */
   for (int i = 0; i < SQL_COUNT; i++)
     free(m->sql[i]);

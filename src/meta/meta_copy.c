@@ -34,6 +34,15 @@ static const struct {
      "entity_kind, entity_id, name", 6},
     {"stat_cache", "dev, ino, size, mtime_ns, sha256", "dev, ino", 5},
     {"config", "name, value", "name", 2},
+    {"models", "id, name, created", "id", 3},
+    {"model_versions",
+     "model_id, version, run_id, step, model_artifact, transform_artifact, schema_artifact,"
+     " yaml_path, datasource_version, message, created, created_by, deprecated",
+     "model_id, version", 13},
+    {"model_tags", "model_id, version, name, value", "model_id, version, name", 4},
+    {"model_aliases", "model_id, alias, version", "model_id, alias", 3},
+    {"model_alias_history",
+     "id, model_id, alias, from_version, to_version, reason, created_by, created, hook", "id", 9},
 };
 
 const char *zm_meta_driver(const zm_meta *m)
@@ -59,7 +68,9 @@ int zm_meta_info_get(zm_meta_info *out, zm_meta *m)
 {
   memset(out, 0, sizeof *out);
   out->driver = m->d->name;
-  int rc = m->d->get_version(m->c, &out->version);
+  int rc = zm__meta_cache_sync(m); /* the size and version bypass zm_sql_prepare */
+  if (rc == 0)
+    rc = m->d->get_version(m->c, &out->version);
   if (rc == 0)
     rc = m->d->size(m->c, &out->bytes);
   for (int i = 0; rc == 0 && i < ZM_META_TABLES; i++) {
@@ -105,7 +116,7 @@ static int copy_table(zm_meta *dst, zm_meta *src, int t)
   int rc = zm_sql_prepare_bind(&row, src->c, select, "");
   while (rc == 0 && (rc = row->drv->step(row)) == ZM_SQL_ROW) {
     zm_sql_stmt *ins = NULL;
-    rc = dst->d->prepare(&ins, dst->c, insert);
+    rc = zm_sql_prepare(&ins, dst->c, insert);
     for (int i = 0; rc == 0 && i < tables[t].ncols; i++)
       rc = copy_value(ins, row, i);
     while (rc == 0 && (rc = dst->d->step(ins)) == ZM_SQL_ROW)

@@ -15,13 +15,29 @@ enum {
   SQL_COUNT
 };
 
+struct zm__meta_cache; /* meta_cache.c */
+
 struct zm_meta {
   zm_sql_conn *c;
   const zm_sql_driver *d;
   int depth; /* nesting of zm_meta_begin; the real transaction is at 1 */
   int lost;  /* the caller's transaction was rolled back under it (zm_meta_tx_lost) */
   char *sql[SQL_COUNT];
+  struct zm__meta_cache *cache; /* prefetched and pending cache hits; NULL until used */
 };
+
+/* Write the cache hits zm_meta_execution_reuse held back (before a commit). */
+int zm__meta_cache_flush(zm_meta *m);
+
+/* Write the held-back hits and forget the prefetched ones, as any statement
+ * outside meta_cache.c does first (for those that bypass zm_sql_prepare). */
+int zm__meta_cache_sync(zm_meta *m);
+
+/* The transaction ended: forget held-back and prefetched hits. */
+void zm__meta_cache_end(zm_meta *m);
+
+/* Free the cache state (closing the store). */
+void zm__meta_cache_free(zm_meta *m);
 
 /* Enter a (possibly nested) write transaction. */
 int zm__meta_tx_enter(zm_meta *m);
@@ -59,8 +75,16 @@ int zm__meta_collect_strings(zm_meta_strings **out, zm_sql_stmt *s);
   "SELECT r.id, p.name, p.version, r.yaml_path, r.yaml_hash, r.git_commit, r.git_branch," \
   " r.git_dirty, r.status, r.started, r.ended, r.backend, r.host, r.pid"
 
-/* The FROM clause that goes with ZM__META_RUN_COLS. */
-#define ZM__META_RUN_FROM " FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
+/* The FROM clause that goes with ZM__META_RUN_COLS. Every run has its
+ * pipeline (a foreign key), so LEFT JOIN returns what JOIN would; it fixes
+ * the join order, runs first, so a listing walks runs_by_started newest
+ * first and stops at its LIMIT. With JOIN, MariaDB started from the few
+ * pipelines and sorted every run (1.7 s for `run list` at 100,000 runs). */
+#define ZM__META_RUN_FROM " FROM runs r LEFT JOIN pipelines p ON p.id = r.pipeline_id"
+
+/* The order of run listings: newest first, ties by id, both descending so
+ * that one index (started, then the primary key) gives the order. */
+#define ZM__META_RUN_ORDER "r.started DESC, r.id DESC"
 
 /* Read the run columns of the current row (columns 0 to 13). */
 int zm__meta_run_row(zm_meta_run *r, zm_sql_stmt *s);

@@ -1,4 +1,4 @@
-/* Runs, step executions, crash recovery and the cache lookup. */
+/* Runs, step executions and crash recovery (the cache: meta_cache.c). */
 #include "core/error.h"
 #include "meta/meta_internal.h"
 
@@ -181,8 +181,9 @@ int zm_meta_run_get(zm_meta_run **out, zm_meta *m, const char *run_id)
   return 0;
 }
 
-/* The filters are always bound, a NULL one matching everything, so the
- * statement text (and its cached plan) is the same for every call. */
+/* Only the filters given are in the statement: "? IS NULL OR ..." would
+ * keep the databases from using runs_by_status and from starting at the
+ * pipeline. */
 int zm_meta_run_list(zm_meta_runs **out, zm_meta *m, const zm_meta_run_filter *f)
 {
   zm_meta_run_filter all = {NULL, -1, 0};
@@ -191,12 +192,22 @@ int zm_meta_run_list(zm_meta_runs **out, zm_meta *m, const zm_meta_run_filter *f
   zm_sql_stmt *s = NULL;
   *out = NULL;
   const char *status = f->status >= 0 ? zm_meta_status_name((zm_meta_status)f->status) : NULL;
-  int rc = zm_sql_prepare_bind(&s, m->c,
-                               RUN_COLS " WHERE (? IS NULL OR p.name = ?)"
-                                        " AND (? IS NULL OR r.status = ?)"
-                                        " ORDER BY r.started DESC, r.id LIMIT ?",
-                               "ssssi", f->pipeline, f->pipeline, status, status,
-                               f->limit > 0 ? (int64_t)f->limit : INT64_MAX);
+  const char *sql[] = {
+      RUN_COLS " ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+      RUN_COLS " WHERE p.name = ? ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+      RUN_COLS " WHERE r.status = ? ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+      RUN_COLS " WHERE p.name = ? AND r.status = ? ORDER BY " ZM__META_RUN_ORDER " LIMIT ?",
+  };
+  int64_t limit = f->limit > 0 ? (int64_t)f->limit : INT64_MAX;
+  int rc;
+  if (f->pipeline && status)
+    rc = zm_sql_prepare_bind(&s, m->c, sql[3], "ssi", f->pipeline, status, limit);
+  else if (status)
+    rc = zm_sql_prepare_bind(&s, m->c, sql[2], "si", status, limit);
+  else if (f->pipeline)
+    rc = zm_sql_prepare_bind(&s, m->c, sql[1], "si", f->pipeline, limit);
+  else
+    rc = zm_sql_prepare_bind(&s, m->c, sql[0], "i", limit);
   return rc < 0 ? rc : collect_runs(out, s);
 }
 
@@ -321,37 +332,6 @@ int zm_meta_execution_finish(zm_meta *m, int64_t id, zm_meta_status status, cons
   return rc;
 }
 
-int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)
-{
-  int rc = 0;
-  int64_t id = 0;
-  ZM__META_TX(m, rc) {
-    double now = zm__meta_now();
-    id = 0;
-    rc = execution_exists(m, r->from);
-    if (rc == 0)
-      rc = zm_sql_run(m->c,
-                      "INSERT INTO executions (run_id, step, class, source, cache_key, status,"
-                      " cached_from, started, ended) VALUES (?, ?, ?, ?, ?, 'cached', ?, ?, ?)",
-                      "sssssidd", r->run_id, r->step, r->class_name, r->source, r->cache_key,
-                      r->from, now, now);
-    if (rc == 0)
-      id = m->d->last_insert_id(m->c);
-    /* by run and execution, the key of metrics_by_run: by execution alone
-     * it read every metric (40 ms at 1.1 million, bench W6) */
-    if (rc == 0)
-      rc = zm_sql_run(m->c,
-                      "INSERT INTO metrics (run_id, execution_id, name, value)"
-                      " SELECT ?, ?, name, value FROM metrics"
-                      " WHERE run_id = (SELECT run_id FROM executions WHERE id = ?)"
-                      " AND execution_id = ?",
-                      "siii", r->run_id, id, r->from, r->from);
-  }
-  if (rc == 0)
-    *out_id = id;
-  return rc;
-}
-
 #define EXECUTION_COLS                                                                   \
   "SELECT id, run_id, step, class, source, cache_key, status, cached_from, started, ended," \
   " error, log_artifact FROM executions"
@@ -456,60 +436,4 @@ int zm_meta_execution_list(zm_meta_executions **out, zm_meta *m, const char *run
   int rc = zm_sql_prepare_bind(&s, m->c, EXECUTION_COLS " WHERE run_id = ? ORDER BY id", "s",
                                run_id);
   return rc < 0 ? rc : collect_executions(out, s);
-}
-
-/* --- the cache ----------------------------------------------------------- */
-
-void zm_meta_cache_hit_free(zm_meta_cache_hit *h)
-{
-  if (!h)
-    return;
-  for (size_t i = 0; i < h->len; i++) {
-    free(h->outputs[i].name);
-    free(h->outputs[i].artifact);
-  }
-  free(h->outputs);
-  free(h);
-}
-
-/* 1 when every output passes `exists`, 0 when one does not, <0 on error. */
-static int outputs_exist(const zm_meta_cache_hit *h, zm_meta_exists_fn exists, void *ctx)
-{
-  for (size_t i = 0; exists && i < h->len; i++) {
-    int rc = exists(ctx, h->outputs[i].artifact);
-    if (rc <= 0)
-      return rc;
-  }
-  return 1;
-}
-
-/* Candidates newest first; an execution whose outputs were garbage-collected
- * is skipped in favour of an older one that still has them. */
-int zm_meta_cache_lookup(zm_meta_cache_hit **out, zm_meta *m, const char *class_name,
-                         const char *cache_key, zm_meta_exists_fn exists, void *ctx)
-{
-  *out = NULL;
-  zm_sql_stmt *s = NULL;
-  zm_meta_strings *ids = NULL;
-  int rc = zm_sql_prepare_bind(&s, m->c,
-                               "SELECT id FROM executions WHERE class = ? AND cache_key = ?"
-                               " AND status = 'completed' ORDER BY ended DESC, id DESC LIMIT 16",
-                               "ss", class_name, cache_key);
-  if (rc == 0)
-    rc = zm__meta_collect_strings(&ids, s);
-  for (size_t i = 0; rc == 0 && i < ids->len; i++) {
-    zm_meta_cache_hit *h = NULL;
-    rc = zm_meta_outputs(&h, m, strtoll(ids->items[i], NULL, 10));
-    int ok = rc == 0 ? outputs_exist(h, exists, ctx) : rc;
-    if (ok == 1) {
-      *out = h;
-      break;
-    }
-    zm_meta_cache_hit_free(h);
-    rc = ok < 0 ? ok : 0;
-  }
-  if (rc == 0 && !*out)
-    rc = zm_error_set(ZM_ENOTFOUND, "no cached execution for key %s", cache_key);
-  zm_meta_strings_free(ids);
-  return rc;
 }

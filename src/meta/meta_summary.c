@@ -130,17 +130,21 @@ static int add_order(zm_buf *sql, binds *b, const zm_meta_summary_query *q)
   int rc = nullable ? zm_buf_printf(sql, " ORDER BY %s IS NULL, %s %s", expr, expr, dir)
                     : zm_buf_printf(sql, " ORDER BY %s %s", expr, dir);
   if (rc == 0)
-    rc = zm_buf_puts(sql, ", r.started DESC, r.id");
+    rc = zm_buf_puts(sql, ", " ZM__META_RUN_ORDER);
   if (rc == 0 && q->sort && q->sort_metric) {
     rc = bind_add(b, 's', q->sort, 0, 0);
     if (rc == 0)
       rc = bind_add(b, 's', q->sort, 0, 0);
   }
-  if (rc == 0 && (rc = zm_buf_puts(sql, " LIMIT ?")) == 0)
-    rc = bind_add(b, 'i', NULL, 0, q->limit > 0 ? (int64_t)q->limit : INT64_MAX);
   return rc;
 }
 
+/* The page of runs first (their ids, filtered, sorted and limited), then
+ * their columns, step counts and metrics: the databases compute the
+ * select list's subqueries before sorting when they sort through a
+ * temporary table (MariaDB does for a join), which would count the steps
+ * of every matching run, not of the printed ones. The page's order is
+ * applied again to the page. */
 static int build_query(zm_buf *sql, binds *b, const zm_meta_summary_query *q)
 {
   int rc = zm_buf_puts(sql, ZM__META_RUN_COLS ", " "(SELECT count(*) FROM executions x"
@@ -152,9 +156,14 @@ static int build_query(zm_buf *sql, binds *b, const zm_meta_summary_query *q)
       rc = bind_add(b, 's', q->metrics[k], 0, 0);
   }
   if (rc == 0)
-    rc = zm_buf_puts(sql, ZM__META_RUN_FROM);
+    rc = zm_buf_puts(sql, " FROM (SELECT r.id AS id" ZM__META_RUN_FROM);
   if (rc == 0)
     rc = add_where(sql, b, q);
+  if (rc == 0)
+    rc = add_order(sql, b, q);
+  if (rc == 0 && (rc = zm_buf_puts(sql, " LIMIT ?) page JOIN runs r ON r.id = page.id"
+                                        " LEFT JOIN pipelines p ON p.id = r.pipeline_id")) == 0)
+    rc = bind_add(b, 'i', NULL, 0, q->limit > 0 ? (int64_t)q->limit : INT64_MAX);
   if (rc == 0)
     rc = add_order(sql, b, q);
   return rc;
@@ -224,7 +233,7 @@ int zm_meta_run_summaries(zm_meta_summaries **out, zm_meta *m, const zm_meta_sum
   l->n_metrics = q->n_metrics;
   rc = build_query(&sql, b, q);
   if (rc == 0)
-    rc = m->d->prepare(&s, m->c, sql.data);
+    rc = zm_sql_prepare(&s, m->c, sql.data);
   if (rc == 0)
     rc = bind_all(s, b);
   if (rc == 0)
@@ -261,13 +270,14 @@ int zm_meta_run_ids_with_prefix(zm_meta_strings **out, zm_meta *m, const char *p
     upper[n - 1]++;
     rc = zm_sql_prepare_bind(&s, m->c,
                              "SELECT id FROM runs WHERE id >= ? AND id < ?"
-                             " AND substr(id, 1, length(?)) = ? ORDER BY started DESC, id LIMIT ?",
+                             " AND substr(id, 1, length(?)) = ? ORDER BY started DESC, id DESC"
+                             " LIMIT ?",
                              "ssssi", prefix, upper, prefix, prefix, lim);
     free(upper);
   } else {
     rc = zm_sql_prepare_bind(&s, m->c,
                              "SELECT id FROM runs WHERE substr(id, 1, length(?)) = ?"
-                             " ORDER BY started DESC, id LIMIT ?",
+                             " ORDER BY started DESC, id DESC LIMIT ?",
                              "ssi", prefix, prefix, lim);
   }
   return rc < 0 ? rc : zm__meta_collect_strings(out, s);

@@ -93,11 +93,24 @@ static int bind_args(zm_sql_stmt *s, const char *types, va_list ap)
   return rc;
 }
 
+int zm_sql_prepare(zm_sql_stmt **out, zm_sql_conn *c, const char *sql)
+{
+  *out = NULL;
+  if (c->before) {
+    int (*before)(void *) = c->before;
+    c->before = NULL; /* its own statements must not call it again */
+    int rc = before(c->before_ctx);
+    if (rc < 0)
+      return rc;
+  }
+  return c->drv->prepare(out, c, sql);
+}
+
 static int prepare_bind_v(zm_sql_stmt **out, zm_sql_conn *c, const char *sql,
                           const char *types, va_list ap)
 {
   zm_sql_stmt *s = NULL;
-  int rc = c->drv->prepare(&s, c, sql);
+  int rc = zm_sql_prepare(&s, c, sql);
   if (rc < 0)
     return rc;
   rc = bind_args(s, types ? types : "", ap);

@@ -25,6 +25,11 @@ typedef struct zm_sql_driver zm_sql_driver;
 typedef struct zm_sql_conn {
   const zm_sql_driver *drv;
   int read_only; /* opened ZM_SQL_READ, or ZM_SQL_WRITE on a store we may not write */
+  /* Called (then cleared) before zm_sql_prepare prepares a statement: the
+   * metadata store writes the rows it holds back for one batched statement
+   * first (meta_cache.c). NULL when nothing is held back. */
+  int (*before)(void *ctx);
+  void *before_ctx;
 } zm_sql_conn;
 
 /* A prepared statement; each driver embeds this as its first member. */
@@ -88,6 +93,13 @@ struct zm_sql_driver {
   /* Append an insert that updates the non-key columns when the first `nkeys`
    * columns (a unique key) already exist. */
   int (*upsert)(zm_buf *out, const char *table, const char *const *cols, int ncols, int nkeys);
+  /* Send a statement that returns no rows and return at once; its result,
+   * an error included, is read before the connection's next statement (so
+   * that error is the next statement's). NULL when statements only run to
+   * completion (SQLite: there is no server to work meanwhile). */
+  int (*send)(zm_sql_conn *c, const char *sql);
+  /* Append `v` as a string literal (for `send`'s statements). */
+  int (*quote)(zm_sql_conn *c, zm_buf *out, const char *v);
 };
 
 /* Open a connection from a URL: `sqlite:PATH` (or a bare path), or
@@ -100,6 +112,10 @@ void zm_sql_close(zm_sql_conn *c);
 
 /* The driver for a scheme name ("sqlite"), NULL when not in this build. */
 const zm_sql_driver *zm_sql_driver_find(const char *scheme);
+
+/* Prepare a statement, after running the connection's `before` hook. Every
+ * statement outside the drivers goes through here (or the two below). */
+int zm_sql_prepare(zm_sql_stmt **out, zm_sql_conn *c, const char *sql);
 
 /* Prepare and bind in one call: `types` has one letter per `?` — i int64,
  * d double, s text (NULL pointer binds NULL), n null — followed by values. */

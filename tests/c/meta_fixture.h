@@ -105,7 +105,7 @@ static inline long long query1(zm_meta *m, const char *sql)
   zm_sql_conn *c = zm_meta_conn(m);
   zm_sql_stmt *s = NULL;
   long long v = -1;
-  if (c->drv->prepare(&s, c, sql) < 0)
+  if (zm_sql_prepare(&s, c, sql) < 0)
     return -2;
   if (c->drv->step(s) == ZM_SQL_ROW)
     v = c->drv->column_int64(s, 0);

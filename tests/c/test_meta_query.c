@@ -292,11 +292,87 @@ static void test_run_summaries(void)
   zm_meta_close(m);
 }
 
+/* The previous execution when the pipeline's is far back (more executions
+ * of the step in between than the walk looks at) and when many failed ones
+ * come first. */
+static void test_previous_far_back(void)
+{
+  zm_meta *m = fresh("meta-previous");
+  add_run_of(m, "t1", "train", 100);
+  int64_t old = add_exec(m, "t1", "trainer", "model", "sha256:m1");
+  add_run_of(m, "s1", "score", 200);
+  int64_t last_score = 0, e = 0;
+  for (int i = 0; i < 40; i++)
+    last_score = add_exec(m, "s1", "trainer", "model", "sha256:m2");
+  for (int i = 0; i < 40; i++) { /* failed: never the previous execution */
+    CHECK_EQ_INT(zm_meta_execution_begin(&e, m, "s1", "trainer", "C", NULL, "k"), 0);
+    CHECK_EQ_INT(zm_meta_execution_finish(m, e, ZM_META_FAILED, "boom", NULL), 0);
+  }
+  add_run_of(m, "t2", "train", 300);
+  int64_t now = add_exec(m, "t2", "trainer", "model", "sha256:m3");
+  int64_t prev = 0;
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "train", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, old);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "score", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, last_score);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, NULL, "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, last_score);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "nope", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, last_score);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "score", "trainer", "C", old),
+               ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no execution of step 'trainer' (C) before #1");
+  zm_meta_close(m);
+}
+
+/* Runs that started at the same time come in one order on both drivers:
+ * the later id first, in every listing (so one index gives the order). */
+static void test_listing_ties(void)
+{
+  zm_meta *m = fresh("meta-ties");
+  const char *ids[] = {"t-b", "t-a", "t-c", "u-a"};
+  for (int i = 0; i < 4; i++)
+    add_run_of(m, ids[i], i < 3 ? "p" : "q", i < 3 ? 500 : 100);
+  const char *want[] = {"t-c", "t-b", "t-a", "u-a"};
+  zm_meta_runs *rl = NULL;
+  CHECK_EQ_INT(zm_meta_run_list(&rl, m, NULL), 0);
+  for (size_t i = 0; rl && i < rl->len && i < 4; i++)
+    CHECK_EQ_STR(rl->items[i].id, want[i]);
+  zm_meta_runs_free(rl);
+  zm_meta_run_filter f = {.pipeline = "p", .status = ZM_META_RUNNING, .limit = 2};
+  CHECK_EQ_INT(zm_meta_run_list(&rl, m, &f), 0);
+  CHECK_EQ_INT(rl ? (long long)rl->len : -1, 2);
+  for (size_t i = 0; rl && i < rl->len; i++)
+    CHECK_EQ_STR(rl->items[i].id, want[i]);
+  zm_meta_runs_free(rl);
+  zm_meta_summary_query q = {.status = -1, .limit = 3};
+  zm_meta_summaries *l = NULL;
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  CHECK_EQ_INT(l ? (long long)l->len : -1, 3);
+  for (size_t i = 0; l && i < l->len; i++)
+    CHECK_EQ_STR(l->items[i].run.id, want[i]);
+  zm_meta_summaries_free(l);
+  q = (zm_meta_summary_query){.status = -1, .sort = "pipeline", .descending = 0};
+  CHECK_EQ_INT(zm_meta_run_summaries(&l, m, &q), 0);
+  for (size_t i = 0; l && i < l->len; i++)
+    CHECK_EQ_STR(l->items[i].run.id, want[i]);
+  zm_meta_summaries_free(l);
+  zm_meta_strings *p = NULL;
+  CHECK_EQ_INT(zm_meta_run_ids_with_prefix(&p, m, "t-", 0), 0);
+  CHECK_EQ_INT(p ? (long long)p->len : -1, 3);
+  for (size_t i = 0; p && i < p->len; i++)
+    CHECK_EQ_STR(p->items[i], want[i]);
+  zm_meta_strings_free(p);
+  zm_meta_close(m);
+}
+
 int main(void)
 {
   fixture_init();
   RUN(test_lineage_queries);
   RUN(test_run_summaries);
   RUN(test_catalog);
+  RUN(test_listing_ties);
+  RUN(test_previous_far_back);
   return CHECK_DONE();
 }
