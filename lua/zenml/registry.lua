@@ -295,6 +295,11 @@ function M.alias(repo, name, version, alias, opts)
       name)
   end
   local text, pin = hook_source(repo)
+  if text and repo:git():status(M.HOOK) ~= "clean" then
+    io.stderr:write(("zenml: warning: %s has uncommitted changes; the alias history records "
+      .. "the git blob of the bytes that ran, which git has only once they are committed\n")
+      :format(M.HOOK))
+  end
   local event = { name = name, alias = alias, to = v.version, reason = opts.reason, who = M.who() }
   local from, err = db:model_alias_set { model = name, alias = alias, to = v.version,
     reason = opts.reason, who = event.who, hook = pin }

@@ -92,6 +92,8 @@ describe("model registry", function()
     assert.matches("\ntags +data=q3, team=ml\n", shown)
     assert.matches("\nmetrics\n  accuracy +[%d.]+\n", shown)
 
+    assert.matches("\nregistered +iris@2\n", ok(dir, "run show " .. r2))
+    assert.same({ "iris@1" }, json.decode(ok(dir, "run show " .. r1 .. " --json")).registered)
     local list = json.decode(ok(dir, "model list --json"))
     assert.same({ "iris", 2, 2, "production=2, staging=1" },
       { list[1].name, list[1].versions, list[1].latest, list[1].aliases })
@@ -176,7 +178,7 @@ print(m:predict(require("zenml.frame").read_csv("data/iris.csv")):nrow())]]))
   it("calls hooks/registry.lua's on_alias once per move, with its source recorded", function()
     local dir, r1, r2 = two_runs { ["hooks/registry.lua"] = HOOK }
     registered(dir, r1, r2)
-    ok(dir, "model alias iris 1 production -m launch")
+    assert.equals("", select(2, ok(dir, "model alias iris 1 production -m launch")))
     ok(dir, "model alias iris 2 production -m again")
     local log = t.slurp(dir .. "/moves.log")
     local lines = {}
@@ -192,7 +194,9 @@ print(m:predict(require("zenml.frame").read_csv("data/iris.csv")):nrow())]]))
     local out, err, code = zenml(dir, "model alias iris 1 production -m friday")
     assert.equals(0, code, err)
     assert.equals("production of iris: version 2 -> 1\n", out)
-    assert.equals("zenml: warning: hooks/registry.lua: on_alias failed: hooks/registry.lua:1: no "
+    assert.equals("zenml: warning: hooks/registry.lua has uncommitted changes; the alias history "
+      .. "records the git blob of the bytes that ran, which git has only once they are committed\n"
+      .. "zenml: warning: hooks/registry.lua: on_alias failed: hooks/registry.lua:1: no "
       .. "deploys on Friday; the alias moved all the same\n", err)
     assert.equals(1, json.decode(ok(dir, "model show iris@production --json")).version)
   end)
@@ -223,5 +227,12 @@ print(m:predict(require("zenml.frame").read_csv("data/iris.csv")):nrow())]]))
     assert.matches("\nregistered flowers version 2\n", ok(dir, "run " .. yaml_rel))
     local v = json.decode(ok(dir, "model show flowers@1 --json"))
     assert.same({ run, "registered by pipeline iris" }, { v.run, v.message })
+    -- a failed run registers nothing
+    t.write(dir .. "/f.lua", t.iris_pipeline { pre = 'pre.Standard { labels = { "nope" } }' }
+      :gsub('Training { name = "iris" }', 'Training { name = "iris", register = "flowers" }'))
+    local fout, _, fcode = zenml(dir, "run f.lua")
+    assert.equals(1, fcode)
+    assert.is_nil(fout:find("registered", 1, true))
+    assert.equals(2, json.decode(ok(dir, "model list --json"))[1].versions)
   end)
 end)

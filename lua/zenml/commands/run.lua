@@ -320,6 +320,10 @@ local function show_record(repo, run, all)
     params[p.step] = params[p.step] or {}
     params[p.step][p.name] = p.value
   end
+  rec.registered = require("zenml.json").array({})
+  for _, v in ipairs(repo:meta():model_versions_of_run(run.id)) do
+    rec.registered[#rec.registered + 1] = ("%s@%d"):format(v.model, v.version)
+  end
   local arts, seen = {}, {}
   for _, a in ipairs(repo:meta():run_artifacts(run.id)) do
     arts[a.step] = arts[a.step] or { inputs = {}, outputs = {} }
@@ -413,8 +417,10 @@ local function show(opts, pos)
     status = run.status, started = output.time(run.started), ended = output.time(run.ended),
     yaml = run.yaml_path, git = run.git_commit and (run.git_commit .. (run.git_dirty and " (dirty)" or "")),
     datasource = rec.datasource and (rec.datasource.name .. " version " .. tostring(rec.datasource.version)),
-    backend = run.backend },
-    { "run", "pipeline", "status", "started", "ended", "yaml", "git", "datasource", "backend" })
+    backend = run.backend,
+    registered = #rec.registered > 0 and table.concat(rec.registered, ", ") or nil },
+    { "run", "pipeline", "status", "started", "ended", "yaml", "git", "datasource", "backend",
+      "registered" })
   for _, st in ipairs(rec.steps) do show_step(st) end
   local m = rec.metrics
   if next(m) then
