@@ -23,6 +23,9 @@ function S:run(ctx, inputs)
   f = assert(io.open(marker, "a"))
   f:write("attempt\n")
   f:close()
+  f = assert(io.open(marker))
+  print(("attempt %d"):format(select(2, f:read("a"):gsub("attempt", ""))))
+  f:close()
   if self.params.how == "loop" then
     local n = 0
     while true do n = n + 1 end
@@ -180,6 +183,8 @@ describe("retries", function()
     local run = last_yaml(dir).run_id
     out = zenml(dir, "run show " .. run)
     assert.matches("attempt  1 failed: steps/s.lua:%d+: always fails\n  attempt  2 failed: steps/s.lua:%d+: always fails\n", out)
+    -- the logs are the last attempt's
+    assert.matches("^attempt 2\n", (zenml(dir, "run logs " .. run .. " b")))
   end)
 
   it("ends a step that loops forever at its timeout", function()

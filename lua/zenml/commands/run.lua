@@ -487,11 +487,19 @@ local function compare(opts, pos)
   return 0
 end
 
+-- The execution of `step` in `run`: its last attempt's (a caught failure's
+-- record holds no log: the attempt before it).
 local function execution_of(run, step, action)
   if not step then cli.fail(("run %s needs a RUN and a STEP\n%s"):format(action, usage), 2) end
+  local found
+  local db = cli.repo():meta()
   for _, e in ipairs(run:executions()) do
-    if e.step == step then return e end
+    if e.step == step and not (found and e.status == "completed"
+        and db:property_get("execution", tostring(e.id), "caught")) then
+      found = e
+    end
   end
+  if found then return found end
   local steps = {}
   for _, e in ipairs(run:executions()) do steps[#steps + 1] = e.step end
   cli.fail(("run %s has no step '%s'%s"):format(run.id, step,
