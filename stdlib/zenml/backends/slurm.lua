@@ -485,6 +485,7 @@ function Slurm.run_inside(repo, doc, yaml_rel, n, use_srun)
   return zenml.exec.run {
     nodes = plan:nodes(), jobs = math.max(n, 1),
     task = use_srun and "zenml.backends.slurm.srun_task" or plan.task, args = plan:args(),
+    on_event = plan:events(), -- keep_going = false stops at the first failure here too
   }
 end
 
