@@ -254,9 +254,7 @@ local function next_attempt(repo, doc, name, job, r, pending, deps, book)
   local policy, attempt = retry.policy(doc.steps[name]), (job.attempt or 1) + 1
   if attempt > policy.retries + 1 or not retry.matches(policy, r.kind, r.code) then return false end
   local wait = retry.delay(policy, attempt)
-  io.stderr:write(("zenml: step '%s': attempt %d of %d failed (%s): %s; retrying in %g s\n"):format(
-    name, attempt - 1, policy.retries + 1, r.kind == "exit" and ("exit code " .. tostring(r.code))
-    or tostring(r.kind), tostring(r.error):match("^[^\n]*"), wait))
+  schedule().say_retry(name, attempt - 1, policy, r, wait)
   if wait > 0 then core.sys.sleep(wait) end
   resubmit(repo, doc, name, attempt, pending, deps, book)
   resubmit_downstream(repo, doc, name, pending, deps, book)
@@ -459,12 +457,18 @@ function Slurm.srun_task(name, arg)
     inside.repo = assert(require("zenml.repo").open())
     inside.doc = require("zenml.engine.doc").load(inside.repo.root .. "/" .. a.yaml)
   end
-  local ok, how, code = os.execute("srun --nodes=1 --ntasks=1 --exclusive --quiet "
-    .. remote.command(a.yaml, name))
-  local r = remote.result(inside.repo, inside.doc, name,
-    not ok and ("srun ended with %s %s"):format(how, tostring(code)) or nil)
+  local st = state.new(inside.repo, inside.doc)
+  local retries = (inside.doc.steps[name].retries or 0) > 0
+  local r = schedule().attempts(st, name, function(attempt)
+    local job = { attempt = retries and attempt or nil }
+    local ok, how, code = os.execute("srun --nodes=1 --ntasks=1 --exclusive --quiet "
+      .. remote.command(a.yaml, name, job.attempt))
+    return remote.result(inside.repo, inside.doc, name,
+      not ok and ("srun ended with %s %s"):format(how, tostring(code)) or nil, nil,
+      remote.ended(job, how, code))
+  end)
   if r.status == "failed" then error(r.error, 0) end
-  return state.encode(r.status, r.outputs)
+  return state.encode(r.status, r.outputs or {})
 end
 
 --- What an allocation runs (`zenml step exec YAML --all`): the run's steps
