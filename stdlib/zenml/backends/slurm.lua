@@ -21,6 +21,7 @@ local Slurm = zenml.backends.BaseOrchestrator:extend("Slurm")
 Slurm.roles = { orchestrator = true, training = true }
 
 local function positive(v) if v <= 0 then return "expects a number > 0" end end
+local function at_least_one(v) if v < 1 then return "expects an integer >= 1" end end
 
 local MEM_UNITS = { K = 1 / 1024, M = 1, G = 1024, T = 1024 * 1024 }
 
@@ -59,7 +60,6 @@ function Slurm:limit(name, v)
   if cap and megabytes(v) > megabytes(cap) then return cap end
   return v
 end
-local function at_least_one(v) if v < 1 then return "expects an integer >= 1" end end
 
 Slurm.params = {
   partition = { type = "string" },
