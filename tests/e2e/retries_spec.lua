@@ -266,6 +266,8 @@ p:run()
     assert.same({ "completed" }, statuses(dir, "d"))
     assert.matches("hooks/notify.lua:%d+: the hook broke", t.sql(dir,
       "SELECT text_value FROM properties WHERE name = 'hook_error.on_success'"))
+    assert.matches("\nd %(S%): completed[^\n]*\n  params   x=4\n  hook     on_success raised: hooks/notify.lua:%d+: the hook broke\n",
+      (zenml(dir, "run show " .. run)))
     local doc = last_yaml(dir)
     assert.equals("notify.fail", doc.steps.b.on_failure)
     assert.equals("notify.ok", doc.steps.a.on_success)

@@ -341,7 +341,16 @@ local function show_record(repo, run, all)
   -- a retried step is one entry, its last execution, with its attempts
   -- (a caught failure's last execution holds its error, not an attempt)
   local records, attempts, last, caught = require("zenml.engine.records"), {}, {}, {}
+  -- what a step's hooks raised (recorded on the attempt they reported on)
+  local hook_errors = {}
   for _, e in ipairs(run:executions()) do
+    for _, hook in ipairs(require("zenml.engine.hooks").names) do
+      local err = repo:meta():property_get("execution", tostring(e.id), "hook_error." .. hook)
+      if type(err) == "string" then
+        hook_errors[e.step] = hook_errors[e.step] or {}
+        hook_errors[e.step][hook] = err:match("^[^\n]*")
+      end
+    end
     attempts[e.step] = attempts[e.step] or {}
     local list = attempts[e.step]
     if e.status == "completed" and repo:meta():property_get("execution", tostring(e.id), "caught") then
@@ -364,7 +373,8 @@ local function show_record(repo, run, all)
       inputs = require("zenml.json").array(a.inputs or {}),
       outputs = require("zenml.json").array(a.outputs or {}),
       job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
-      job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil }
+      job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil,
+      hook_errors = hook_errors[e.step] }
     ::next::
   end
   rec.metrics, rec.evaluated_split = run:metrics(), run:evaluated_split()
@@ -387,6 +397,10 @@ local function show_step(st)
   for _, a in ipairs(st.attempts or {}) do
     io.stdout:write(("  attempt  %d %s%s\n"):format(a.attempt, a.status,
       a.error and (": " .. a.error) or ""))
+  end
+  for _, hook in ipairs(require("zenml.engine.hooks").names) do
+    local err = st.hook_errors and st.hook_errors[hook]
+    if err then io.stdout:write(("  hook     %s raised: %s\n"):format(hook, err)) end
   end
   if st.job then
     io.stdout:write(("  job      %s (script %s)\n"):format(st.job,
