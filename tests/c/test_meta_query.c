@@ -292,6 +292,39 @@ static void test_run_summaries(void)
   zm_meta_close(m);
 }
 
+/* The previous execution when the pipeline's is far back (more executions
+ * of the step in between than the walk looks at) and when many failed ones
+ * come first. */
+static void test_previous_far_back(void)
+{
+  zm_meta *m = fresh("meta-previous");
+  add_run_of(m, "t1", "train", 100);
+  int64_t old = add_exec(m, "t1", "trainer", "model", "sha256:m1");
+  add_run_of(m, "s1", "score", 200);
+  int64_t last_score = 0, e = 0;
+  for (int i = 0; i < 40; i++)
+    last_score = add_exec(m, "s1", "trainer", "model", "sha256:m2");
+  for (int i = 0; i < 40; i++) { /* failed: never the previous execution */
+    CHECK_EQ_INT(zm_meta_execution_begin(&e, m, "s1", "trainer", "C", NULL, "k"), 0);
+    CHECK_EQ_INT(zm_meta_execution_finish(m, e, ZM_META_FAILED, "boom", NULL), 0);
+  }
+  add_run_of(m, "t2", "train", 300);
+  int64_t now = add_exec(m, "t2", "trainer", "model", "sha256:m3");
+  int64_t prev = 0;
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "train", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, old);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "score", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, last_score);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, NULL, "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, last_score);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "nope", "trainer", "C", now), 0);
+  CHECK_EQ_INT(prev, last_score);
+  CHECK_EQ_INT(zm_meta_execution_previous(&prev, m, "score", "trainer", "C", old),
+               ZM_ENOTFOUND);
+  CHECK_EQ_STR(zm_error_last(), "no execution of step 'trainer' (C) before #1");
+  zm_meta_close(m);
+}
+
 /* Runs that started at the same time come in one order on both drivers:
  * the later id first, in every listing (so one index gives the order). */
 static void test_listing_ties(void)
@@ -340,5 +373,6 @@ int main(void)
   RUN(test_run_summaries);
   RUN(test_catalog);
   RUN(test_listing_ties);
+  RUN(test_previous_far_back);
   return CHECK_DONE();
 }

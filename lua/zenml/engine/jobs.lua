@@ -113,7 +113,9 @@ function M.finished(repo, doc, name, job, info)
     -- a cluster that kills over its memory limit may call the job FAILED
     why = "OUT_OF_MEMORY: the job used more memory than it asked for (mem)"
   end
-  local r = remote.result(repo, doc, name, why, log)
+  local how = { attempt = job.attempt }
+  if why then how.kind, how.code = require("zenml.engine.retry").kind_of_reason(why) end
+  local r = remote.result(repo, doc, name, why, log, how)
   M.record(repo, r.execution, job)
   return r
 end
