@@ -404,6 +404,13 @@ local b = zenml.backends.Slurm { mem = function(attempt) return ("%dM"):format(4
 print(table.concat(b:for_attempts(4).mem, ","))
 print(zenml.backends.Slurm { mem = function(a) return 1000 * a end }:for_attempts(2).mem[2])
 print(b:resources({ steps = { s = { timeout = 90 } } }, "s", 2).mem, b:resources({ steps = { s = { timeout = 90 } } }, "s", 2).time)
+-- a backend's shorter time limit stays
+local short = zenml.backends.Slurm { time = "0:02" }
+print(short:resources({ steps = { s = { timeout = 600 } } }, "s").time,
+  zenml.backends.Slurm { time = "1-00" }:resources({ steps = { s = { timeout = 600 } } }, "s").time)
+local slurm = require "zenml.slurm"
+print(slurm.seconds_of("90"), slurm.seconds_of("1:30"), slurm.seconds_of("1:00:00"), slurm.seconds_of("2-3"),
+  slurm.seconds_of("1-0:30:15"), slurm.seconds_of("UNLIMITED"))
 ]], ["bad.lua"] = [[
 local zenml = require "zenml"
 zenml.backends.Slurm { mem = function() return "lots" end }:for_attempts(2)
@@ -413,7 +420,7 @@ zenml.backends.Slurm { mem = 3 }
 ]] })
     local out, err, code = zenml(dir, "m.lua")
     assert.equals(0, code, err)
-    assert.equals("4096M,8192M,10G,10G\n2000M\n8192M\t3\n", out)
+    assert.equals("4096M,8192M,10G,10G\n2000M\n8192M\t3\nnil\t11\n5400\t90\t3600\t183600\t88215\tnil\n", out)
     _, err, code = zenml(dir, "bad.lua")
     assert.equals(1, code)
     assert.equals("zenml: bad.lua:2: Slurm: parameter 'mem': the function of the attempt expects a memory size such as 500M or 4G, got \"lots\"\n", err)

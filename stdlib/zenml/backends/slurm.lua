@@ -134,7 +134,7 @@ end
 --- the memory the YAML recorded for that attempt, and a time limit from the
 --- step's timeout (a minute more than it, in whole minutes: the step's own
 --- timeout ends it first with its message; Slurm's limit ends what Lua's
---- cannot, such as a step stuck in C).
+--- cannot, such as a step stuck in C), unless the backend's `time` is shorter.
 function Slurm:resources(doc, name, attempt)
   local r, mem = {}, self.params.mem
   if type(mem) == "table" then
@@ -143,7 +143,11 @@ function Slurm:resources(doc, name, attempt)
     r.mem = self:limit("mem", mem(attempt or 1))
   end
   local timeout = name and doc.steps[name] and doc.steps[name].timeout
-  if type(timeout) == "number" then r.time = tostring(math.ceil(timeout / 60) + 1) end
+  if type(timeout) == "number" then
+    local minutes = math.ceil(timeout / 60) + 1
+    local given = self.params.time and slurm.seconds_of(self.params.time)
+    if not given or given > minutes * 60 then r.time = tostring(minutes) end
+  end
   return r
 end
 
