@@ -36,6 +36,8 @@ PEERS = {
     "cmake": ("cmd", "cmake", "cmake"),
     "time": ("cmd", "/usr/bin/time", "time"),
     "mariadb": ("cmd", "/usr/sbin/mariadbd", "mariadb-server"),
+    "slurm": ("cmd", "/usr/sbin/slurmctld", "slurm-wlm"),
+    "munge": ("cmd", "/usr/sbin/munged", "munge"),
     "numpy": ("py", "numpy", "python3-numpy"),
     "pandas": ("py", "pandas", "python3-pandas"),
     "sklearn": ("py", "sklearn", "python3-sklearn"),

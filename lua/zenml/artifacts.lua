@@ -4,7 +4,7 @@ local yaml = require "zenml.yaml"
 
 local M = {}
 
-local structured = { value = true, metrics = true, statistics = true, schema = true }
+local structured = { value = true, metrics = true, statistics = true, schema = true, error = true }
 
 --- Store `value` as an artifact of type `kind`; returns id, size.
 ---@param repo table the Repository

@@ -41,6 +41,36 @@ end
 --- Hook called after the parameters are checked.
 function Backend:configure() end
 
+--- The parameters as a run's YAML records them for a step of `n` attempts
+--- (docs/pipelines.md, "Retries, timeouts, hooks"): a parameter given as a
+--- function of the attempt (the Slurm backend's `mem`) becomes the list of
+--- its values for attempts 1..n, each passed through `self:limit(name, v)`
+--- (a cap, and the parameter's check) when the class has one.
+---@param n integer
+---@return table params
+function Backend:for_attempts(n)
+  local out, copied = self.params, false
+  for k, v in pairs(self.params) do
+    if type(v) == "function" then
+      if not copied then
+        out, copied = {}, true
+        for k2, v2 in pairs(self.params) do out[k2] = v2 end
+      end
+      local list = {}
+      for attempt = 1, math.max(n or 1, 1) do
+        local ok, value = pcall(v, attempt)
+        if not ok then
+          errors.user("%s: parameter '%s': the function raised for attempt %d: %s",
+            getmetatable(self).__name, k, attempt, tostring(value))
+        end
+        list[attempt] = self.limit and self:limit(k, value) or value
+      end
+      out[k] = list
+    end
+  end
+  return out
+end
+
 --- Whether this backend can play `role`.
 function Backend:can(role)
   return getmetatable(self).roles[role] == true
@@ -213,9 +243,10 @@ function M.check(spec, role, where)
   M.resolve(spec, role, nil, root, where)
 end
 
---- The YAML entry of a backend: name, class, module, source pin, parameters.
+--- The YAML entry of a backend: name, class, module, source pin, parameters
+--- (for a step of `attempts` attempts, see Backend:for_attempts).
 --- `pin(module)` pins a module (and records its sources) and returns its pin.
-function M.entry(obj, pin)
+function M.entry(obj, pin, attempts)
   local cls = getmetatable(obj)
   local module = cls.__module
   if not module then
@@ -224,7 +255,8 @@ function M.entry(obj, pin)
   end
   local yaml = require "zenml.yaml"
   return yaml.ordered({ name = obj:backend_name(), class = cls.__name, module = module,
-    source = pin(module), params = obj.params }, { "name", "class", "module", "source", "params" })
+    source = pin(module), params = obj:for_attempts(attempts or 1) },
+    { "name", "class", "module", "source", "params" })
 end
 
 --- The backend object a YAML entry records (its module loaded from the pin

@@ -21,7 +21,8 @@ local commands = {
   { "verify", "re-hash the artifact store and check what the metadata references" },
   { "gc", "remove unreferenced artifacts and stale temporary files" },
   { "metadata", "show the metadata store, or migrate it to another (SQLite, MariaDB)" },
-  { "predict", "predict with a run's model or an exported bundle" },
+  { "predict", "predict with a run's model, a registered model or an exported bundle" },
+  { "model", "register models, move aliases (production, ...), show their history" },
   { "version", "print the version" },
 }
 cli.commands = commands

@@ -13,6 +13,8 @@ config.keys = {
     doc = "orchestrator: local, parallel, slurm or a backend in backends/" },
   { key = "defaults.jobs", default = 1, type = "integer", doc = "steps run at once" },
   { key = "defaults.cache", default = true, type = "boolean", doc = "reuse cached step results" },
+  { key = "registry.git_tags", default = false, type = "boolean",
+    doc = "mirror model registrations and alias moves as annotated git tags (docs/registry.md)" },
 }
 
 --- Whether a metadata URL names a database server (mysql:// or mariadb://),
@@ -160,8 +162,11 @@ function config.format(c)
       { "artifact", "metadata" }),
     defaults = ordered({ backend = c.defaults.backend, jobs = c.defaults.jobs,
       cache = c.defaults.cache }, { "backend", "jobs", "cache" }),
+    -- written when set, so configs of repositories that never use it stay as they were
+    registry = c.registry and c.registry.git_tags and ordered({ git_tags = true },
+      { "git_tags" }) or nil,
     backends = c.backends and next(c.backends) and c.backends or nil,
-  }, { "version", "stores", "defaults", "backends" })
+  }, { "version", "stores", "defaults", "registry", "backends" })
   return "# zenml repository settings (zenml config list | get | set)\n" .. yaml.encode(doc)
 end
 

@@ -40,6 +40,22 @@ function zenml.repo(folder)
   return require("zenml.repo").open(folder)
 end
 
+--- A registered model version of the current repository: "churn@production",
+--- "churn@3" or "churn" (its newest version). The object has name, version,
+--- alias (when reached through one), run (the run id), step, artifacts
+--- {model, transform, schema}, metrics, tags, aliases, created, created_by,
+--- deprecated, and `:predict(frame)`. Nil and a message for an unknown model,
+--- alias or version.
+---@param ref string
+---@return table|nil version
+---@return string|nil message
+function zenml.model(ref)
+  require("zenml.check").arg("zenml.model", 1, "ref", ref, "string")
+  local repo, err = zenml.repo()
+  if not repo then return nil, err end
+  return require("zenml.registry").open(repo, ref)
+end
+
 -- Runs given as Run objects, ids or prefixes, as Run objects; `what` names
 -- the function in messages.
 local function runs_of(what, runs)

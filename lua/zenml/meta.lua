@@ -503,4 +503,97 @@ function Store:hash_end(job)
   return self._db:hash_end(job)
 end
 
+-- The model registry ----------------------------------------------------------
+
+--- Register a new version of model `v.model` (made on first use), numbered
+--- one above its highest. Fails when the run or an artifact is not recorded.
+---@param v table {model, run, step, model_artifact, transform_artifact?, schema_artifact?, yaml_path?, datasource_version?, message?, created_by?}
+---@return integer version
+function Store:model_register(v)
+  check.arg("model_register", 1, "version", v, "table")
+  return self._db:model_register(v)
+end
+
+--- Every model: {name, versions, latest, created, updated}, by name.
+---@return table[]
+function Store:models() return self._db:models() end
+
+--- The versions of a model, oldest first.
+---@return table[]|nil versions {model, version, run, step, model_artifact, transform_artifact?, schema_artifact?, yaml_path?, datasource_version?, message?, created, created_by?, deprecated}
+---@return string|nil err "no model 'x'"
+function Store:model_versions(name)
+  check.arg("model_versions", 1, "name", name, "string")
+  return self._db:model_versions(name)
+end
+
+--- The model versions registered from a run, by model and version.
+---@return table[]
+function Store:model_versions_of_run(run)
+  check.arg("model_versions_of_run", 1, "run", run, "string")
+  return self._db:model_versions_of_run(run)
+end
+
+--- One version of a model.
+---@return table|nil version
+---@return string|nil err naming the missing model or version
+function Store:model_version(name, version)
+  check.args("model_version", { { "name", name, "string" }, { "version", version, "integer" } })
+  return self._db:model_version(name, version)
+end
+
+--- Set (or replace) tag `key` of a version.
+---@return true|nil ok
+---@return string|nil err
+function Store:model_tag_set(name, version, key, value)
+  check.args("model_tag_set", { { "name", name, "string" }, { "version", version, "integer" },
+    { "key", key, "string" }, { "value", value, "string" } })
+  return self._db:model_tag_set(name, version, key, value)
+end
+
+--- Every tag of every version of a model: {version, key, value}, by version and key.
+---@return table[]|nil tags
+---@return string|nil err
+function Store:model_tags(name)
+  check.arg("model_tags", 1, "name", name, "string")
+  return self._db:model_tags(name)
+end
+
+--- Mark a version deprecated: no alias may move to it any more.
+---@return true|nil ok
+---@return string|nil err
+function Store:model_deprecate(name, version)
+  check.args("model_deprecate", { { "name", name, "string" }, { "version", version, "integer" } })
+  return self._db:model_deprecate(name, version)
+end
+
+--- Point an alias at a version and append the move to the alias history, in
+--- one transaction. Fails (nil, message, code) for an unknown model or
+--- version ("notfound"), a deprecated version ("invalid"), or an alias that
+--- already points there ("exists").
+---@param mv table {model, alias, to, reason?, who?, hook?}
+---@return integer|nil from the version it pointed at before, 0 if it is new
+---@return string|nil err
+---@return string|nil code
+function Store:model_alias_set(mv)
+  check.arg("model_alias_set", 1, "move", mv, "table")
+  return self._db:model_alias_set(mv)
+end
+
+--- The aliases of a model: {alias, version}, by alias.
+---@return table[]|nil aliases
+---@return string|nil err
+function Store:model_aliases(name)
+  check.arg("model_aliases", 1, "name", name, "string")
+  return self._db:model_aliases(name)
+end
+
+--- The alias moves of a model, oldest first (only those of `alias` if given):
+--- {id, model, alias, from?, to, reason?, who?, created, hook?}.
+---@return table[]|nil moves
+---@return string|nil err
+function Store:model_alias_history(name, alias)
+  check.args("model_alias_history", { { "name", name, "string" }, { "alias", alias, "string?" } })
+  return self._db:model_alias_history(name, alias)
+end
+
 return M

@@ -17,9 +17,16 @@ local function fail(self, fmt, ...)
   errors.user("pipeline '%s': " .. fmt, self.name, ...)
 end
 
+-- The pipeline's options besides its name.
+local OPTIONS = { "backend", "enable_cache", "jobs", "keep_going", "name", "on_failure", "on_success" }
+local is_option = {}
+for _, k in ipairs(OPTIONS) do is_option[k] = true end
+
 --- A pipeline: `Pipeline { name = "x", enable_cache = true, backend = "local", jobs = 1 }`;
 --- `backend` is a name ("local", "parallel", "slurm", a repository backend)
---- or an orchestrator object (`zenml.backends.Slurm { partition = "debug" }`).
+--- or an orchestrator object (`zenml.backends.Slurm { partition = "debug" }`);
+--- `keep_going = false` stops the run at its first failure; `on_failure`
+--- and `on_success` are hooks (docs/pipelines.md, "Retries, timeouts, hooks").
 function Pipeline:init(args)
   require("zenml.git").warm_up() -- running it will need git: start libgit2 meanwhile
   if type(args) ~= "table" then
@@ -28,10 +35,9 @@ function Pipeline:init(args)
   local bad = names.check("pipeline", args.name)
   if bad then error(("%s: %s"):format(self:class_name(), bad), 3) end
   for k in pairs(args) do
-    if k ~= "name" and k ~= "enable_cache" and k ~= "backend" and k ~= "jobs" then
-      errors.user("%s: unknown option '%s'; options are: backend, enable_cache, jobs, name%s",
-        self:class_name(), tostring(k),
-        errors.did_you_mean(tostring(k), { "backend", "enable_cache", "jobs", "name" }))
+    if not is_option[k] then
+      errors.user("%s: unknown option '%s'; options are: %s%s", self:class_name(), tostring(k),
+        table.concat(OPTIONS, ", "), errors.did_you_mean(tostring(k), OPTIONS))
     end
   end
   self.name = args.name
@@ -46,6 +52,19 @@ function Pipeline:init(args)
     error(("pipeline '%s': enable_cache must be true or false, got %s"):format(self.name,
       tostring(args.enable_cache)), 3)
   end
+  if args.keep_going ~= nil and type(args.keep_going) ~= "boolean" then
+    errors.user("pipeline '%s': keep_going must be true or false, got %s", self.name,
+      require("zenml.params").describe(args.keep_going))
+  end
+  for _, hook in ipairs(require("zenml.engine.hooks").names) do
+    local bad = args[hook] ~= nil and require("zenml.engine.hooks").check(args[hook])
+    if bad then
+      errors.user("pipeline '%s': %s expects %s, got %s", self.name, hook, bad,
+        require("zenml.params").describe(args[hook]))
+    end
+    self[hook] = args[hook]
+  end
+  self.keep_going = args.keep_going ~= false
   self.enable_cache = args.enable_cache ~= false
   self.backend = args.backend
   self.jobs = args.jobs
@@ -119,12 +138,18 @@ local function check_ref(self, entry, input, ref)
     fail(self, "step '%s' input '%s': no step '%s' in the pipeline%s", entry.name, input, src,
       errors.did_you_mean(src, self.by_name))
   end
-  if out ~= "*" and not up.step:output_spec()[out] then
+  local caught = out == "error" and up.step:catches()
+  if caught and stepmod.parse_type(entry.step:input_spec()[input]) ~= "error" then
+    fail(self, "step '%s' input '%s' takes a %s, but %s is the error of a step with catch = true;"
+      .. " only an input of type error takes it", entry.name, input,
+      stepmod.parse_type(entry.step:input_spec()[input]), ref)
+  end
+  if out ~= "*" and not caught and not up.step:output_spec()[out] then
     local names = stepmod.sorted_names(up.step:output_spec())
     fail(self, "step '%s' input '%s': step '%s' has no output '%s'; outputs are: %s%s",
       entry.name, input, src, out, table.concat(names, ", "), errors.did_you_mean(out, names))
   end
-  if out ~= "*" then
+  if out ~= "*" and not caught then
     -- an input takes outputs of its own type; a Lua value (value, metrics,
     -- statistics, schema) may go where a value is expected
     local want = stepmod.parse_type(entry.step:input_spec()[input])

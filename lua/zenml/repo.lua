@@ -399,7 +399,7 @@ function Artifact:read()
   local data, err = store:read(self.id)
   if not data then return nil, err end
   if self.type == "value" or self.type == "metrics" or self.type == "statistics"
-      or self.type == "schema" then
+      or self.type == "schema" or self.type == "error" then
     local v, derr = require("zenml.yaml").decode(data, self.id)
     if v == nil then return nil, derr end
     return readable(self.type, v)

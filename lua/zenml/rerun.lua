@@ -12,6 +12,7 @@ local runner = require "zenml.runner"
 local set_overrides = require "zenml.overrides"
 local docs = require "zenml.engine.doc"
 local classes = require "zenml.engine.classes"
+local hooks = require "zenml.engine.hooks"
 
 local M = {}
 
@@ -56,7 +57,11 @@ function M.check_doc(doc, path)
     end
   end
   local p = try(pipeline.Pipeline, { name = doc.name, jobs = options.jobs,
-    enable_cache = options.cache })
+    enable_cache = options.cache, keep_going = options.keep_going,
+    on_failure = options.on_failure, on_success = options.on_success })
+  for _, hook in ipairs(hooks.names) do
+    if p[hook] then try(hooks.resolve, p[hook], ("pipeline '%s': %s"):format(doc.name, hook)) end
+  end
   for _, role in ipairs(backend.roles) do
     if backends[role] ~= nil then try(backend.from_entry, backends[role], "backends." .. role) end
   end
@@ -73,6 +78,9 @@ function M.check_doc(doc, path)
       end
     end
     local step = try(classes.instantiate, doc, name)
+    for _, hook in ipairs(hooks.names) do
+      if s[hook] then try(hooks.resolve, s[hook], ("step '%s': %s"):format(name, hook)) end
+    end
     try(p.add, p, name, step, s.inputs)
   end
   try(p.validate, p)

@@ -8,6 +8,7 @@ local backend = require "zenml.backend"
 local errors = require "zenml.errors"
 local overrides = require "zenml.overrides"
 local schedule = require "zenml.engine.schedule"
+local hooks = require "zenml.engine.hooks"
 
 local M = {}
 
@@ -95,17 +96,34 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
     class = cls.__name, module = module, source = own.pin,
     params = e.step.params, cache = e.step:cacheable(), inputs = inputs, outputs = outputs,
   }
+  -- retries and the timeout, when given (never part of the cache key)
+  local retry = require "zenml.engine.retry"
+  entry.retries, entry.retry_on, entry.retry_delay = e.step._retries, e.step._retry_on,
+    e.step._retry_delay
+  entry.timeout = e.step._timeout and retry.seconds(e.step._timeout)
+  entry.catch = e.step:catches() or nil
+  -- hooks by name, their modules pinned as the step's own
+  for _, hook in ipairs(hooks.names) do
+    if e.step["_" .. hook] ~= nil then
+      local name, hmodule = hooks.resolve(e.step["_" .. hook], ("step '%s': %s"):format(e.name, hook))
+      entry[hook] = name
+      pin(hmodule)
+    end
+  end
   -- where the step runs, when not where the orchestrator runs it
   for _, role in ipairs({ "training", "processing" }) do
     local spec = e.step["_" .. role]
     if spec ~= nil then
       local b = backend.resolve(spec, role, repo.config, repo.root,
         ("step '%s': %s"):format(e.name, role))
-      if b:backend_name() ~= "local" then entry[role] = backend.entry(b, pin) end
+      if b:backend_name() ~= "local" then
+        entry[role] = backend.entry(b, pin, (e.step._retries or 0) + 1)
+      end
     end
   end
-  return ordered(entry, { "class", "module", "source", "params", "cache", "training", "processing",
-    "inputs", "outputs" })
+  return ordered(entry, { "class", "module", "source", "params", "cache", "retries", "retry_on",
+    "retry_delay", "timeout", "on_failure", "on_success", "catch", "training", "processing", "inputs",
+    "outputs" })
 end
 
 -- A source record of the YAML's `sources`.
@@ -178,26 +196,44 @@ function M.resolve(p, repo, opts)
         rec.path or name)
     end
   end
+  -- an orchestrator's per-attempt parameters cover the step with most attempts
+  local attempts = 1
+  for _, e in ipairs(p.steps) do attempts = math.max(attempts, (e.step._retries or 0) + 1) end
   local run_id = new_run_id()
   local doc = ordered({
     version = 1, name = p.name, type = p:class_name(), run_id = run_id,
     created = iso_time(core.sys.time()), git = git_state(repo),
-    datasource = datasource, steps = ordered(steps, order),
+    datasource = datasource, register = p.register, steps = ordered(steps, order),
     sources = source_records(all_sources),
-    backends = M.backends_entry(orch, pin),
-    options = ordered({ cache = cache, jobs = jobs }, { "cache", "jobs" }),
+    backends = M.backends_entry(orch, pin, attempts),
+    options = M.options_entry(p, cache, jobs, pin),
     stores = ordered({ artifact = repo.config.stores.artifact,
       metadata = repo.config.stores.metadata }, { "artifact", "metadata" }),
-  }, { "version", "name", "type", "run_id", "created", "git", "datasource", "steps", "sources",
-    "backends", "options", "stores" })
+  }, { "version", "name", "type", "run_id", "created", "git", "datasource", "register", "steps",
+    "sources", "backends", "options", "stores" })
   return doc, deps
+end
+
+--- The YAML's `options`: the cache, the threads, whether to keep going
+--- after a failure, and the pipeline's hooks by name (their modules pinned
+--- with `pin`).
+function M.options_entry(p, cache, jobs, pin)
+  local o = { cache = cache, jobs = jobs, keep_going = p.keep_going ~= false }
+  for _, hook in ipairs(hooks.names) do
+    if p[hook] ~= nil then
+      local name, module = hooks.resolve(p[hook], ("pipeline '%s': %s"):format(p.name, hook))
+      o[hook] = name
+      pin(module)
+    end
+  end
+  return ordered(o, { "cache", "jobs", "keep_going", "on_failure", "on_success" })
 end
 
 --- The YAML's `backends`: the orchestrator, and the processing and
 --- training backends of steps that name none (where the orchestrator runs them).
-function M.backends_entry(orch, pin)
+function M.backends_entry(orch, pin, attempts)
   local here = require("zenml.backends").Local {}
-  return ordered({ orchestrator = backend.entry(orch, pin), processing = backend.entry(here, pin),
+  return ordered({ orchestrator = backend.entry(orch, pin, attempts), processing = backend.entry(here, pin),
     training = backend.entry(here, pin) }, { "orchestrator", "processing", "training" })
 end
 
@@ -293,7 +329,7 @@ end
 --- A run's status from its steps' results.
 function M.status_of(results)
   for _, r in pairs(results) do
-    if r.status == "failed" or r.status == "skipped" then return "failed" end
+    if (r.status == "failed" or r.status == "skipped") and not r.caught then return "failed" end
   end
   return "completed"
 end
@@ -303,12 +339,14 @@ local function report(doc, results, started)
   local counts = { completed = 0, cached = 0, failed = 0, skipped = 0 }
   for _, r in pairs(results) do counts[r.status] = (counts[r.status] or 0) + 1 end
   local total = counts.completed + counts.cached + counts.failed + counts.skipped
-  local status = (counts.failed + counts.skipped) > 0 and "failed" or "completed"
+  local status = M.status_of(results)
   io.stdout:write(("run %s %s: %d step%s, %d ran, %d cached, %d failed, %d skipped (%.2f s)\n"):format(
     doc.run_id, status, total, total == 1 and "" or "s", counts.completed, counts.cached,
     counts.failed, counts.skipped, core.sys.clock() - started))
   for name, r in pairs(results) do
-    if r.status == "failed" then
+    if r.caught and r.status == "completed" then
+      io.stderr:write(("zenml: step '%s' failed; caught (catch = true): its error is its output 'error'\n"):format(name))
+    elseif r.status == "failed" then
       local err = r.error or "?"
       -- an error that names the step already (its class cannot be loaded) says it once
       if err:sub(1, #name + 7) == ("step '%s'"):format(name) then
@@ -354,10 +392,25 @@ function M.execute(repo, doc, yaml_rel)
   return M.conclude(repo, doc, results, started)
 end
 
+-- A run of a pipeline with `register = NAME` completed: its model becomes
+-- the next version of NAME. The run stays completed if that fails.
+local function register(repo, doc, run)
+  local ok, v = pcall(require("zenml.registry").register, repo, doc.register, run.id,
+    { message = ("registered by pipeline %s"):format(doc.name) })
+  if ok then
+    io.stdout:write(("registered %s version %d\n"):format(v.model, v.version))
+    io.stdout:flush()
+  else
+    warn("run %s completed but was not registered as model '%s': %s", run.id, doc.register,
+      tostring(v))
+  end
+end
+
 --- Report a run's results, record its end and print its metrics; returns the Run.
 function M.conclude(repo, doc, results, started, quiet)
   local status = quiet and M.status_of(results) or report(doc, results, started)
   repo:meta():run_finish(doc.run_id, status)
+  hooks.run_ended(repo, doc, status, results)
   local run = assert(repo:run(doc.run_id))
   -- the same lines whether the run came from a script or a YAML
   local line = not quiet and require("zenml.output").metrics_line(run:metrics(), run.id,
@@ -366,6 +419,7 @@ function M.conclude(repo, doc, results, started, quiet)
     io.stdout:write(line, "\n")
     io.stdout:flush()
   end
+  if status == "completed" and type(doc.register) == "string" then register(repo, doc, run) end
   M.finished[#M.finished + 1] = run
   return run
 end

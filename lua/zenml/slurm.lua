@@ -1,8 +1,9 @@
---- zenml.slurm: Slurm's commands, as the Slurm backend uses them. Every
---- query about a run's jobs is one command for all of them (squeue; then,
---- for a job squeue no longer knows, one scontrol), never one per job per
---- poll; `calls` counts the commands run, for the benchmark's poll load.
---- Commands are found on PATH, so tests can stand fake ones in front.
+--- zenml.slurm: Slurm's commands, as the Slurm backend uses them (docs/slurm.md).
+--- Every query about a run's jobs is one command for all of them (one squeue,
+--- which also gives exit codes; then, for jobs squeue no longer knows and only
+--- when the cluster keeps accounting, one sacct), never one per job per poll;
+--- `calls` counts the commands run, for the benchmark's poll load. Commands
+--- are found on PATH, so tests can stand fake ones in front.
 local M = {}
 
 --- How many Slurm commands this process ran.
@@ -36,7 +37,14 @@ end
 function M.available()
   local _, found = run("command -v sbatch")
   if not found then return nil, "sbatch not found on PATH; is Slurm installed (Debian: slurm-client)?" end
-  -- scontrol retries a missing configuration for a minute: 10 s is plenty
+  -- Slurm's commands wait a minute for a configuration file that is not there
+  local conf = os.getenv("SLURM_CONF")
+  if conf and conf ~= "" then
+    local f = io.open(conf, "r")
+    if not f then return nil, ("SLURM_CONF names %s, which cannot be read"):format(conf) end
+    f:close()
+  end
+  -- scontrol retries a configuration it cannot fetch for a minute: 10 s is plenty
   local out, ok = run("timeout 10 scontrol ping")
   if not ok or not out:match("UP") then
     local why = out:match("^%s*$") and "no answer in 10 s" or first_error(out)
@@ -80,8 +88,9 @@ end
 
 --- Submit a job: opts {script_file, name, partition, account, qos, time,
 --- mem, cpus, gres, constraint, nodes, extra = {args}, dependency = {ids}
---- (afterok), output, chdir}. Returns the job id, or nil and the first
---- line of sbatch's own message.
+--- (afterok), output, chdir, test_only}. Returns the job id (true with
+--- test_only: the cluster would take the job, nothing is submitted), or nil
+--- and the first line of sbatch's own message.
 function M.submit(opts)
   local args = { "sbatch", "--parsable" }
   local function add(flag, v)
@@ -104,8 +113,14 @@ function M.submit(opts)
     args[#args + 1] = "--kill-on-invalid-dep=yes"
   end
   for _, a in ipairs(opts.extra or {}) do args[#args + 1] = quote(a) end
+  if opts.test_only then args[#args + 1] = "--test-only" end
   args[#args + 1] = quote(opts.script_file)
   local out, ok = run(table.concat(args, " "))
+  if opts.test_only then
+    if ok then return true end
+    local why = first_error(out)
+    return nil, why:match("^sbatch:") and why or ("sbatch: " .. why)
+  end
   local id = ok and out:match("^%s*(%d+)")
   if not id then
     local why = first_error(out)
@@ -114,41 +129,70 @@ function M.submit(opts)
   return id
 end
 
--- Fields of `scontrol -o show job` lines: JobId -> {state, exit_code, reason}.
-local function parse_scontrol(out, into)
+-- A wait status as Slurm keeps it (squeue's exit_code): exit code, signal.
+local function wait_status(n)
+  n = tonumber(n) or 0
+  return (n >> 8) & 0xff, n & 0x7f
+end
+
+-- squeue's lines "id|state|reason|status|" into `into`.
+local function parse_squeue(out, into)
   for line in out:gmatch("[^\n]+") do
-    local id = line:match("JobId=(%d+)")
-    local state = line:match("JobState=(%S+)")
-    if id and state then
-      local code, signal = line:match("ExitCode=(%d+):(%d+)")
-      into[id] = { state = state, exit_code = tonumber(code), signal = tonumber(signal),
-        reason = line:match("Reason=(%S+)") }
+    local id, state, reason, status = line:match("^%s*(%d+)|([^|]*)|([^|]*)|(%d*)|")
+    if id then
+      local code, signal = wait_status(status)
+      into[id] = { state = state, reason = reason, exit_code = code, signal = signal }
     end
   end
 end
 
---- The states of jobs `ids`: id -> {state, reason, exit_code?}. One squeue
---- for all of them; a job it no longer lists is asked about once with
---- scontrol (a job gone from both is missing from the answer). A failed
---- command raises its message.
-function M.states(ids)
-  local out_states = {}
-  if #ids == 0 then return out_states end
-  local out, ok = run("squeue -h --states=all -o '%i|%T|%r' -j " .. quote(table.concat(ids, ",")))
-  if not ok and not out:match("Invalid job id") then error("squeue: " .. first_error(out), 0) end
-  for line in out:gmatch("[^\n]+") do
-    local id, state, reason = line:match("^%s*(%d+)|([^|]*)|(.*)$")
-    if id then out_states[id] = { state = state, reason = reason } end
+--- Whether the cluster keeps accounting (sacct answers): nil until a states()
+--- call first needed sacct, then true or false for the rest of the process.
+M.accounting = nil
+
+-- sacct's lines "id|state|exit:signal" for jobs squeue no longer lists, into
+-- `into`; once sacct says accounting is off, it is not asked again.
+local function ask_sacct(ids, into)
+  if M.accounting == false then return end
+  local out, ok = run("sacct -n -X -P -o JobIDRaw,State,ExitCode -j " .. quote(table.concat(ids, ",")))
+  if not ok then
+    if out:match("accounting storage is disabled") or out:match("[Nn]o accounting") then
+      M.accounting = false
+      return
+    end
+    error("sacct: " .. first_error(out), 0)
   end
-  for _, id in ipairs(ids) do
-    local s = out_states[id]
-    -- exit codes are not in squeue's answer: a failed job is asked once
-    if not s or s.state == "FAILED" then
-      local sout = run("scontrol -o show job " .. quote(id))
-      parse_scontrol(sout, out_states)
+  M.accounting = true
+  for line in out:gmatch("[^\n]+") do
+    local id, state, code, signal = line:match("^%s*(%d+)|(%S+)[^|]*|(%d+):(%d+)")
+    if id and not into[id] then
+      into[id] = { state = state, reason = "None", exit_code = tonumber(code),
+        signal = tonumber(signal) }
     end
   end
-  return out_states
+end
+
+--- The states of jobs `ids`: id -> {state, reason, exit_code, signal}. One
+--- squeue for all of them (a finished job stays in it for MinJobAge, 300 s by
+--- default); for jobs it no longer lists, one sacct when the cluster keeps
+--- accounting. A job gone from both is missing from the answer. A failed
+--- command raises its message.
+---@param ids string[]
+---@return table<string, {state: string, reason: string, exit_code: integer, signal: integer}>
+function M.states(ids)
+  local found = {}
+  if #ids == 0 then return found end
+  local out, ok = run("squeue -h --states=all -O 'JobID:|,State:|,Reason:|,exit_code:|' -j "
+    .. quote(table.concat(ids, ",")))
+  -- squeue refuses a list of nothing but unknown ids: they are all gone
+  if not ok and not out:match("Invalid job id") then error("squeue: " .. first_error(out), 0) end
+  parse_squeue(out, found)
+  local gone = {}
+  for _, id in ipairs(ids) do
+    if not found[tostring(id)] then gone[#gone + 1] = tostring(id) end
+  end
+  if #gone > 0 then ask_sacct(gone, found) end
+  return found
 end
 
 --- Cancel jobs `ids` (one scancel).

@@ -10,6 +10,8 @@ local M = {}
 M.artifact_types = {
   frame = true, model = true, metrics = true, statistics = true, schema = true,
   file = true, tree = true, value = true,
+  -- the failure of a step with `catch = true`: {message, step, kind, attempts}
+  error = true,
 }
 
 local params = require "zenml.params"
@@ -30,9 +32,15 @@ end
 
 --- Keys of a step's constructor table that are options, not parameters:
 --- `training` and `processing` choose where the step runs (docs/backends.md);
---- `backend` is what run YAMLs of earlier releases say ("local").
+--- `backend` is what run YAMLs of earlier releases say ("local"); `retries`,
+--- `retry_on`, `retry_delay`, `timeout`, `on_failure`, `on_success` and
+--- `catch` (docs/pipelines.md, "Retries, timeouts, hooks").
 local options = { cache = "boolean", backend = "string", training = backend_value,
   processing = backend_value }
+for k, check in pairs(require("zenml.engine.retry").options) do options[k] = check end
+for _, k in ipairs(require("zenml.engine.hooks").names) do options[k] = require("zenml.engine.hooks").check end
+options.catch = "boolean"
+M.options = options
 
 local sorted_names = require("zenml.tables").sorted_keys
 M.sorted_names = sorted_names
@@ -116,14 +124,16 @@ end
 function Step:with(opts)
   local name = getmetatable(self).__name
   if type(opts) ~= "table" then
-    errors.user("%s: with expects a table of options (training, processing, cache), got %s", name,
+    errors.user("%s: with expects a table of options (training, processing, cache, retries, ...), got %s", name,
       type(opts))
   end
   local checked = {}
   for k, v in pairs(opts) do
     local want = options[k]
     if not want or k == "backend" then
-      local known = { "cache", "processing", "training" }
+      local known = {}
+      for o in pairs(options) do if o ~= "backend" then known[#known + 1] = o end end
+      table.sort(known)
       errors.user("%s: with: unknown option '%s'; options are: %s%s", name, tostring(k),
         table.concat(known, ", "), errors.did_you_mean(tostring(k), known))
     end
@@ -147,6 +157,10 @@ function Step:input_spec() return getmetatable(self).inputs or {} end
 --- The declared outputs: name -> type. Subclasses may compute them (split
 --- names); a step rebuilt from a run's YAML gets them from there.
 function Step:output_spec() return self._outputs or getmetatable(self).outputs or {} end
+
+--- Whether the step's failure is recorded as data (`catch = true`): an
+--- output `error` that downstream inputs of type `error` may take.
+function Step:catches() return self._catch == true end
 
 --- Hook called when the pipeline is validated, for each wired input with the
 --- upstream steps it reads (a step whose outputs follow its inputs uses it).

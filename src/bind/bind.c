@@ -365,7 +365,8 @@ static void set_paths(lua_State *L)
                   home, home, home, home);
   luaL_addvalue(&b);
   if (root[0]) {
-    lua_pushfstring(L, "%s/steps/?.lua;%s/steps/?/init.lua;%s/backends/?.lua;", root, root, root);
+    lua_pushfstring(L, "%s/steps/?.lua;%s/steps/?/init.lua;%s/backends/?.lua;%s/hooks/?.lua;", root,
+                    root, root, root);
     luaL_addvalue(&b);
   }
   lua_getfield(L, -2, "path");

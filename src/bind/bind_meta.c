@@ -224,6 +224,7 @@ int zm_bind_open_meta(lua_State *L)
     zm__bind_meta_summary_methods(L);
     zm__bind_meta_store_methods(L);
     zm__bind_meta_catalog_methods(L);
+    zm__bind_meta_registry_methods(L);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);

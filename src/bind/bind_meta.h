@@ -3,7 +3,8 @@
  * (pipelines, runs, executions, the cache), bind_meta_datasource.c,
  * bind_meta_lineage.c (artifacts, events, lineage), bind_meta_metric.c
  * (metrics, properties), bind_meta_hash.c, bind_meta_summary.c (run
- * summaries, a run's artifacts) and bind_meta_store.c (info, copy). */
+ * summaries, a run's artifacts), bind_meta_store.c (info, copy) and
+ * bind_meta_registry.c (the model registry). */
 #ifndef ZM_BIND_META_H
 #define ZM_BIND_META_H
 
@@ -47,5 +48,6 @@ void zm__bind_meta_hash_methods(lua_State *L);
 void zm__bind_meta_summary_methods(lua_State *L);
 void zm__bind_meta_store_methods(lua_State *L);
 void zm__bind_meta_catalog_methods(lua_State *L);
+void zm__bind_meta_registry_methods(lua_State *L);
 
 #endif

@@ -187,6 +187,68 @@ static const char schema_v5[] = SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4 MIGRATE_
 
 static const char migrate_4_to_5[] = MIGRATE_4_TO_5;
 
+/* Version 6, as in SQLite: the model registry. */
+#define MIGRATE_5_TO_6                                                                     \
+  "CREATE TABLE IF NOT EXISTS models (\n"                                                   \
+  "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"                                      \
+  "  name VARCHAR(255) NOT NULL UNIQUE,\n"                                                  \
+  "  created DOUBLE NOT NULL" TABLE_END                                                    \
+  "CREATE TABLE IF NOT EXISTS model_versions (\n"                                           \
+  "  model_id BIGINT NOT NULL,\n"                                                           \
+  "  version BIGINT NOT NULL,\n"                                                            \
+  "  run_id VARCHAR(255) NOT NULL,\n"                                                       \
+  "  step VARCHAR(255) NOT NULL,\n"                                                         \
+  "  model_artifact VARCHAR(255) NOT NULL,\n"                                               \
+  "  transform_artifact VARCHAR(255),\n"                                                    \
+  "  schema_artifact VARCHAR(255),\n"                                                       \
+  "  yaml_path TEXT,\n"                                                                     \
+  "  datasource_version TEXT,\n"                                                            \
+  "  message LONGTEXT,\n"                                                                   \
+  "  created DOUBLE NOT NULL,\n"                                                            \
+  "  created_by VARCHAR(255),\n"                                                            \
+  "  deprecated BIGINT NOT NULL DEFAULT 0,\n"                                               \
+  "  PRIMARY KEY (model_id, version)" TABLE_END                                            \
+  "CREATE INDEX IF NOT EXISTS model_versions_by_run ON model_versions (run_id);\n"          \
+  "CREATE TABLE IF NOT EXISTS model_tags (\n"                                               \
+  "  model_id BIGINT NOT NULL,\n"                                                           \
+  "  version BIGINT NOT NULL,\n"                                                            \
+  "  name VARCHAR(255) NOT NULL,\n"                                                         \
+  "  value LONGTEXT NOT NULL,\n"                                                            \
+  "  PRIMARY KEY (model_id, version, name)" TABLE_END                                      \
+  "CREATE TABLE IF NOT EXISTS model_aliases (\n"                                            \
+  "  model_id BIGINT NOT NULL,\n"                                                           \
+  "  alias VARCHAR(255) NOT NULL,\n"                                                        \
+  "  version BIGINT NOT NULL,\n"                                                            \
+  "  PRIMARY KEY (model_id, alias)" TABLE_END                                              \
+  "CREATE TABLE IF NOT EXISTS model_alias_history (\n"                                      \
+  "  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"                                      \
+  "  model_id BIGINT NOT NULL,\n"                                                           \
+  "  alias VARCHAR(255) NOT NULL,\n"                                                        \
+  "  from_version BIGINT,\n"                                                                \
+  "  to_version BIGINT NOT NULL,\n"                                                         \
+  "  reason LONGTEXT,\n"                                                                    \
+  "  created_by VARCHAR(255),\n"                                                            \
+  "  created DOUBLE NOT NULL,\n"                                                            \
+  "  hook TEXT" TABLE_END                                                                  \
+  "CREATE INDEX IF NOT EXISTS model_alias_history_by_alias"                                \
+  " ON model_alias_history (model_id, alias);\n"                                           \
+  FK("model_versions", "model_versions_model", "model_id", "models (id)")                  \
+  FK("model_versions", "model_versions_run", "run_id", "runs (id)")                        \
+  FK("model_versions", "model_versions_artifact", "model_artifact", "artifacts (id)")      \
+  FK("model_versions", "model_versions_transform", "transform_artifact", "artifacts (id)") \
+  FK("model_versions", "model_versions_schema", "schema_artifact", "artifacts (id)")       \
+  FK("model_tags", "model_tags_version", "model_id, version",                              \
+     "model_versions (model_id, version)")                                                 \
+  FK("model_aliases", "model_aliases_model", "model_id", "models (id)")                    \
+  FK("model_aliases", "model_aliases_version", "model_id, version",                        \
+     "model_versions (model_id, version)")                                                 \
+  FK("model_alias_history", "model_alias_history_model", "model_id", "models (id)")
+
+static const char schema_v6[] =
+    SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4 MIGRATE_4_TO_5 MIGRATE_5_TO_6;
+
+static const char migrate_5_to_6[] = MIGRATE_5_TO_6;
+
 /* The dirty suffix is stripped once only: the UPDATE matches no row the
  * second time, so a re-run after an interruption changes nothing twice. */
 static const char migrate_1_to_2[] =
@@ -206,9 +268,10 @@ static const char migrate_1_to_2[] =
     SCHEMA_V2_NEW_TABLES;
 
 /* Index: the version (schemas) or the version migrated from (migrations). */
-static const char *const schemas[] = {NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+static const char *const schemas[] = {NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+                                      schema_v6};
 static const char *const migrations[] = {NULL, migrate_1_to_2, migrate_2_to_3, migrate_3_to_4,
-                                         migrate_4_to_5};
+                                         migrate_4_to_5, migrate_5_to_6};
 
 const char *zm_sql_mariadb_schema(int version)
 {

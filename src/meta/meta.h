@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* The schema version this build creates and reads. */
-#define ZM_META_SCHEMA_VERSION 5
+#define ZM_META_SCHEMA_VERSION 6
 
 typedef struct zm_meta zm_meta;
 
@@ -290,8 +290,9 @@ int zm_meta_run_latest_with(char **out, zm_meta *m, const zm_meta_step_output *w
 /* Every artifact id the metadata still needs, sorted, each once: inputs and
  * outputs of running, completed and cached executions (what a failed one
  * read was made by a completed one or is a snapshot), logs of every
- * execution that is not invalid, datasource snapshots, and recorded
- * artifacts no event names. */
+ * execution that is not invalid, datasource snapshots, the model, transform
+ * and schema of every registered model version, and recorded artifacts no
+ * event names. */
 int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m);
 
 /* An artifact was lost from the store (zenml verify --repair): mark every
@@ -499,6 +500,114 @@ int zm_meta_artifact_lineage(zm_meta_artifact_events **out, zm_meta *m, const ch
 /* Free a lineage list. Accepts NULL. */
 void zm_meta_artifact_events_free(zm_meta_artifact_events *l);
 
+/* --- the model registry (meta_registry.c) ------------------------------- */
+
+/* A registered version of a model: immutable once registered, but for its
+ * tags and the deprecated flag. */
+typedef struct zm_meta_model_version {
+  char *model; /* the model's name */
+  int64_t version;
+  char *run_id, *step;
+  char *model_artifact, *transform_artifact, *schema_artifact; /* the last two may be NULL */
+  char *yaml_path, *datasource_version, *message, *created_by; /* may be NULL */
+  double created;
+  int deprecated;
+} zm_meta_model_version;
+
+typedef struct zm_meta_model_versions {
+  zm_meta_model_version *items;
+  size_t len;
+} zm_meta_model_versions;
+
+/* A model by name: how many versions, the newest, and when. */
+typedef struct zm_meta_model_info {
+  char *name;
+  int64_t versions, latest;
+  double created, updated; /* the first and the newest registration */
+} zm_meta_model_info;
+
+typedef struct zm_meta_model_infos {
+  zm_meta_model_info *items;
+  size_t len;
+} zm_meta_model_infos;
+
+/* A tag (key=value) of a version, or an alias and the version it names
+ * (key = the alias, value unused). */
+typedef struct zm_meta_model_label {
+  int64_t version;
+  char *key, *value;
+} zm_meta_model_label;
+
+typedef struct zm_meta_model_labels {
+  zm_meta_model_label *items;
+  size_t len;
+} zm_meta_model_labels;
+
+/* A move of an alias: to `to` from `from` (0: the alias is new). */
+typedef struct zm_meta_alias_move {
+  int64_t id;
+  char *model, *alias;
+  int64_t from, to;
+  char *reason, *created_by, *hook; /* may be NULL */
+  double created;
+} zm_meta_alias_move;
+
+typedef struct zm_meta_alias_moves {
+  zm_meta_alias_move *items;
+  size_t len;
+} zm_meta_alias_moves;
+
+/* Register a new version of model `v->model` (made on first use), numbered
+ * one above its highest; v's version, created (0: now) and deprecated are
+ * ignored. *out_version gets the number. */
+int zm_meta_model_register(int64_t *out_version, zm_meta *m, const zm_meta_model_version *v);
+
+/* Every model, by name. */
+int zm_meta_model_list(zm_meta_model_infos **out, zm_meta *m);
+
+/* The versions of model `name`, oldest first; ZM_ENOTFOUND if no such model. */
+int zm_meta_model_version_list(zm_meta_model_versions **out, zm_meta *m, const char *name);
+
+/* One version; ZM_ENOTFOUND naming what is missing (the model or the version). */
+int zm_meta_model_version_get(zm_meta_model_version **out, zm_meta *m, const char *name,
+                              int64_t version);
+
+/* The versions registered from run `run_id`, by model and version. */
+int zm_meta_model_versions_of_run(zm_meta_model_versions **out, zm_meta *m, const char *run_id);
+
+/* Set (or replace) tag `key` of a version. */
+int zm_meta_model_tag_set(zm_meta *m, const char *name, int64_t version, const char *key,
+                          const char *value);
+
+/* Every tag of every version of a model, by version and key. */
+int zm_meta_model_tags(zm_meta_model_labels **out, zm_meta *m, const char *name);
+
+/* Mark a version deprecated: no alias may move to it any more. */
+int zm_meta_model_deprecate(zm_meta *m, const char *name, int64_t version);
+
+/* Point alias `mv->alias` of model `mv->model` at version `mv->to` and append
+ * the move to the alias history, in one transaction; mv's id, from and
+ * created are ignored. ZM_ENOTFOUND for an unknown model or version,
+ * ZM_EINVALID for a deprecated version, ZM_EEXISTS when the alias already
+ * names that version. *out_from (may be NULL) gets the version it named
+ * before, 0 if none. */
+int zm_meta_model_alias_set(int64_t *out_from, zm_meta *m, const zm_meta_alias_move *mv);
+
+/* The aliases of a model (key: the alias), by alias. */
+int zm_meta_model_aliases(zm_meta_model_labels **out, zm_meta *m, const char *name);
+
+/* The alias moves of a model, oldest first; only those of `alias` unless NULL. */
+int zm_meta_model_alias_history(zm_meta_alias_moves **out, zm_meta *m, const char *name,
+                                const char *alias);
+
+/* Free a version, a version list, a model list, a label list, a move list.
+ * Each accepts NULL. */
+void zm_meta_model_version_free(zm_meta_model_version *v);
+void zm_meta_model_versions_free(zm_meta_model_versions *l);
+void zm_meta_model_infos_free(zm_meta_model_infos *l);
+void zm_meta_model_labels_free(zm_meta_model_labels *l);
+void zm_meta_alias_moves_free(zm_meta_alias_moves *l);
+
 /* --- the stat cache ------------------------------------------------------ */
 
 /* The remembered SHA-256 of a file with this identity; ZM_ENOTFOUND if the
@@ -532,7 +641,7 @@ void zm_meta_hash_job_free(zm_meta_hash_job *j);
 
 /* --- the store as a whole (meta_copy.c) ---------------------------------- */
 
-#define ZM_META_TABLES 11
+#define ZM_META_TABLES 16
 
 /* What `zenml metadata info` shows: nothing to free. */
 typedef struct zm_meta_info {

@@ -34,6 +34,15 @@ static const struct {
      "entity_kind, entity_id, name", 6},
     {"stat_cache", "dev, ino, size, mtime_ns, sha256", "dev, ino", 5},
     {"config", "name, value", "name", 2},
+    {"models", "id, name, created", "id", 3},
+    {"model_versions",
+     "model_id, version, run_id, step, model_artifact, transform_artifact, schema_artifact,"
+     " yaml_path, datasource_version, message, created, created_by, deprecated",
+     "model_id, version", 13},
+    {"model_tags", "model_id, version, name, value", "model_id, version, name", 4},
+    {"model_aliases", "model_id, alias, version", "model_id, alias", 3},
+    {"model_alias_history",
+     "id, model_id, alias, from_version, to_version, reason, created_by, created, hook", "id", 9},
 };
 
 const char *zm_meta_driver(const zm_meta *m)

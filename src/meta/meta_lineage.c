@@ -77,6 +77,11 @@ int zm_meta_artifact_refs(zm_meta_strings **out, zm_meta *m)
                                " UNION SELECT artifact FROM datasource_versions"
                                " UNION SELECT log_artifact FROM executions"
                                " WHERE log_artifact IS NOT NULL AND status <> 'invalid'"
+                               " UNION SELECT model_artifact FROM model_versions"
+                               " UNION SELECT transform_artifact FROM model_versions"
+                               " WHERE transform_artifact IS NOT NULL"
+                               " UNION SELECT schema_artifact FROM model_versions"
+                               " WHERE schema_artifact IS NOT NULL"
                                " UNION SELECT a.id FROM artifacts a"
                                " WHERE NOT EXISTS (SELECT 1 FROM events v WHERE v.artifact = a.id)"
                                " ORDER BY 1",

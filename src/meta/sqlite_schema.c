@@ -168,6 +168,63 @@ static const char schema_v5[] = SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4 MIGRATE_
 
 static const char migrate_4_to_5[] = MIGRATE_4_TO_5;
 
+/* Version 6: the model registry. A model is a name; its versions are
+ * numbered per name and never change once registered (what they point at:
+ * the model, transform and schema artifacts of a run's step, its YAML and
+ * datasource version), except for tags and the deprecated flag. An alias
+ * names one version of a model; every move of one appends a row to
+ * model_alias_history, which is never updated. */
+#define MIGRATE_5_TO_6                                                                     \
+  "CREATE TABLE models (\n"                                                                 \
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                               \
+  "  name TEXT NOT NULL UNIQUE,\n"                                                          \
+  "  created REAL NOT NULL);\n"                                                             \
+  "CREATE TABLE model_versions (\n"                                                         \
+  "  model_id INTEGER NOT NULL REFERENCES models(id),\n"                                    \
+  "  version INTEGER NOT NULL,\n"                                                           \
+  "  run_id TEXT NOT NULL REFERENCES runs(id),\n"                                           \
+  "  step TEXT NOT NULL,\n"                                                                 \
+  "  model_artifact TEXT NOT NULL REFERENCES artifacts(id),\n"                              \
+  "  transform_artifact TEXT REFERENCES artifacts(id),\n"                                   \
+  "  schema_artifact TEXT REFERENCES artifacts(id),\n"                                      \
+  "  yaml_path TEXT,\n"                                                                     \
+  "  datasource_version TEXT,\n"                                                            \
+  "  message TEXT,\n"                                                                       \
+  "  created REAL NOT NULL,\n"                                                              \
+  "  created_by TEXT,\n"                                                                    \
+  "  deprecated INTEGER NOT NULL DEFAULT 0,\n"                                              \
+  "  PRIMARY KEY (model_id, version));\n"                                                   \
+  "CREATE INDEX model_versions_by_run ON model_versions (run_id);\n"                        \
+  "CREATE TABLE model_tags (\n"                                                             \
+  "  model_id INTEGER NOT NULL,\n"                                                          \
+  "  version INTEGER NOT NULL,\n"                                                           \
+  "  name TEXT NOT NULL,\n"                                                                 \
+  "  value TEXT NOT NULL,\n"                                                                \
+  "  PRIMARY KEY (model_id, version, name),\n"                                              \
+  "  FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version));\n"      \
+  "CREATE TABLE model_aliases (\n"                                                          \
+  "  model_id INTEGER NOT NULL REFERENCES models(id),\n"                                    \
+  "  alias TEXT NOT NULL,\n"                                                                \
+  "  version INTEGER NOT NULL,\n"                                                           \
+  "  PRIMARY KEY (model_id, alias),\n"                                                      \
+  "  FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version));\n"      \
+  "CREATE TABLE model_alias_history (\n"                                                    \
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                                               \
+  "  model_id INTEGER NOT NULL REFERENCES models(id),\n"                                    \
+  "  alias TEXT NOT NULL,\n"                                                                \
+  "  from_version INTEGER,\n"                                                               \
+  "  to_version INTEGER NOT NULL,\n"                                                        \
+  "  reason TEXT,\n"                                                                        \
+  "  created_by TEXT,\n"                                                                    \
+  "  created REAL NOT NULL,\n"                                                              \
+  "  hook TEXT);\n"                                                                         \
+  "CREATE INDEX model_alias_history_by_alias ON model_alias_history (model_id, alias);\n"
+
+static const char schema_v6[] =
+    SCHEMA_V2 MIGRATE_2_TO_3 MIGRATE_3_TO_4 MIGRATE_4_TO_5 MIGRATE_5_TO_6;
+
+static const char migrate_5_to_6[] = MIGRATE_5_TO_6;
+
 static const char migrate_1_to_2[] =
     "ALTER TABLE datasource_versions ADD COLUMN n_bytes INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE runs ADD COLUMN git_dirty INTEGER NOT NULL DEFAULT 0;\n"
@@ -184,9 +241,10 @@ static const char migrate_1_to_2[] =
     SCHEMA_V2_NEW_TABLES;
 
 /* Index: the version (schemas) or the version migrated from (migrations). */
-static const char *const schemas[] = {NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
+static const char *const schemas[] = {NULL, schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+                                      schema_v6};
 static const char *const migrations[] = {NULL, migrate_1_to_2, migrate_2_to_3, migrate_3_to_4,
-                                         migrate_4_to_5};
+                                         migrate_4_to_5, migrate_5_to_6};
 
 const char *zm_sql_sqlite_schema(int version)
 {

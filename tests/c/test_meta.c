@@ -11,11 +11,11 @@ static void test_open_fresh(void)
   CHECK(m != NULL);
   if (!m)
     return;
-  CHECK_EQ_INT(schema_version(m), 5);
+  CHECK_EQ_INT(schema_version(m), 6);
   if (server) {
     CHECK_EQ_INT(query1(m, "SELECT @@foreign_key_checks"), 1);
     CHECK_EQ_INT(query1(m, "SELECT count(*) FROM information_schema.tables WHERE table_schema"
-                           " = DATABASE() AND engine = 'InnoDB'"), 12); /* 11 and zenml_schema */
+                           " = DATABASE() AND engine = 'InnoDB'"), 17); /* 16 and zenml_schema */
   } else {
     CHECK_EQ_INT(query1(m, "PRAGMA foreign_keys"), 1);
     CHECK_EQ_INT(query1(m, "PRAGMA synchronous"), 1); /* NORMAL */

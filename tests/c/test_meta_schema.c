@@ -47,7 +47,7 @@ static void test_migrate_v1(void)
     fprintf(stderr, "%s\n", zm_error_last());
     return;
   }
-  CHECK_EQ_INT(schema_version(m), 5);
+  CHECK_EQ_INT(schema_version(m), 6);
   zm_meta_run *r = NULL;
   CHECK_EQ_INT(zm_meta_run_get(&r, m, "run-1"), 0);
   CHECK_EQ_STR(r->git_commit, "abc123");
@@ -157,7 +157,7 @@ static void test_migration_rolls_back(void)
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_ERROR);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "cannot migrate the metadata schema from version 1 to 5: %s: table metrics already "
+           "cannot migrate the metadata schema from version 1 to 6: %s: table metrics already "
            "exists",
            file);
   CHECK_EQ_STR(zm_error_last(), expect);
@@ -188,7 +188,7 @@ static void test_migration_resumes(void)
   CHECK(zm_meta_open(&m, url, ZM_SQL_CREATE) < 0);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "cannot migrate the metadata schema from version 1 to 5: %s: Key column 'name' "
+           "cannot migrate the metadata schema from version 1 to 6: %s: Key column 'name' "
            "doesn't exist in table", store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   zm_sql_conn *c = NULL;
@@ -207,18 +207,50 @@ static void test_migration_resumes(void)
   zm_meta_close(m);
 }
 
+/* A version 5 store (as zenml 5 left it: no registry tables) gains the
+ * registry in place, its runs kept, and models can be registered at once. */
+static void test_migrate_v5_registry(void)
+{
+  zm_meta *m = fresh("meta-v5");
+  if (!m)
+    return;
+  add_run(m, "run-5");
+  zm_meta_close(m);
+  const char *drop = "DROP TABLE model_alias_history;\nDROP TABLE model_aliases;\n"
+                     "DROP TABLE model_tags;\nDROP TABLE model_versions;\nDROP TABLE models;\n";
+  if (server) {
+    CHECK_EQ_INT(raw_sql(drop), 0);
+    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 5"), 0);
+  } else {
+    CHECK_EQ_INT(raw_exec(path, drop), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 5"), SQLITE_OK);
+  }
+  CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_WRITE), 0);
+  if (!m)
+    return;
+  CHECK_EQ_INT(schema_version(m), 6);
+  CHECK_EQ_INT(query1(m, "SELECT count(*) FROM runs WHERE id = 'run-5'"), 1);
+  CHECK_EQ_INT(zm_meta_artifact_record(m, "sha256:ab", "model", 1), 0);
+  zm_meta_model_version v = {.model = "churn", .run_id = "run-5", .step = "trainer",
+                             .model_artifact = "sha256:ab"};
+  int64_t n = 0;
+  CHECK_EQ_INT(zm_meta_model_register(&n, m, &v), 0);
+  CHECK_EQ_INT(n, 1);
+  zm_meta_close(m);
+}
+
 static void test_newer_version(void)
 {
   zm_meta *m = fresh("meta-newer");
   zm_meta_close(m);
   if (server)
-    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 6"), 0);
+    CHECK_EQ_INT(raw_sql("UPDATE zenml_schema SET version = 7"), 0);
   else
-    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 6"), SQLITE_OK);
+    CHECK_EQ_INT(raw_exec(path, "PRAGMA user_version = 7"), SQLITE_OK);
   CHECK_EQ_INT(zm_meta_open(&m, url, ZM_SQL_CREATE), ZM_EVERSION);
   char expect[4500];
   snprintf(expect, sizeof expect,
-           "%s: metadata schema version 6 is newer than this zenml supports (5); upgrade zenml",
+           "%s: metadata schema version 7 is newer than this zenml supports (6); upgrade zenml",
            store_name());
   CHECK_EQ_STR(zm_error_last(), expect);
   CHECK(m == NULL);
@@ -327,6 +359,7 @@ int main(void)
   SQLITE_ONLY(test_migration_rolls_back);
   if (server)
     RUN(test_migration_resumes);
+  RUN(test_migrate_v5_registry);
   RUN(test_newer_version);
   SQLITE_ONLY(test_garbage_file);
   SQLITE_ONLY(test_truncated_file);

@@ -42,7 +42,7 @@ describe("zenml metadata", function()
     local dir = repo_with_runs()
     local out, err, code = t.zenml_run("metadata info", { cwd = dir })
     assert.equals(0, code, err)
-    assert.matches("^driver  sqlite\nurl     sqlite:%.zenml/metadata%.db\nschema  5\nsize    %d", out)
+    assert.matches("^driver  sqlite\nurl     sqlite:%.zenml/metadata%.db\nschema  6\nsize    %d", out)
     assert.matches("\nruns                 2\n", out, 1, true)
     assert.matches("\nexecutions           4\n", out, 1, true)
     local js = t.zenml_run("metadata info --json", { cwd = dir })
@@ -57,7 +57,8 @@ describe("zenml metadata", function()
     assert.equals(0, code, err)
     assert.equals("copied the metadata to sqlite:.zenml/copy.db (datasources 0, artifacts 2, "
       .. "pipelines 1, runs 2, datasource_versions 0, executions 4, events 3, metrics 0, "
-      .. "properties 2, stat_cache 0, config 0); stores.metadata is now sqlite:.zenml/copy.db\n", out)
+      .. "properties 2, stat_cache 0, config 0, models 0, model_versions 0, model_tags 0, "
+      .. "model_aliases 0, model_alias_history 0); stores.metadata is now sqlite:.zenml/copy.db\n", out)
     assert.equals("sqlite:.zenml/copy.db\n", t.zenml_run("config get stores.metadata", { cwd = dir }))
     assert.equals(before, t.sql(dir, "SELECT id || ' ' || status || ' ' || started FROM runs ORDER BY id"))
     local rout = t.zenml_run("run pipeline.lua", { cwd = dir })

@@ -88,7 +88,7 @@ describe("a recorded YAML", function()
       "pipeline 'chain': has no steps" },
     { "an output whose type is a number",
       function(y) return (y:gsub("out: value", "out: 12", 1)) end,
-      "pipeline 'chain': step 's1': Touch: output 'out' has type number; types are: file, frame, "
+      "pipeline 'chain': step 's1': Touch: output 'out' has type number; types are: error, file, frame, "
         .. "metrics, model, schema, statistics, tree, value (a list: type[], a map: type{})" },
     { "a parameter of the wrong type",
       function(y) return (y:gsub("i: 2", "i: two", 1)) end,

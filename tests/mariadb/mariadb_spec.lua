@@ -154,10 +154,10 @@ describe("a MariaDB metadata store", function()
     assert.equals(1, rc)
     assert.equals("", out)
     assert.equals("zenml: " .. u .. ": metadata schema version 99 is newer than this zenml "
-      .. "supports (5); upgrade zenml\n", rerr)
+      .. "supports (6); upgrade zenml\n", rerr)
     assert.equals("99\n", t.server_sql("SELECT version FROM " .. db .. ".zenml_schema"))
     -- a second repository cannot be initialised on it either
-    init_fails(u, u .. ": metadata schema version 99 is newer than this zenml supports (5); "
+    init_fails(u, u .. ": metadata schema version 99 is newer than this zenml supports (6); "
       .. "upgrade zenml")
   end)
 
@@ -200,11 +200,12 @@ describe("a MariaDB metadata store", function()
     assert.equals(0, mc, merr)
     assert.equals("copied the metadata to " .. u .. " (datasources 0, artifacts 6, pipelines 1, "
       .. "runs 2, datasource_versions 0, executions 6, events 5, metrics 0, properties 3, "
-      .. "stat_cache 0, config 0); stores.metadata is now " .. u .. "\n", out)
+      .. "stat_cache 0, config 0, models 0, model_versions 0, model_tags 0, model_aliases 0, "
+      .. "model_alias_history 0); stores.metadata is now " .. u .. "\n", out)
     assert.equals(listed, t.zenml_run("run list", { cwd = dir }))
     assert.equals(runs, t.sql(dir, "SELECT id, started, status FROM runs ORDER BY id"))
     local info = t.zenml_run("metadata info", { cwd = dir })
-    assert.matches("^driver  mysql\nurl     " .. u:gsub("%p", "%%%0") .. "\nschema  5\n", info)
+    assert.matches("^driver  mysql\nurl     " .. u:gsub("%p", "%%%0") .. "\nschema  6\n", info)
     local rout, rerr, rc = t.zenml_run("run pipeline.lua", { cwd = dir })
     assert.equals(0, rc, rerr)
     assert.matches("0 ran, 3 cached", rout, 1, true)

@@ -28,8 +28,8 @@ describe("zenml.meta", function()
   end
 
   it("opens a fresh store at the current schema version", function()
-    assert.equal(5, zenml.meta.schema_version)
-    assert.same({ { v = 5 } }, db:query("SELECT user_version AS v FROM pragma_user_version"))
+    assert.equal(6, zenml.meta.schema_version)
+    assert.same({ { v = 6 } }, db:query("SELECT user_version AS v FROM pragma_user_version"))
   end)
 
   it("records runs and lists them with filters", function()
@@ -238,6 +238,33 @@ describe("zenml.meta", function()
     assert.equal("malformed metadata URL 'mysql://u:****@localhost/zenml': a password does not "
       .. "belong in the URL (it would be stored in the repository's config); set "
       .. "ZENML_MYSQL_PASSWORD or use an option file", e)
+  end)
+
+  it("registers model versions and moves aliases, failing with nil, message, code", function()
+    new_run("r1")
+    db:artifact_record("sha256:m1", "model", 1)
+    assert.equals(1, db:model_register { model = "churn", run = "r1", step = "trainer",
+      model_artifact = "sha256:m1", created_by = "a@b" })
+    assert.equals(2, db:model_register { model = "churn", run = "r1", step = "trainer",
+      model_artifact = "sha256:m1" })
+    assert.same({ "churn", 2, 2 }, { db:models()[1].name, db:models()[1].versions,
+      db:models()[1].latest })
+    assert.same({ nil, "no model 'x'", "notfound" }, { db:model_version("x", 1) })
+    assert.same({ nil, "model 'churn' has no version 3", "notfound" }, { db:model_version("churn", 3) })
+    assert.equals(0, db:model_alias_set { model = "churn", alias = "production", to = 1, reason = "go" })
+    assert.equals(1, db:model_alias_set { model = "churn", alias = "production", to = 2 })
+    assert.same({ nil, "alias 'production' of model 'churn' already points at version 2", "exists" },
+      { db:model_alias_set { model = "churn", alias = "production", to = 2 } })
+    assert(db:model_deprecate("churn", 1))
+    local _, _, code = db:model_alias_set { model = "churn", alias = "staging", to = 1 }
+    assert.equals("invalid", code)
+    assert.same({ { version = 2, alias = "production" } }, db:model_aliases("churn"))
+    local h = db:model_alias_history("churn", "production")
+    assert.same({ 2, "go", 1, 2 }, { #h, h[1].reason, h[2].from, h[2].to })
+    assert(db:model_tag_set("churn", 2, "team", "ml"))
+    assert.same({ { version = 2, key = "team", value = "ml" } }, db:model_tags("churn"))
+    assert.equals(2, #db:model_versions_of_run("r1"))
+    assert.has_error(function() db:model_version("churn", "1") end)
   end)
 
   it("raises on use after close", function()

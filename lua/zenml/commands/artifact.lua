@@ -68,7 +68,7 @@ local value_formats = {
   yaml = write_bytes, json = json_value,
   ext = { yaml = "yaml", yml = "yaml", json = "json" },
 }
-local structured = { value = true, metrics = true, statistics = true, schema = true }
+local structured = { value = true, metrics = true, statistics = true, schema = true, error = true }
 
 local function formats_of(a)
   if a.type == "frame" then return table_formats, "a table (frame)" end

@@ -5,7 +5,7 @@ local usage = [[usage: zenml gc [--dry-run] [--json]
 
 Removes artifacts that nothing references, and temporary files left by
 interrupted writes. Kept: what the metadata store references (datasource
-versions, executions, events) and what every recorded run's YAML in
+versions, executions, events, registered model versions) and what every recorded run's YAML in
 pipelines/ needs to run again (the stored copies of step sources that were
 uncommitted, datasource snapshots, the models a BatchInference run uses).
 A YAML there that cannot be read, or that records a run the metadata store

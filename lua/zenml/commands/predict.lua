@@ -1,15 +1,17 @@
---- `zenml predict RUN|BUNDLE data.csv [-o out.csv]`: predictions of a
---- training run's model (after its fitted transform), or of an exported
---- bundle, on a CSV file. Both go through zenml.steps.inferrer.predict, as
+--- `zenml predict RUN|MODEL|BUNDLE data.csv [-o out.csv]`: predictions of a
+--- training run's model (after its fitted transform), of a registered model
+--- version (NAME@VERSION, NAME@ALIAS), or of an exported bundle, on a CSV file. Both go through zenml.steps.inferrer.predict, as
 --- the BatchInference pipeline does.
 local cli = require "zenml.cli"
 
-local usage = [[usage: zenml predict RUN|BUNDLE DATA.csv [-o OUT.csv] [--only-predictions]
+local usage = [[usage: zenml predict RUN|MODEL|BUNDLE DATA.csv [-o OUT.csv] [--only-predictions]
            [--model-step NAME] [--transform-step NAME]
 
 Predict with the model of a training run (RUN: an id, a unique prefix of one,
 or "latest"; the run's `preprocesser` transform and `trainer` model are used,
-in a zenml repository) or with a bundle written by the Export deployer
+in a zenml repository), with a registered model version (MODEL: NAME@VERSION
+or NAME@ALIAS, e.g. churn@production; see zenml model) or with a bundle
+written by the Export deployer
 (BUNDLE: a .tar.gz; no repository needed). An existing file, or an argument
 with a '/' or ending in .tar.gz or .tgz, is a BUNDLE; anything else a RUN.
 
@@ -54,6 +56,20 @@ local function from_run(ref, opts)
     transform = assert(store:read(tid))
   end
   return assert(store:read(model_id)), transform
+end
+
+-- A registered version's model and transform (NAME@VERSION or NAME@ALIAS).
+local function from_registry(ref, opts)
+  if opts["model-step"] or opts["transform-step"] then
+    cli.fail(("predict: --model-step and --transform-step are for a RUN; %s names a registered "
+      .. "version, which knows its own"):format(ref), 2)
+  end
+  local repo = cli.repo()
+  local v, err = require("zenml.registry").resolve(repo:meta(), ref)
+  if not v then cli.fail(err) end
+  local store = repo:store()
+  return assert(store:read(v.model_artifact)),
+    v.transform_artifact and assert(store:read(v.transform_artifact)) or nil
 end
 
 local function from_bundle(path)
@@ -102,12 +118,14 @@ local function run(args)
     options = { o = true, output = true, ["model-step"] = true, ["transform-step"] = true } }, usage)
   local source, data_path = pos[1], pos[2]
   if pos[3] then
-    cli.fail(("predict takes RUN|BUNDLE and DATA.csv, got an extra argument '%s'\n%s"):format(pos[3], usage), 2)
+    cli.fail(("predict takes RUN|MODEL|BUNDLE and DATA.csv, got an extra argument '%s'\n%s"):format(pos[3], usage), 2)
   end
   if not source or not data_path then cli.fail(usage, 2) end
   local model, transform
   if is_bundle(source) then
     model, transform = from_bundle(source)
+  elseif require("zenml.registry").is_ref(source) then
+    model, transform = from_registry(source, opts)
   else
     model, transform = from_run(source, opts)
   end

@@ -301,6 +301,11 @@ local function reused(repo, e)
   return from and { run = from.run, step = from.step }
 end
 
+-- Whether a path exists (a run's job folder).
+local function core_kind(path)
+  return require("zenml._core").sys.file_kind(path) ~= nil
+end
+
 -- Everything `run show` prints, with full ids (what --json carries).
 local function show_record(repo, run, all)
   local doc = require("zenml.compare").doc_of(run) or {}
@@ -315,20 +320,52 @@ local function show_record(repo, run, all)
     params[p.step] = params[p.step] or {}
     params[p.step][p.name] = p.value
   end
-  local arts = {}
+  rec.registered = require("zenml.json").array({})
+  for _, v in ipairs(repo:meta():model_versions_of_run(run.id)) do
+    rec.registered[#rec.registered + 1] = ("%s@%d"):format(v.model, v.version)
+  end
+  local arts, seen = {}, {}
   for _, a in ipairs(repo:meta():run_artifacts(run.id)) do
     arts[a.step] = arts[a.step] or { inputs = {}, outputs = {} }
     local list = a.kind == "input" and arts[a.step].inputs or arts[a.step].outputs
-    list[#list + 1] = { name = a.name, type = a.type, id = a.id, size = a.size }
+    -- the attempts of a retried step read the same inputs
+    local key = table.concat({ a.step, a.kind, a.name, a.id }, "\0")
+    if not seen[key] then
+      seen[key] = true
+      list[#list + 1] = { name = a.name, type = a.type, id = a.id, size = a.size }
+    end
   end
   rec.steps = {}
-  for i, e in ipairs(run:executions()) do
+  -- the cluster job of each step, when a cluster ran the run's steps
+  local jobs = core_kind(repo.root .. "/.zenml/jobs/" .. run.id)
+  -- a retried step is one entry, its last execution, with its attempts
+  -- (a caught failure's last execution holds its error, not an attempt)
+  local records, attempts, last, caught = require("zenml.engine.records"), {}, {}, {}
+  for _, e in ipairs(run:executions()) do
+    attempts[e.step] = attempts[e.step] or {}
+    local list = attempts[e.step]
+    if e.status == "completed" and repo:meta():property_get("execution", tostring(e.id), "caught") then
+      caught[e.step] = true
+    else
+      list[#list + 1] = { attempt = records.attempt_of(repo:meta(), e.id), status = e.status,
+        error = e.status == "failed" and e.error and e.error:match("^[^\n]*") or nil }
+    end
+    last[e.step] = e.id
+  end
+  local i = 0
+  for _, e in ipairs(run:executions()) do
+    if last[e.step] ~= e.id then goto next end
+    i = i + 1
     local a = arts[e.step] or {}
-    rec.steps[i] = { step = e.step, class = e.class, status = e.status,
+    rec.steps[i] = { step = e.step, class = e.class, status = caught[e.step] and "caught" or e.status,
+      attempts = (#attempts[e.step] > 1 or caught[e.step]) and attempts[e.step] or nil,
       seconds = e.ended and e.ended - e.started, cache_key = e.cache_key,
       reused = reused(repo, e), params = params[e.step] or {},
       inputs = require("zenml.json").array(a.inputs or {}),
-      outputs = require("zenml.json").array(a.outputs or {}) }
+      outputs = require("zenml.json").array(a.outputs or {}),
+      job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
+      job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil }
+    ::next::
   end
   rec.metrics, rec.evaluated_split = run:metrics(), run:evaluated_split()
   return rec
@@ -347,6 +384,14 @@ local function show_step(st)
     st.reused and ("cached from run %s step %s"):format(st.reused.run, st.reused.step) or st.status,
     st.seconds and (", %.3f s"):format(st.seconds) or ""))
   if #parts > 0 then io.stdout:write("  params   ", table.concat(parts, " "), "\n") end
+  for _, a in ipairs(st.attempts or {}) do
+    io.stdout:write(("  attempt  %d %s%s\n"):format(a.attempt, a.status,
+      a.error and (": " .. a.error) or ""))
+  end
+  if st.job then
+    io.stdout:write(("  job      %s (script %s)\n"):format(st.job,
+      tostring(st.job_script):gsub("^sha256:", ""):sub(1, 12)))
+  end
   for _, kind in ipairs { "inputs", "outputs" } do
     for _, a in ipairs(st[kind]) do
       io.stdout:write(("  %-7s  %-12s %-10s %s  %s\n"):format(kind == "inputs" and "in" or "out",
@@ -372,8 +417,10 @@ local function show(opts, pos)
     status = run.status, started = output.time(run.started), ended = output.time(run.ended),
     yaml = run.yaml_path, git = run.git_commit and (run.git_commit .. (run.git_dirty and " (dirty)" or "")),
     datasource = rec.datasource and (rec.datasource.name .. " version " .. tostring(rec.datasource.version)),
-    backend = run.backend },
-    { "run", "pipeline", "status", "started", "ended", "yaml", "git", "datasource", "backend" })
+    backend = run.backend,
+    registered = #rec.registered > 0 and table.concat(rec.registered, ", ") or nil },
+    { "run", "pipeline", "status", "started", "ended", "yaml", "git", "datasource", "backend",
+      "registered" })
   for _, st in ipairs(rec.steps) do show_step(st) end
   local m = rec.metrics
   if next(m) then

@@ -3,7 +3,7 @@ local output = require "zenml.output"
 local params = require "zenml.params"
 
 local usage = [[usage: zenml step list [--json]
-       zenml step exec PIPELINE.yaml STEP
+       zenml step exec PIPELINE.yaml STEP [--attempt N]
        zenml step exec PIPELINE.yaml --all [-j N] [--srun]
 
 list: the built-in step classes and those in the repository's steps/ folder,
@@ -17,6 +17,8 @@ so and exits 0. Refused, with nothing recorded: a step that failed, was
 skipped or is running; a step whose upstream steps have not completed; any
 step of a run that has finished (a recorded run is never changed:
 'zenml run PIPELINE.yaml' runs the pipeline again as a new run).
+--attempt N runs attempt N of a step with retries (docs/pipelines.md,
+"Retries, timeouts, hooks"): allowed after attempt N-1 failed.
 exec --all: every step of the run that has not completed, on N worker
 threads here (default: the CPUs Slurm gave the job, else every core), or
 each through `srun` on a node of the allocation with --srun; what the slurm
@@ -75,7 +77,7 @@ end
 -- Whether `name` may run now in `run`: nil when it must run; otherwise it
 -- returns 0 (already done) or fails with why not. Runs, steps and upstream
 -- steps are checked before anything is recorded.
-local function exec_refusal(repo, doc, run, path, name)
+local function exec_refusal(repo, doc, run, path, name, attempt)
   if run.status ~= "running" then
     cli.fail(("step exec: run %s of %s has finished (%s); run the pipeline again with"
       .. " 'zenml run %s'"):format(run.id, path, run.status, path))
@@ -85,12 +87,14 @@ local function exec_refusal(repo, doc, run, path, name)
     done[e.step] = e
   end
   local e = done[name]
+  local records = require "zenml.engine.records"
   if e and (e.status == "completed" or e.status == "cached") then
     io.stdout:write(("step %s already completed in run %s\n"):format(name, run.id))
     return 0
-  elseif e then
-    cli.fail(("step exec: step '%s' of run %s is %s already (execution #%d)"):format(name,
-      run.id, e.status, e.id))
+  elseif e and not (attempt and e.status == "failed" and records.attempt_of(repo:meta(), e.id) < attempt) then
+    cli.fail(("step exec: step '%s' of run %s is %s already (execution #%d%s)"):format(name,
+      run.id, e.status, e.id, attempt and (", attempt %d"):format(records.attempt_of(repo:meta(), e.id))
+      or ""))
   end
   for _, up in ipairs(require("zenml.engine.doc").deps(doc)[name]) do
     local u = done[up]
@@ -101,8 +105,12 @@ local function exec_refusal(repo, doc, run, path, name)
   end
 end
 
-local function exec(pos)
+local function exec(opts, pos)
   local path, name = pos[2], pos[3]
+  local attempt = opts.attempt and math.tointeger(tonumber(opts.attempt))
+  if opts.attempt and not attempt then
+    cli.fail(("step exec: --attempt expects a whole number >= 1, got '%s'"):format(opts.attempt), 2)
+  end
   if not path or not name then cli.fail("step exec needs PIPELINE.yaml and STEP\n" .. usage, 2) end
   if pos[4] then
     cli.fail(("step exec takes PIPELINE.yaml and STEP, got an extra argument '%s'\n%s"):format(pos[4], usage), 2)
@@ -122,10 +130,17 @@ local function exec(pos)
     cli.fail(("run %s of %s is not recorded in this repository's metadata store"):format(
       doc.run_id, path))
   end
-  local refused = exec_refusal(repo, doc, run, path, name)
+  local retries = doc.steps[name].retries or 0
+  if attempt and (attempt < 1 or attempt > retries + 1) then
+    cli.fail(("step exec: --attempt %d: step '%s' has %d attempt%s (retries = %d)"):format(attempt,
+      name, retries + 1, retries == 0 and "" or "s", retries), 2)
+  end
+  local refused = exec_refusal(repo, doc, run, path, name, attempt)
   if refused then return refused end
   require("zenml.sources").install_pins(repo, doc.sources)
-  local r = task.step_safe(state.new(repo, doc), name)
+  local st = state.new(repo, doc)
+  if retries > 0 then st.attempts = { [name] = attempt or 1 } end
+  local r = task.step_safe(st, name)
   io.stdout:write(("step %s %s\n"):format(name, r.status))
   if r.status == "failed" then
     io.stderr:write(("zenml: step '%s' failed: %s\n"):format(name, r.error))
@@ -164,7 +179,7 @@ end
 
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true, all = true, srun = true },
-    options = { j = true } }, usage)
+    options = { j = true, attempt = true } }, usage)
   if pos[1] == "exec" and opts.all then
     cli.no_json(opts, "step exec", "the run's status as text")
     return exec_all(opts, pos)
@@ -173,7 +188,7 @@ local function run(args)
   if pos[1] == "list" or pos[1] == nil then return list(opts) end
   if pos[1] == "exec" then
     cli.no_json(opts, "step exec", "the step's status as text")
-    return exec(pos)
+    return exec(opts, pos)
   end
   cli.unknown_action(pos[1], { "list", "exec" }, usage)
 end

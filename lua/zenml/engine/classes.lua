@@ -52,6 +52,10 @@ function M.instantiate(doc, name, cls)
   for k, v in pairs(s.params or {}) do args[k] = v end
   args.cache = s.cache
   args.backend = s.backend
+  -- the YAML's step options, checked as the constructor checks them
+  for k in pairs(require("zenml.engine.retry").options) do args[k] = s[k] end
+  for _, k in ipairs(require("zenml.engine.hooks").names) do args[k] = s[k] end
+  args.catch = s.catch
   local built, step = pcall(cls.new, cls, args)
   if not built then errors.user("step '%s': %s", name, tostring(step)) end
   if type(s.outputs) == "table" then step._outputs = s.outputs end

@@ -113,7 +113,25 @@ function M.finished(repo, doc, name, job, info)
     -- a cluster that kills over its memory limit may call the job FAILED
     why = "OUT_OF_MEMORY: the job used more memory than it asked for (mem)"
   end
-  return remote.result(repo, doc, name, why, log)
+  local how = { attempt = job.attempt }
+  if why then how.kind, how.code = require("zenml.engine.retry").kind_of_reason(why) end
+  local r = remote.result(repo, doc, name, why, log, how)
+  M.record(repo, r.execution, job)
+  return r
+end
+
+--- Record on execution `exec` the job that ran it: its id and its script
+--- (stored as an artifact).
+function M.record(repo, exec, job)
+  if not exec then return end
+  local db = repo:meta()
+  db:property_set("execution", tostring(exec), "job_id", tostring(job.id))
+  local script = read(job.script)
+  if script then
+    local id = repo:store():put(script)
+    db:artifact_record(id, "file", #script)
+    db:property_set("execution", tostring(exec), "job_script", id)
+  end
 end
 
 return M

@@ -52,7 +52,20 @@ function M.begin(st, name, key, parts, ids)
     end
   end
   db:property_set("execution", tostring(exec), "key_parts", json.encode(parts))
+  M.note_attempt(st, name, exec)
   return exec
+end
+
+--- Record which attempt of step `name` execution `exec` is, when the step
+--- retries (`st.attempts[name]`, set by whoever runs the attempts).
+function M.note_attempt(st, name, exec)
+  local n = st.attempts and st.attempts[name]
+  if n then st.repo:meta():property_set("execution", tostring(exec), "attempt", n) end
+end
+
+--- The attempt number an execution recorded (1 when it recorded none).
+function M.attempt_of(db, exec)
+  return tonumber((db:property_get("execution", tostring(exec), "attempt"))) or 1
 end
 
 --- Number leaves of a metrics table, with nested names joined by '.'.
@@ -104,8 +117,9 @@ end
 
 --- Finish execution `exec` `failed` with the full error (every frame) and,
 --- when given, the step's log.
-function M.fail(st, exec, full, log)
+function M.fail(st, exec, full, log, kind)
   local log_id = log and put_log(st, log .. "\n" .. full .. "\n") or nil
+  if kind then st.repo:meta():property_set("execution", tostring(exec), "failure", kind) end
   st.repo:meta():execution_finish(exec, "failed", full, log_id)
 end
 
@@ -115,7 +129,10 @@ end
 --- begin one. `log`, when given, becomes its log.
 function M.fail_early(st, name, exec, full, log)
   local db, s = st.repo:meta(), st.doc.steps[name]
-  exec = exec or db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
+  if not exec then
+    exec = db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
+    M.note_attempt(st, name, exec)
+  end
   local e = db:execution(exec)
   if not e or e.status == "running" then
     db:execution_finish(exec, "failed", full, log and put_log(st, log) or nil)
@@ -123,11 +140,12 @@ function M.fail_early(st, name, exec, full, log)
   return exec
 end
 
---- Record a step that did not run because something upstream failed.
-function M.skip(repo, doc, name)
+--- Record a step that did not run because something upstream failed (or
+--- `why`: the run stopped at its first failure).
+function M.skip(repo, doc, name, why)
   local db, s = repo:meta(), doc.steps[name]
   local exec = db:execution_begin(doc.run_id, name, s.class, s.source, nil)
-  db:execution_finish(exec, "skipped", "an upstream step failed", nil)
+  db:execution_finish(exec, "skipped", why or "an upstream step failed", nil)
 end
 
 return M

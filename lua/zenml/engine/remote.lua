@@ -20,38 +20,61 @@ function M.quote(s)
 end
 
 --- The shell command that runs step `name` of the run whose YAML is
---- `yaml_rel` (relative to the repository root, the command's folder).
-function M.command(yaml_rel, name)
-  return ("%s step exec %s %s"):format(M.quote(M.executable()), M.quote(yaml_rel), M.quote(name))
+--- `yaml_rel` (relative to the repository root, the command's folder);
+--- `attempt` (the job's `attempt`) numbers a retried step's attempt.
+function M.command(yaml_rel, name, attempt)
+  return ("%s step exec %s %s%s"):format(M.quote(M.executable()), M.quote(yaml_rel), M.quote(name),
+    attempt and (" --attempt %d"):format(attempt) or "")
 end
 
---- The last execution of step `name` in run `run_id`, or nil.
-function M.last_execution(repo, run_id, name)
+--- The last execution of step `name` in run `run_id` (of attempt `attempt`
+--- when given), or nil.
+function M.last_execution(repo, run_id, name, attempt)
   local latest
-  for _, e in ipairs(repo:meta():executions(run_id)) do
-    if e.step == name and (not latest or e.id > latest.id) then latest = e end
+  local db = repo:meta()
+  for _, e in ipairs(db:executions(run_id)) do
+    if e.step == name and (not latest or e.id > latest.id)
+        and (not attempt or records.attempt_of(db, e.id) == attempt) then
+      latest = e
+    end
   end
   return latest
 end
 
 --- The result of step `name`, which another process ran and which has
---- ended: {status = "completed"|"cached"|"failed", outputs?, error?}. When
---- that process recorded no end, the step is recorded failed with `why`
---- (and `log`, what the process printed).
-function M.result(repo, doc, name, why, log)
-  local e = M.last_execution(repo, doc.run_id, name)
+--- ended: {status = "completed"|"cached"|"failed", outputs?, error?, kind?}.
+--- When that process recorded no end, the step is recorded failed with
+--- `why` (and `log`, what the process printed). `how` may say which attempt
+--- it was and how the process ended: {attempt, kind, code} (retry.lua's
+--- kinds; a process that ended without a word counts as killed, "signal").
+function M.result(repo, doc, name, why, log, how)
+  how = how or {}
+  local e = M.last_execution(repo, doc.run_id, name, how.attempt)
   if e and (e.status == "completed" or e.status == "cached") then
     return { status = e.status, outputs = repo:meta():outputs(e.id), execution = e.id }
   end
   if e and e.status == "failed" and e.error then
     -- the full error keeps every frame; the user is shown its first line
     -- and the rest is in `zenml run logs`
-    return { status = "failed", error = e.error:match("^[^\n]*"), execution = e.id }
+    local kind = repo:meta():property_get("execution", tostring(e.id), "failure")
+    return { status = "failed", error = e.error:match("^[^\n]*"), execution = e.id,
+      kind = type(kind) == "string" and kind or "error" }
   end
   local st = state.new(repo, doc)
+  if how.attempt then st.attempts = { [name] = how.attempt } end
+  local kind, code = how.kind or "signal", how.code
   why = why or "the step's process ended without recording a result"
   local exec = records.fail_early(st, name, e and e.id, why, log)
-  return { status = "failed", error = why, execution = exec }
+  repo:meta():property_set("execution", tostring(exec), "failure", kind)
+  return { status = "failed", error = why, execution = exec, kind = kind, code = code }
+end
+
+--- How the child process that ran backend job `job` ended, as `M.result`'s
+--- `how`: {attempt, kind, code} from what os.execute returned (its second
+--- and third values).
+function M.ended(job, how, code)
+  local kind, c = require("zenml.engine.retry").kind_of_exit(how, code)
+  return { attempt = job.attempt, kind = kind, code = c }
 end
 
 --- A result as an orchestrator hands it on ({status, result|error}).

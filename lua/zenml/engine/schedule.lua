@@ -12,6 +12,8 @@ local state = require "zenml.engine.state"
 local task = require "zenml.engine.task"
 local cache = require "zenml.engine.cache"
 local records = require "zenml.engine.records"
+local retry = require "zenml.engine.retry"
+local hooks = require "zenml.engine.hooks"
 local docs = require "zenml.engine.doc"
 local sources = require "zenml.sources"
 local backend = require "zenml.backend"
@@ -38,7 +40,26 @@ end
 -- formatted, so the scheduler records it and skips what is downstream.
 local function task_result(r)
   if r.status == "failed" then error(errors.formatted(r.error), 0) end
-  return state.encode(r.status, r.outputs)
+  return state.encode(r.status, r.outputs or {})
+end
+
+-- The failure `r` of step `name`, which has `catch = true`, as data: an
+-- execution `completed` (property `caught`) whose one output, `error`, is
+-- {step, message, kind, attempts}. Returns the step's result, "caught".
+local function catch_failure(st, name, r)
+  local s = st.doc.steps[name]
+  local value = { step = name, message = r.error, kind = r.kind, attempts = r.attempts }
+  local id, size = require("zenml.artifacts").put(st.repo, "error", value,
+    ("step '%s' output 'error'"):format(name))
+  records.open(st)
+  local db = st.repo:meta()
+  local exec = db:execution_begin(st.doc.run_id, name, s.class, s.source, nil)
+  db:property_set("execution", tostring(exec), "caught", 1)
+  local outs = records.complete(st, exec, { error = { id = id, size = size, kind = "error" } }, "")
+  records.settle(st)
+  local caught = { status = "caught", outputs = outs, execution = exec, error = r.error }
+  st.done[name] = caught
+  return caught
 end
 
 -- Step `name` on its training backend (docs/backends.md): the cache is
@@ -56,21 +77,52 @@ local function elsewhere(st, yaml_rel, name, entry)
   if not ok then error(err, 0) end
   assert(store:write_behind(M.WRITE_BEHIND_MS))
   local b = backend.from_entry(entry, ("step '%s': training backend"):format(name))
-  return b:run_step({ repo = st.repo, doc = st.doc, yaml = yaml_rel }, name)
+  return b:run_step({ repo = st.repo, doc = st.doc, yaml = yaml_rel,
+    attempt = st.attempts and st.attempts[name] }, name)
 end
 
---- Run step `name` in state `st`, or on the training backend its YAML
---- entry names. Returns its result {status, outputs?, error?}.
-function M.run_one(st, yaml_rel, name, known)
+-- One attempt at step `name`, here or on its training backend.
+local function attempt_step(st, yaml_rel, name, known)
   local entry = st.doc.steps[name].training
   if backend.is_local(entry) then return task.step_safe(st, name, known) end
   local ok, r = xpcall(errors.boundary, errors.capture, elsewhere, st, yaml_rel, name, entry)
   if not ok then
     records.flush(st)
     local exec = records.fail_early(st, name, nil, errors.format(r, true))
-    return { status = "failed", error = errors.format(r), execution = exec }
+    return { status = "failed", error = errors.format(r), execution = exec, kind = "error" }
   end
   if r.status ~= "failed" then st.done[name] = r end
+  return r
+end
+
+--- Run step `name` in state `st`, or on the training backend its YAML
+--- entry names, attempt after attempt while its retry policy says so (each
+--- attempt its own execution, numbered). Returns its result {status,
+--- outputs?, error?, kind?, attempts}.
+function M.run_one(st, yaml_rel, name, known)
+  local policy = retry.policy(st.doc.steps[name])
+  local attempt, r = 1, nil
+  while true do
+    if policy.retries > 0 then
+      st.attempts = st.attempts or {}
+      st.attempts[name] = attempt
+    end
+    r = attempt_step(st, yaml_rel, name, attempt == 1 and known or nil)
+    if r.status ~= "failed" or attempt > policy.retries or not retry.matches(policy, r.kind, r.code) then
+      break
+    end
+    records.flush(st)
+    local wait = retry.delay(policy, attempt + 1)
+    io.stderr:write(("zenml: step '%s': attempt %d of %d failed (%s): %s; retrying in %g s\n"):format(
+      name, attempt, policy.retries + 1, r.kind == "exit" and ("exit code " .. tostring(r.code))
+      or tostring(r.kind), tostring(r.error):match("^[^\n]*"), wait))
+    if wait > 0 then core.sys.sleep(wait) end
+    attempt = attempt + 1
+  end
+  if st.attempts then st.attempts[name] = nil end
+  r.attempts = attempt
+  if r.status ~= "cached" and r.status ~= "skipped" then hooks.step_ended(st.repo, st.doc, name, r) end
+  if r.status == "failed" and st.doc.steps[name].catch then return catch_failure(st, name, r) end
   return r
 end
 
@@ -191,15 +243,24 @@ function Plan:results_of(settled)
   return res
 end
 
---- The `on_event` of zenml.exec.run that shows progress on a terminal (nil
---- on a pipe); settled steps were shown while settling.
+--- Whether the run stops at its first failure (`keep_going = false`).
+function Plan:stops()
+  return self.doc.options.keep_going == false
+end
+
+--- The `on_event` of zenml.exec.run: progress on a terminal (settled steps
+--- were shown while settling), and with `keep_going = false` the end of the
+--- run at the first failure (what has not started comes back cancelled).
+--- Nil when there is nothing to do.
 function Plan:events()
-  if not self.done then return nil end
+  local stops = self:stops()
+  if not self.done and not stops then return nil end
   return function(ev)
-    if ev.kind == "done" and not self.settled[ev.node] then
+    if ev.kind == "done" and self.done and not self.settled[ev.node] then
       local r = self.st and self.st.done[ev.node]
       self.done(ev.node, r and r.status or ev.status)
     end
+    if ev.kind == "done" and ev.status == "failed" and stops then return false end
   end
 end
 
@@ -216,15 +277,21 @@ end
 --- The results of a run's steps from what its orchestrator returned; the
 --- steps that did not run are recorded `skipped`. Returns name -> {status, error?}.
 function M.results(repo, doc, steps, res)
-  local results = {}
+  local results, failed = {}, false
+  for _, r in pairs(res) do failed = failed or r.status == "failed" end
+  local stopped = failed and doc.options.keep_going == false
   for _, name in ipairs(steps) do
     local r = res[name] or { status = "skipped" }
     if r.status == "completed" then
-      results[name] = { status = state.status_of(r.result) }
+      local status = state.status_of(r.result)
+      -- a caught failure, and what it skipped, do not fail the run
+      results[name] = { status = status == "caught" and "completed" or status,
+        caught = (status == "caught" or status == "skipped") or nil }
     elseif r.status == "failed" then
       results[name] = { status = "failed", error = r.error }
     else
-      records.skip(repo, doc, name)
+      records.skip(repo, doc, name, stopped and r.status == "cancelled"
+        and "the run stopped at its first failure (keep_going = false)" or nil)
       results[name] = { status = "skipped" }
     end
   end

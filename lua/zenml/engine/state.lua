@@ -39,30 +39,47 @@ function M.new(repo, doc)
     sources_of = {}, classes = {}, types = {} }, State)
 end
 
--- The outputs of step `src` from the metadata store: it ran in another
--- process (`zenml step exec` on a cluster node), which recorded them.
-local function outputs_from_meta(st, src)
-  local db, latest = st.repo:meta(), nil
+-- The status and outputs of step `src` from the metadata store: it ran in
+-- another process (`zenml step exec` on a cluster node), which recorded
+-- them; "skipped" when it was skipped for a caught failure upstream.
+local function result_from_meta(st, src)
+  local db, latest, skipped = st.repo:meta(), nil, false
   for _, e in ipairs(db:executions(st.doc.run_id)) do
     if e.step == src and (e.status == "completed" or e.status == "cached")
       and (not latest or e.id > latest) then
       latest = e.id
     end
+    skipped = skipped or (e.step == src and e.status == "skipped")
   end
+  if not latest and skipped then return "skipped", {} end
   if not latest then
     error(("step '%s' has not completed in run %s"):format(src, st.doc.run_id), 0)
   end
-  return db:outputs(latest)
+  return "completed", db:outputs(latest)
 end
 
---- The outputs (name -> artifact id) of step `src`: run in this state, handed
---- over by the scheduler, or else recorded in the metadata store.
-function State:outputs_of(src)
+--- The status and outputs (name -> artifact id) of step `src`: run in this
+--- state, handed over by the scheduler, or else recorded in the metadata store.
+function State:result_of(src)
   local r = self.done[src]
-  if r then return r.outputs end
+  if r then return r.status, r.outputs or {} end
   local text = self.handed[src]
-  if text then return M.outputs_of_text(text) end
-  return outputs_from_meta(self, src)
+  if text then return M.status_of(text), M.outputs_of_text(text) end
+  return result_from_meta(self, src)
+end
+
+--- The outputs (name -> artifact id) of step `src` (see result_of).
+function State:outputs_of(src)
+  local _, outs = self:result_of(src)
+  return outs
+end
+
+-- Raise the error that skips a step: an upstream step did not run, or
+-- failed with `catch = true` and the step does not take its error.
+local function skip(why)
+  local e = require("zenml.errors").new { message = why, where = false }
+  e.skip = true
+  error(e, 0)
 end
 
 --- The artifact type of each output of step `src`.
@@ -84,7 +101,13 @@ function State:input_ids(name, spec)
     local base, shape = stepmod.parse_type(spec[input])
     local function one(ref)
       local src, out = ref:match("^([^.]+)%.(.+)$")
-      local outs = self:outputs_of(src)
+      local status, outs = self:result_of(src)
+      if status == "skipped" then skip(("step '%s' did not run"):format(src)) end
+      if self.doc.steps[src].catch then
+        -- its `error` when it failed (nil when it did not); nothing else then
+        if out == "error" then return outs.error end
+        if outs.error ~= nil then skip(("step '%s' failed (caught)"):format(src)) end
+      end
       if out == "*" then
         local types, map = self:output_types(src), {}
         for k, v in pairs(outs) do

@@ -11,6 +11,7 @@ local origin = require "zenml.origin"
 local classes = require "zenml.engine.classes"
 local cache = require "zenml.engine.cache"
 local records = require "zenml.engine.records"
+local retry = require "zenml.engine.retry"
 
 local M = {}
 
@@ -88,13 +89,28 @@ end
 
 -- Run the step's code above a boundary (its error names its own frames),
 -- capturing what it prints. Returns ok, stored outputs or error, log.
+-- The step's timeout, when it has one, covers its inputs' loading and its
+-- code; the outputs are stored after it (a store never shows a half-written
+-- artifact, and an output stored before the deadline is simply unrecorded).
 local function run_code(st, name, step, ids)
   local ctx = context.new(st.repo, st.doc.run_id, name, step)
   ctx:capture()
-  local ok, result = xpcall(errors.boundary, errors.capture, function()
+  local kind
+  local disarm = retry.arm(name, retry.seconds(st.doc.steps[name].timeout))
+  local function handler(e)
+    disarm() -- the deadline must not fire again while the error is captured
+    kind = retry.kind_of_error(e)
+    return errors.capture(e, 3)
+  end
+  local ok, result = xpcall(errors.boundary, handler, function()
     local inputs = load_inputs(st, step, ids)
-    return store_outputs(st, name, step, step:run(ctx, inputs))
+    local out = step:run(ctx, inputs) -- not a tail call: the traceback names the method
+    return out
   end)
+  if disarm() and not ok then kind = "timeout" end
+  if ok then
+    ok, result = xpcall(errors.boundary, handler, store_outputs, st, name, step, result)
+  end
   local log = ctx:finish()
   if not ok and step.row_source then
     -- "label column 'y' has a null at row 23" of a split: name its source line
@@ -108,7 +124,7 @@ local function run_code(st, name, step, ids)
     st.touched_frames = false
     collectgarbage("collect")
   end
-  return ok, result, log
+  return ok, result, log, kind
 end
 
 --- Run step `name` of the state's run, or reuse a cached result. `known` is
@@ -122,11 +138,11 @@ function M.step(st, name, known)
   local exec = records.begin(st, name, p.key, p.parts, p.ids)
   st.current_exec = exec
   records.flush(st)
-  local ok, result, log = run_code(st, name, step, p.ids)
+  local ok, result, log, kind = run_code(st, name, step, p.ids)
   if not ok then
     -- the run's records keep every frame; the user is shown their own
-    records.fail(st, exec, errors.format(result, true), log)
-    return { status = "failed", error = errors.format(result), execution = exec }
+    records.fail(st, exec, errors.format(result, true), log, kind)
+    return { status = "failed", error = errors.format(result), execution = exec, kind = kind }
   end
   core.sys.fault("step.outputs.stored")
   -- The completion records join the next step's start in one transaction
@@ -147,10 +163,18 @@ function M.step_safe(st, name, known)
     if r.status ~= "failed" then st.done[name] = r end
     return r
   end
+  if r.skip then
+    -- upstream failed with catch = true, and this step does not take its error
+    records.flush(st)
+    records.skip(st.repo, st.doc, name, r.message)
+    local s = { status = "skipped", outputs = {}, error = r.message }
+    st.done[name] = s
+    return s
+  end
   -- keep what earlier steps recorded in the open transaction
   records.flush(st)
   local exec = records.fail_early(st, name, st.current_exec, errors.format(r, true))
-  return { status = "failed", error = errors.format(r), execution = exec }
+  return { status = "failed", error = errors.format(r), execution = exec, kind = "error" }
 end
 
 return M

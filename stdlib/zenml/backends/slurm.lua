@@ -21,6 +21,44 @@ local Slurm = zenml.backends.BaseOrchestrator:extend("Slurm")
 Slurm.roles = { orchestrator = true, training = true }
 
 local function positive(v) if v <= 0 then return "expects a number > 0" end end
+
+local MEM_UNITS = { K = 1 / 1024, M = 1, G = 1024, T = 1024 * 1024 }
+
+-- Megabytes of a memory size ("500M", "4G", "2048": Slurm's default unit is M).
+local function megabytes(s)
+  local n, unit = tostring(s):match("^(%d+)([KMGT]?)$")
+  return n and tonumber(n) * MEM_UNITS[unit ~= "" and unit or "M"]
+end
+
+local function check_mem(v, per_attempt)
+  if per_attempt and type(v) == "function" then return nil end
+  if per_attempt and type(v) == "table" and #v > 0 then
+    for _, m in ipairs(v) do
+      if not megabytes(m) then
+        return ("expects memory sizes such as 500M or 4G, got %s in its list"):format(
+          require("zenml.params").describe(m))
+      end
+    end
+    return nil
+  end
+  if type(v) ~= "string" or not megabytes(v) then
+    return ("expects a memory size such as 500M or 4G%s, got %s"):format(
+      per_attempt and " (or a function of the attempt giving one)" or "",
+      type(v) == "string" and ("%q"):format(v) or require("zenml.params").describe(v))
+  end
+end
+
+--- A per-attempt value of parameter `name` as the YAML records it: `mem`
+--- (a number is megabytes) checked and capped at `max_mem`.
+function Slurm:limit(name, v)
+  if name ~= "mem" then return v end
+  if math.type(v) == "integer" then v = ("%dM"):format(v) end
+  local bad = check_mem(v, false)
+  if bad then errors.user("Slurm: parameter 'mem': the function of the attempt %s", bad) end
+  local cap = self.params.max_mem
+  if cap and megabytes(v) > megabytes(cap) then return cap end
+  return v
+end
 local function at_least_one(v) if v < 1 then return "expects an integer >= 1" end end
 
 Slurm.params = {
@@ -33,11 +71,10 @@ Slurm.params = {
         .. " UNLIMITED), got %q"):format(v)
     end
   end },
-  mem = { type = "string", check = function(v)
-    if not v:match("^%d+[KMGT]?$") then
-      return ("expects a memory size such as 500M or 4G, got %q"):format(v)
-    end
-  end },
+  -- a size, a function of the attempt giving one (a step with retries; the
+  -- YAML records its values), or the list of those values
+  mem = { type = "any", check = function(v) return check_mem(v, true) end },
+  max_mem = { type = "string", check = function(v) return check_mem(v, false) end },
   cpus = { type = "integer", check = at_least_one },
   gres = { type = "string" },
   constraint = { type = "string" },
@@ -46,6 +83,8 @@ Slurm.params = {
   poll_interval = { type = "number", default = 1, check = positive },
   mode = { type = "string", default = "jobs", values = { "jobs", "allocation" } },
   nodes = { type = "integer", default = 1, check = at_least_one },
+  -- inside an allocation: steps on threads of the first node, or each through srun
+  dispatch = { type = "string", values = { "auto", "threads", "srun" }, default = "auto" },
 }
 
 -- Fail with Slurm's own message, as a user error (one line).
@@ -85,7 +124,27 @@ function Slurm:sbatch_options(more)
   local o = { partition = p.partition, account = p.account, qos = p.qos, time = p.time,
     mem = p.mem, cpus = p.cpus, gres = p.gres, constraint = p.constraint, extra = p.extra }
   for k, v in pairs(more or {}) do o[k] = v end
+  -- per-attempt memory that `more` did not choose: the first attempt's
+  if type(o.mem) == "table" then o.mem = o.mem[1] end
+  if type(o.mem) == "function" then o.mem = self:limit("mem", o.mem(1)) end
   return o
+end
+
+--- The resources of attempt `attempt` (nil: the first) of step `name`:
+--- the memory the YAML recorded for that attempt, and a time limit from the
+--- step's timeout (a minute more than it, in whole minutes: the step's own
+--- timeout ends it first with its message; Slurm's limit ends what Lua's
+--- cannot, such as a step stuck in C).
+function Slurm:resources(doc, name, attempt)
+  local r, mem = {}, self.params.mem
+  if type(mem) == "table" then
+    r.mem = mem[math.min(attempt or 1, #mem)]
+  elseif type(mem) == "function" then
+    r.mem = self:limit("mem", mem(attempt or 1))
+  end
+  local timeout = name and doc.steps[name] and doc.steps[name].timeout
+  if type(timeout) == "number" then r.time = tostring(math.ceil(timeout / 60) + 1) end
+  return r
 end
 
 -- The script of a job: go to the repository (saying so when this node
@@ -114,6 +173,22 @@ function Slurm:submit(repo, run_id, tag, command, more)
   opts.name = ("%s-%s-%s"):format(self.params.job_name, run_id, tag)
   opts.output = out
   opts.chdir = repo.root
+  -- the cluster's verdict on these resources before the first job goes in
+  -- (sbatch --test-only), so a request it cannot satisfy submits nothing
+  local resources = {}
+  for k, v in pairs(more or {}) do
+    if k ~= "dependency" then resources[k] = v end
+  end
+  local key = require("zenml.json").encode(resources)
+  self._tested = self._tested or {}
+  if not self._tested[key] then
+    local deps = opts.dependency
+    opts.dependency, opts.test_only = nil, true
+    local ok, why = slurm.submit(opts)
+    if not ok then fail("%s", why) end
+    opts.dependency, opts.test_only = deps, nil
+    self._tested[key] = true
+  end
   local id, err = slurm.submit(opts)
   if not id then fail("%s", err) end
   return { id = id, script = script, output = out }
@@ -191,7 +266,9 @@ local function wait_run(repo, doc, book, deps, done, once)
           if done then done(name, r.status) end
           if r.status == "failed" then
             local cancel = {}
-            for d in pairs(jobs.downstream(deps, name)) do
+            -- keep_going = false: every job not ended goes, not only those downstream
+            local gone = doc.options.keep_going == false and pending or jobs.downstream(deps, name)
+            for d in pairs(gone) do
               if pending[d] then
                 cancel[#cancel + 1] = pending[d].id
                 pending[d] = nil
@@ -237,8 +314,9 @@ function Slurm:run(plan)
   local ok, err = xpcall(function()
     if self.params.mode == "allocation" then
       local p = self.params
+      local srun = p.dispatch == "srun" or (p.dispatch == "auto" and p.nodes > 1)
       local inner = ("%s step exec %s --all%s"):format(remote.quote(remote.executable()),
-        remote.quote(plan.yaml), p.nodes > 1 and " --srun" or "")
+        remote.quote(plan.yaml), srun and " --srun" or "")
       info.allocation = self:submit(repo, doc.run_id, "allocation", inner,
         { nodes = p.nodes, cpus = p.cpus })
     else
@@ -248,8 +326,9 @@ function Slurm:run(plan)
           for _, d in ipairs(plan.deps[name]) do
             if book.jobs[d] then after[#after + 1] = book.jobs[d].id end
           end
-          local job = self:submit(repo, doc.run_id, name, remote.command(plan.yaml, name),
-            { dependency = after })
+          local more = self:resources(doc, name, nil)
+          more.dependency = after
+          local job = self:submit(repo, doc.run_id, name, remote.command(plan.yaml, name), more)
           book.jobs[name] = job
           jobs.save_job(repo, doc.run_id, name, job)
         end
@@ -272,7 +351,9 @@ end
 --- Run step `name` of a run as its own job (a training backend); returns
 --- once it ended, with its result {status, outputs?, error?}.
 function Slurm:run_step(job, name)
-  local j = self:submit(job.repo, job.doc.run_id, name, remote.command(job.yaml, name))
+  local j = self:submit(job.repo, job.doc.run_id, name, remote.command(job.yaml, name, job.attempt),
+    self:resources(job.doc, name, job.attempt))
+  j.attempt = job.attempt
   jobs.save_job(job.repo, job.doc.run_id, name, j)
   local ok, r = xpcall(function()
     while true do

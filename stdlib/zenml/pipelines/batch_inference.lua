@@ -3,27 +3,47 @@
 ---
 ---     BatchInference { name = "score", model_run = "latest" }     -- or a run id
 ---     BatchInference { name = "score", model_pipeline = "iris" }  -- its latest
+---     BatchInference { name = "score", model = "churn@production" }  -- registered
 ---
 --- "latest" is the latest completed run that has a model (a trainer and a
 --- preprocesser output), not merely the latest run; the run id it resolves
 --- to is recorded in the YAML, so re-running that YAML scores with the same
---- model.
+--- model. So is the version an alias of a registered model resolves to: a
+--- re-run keeps that version after the alias moved.
 local zenml = require "zenml"
 local steps = require "zenml.steps"
 
 local BatchInference = zenml.Pipeline:extend("BatchInference")
 
--- Take model_run and model_pipeline out of the pipeline's own options.
+-- Take model, model_run and model_pipeline out of the pipeline's own options.
 local function model_choice(args)
-  if type(args) ~= "table" then return nil, nil end
-  local run, pipeline = args.model_run, args.model_pipeline
-  args.model_run, args.model_pipeline = nil, nil
-  return run, pipeline
+  if type(args) ~= "table" then return nil, nil, nil end
+  local run, pipeline, model = args.model_run, args.model_pipeline, args.model
+  args.model_run, args.model_pipeline, args.model = nil, nil, nil
+  return run, pipeline, model
+end
+
+-- A registered model: NAME@VERSION or NAME@ALIAS, resolved to a version
+-- when the run is prepared.
+local function add_registered(self, model, model_run, model_pipeline)
+  if model_run ~= nil or model_pipeline ~= nil then
+    error("BatchInference: give model = NAME@VERSION|ALIAS, model_run = ID or model_pipeline = "
+      .. "NAME, not more than one", 4)
+  end
+  local _, err = require("zenml.registry").parse(model)
+  if type(model) ~= "string" or not model:find("@", 1, true) then
+    err = ("model must be NAME@VERSION or NAME@ALIAS (a registered model), got %s"):format(
+      type(model) == "string" and ("'%s'"):format(model) or type(model))
+  end
+  if err then require("zenml.errors").user("BatchInference '%s': %s", self.name, err) end
+  local ModelOf = require "zenml.steps.model_of"
+  self:add("model", ModelOf { model = model }:serving(("BatchInference '%s'"):format(self.name)))
 end
 
 function BatchInference:init(args)
-  local model_run, model_pipeline = model_choice(args)
+  local model_run, model_pipeline, model = model_choice(args)
   zenml.Pipeline.init(self, args)
+  if model ~= nil then return add_registered(self, model, model_run, model_pipeline) end
   if model_pipeline ~= nil and type(model_pipeline) ~= "string" then
     error(("BatchInference: model_pipeline must be the name of a training pipeline, got %s"):format(
       type(model_pipeline)), 3)

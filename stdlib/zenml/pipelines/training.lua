@@ -1,9 +1,27 @@
 --- The Training pipeline: datasource -> split -> preprocesser -> trainer ->
---- evaluator [-> deployer], each added through its slot.
+--- evaluator [-> deployer], each added through its slot; `register = NAME`
+--- registers the model of every completed run (docs/registry.md).
 local zenml = require "zenml"
 local steps = require "zenml.steps"
 
 local Training = zenml.Pipeline:extend("Training")
+
+--- Training { name = ..., register = "churn" }: each completed run
+--- registers its trainer's model as the next version of model "churn"
+--- (the YAML records it, so a re-run of that YAML registers too).
+function Training:init(args)
+  local register = type(args) == "table" and args.register or nil
+  if register ~= nil then
+    args.register = nil
+    local bad = require("zenml.registry").check_name(register)
+    if bad then
+      require("zenml.errors").user("Training pipeline '%s': register: %s", tostring(args.name), bad)
+    end
+    self.register = register
+  end
+  -- a tail call, so Pipeline.init's errors point at the user's line
+  return zenml.Pipeline.init(self, args)
+end
 
 local function slot(self, name, step, base, inputs)
   if type(step) ~= "table" or type(step.is_a) ~= "function" or not step:is_a(base) then

@@ -1,13 +1,15 @@
 --- Hands on the trained model and fitted transform of an earlier run: a run
 --- id (or a unique prefix of one), or "latest": the latest completed run that
---- has a model (of pipeline `pipeline` when given). The choice is made when
+--- has a model (of pipeline `pipeline` when given); or of a registered model
+--- (`model = "churn@production"`, or NAME@VERSION). The choice is made when
 --- the run is resolved and the run id is what the YAML records, so running
 --- that YAML again uses the same model.
 local zenml = require "zenml"
 
 local ModelOf = zenml.Step:extend("ModelOf")
 ModelOf.params = {
-  run = { type = "string", required = true },
+  run = { type = "string" },
+  model = { type = "string" },
   pipeline = { type = "string" },
   model_step = { type = "string", default = "trainer" },
   transform_step = { type = "string", default = "preprocesser" },
@@ -41,10 +43,36 @@ function ModelOf:serving(label)
   return self
 end
 
---- Resolve "latest" and prefixes to the full run id before the YAML is written.
+-- The registered version `ref` names, or an error naming `who`.
+local function registered(db, ref, who)
+  local v, err = require("zenml.registry").resolve(db, ref)
+  if not v then error(("%s: %s"):format(who, err), 0) end
+  if not v.transform_artifact then
+    error(("%s: version %d of model '%s' has no transform (run %s)"):format(who, v.version,
+      v.model, v.run), 0)
+  end
+  return v
+end
+
+-- A registered model: the alias resolves now to a version, which the YAML
+-- records (model: NAME@N, with the run it came from), so a re-run keeps it.
+local function prepare_registered(self, db, who)
+  local p = self.params
+  local v = registered(db, p.model, who)
+  if v.alias then
+    io.stderr:write(("%s: model %s is version %d\n"):format(who, p.model, v.version))
+  end
+  p.model = ("%s@%d"):format(v.model, v.version)
+  p.run, p.model_step = v.run, v.step
+end
+
+--- Resolve "latest" and prefixes to the full run id, and a registered
+--- model's alias to its version, before the YAML is written.
 function ModelOf:prepare(repo)
   local p, db = self.params, repo:meta()
   local who = self._label or "ModelOf"
+  if p.model then return prepare_registered(self, db, who) end
+  if not p.run then error(("%s: give run = ID|\"latest\" or model = NAME@VERSION|ALIAS"):format(who), 0) end
   if p.run == "latest" then
     local id = db:latest_run_with(wanted(p), { pipeline = p.pipeline })
     if not id then
@@ -71,6 +99,13 @@ function ModelOf.needs(params, repo)
     if params[k] == nil then p[k] = spec.default else p[k] = params[k] end
   end
   local out = {}
+  if p.model then
+    local v = require("zenml.registry").resolve(repo:meta(), p.model)
+    local what = ("the model and transform of registered model %s"):format(p.model)
+    if not v then return { { what = what, problem = "which the model registry does not have" } } end
+    return { { what = "the model of registered model " .. p.model, artifact = v.model_artifact },
+      { what = "the transform of registered model " .. p.model, artifact = v.transform_artifact } }
+  end
   for _, w in ipairs(wanted(p)) do
     local what = ("output '%s' of step '%s' of run %s"):format(w[2], w[1], tostring(p.run))
     local id = type(p.run) == "string" and output_of(repo:meta(), p.run, w[1], w[2])
@@ -82,6 +117,10 @@ end
 
 function ModelOf:run(ctx)
   local db, p = ctx.repo:meta(), self.params
+  if p.model then
+    local v = registered(db, p.model, "ModelOf")
+    return { model = ctx:existing(v.model_artifact), transform = ctx:existing(v.transform_artifact) }
+  end
   local model = assert(output_of(db, p.run, p.model_step, "model"))
   local transform = assert(output_of(db, p.run, p.transform_step, "transform"))
   return { model = ctx:existing(model), transform = ctx:existing(transform) }

@@ -1,0 +1,148 @@
+--- Retries and timeouts of steps (docs/pipelines.md, "Retries, timeouts,
+--- hooks"): the step options that set them, checked where a step is built;
+--- what kind of failure an attempt had; whether another attempt follows, and
+--- after how long; the deadline that ends a step's code in its own Lua state.
+local core = require "zenml._core"
+local errors = require "zenml.errors"
+
+local M = {}
+
+--- Kinds of failure `retry_on` may name; exit codes are integers. `error`
+--- (the step's own Lua error, or bad input) is retried only with "any".
+M.kinds = { "any", "io", "node", "oom", "signal", "timeout" }
+local known_kind = {}
+for _, k in ipairs(M.kinds) do known_kind[k] = true end
+
+--- What a step retries on when it does not say: failures outside its own
+--- code (a killed process or worker, a lost node, an I/O error, memory).
+M.default_on = { "io", "node", "oom", "signal" }
+
+--- The longest wait between two attempts, in seconds.
+M.MAX_DELAY = 300
+
+local units = { s = 1, m = 60, h = 3600 }
+
+--- Seconds of a timeout: a number of seconds, or "90s", "10m", "2h" (also
+--- "1.5h"). Returns nil when it does not parse or is not > 0.
+function M.seconds(v)
+  local n
+  if type(v) == "number" then
+    n = v
+  elseif type(v) == "string" then
+    local num, unit = v:match("^%s*(%d+%.?%d*)%s*([smh]?)%s*$")
+    n = num and tonumber(num) * units[unit ~= "" and unit or "s"]
+  end
+  if n and n > 0 and n < math.huge then return n end
+  return nil
+end
+
+-- The step options of this module, each a check returning nil or what it
+-- expects (zenml.params.build's `options`).
+M.options = {
+  retries = function(v)
+    if math.type(v) ~= "integer" or v < 0 then return "an integer >= 0" end
+  end,
+  retry_delay = function(v)
+    if type(v) ~= "number" or v < 0 or v ~= v then return "a number of seconds >= 0" end
+  end,
+  timeout = function(v)
+    if not M.seconds(v) then
+      return "a duration such as 90s, 10m, 2h or a number of seconds > 0"
+    end
+  end,
+  retry_on = function(v)
+    local want = ("a list of %s or exit codes"):format(table.concat(M.kinds, ", "))
+    if type(v) ~= "table" or next(v) == nil or #v == 0 then return want end
+    for k, kind in pairs(v) do
+      if math.type(k) ~= "integer" then return want end
+      if not (math.type(kind) == "integer" or known_kind[kind]) then
+        return ("%s; %s is not one"):format(want, type(kind) == "string" and ("%q"):format(kind)
+          or tostring(kind))
+      end
+    end
+  end,
+}
+
+--- The retry policy of a step's YAML entry: {retries, on = set, delay}.
+function M.policy(entry)
+  local on = {}
+  for _, k in ipairs(entry.retry_on or M.default_on) do on[k] = true end
+  return { retries = entry.retries or 0, on = on, delay = entry.retry_delay or 1 }
+end
+
+--- Whether a failure of `kind` (and exit `code`) is retried by `policy`.
+function M.matches(policy, kind, code)
+  if kind == "interrupted" then return false end
+  if policy.on.any then return true end
+  if kind == "exit" then return code ~= nil and policy.on[code] == true end
+  return policy.on[kind] == true
+end
+
+--- Seconds to wait before attempt `attempt` (2, 3, ...): the delay, doubled
+--- for each attempt after the second, capped.
+function M.delay(policy, attempt)
+  return math.min(policy.delay * 2 ^ (attempt - 2), M.MAX_DELAY)
+end
+
+--- The kind of a step's own error `e` (as raised, before capture): "io"
+--- (the C core's I/O error), "oom" (memory), "interrupted", else "error".
+function M.kind_of_error(e)
+  local code = errors.code(e)
+  if code == "io" then return "io" end
+  if code == "nomem" then return "oom" end
+  if code == "interrupted" then return "interrupted" end
+  local msg = type(e) == "string" and e or (type(e) == "table" and e.message) or ""
+  if msg:match("not enough memory") then return "oom" end
+  if msg:match("^interrupted") then return "interrupted" end
+  return "error"
+end
+
+--- The kind (and exit code) of a process's end as os.execute reports it:
+--- killed by a signal (a shell's exit status above 128 too) or an exit code.
+function M.kind_of_exit(how, code)
+  if how == "signal" or (how == "exit" and code and code > 128) then return "signal" end
+  return "exit", code
+end
+
+--- The kind (and exit code) of a cluster's reason for a job's end
+--- (zenml.slurm's reasons: "OUT_OF_MEMORY: ...", "FAILED (exit code 3)").
+function M.kind_of_reason(reason)
+  reason = tostring(reason or "")
+  local word = reason:match("^(%u[%u_]*)") or ""
+  if word == "OUT_OF_MEMORY" then return "oom" end
+  if word == "TIMEOUT" or word == "DEADLINE" then return "timeout" end
+  if word == "NODE_FAIL" or word == "PREEMPTED" or word == "BOOT_FAIL" then return "node" end
+  if word == "CANCELLED" or reason:match("^skipped") then return "interrupted" end
+  if reason:match("killed by signal") then return "signal" end
+  local code = reason:match("exit code (%d+)")
+  if code then return M.kind_of_exit("exit", tonumber(code)) end
+  return "signal"
+end
+
+local function seconds_text(n)
+  return n == math.floor(n) and ("%d"):format(n) or ("%g"):format(n)
+end
+
+--- Arm step `name`'s deadline of `seconds` in this Lua state's running
+--- thread: a count hook raises "step 'NAME' timed out after N s" once it
+--- passed (and again every few instructions, should the step catch it).
+--- Returns a function that disarms it and says whether it fired. Code
+--- blocked in C (a sleep, a long kernel) is ended when it returns to Lua.
+function M.arm(name, seconds)
+  if not seconds then return function() return false end end
+  local deadline, fired = core.sys.clock() + seconds, false
+  local msg = ("step '%s' timed out after %s s"):format(name, seconds_text(seconds))
+  local clock = core.sys.clock
+  debug.sethook(function()
+    if clock() >= deadline then
+      fired = true
+      error(msg, 0)
+    end
+  end, "", 1000)
+  return function()
+    debug.sethook()
+    return fired
+  end
+end
+
+return M
