@@ -184,7 +184,9 @@ static int by_name(const void *a, const void *b)
 /* For every (class, key) run `run_id` completed, the latest completed
  * execution with them (by end, then id, as a lookup orders its candidates)
  * and its outputs, sorted here by name (an ORDER BY cost the server more
- * than the sort). An execution without an end is left to the database path. */
+ * than the sort). An execution without an end is left to the database path.
+ * "No later one" is an outer join that finds none: as NOT EXISTS, MariaDB ran
+ * a dependent subquery per row (5.6 ms for 500 rows, against 4.0). */
 static int prefetch(zm_meta *m, const char *run_id)
 {
   struct zm__meta_cache *c = m->cache;
@@ -192,11 +194,11 @@ static int prefetch(zm_meta *m, const char *run_id)
   int rc = zm_sql_prepare_bind(
       &s, m->c,
       "SELECT x.class, x.cache_key, x.id, e.name, e.artifact FROM executions x"
+      " LEFT JOIN executions y ON y.class = x.class AND y.cache_key = x.cache_key"
+      " AND y.status = 'completed' AND (y.ended > x.ended OR (y.ended = x.ended AND y.id > x.id))"
       " LEFT JOIN events e ON e.execution_id = x.id AND e.kind = 'output'"
       " WHERE x.run_id = ? AND x.status = 'completed' AND x.cache_key IS NOT NULL"
-      " AND x.ended IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executions y"
-      " WHERE y.class = x.class AND y.cache_key = x.cache_key AND y.status = 'completed'"
-      " AND (y.ended > x.ended OR (y.ended = x.ended AND y.id > x.id)))",
+      " AND x.ended IS NOT NULL AND y.id IS NULL",
       "s", run_id);
   c->gen++;
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
