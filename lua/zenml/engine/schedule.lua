@@ -100,6 +100,7 @@ end
 --- attempt its own execution, numbered). Returns its result {status,
 --- outputs?, error?, kind?, attempts}.
 function M.run_one(st, yaml_rel, name, known)
+  st.yaml = yaml_rel
   local policy = retry.policy(st.doc.steps[name])
   local attempt, r = 1, nil
   while true do
