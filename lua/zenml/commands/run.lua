@@ -363,6 +363,7 @@ local function show_record(repo, run, all)
       reused = reused(repo, e), params = params[e.step] or {},
       inputs = require("zenml.json").array(a.inputs or {}),
       outputs = require("zenml.json").array(a.outputs or {}),
+      shards = records.shards_of(repo:meta(), e.id),
       job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
       job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil }
     ::next::
@@ -387,6 +388,15 @@ local function show_step(st)
   for _, a in ipairs(st.attempts or {}) do
     io.stdout:write(("  attempt  %d %s%s\n"):format(a.attempt, a.status,
       a.error and (": " .. a.error) or ""))
+  end
+  if st.shards then
+    local sh = st.shards
+    io.stdout:write(("  shards   %d by %s of %d on %d worker%s\n"):format(sh.count, sh.by,
+      sh.block_rows, sh.workers, sh.workers == 1 and "" or "s"))
+    for k, one in ipairs(sh.shards or {}) do
+      io.stdout:write(("           %d: %d rows, %.3f s, worker %d\n"):format(k, one.rows,
+        one.seconds, one.worker or 1))
+    end
   end
   if st.job then
     io.stdout:write(("  job      %s (script %s)\n"):format(st.job,
