@@ -5,7 +5,8 @@
 # build (clang, for the Release build with a second compiler, and its runtime
 # libraries for the libFuzzer targets, which clang only recommends; chromium,
 # in which e2e/report_spec opens a report headless, about a second; slurm-wlm
-# and munge, for the throwaway Slurm cluster of tests/slurm/cluster.sh) and turns
+# and munge, for the throwaway Slurm cluster of tests/slurm/cluster.sh;
+# mariadb-server, for the metadata tests on a throwaway MariaDB server) and turns
 # compiler warnings into errors; a user's build never has warnings forced on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ packages=(
   lua-busted expect zstd sqlite3 python3 tar gzip
 )
 if [ "${ZM_TEST:-0}" = 1 ]; then
-  packages+=(clang libclang-rt-dev chromium slurm-wlm munge)
+  packages+=(clang libclang-rt-dev chromium slurm-wlm munge mariadb-server)
 fi
 
 missing=()

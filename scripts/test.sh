@@ -14,6 +14,17 @@ for cc in gcc clang; do
   cmake --build "build-release-$cc" -j"$(nproc)" >/dev/null
 done
 
+# The server and cluster tests are registered only where their packages are:
+# here they must be, or CI would pass without them.
+for fixture in mariadb/start slurm/start; do
+  for b in build build-asan; do
+    if ! (cd "$b" && ctest -N | grep -q " $fixture\$"); then
+      echo "test.sh: $b has no $fixture test: are mariadb-server, slurm-wlm and munge installed?" >&2
+      exit 1
+    fi
+  done
+done
+
 status=0
 echo "== ctest: normal build"
 (cd build && ctest --output-on-failure -j2 --timeout 600) || status=1

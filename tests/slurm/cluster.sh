@@ -25,12 +25,19 @@ me=cluster.sh
 
 die() { echo "$me: $*" >&2; exit 1; }
 
+# Whether process PID runs (a zombie does not: this container's init may be
+# slow to reap the daemons, which are its children once they forked).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  case "$(ps -o stat= -p "$1" 2>/dev/null)" in Z* | "") return 1 ;; esac
+}
+
 # The pid in FILE if that process is alive and runs the program named NAME.
 live_pid() {
   local file=$1 name=$2 pid
   [ -f "$file" ] || return 1
   pid=$(cat "$file" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ -n "$pid" ] && alive "$pid" || return 1
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || return 1
   echo "$pid"
 }
@@ -48,7 +55,7 @@ stop_pids() {
   done
   for pid in "${pids[@]}"; do
     for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
+      alive "$pid" || break
       sleep 0.1
     done
     kill -9 "$pid" 2>/dev/null || true
@@ -57,14 +64,19 @@ stop_pids() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Two consecutive free ports from 6817 (Slurm's own) upwards.
+# Two consecutive free ports in 6817-7816 (6817 is Slurm's own), from a
+# random even one on: test clusters started at the same moment (two builds'
+# ctest, a benchmark) rarely pick the same pair. Two slurmctlds on one port
+# would not both fail: the second asks the first to hand over and it exits.
 free_ports() {
-  local p=6817
-  while [ "$p" -lt 6917 ]; do
+  local p
+  p=$((6817 + 2 * (RANDOM % 500)))
+  for _ in $(seq 1 500); do
     if port_free "$p" && port_free $((p + 1)); then echo "$p $((p + 1))"; return 0; fi
     p=$((p + 2))
+    [ "$p" -lt 7817 ] || p=6817
   done
-  die "no two free ports between 6817 and 6917 for slurmctld and slurmd"
+  die "no two free ports between 6817 and 7816 for slurmctld and slurmd"
 }
 
 need_tools() {
@@ -179,11 +191,36 @@ show_logs() {
   done >&2
 }
 
+# Whether the daemon of pid FILE has died: the file names a pid (a daemon
+# writes it just after it forked) that is gone, and still the same 0.3 s later.
+died() {
+  local pid again
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && ! alive "$pid" || return 1
+  sleep 0.3
+  again=$(cat "$1" 2>/dev/null) || return 1
+  [ "$again" = "$pid" ] && ! alive "$pid"
+}
+
+# Wait (30 s at most) until the node is idle; fail at once if a daemon died.
 wait_idle() {
-  local state=""
-  for _ in $(seq 1 300); do
-    state=$(sinfo -h -N -o %t 2>/dev/null | head -n 1) || true
-    case "$state" in idle | mix | alloc) return 0 ;; esac
+  local state="" deadline=$((SECONDS + 30)) d
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    for d in slurmctld slurmd; do
+      if died "$dir/$d.pid"; then
+        echo "$me: $d stopped while starting" >&2
+        return 2
+      fi
+    done
+    # sinfo retries an unreachable controller for 9 s: ask it briefly
+    state=$(timeout 3 sinfo -h -N -o %t 2>/dev/null | head -n 1) || true
+    case "$state" in
+      idle | mix | alloc)
+        # the controller that answered is this one, not a cluster on the same port
+        timeout 3 scontrol show config 2>/dev/null | grep -q "^StateSaveLocation *= *$dir/state\$" && return 0
+        echo "$me: another controller answers on this cluster's port" >&2
+        return 2 ;;
+    esac
     sleep 0.1
   done
   show_logs
@@ -197,22 +234,28 @@ start() {
   chmod 755 "$dir"
   export SLURM_CONF="$dir/slurm.conf"
   find_run
-  if live_pid "$dir/slurmctld.pid" slurmctld >/dev/null && live_pid "$dir/slurmd.pid" slurmd >/dev/null; then
-    wait_idle
+  if live_pid "$dir/slurmctld.pid" slurmctld >/dev/null && live_pid "$dir/slurmd.pid" slurmd >/dev/null \
+    && wait_idle; then
     return 0
   fi
   stop_daemons # half a cluster left by an interrupted run
-  rm -rf "$dir/state" "$run/spool"
-  mkdir -p "$dir/state" "$run/spool"
-  write_conf
-  start_munged
-  local ctld slurmd
+  local ctld slurmd try
   ctld=$(command -v slurmctld || echo /usr/sbin/slurmctld)
   slurmd=$(command -v slurmd || echo /usr/sbin/slurmd)
-  # -i: ignore (there is none) saved state; fresh each start
-  "$ctld" -i -f "$dir/slurm.conf" || { show_logs; die "slurmctld did not start"; }
-  "$slurmd" -f "$dir/slurm.conf" || { show_logs; die "slurmd did not start"; }
-  wait_idle
+  # a daemon that stops at once lost its ports to a cluster started beside
+  # it: try again on others
+  for try in 1 2 3; do
+    rm -rf "$dir/state" "$run/spool"
+    mkdir -p "$dir/state" "$run/spool"
+    write_conf
+    start_munged
+    # -i: ignore (there is none) saved state; fresh each start
+    "$ctld" -i -f "$dir/slurm.conf" || { show_logs; die "slurmctld did not start"; }
+    "$slurmd" -f "$dir/slurm.conf" || { show_logs; die "slurmd did not start"; }
+    if wait_idle; then break; fi
+    stop_daemons
+    [ "$try" -lt 3 ] || { show_logs; die "slurmctld or slurmd stopped while starting, 3 times; logs in $dir"; }
+  done
   printf 'export SLURM_CONF=%q\n' "$dir/slurm.conf" >"$dir/env"
   echo "Slurm test cluster zmtest up: source $dir/env"
 }

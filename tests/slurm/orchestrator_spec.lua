@@ -242,7 +242,7 @@ p:add("c", S {}, { inp = "b.out" })]]) })
     local cases = {
       { "run p.lua --backend slurm", "zenml: p.lua:5: sbatch not found on PATH; is Slurm installed (Debian: slurm-client)?",
         { PATH = empty } },
-      { "run p.lua --backend slurm", "zenml: p.lua:5: SLURM_CONF names " .. dir .. "/nonexistent.conf",
+      { "run p.lua --backend slurm", "zenml: p.lua:5: SLURM_CONF names " .. dir .. "/nonexistent.conf, which cannot be read",
         { SLURM_CONF = dir .. "/nonexistent.conf" } },
       { "run p.lua --backend slurm", "zenml: p.lua:5: unknown Slurm partition 'debgu'; partitions are: debug, short; did you mean debug?",
         nil, "config set backends.slurm.partition debgu" },
