@@ -205,6 +205,19 @@ local function final(info, id)
   return { status = status, reason = reason }
 end
 
+-- The pauses between polls: short at first (50 ms, then a quarter of the
+-- time waited so far) and then `interval`, so a job or allocation that ends
+-- within a second is seen about when it ends rather than up to `interval`
+-- later, while a long run is asked about once per `interval` (about 13
+-- more polls in all when interval is 1 s).
+local function pauses(interval)
+  local start = core.sys.time()
+  return function()
+    local p = math.min(interval, math.max(0.05, (core.sys.time() - start) / 4))
+    core.sys.sleep(p)
+  end
+end
+
 --- Follow a submitted run until every job ended: each finished step's result
 --- comes from the metadata its job recorded (or the Slurm reason when it was
 --- killed); a failure cancels what is downstream of it. Ctrl-C cancels the
@@ -214,7 +227,7 @@ end
 --- poll: nil unless every job has ended.
 local function wait_run(repo, doc, book, deps, done, once)
   local info = book.run or {}
-  local interval = info.poll_interval or 1
+  local pause = pauses(info.poll_interval or 1)
   local results, pending = {}, {}
   for name, job in pairs(book.jobs) do pending[name] = job end
   for name in pairs(doc.steps) do
@@ -279,7 +292,7 @@ local function wait_run(repo, doc, book, deps, done, once)
         end
       end
       if once and (alloc or next(pending)) then return false end
-      if alloc or next(pending) then core.sys.sleep(interval) end
+      if alloc or next(pending) then pause() end
     end
     return true
   end, errors.capture)
@@ -355,11 +368,12 @@ function Slurm:run_step(job, name)
     self:resources(job.doc, name, job.attempt))
   j.attempt = job.attempt
   jobs.save_job(job.repo, job.doc.run_id, name, j)
+  local pause = pauses(self.params.poll_interval)
   local ok, r = xpcall(function()
     while true do
       local f = final(slurm.states({ j.id })[j.id], j.id)
       if f then return jobs.finished(job.repo, job.doc, name, j, f) end
-      core.sys.sleep(self.params.poll_interval)
+      pause()
     end
   end, errors.capture)
   if not ok then
