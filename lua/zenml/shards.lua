@@ -170,7 +170,9 @@ function M.run(step, ctx, inputs)
   local workers = math.min(proc.workers or 1, n)
   local dir = ctx:tmpdir()
   local encoded = {}
-  if workers <= 1 then
+  -- worker states load the step from the run's YAML; without one (a step
+  -- run outside a recorded run) the blocks run here, in the same order
+  if workers <= 1 or not ctx.yaml then
     for i = 1, n do
       encoded[i] = run_block(step, ctx, frame, i, n, rows, dir)
       encoded[i].worker = 1
