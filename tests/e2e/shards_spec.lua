@@ -199,6 +199,39 @@ describe("the Threads processing backend", function()
     assert.matches("shards   4 by rows of 50000 on 2 workers", (t.zenml_run("run show latest", { cwd = dir2 })), 1, true)
   end)
 
+  it("gives a step its processing backend in ctx.processing", function()
+    local files = {
+      ["steps/sq.lua"] = "return { square = function(i, arg) return tostring(i * i * tonumber(arg)) end }\n",
+      ["steps/use_map.lua"] = [[
+local zenml = require "zenml"
+local UseMap = zenml.Step:extend("UseMap")
+UseMap.outputs = { out = "value" }
+function UseMap:run(ctx)
+  local got = ctx.processing.map(5, "sq.square", "2")
+  return { out = { name = ctx.processing.name, workers = ctx.processing.workers, got = got } }
+end
+return UseMap
+]],
+      ["pipeline.lua"] = [[
+local zenml = require "zenml"
+local p = zenml.Pipeline { name = "m" }
+p:add("a", require("use_map") { processing = zenml.backends.Threads { workers = 3 } })
+p:add("b", require("use_map") { cache = false })
+p:run()
+]],
+    }
+    local dir = t.iris_repo(files)
+    local _, err, code = t.zenml_run("run pipeline.lua", { cwd = dir })
+    assert.equals(0, code, err)
+    local script = 'local r = require("zenml").repo() for _, s in ipairs { "a", "b" } do '
+      .. 'local id = r:meta():query("SELECT v.artifact AS a FROM events v JOIN executions e ON '
+      .. 'v.execution_id = e.id WHERE v.kind = \'output\' AND e.step = \'" .. s .. "\'")[1].a '
+      .. 'local v = require("zenml.artifacts").load(r, "value", id) '
+      .. 'io.write(s, " ", v.name, " ", v.workers, " ", table.concat(v.got, ","), "\\n") end'
+    assert.equals("a threads 3 2,8,18,32,50\nb local 1 2,8,18,32,50\n",
+      (t.zenml_run("-e " .. t.q(script), { cwd = dir })))
+  end)
+
   it("refuses fewer than one worker before anything runs", function()
     local text = CUSTOM:gsub("workers = W", "workers = 0")
     local dir = t.iris_repo(files_with(text))

@@ -9,16 +9,12 @@ local zenml = require "zenml"
 
 local Threads = zenml.backends.BaseProcessingBackend:extend("Threads")
 Threads.roles = { processing = true }
+-- workers default to this machine's cores; the YAML records the count a
+-- run used, so a re-run elsewhere keeps it
 Threads.params = {
-  workers = { type = "integer",
+  workers = { type = "integer", default = zenml.exec.ncores(),
     check = function(v) if v < 1 then return "expects an integer >= 1" end end },
 }
-
---- Workers default to the machine's cores; set here so the YAML records
---- the count the run used (a re-run elsewhere keeps it).
-function Threads:configure()
-  if self.params.workers == nil then self.params.workers = zenml.exec.ncores() end
-end
 
 function Threads:worker_count() return self.params.workers end
 
