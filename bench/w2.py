@@ -47,6 +47,21 @@ def pipeline_tools(csv):
                                           csv])]
 
 
+def threads_tools(csv):
+    """The pipeline with every step on Threads { workers = N }, N = 2 and 1:
+    the ratio column of the 1-worker row is (2 workers) / (1 worker)."""
+    repo = os.path.join(lib.scratch("w2"), "repo_threads")
+
+    def make_repo():
+        lib.zenml_repo(repo, {"pipeline.lua": lib.read("zenml/w2_threads.lua")},
+                       ignore=["data.csv"])
+        os.link(csv, os.path.join(repo, "data.csv"))
+
+    return [lib.Tool(f"zenml Threads {{workers = {n}}}", zenml_argv("run", "pipeline.lua"),
+                     cwd=repo, setup=make_repo, env={"BENCH_WORKERS": str(n)}, zenml=(n == 2))
+            for n in (2, 1)]
+
+
 def read_tools(csv):
     return [lib.Tool("zenml.frame.read_csv", zenml_argv("-e", READ_LUA),
                      env={"BENCH_CSV": csv}, zenml=True),
@@ -64,6 +79,12 @@ def run():
     ceiling = extra.get("true_rule_accuracy")
     if ceiling is not None:
         rows[-1].quality += f" (true rule {ceiling:.4f})"
+    threads = lib.run_case("W2", "whole pipeline, Threads 2 vs 1 worker", threads_tools(csv))
+    for row in threads:
+        if row.median is not None:
+            row.quality = accuracy(row.stdout)
+    threads[-1].quality += " (ratio: 2 workers / 1 worker; target <= 0.6)"
+    rows += threads
     mb = os.path.getsize(csv) / 1e6
     read = lib.run_case("W2", f"CSV read alone ({mb:.0f} MB)", read_tools(csv))
     for row in read:

@@ -20,6 +20,7 @@ M.builtin = {
   ["local"] = "zenml.backends.local",
   parallel = "zenml.backends.parallel",
   slurm = "zenml.backends.slurm",
+  threads = "zenml.backends.threads",
 }
 
 local Backend = class.Object:extend("Backend")
@@ -70,6 +71,10 @@ function Backend:for_attempts(n)
   end
   return out
 end
+
+--- As a processing backend: how many workers a step's data work gets
+--- (nil: the kernels' own defaults, as the local backend leaves them).
+function Backend:worker_count() return nil end
 
 --- Whether this backend can play `role`.
 function Backend:can(role)

@@ -12,12 +12,45 @@ local Existing = {}
 Existing.__index = Existing
 M.Existing = Existing
 
---- A new context for step `name` of run `run_id`.
-function M.new(repo, run_id, name, step)
+-- The processing backend of a step's YAML entry, as its context shows it:
+-- { name, workers, map = function(n, task, arg) }. The local backend has
+-- one worker (and leaves the kernels' own thread counts alone).
+local function processing_of(entry, name)
+  local backend = require "zenml.backend"
+  local b
+  if not backend.is_local(entry) then
+    b = backend.from_entry(entry, ("step '%s': processing"):format(name))
+  end
+  local workers = b and b:worker_count()
+  local p = { name = b and b:backend_name() or "local", workers = workers or 1, _kernels = workers }
+  --- exec.map over this backend's workers: task(i, arg, worker) for i = 1..n.
+  function p.map(n, task, arg)
+    return require("zenml.exec").map { n = n, jobs = math.max(1, math.min(p.workers, n)),
+      task = task, arg = arg }
+  end
+  return p
+end
+
+--- A new context for step `name` of run `run_id`. `opts`: `processing`
+--- (the step's YAML entry), `ids` (input name -> artifact id), `yaml` (the
+--- run's YAML, relative to the repository).
+function M.new(repo, run_id, name, step, opts)
+  opts = opts or {}
   return setmetatable({
-    repo = repo, run_id = run_id, step_name = name, step = step,
+    repo = repo, run_id = run_id, step_name = name, step = step, yaml = opts.yaml,
+    processing = processing_of(opts.processing, name), _ids = opts.ids or {},
     _tty = core.sys.isatty(2), _tmpdirs = {},
   }, Context)
+end
+
+--- The store path of input `name` (a single artifact), for a worker state
+--- to map it again.
+function Context:input_path(name)
+  local id = self._ids[name]
+  if type(id) ~= "string" then
+    error(("input '%s' is not a single artifact"):format(tostring(name)), 0)
+  end
+  return self.repo:store():path(id)
 end
 
 --- Return this as an output to reuse an artifact that is already stored.
@@ -58,8 +91,10 @@ function Context:tmpdir()
   return dir
 end
 
---- Start capturing print and io.write into a temporary file.
+--- Start capturing print and io.write into a temporary file, and give the
+--- data kernels this thread runs the processing backend's workers.
 function Context:capture()
+  self._saved_workers = core.sys.workers(self.processing._kernels or 0)
   self._saved_print, self._saved_output = _G.print, io.output()
   self._log = core.sys.memfile()
   io.output(self._log)
@@ -74,6 +109,10 @@ end
 --- Stop capturing; returns the captured text and removes scratch folders.
 function Context:finish()
   local text = ""
+  if self._saved_workers then
+    core.sys.workers(self._saved_workers)
+    self._saved_workers = nil
+  end
   if self._log then
     io.output(self._saved_output)
     core.sys.log_capture(nil)

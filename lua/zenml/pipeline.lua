@@ -108,13 +108,16 @@ end
 
 --- Add the pipeline's datasource as the step named "datasource" (output `data`).
 ---@param ds table a datasource (zenml.datasources.CSV { ... } etc.)
-function Pipeline:add_datasource(ds)
+function Pipeline:add_datasource(ds, opts)
   if type(ds) ~= "table" or type(ds.commit) ~= "function" then
     error(("pipeline '%s': add_datasource expects a datasource (e.g. zenml.datasources.CSV "
       .. "{ name = ..., path = ... }), got %s"):format(self.name, type(ds)), 2)
   end
   local Datasource = require "zenml.steps.datasource"
-  return self:add("datasource", Datasource { name = ds.name }:attach(ds))
+  local step = Datasource { name = ds.name }:attach(ds)
+  -- step options (`{ processing = zenml.backends.Threads {} }`: parse on threads)
+  if opts ~= nil then step:with(opts) end
+  return self:add("datasource", step)
 end
 
 local LUA_VALUES = { value = true, metrics = true, statistics = true, schema = true }

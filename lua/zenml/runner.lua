@@ -119,11 +119,12 @@ local function step_entry(repo, e, pin_cache, all_sources, pin)
       if b:backend_name() ~= "local" then
         entry[role] = backend.entry(b, pin, (e.step._retries or 0) + 1)
       end
+      if role == "processing" and b:worker_count() then entry.shards = e.step:shard_entry(b) end
     end
   end
   return ordered(entry, { "class", "module", "source", "params", "cache", "retries", "retry_on",
-    "retry_delay", "timeout", "on_failure", "on_success", "catch", "training", "processing", "inputs",
-    "outputs" })
+    "retry_delay", "timeout", "on_failure", "on_success", "catch", "training", "processing", "shards",
+    "inputs", "outputs" })
 end
 
 -- A source record of the YAML's `sources`.

@@ -174,12 +174,36 @@ function Step:cacheable()
   return getmetatable(self).cache ~= false
 end
 
---- The step's own work; subclasses override it.
+--- The step's own work; subclasses override it. A subclass that defines
+--- `map(ctx, chunk)` (and optionally `reduce(ctx, parts)`) instead gets this
+--- run: its frame input cut into blocks of `shard_rows` rows, map on each
+--- block (on the processing backend's workers), reduce over the parts in
+--- block order (docs/steps.md, "Sharding: map and reduce").
 ---@param ctx table the step context (logging, progress, run information)
 ---@param inputs table name -> loaded input
 ---@return table outputs name -> value
 function Step:run(ctx, inputs)
+  if self.map then return require("zenml.shards").run(self, ctx, inputs) end
   errors.user("%s does not implement run(ctx, inputs)", getmetatable(self).__name)
+end
+
+--- What of this step's work a processing backend can shard: "rows" for a
+--- step with `map`, else its class's `shards` ("columns", "byte ranges"),
+--- or nil when it runs whole.
+function Step:shards_by()
+  if self.map then return "rows" end
+  return getmetatable(self).shards
+end
+
+--- The YAML's `shards` entry of this step under processing backend `b`:
+--- what shards and on how many workers, or `by: whole` on one.
+function Step:shard_entry(b)
+  local by = self:shards_by()
+  local yaml = require "zenml.yaml"
+  if not by then return yaml.ordered({ by = "whole", workers = 1 }, { "by", "workers" }) end
+  return yaml.ordered({ by = by, workers = b:worker_count(),
+    block_rows = by == "rows" and (self.shard_rows or require("zenml.shards").DEFAULT_ROWS) or nil },
+    { "by", "workers", "block_rows" })
 end
 
 function Step:__tostring()

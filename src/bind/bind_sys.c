@@ -4,6 +4,7 @@
 #include "core/fault.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/workers.h"
 
 #include <lualib.h>
 
@@ -228,6 +229,19 @@ static int sys_home(lua_State *L)
   return 1;
 }
 
+/* workers(n): set the calling thread's data-kernel worker count (0: the
+ * kernels' defaults) and return the previous one (0 when none was set). */
+static int sys_workers(lua_State *L)
+{
+  int prev = zm_workers_get(0);
+  lua_Integer n = luaL_optinteger(L, 1, 0);
+  luaL_argcheck(L, n >= 0 && n <= 1024, 1, "expects 0..1024");
+  zm_workers_set((int)n);
+  lua_pushinteger(L, prev);
+  return 1;
+}
+
+
 int zm_bind_open_sys(lua_State *L)
 {
   static const luaL_Reg fns[] = {
@@ -238,7 +252,7 @@ int zm_bind_open_sys(lua_State *L)
       {"write_atomic", sys_write_atomic}, {"mkdir_p", sys_mkdir_p},
       {"fault", sys_fault}, {"fault_points", sys_fault_points},
       {"pid_alive", sys_pid_alive}, {"log_capture", sys_log_capture},
-      {"log", sys_log}, {"memfile", sys_memfile}, {"memfile_take", sys_memfile_take},
+      {"log", sys_log}, {"workers", sys_workers}, {"memfile", sys_memfile}, {"memfile_take", sys_memfile_take},
       {NULL, NULL},
   };
   luaL_newlib(L, fns);

@@ -5,6 +5,7 @@
 #include "frame/csv_internal.h"
 #include "frame/internal.h"
 #include "core/error.h"
+#include "core/workers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -510,7 +511,7 @@ static size_t plan_chunks(csv_chunk *ch, const csv_reader *r, int threads)
 {
   const char *end = r->data + r->len;
   size_t len = (size_t)(end - r->body);
-  size_t n = threads > 0 ? (size_t)threads : 2;
+  size_t n = (size_t)(threads > 0 ? threads : zm_workers_get(2));
   if (n > MAX_CHUNKS)
     n = MAX_CHUNKS;
   while (n > 1 && len / n < MIN_CHUNK_BYTES)

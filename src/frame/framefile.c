@@ -3,6 +3,7 @@
 #include "frame/framefile.h"
 #include "frame/internal.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "core/fs.h"
 
 #include <errno.h>
@@ -139,7 +140,7 @@ static void column_hashes(uint64_t *out, const zm_column *cols, size_t n, const 
   for (size_t j = 0; j < n; j++)
     bytes += data_bytes(&cols[j]);
   pthread_t thread;
-  int two = n > 1 && bytes >= PARALLEL_BYTES &&
+  int two = n > 1 && bytes >= PARALLEL_BYTES && zm_workers_get(2) > 1 &&
             pthread_create(&thread, NULL, hash_columns, &job) == 0;
   hash_columns(&job);
   if (two)

@@ -1,6 +1,7 @@
 /* Populating fresh buffers on two threads (see prefault.h). */
 #include "frame/prefault.h"
 #include "frame/internal.h"
+#include "core/workers.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -61,7 +62,7 @@ void zm_prefault(const zm_span *spans, size_t n)
   size_t page = (size_t)sysconf(_SC_PAGESIZE), first = total / 2 / page * page;
   half mine = {spans, n, 0, first}, other = {spans, n, first, total - first};
   pthread_t thread;
-  int threaded = pthread_create(&thread, NULL, populate, &other) == 0;
+  int threaded = zm_workers_get(2) > 1 && pthread_create(&thread, NULL, populate, &other) == 0;
   populate(&mine);
   if (threaded)
     pthread_join(thread, NULL);

@@ -4,6 +4,7 @@
 #include "frame/internal.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/workers.h"
 #include "frame/framefile.h"
 
 #include <math.h>
@@ -152,7 +153,8 @@ static void part_shapes(zm_column *shapes, const zm_frame *f, const int *assign,
  * registered one (frame/backed.h): storing them then copies nothing. */
 #define SPILL_MIN_BYTES ((size_t)16 << 20)
 
-/* Columns are moved on two threads, each taking the next column not yet
+/* Columns are moved on up to MAX_SCATTER threads (two unless a processing
+ * backend says otherwise), each taking the next column not yet
  * taken: every column is copied whole by one thread, so the parts hold the
  * same bytes whichever thread moved what. Null bitmaps (allocated where a
  * null lands, and so able to fail) are filled afterwards on this thread. */
@@ -194,22 +196,30 @@ static void *scatter_columns(void *arg)
   }
 }
 
-static void run_scatter(scatter_worker *w, const zm_frame *f)
+#define MAX_SCATTER 16
+
+static void run_scatter(scatter_worker *w, size_t nw, const zm_frame *f)
 {
-  pthread_t thread;
-  int threaded = f->nrow * f->ncol >= THREAD_CELLS &&
-                 pthread_create(&thread, NULL, scatter_columns, &w[1]) == 0;
+  pthread_t thread[MAX_SCATTER];
+  size_t started = 0;
+  if (f->nrow * f->ncol >= THREAD_CELLS)
+    for (; started + 1 < nw; started++)
+      if (pthread_create(&thread[started], NULL, scatter_columns, &w[started + 1]) != 0)
+        break;
   scatter_columns(&w[0]);
-  if (threaded)
-    pthread_join(thread, NULL);
+  for (size_t i = 0; i < started; i++)
+    pthread_join(thread[i], NULL);
 }
 
 static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assign, size_t k)
 {
   int rc = ZM_ENOMEM;
   scatter_job job = {outs, f, assign, k, 0};
-  scatter_worker w[2] = {{&job, NULL, NULL, NULL}, {&job, NULL, NULL, NULL}};
-  for (int t = 0; t < 2; t++) {
+  scatter_worker w[MAX_SCATTER] = {{0}};
+  size_t nw = (size_t)zm_workers_get(2);
+  nw = nw > MAX_SCATTER ? MAX_SCATTER : nw > f->ncol ? (f->ncol > 0 ? f->ncol : 1) : nw;
+  for (size_t t = 0; t < nw; t++) {
+    w[t].job = &job;
     w[t].dst = malloc(k * sizeof *w[t].dst);
     w[t].pos = malloc(k * sizeof *w[t].pos);
     w[t].bpos = malloc(k * sizeof *w[t].bpos);
@@ -219,7 +229,7 @@ static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assi
     }
   }
   rc = 0;
-  run_scatter(w, f);
+  run_scatter(w, nw, f);
   for (size_t c = 0; rc == 0 && c < f->ncol; c++) {
     const zm_column *src = &f->cols[c];
     if (!src->valid)
@@ -230,7 +240,7 @@ static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assi
     zm_frame_forget_column(f, src);
   }
 done:
-  for (int t = 0; t < 2; t++) {
+  for (size_t t = 0; t < nw; t++) {
     free(w[t].dst);
     free(w[t].pos);
     free(w[t].bpos);

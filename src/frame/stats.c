@@ -3,8 +3,10 @@
 #include "frame/frame.h"
 #include "frame/internal.h"
 #include "core/error.h"
+#include "core/workers.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,14 +311,74 @@ static int describe_frame(zm_frame *d, const zm_frame *f, const double *cells, c
   return rc;
 }
 
+/* The columns of one describe, taken from a shared counter by the workers a
+ * processing backend gives (one by default; core/workers.h): each column is
+ * described whole by one thread, so the result is the same with any count.
+ * Messages are thread-local: a failing worker keeps its column's. */
+#define MAX_DESCRIBE_WORKERS 16
+#define DESCRIBE_PARALLEL_ROWS 65536
+
+typedef struct describe_job {
+  const zm_frame *f;
+  double *cells;
+  char **tops;
+  int *rc;
+  char **msg;
+  size_t next; /* atomic */
+} describe_job;
+
+static void *describe_worker(void *arg)
+{
+  describe_job *job = arg;
+  for (;;) {
+    size_t j = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (j >= job->f->ncol)
+      return NULL;
+    int rc = describe_one(&job->cells[j * D_NFIELDS], &job->tops[j], &job->f->cols[j]);
+    if (rc != 0) {
+      job->rc[j] = rc;
+      job->msg[j] = zm_error_last() ? strdup(zm_error_last()) : NULL;
+    }
+  }
+}
+
+static int describe_columns(const zm_frame *f, double *cells, char **tops)
+{
+  size_t n = f->ncol + 1;
+  describe_job job = {f, cells, tops, calloc(n, sizeof(int)), calloc(n, sizeof(char *)), 0};
+  int rc = 0;
+  if (!job.rc || !job.msg) {
+    rc = zm_error_set(ZM_ENOMEM, "out of memory");
+    goto done;
+  }
+  pthread_t tid[MAX_DESCRIBE_WORKERS];
+  size_t started = 0, want = f->nrow < DESCRIBE_PARALLEL_ROWS ? 1 : (size_t)zm_workers_get(1);
+  want = want > MAX_DESCRIBE_WORKERS ? MAX_DESCRIBE_WORKERS : want;
+  for (; started + 1 < want && started + 1 < f->ncol; started++)
+    if (pthread_create(&tid[started], NULL, describe_worker, &job) != 0)
+      break;
+  describe_worker(&job);
+  for (size_t i = 0; i < started; i++)
+    pthread_join(tid[i], NULL);
+  for (size_t j = 0; rc == 0 && j < f->ncol; j++)
+    if (job.rc[j])
+      rc = zm_error_set(job.rc[j], "%s", job.msg[j] ? job.msg[j] : "out of memory");
+done:
+  for (size_t j = 0; job.msg && j < f->ncol; j++)
+    free(job.msg[j]);
+  free(job.msg);
+  free(job.rc);
+  return rc;
+}
+
 int zm_frame_describe(zm_frame **out, const zm_frame *f)
 {
   double *cells = malloc((f->ncol + 1) * D_NFIELDS * sizeof *cells);
   char **tops = calloc(f->ncol + 1, sizeof *tops);
   zm_frame *d = NULL;
   int rc = cells && tops ? zm_frame_new(&d, f->ncol) : zm_error_set(ZM_ENOMEM, "out of memory");
-  for (size_t j = 0; rc == 0 && j < f->ncol; j++)
-    rc = describe_one(&cells[j * D_NFIELDS], &tops[j], &f->cols[j]);
+  if (rc == 0)
+    rc = describe_columns(f, cells, tops);
   if (rc == 0)
     rc = describe_frame(d, f, cells, tops);
   for (size_t j = 0; tops && j < f->ncol; j++)

@@ -3,9 +3,11 @@
 #include "ml/tf_internal.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/workers.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +337,69 @@ static int fit_labels(zm_transform *t, const char *const *labels, size_t n_label
   return 0;
 }
 
+/* The columns of one fit, taken from a shared counter by the workers a
+ * processing backend gives (one by default): each column's statistics are
+ * gathered whole by one thread, so the transform holds the same bytes with
+ * any number of workers. A failing worker keeps its column's message (error
+ * messages are thread-local); the lowest failing column's is reported. */
+#define MAX_FIT_WORKERS 16
+#define FIT_PARALLEL_ROWS 65536   /* below this, one thread */
+
+typedef struct fit_job {
+  zm_transform *t;
+  const zm_frame *f;
+  const zm_tf_spec *specs;
+  size_t next;                    /* next column to take (atomic) */
+  int *rc;                        /* per column */
+  char **msg;                     /* per column, the failure's message */
+} fit_job;
+
+static void *fit_worker(void *arg)
+{
+  fit_job *job = arg;
+  for (;;) {
+    size_t j = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (j >= job->t->ncol)
+      return NULL;
+    zm_tf_col *tc = &job->t->cols[j];
+    const zm_column *c = &job->f->cols[zm_frame_find(job->f, job->specs[j].column)];
+    int rc = zm__tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
+    if (rc != 0) {
+      job->rc[j] = rc;
+      job->msg[j] = zm_error_last() ? strdup(zm_error_last()) : NULL;
+    }
+  }
+}
+
+static int fit_columns(zm_transform *t, const zm_frame *f, const zm_tf_spec *specs)
+{
+  size_t n = t->ncol ? t->ncol : 1;
+  fit_job job = {t, f, specs, 0, calloc(n, sizeof(int)), calloc(n, sizeof(char *))};
+  int rc = 0;
+  if (!job.rc || !job.msg) {
+    rc = zm_error_set(ZM_ENOMEM, "out of memory");
+    goto done;
+  }
+  pthread_t tid[MAX_FIT_WORKERS];
+  size_t started = 0, want = f->nrow < FIT_PARALLEL_ROWS ? 1 : (size_t)zm_workers_get(1);
+  want = want > MAX_FIT_WORKERS ? MAX_FIT_WORKERS : want;
+  for (; started + 1 < want && started + 1 < t->ncol; started++)
+    if (pthread_create(&tid[started], NULL, fit_worker, &job) != 0)
+      break;
+  fit_worker(&job);
+  for (size_t i = 0; i < started; i++)
+    pthread_join(tid[i], NULL);
+  for (size_t j = 0; rc == 0 && j < t->ncol; j++)
+    if (job.rc[j])
+      rc = zm_error_set(job.rc[j], "%s", job.msg[j] ? job.msg[j] : "out of memory");
+done:
+  for (size_t j = 0; job.msg && j < t->ncol; j++)
+    free(job.msg[j]);
+  free(job.msg);
+  free(job.rc);
+  return rc;
+}
+
 int zm_transform_fit(zm_transform **out, const zm_tf_spec *specs, size_t n,
                      const char *const *labels, size_t n_labels, const zm_frame *f)
 {
@@ -347,13 +412,10 @@ int zm_transform_fit(zm_transform **out, const zm_tf_spec *specs, size_t n,
     free(t);
     return zm_error_set(ZM_ENOMEM, "out of memory");
   }
-  for (size_t j = 0; rc == 0 && j < n; j++, t->ncol++) {
-    zm_tf_col *tc = &t->cols[j];
-    const zm_column *c = &f->cols[zm_frame_find(f, specs[j].column)];
-    rc = resolve(tc, &specs[j], c);
-    if (rc == 0)
-      rc = zm__tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
-  }
+  for (size_t j = 0; rc == 0 && j < n; j++, t->ncol++)
+    rc = resolve(&t->cols[j], &specs[j], &f->cols[zm_frame_find(f, specs[j].column)]);
+  if (rc == 0)
+    rc = fit_columns(t, f, specs);
   if (rc == 0)
     rc = fit_labels(t, labels, n_labels);
   if (rc == 0)

@@ -3,6 +3,7 @@
 #include "ml/tf_internal.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "frame/backed.h"
 #include "frame/framefile.h"
 
@@ -13,7 +14,8 @@
 #include <sys/mman.h>
 
 #define CHUNK 2048
-#define MAX_WORKERS 2         /* output is bound by memory bandwidth */
+#define MAX_WORKERS 16        /* the most a processing backend may give */
+#define DEFAULT_WORKERS 2     /* output is bound by memory bandwidth */
 #define PARALLEL_ROWS 65536   /* below this, one thread */
 
 static int numeric_type(zm_type t)
@@ -206,7 +208,9 @@ static void *worker(void *arg)
 static int run_workers(apply_job *job)
 {
   pthread_t tid[MAX_WORKERS];
-  size_t started = 0, want = job->f->nrow < PARALLEL_ROWS ? 1 : MAX_WORKERS;
+  size_t started = 0, want = job->f->nrow < PARALLEL_ROWS ? 1 : (size_t)zm_workers_get(DEFAULT_WORKERS);
+  if (want > MAX_WORKERS)
+    want = MAX_WORKERS;
   for (; started + 1 < want; started++)
     if (pthread_create(&tid[started], NULL, worker, job) != 0)
       break;

@@ -2,6 +2,7 @@
  * unique and describe. */
 #include "check.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "frame/frame.h"
 
 #include <math.h>
@@ -129,11 +130,55 @@ static void test_memory_per_cell(void)
   zm_frame_free(NULL);
 }
 
+/* describe() on 1, 2 and 7 workers (core/workers.h): the same cells. */
+static void test_describe_workers(void)
+{
+  size_t n = 100000;
+  zm_frame *f, *d[3];
+  zm_frame_new(&f, n);
+  for (int j = 0; j < 5; j++) {
+    zm_column *c;
+    char name[8];
+    snprintf(name, sizeof name, "c%d", j);
+    zm_frame_add(&c, f, name, j == 4 ? ZM_TYPE_I64 : ZM_TYPE_F64);
+    for (size_t i = 0; i < n; i++) {
+      uint64_t v = (i * 2654435761u + (uint64_t)j * 97) % 10007;
+      if (j == 4)
+        ((int64_t *)c->data)[i] = (int64_t)v;
+      else
+        ((double *)c->data)[i] = (double)v / 3.0;
+    }
+  }
+  const char **s = malloc(n * sizeof *s);
+  static const char *levels[] = {"x", "y", "z"};
+  for (size_t i = 0; i < n; i++)
+    s[i] = levels[i % 3];
+  zm_frame_add_strings(f, "s", s, NULL);
+  free(s);
+  static const int workers[] = {1, 2, 7};
+  for (int k = 0; k < 3; k++) {
+    zm_workers_set(workers[k]);
+    CHECK_EQ_INT(zm_frame_describe(&d[k], f), 0);
+  }
+  zm_workers_set(0);
+  for (int k = 1; k < 3; k++) {
+    CHECK_EQ_INT(d[k]->ncol, d[0]->ncol);
+    CHECK_EQ_INT(d[k]->nrow, d[0]->nrow);
+    for (size_t j = 0; j < d[0]->ncol; j++)
+      if (d[0]->cols[j].type == ZM_TYPE_F64)
+        CHECK(memcmp(d[k]->cols[j].data, d[0]->cols[j].data, d[0]->nrow * sizeof(double)) == 0);
+    zm_frame_free(d[k]);
+  }
+  zm_frame_free(d[0]);
+  zm_frame_free(f);
+}
+
 int main(void)
 {
   RUN(test_select_filter_take);
   RUN(test_concat);
   RUN(test_stats_unique_describe);
+  RUN(test_describe_workers);
   RUN(test_memory_per_cell);
   return CHECK_DONE();
 }

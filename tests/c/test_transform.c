@@ -2,6 +2,7 @@
  * error texts; the frame -> matrix bridge and model bundles. */
 #include "check.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "ml/bridge.h"
 #include "ml/linear.h"
 #include "ml/tf_internal.h"
@@ -282,6 +283,64 @@ static double since(struct timespec *t0)
   return s;
 }
 
+/* Fit and apply on 1, 2 and 7 workers (core/workers.h): the same transform
+ * bytes and the same output columns. */
+static void fit_apply_with(zm_buf *saved, zm_frame **g, int workers, const zm_frame *f,
+                           const zm_tf_spec *specs, size_t n)
+{
+  zm_transform *t;
+  zm_workers_set(workers);
+  CHECK_EQ_INT(zm_transform_fit(&t, specs, n, NULL, 0, f), 0);
+  CHECK_EQ_INT(zm_transform_save(saved, t), 0);
+  CHECK_EQ_INT(zm_transform_apply(g, t, f), 0);
+  zm_workers_set(0);
+  zm_transform_free(t);
+}
+
+static void test_workers(void)
+{
+  size_t n = 200000;
+  zm_frame *f;
+  zm_frame_new(&f, n);
+  static const zm_tf_method methods[] = {ZM_TF_ZSCORE, ZM_TF_MINMAX, ZM_TF_BUCKETIZE, ZM_TF_LOG,
+                                         ZM_TF_ZSCORE, ZM_TF_TO01};
+  zm_tf_spec specs[7] = {{0}};
+  char names[6][8];
+  for (int j = 0; j < 6; j++) {
+    zm_column *c;
+    snprintf(names[j], 8, "f%d", j);
+    zm_frame_add(&c, f, names[j], ZM_TYPE_F64);
+    for (size_t i = 0; i < n; i++)
+      ((double *)c->data)[i] = (double)((i * 2654435761u + (size_t)j * 77) % 100003) / 7.0 + 0.1;
+    specs[j] = (zm_tf_spec){.column = names[j], .method = methods[j],
+                            .fill = j == 4 ? ZM_FILL_MEDIAN : ZM_FILL_AUTO};
+  }
+  static const char *levels[] = {"l0", "l1", "l2", "l3", "l4"};
+  const char **s = malloc(n * sizeof *s);
+  for (size_t i = 0; i < n; i++)
+    s[i] = levels[(i * 7 / 3) % 5];
+  zm_frame_add_strings(f, "cat", s, NULL);
+  free(s);
+  specs[6] = (zm_tf_spec){.column = "cat", .method = ZM_TF_VOCAB};
+  zm_buf one = {0};
+  zm_frame *g1;
+  fit_apply_with(&one, &g1, 1, f, specs, 7);
+  for (int w = 2; w <= 7; w += 5) {
+    zm_buf other = {0};
+    zm_frame *g;
+    fit_apply_with(&other, &g, w, f, specs, 7);
+    CHECK(other.len == one.len && memcmp(other.data, one.data, one.len) == 0);
+    CHECK_EQ_INT(g->ncol, g1->ncol);
+    for (size_t j = 0; j < g->ncol; j++)
+      CHECK(memcmp(g->cols[j].data, g1->cols[j].data, n * sizeof(double)) == 0);
+    zm_frame_free(g);
+    zm_buf_free(&other);
+  }
+  zm_frame_free(g1);
+  zm_buf_free(&one);
+  zm_frame_free(f);
+}
+
 /* 1M rows x 20 float64 z-scored + a 10-level string one-hot, timed. */
 static void test_speed(void)
 {
@@ -328,6 +387,7 @@ int main(void)
   RUN(test_round_trip);
   RUN(test_bridge);
   RUN(test_bundle);
+  RUN(test_workers);
   RUN(test_speed);
   return CHECK_DONE();
 }

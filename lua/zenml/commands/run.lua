@@ -307,6 +307,15 @@ local function core_kind(path)
 end
 
 -- Everything `run show` prints, with full ids (what --json carries).
+-- A step's `shards` entry in the run's YAML (a step whose kernels shard
+-- by columns or byte ranges, or that runs whole), as run show lists it.
+local function shards_planned(doc, step)
+  local s = type(doc.steps) == "table" and doc.steps[step]
+  local sh = type(s) == "table" and s.shards
+  if type(sh) ~= "table" then return nil end
+  return { by = sh.by, workers = sh.workers, backend = require("zenml.backend").name_in(s.processing) }
+end
+
 local function show_record(repo, run, all)
   local doc = require("zenml.compare").doc_of(run) or {}
   local rec = {}
@@ -372,6 +381,7 @@ local function show_record(repo, run, all)
       reused = reused(repo, e), params = params[e.step] or {},
       inputs = require("zenml.json").array(a.inputs or {}),
       outputs = require("zenml.json").array(a.outputs or {}),
+      shards = records.shards_of(repo:meta(), e.id) or shards_planned(doc, e.step),
       job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
       job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil,
       hook_errors = hook_errors[e.step] }
@@ -401,6 +411,19 @@ local function show_step(st)
   for _, hook in ipairs(require("zenml.engine.hooks").names) do
     local err = st.hook_errors and st.hook_errors[hook]
     if err then io.stdout:write(("  hook     %s raised: %s\n"):format(hook, err)) end
+  end
+  local sh = st.shards
+  if sh and not sh.count then
+    io.stdout:write(("  shards   %s%s\n"):format(sh.by == "whole" and "none: runs whole on one worker"
+      or ("by %s on %d worker%s"):format(sh.by, sh.workers, sh.workers == 1 and "" or "s"),
+      sh.backend and (" (" .. sh.backend .. ")") or ""))
+  elseif sh then
+    io.stdout:write(("  shards   %d by %s of %d on %d worker%s\n"):format(sh.count, sh.by,
+      sh.block_rows, sh.workers, sh.workers == 1 and "" or "s"))
+    for k, one in ipairs(sh.shards or {}) do
+      io.stdout:write(("           %d: %d rows, %.3f s, worker %d\n"):format(k, one.rows,
+        one.seconds, one.worker or 1))
+    end
   end
   if st.job then
     io.stdout:write(("  job      %s (script %s)\n"):format(st.job,

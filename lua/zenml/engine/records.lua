@@ -63,6 +63,18 @@ function M.note_attempt(st, name, exec)
   if n then st.repo:meta():property_set("execution", tostring(exec), "attempt", n) end
 end
 
+--- Record how a step's work was sharded (zenml.shards): by, count,
+--- workers, and each shard's rows, seconds and worker, for `run show`.
+function M.shards(st, exec, record)
+  st.repo:meta():property_set("execution", tostring(exec), "shards", json.encode(record))
+end
+
+--- What M.shards recorded for an execution, or nil.
+function M.shards_of(db, exec)
+  local text = db:property_get("execution", tostring(exec), "shards")
+  return text and json.try_decode(text) or nil
+end
+
 --- The attempt number an execution recorded (1 when it recorded none).
 function M.attempt_of(db, exec)
   return tonumber((db:property_get("execution", tostring(exec), "attempt"))) or 1

@@ -100,6 +100,7 @@ end
 --- attempt its own execution, numbered). Returns its result {status,
 --- outputs?, error?, kind?, attempts}.
 function M.run_one(st, yaml_rel, name, known)
+  st.yaml = yaml_rel
   return M.attempts(st, name, function(attempt)
     return attempt_step(st, yaml_rel, name, attempt == 1 and known or nil)
   end)

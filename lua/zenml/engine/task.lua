@@ -93,7 +93,8 @@ end
 -- code; the outputs are stored after it (a store never shows a half-written
 -- artifact, and an output stored before the deadline is simply unrecorded).
 local function run_code(st, name, step, ids)
-  local ctx = context.new(st.repo, st.doc.run_id, name, step)
+  local ctx = context.new(st.repo, st.doc.run_id, name, step,
+    { processing = st.doc.steps[name].processing, ids = ids, yaml = st.yaml })
   ctx:capture()
   local kind
   local disarm = retry.arm(name, retry.seconds(st.doc.steps[name].timeout))
@@ -112,6 +113,7 @@ local function run_code(st, name, step, ids)
     ok, result = xpcall(errors.boundary, handler, store_outputs, st, name, step, result)
   end
   local log = ctx:finish()
+  st.shard_record = ctx.shard_record
   if not ok and step.row_source then
     -- "label column 'y' has a null at row 23" of a split: name its source line
     local input, part = step:row_source(result.message)
@@ -149,6 +151,7 @@ function M.step(st, name, known)
   -- (committed before that step's code runs), so a chain of small steps
   -- pays one commit per step; nothing is held open while user code runs.
   records.open(st)
+  if st.shard_record then records.shards(st, exec, st.shard_record) end
   local outs = records.complete(st, exec, result, log)
   records.settle(st)
   return { status = "completed", outputs = outs, execution = exec }

@@ -38,6 +38,7 @@ local function release_garbage() collectgarbage("collect") end
 
 local BaseSplitStep = Step:extend("BaseSplitStep")
 M.BaseSplitStep = BaseSplitStep
+BaseSplitStep.shards = "columns" -- its kernels' columns go to the processing workers
 BaseSplitStep.inputs = { data = { type = "frame", required = true } }
 
 --- Rows handed to `partition` at a time.
@@ -116,6 +117,7 @@ end
 
 local BasePreprocesserStep = Step:extend("BasePreprocesserStep")
 M.BasePreprocesserStep = BasePreprocesserStep
+BasePreprocesserStep.shards = "columns" -- its kernels' columns go to the processing workers
 BasePreprocesserStep.inputs = { splits = { type = "frame{}", required = true } }
 
 function BasePreprocesserStep:connect(input, upstream)
@@ -323,6 +325,7 @@ end
 
 local BaseInferrerStep = Step:extend("BaseInferrerStep")
 M.BaseInferrerStep = BaseInferrerStep
+BaseInferrerStep.shards = "columns" -- its kernels' columns go to the processing workers
 BaseInferrerStep.inputs = {
   data = { type = "frame", required = true },
   model = { type = "model", required = true },

@@ -10,6 +10,9 @@ Datasource.params = {
   version = { type = "string" },
 }
 Datasource.outputs = { data = "frame" }
+-- a snapshot's CSV is parsed in byte ranges (cut on line boundaries) over
+-- the processing backend's workers, when the run takes it
+Datasource.shards = "byte ranges"
 
 --- Use this datasource object (instead of loading it by name).
 function Datasource:attach(ds)
@@ -24,7 +27,16 @@ function Datasource:prepare(repo)
     ds, err = zenml.datasources.load(repo, self.params.name)
     if not ds then error(err, 0) end
   end
-  local v = ds:commit(repo)
+  local workers
+  if self._processing ~= nil then
+    workers = require("zenml.backend").resolve(self._processing, "processing", repo.config,
+      repo.root, "step 'datasource': processing"):worker_count()
+  end
+  local core = require "zenml._core"
+  local saved = core.sys.workers(workers or 0)
+  local ok, v = pcall(ds.commit, ds, repo)
+  core.sys.workers(saved)
+  if not ok then error(v, 0) end
   for _, line in ipairs(require("zenml.datasource").warnings(v.note)) do
     io.stderr:write("zenml: warning: ", line, "\n")
   end

@@ -11,6 +11,8 @@ local Statistics = zenml.Step:extend("Statistics")
 M.Statistics = Statistics
 Statistics.inputs = { data = { type = "frame", required = true } }
 Statistics.outputs = { statistics = "statistics" }
+-- describe()'s columns go to the processing backend's workers
+Statistics.shards = "columns"
 
 function Statistics:run(ctx, inputs)
   return { statistics = stats.compute(inputs.data) }

@@ -1,0 +1,205 @@
+--- A step's `map`/`reduce` hooks over its input frame cut into blocks of
+--- rows (docs/steps.md, "Sharding: map and reduce"). The blocks are fixed by
+--- the step (`shard_rows`, default 65536 rows), never by the worker count, and
+--- the parts go to `reduce` in block order: 1, 2 or 7 workers give the same
+--- outputs. With more than one worker the blocks run in worker Lua states
+--- (zenml.exec.map); a part crosses back as a frame file in the step's
+--- scratch folder or as JSON.
+local core = require "zenml._core"
+local json = require "zenml.json"
+
+local M = {}
+
+M.DEFAULT_ROWS = 65536
+
+-- What one shard's map returned, as text: a frame is written to `dir`.
+local function encode_part(part, dir, i)
+  local frame = require "zenml.frame"
+  if frame.is_frame(part) then
+    local path = ("%s/shard-%d.zmf"):format(dir, i)
+    assert(part:write(path))
+    return { frame = path, names = part:names(), types = part:types() }
+  elseif type(part) == "table" then
+    local ok, text = pcall(json.encode, part)
+    if not ok then
+      return { bad = ("map returned a table JSON cannot hold (%s)"):format(tostring(text)) }
+    end
+    return { value = text }
+  end
+  return { bad = ("map returned %s; map must return a frame or a table"):format(
+    part == nil and "nothing" or "a " .. type(part)) }
+end
+
+-- The shard's context: logging, the run and step, which shard.
+local function shard_context(base, i, n, first, last)
+  local ctx = { repo = base.repo, run_id = base.run_id, step_name = base.step_name,
+    processing = base.processing, shard = i, shards = n, rows = { first, last } }
+  function ctx.log(_, ...)
+    local parts = table.pack(...)
+    for k = 1, parts.n do parts[k] = tostring(parts[k]) end
+    io.write(table.concat(parts, "\t", 1, parts.n), "\n")
+  end
+  function ctx.progress() end
+  return ctx
+end
+
+-- Run map on block i of `frame` in this state, capturing what it prints.
+-- Returns the encoded part (with its time and log).
+local function run_block(step, base, frame, i, n, rows, dir)
+  local first = (i - 1) * rows + 1
+  local last = math.min(i * rows, frame:nrow())
+  local chunk = last >= first and frame:slice(first, last) or frame:head(0)
+  local ctx = shard_context(base, i, n, first, last)
+  local saved_out, saved_print = io.output(), _G.print
+  local log = core.sys.memfile()
+  io.output(log)
+  _G.print = function(...) ctx:log(...) end
+  local t0 = core.sys.clock()
+  local ok, part = xpcall(step.map, require("zenml.errors").handler, step, ctx, chunk)
+  local seconds = core.sys.clock() - t0
+  io.output(saved_out)
+  _G.print = saved_print
+  local text = core.sys.memfile_take(log)
+  log:close()
+  local enc = ok and encode_part(part, dir, i) or { bad = "map failed: " .. tostring(part) }
+  enc.seconds, enc.log, enc.first, enc.last = seconds, text, first, last
+  return enc
+end
+
+-- Worker side: the step and its input, loaded once per worker state.
+local worker = {}
+
+--- A zenml.exec.map task: block i of the step's input in a worker state.
+function M.worker(i, arg, w)
+  local a = json.try_decode(arg)
+  if worker.key ~= arg then
+    local repo = assert(require("zenml.repo").open())
+    local doc = require("zenml.engine.doc").load(repo.root .. "/" .. a.yaml)
+    require("zenml.sources").install_pins(repo, doc.sources)
+    local step = require("zenml.engine.classes").instantiate(doc, a.step)
+    local frame = assert(require("zenml.frame").read(a.input))
+    worker.key, worker.step, worker.frame = arg, step, frame
+    worker.base = { repo = repo, run_id = doc.run_id, step_name = a.step,
+      processing = { name = a.backend, workers = a.workers } }
+  end
+  local enc = run_block(worker.step, worker.base, worker.frame, i, a.n, a.rows, a.dir)
+  enc.worker = w
+  return json.encode(enc)
+end
+
+-- The input frame a step's map takes: `shard_input`, else its only frame input.
+local function input_of(step, inputs)
+  local name = step.shard_input
+  if not name then
+    local spec, frames = step:input_spec(), {}
+    for k, t in pairs(spec) do
+      if require("zenml.step").parse_type(t) == "frame" and require("zenml.frame").is_frame(inputs[k]) then
+        frames[#frames + 1] = k
+      end
+    end
+    table.sort(frames)
+    if #frames ~= 1 then
+      error(("%s defines map, so it shards one frame input by rows; it has %d (%s): set "
+        .. "shard_input = \"NAME\" on the class"):format(step:class_name(), #frames,
+        table.concat(frames, ", ")), 0)
+    end
+    name = frames[1]
+  end
+  local f = inputs[name]
+  if not require("zenml.frame").is_frame(f) then
+    error(("%s: shard_input '%s' is not a frame input of this step"):format(step:class_name(),
+      tostring(name)), 0)
+  end
+  return name, f
+end
+
+-- A part back in this state; errors name the shard.
+local function decode_part(enc, i, n, first)
+  local where = ("shard %d of %d (rows %d-%d)"):format(i, n, enc.first, enc.last)
+  if enc.bad then error(("%s: %s"):format(where, enc.bad), 0) end
+  if first and (first.value == nil) ~= (enc.value == nil) then
+    error(("%s: map returned a %s; shard 1 returned a %s"):format(where,
+      enc.value and "table" or "frame", first.value and "table" or "frame"), 0)
+  end
+  if enc.value then return json.try_decode(enc.value) end
+  local first_frame = first
+  local names = table.concat(enc.names, ", ")
+  if first_frame then
+    local want = table.concat(first_frame.names, ", ")
+    local same = names == want and table.concat(enc.types, ",") == table.concat(first_frame.types, ",")
+    if not same then
+      error(("%s: map returned a frame with columns %s; shard 1 returned %s"):format(where,
+        names, want), 0)
+    end
+  end
+  return assert(require("zenml.frame").read(enc.frame))
+end
+
+--- The default reduce: the parts (frames) one after another, as the step's
+--- only output.
+function M.default_reduce(step, parts)
+  local out = step:output_spec()
+  local names = {}
+  for k in pairs(out) do names[#names + 1] = k end
+  if #names ~= 1 or require("zenml.step").parse_type(out[names[1]]) ~= "frame" then
+    error(("%s defines map but not reduce; the default reduce stacks frames into the step's "
+      .. "one frame output, and this step declares %d output(s)"):format(step:class_name(), #names), 0)
+  end
+  local frame = require "zenml.frame"
+  for i, p in ipairs(parts) do
+    if not frame.is_frame(p) then
+      error(("%s defines map but not reduce; shard %d returned a table, which needs a reduce")
+        :format(step:class_name(), i), 0)
+    end
+  end
+  local whole = parts[1]
+  for i = 2, #parts do whole:append(parts[i]) end
+  return { [names[1]] = whole }
+end
+
+--- Run a step's map over its input's row blocks and reduce the parts.
+---@return table outputs
+function M.run(step, ctx, inputs)
+  local input, frame = input_of(step, inputs)
+  local rows = step.shard_rows or M.DEFAULT_ROWS
+  if math.type(rows) ~= "integer" or rows < 1 then
+    error(("%s: shard_rows must be an integer >= 1, got %s"):format(step:class_name(), tostring(rows)), 0)
+  end
+  local n = math.max(1, (frame:nrow() + rows - 1) // rows)
+  local proc = ctx.processing or { workers = 1 }
+  local workers = math.min(proc.workers or 1, n)
+  local dir = ctx:tmpdir()
+  local encoded = {}
+  -- worker states load the step from the run's YAML; without one (a step
+  -- run outside a recorded run) the blocks run here, in the same order
+  if workers <= 1 or not ctx.yaml then
+    for i = 1, n do
+      encoded[i] = run_block(step, ctx, frame, i, n, rows, dir)
+      encoded[i].worker = 1
+    end
+  else
+    local arg = json.encode({ yaml = ctx.yaml, step = ctx.step_name, input = ctx:input_path(input),
+      n = n, rows = rows, dir = dir, backend = proc.name, workers = proc.workers })
+    local texts = require("zenml.exec").map { n = n, jobs = workers, task = "zenml.shards.worker",
+      arg = arg }
+    for i = 1, n do encoded[i] = json.try_decode(texts[i]) end
+  end
+  local parts, record = {}, {}
+  for i = 1, n do
+    local enc = encoded[i]
+    record[i] = { rows = enc.last - enc.first + 1, seconds = enc.seconds, worker = enc.worker }
+    if enc.log ~= "" then
+      io.write(("--- shard %d of %d (rows %d-%d) ---\n%s"):format(i, n, enc.first, enc.last, enc.log))
+    end
+  end
+  for i = 1, n do parts[i] = decode_part(encoded[i], i, n, i > 1 and encoded[1] or nil) end
+  ctx.shard_record = { by = "rows", count = n, workers = workers, block_rows = rows, shards = record }
+  if step.reduce then
+    local ok, out = xpcall(step.reduce, require("zenml.errors").handler, step, ctx, parts)
+    if not ok then error(("reduce of %d shards failed: %s"):format(n, tostring(out)), 0) end
+    return out
+  end
+  return M.default_reduce(step, parts)
+end
+
+return M
