@@ -290,9 +290,10 @@ def _once(tool, row):
     return wall, rss
 
 
-def run_case(workload, measure_name, tools):
+def run_case(workload, measure_name, tools, reps_short=None):
     """A warm-up of every tool, then rounds tool by tool (interleaved) until
-    each has REPS timed runs (LONG_REPS when its warm-up took over LONG_S)."""
+    each has REPS (or reps_short) timed runs (LONG_REPS when its warm-up took
+    over LONG_S)."""
     rows = [Row(workload, measure_name, t) for t in tools]
     reps = {}
     log(f"{workload} {measure_name}: " + ", ".join(t.name for t in tools))
@@ -305,7 +306,7 @@ def run_case(workload, measure_name, tools):
             continue
         got = _once(tool, row)
         if got:
-            reps[tool.name] = LONG_REPS if got[0] > LONG_S else REPS
+            reps[tool.name] = LONG_REPS if got[0] > LONG_S else reps_short or REPS
     for r in range(max(reps.values(), default=0)):
         for tool, row in zip(tools, rows):
             if row.error or r >= reps.get(tool.name, 0):

@@ -261,6 +261,7 @@ def w4_cases(root, zen):
              "pipeline.lua": lib.read("zenml/w4_pipeline.lua")}
     measure = "W4's 8 x 1 s steps"
     local, slurm = os.path.join(root, "w4-j1"), os.path.join(root, "w4-slurm")
+    alloc, j2 = os.path.join(root, "w4-alloc"), os.path.join(root, "w4-j2")
 
     def local_repo():
         lib.zenml_repo(local, files)
@@ -269,7 +270,21 @@ def w4_cases(root, zen):
         lib.zenml_repo(slurm, files)
         lib.sh([zen, "config", "set", "backends.slurm.cpus", "1"], cwd=slurm)
 
+    def alloc_repo():
+        lib.zenml_repo(alloc, files)
+        lib.sh([zen, "config", "set", "backends.slurm.mode", "allocation"], cwd=alloc)
+        lib.sh([zen, "config", "set", "backends.slurm.cpus", str(os.cpu_count() or 1)], cwd=alloc)
+
+    def j2_repo():
+        lib.zenml_repo(j2, files)
+
     return {
+        # what this machine gives two threads right now: the ceiling of any backend here
+        "w4-j2": Case("w4-j2", [zen, "run", "pipeline.lua", "-j", "2"], j2,
+                      [row(measure, "zenml -j 2 (here, the machine's ceiling)")], setup=j2_repo, ran=8),
+        "w4-alloc": Case("w4-alloc", [zen, "run", "pipeline.lua", "--backend", "slurm"], alloc,
+                         [row(measure, "zenml --backend slurm (allocation, all cpus)", True)],
+                         setup=alloc_repo, ran=8),
         "w4-slurm": Case("w4-slurm", [zen, "run", "pipeline.lua", "--backend", "slurm"], slurm,
                          [row(measure, "zenml --backend slurm (cpus 1)", True)],
                          setup=slurm_repo, ran=8),
@@ -315,17 +330,23 @@ def run():
     cached_quality(c["chain-cached"])
     cached_quality(c["fanout-cached"])
     slurm, j1 = c["w4-slurm"].rows[0], c["w4-j1"].rows[0]
-    if slurm.median is not None and j1.median is not None:
-        j1.ratio = f"{slurm.median / j1.median:.3g}"
-        x = j1.median / slurm.median
-        slurm.quality = (f"speed-up {x:.2f}x over -j 1; must >= {W4_MUST}x "
+    w4_alloc = c["w4-alloc"].rows[0]
+    w4_j2 = c["w4-j2"].rows[0]
+    if w4_j2.median is not None and j1.median is not None:
+        w4_j2.ratio = f"{w4_j2.median / j1.median:.3g}"
+        w4_j2.quality = f"speed-up {j1.median / w4_j2.median:.2f}x over -j 1 (no Slurm)"
+    for r, case in ((slurm, "w4-slurm"), (w4_alloc, "w4-alloc")):
+        if r.median is not None and j1.median is not None:
+            x = j1.median / r.median
+            r.ratio = f"{r.median / j1.median:.3g}"
+            r.quality = (f"speed-up {x:.2f}x over -j 1; must >= {W4_MUST}x "
                          + ("(met)" if x >= W4_MUST else "(MISSED)")
-                         + f"; {c['w4-slurm'].load.text()}")
+                         + f"; {c[case].load.text()}")
     for r in c["floor"].rows:
         lib.log(f"  {r.measure}: floor median {r.median}")
     rows = [c["chain"].rows[0], floor_chain, c["fanout"].rows[0], floor_fan,
             c["alloc"].rows[0], floor_alloc, c["chain-cached"].rows[0],
-            c["fanout-cached"].rows[0], slurm, j1]
+            c["fanout-cached"].rows[0], slurm, w4_alloc, w4_j2, j1]
     for r in rows:
         if r.error:
             lib.log(f"  {r.measure} / {r.tool}: n/a ({r.error})")

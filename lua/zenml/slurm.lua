@@ -75,6 +75,21 @@ function M.check_partition(name)
     table.concat(list, ", "), require("zenml.errors").did_you_mean(name, list))
 end
 
+--- Seconds of a Slurm time limit (see check_time); nil for UNLIMITED or
+--- what is not one.
+function M.seconds_of(s)
+  if M.check_time(s) or not s:match("%d") then return nil end
+  local days, rest = s:match("^(%d+)%-(.*)$")
+  local f = {}
+  for n in (rest or s):gmatch("%d+") do f[#f + 1] = tonumber(n) end
+  if days then -- D-HH, D-HH:MM, D-HH:MM:SS
+    return tonumber(days) * 86400 + f[1] * 3600 + (f[2] or 0) * 60 + (f[3] or 0)
+  end
+  if #f == 1 then return f[1] * 60 end            -- MINUTES
+  if #f == 2 then return f[1] * 60 + f[2] end     -- MM:SS
+  return f[1] * 3600 + f[2] * 60 + f[3]           -- HH:MM:SS
+end
+
 --- nil when `s` is a Slurm time limit (MINUTES, MM:SS, HH:MM:SS, D-HH,
 --- D-HH:MM, D-HH:MM:SS, UNLIMITED, INFINITE), else a message.
 function M.check_time(s)

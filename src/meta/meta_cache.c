@@ -14,11 +14,12 @@
  *   the query would.
  * - the pending hits: zm_meta_execution_reuse reserves the execution's id
  *   (after the largest, under that same lock) and holds the row back; the
- *   rows go in with multi-row INSERTs (CHUNK rows each; and one copy of
- *   their sources' metrics at the end) before any other statement on the
- *   connection (its `before` hook), when CHUNK of them are waiting, and at
- *   commit. A driver that can (MariaDB's `send`) returns as soon as the
- *   INSERT is sent: the server stores the rows while the run goes on.
+ *   rows go in with multi-row INSERTs (and one copy of their sources'
+ *   metrics at the end) before any other statement on the connection (its
+ *   `before` hook), when a chunk of them is waiting, and at commit. A driver
+ *   that can (MariaDB's `send`) returns as soon as the INSERT is sent: the
+ *   server stores the rows while the run goes on, in chunks of SEND_CHUNK so
+ *   that little is left for the commit to wait for.
  * The statements of this file run with the hook off: a lookup reads only
  * completed executions, which pending hits (cached) are not, and the rows
  * written here change no prefetched hit. */
@@ -31,7 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK 128    /* pending hits per INSERT */
+#define CHUNK 128     /* pending hits per INSERT */
+#define SEND_CHUNK 32 /* per INSERT sent without waiting */
 #define MAX_RUNS 16  /* runs prefetched per transaction */
 #define CANDIDATES 16 /* executions a lookup tries in the database */
 
@@ -182,7 +184,9 @@ static int by_name(const void *a, const void *b)
 /* For every (class, key) run `run_id` completed, the latest completed
  * execution with them (by end, then id, as a lookup orders its candidates)
  * and its outputs, sorted here by name (an ORDER BY cost the server more
- * than the sort). An execution without an end is left to the database path. */
+ * than the sort). An execution without an end is left to the database path.
+ * "No later one" is an outer join that finds none: as NOT EXISTS, MariaDB ran
+ * a dependent subquery per row (5.6 ms for 500 rows, against 4.0). */
 static int prefetch(zm_meta *m, const char *run_id)
 {
   struct zm__meta_cache *c = m->cache;
@@ -190,11 +194,11 @@ static int prefetch(zm_meta *m, const char *run_id)
   int rc = zm_sql_prepare_bind(
       &s, m->c,
       "SELECT x.class, x.cache_key, x.id, e.name, e.artifact FROM executions x"
+      " LEFT JOIN executions y ON y.class = x.class AND y.cache_key = x.cache_key"
+      " AND y.status = 'completed' AND (y.ended > x.ended OR (y.ended = x.ended AND y.id > x.id))"
       " LEFT JOIN events e ON e.execution_id = x.id AND e.kind = 'output'"
       " WHERE x.run_id = ? AND x.status = 'completed' AND x.cache_key IS NOT NULL"
-      " AND x.ended IS NOT NULL AND NOT EXISTS (SELECT 1 FROM executions y"
-      " WHERE y.class = x.class AND y.cache_key = x.cache_key AND y.status = 'completed'"
-      " AND (y.ended > x.ended OR (y.ended = x.ended AND y.id > x.id)))",
+      " AND x.ended IS NOT NULL AND y.id IS NULL",
       "s", run_id);
   c->gen++;
   while (rc == 0 && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
@@ -300,6 +304,11 @@ static int insert_rows(zm_meta *m, const pending *rows, size_t n)
   return rc < 0 ? rc : 0;
 }
 
+static size_t chunk_of(const zm_meta *m)
+{
+  return m->d->send && m->d->quote ? SEND_CHUNK : CHUNK;
+}
+
 /* The same INSERT as text, sent without waiting (the driver's `send`): the
  * server stores these rows while the run goes on with its next steps. */
 static int send_rows(zm_meta *m, const pending *rows, size_t n)
@@ -330,8 +339,9 @@ static int flush(zm_meta *m)
 {
   struct zm__meta_cache *c = m->cache;
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < c->nrows; i += CHUNK) {
-    size_t n = c->nrows - i < CHUNK ? c->nrows - i : CHUNK;
+  size_t chunk = chunk_of(m);
+  for (size_t i = 0; rc == 0 && i < c->nrows; i += chunk) {
+    size_t n = c->nrows - i < chunk ? c->nrows - i : chunk;
     rc = m->d->send && m->d->quote ? send_rows(m, &c->rows[i], n)
                                    : insert_rows(m, &c->rows[i], n);
   }
@@ -648,7 +658,7 @@ static int queue_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)
   p->at = zm__meta_now();
   c->nrows++;
   *out_id = p->id;
-  return c->nrows >= CHUNK ? flush(m) : 0;
+  return c->nrows >= chunk_of(m) ? flush(m) : 0;
 }
 
 int zm_meta_execution_reuse(int64_t *out_id, zm_meta *m, const zm_meta_reuse *r)

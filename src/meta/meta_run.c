@@ -253,6 +253,26 @@ static int fail_run(zm_meta *m, const zm_meta_run *r)
   return rc;
 }
 
+/* 1 when a run still `running` on `host` belongs to a process that is gone
+ * (read outside a transaction), 0 if none does, <0 on error. */
+static int any_dead(zm_meta *m, const char *host)
+{
+  zm_sql_stmt *s = NULL;
+  int rc = zm_sql_prepare_bind(&s, m->c, "SELECT r.pid" ZM__META_RUN_FROM
+                               " WHERE r.status = 'running' AND r.host = ?", "s", host);
+  int dead = 0;
+  while (rc == 0 && !dead && (rc = s->drv->step(s)) == ZM_SQL_ROW) {
+    rc = 0;
+    dead = pid_dead(s->drv->column_int64(s, 0));
+  }
+  if (s)
+    s->drv->finalize(s);
+  return rc < 0 ? rc : dead;
+}
+
+/* Every command recovers: a read first, and the writers' lock only when a
+ * run is to be marked (taking it every time cost every command five round
+ * trips on a server, and queued it behind any writer). */
 int zm_meta_recover(int *out_count, zm_meta *m)
 {
   if (out_count)
@@ -264,7 +284,10 @@ int zm_meta_recover(int *out_count, zm_meta *m)
   zm_sql_stmt *s = NULL;
   zm_meta_runs *l = NULL;
   int count = 0;
-  int rc = 0;
+  int rc = m->depth == 0 ? any_dead(m, host) : 1;
+  if (rc <= 0)
+    return rc;
+  rc = 0;
   ZM__META_TX(m, rc) {
     s = NULL;
     l = NULL;

@@ -23,9 +23,16 @@ function S:run(ctx, inputs)
   f = assert(io.open(marker, "a"))
   f:write("attempt\n")
   f:close()
+  f = assert(io.open(marker))
+  print(("attempt %d"):format(select(2, f:read("a"):gsub("attempt", ""))))
+  f:close()
   if self.params.how == "loop" then
     local n = 0
     while true do n = n + 1 end
+  elseif self.params.how == "coloop" then
+    coroutine.wrap(function() while true do coroutine.yield() end end)()
+    local co = coroutine.create(function() local n = 0; while true do n = n + 1 end end)
+    assert(coroutine.resume(co))
   end
   if first and self.params.how == "kill" then
     os.execute("kill -9 " .. require("zenml._core").sys.getpid())
@@ -130,6 +137,25 @@ describe("retries", function()
     assert.is_nil(steps.a.attempts)
   end)
 
+  it("keeps retries and timeouts out of the cache key; step exec --attempt stays within them", function()
+    local dir = repo({ ["p.lua"] = pipeline('how = "none"') })
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    t.write(dir .. "/p.lua", pipeline('how = "none", retries = 2, timeout = "5m", retry_on = { "any" }'))
+    local out
+    out, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    assert.matches("4 steps, 0 ran, 4 cached", out, 1, true)
+    local doc = last_yaml(dir)
+    local yaml_rel = "pipelines/chain_" .. doc.run_id .. ".yaml"
+    _, err, code = zenml(dir, "step exec " .. yaml_rel .. " b --attempt 4")
+    assert.equals(2, code)
+    assert.equals("zenml: step exec: --attempt 4: step 'b' has 3 attempts (retries = 2)\n", err)
+    _, err, code = zenml(dir, "step exec " .. yaml_rel .. " b --attempt x")
+    assert.equals(2, code)
+    assert.equals("zenml: step exec: --attempt expects a whole number >= 1, got 'x'\n", err)
+  end)
+
   it("does not retry a step's own Lua error unless retry_on says so", function()
     local dir = repo({ ["p.lua"] = pipeline('how = "error", retries = 2, retry_delay = 0') })
     local out, err, code = zenml(dir, "run p.lua")
@@ -157,6 +183,8 @@ describe("retries", function()
     local run = last_yaml(dir).run_id
     out = zenml(dir, "run show " .. run)
     assert.matches("attempt  1 failed: steps/s.lua:%d+: always fails\n  attempt  2 failed: steps/s.lua:%d+: always fails\n", out)
+    -- the logs are the last attempt's
+    assert.matches("^attempt 2\n", (zenml(dir, "run logs " .. run .. " b")))
   end)
 
   it("ends a step that loops forever at its timeout", function()
@@ -175,6 +203,11 @@ describe("retries", function()
     assert.equals(1, code)
     assert.matches("attempt 1 of 2 failed %(timeout%): step 'b' timed out after 1 s", err)
     assert.matches("zenml: step 'b' timed out after 1 s\n", err)
+    -- in a coroutine the step made too
+    t.write(dir .. "/p.lua", pipeline('how = "coloop", timeout = 1'))
+    out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.matches("zenml: step 'b' failed: steps/s.lua:%d+: step 'b' timed out after 1 s\n", err)
   end)
 
   it("refuses bad options in one line, with nothing recorded", function()
@@ -233,6 +266,8 @@ p:run()
     assert.same({ "completed" }, statuses(dir, "d"))
     assert.matches("hooks/notify.lua:%d+: the hook broke", t.sql(dir,
       "SELECT text_value FROM properties WHERE name = 'hook_error.on_success'"))
+    assert.matches("\nd %(S%): completed[^\n]*\n  params   x=4\n  hook     on_success raised: hooks/notify.lua:%d+: the hook broke\n",
+      (zenml(dir, "run show " .. run)))
     local doc = last_yaml(dir)
     assert.equals("notify.fail", doc.steps.b.on_failure)
     assert.equals("notify.ok", doc.steps.a.on_success)
@@ -369,6 +404,13 @@ local b = zenml.backends.Slurm { mem = function(attempt) return ("%dM"):format(4
 print(table.concat(b:for_attempts(4).mem, ","))
 print(zenml.backends.Slurm { mem = function(a) return 1000 * a end }:for_attempts(2).mem[2])
 print(b:resources({ steps = { s = { timeout = 90 } } }, "s", 2).mem, b:resources({ steps = { s = { timeout = 90 } } }, "s", 2).time)
+-- a backend's shorter time limit stays
+local short = zenml.backends.Slurm { time = "0:02" }
+print(short:resources({ steps = { s = { timeout = 600 } } }, "s").time,
+  zenml.backends.Slurm { time = "1-00" }:resources({ steps = { s = { timeout = 600 } } }, "s").time)
+local slurm = require "zenml.slurm"
+print(slurm.seconds_of("90"), slurm.seconds_of("1:30"), slurm.seconds_of("1:00:00"), slurm.seconds_of("2-3"),
+  slurm.seconds_of("1-0:30:15"), slurm.seconds_of("UNLIMITED"))
 ]], ["bad.lua"] = [[
 local zenml = require "zenml"
 zenml.backends.Slurm { mem = function() return "lots" end }:for_attempts(2)
@@ -378,12 +420,38 @@ zenml.backends.Slurm { mem = 3 }
 ]] })
     local out, err, code = zenml(dir, "m.lua")
     assert.equals(0, code, err)
-    assert.equals("4096M,8192M,10G,10G\n2000M\n8192M\t3\n", out)
+    assert.equals("4096M,8192M,10G,10G\n2000M\n8192M\t3\nnil\t11\n5400\t90\t3600\t183600\t88215\tnil\n", out)
     _, err, code = zenml(dir, "bad.lua")
     assert.equals(1, code)
     assert.equals("zenml: bad.lua:2: Slurm: parameter 'mem': the function of the attempt expects a memory size such as 500M or 4G, got \"lots\"\n", err)
     _, err, code = zenml(dir, "bad2.lua")
     assert.equals(1, code)
     assert.equals("zenml: bad2.lua:2: Slurm: parameter 'mem' expects a memory size such as 500M or 4G (or a function of the attempt giving one), got number 3\n", err)
+  end)
+
+  it("checks a recorded YAML's step options as the constructor does", function()
+    local dir = repo({ ["p.lua"] = pipeline('retries = 1, timeout = "1m", on_failure = "notify.fail"'),
+      ["hooks/notify.lua"] = "return { fail = function() end }\n" })
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(0, code, err)
+    local doc = last_yaml(dir)
+    assert.equals(60, doc.steps.b.timeout)
+    local text = t.slurp(dir .. "/pipelines/chain_" .. doc.run_id .. ".yaml")
+    local cases = {
+      { "retries: 1", "retries: -1", "step 'b': S: option 'retries' expects an integer >= 0, got number -1" },
+      { "timeout: 60", "timeout: soon", "step 'b': S: option 'timeout' expects a duration such as 90s, 10m, 2h or a number of seconds > 0, got string \"soon\"" },
+      { "on_failure: notify.fail", "on_failure: notify.gone", "step 'b': on_failure: \"notify.gone\" does not resolve: module 'notify' has no function 'gone'" },
+      { "keep_going: true", "keep_going: maybe", "pipeline 'chain': keep_going must be true or false, got string \"maybe\"" },
+    }
+    local runs = t.sql(dir, "SELECT id FROM runs")
+    for _, c in ipairs(cases) do
+      local edited = text:gsub(c[1]:gsub("%p", "%%%0"), c[2], 1)
+      assert.is_not.equals(text, edited)
+      t.write(dir .. "/edited.yaml", edited)
+      _, err, code = zenml(dir, "run edited.yaml")
+      assert.equals(1, code)
+      assert.equals("zenml: edited.yaml: " .. c[3] .. "\n", err)
+    end
+    assert.equals(runs, t.sql(dir, "SELECT id FROM runs"))
   end)
 end)

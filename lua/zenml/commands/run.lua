@@ -350,7 +350,16 @@ local function show_record(repo, run, all)
   -- a retried step is one entry, its last execution, with its attempts
   -- (a caught failure's last execution holds its error, not an attempt)
   local records, attempts, last, caught = require("zenml.engine.records"), {}, {}, {}
+  -- what a step's hooks raised (recorded on the attempt they reported on)
+  local hook_errors = {}
   for _, e in ipairs(run:executions()) do
+    for _, hook in ipairs(require("zenml.engine.hooks").names) do
+      local err = repo:meta():property_get("execution", tostring(e.id), "hook_error." .. hook)
+      if type(err) == "string" then
+        hook_errors[e.step] = hook_errors[e.step] or {}
+        hook_errors[e.step][hook] = err:match("^[^\n]*")
+      end
+    end
     attempts[e.step] = attempts[e.step] or {}
     local list = attempts[e.step]
     if e.status == "completed" and repo:meta():property_get("execution", tostring(e.id), "caught") then
@@ -374,7 +383,8 @@ local function show_record(repo, run, all)
       outputs = require("zenml.json").array(a.outputs or {}),
       shards = records.shards_of(repo:meta(), e.id) or shards_planned(doc, e.step),
       job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
-      job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil }
+      job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil,
+      hook_errors = hook_errors[e.step] }
     ::next::
   end
   rec.metrics, rec.evaluated_split = run:metrics(), run:evaluated_split()
@@ -397,6 +407,10 @@ local function show_step(st)
   for _, a in ipairs(st.attempts or {}) do
     io.stdout:write(("  attempt  %d %s%s\n"):format(a.attempt, a.status,
       a.error and (": " .. a.error) or ""))
+  end
+  for _, hook in ipairs(require("zenml.engine.hooks").names) do
+    local err = st.hook_errors and st.hook_errors[hook]
+    if err then io.stdout:write(("  hook     %s raised: %s\n"):format(hook, err)) end
   end
   local sh = st.shards
   if sh and not sh.count then
@@ -510,11 +524,19 @@ local function compare(opts, pos)
   return 0
 end
 
+-- The execution of `step` in `run`: its last attempt's (a caught failure's
+-- record holds no log: the attempt before it).
 local function execution_of(run, step, action)
   if not step then cli.fail(("run %s needs a RUN and a STEP\n%s"):format(action, usage), 2) end
+  local found
+  local db = cli.repo():meta()
   for _, e in ipairs(run:executions()) do
-    if e.step == step then return e end
+    if e.step == step and not (found and e.status == "completed"
+        and db:property_get("execution", tostring(e.id), "caught")) then
+      found = e
+    end
   end
+  if found then return found end
   local steps = {}
   for _, e in ipairs(run:executions()) do steps[#steps + 1] = e.step end
   cli.fail(("run %s has no step '%s'%s"):format(run.id, step,

@@ -98,7 +98,8 @@ local function exec_refusal(repo, doc, run, path, name, attempt)
   end
   for _, up in ipairs(require("zenml.engine.doc").deps(doc)[name]) do
     local u = done[up]
-    if not u or (u.status ~= "completed" and u.status ~= "cached") then
+    -- (a step skipped for a caught failure upstream: this one then skips itself)
+    if not u or (u.status ~= "completed" and u.status ~= "cached" and u.status ~= "skipped") then
       cli.fail(("step exec: step '%s' of run %s needs step '%s', which is %s"):format(name,
         run.id, up, u and u.status or "not done yet"))
     end

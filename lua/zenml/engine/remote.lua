@@ -53,6 +53,10 @@ function M.result(repo, doc, name, why, log, how)
   if e and (e.status == "completed" or e.status == "cached") then
     return { status = e.status, outputs = repo:meta():outputs(e.id), execution = e.id }
   end
+  if e and e.status == "skipped" then
+    -- skipped by the step itself: a step upstream failed with catch = true
+    return { status = "skipped", outputs = {}, execution = e.id, error = e.error }
+  end
   if e and e.status == "failed" and e.error then
     -- the full error keeps every frame; the user is shown its first line
     -- and the rest is in `zenml run logs`
@@ -80,7 +84,7 @@ end
 --- A result as an orchestrator hands it on ({status, result|error}).
 function M.as_node(r)
   if r.status == "failed" then return { status = "failed", error = r.error } end
-  return { status = "completed", result = state.encode(r.status, r.outputs) }
+  return { status = "completed", result = state.encode(r.status, r.outputs or {}) }
 end
 
 return M

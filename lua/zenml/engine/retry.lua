@@ -126,21 +126,43 @@ end
 --- Arm step `name`'s deadline of `seconds` in this Lua state's running
 --- thread: a count hook raises "step 'NAME' timed out after N s" once it
 --- passed (and again every few instructions, should the step catch it).
---- Returns a function that disarms it and says whether it fired. Code
---- blocked in C (a sleep, a long kernel) is ended when it returns to Lua.
+--- Returns a function that disarms it (putting back a hook the thread had)
+--- and says whether it fired. Code blocked in C (a sleep, a long kernel) is
+--- ended when it returns to Lua.
 function M.arm(name, seconds)
   if not seconds then return function() return false end end
-  local deadline, fired = core.sys.clock() + seconds, false
+  local deadline, fired, armed = core.sys.clock() + seconds, false, true
   local msg = ("step '%s' timed out after %s s"):format(name, seconds_text(seconds))
   local clock = core.sys.clock
-  debug.sethook(function()
-    if clock() >= deadline then
+  local old, mask, count = debug.gethook()
+  local function hook()
+    if armed and clock() >= deadline then
       fired = true
       error(msg, 0)
     end
-  end, "", 1000)
+  end
+  debug.sethook(hook, "", 1000)
+  -- coroutines the step makes meanwhile have the deadline too
+  local create, wrap = coroutine.create, coroutine.wrap
+  coroutine.create = function(f)
+    local co = create(f)
+    debug.sethook(co, hook, "", 1000)
+    return co
+  end
+  coroutine.wrap = function(f)
+    local co = coroutine.create(f)
+    return function(...)
+      local res = table.pack(coroutine.resume(co, ...))
+      if not res[1] then error(res[2], 0) end
+      return table.unpack(res, 2, res.n)
+    end
+  end
   return function()
-    debug.sethook()
+    if armed then
+      armed = false
+      coroutine.create, coroutine.wrap = create, wrap
+      if old then debug.sethook(old, mask, count) else debug.sethook() end
+    end
     return fired
   end
 end

@@ -101,6 +101,24 @@ end
 --- outputs?, error?, kind?, attempts}.
 function M.run_one(st, yaml_rel, name, known)
   st.yaml = yaml_rel
+  return M.attempts(st, name, function(attempt)
+    return attempt_step(st, yaml_rel, name, attempt == 1 and known or nil)
+  end)
+end
+
+--- Say on standard error that attempt `attempt` of step `name` failed with
+--- `r` and that another follows in `wait` seconds.
+function M.say_retry(name, attempt, policy, r, wait)
+  io.stderr:write(("zenml: step '%s': attempt %d of %d failed (%s): %s; retrying in %g s\n"):format(
+    name, attempt, policy.retries + 1, r.kind == "exit" and ("exit code " .. tostring(r.code))
+    or tostring(r.kind), tostring(r.error):match("^[^\n]*"), wait))
+end
+
+--- Run step `name`'s attempts, `try(attempt)` each (returning its result),
+--- while its retry policy says so, then what follows its last attempt
+--- (M.after_last_attempt). `st.attempts[name]` numbers the attempt's
+--- records while it runs. Returns the step's result, with `attempts`.
+function M.attempts(st, name, try)
   local policy = retry.policy(st.doc.steps[name])
   local attempt, r = 1, nil
   while true do
@@ -108,20 +126,25 @@ function M.run_one(st, yaml_rel, name, known)
       st.attempts = st.attempts or {}
       st.attempts[name] = attempt
     end
-    r = attempt_step(st, yaml_rel, name, attempt == 1 and known or nil)
+    r = try(attempt)
     if r.status ~= "failed" or attempt > policy.retries or not retry.matches(policy, r.kind, r.code) then
       break
     end
     records.flush(st)
     local wait = retry.delay(policy, attempt + 1)
-    io.stderr:write(("zenml: step '%s': attempt %d of %d failed (%s): %s; retrying in %g s\n"):format(
-      name, attempt, policy.retries + 1, r.kind == "exit" and ("exit code " .. tostring(r.code))
-      or tostring(r.kind), tostring(r.error):match("^[^\n]*"), wait))
+    M.say_retry(name, attempt, policy, r, wait)
     if wait > 0 then core.sys.sleep(wait) end
     attempt = attempt + 1
   end
   if st.attempts then st.attempts[name] = nil end
   r.attempts = attempt
+  return M.after_last_attempt(st, name, r)
+end
+
+--- After the last attempt of step `name` (result `r`): its hooks, and a
+--- failure of a step with `catch = true` recorded as data. Returns the
+--- step's result (status "caught" for a caught failure).
+function M.after_last_attempt(st, name, r)
   if r.status ~= "cached" and r.status ~= "skipped" then hooks.step_ended(st.repo, st.doc, name, r) end
   if r.status == "failed" and st.doc.steps[name].catch then return catch_failure(st, name, r) end
   return r

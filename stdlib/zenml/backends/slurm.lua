@@ -21,6 +21,7 @@ local Slurm = zenml.backends.BaseOrchestrator:extend("Slurm")
 Slurm.roles = { orchestrator = true, training = true }
 
 local function positive(v) if v <= 0 then return "expects a number > 0" end end
+local function at_least_one(v) if v < 1 then return "expects an integer >= 1" end end
 
 local MEM_UNITS = { K = 1 / 1024, M = 1, G = 1024, T = 1024 * 1024 }
 
@@ -59,7 +60,6 @@ function Slurm:limit(name, v)
   if cap and megabytes(v) > megabytes(cap) then return cap end
   return v
 end
-local function at_least_one(v) if v < 1 then return "expects an integer >= 1" end end
 
 Slurm.params = {
   partition = { type = "string" },
@@ -134,7 +134,7 @@ end
 --- the memory the YAML recorded for that attempt, and a time limit from the
 --- step's timeout (a minute more than it, in whole minutes: the step's own
 --- timeout ends it first with its message; Slurm's limit ends what Lua's
---- cannot, such as a step stuck in C).
+--- cannot, such as a step stuck in C), unless the backend's `time` is shorter.
 function Slurm:resources(doc, name, attempt)
   local r, mem = {}, self.params.mem
   if type(mem) == "table" then
@@ -143,7 +143,11 @@ function Slurm:resources(doc, name, attempt)
     r.mem = self:limit("mem", mem(attempt or 1))
   end
   local timeout = name and doc.steps[name] and doc.steps[name].timeout
-  if type(timeout) == "number" then r.time = tostring(math.ceil(timeout / 60) + 1) end
+  if type(timeout) == "number" then
+    local minutes = math.ceil(timeout / 60) + 1
+    local given = self.params.time and slurm.seconds_of(self.params.time)
+    if not given or given > minutes * 60 then r.time = tostring(minutes) end
+  end
   return r
 end
 
@@ -205,6 +209,62 @@ local function final(info, id)
   return { status = status, reason = reason }
 end
 
+local function schedule() return require "zenml.engine.schedule" end
+local function state() return require "zenml.engine.state" end
+
+-- The backend that submitted a run's jobs, rebuilt from its YAML (a `run
+-- wait` in another process follows the run too).
+local function submitter(doc)
+  return require("zenml.backend").from_entry(doc.backends.orchestrator, "backends.orchestrator")
+end
+
+-- Submit step `name`'s job again (attempt `attempt`, nil for the first),
+-- after the upstream jobs still pending; returns the job.
+local function resubmit(repo, doc, name, attempt, pending, deps, book)
+  local orch = submitter(doc)
+  local more = orch:resources(doc, name, attempt)
+  more.dependency = {}
+  for _, d in ipairs(deps[name]) do
+    if pending[d] then more.dependency[#more.dependency + 1] = pending[d].id end
+  end
+  local job = orch:submit(repo, doc.run_id, name, remote.command(book.run.yaml, name, attempt), more)
+  job.attempt = attempt
+  jobs.save_job(repo, doc.run_id, name, job)
+  book.jobs[name] = job
+  pending[name] = job
+  return job
+end
+
+-- The jobs downstream of `name` that have not ended go again, after the
+-- jobs now pending (Slurm cancels a job whose dependency failed).
+local function resubmit_downstream(repo, doc, name, pending, deps, book)
+  local down = jobs.downstream(deps, name)
+  local old = {}
+  for d in pairs(down) do
+    if pending[d] then old[#old + 1] = pending[d].id end
+  end
+  if #old == 0 then return end
+  slurm.cancel(old)
+  for _, d in ipairs(require("zenml.engine.doc").order(doc, deps)) do
+    if down[d] and pending[d] then resubmit(repo, doc, d, pending[d].attempt, pending, deps, book) end
+  end
+end
+
+-- When failure `r` of step `name` (its job `job`) is retried by the step's
+-- `retries`: its next attempt is submitted, with what is downstream of it,
+-- and true returned.
+local function next_attempt(repo, doc, name, job, r, pending, deps, book)
+  local retry = require "zenml.engine.retry"
+  local policy, attempt = retry.policy(doc.steps[name]), (job.attempt or 1) + 1
+  if attempt > policy.retries + 1 or not retry.matches(policy, r.kind, r.code) then return false end
+  local wait = retry.delay(policy, attempt)
+  schedule().say_retry(name, attempt - 1, policy, r, wait)
+  if wait > 0 then core.sys.sleep(wait) end
+  resubmit(repo, doc, name, attempt, pending, deps, book)
+  resubmit_downstream(repo, doc, name, pending, deps, book)
+  return true
+end
+
 -- The pauses between polls: short at first (50 ms, then a quarter of the
 -- time waited so far) and then `interval`, so a job or allocation that ends
 -- within a second is seen about when it ends rather than up to `interval`
@@ -233,7 +293,7 @@ local function wait_run(repo, doc, book, deps, done, once)
   for name in pairs(doc.steps) do
     if not pending[name] then
       local e = remote.last_execution(repo, doc.run_id, name)
-      if e and (e.status == "completed" or e.status == "cached") then
+      if e and (e.status == "completed" or e.status == "cached" or e.status == "skipped") then
         results[name] = remote.as_node(remote.result(repo, doc, name))
       end
     end
@@ -270,11 +330,30 @@ local function wait_run(repo, doc, book, deps, done, once)
           alloc = nil
         end
       end
+      local ended = {}
       for name, job in pairs(pending) do
         local f = final(states[job.id], job.id)
-        if f then
+        if f then ended[#ended + 1] = { name = name, job = job, f = f } end
+      end
+      -- upstream first: a step whose failure is retried or caught resubmits
+      -- what is downstream of it before that is looked at
+      local rank = {}
+      for i, n in ipairs(require("zenml.engine.doc").order(doc, deps)) do rank[n] = i end
+      table.sort(ended, function(a, b) return rank[a.name] < rank[b.name] end)
+      for _, x in ipairs(ended) do
+        local name, job, f = x.name, x.job, x.f
+        if pending[name] == job then
           pending[name] = nil
           local r = jobs.finished(repo, doc, name, job, f)
+          if r.status == "failed" and next_attempt(repo, doc, name, job, r, pending, deps, book) then
+            goto continue
+          end
+          if r.status == "failed" or r.status == "completed" then
+            -- the step's last attempt: its hooks, and a caught failure as data
+            r.attempts = job.attempt or 1
+            r = schedule().after_last_attempt(state().new(repo, doc), name, r)
+            if r.status == "caught" then resubmit_downstream(repo, doc, name, pending, deps, book) end
+          end
           results[name] = remote.as_node(r)
           if done then done(name, r.status) end
           if r.status == "failed" then
@@ -290,6 +369,7 @@ local function wait_run(repo, doc, book, deps, done, once)
             if #cancel > 0 then slurm.cancel(cancel) end
           end
         end
+        ::continue::
       end
       if once and (alloc or next(pending)) then return false end
       if alloc or next(pending) then pause() end
@@ -395,12 +475,18 @@ function Slurm.srun_task(name, arg)
     inside.repo = assert(require("zenml.repo").open())
     inside.doc = require("zenml.engine.doc").load(inside.repo.root .. "/" .. a.yaml)
   end
-  local ok, how, code = os.execute("srun --nodes=1 --ntasks=1 --exclusive --quiet "
-    .. remote.command(a.yaml, name))
-  local r = remote.result(inside.repo, inside.doc, name,
-    not ok and ("srun ended with %s %s"):format(how, tostring(code)) or nil)
+  local st = state.new(inside.repo, inside.doc)
+  local retries = (inside.doc.steps[name].retries or 0) > 0
+  local r = schedule().attempts(st, name, function(attempt)
+    local job = { attempt = retries and attempt or nil }
+    local ok, how, code = os.execute("srun --nodes=1 --ntasks=1 --exclusive --quiet "
+      .. remote.command(a.yaml, name, job.attempt))
+    return remote.result(inside.repo, inside.doc, name,
+      not ok and ("srun ended with %s %s"):format(how, tostring(code)) or nil, nil,
+      remote.ended(job, how, code))
+  end)
   if r.status == "failed" then error(r.error, 0) end
-  return state.encode(r.status, r.outputs)
+  return state.encode(r.status, r.outputs or {})
 end
 
 --- What an allocation runs (`zenml step exec YAML --all`): the run's steps
@@ -421,6 +507,7 @@ function Slurm.run_inside(repo, doc, yaml_rel, n, use_srun)
   return zenml.exec.run {
     nodes = plan:nodes(), jobs = math.max(n, 1),
     task = use_srun and "zenml.backends.slurm.srun_task" or plan.task, args = plan:args(),
+    on_event = plan:events(), -- keep_going = false stops at the first failure here too
   }
 end
 
