@@ -232,6 +232,24 @@ p:run()
       (t.zenml_run("-e " .. t.q(script), { cwd = dir })))
   end)
 
+  it("records a datasource that is not a CSV as running whole", function()
+    local files = {
+      ["data/d.jsonl"] = '{"a": 1}\n{"a": 2}\n',
+      ["pipeline.lua"] = [[
+local zenml = require "zenml"
+local p = zenml.Pipeline { name = "j" }
+p:add_datasource(zenml.datasources.JSONLines { name = "j", path = "data/d.jsonl" },
+  { processing = zenml.backends.Threads { workers = 2 } })
+p:run()
+]],
+    }
+    local dir = t.iris_repo(files)
+    local _, err, code = t.zenml_run("run pipeline.lua", { cwd = dir })
+    assert.equals(0, code, err)
+    local yaml = t.sh("cat pipelines/j_*.yaml", { cwd = dir })
+    assert.matches("shards:%s+by: whole%s+workers: 1", yaml)
+  end)
+
   it("refuses fewer than one worker before anything runs", function()
     local text = CUSTOM:gsub("workers = W", "workers = 0")
     local dir = t.iris_repo(files_with(text))

@@ -106,7 +106,8 @@ describe("the slurm backend", function()
 
   it("runs independent steps at once on the node", function()
     local body = {}
-    for i = 1, 4 do body[#body + 1] = ('p:add("s%d", S { secs = 3 })'):format(i) end
+    -- distinct parameters: four steps with one cache key would reuse the first
+    for i = 1, 4 do body[#body + 1] = ('p:add("s%d", S { secs = 3, mb = %d })'):format(i, i) end
     local dir = repo({ ["fan.lua"] = pipeline("fan", table.concat(body, "\n"),
       'zenml.backends.Slurm { cpus = 1, poll_interval = 0.2 }') })
     local _, err, code = zenml(dir, "run fan.lua")

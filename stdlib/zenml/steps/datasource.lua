@@ -10,9 +10,14 @@ Datasource.params = {
   version = { type = "string" },
 }
 Datasource.outputs = { data = "frame" }
--- a snapshot's CSV is parsed in byte ranges (cut on line boundaries) over
--- the processing backend's workers, when the run takes it
-Datasource.shards = "byte ranges"
+
+--- A CSV snapshot taken for the run is parsed in byte ranges (cut on line
+--- boundaries) over the processing backend's workers; other datasource
+--- types read whole.
+function Datasource:shards_by()
+  if self._ds and self._ds.type ~= "csv" then return nil end
+  return "byte ranges"
+end
 
 --- Use this datasource object (instead of loading it by name).
 function Datasource:attach(ds)
@@ -26,6 +31,7 @@ function Datasource:prepare(repo)
   if not ds then
     ds, err = zenml.datasources.load(repo, self.params.name)
     if not ds then error(err, 0) end
+    self._ds = ds
   end
   local workers
   if self._processing ~= nil then
