@@ -205,6 +205,25 @@ p:add("c", S {}, { inp = "b.out" })]]) })
       mem = doc.steps.b.training.params.mem })
   end)
 
+  it("gives a step the resources of its own Slurm training backend under a Slurm orchestrator", function()
+    local dir = repo({ ["own.lua"] = pipeline("own", [[
+p:add("a", S {})
+p:add("b", S {}:with { training = zenml.backends.Slurm { mem = "300M", time = "7" } }, { inp = "a.out" })]],
+      'zenml.backends.Slurm { time = "30", poll_interval = 0.2 }') })
+    local _, err, code = zenml(dir, "run own.lua")
+    assert.equals(0, code, err)
+    local run = latest(dir)
+    local function job(step)
+      local id = json.try_decode(t.slurp(("%s/.zenml/jobs/%s/%s.job.json"):format(dir, run.id, step))).id
+      return t.sh("scontrol show job " .. id)
+    end
+    local a, b = job("a"), job("b")
+    assert.matches("TimeLimit=00:30:00", a, 1, true)
+    assert.matches("TimeLimit=00:07:00", b, 1, true)
+    assert.matches("mem=300M", b, 1, true)
+    assert.not_matches("mem=300M", a, 1, true)
+  end)
+
   it("runs a chain inside one allocation", function()
     local body = { 'p:add("s1", S {})' }
     for i = 2, 10 do body[#body + 1] = ('p:add("s%d", S {}, { inp = "s%d.out" })'):format(i, i - 1) end

@@ -135,17 +135,43 @@ end
 --- step's timeout (a minute more than it, in whole minutes: the step's own
 --- timeout ends it first with its message; Slurm's limit ends what Lua's
 --- cannot, such as a step stuck in C), unless the backend's `time` is shorter.
-function Slurm:resources(doc, name, attempt)
-  local r, mem = {}, self.params.mem
+--- A step whose own training backend is a Slurm one (`training = Slurm {
+--- gres = ... }`) asks for that backend's resources, the orchestrator's
+--- filling in those it leaves unset (its `extra` follows the orchestrator's);
+--- `is_step_backend` says that this backend is that step's own already.
+function Slurm:resources(doc, name, attempt, is_step_backend)
+  local r = {}
+  local own = self
+  local entry = name and doc.steps[name] and doc.steps[name].training
+  if not is_step_backend and type(entry) == "table"
+      and not require("zenml.backend").is_local(entry) then
+    local b = require("zenml.backend").from_entry(entry, ("step '%s': training backend"):format(name))
+    if b ~= self and type(b.sbatch_options) == "function" then
+      own = b
+      local p = b.params
+      for _, k in ipairs({ "partition", "account", "qos", "time", "cpus", "gres", "constraint" }) do
+        if p[k] ~= nil then r[k] = p[k] end
+      end
+      if type(p.mem) == "string" then r.mem = p.mem end
+      if p.extra and #p.extra > 0 then
+        local extra = {}
+        for _, v in ipairs(self.params.extra or {}) do extra[#extra + 1] = v end
+        for _, v in ipairs(p.extra) do extra[#extra + 1] = v end
+        r.extra = extra
+      end
+    end
+  end
+  local mem = own.params.mem
   if type(mem) == "table" then
     r.mem = mem[math.min(attempt or 1, #mem)]
   elseif type(mem) == "function" then
-    r.mem = self:limit("mem", mem(attempt or 1))
+    r.mem = own:limit("mem", mem(attempt or 1))
   end
   local timeout = name and doc.steps[name] and doc.steps[name].timeout
   if type(timeout) == "number" then
     local minutes = math.ceil(timeout / 60) + 1
-    local given = self.params.time and slurm.seconds_of(self.params.time)
+    local time = r.time or self.params.time
+    local given = time and slurm.seconds_of(time)
     if not given or given > minutes * 60 then r.time = tostring(minutes) end
   end
   return r
@@ -445,7 +471,7 @@ end
 --- once it ended, with its result {status, outputs?, error?}.
 function Slurm:run_step(job, name)
   local j = self:submit(job.repo, job.doc.run_id, name, remote.command(job.yaml, name, job.attempt),
-    self:resources(job.doc, name, job.attempt))
+    self:resources(job.doc, name, job.attempt, true))
   j.attempt = job.attempt
   jobs.save_job(job.repo, job.doc.run_id, name, j)
   local pause = pauses(self.params.poll_interval)
