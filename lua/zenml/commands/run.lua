@@ -384,7 +384,10 @@ local function show_record(repo, run, all)
       shards = records.shards_of(repo:meta(), e.id) or shards_planned(doc, e.step),
       job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
       job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil,
-      hook_errors = hook_errors[e.step] }
+      hook_errors = hook_errors[e.step],
+      -- why a step failed or did not run (the traceback is in `run logs`)
+      error = (e.status == "failed" or e.status == "skipped") and e.error
+        and e.error:match("^[^\n]*") or nil }
     ::next::
   end
   rec.metrics, rec.evaluated_split = run:metrics(), run:evaluated_split()
@@ -407,6 +410,9 @@ local function show_step(st)
   for _, a in ipairs(st.attempts or {}) do
     io.stdout:write(("  attempt  %d %s%s\n"):format(a.attempt, a.status,
       a.error and (": " .. a.error) or ""))
+  end
+  if st.error and not st.attempts then
+    io.stdout:write(st.status == "skipped" and "  reason   " or "  error    ", st.error, "\n")
   end
   for _, hook in ipairs(require("zenml.engine.hooks").names) do
     local err = st.hook_errors and st.hook_errors[hook]
