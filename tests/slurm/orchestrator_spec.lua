@@ -160,6 +160,9 @@ p:add("b", S { secs = 2 }, { inp = "a.out" })]], "zenml.backends.Slurm { poll_in
     assert.equals(0, code, err)
     assert.equals(("run %s cancelled (2 jobs)\n"):format(id), out)
     assert.equals("cancelled", latest(dir).status)
+    out, err, code = zenml(dir, "run list --status cancelled --json")
+    assert.equals(0, code, err)
+    assert.equals(id, json.try_decode(out)[1].id)
     local jobs = {}
     for _, f in ipairs { "a", "b" } do
       jobs[#jobs + 1] = json.try_decode(t.slurp(("%s/.zenml/jobs/%s/%s.job.json"):format(dir, id, f))).id

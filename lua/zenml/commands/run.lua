@@ -1,8 +1,8 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
 
-local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
-       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N]
+local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [--detach] [-- ARGS...]
+       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [--detach]
        zenml run list [--pipeline NAME] [--status STATUS] [--since DATE] [--until DATE]
                       [--where 'METRIC>VALUE']... [--metric NAME]... [--param STEP.PARAM]...
                       [--sort [-]COLUMN] [--limit N] [--json]
@@ -16,7 +16,8 @@ Runs a pipeline script (every p:run() in it), or runs a recorded pipeline
 again from its YAML alone: the same step sources (from git), parameters and
 datasource version, as a new run.
 RUN is a run id, a unique prefix of one, "latest" or "latest~N" (the run N
-before the newest). STATUS is running, completed or failed. With --json,
+before the newest). STATUS is running, completed, failed or cancelled
+(a cluster run cancelled by Ctrl-C or run cancel). With --json,
 list, show, compare and explain print JSON (numbers as numbers; list:
 seconds absent while a run is running).
 
@@ -148,7 +149,7 @@ local function parse_where(text)
 end
 
 --- The statuses a run can have (`run list --status`).
-local run_statuses = { "running", "completed", "failed" }
+local run_statuses = { "running", "completed", "failed", "cancelled" }
 
 local function list_filter(opts)
   local limit = 50
