@@ -227,6 +227,18 @@ p:add("b", S {}:with { training = zenml.backends.Slurm { mem = "300M", time = "7
     assert.not_matches("mem=300M", a, 1, true)
   end)
 
+  it("checks every step's resources before the first job goes in", function()
+    local dir = repo({ ["gpu.lua"] = pipeline("gpu", [[
+p:add("a", S {})
+p:add("b", S {}:with { training = zenml.backends.Slurm { gres = "gpu:1" } }, { inp = "a.out" })]],
+      'zenml.backends.Slurm { poll_interval = 0.2 }') })
+    local _, err, code = zenml(dir, "run gpu.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: gpu.lua:6: sbatch: error: Invalid generic resource (gres) specification\n", err)
+    local run = latest(dir)
+    assert.equals("", t.sh("ls .zenml/jobs/" .. run.id, { cwd = dir }))
+  end)
+
   it("runs a chain inside one allocation", function()
     local body = { 'p:add("s1", S {})' }
     for i = 2, 10 do body[#body + 1] = ('p:add("s%d", S {}, { inp = "s%d.out" })'):format(i, i - 1) end

@@ -191,6 +191,26 @@ local function job_script(root, command)
   }, "\n")
 end
 
+-- The cluster's verdict on the resources `more` (sbatch --test-only of the
+-- job `opts`, once per distinct request) before a job asking for them goes
+-- in, so a request it cannot satisfy submits nothing; fails with sbatch's
+-- message.
+function Slurm:test(opts, more)
+  local resources = {}
+  for k, v in pairs(more or {}) do
+    if k ~= "dependency" then resources[k] = v end
+  end
+  local key = require("zenml.json").encode(resources)
+  self._tested = self._tested or {}
+  if self._tested[key] then return end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.dependency, o.test_only = nil, true
+  local ok, why = slurm.submit(o)
+  if not ok then fail("%s", why) end
+  self._tested[key] = true
+end
+
 -- Submit one job running `command`; returns {id, script, output}.
 function Slurm:submit(repo, run_id, tag, command, more)
   local dir = jobs.make_folder(repo, run_id)
@@ -203,22 +223,7 @@ function Slurm:submit(repo, run_id, tag, command, more)
   opts.name = ("%s-%s-%s"):format(self.params.job_name, run_id, tag)
   opts.output = out
   opts.chdir = repo.root
-  -- the cluster's verdict on these resources before the first job goes in
-  -- (sbatch --test-only), so a request it cannot satisfy submits nothing
-  local resources = {}
-  for k, v in pairs(more or {}) do
-    if k ~= "dependency" then resources[k] = v end
-  end
-  local key = require("zenml.json").encode(resources)
-  self._tested = self._tested or {}
-  if not self._tested[key] then
-    local deps = opts.dependency
-    opts.dependency, opts.test_only = nil, true
-    local ok, why = slurm.submit(opts)
-    if not ok then fail("%s", why) end
-    opts.dependency, opts.test_only = deps, nil
-    self._tested[key] = true
-  end
+  self:test(opts, more)
   local id, err = slurm.submit(opts)
   if not id then fail("%s", err) end
   return { id = id, script = script, output = out }
@@ -439,6 +444,21 @@ function Slurm:run(plan)
       info.allocation = self:submit(repo, doc.run_id, "allocation", inner,
         { nodes = p.nodes, cpus = p.cpus })
     else
+      -- every step's resources are checked before the first job goes in
+      local probe = jobs.make_folder(repo, doc.run_id) .. "/test-only.sh"
+      assert(core.sys.write_atomic(probe, "#!/bin/sh\ntrue\n", tonumber("755", 8)))
+      local tested, why = pcall(function()
+        for _, name in ipairs(plan.steps) do
+          if not settled[name] then
+            local more = self:resources(doc, name, nil)
+            local opts = self:sbatch_options(more)
+            opts.script_file, opts.chdir = probe, repo.root
+            self:test(opts, more)
+          end
+        end
+      end)
+      os.remove(probe)
+      if not tested then error(why, 0) end
       for _, name in ipairs(plan.steps) do
         if not settled[name] then
           local after = {}
