@@ -18,7 +18,9 @@ done
 # here they must be, or CI would pass without them.
 for fixture in mariadb/start slurm/start; do
   for b in build build-asan; do
-    if ! (cd "$b" && ctest -N | grep -q " $fixture\$"); then
+    # (the list read whole first: grep -q ending the pipe early would fail it under pipefail)
+    listed=$(cd "$b" && ctest -N)
+    if ! grep -q " $fixture\$" <<<"$listed"; then
       echo "test.sh: $b has no $fixture test: are mariadb-server, slurm-wlm and munge installed?" >&2
       exit 1
     fi

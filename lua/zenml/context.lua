@@ -25,6 +25,8 @@ local function processing_of(entry, name)
   local p = { name = b and b:backend_name() or "local", workers = workers or 1, _kernels = workers }
   --- exec.map over this backend's workers: task(i, arg, worker) for i = 1..n.
   function p.map(n, task, arg)
+    -- a step's timeout holds in the workers too
+    task, arg = require("zenml.engine.retry").under_deadline(task, arg)
     return require("zenml.exec").map { n = n, jobs = math.max(1, math.min(p.workers, n)),
       task = task, arg = arg }
   end

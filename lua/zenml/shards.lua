@@ -180,8 +180,9 @@ function M.run(step, ctx, inputs)
   else
     local arg = json.encode({ yaml = ctx.yaml, step = ctx.step_name, input = ctx:input_path(input),
       n = n, rows = rows, dir = dir, backend = proc.name, workers = proc.workers })
-    local texts = require("zenml.exec").map { n = n, jobs = workers, task = "zenml.shards.worker",
-      arg = arg }
+    -- the step's timeout holds in the worker states too
+    local task, targ = require("zenml.engine.retry").under_deadline("zenml.shards.worker", arg)
+    local texts = require("zenml.exec").map { n = n, jobs = workers, task = task, arg = targ }
     for i = 1, n do encoded[i] = json.try_decode(texts[i]) end
   end
   local parts, record = {}, {}

@@ -93,6 +93,20 @@ int zm__my_settle(my_conn *c)
   return 0;
 }
 
+/* Send `sql` and return; its result is read by the next use (zm__my_settle). */
+static int send_query(my_conn *c, const char *sql)
+{
+  int rc = zm__my_settle(c);
+  if (rc < 0)
+    return rc;
+  if (!c->my)
+    return zm_error_set(ZM_EIO, "%s: not connected", c->p.display);
+  if (MY->mysql_send_query(c->my, sql, strlen(sql)) != 0)
+    return zm__my_fail(c);
+  c->sent = 1;
+  return 0;
+}
+
 static int query(my_conn *c, const char *sql)
 {
   int rc = zm__my_settle(c);
@@ -323,7 +337,7 @@ static int release_lock(my_conn *c)
   c->locked = 0;
   char sql[160];
   snprintf(sql, sizeof sql, "DO RELEASE_LOCK('%s')", c->lock_name);
-  return query(c, sql);
+  return send_query(c, sql); /* nothing waits for it: read with the next statement */
 }
 
 static int take_lock(my_conn *c)
@@ -344,8 +358,8 @@ static int take_lock(my_conn *c)
 static int begin_once(my_conn *c)
 {
   int rc = c->my ? take_lock(c) : zm_error_set(ZM_EIO, "%s: not connected", c->p.display);
-  if (rc == 0)
-    rc = query(c, "START TRANSACTION");
+  if (rc == 0) /* read with the transaction's first statement */
+    rc = send_query(c, "START TRANSACTION");
   return rc;
 }
 
@@ -430,16 +444,7 @@ static int my_rollback(zm_sql_conn *b)
  * server's work on them with the next steps of the run. */
 static int my_send(zm_sql_conn *b, const char *sql)
 {
-  my_conn *c = (my_conn *)b;
-  int rc = zm__my_settle(c);
-  if (rc < 0)
-    return rc;
-  if (!c->my)
-    return zm_error_set(ZM_EIO, "%s: not connected", c->p.display);
-  if (MY->mysql_send_query(c->my, sql, strlen(sql)) != 0)
-    return zm__my_fail(c);
-  c->sent = 1;
-  return 0;
+  return send_query((my_conn *)b, sql);
 }
 
 /* A string literal: quoted and escaped for this connection's character set

@@ -234,14 +234,16 @@ static int prefetched(const struct zm__meta_cache *c, const char *run_id)
 }
 
 /* A hit read from the database in execution `run_id`: the second in a row
- * from one run, in a transaction, fetches the rest of that run's. (Only the
- * second: a caller committing after every hit would fetch it every time.) */
+ * from one run, the second in a transaction, fetches the rest of that run's
+ * (only the second: a caller committing after every hit would fetch it
+ * every time; the end of a transaction forgets the first). */
 static int hit_in_run(zm_meta *m, const char *run_id)
 {
   struct zm__meta_cache *c = m->cache;
-  if (m->depth == 0 || !run_id)
+  if (!run_id)
     return 0;
-  if (c->last_run && strcmp(c->last_run, run_id) == 0 && !prefetched(c, run_id))
+  if (m->depth > 0 && c->last_run && strcmp(c->last_run, run_id) == 0 &&
+      !prefetched(c, run_id))
     return prefetch(m, run_id);
   free(c->last_run);
   c->last_run = strdup(run_id);

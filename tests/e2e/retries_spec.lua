@@ -63,7 +63,7 @@ return Child
 local function repo(files)
   local dir = t.git_repo()
   assert(select(3, t.init(dir)) == 0)
-  t.sh("mkdir -p steps backends hooks", { cwd = dir })
+  t.sh("mkdir -p steps backends hooks data", { cwd = dir })
   t.write(dir .. "/steps/s.lua", STEP)
   t.write(dir .. "/backends/child.lua", CHILD)
   for path, text in pairs(files or {}) do t.write(dir .. "/" .. path, text) end
@@ -208,6 +208,33 @@ describe("retries", function()
     out, err, code = zenml(dir, "run p.lua")
     assert.equals(1, code)
     assert.matches("zenml: step 'b' failed: steps/s.lua:%d+: step 'b' timed out after 1 s\n", err)
+  end)
+
+  it("ends the shards a step hands to its processing backend at the step's timeout", function()
+    local dir = repo({ ["data/x.csv"] = "x0\n1\n2\n3\n4\n", ["steps/spin.lua"] = [[
+local zenml = require "zenml"
+local Spin = zenml.Step:extend("Spin")
+Spin.inputs = { data = "frame" }
+Spin.outputs = { total = "value" }
+Spin.shard_rows = 2
+function Spin:map(ctx, chunk) while true do end end
+function Spin:reduce(ctx, parts) return { total = #parts } end
+return Spin
+]], ["p.lua"] = [[
+local zenml = require "zenml"
+local Spin = require "spin"
+local p = zenml.Pipeline { name = "spin" }
+p:add_datasource(zenml.datasources.CSV { name = "x", path = "data/x.csv" })
+p:add("s", Spin { timeout = 1 }:with { processing = zenml.backends.Threads { workers = 2 } },
+  { data = "datasource.data" })
+p:run()
+]] })
+    local started = os.time()
+    local _, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code)
+    assert.is_true(os.time() - started < 30)
+    assert.matches("step 's' timed out after 1 s", err, 1, true)
+    assert.equals("timeout\n", t.sql(dir, "SELECT text_value FROM properties WHERE name = 'failure'"))
   end)
 
   it("refuses bad options in one line, with nothing recorded", function()

@@ -185,4 +185,32 @@ p:run()
     assert.equals(2, #a.attempts)
     assert.equals("failed", a.attempts[1].status)
   end)
+
+  it("stops at the first failure with keep_going = false, cancelling the other jobs", function()
+    local dir = repo([[
+local zenml = require "zenml"
+local S = require "big"
+local F = require "fail"
+local p = zenml.Pipeline { name = "stop", keep_going = false,
+  backend = zenml.backends.Slurm { poll_interval = 0.2 } }
+p:add("a", S {})
+p:add("f", F {}, { inp = "a.out" })
+p:add("slow", S { secs = 30 })
+p:run()
+]])
+    t.write(dir .. "/steps/fail.lua", FAIL)
+    t.sh("git add -A && git commit -qm more", { cwd = dir })
+    local started = os.time()
+    local out, err, code = zenml(dir, "run p.lua")
+    assert.equals(1, code, err)
+    assert.is_true(os.time() - started < 25)
+    assert.matches("3 steps, 1 ran, 0 cached, 1 failed, 1 skipped", out, 1, true)
+    local by = {}
+    for _, st in ipairs(show(dir).steps) do by[st.step] = st end
+    assert.equals("skipped", by.slow.status, t.sql(dir, "SELECT step, status, error FROM executions"))
+    assert.equals("the run stopped at its first failure (keep_going = false)\n", t.sql(dir,
+      "SELECT error FROM executions WHERE step = 'slow'"))
+    -- the cancelled job's execution ends skipped too, never left running
+    assert.equals("", t.sql(dir, "SELECT id FROM executions WHERE status = 'running'"))
+  end)
 end)

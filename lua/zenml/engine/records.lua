@@ -101,12 +101,24 @@ local function put_log(st, text)
   return id
 end
 
+-- Whether execution `exec` was ended by someone else while its step ran
+-- (the run stopped at its first failure and cancelled the step's job, which
+-- finished before the signal took it): what it did then is not recorded.
+local function stopped(db, exec)
+  local e = db:execution(exec)
+  return e ~= nil and e.status ~= "running"
+end
+
 --- Record the outputs a step stored ({out = {id, size, kind, value?}}), their
 --- metrics and its log, and finish its execution `completed`. Returns the
 --- outputs, name -> artifact id.
 function M.complete(st, exec, stored, log)
   local db, run_id = st.repo:meta(), st.doc.run_id
   local outs = {}
+  if stopped(db, exec) then
+    for out, a in pairs(stored) do outs[out] = a.id end
+    return outs
+  end
   for out, a in pairs(stored) do
     db:artifact_record(a.id, a.kind, a.size)
     db:event_add(exec, a.id, "output", out)
@@ -130,6 +142,7 @@ end
 --- Finish execution `exec` `failed` with the full error (every frame) and,
 --- when given, the step's log.
 function M.fail(st, exec, full, log, kind)
+  if stopped(st.repo:meta(), exec) then return end
   local log_id = log and put_log(st, log .. "\n" .. full .. "\n") or nil
   if kind then st.repo:meta():property_set("execution", tostring(exec), "failure", kind) end
   st.repo:meta():execution_finish(exec, "failed", full, log_id)
@@ -156,7 +169,12 @@ end
 --- `why`: the run stopped at its first failure).
 function M.skip(repo, doc, name, why)
   local db, s = repo:meta(), doc.steps[name]
-  local exec = db:execution_begin(doc.run_id, name, s.class, s.source, nil)
+  -- a step whose job was cancelled while it ran ends its own execution
+  local exec
+  for _, e in ipairs(db:executions(doc.run_id)) do
+    if e.step == name and e.status == "running" then exec = e.id end
+  end
+  exec = exec or db:execution_begin(doc.run_id, name, s.class, s.source, nil)
   db:execution_finish(exec, "skipped", why or "an upstream step failed", nil)
 end
 

@@ -123,16 +123,48 @@ local function seconds_text(n)
   return n == math.floor(n) and ("%d"):format(n) or ("%g"):format(n)
 end
 
+--- The error of step `name` at its timeout of `seconds`.
+function M.timeout_message(name, seconds)
+  return ("step '%s' timed out after %s s"):format(name, seconds_text(seconds))
+end
+
+--- The deadline armed in this Lua state: {name, deadline, total}, or nil.
+M.active = nil
+
+--- The `exec.map` task and argument that run `task(i, arg, worker)` (a
+--- "module.function") under this state's deadline, in whichever state runs
+--- it: the shards a step hands to its processing backend time out with it.
+function M.under_deadline(task, arg)
+  local a = M.active
+  if not a then return task, arg end
+  return "zenml.engine.retry.shard_task", require("zenml.json").encode({ task = task, arg = arg,
+    name = a.name, left = math.max(a.deadline - core.sys.clock(), 0.001), total = a.total })
+end
+
+--- The task of M.under_deadline, in a worker state.
+function M.shard_task(i, arg, worker)
+  local a = require("zenml.json").try_decode(arg)
+  local mod, fn = a.task:match("^(.+)%.([^.]+)$")
+  local f = require(mod)[fn]
+  local disarm = M.arm(a.name, a.left, a.total)
+  local ok, res = pcall(f, i, a.arg, worker)
+  disarm()
+  if not ok then error(res, 0) end
+  return res
+end
+
 --- Arm step `name`'s deadline of `seconds` in this Lua state's running
 --- thread: a count hook raises "step 'NAME' timed out after N s" once it
 --- passed (and again every few instructions, should the step catch it).
 --- Returns a function that disarms it (putting back a hook the thread had)
 --- and says whether it fired. Code blocked in C (a sleep, a long kernel) is
 --- ended when it returns to Lua.
-function M.arm(name, seconds)
+function M.arm(name, seconds, total)
   if not seconds then return function() return false end end
   local deadline, fired, armed = core.sys.clock() + seconds, false, true
-  local msg = ("step '%s' timed out after %s s"):format(name, seconds_text(seconds))
+  local msg = M.timeout_message(name, total or seconds)
+  local before = M.active
+  M.active = { name = name, deadline = deadline, total = total or seconds }
   local clock = core.sys.clock
   local old, mask, count = debug.gethook()
   local function hook()
@@ -160,6 +192,7 @@ function M.arm(name, seconds)
   return function()
     if armed then
       armed = false
+      M.active = before
       coroutine.create, coroutine.wrap = create, wrap
       if old then debug.sethook(old, mask, count) else debug.sethook() end
     end

@@ -305,7 +305,7 @@ function M.results(repo, doc, steps, res)
   for _, r in pairs(res) do failed = failed or r.status == "failed" end
   local stopped = failed and doc.options.keep_going == false
   for _, name in ipairs(steps) do
-    local r = res[name] or { status = "skipped" }
+    local r = res[name] or { status = stopped and "cancelled" or "skipped" }
     if r.status == "completed" then
       local status = state.status_of(r.result)
       -- a caught failure, and what it skipped, do not fail the run

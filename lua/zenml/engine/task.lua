@@ -108,7 +108,11 @@ local function run_code(st, name, step, ids)
     local out = step:run(ctx, inputs) -- not a tail call: the traceback names the method
     return out
   end)
-  if disarm() and not ok then kind = "timeout" end
+  -- (a shard in a worker state timed out: its error names the step's timeout)
+  if (disarm() or (not ok and result.message:find(retry.timeout_message(name,
+      retry.seconds(st.doc.steps[name].timeout) or 0), 1, true))) and not ok then
+    kind = "timeout"
+  end
   if ok then
     ok, result = xpcall(errors.boundary, handler, store_outputs, st, name, step, result)
   end
