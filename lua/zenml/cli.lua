@@ -10,7 +10,7 @@ require("zenml.modules").install()
 local commands = {
   { "help", "list the commands, or show one command's help" },
   { "init", "set up .zenml/ in the current git repository" },
-  { "run", "run a pipeline (script or YAML); list, show, logs, explain runs" },
+  { "run", "run a pipeline (script or YAML); list, show, compare, logs, wait, cancel runs" },
   { "pipeline", "list pipelines, show their runs, graph a run" },
   { "report", "write one self-contained HTML page comparing runs, with charts" },
   { "step", "list step classes; exec one step of a recorded pipeline" },

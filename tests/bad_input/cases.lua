@@ -593,7 +593,7 @@ return {
     cmd = "run x.yaml", code = 1, first = "zenml: x.yaml:2:8: aliases (*name) are not supported (zenml never writes anchors or aliases)" },
 
   -- the command line, more -----------------------------------------------------------
-  { "run with no arguments", cmd = "run", code = 2, first = "zenml: usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]" },
+  { "run with no arguments", cmd = "run", code = 2, first = "zenml: usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [--detach] [-- ARGS...]" },
   { "run list with an argument", cmd = "run list extra", code = 2, first = "zenml: run list takes no arguments, got an extra argument 'extra'" },
   { "run show with no run", cmd = "run show", code = 2, first = "zenml: run show needs a RUN" },
   { "run show with two runs", cmd = "run show latest latest", code = 2, first = "zenml: run show takes RUN, got an extra argument 'latest'" },

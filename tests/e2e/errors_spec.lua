@@ -52,10 +52,10 @@ describe("command line usage errors", function()
     local out, err, code = zenml(dir, "run list --status bogus")
     assert.equals(2, code)
     assert.equals("", out)
-    assert.equals("zenml: unknown status 'bogus'; statuses are: running, completed, failed\n", err)
+    assert.equals("zenml: unknown status 'bogus'; statuses are: running, completed, failed, cancelled\n", err)
     _, err, code = zenml(dir, "run list --status complete")
     assert.equals(2, code)
-    assert.equals("zenml: unknown status 'complete'; statuses are: running, completed, failed;"
+    assert.equals("zenml: unknown status 'complete'; statuses are: running, completed, failed, cancelled;"
       .. " did you mean completed?\n", err)
     _, err, code = zenml(dir, "run list --limit ten")
     assert.equals(2, code)

@@ -160,6 +160,9 @@ p:add("b", S { secs = 2 }, { inp = "a.out" })]], "zenml.backends.Slurm { poll_in
     assert.equals(0, code, err)
     assert.equals(("run %s cancelled (2 jobs)\n"):format(id), out)
     assert.equals("cancelled", latest(dir).status)
+    out, err, code = zenml(dir, "run list --status cancelled --json")
+    assert.equals(0, code, err)
+    assert.equals(id, json.try_decode(out)[1].id)
     local jobs = {}
     for _, f in ipairs { "a", "b" } do
       jobs[#jobs + 1] = json.try_decode(t.slurp(("%s/.zenml/jobs/%s/%s.job.json"):format(dir, id, f))).id
@@ -203,6 +206,37 @@ p:add("c", S {}, { inp = "b.out" })]]) })
     assert.equals("Local", doc.backends.orchestrator.class)
     assert.same({ cpus = 1, mem = "200M" }, { cpus = doc.steps.b.training.params.cpus,
       mem = doc.steps.b.training.params.mem })
+  end)
+
+  it("gives a step the resources of its own Slurm training backend under a Slurm orchestrator", function()
+    local dir = repo({ ["own.lua"] = pipeline("own", [[
+p:add("a", S {})
+p:add("b", S {}:with { training = zenml.backends.Slurm { mem = "300M", time = "7" } }, { inp = "a.out" })]],
+      'zenml.backends.Slurm { time = "30", poll_interval = 0.2 }') })
+    local _, err, code = zenml(dir, "run own.lua")
+    assert.equals(0, code, err)
+    local run = latest(dir)
+    local function job(step)
+      local id = json.try_decode(t.slurp(("%s/.zenml/jobs/%s/%s.job.json"):format(dir, run.id, step))).id
+      return t.sh("scontrol show job " .. id)
+    end
+    local a, b = job("a"), job("b")
+    assert.matches("TimeLimit=00:30:00", a, 1, true)
+    assert.matches("TimeLimit=00:07:00", b, 1, true)
+    assert.matches("mem=300M", b, 1, true)
+    assert.not_matches("mem=300M", a, 1, true)
+  end)
+
+  it("checks every step's resources before the first job goes in", function()
+    local dir = repo({ ["gpu.lua"] = pipeline("gpu", [[
+p:add("a", S {})
+p:add("b", S {}:with { training = zenml.backends.Slurm { gres = "gpu:1" } }, { inp = "a.out" })]],
+      'zenml.backends.Slurm { poll_interval = 0.2 }') })
+    local _, err, code = zenml(dir, "run gpu.lua")
+    assert.equals(1, code)
+    assert.equals("zenml: gpu.lua:6: sbatch: error: Invalid generic resource (gres) specification\n", err)
+    local run = latest(dir)
+    assert.equals("", t.sh("ls .zenml/jobs/" .. run.id, { cwd = dir }))
   end)
 
   it("runs a chain inside one allocation", function()

@@ -1,8 +1,8 @@
 local cli = require "zenml.cli"
 local output = require "zenml.output"
 
-local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [-- ARGS...]
-       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N]
+local usage = [[usage: zenml run PIPELINE.lua [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [--detach] [-- ARGS...]
+       zenml run pipelines/NAME_RUN.yaml [--set STEP.PARAM=VALUE]... [--backend NAME] [--no-cache] [-j N] [--detach]
        zenml run list [--pipeline NAME] [--status STATUS] [--since DATE] [--until DATE]
                       [--where 'METRIC>VALUE']... [--metric NAME]... [--param STEP.PARAM]...
                       [--sort [-]COLUMN] [--limit N] [--json]
@@ -16,7 +16,8 @@ Runs a pipeline script (every p:run() in it), or runs a recorded pipeline
 again from its YAML alone: the same step sources (from git), parameters and
 datasource version, as a new run.
 RUN is a run id, a unique prefix of one, "latest" or "latest~N" (the run N
-before the newest). STATUS is running, completed or failed. With --json,
+before the newest). STATUS is running, completed, failed or cancelled
+(a cluster run cancelled by Ctrl-C or run cancel). With --json,
 list, show, compare and explain print JSON (numbers as numbers; list:
 seconds absent while a run is running).
 
@@ -148,7 +149,7 @@ local function parse_where(text)
 end
 
 --- The statuses a run can have (`run list --status`).
-local run_statuses = { "running", "completed", "failed" }
+local run_statuses = { "running", "completed", "failed", "cancelled" }
 
 local function list_filter(opts)
   local limit = 50
@@ -384,7 +385,10 @@ local function show_record(repo, run, all)
       shards = records.shards_of(repo:meta(), e.id) or shards_planned(doc, e.step),
       job = jobs and repo:meta():property_get("execution", tostring(e.id), "job_id") or nil,
       job_script = jobs and repo:meta():property_get("execution", tostring(e.id), "job_script") or nil,
-      hook_errors = hook_errors[e.step] }
+      hook_errors = hook_errors[e.step],
+      -- why a step failed or did not run (the traceback is in `run logs`)
+      error = (e.status == "failed" or e.status == "skipped") and e.error
+        and e.error:match("^[^\n]*") or nil }
     ::next::
   end
   rec.metrics, rec.evaluated_split = run:metrics(), run:evaluated_split()
@@ -407,6 +411,9 @@ local function show_step(st)
   for _, a in ipairs(st.attempts or {}) do
     io.stdout:write(("  attempt  %d %s%s\n"):format(a.attempt, a.status,
       a.error and (": " .. a.error) or ""))
+  end
+  if st.error and not st.attempts then
+    io.stdout:write(st.status == "skipped" and "  reason   " or "  error    ", st.error, "\n")
   end
   for _, hook in ipairs(require("zenml.engine.hooks").names) do
     local err = st.hook_errors and st.hook_errors[hook]

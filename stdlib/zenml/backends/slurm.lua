@@ -135,17 +135,43 @@ end
 --- step's timeout (a minute more than it, in whole minutes: the step's own
 --- timeout ends it first with its message; Slurm's limit ends what Lua's
 --- cannot, such as a step stuck in C), unless the backend's `time` is shorter.
-function Slurm:resources(doc, name, attempt)
-  local r, mem = {}, self.params.mem
+--- A step whose own training backend is a Slurm one (`training = Slurm {
+--- gres = ... }`) asks for that backend's resources, the orchestrator's
+--- filling in those it leaves unset (its `extra` follows the orchestrator's);
+--- `is_step_backend` says that this backend is that step's own already.
+function Slurm:resources(doc, name, attempt, is_step_backend)
+  local r = {}
+  local own = self
+  local entry = name and doc.steps[name] and doc.steps[name].training
+  if not is_step_backend and type(entry) == "table"
+      and not require("zenml.backend").is_local(entry) then
+    local b = require("zenml.backend").from_entry(entry, ("step '%s': training backend"):format(name))
+    if b ~= self and type(b.sbatch_options) == "function" then
+      own = b
+      local p = b.params
+      for _, k in ipairs({ "partition", "account", "qos", "time", "cpus", "gres", "constraint" }) do
+        if p[k] ~= nil then r[k] = p[k] end
+      end
+      if type(p.mem) == "string" then r.mem = p.mem end
+      if p.extra and #p.extra > 0 then
+        local extra = {}
+        for _, v in ipairs(self.params.extra or {}) do extra[#extra + 1] = v end
+        for _, v in ipairs(p.extra) do extra[#extra + 1] = v end
+        r.extra = extra
+      end
+    end
+  end
+  local mem = own.params.mem
   if type(mem) == "table" then
     r.mem = mem[math.min(attempt or 1, #mem)]
   elseif type(mem) == "function" then
-    r.mem = self:limit("mem", mem(attempt or 1))
+    r.mem = own:limit("mem", mem(attempt or 1))
   end
   local timeout = name and doc.steps[name] and doc.steps[name].timeout
   if type(timeout) == "number" then
     local minutes = math.ceil(timeout / 60) + 1
-    local given = self.params.time and slurm.seconds_of(self.params.time)
+    local time = r.time or self.params.time
+    local given = time and slurm.seconds_of(time)
     if not given or given > minutes * 60 then r.time = tostring(minutes) end
   end
   return r
@@ -165,6 +191,26 @@ local function job_script(root, command)
   }, "\n")
 end
 
+-- The cluster's verdict on the resources `more` (sbatch --test-only of the
+-- job `opts`, once per distinct request) before a job asking for them goes
+-- in, so a request it cannot satisfy submits nothing; fails with sbatch's
+-- message.
+function Slurm:test(opts, more)
+  local resources = {}
+  for k, v in pairs(more or {}) do
+    if k ~= "dependency" then resources[k] = v end
+  end
+  local key = require("zenml.json").encode(resources)
+  self._tested = self._tested or {}
+  if self._tested[key] then return end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.dependency, o.test_only = nil, true
+  local ok, why = slurm.submit(o)
+  if not ok then fail("%s", why) end
+  self._tested[key] = true
+end
+
 -- Submit one job running `command`; returns {id, script, output}.
 function Slurm:submit(repo, run_id, tag, command, more)
   local dir = jobs.make_folder(repo, run_id)
@@ -177,22 +223,7 @@ function Slurm:submit(repo, run_id, tag, command, more)
   opts.name = ("%s-%s-%s"):format(self.params.job_name, run_id, tag)
   opts.output = out
   opts.chdir = repo.root
-  -- the cluster's verdict on these resources before the first job goes in
-  -- (sbatch --test-only), so a request it cannot satisfy submits nothing
-  local resources = {}
-  for k, v in pairs(more or {}) do
-    if k ~= "dependency" then resources[k] = v end
-  end
-  local key = require("zenml.json").encode(resources)
-  self._tested = self._tested or {}
-  if not self._tested[key] then
-    local deps = opts.dependency
-    opts.dependency, opts.test_only = nil, true
-    local ok, why = slurm.submit(opts)
-    if not ok then fail("%s", why) end
-    opts.dependency, opts.test_only = deps, nil
-    self._tested[key] = true
-  end
+  self:test(opts, more)
   local id, err = slurm.submit(opts)
   if not id then fail("%s", err) end
   return { id = id, script = script, output = out }
@@ -413,6 +444,21 @@ function Slurm:run(plan)
       info.allocation = self:submit(repo, doc.run_id, "allocation", inner,
         { nodes = p.nodes, cpus = p.cpus })
     else
+      -- every step's resources are checked before the first job goes in
+      local probe = jobs.make_folder(repo, doc.run_id) .. "/test-only.sh"
+      assert(core.sys.write_atomic(probe, "#!/bin/sh\ntrue\n", tonumber("755", 8)))
+      local tested, why = pcall(function()
+        for _, name in ipairs(plan.steps) do
+          if not settled[name] then
+            local more = self:resources(doc, name, nil)
+            local opts = self:sbatch_options(more)
+            opts.script_file, opts.chdir = probe, repo.root
+            self:test(opts, more)
+          end
+        end
+      end)
+      os.remove(probe)
+      if not tested then error(why, 0) end
       for _, name in ipairs(plan.steps) do
         if not settled[name] then
           local after = {}
@@ -445,7 +491,7 @@ end
 --- once it ended, with its result {status, outputs?, error?}.
 function Slurm:run_step(job, name)
   local j = self:submit(job.repo, job.doc.run_id, name, remote.command(job.yaml, name, job.attempt),
-    self:resources(job.doc, name, job.attempt))
+    self:resources(job.doc, name, job.attempt, true))
   j.attempt = job.attempt
   jobs.save_job(job.repo, job.doc.run_id, name, j)
   local pause = pauses(self.params.poll_interval)
