@@ -301,11 +301,45 @@ end
 -- within a second is seen about when it ends rather than up to `interval`
 -- later, while a long run is asked about once per `interval` (about 13
 -- more polls in all when interval is 1 s).
-local function pauses(interval)
+--- A pause also ends early, at the next 50 ms, when `ready()` says a job's
+--- own output shows that it has ended (its last line is written), so the
+--- end of a run is seen without waiting for the next poll.
+local function pauses(interval, ready)
   local start = core.sys.time()
   return function()
     local p = math.min(interval, math.max(0.05, (core.sys.time() - start) / 4))
-    core.sys.sleep(p)
+    local deadline = core.sys.time() + p
+    repeat
+      core.sys.sleep(math.min(0.05, p))
+      if ready and ready() then return end
+    until core.sys.time() >= deadline
+  end
+end
+
+-- Whether `text` has a line starting with `prefix`.
+local function has_line(text, prefix)
+  return text ~= nil and (text:sub(1, #prefix) == prefix or text:find("\n" .. prefix, 1, true) ~= nil)
+end
+
+-- A function telling, once per job, that a job's output shows its end: the
+-- last line `zenml step exec` writes ("step NAME completed", "run RUN: ...").
+local function end_watch(doc, pending, alloc_of)
+  local seen = {}
+  return function()
+    local alloc = alloc_of()
+    if alloc and not seen[alloc.output]
+        and has_line(jobs.read(alloc.output), ("run %s: "):format(doc.run_id)) then
+      seen[alloc.output] = true
+      return true
+    end
+    for name, job in pairs(pending) do
+      local key = job.output and (job.output .. "\0" .. tostring(job.id))
+      if key and not seen[key] and has_line(jobs.read(job.output), ("step %s "):format(name)) then
+        seen[key] = true
+        return true
+      end
+    end
+    return false
   end
 end
 
@@ -318,9 +352,10 @@ end
 --- poll: nil unless every job has ended.
 local function wait_run(repo, doc, book, deps, done, once)
   local info = book.run or {}
-  local pause = pauses(info.poll_interval or 1)
   local results, pending = {}, {}
   for name, job in pairs(book.jobs) do pending[name] = job end
+  local alloc = info.allocation
+  local pause = pauses(info.poll_interval or 1, end_watch(doc, pending, function() return alloc end))
   for name in pairs(doc.steps) do
     if not pending[name] then
       local e = remote.last_execution(repo, doc.run_id, name)
@@ -329,7 +364,6 @@ local function wait_run(repo, doc, book, deps, done, once)
       end
     end
   end
-  local alloc = info.allocation
   local function ids()
     local out = {}
     if alloc then out[1] = alloc.id end
@@ -494,7 +528,8 @@ function Slurm:run_step(job, name)
     self:resources(job.doc, name, job.attempt, true))
   j.attempt = job.attempt
   jobs.save_job(job.repo, job.doc.run_id, name, j)
-  local pause = pauses(self.params.poll_interval)
+  local pause = pauses(self.params.poll_interval,
+    end_watch(job.doc, { [name] = j }, function() return nil end))
   local ok, r = xpcall(function()
     while true do
       local f = final(slurm.states({ j.id })[j.id], j.id)
