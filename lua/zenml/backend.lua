@@ -237,7 +237,8 @@ end
 --- built when the run is resolved.
 function M.check(spec, role, where)
   local root = require("zenml.repo").find_root()
-  if type(spec) == "string" then
+  if type(spec) == "string" and not M.builtin[spec] then
+    -- only a name that is not built in needs the repository's backends/ listed
     local known, found = M.names(root), false
     for _, n in ipairs(known) do found = found or n == spec end
     if not found then

@@ -12,6 +12,7 @@ local function starts_with(s, prefix)
   return s:sub(1, #prefix) == prefix
 end
 
+--- The bytes of file `path`, or nil when it cannot be read.
 local function read_file(path)
   local f = io.open(path, "rb")
   if not f then return nil end
@@ -19,6 +20,8 @@ local function read_file(path)
   f:close()
   return s
 end
+
+M.read_file = read_file
 
 --- Pin one module. Returns a record {module, pin, path?, dirty?, artifact?}.
 function M.pin(repo, name)

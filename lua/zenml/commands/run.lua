@@ -81,7 +81,7 @@ local function run_file(opts, pos)
     jobs = math.tointeger(tonumber(jobs))
     if not jobs or jobs < 1 then cli.fail("-j expects a whole number >= 1\n" .. usage, 2) end
   end
-  if opts.backend then
+  if opts.backend and not require("zenml.backend").builtin[opts.backend] then
     local backend = require "zenml.backend"
     local known = backend.names(require("zenml.repo").find_root())
     local found = false

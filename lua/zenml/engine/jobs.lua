@@ -14,13 +14,7 @@ function M.folder(repo, run_id)
   return ("%s/.zenml/jobs/%s"):format(repo.root, run_id)
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = require("zenml.sources").read_file
 M.read = read
 
 --- Make the run's job folder (git-ignored); returns its path.
