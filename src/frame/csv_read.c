@@ -65,10 +65,17 @@ static char detect_delimiter(const char *p, const char *end, char quote)
 static int add_name(csv_reader *r, const char *s, size_t n)
 {
   char base[512];
+  if (n > 500) {
+    /* a long name is cut to 500 bytes, at a character's start: cutting
+     * inside a UTF-8 sequence would make a name no CSV reader takes back */
+    n = 500;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+      n--;
+  }
   if (n == 0)
     snprintf(base, sizeof base, "column_%zu", r->ncol + 1);
   else
-    snprintf(base, sizeof base, "%.*s", (int)(n < 500 ? n : 500), s);
+    snprintf(base, sizeof base, "%.*s", (int)n, s);
   char name[540];
   snprintf(name, sizeof name, "%s", base);
   for (int k = 1;; k++) {
