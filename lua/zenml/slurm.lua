@@ -4,6 +4,8 @@
 --- when the cluster keeps accounting, one sacct), never one per job per poll;
 --- `calls` counts the commands run, for the benchmark's poll load. Commands
 --- are found on PATH, so tests can stand fake ones in front.
+local core = require "zenml._core"
+
 local M = {}
 
 --- How many Slurm commands this process ran.
@@ -101,13 +103,8 @@ function M.check_time(s)
   return ("'%s' is not a Slurm time limit"):format(s)
 end
 
---- Submit a job: opts {script_file, name, partition, account, qos, time,
---- mem, cpus, gres, constraint, nodes, extra = {args}, dependency = {ids}
---- (afterok), output, chdir, test_only}. Returns the job id (true with
---- test_only: the cluster would take the job, nothing is submitted), or nil
---- and the first line of sbatch's own message.
-function M.submit(opts)
-  local args = { "sbatch", "--parsable" }
+-- The resource options shared by sbatch and salloc, from `opts` (see submit).
+local function resource_args(args, opts)
   local function add(flag, v)
     if v ~= nil and v ~= "" then args[#args + 1] = quote(flag .. "=" .. tostring(v)) end
   end
@@ -121,6 +118,23 @@ function M.submit(opts)
   add("--gres", opts.gres)
   add("--constraint", opts.constraint)
   add("--nodes", opts.nodes)
+  return add
+end
+
+-- "sbatch: the first line of its message", or "salloc: ...".
+local function command_error(command, out)
+  local why = first_error(out)
+  return why:match("^" .. command .. ":") and why or (command .. ": " .. why)
+end
+
+--- Submit a job: opts {script_file, name, partition, account, qos, time,
+--- mem, cpus, gres, constraint, nodes, extra = {args}, dependency = {ids}
+--- (afterok), output, chdir, test_only}. Returns the job id (true with
+--- test_only: the cluster would take the job, nothing is submitted), or nil
+--- and the first line of sbatch's own message.
+function M.submit(opts)
+  local args = { "sbatch", "--parsable" }
+  local add = resource_args(args, opts)
   add("--output", opts.output)
   add("--chdir", opts.chdir)
   if opts.dependency and #opts.dependency > 0 then
@@ -133,15 +147,53 @@ function M.submit(opts)
   local out, ok = run(table.concat(args, " "))
   if opts.test_only then
     if ok then return true end
-    local why = first_error(out)
-    return nil, why:match("^sbatch:") and why or ("sbatch: " .. why)
+    return nil, command_error("sbatch", out)
   end
   local id = ok and out:match("^%s*(%d+)")
-  if not id then
-    local why = first_error(out)
-    return nil, why:match("^sbatch:") and why or ("sbatch: " .. why)
-  end
+  if not id then return nil, command_error("sbatch", out) end
   return id
+end
+
+--- Take an allocation at once and run a script in it: `salloc` (which Slurm
+--- grants inside the request when the nodes are free, where a batch job
+--- waits for the scheduler's next pass) running `srun` of `opts.script_file`
+--- as one task on the allocation's first node, its output in `opts.output`.
+--- The salloc client runs in its own session, in the background, writing
+--- what it says to `opts.log`; it gives the allocation back when the script
+--- ends, with the script's exit status (COMPLETED, or FAILED and the code).
+--- opts are submit's, with `log`. Returns the job id once Slurm named it
+--- (granted, or pending while the nodes are busy), or nil and the first line
+--- of salloc's message.
+function M.allocate(opts)
+  local args = { "salloc" }
+  resource_args(args, opts)("--chdir", opts.chdir)
+  for _, a in ipairs(opts.extra or {}) do args[#args + 1] = quote(a) end
+  -- the script's step shares the allocation's CPUs with the steps it starts
+  local step = { "srun", "--nodes=1", "--ntasks=1", "--overlap", "--kill-on-bad-exit=1",
+    quote("--output=" .. opts.output) }
+  if opts.cpus then step[#step + 1] = quote("--cpus-per-task=" .. tostring(opts.cpus)) end
+  step[#step + 1] = quote(opts.script_file)
+  args[#args + 1] = "exec " .. table.concat(step, " ")
+  local f = assert(io.open(opts.log, "w"))
+  f:close()
+  -- salloc's command line is `sh -c` of the srun line: quoted once more
+  local line = table.concat(args, " ", 1, #args - 1) .. " sh -c " .. quote(args[#args])
+  M.calls = M.calls + 1
+  local ok = os.execute(("setsid sh -c %s </dev/null >/dev/null 2>&1 &"):format(
+    quote(("%s </dev/null >>%s 2>&1; echo \"@rc=$?\" >>%s"):format(line, quote(opts.log),
+      quote(opts.log)))))
+  if not ok then return nil, "salloc: could not be started" end
+  local deadline = core.sys.time() + 60
+  while true do
+    local text = require("zenml.sources").read_file(opts.log) or ""
+    local id = text:match("job allocation (%d+)")
+    if id then return id end
+    if text:match("@rc=%d+") then
+      return nil, command_error("salloc", (text:gsub("@rc=%d+%s*", "")))
+    end
+    if core.sys.time() > deadline then return nil, "salloc: no answer in 60 s" end
+    core.sys.sleep(0.002)
+  end
 end
 
 -- A wait status as Slurm keeps it (squeue's exit_code): exit code, signal.

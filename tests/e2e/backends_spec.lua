@@ -179,7 +179,7 @@ describe("backends", function()
       { pipeline { pipeline = [[, backend = zenml.backends.Slurm { time = "1h" }]] },
         "zenml: p.lua:3: Slurm: parameter 'time' expects a Slurm time limit (MINUTES, MM:SS, HH:MM:SS, D-HH, D-HH:MM[:SS] or UNLIMITED), got \"1h\"" },
       { pipeline { pipeline = [[, backend = zenml.backends.Slurm { partiton = "debug" }]] },
-        "zenml: p.lua:3: Slurm: unknown parameter 'partiton'; parameters are: account, constraint, cpus, dispatch, extra, gres, job_name, max_mem, mem, mode, nodes, partition, poll_interval, qos, time; did you mean partition?" },
+        "zenml: p.lua:3: Slurm: unknown parameter 'partiton'; parameters are: account, allocate, constraint, cpus, dispatch, extra, gres, job_name, max_mem, mem, mode, nodes, partition, poll_interval, qos, time; did you mean partition?" },
       { pipeline { pipeline = [[, backend = zenml.backends.Slurm { mode = "alloc" }]] },
         "zenml: p.lua:3: Slurm: parameter 'mode' expects one of jobs, allocation, got string \"alloc\"" },
       { pipeline { pipeline = [[, backend = zenml.backends.Slurm]] },

@@ -264,6 +264,60 @@ p:add("b", S {}:with { training = zenml.backends.Slurm { gres = "gpu:1" } }, { i
     assert.matches("run " .. run.id .. ": 10 completed, 0 failed, 0 not run\n", alloc_out, 1, true)
   end)
 
+  it("takes an allocation with salloc when it waits and with sbatch when it detaches", function()
+    local dir = repo({ ["a.lua"] = pipeline("a", [[
+p:add("a", S { secs = 1 })
+p:add("b", S {}, { inp = "a.out" })]], 'zenml.backends.Slurm { mode = "allocation", poll_interval = 0.2 }') })
+    local jobs_of = function(id) return dir .. "/.zenml/jobs/" .. id end
+    local out, err, code = zenml(dir, "run a.lua")
+    assert.equals(0, code, err)
+    local run = latest(dir)
+    local said = t.slurp(jobs_of(run.id) .. "/allocation.salloc")
+    local granted = said:match("salloc: Granted job allocation (%d+)\n")
+    assert.is_truthy(granted, said)
+    assert.matches("@rc=0\n$", said)
+    assert.equals(granted, json.try_decode(t.slurp(jobs_of(run.id) .. "/run.json")).allocation.id)
+    assert.matches("run " .. run.id .. ": 2 completed, 0 failed, 0 not run\n",
+      t.slurp(jobs_of(run.id) .. "/allocation.out"), 1, true)
+    -- detached: a batch job, followed by run wait
+    out, err, code = zenml(dir, "run a.lua --detach --no-cache")
+    assert.equals(0, code, err)
+    local id = out:match("run (%S+) submitted")
+    assert.is_nil(io.open(jobs_of(id) .. "/allocation.salloc"))
+    assert.is_truthy(io.open(jobs_of(id) .. "/allocation.sh"))
+    out, err, code = zenml(dir, "run wait " .. id)
+    assert.equals(0, code, err)
+    assert.matches("2 ran", out, 1, true)
+    -- the submitter killed: salloc, in its own session, keeps the run going
+    local pid = t.sh(("cd %s && { %s run a.lua --no-cache >/dev/null 2>&1 & echo $!; }"):format(
+      t.q(dir), t.q(t.zenml)))
+    local deadline = os.time() + 30
+    repeat
+      os.execute("sleep 0.1")
+      run = latest(dir)
+    until (run and run.id ~= id and t.slurp(jobs_of(run.id) .. "/allocation.salloc") or ""):match("Granted")
+      or os.time() > deadline
+    os.execute("kill -9 " .. pid:gsub("%s", ""))
+    out, err, code = zenml(dir, "run wait " .. run.id)
+    assert.equals(0, code, err)
+    assert.equals("completed", latest(dir).status)
+    -- cancelled: the allocation is given back and salloc ends
+    t.write(dir .. "/a.lua", (t.slurp(dir .. "/a.lua"):gsub("secs = 1", "secs = 30")
+      :gsub('mode = "allocation"', 'mode = "allocation", allocate = "salloc"')))
+    out, err, code = zenml(dir, "run a.lua --detach")
+    assert.equals(0, code, err)
+    id = out:match("run (%S+) submitted")
+    local alloc = json.try_decode(t.slurp(jobs_of(id) .. "/run.json")).allocation.id
+    out, err, code = zenml(dir, "run cancel " .. id)
+    assert.equals(0, code, err)
+    assert.equals("cancelled", latest(dir).status)
+    deadline = os.time() + 20
+    repeat os.execute("sleep 0.1") until (t.slurp(jobs_of(id) .. "/allocation.salloc") or ""):match("@rc=")
+      or os.time() > deadline
+    assert.matches("@rc=%d+\n$", t.slurp(jobs_of(id) .. "/allocation.salloc"))
+    assert.is_nil(queue():match(alloc .. " RUNNING"))
+  end)
+
   it("refuses bad input with one line, submitting nothing", function()
     local dir = repo({ ["p.lua"] = pipeline("p", 'p:add("a", S {})') })
     local fake, empty = t.tmpdir(), t.tmpdir()

@@ -154,6 +154,49 @@ exit 1]])
     end)
   end)
 
+  describe("allocate", function()
+    local dir
+    before_each(function() dir = t.tmpdir() end)
+
+    it("runs the script through srun inside salloc and returns the granted id", function()
+      fake("salloc", [[for a in "$@"; do echo "<$a>"; done >>]] .. t.q(log)
+        .. [[
+
+echo "salloc: Granted job allocation 4712" >&2
+sleep 0.2
+echo "salloc: Relinquishing job allocation 4712" >&2]])
+      local id = slurm.allocate { script_file = dir .. "/it's.sh", name = "zenml-r1-allocation",
+        partition = "debug", cpus = 2, nodes = 1, output = dir .. "/o u t", log = dir .. "/log",
+        chdir = "/r", extra = { "--comment=a b" } }
+      assert.equal("4712", id)
+      core.sys.sleep(0.5)
+      local lines = seen()
+      table.remove(lines, 1)
+      assert.same({ "<--job-name=zenml-r1-allocation>", "<--partition=debug>",
+        "<--cpus-per-task=2>", "<--nodes=1>", "<--chdir=/r>", "<--comment=a b>", "<sh>", "<-c>",
+        "<exec srun --nodes=1 --ntasks=1 --overlap --kill-on-bad-exit=1 '--output=" .. dir
+          .. "/o u t' '--cpus-per-task=2' '" .. dir .. "/it'\\''s.sh'>" }, lines)
+      -- salloc's own lines and its exit status stay in the log
+      assert.matches("Relinquishing job allocation 4712\n@rc=0\n$", t.slurp(dir .. "/log"))
+    end)
+
+    it("returns the id of an allocation that waits for the nodes", function()
+      fake("salloc", [[echo "salloc: Pending job allocation 88" >&2
+echo "salloc: job 88 queued and waiting for resources" >&2
+sleep 0.3]])
+      assert.equal("88", slurm.allocate { script_file = "/r/a.sh", output = dir .. "/o",
+        log = dir .. "/log" })
+    end)
+
+    it("returns salloc's error line when it is refused", function()
+      fake("salloc", [[echo "salloc: error: Job submit/allocate failed: Invalid partition name specified" >&2
+exit 1]])
+      assert.same({ nil, "salloc: error: Job submit/allocate failed: Invalid partition name specified" },
+        { slurm.allocate { script_file = "/r/a.sh", partition = "nope", output = dir .. "/o",
+          log = dir .. "/log" } })
+    end)
+  end)
+
   describe("states", function()
     it("asks one squeue for every job, with exit codes and signals", function()
       fake("squeue", [[printf '11|COMPLETED|None|0|\n12|FAILED|NonZeroExitCode|768|\n]]

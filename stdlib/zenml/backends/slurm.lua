@@ -85,6 +85,10 @@ Slurm.params = {
   nodes = { type = "integer", default = 1, check = at_least_one },
   -- inside an allocation: steps on threads of the first node, or each through srun
   dispatch = { type = "string", values = { "auto", "threads", "srun" }, default = "auto" },
+  -- how the allocation is taken: salloc is granted at once when the nodes are
+  -- free, a batch job waits for the scheduler's next pass (auto: salloc when
+  -- `zenml run` waits for the run, sbatch with --detach)
+  allocate = { type = "string", values = { "auto", "sbatch", "salloc" }, default = "auto" },
 }
 
 -- Fail with Slurm's own message, as a user error (one line).
@@ -227,6 +231,26 @@ function Slurm:submit(repo, run_id, tag, command, more)
   local id, err = slurm.submit(opts)
   if not id then fail("%s", err) end
   return { id = id, script = script, output = out }
+end
+
+--- Take the allocation of a run in allocation mode through salloc, running
+--- `command` in it (see zenml.slurm.allocate); returns {id, script, output,
+--- log}.
+function Slurm:allocate(repo, run_id, command, more)
+  local dir = jobs.make_folder(repo, run_id)
+  local job = { script = dir .. "/allocation.sh", output = dir .. "/allocation.out",
+    log = dir .. "/allocation.salloc" }
+  assert(core.sys.write_atomic(job.script, job_script(repo.root, command), tonumber("755", 8)))
+  assert(core.sys.write_atomic(job.output, "", tonumber("644", 8)))
+  local opts = self:sbatch_options(more)
+  opts.script_file, opts.output, opts.log = job.script, job.output, job.log
+  opts.name = ("%s-%s-allocation"):format(self.params.job_name, run_id)
+  opts.chdir = repo.root
+  self:test(opts, more)
+  local id, err = slurm.allocate(opts)
+  if not id then fail("%s", err) end
+  job.id = id
+  return job
 end
 
 -- The final status of a job: nil while it waits or runs, else {status =
@@ -475,8 +499,12 @@ function Slurm:run(plan)
       local srun = p.dispatch == "srun" or (p.dispatch == "auto" and p.nodes > 1)
       local inner = ("%s step exec %s --all%s"):format(remote.quote(remote.executable()),
         remote.quote(plan.yaml), srun and " --srun" or "")
-      info.allocation = self:submit(repo, doc.run_id, "allocation", inner,
-        { nodes = p.nodes, cpus = p.cpus })
+      local more = { nodes = p.nodes, cpus = p.cpus }
+      if p.allocate == "salloc" or (p.allocate == "auto" and not plan.detach) then
+        info.allocation = self:allocate(repo, doc.run_id, inner, more)
+      else
+        info.allocation = self:submit(repo, doc.run_id, "allocation", inner, more)
+      end
     else
       -- every step's resources are checked before the first job goes in
       local probe = jobs.make_folder(repo, doc.run_id) .. "/test-only.sh"
