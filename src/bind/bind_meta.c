@@ -187,8 +187,8 @@ static int db_query(lua_State *L)
   }
   rc = bind_lua(L, s, 3, top);
   lua_newtable(L);
-  int ncols = c->drv->column_count(s);
   for (lua_Integer n = 1; rc == 0 && (rc = c->drv->step(s)) == ZM_SQL_ROW; n++) {
+    int ncols = c->drv->column_count(s); /* known once it ran (MariaDB) */
     lua_createtable(L, 0, ncols);
     for (int i = 0; i < ncols; i++) {
       push_column(L, s, i);

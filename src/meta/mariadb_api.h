@@ -28,6 +28,8 @@
   X(mysql_get_server_info)      \
   X(mysql_stmt_init)            \
   X(mysql_stmt_prepare)         \
+  X(mysql_stmt_attr_set)        \
+  X(mariadb_stmt_execute_direct) \
   X(mysql_stmt_param_count)     \
   X(mysql_stmt_field_count)     \
   X(mysql_stmt_bind_param)      \

@@ -49,7 +49,7 @@ typedef struct my_param {
 typedef struct my_stmt {
   zm_sql_stmt base;
   my_conn *conn;
-  MYSQL_STMT *st; /* NULL until prepared, again after a reconnection */
+  MYSQL_STMT *st; /* NULL until first executed, again after a reconnection */
   char *sql;
   int cached, in_use, executed;
   unsigned nparams, ncols;

@@ -55,20 +55,37 @@ static my_stmt *cache_find(my_conn *c, const char *sql)
   return NULL;
 }
 
-/* Prepare on the server and size the parameter and column arrays. */
-static int stmt_prepare(my_stmt *s)
+/* The parameters (`?`) of `sql`, outside its literals, quoted identifiers
+ * and comments. */
+static unsigned count_params(const char *sql)
 {
-  my_conn *c = s->conn;
-  int rc = zm__my_settle(c);
-  if (rc < 0)
-    return rc;
-  s->st = MY->mysql_stmt_init(c->my);
-  if (!s->st)
-    return zm__my_fail(c);
-  if (MY->mysql_stmt_prepare(s->st, s->sql, strlen(s->sql)) != 0)
-    return zm__my_fail_stmt(s);
-  unsigned np = MY->mysql_stmt_param_count(s->st);
-  unsigned nc = MY->mysql_stmt_field_count(s->st);
+  unsigned n = 0;
+  for (const char *p = sql; *p; p++) {
+    if (*p == '\'' || *p == '"' || *p == '`') {
+      char q = *p;
+      for (p++; *p && *p != q; p++)
+        if (*p == '\\' && q != '`' && p[1])
+          p++;
+      if (!*p)
+        break;
+    } else if ((*p == '-' && p[1] == '-') || *p == '#') {
+      while (p[1] && p[1] != '\n')
+        p++;
+    } else if (*p == '/' && p[1] == '*') {
+      const char *end = strstr(p + 2, "*/");
+      if (!end)
+        break;
+      p = end + 1;
+    } else if (*p == '?') {
+      n++;
+    }
+  }
+  return n;
+}
+
+/* Size the parameter array for `np` parameters. */
+static int size_params(my_stmt *s, unsigned np)
+{
   if (!s->params && np) {
     s->params = calloc(np, sizeof *s->params);
     s->pbind = calloc(np, sizeof *s->pbind);
@@ -78,6 +95,14 @@ static int stmt_prepare(my_stmt *s)
       s->params[i].null = 1;
   }
   s->nparams = np;
+  return 0;
+}
+
+/* Size the column arrays and read the columns' metadata, once the server
+ * has described the statement. */
+static int size_columns(my_stmt *s)
+{
+  unsigned nc = MY->mysql_stmt_field_count(s->st);
   if (!s->cols && nc) {
     s->cols = calloc(nc, sizeof *s->cols);
     s->rbind = calloc(nc, sizeof *s->rbind);
@@ -87,13 +112,40 @@ static int stmt_prepare(my_stmt *s)
       s->cols[i].b = &s->rbind[i];
   }
   s->ncols = nc;
-  if (nc) {
+  if (nc && !s->meta) {
     s->meta = MY->mysql_stmt_result_metadata(s->st);
     if (!s->meta)
       return zm__my_fail_stmt(s);
     s->fields = MY->mysql_fetch_fields(s->meta);
   }
   return 0;
+}
+
+/* A statement's first execution on its connection: prepared and executed
+ * in one round trip (MariaDB's execute-direct), where preparing first would
+ * wait for the server twice. A failure forgets the server's handle, so a
+ * retry starts afresh. */
+static int stmt_execute_direct(my_stmt *s)
+{
+  my_conn *c = s->conn;
+  s->st = MY->mysql_stmt_init(c->my);
+  if (!s->st)
+    return zm__my_fail(c);
+  unsigned np = s->nparams;
+  int rc = 0;
+  if (MY->mysql_stmt_attr_set(s->st, STMT_ATTR_PREBIND_PARAMS, &np) != 0 ||
+      (np && MY->mysql_stmt_bind_param(s->st, s->pbind) != 0) ||
+      MY->mariadb_stmt_execute_direct(s->st, s->sql, strlen(s->sql)) != 0)
+    rc = zm__my_fail_stmt(s);
+  else if (MY->mysql_stmt_param_count(s->st) != np)
+    rc = zm_error_set(ZM_EINVALID, "%s: the statement has %lu parameters, not %u", c->p.display,
+                      MY->mysql_stmt_param_count(s->st), np);
+  if (rc < 0) {
+    MY->mysql_stmt_close(s->st);
+    s->st = NULL;
+    return rc;
+  }
+  return size_columns(s);
 }
 
 int zm__my_prepare(zm_sql_stmt **out, zm_sql_conn *base, const char *sql)
@@ -113,13 +165,8 @@ int zm__my_prepare(zm_sql_stmt **out, zm_sql_conn *base, const char *sql)
   }
   s->base.drv = zm__my_self();
   s->conn = c;
-  int rc = stmt_prepare(s);
-  if (rc < 0 && c->my && zm__my_lost_code(MY->mysql_errno(c->my)) && !c->in_tx) {
-    zm__my_stmt_unprepare(s);
-    rc = zm__my_reconnect(c);
-    if (rc == 0)
-      rc = stmt_prepare(s);
-  }
+  /* the server sees it with its first execution (stmt_execute_direct) */
+  int rc = size_params(s, count_params(sql));
   if (rc < 0) {
     zm__my_free_stmt(s);
     return rc;
@@ -327,16 +374,17 @@ static int execute_once(my_stmt *s)
   int settled = zm__my_settle(s->conn);
   if (settled < 0)
     return settled;
+  fill_param_binds(s);
   if (!s->st) {
-    int rc = stmt_prepare(s);
+    int rc = stmt_execute_direct(s);
     if (rc < 0)
       return rc;
+  } else {
+    if (s->nparams && MY->mysql_stmt_bind_param(s->st, s->pbind) != 0)
+      return zm__my_fail_stmt(s);
+    if (MY->mysql_stmt_execute(s->st) != 0)
+      return zm__my_fail_stmt(s);
   }
-  fill_param_binds(s);
-  if (s->nparams && MY->mysql_stmt_bind_param(s->st, s->pbind) != 0)
-    return zm__my_fail_stmt(s);
-  if (MY->mysql_stmt_execute(s->st) != 0)
-    return zm__my_fail_stmt(s);
   int64_t id = (int64_t)MY->mysql_stmt_insert_id(s->st);
   if (id > 0)
     s->conn->last_id = id;

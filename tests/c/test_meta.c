@@ -236,6 +236,36 @@ static void test_transactions(void)
   zm_meta_close(m);
 }
 
+/* A statement's parameters are the `?` outside its literals and comments (MariaDB: counted before the server sees the statement, which
+ * prepares and runs it in one round trip), and a bad statement's error comes
+ * by its first step at the latest, on both drivers. */
+static void test_statement_parameters(void)
+{
+  zm_meta *m = fresh("meta-params");
+  zm_sql_conn *c = zm_meta_conn(m);
+  zm_sql_stmt *s = NULL;
+  CHECK_EQ_INT(zm_sql_prepare_bind(&s, c,
+                                   "SELECT '?' || ? || 'it''s ?' /* ? */ || ? AS v"
+                                   " -- ?\n",
+                                   "ss", "a", "b"),
+               0);
+  CHECK_EQ_INT(c->drv->step(s), ZM_SQL_ROW);
+  CHECK_EQ_INT(c->drv->column_count(s), 1);
+  CHECK_EQ_STR(c->drv->column_name(s, 0), "v");
+  CHECK_EQ_STR(c->drv->column_text(s, 0), "?ait's ?b");
+  CHECK_EQ_INT(c->drv->step(s), ZM_SQL_DONE);
+  c->drv->finalize(s);
+  s = NULL;
+  int rc = zm_sql_prepare(&s, c, "SELECT nope FROM runs");
+  if (rc == 0)
+    rc = c->drv->step(s);
+  CHECK(rc < 0);
+  CHECK(strstr(zm_error_last(), "nope") != NULL);
+  if (s)
+    c->drv->finalize(s);
+  zm_meta_close(m);
+}
+
 static int exists_except(void *ctx, const char *id)
 {
   return strcmp(id, (const char *)ctx) != 0;
@@ -795,6 +825,7 @@ int main(void)
   RUN(test_pipelines);
   RUN(test_runs);
   RUN(test_transactions);
+  RUN(test_statement_parameters);
   RUN(test_executions_and_cache);
   RUN(test_metrics_properties);
   RUN(test_two_writers);
