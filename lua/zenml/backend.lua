@@ -20,6 +20,7 @@ M.builtin = {
   ["local"] = "zenml.backends.local",
   parallel = "zenml.backends.parallel",
   slurm = "zenml.backends.slurm",
+  slurm_array = "zenml.backends.slurm_array",
   threads = "zenml.backends.threads",
 }
 
@@ -75,6 +76,15 @@ end
 --- As a processing backend: how many workers a step's data work gets
 --- (nil: the kernels' own defaults, as the local backend leaves them).
 function Backend:worker_count() return nil end
+
+--- As a processing backend: the threads the data kernels of a step get in
+--- the process that runs it (nil: their own defaults). Threads gives its
+--- workers; a backend whose workers are elsewhere (a job array) gives nil.
+function Backend:kernel_threads() return self:worker_count() end
+
+--- As a processing backend: whether it can shard work cut `by` ("rows",
+--- "columns", "byte ranges"); a step whose work it cannot shard runs whole.
+function Backend:can_shard(by) return by ~= nil end
 
 --- Whether this backend can play `role`.
 function Backend:can(role)

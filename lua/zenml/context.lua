@@ -22,7 +22,10 @@ local function processing_of(entry, name)
     b = backend.from_entry(entry, ("step '%s': processing"):format(name))
   end
   local workers = b and b:worker_count()
-  local p = { name = b and b:backend_name() or "local", workers = workers or 1, _kernels = workers }
+  local p = { name = b and b:backend_name() or "local", workers = workers or 1,
+    _kernels = b and b:kernel_threads() }
+  -- a backend that runs a step's row blocks itself (a job array)
+  if b and b.run_shards then p.run_shards = function(spec, repo) return b:run_shards(spec, repo) end end
   --- exec.map over this backend's workers: task(i, arg, worker) for i = 1..n.
   function p.map(n, task, arg)
     -- a step's timeout holds in the workers too
@@ -35,11 +38,12 @@ end
 
 --- A new context for step `name` of run `run_id`. `opts`: `processing`
 --- (the step's YAML entry), `ids` (input name -> artifact id), `yaml` (the
---- run's YAML, relative to the repository).
+--- run's YAML, relative to the repository), `key` (the step's cache key:
+--- what names the parts its shards keep for a later run).
 function M.new(repo, run_id, name, step, opts)
   opts = opts or {}
   return setmetatable({
-    repo = repo, run_id = run_id, step_name = name, step = step, yaml = opts.yaml,
+    repo = repo, run_id = run_id, step_name = name, step = step, yaml = opts.yaml, cache_key = opts.key,
     processing = processing_of(opts.processing, name), _ids = opts.ids or {},
     _tty = core.sys.isatty(2), _tmpdirs = {},
   }, Context)

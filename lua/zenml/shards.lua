@@ -3,8 +3,14 @@
 --- the step (`shard_rows`, default 65536 rows), never by the worker count, and
 --- the parts go to `reduce` in block order: 1, 2 or 7 workers give the same
 --- outputs. With more than one worker the blocks run in worker Lua states
---- (zenml.exec.map); a part crosses back as a frame file in the step's
---- scratch folder or as JSON.
+--- (zenml.exec.map) or as the tasks of a Slurm job array (SlurmArray).
+---
+--- Each block that ends well leaves a record in the step's shard folder,
+--- `.zenml/shards/<cache key>-<rows>/`: `<i>.json` (its time, log and part)
+--- and its frame part as `<sha256>.zmf`, named by its content. A run of the
+--- step after one shard failed (a retry, or the next `zenml run`) takes the
+--- blocks already done from there and runs only the others; the folder goes
+--- when the step completes.
 local core = require "zenml._core"
 local json = require "zenml.json"
 
@@ -12,13 +18,23 @@ local M = {}
 
 M.DEFAULT_ROWS = 65536
 
--- What one shard's map returned, as text: a frame is written to `dir`.
+--- The shard folder of a step whose cache key is `key`, cut in blocks of
+--- `rows` rows.
+function M.folder(repo, key, rows)
+  return ("%s/.zenml/shards/%s-%d"):format(repo.root, key:gsub("^sha256:", ""), rows)
+end
+
+-- What one shard's map returned, as text: a frame is written to `dir`
+-- (named by its content when `dir` is a shard folder).
 local function encode_part(part, dir, i)
   local frame = require "zenml.frame"
   if frame.is_frame(part) then
-    local path = ("%s/shard-%d.zmf"):format(dir, i)
-    assert(part:write(path))
-    return { frame = path, names = part:names(), types = part:types() }
+    local tmp = ("%s/.part-%d.tmp-%d"):format(dir, i, core.sys.getpid())
+    assert(part:write(tmp))
+    local sha = assert(core.hash.file(tmp))
+    local path = ("%s/%s.zmf"):format(dir, sha)
+    assert(os.rename(tmp, path))
+    return { frame = path, sha256 = sha, names = part:names(), types = part:types() }
   elseif type(part) == "table" then
     local ok, text = pcall(json.encode, part)
     if not ok then
@@ -66,6 +82,55 @@ local function run_block(step, base, frame, i, n, rows, dir)
   return enc
 end
 
+-- Keep block i's part for a later run of the step: its record, written
+-- last (a record names a part that is there).
+local function keep(dir, i, enc)
+  if enc.bad then return end
+  assert(core.sys.write_atomic(("%s/%d.json"):format(dir, i), json.encode(enc), tonumber("644", 8)))
+end
+
+--- Block i's record in shard folder `dir` when a run of the step left it
+--- (its part still there and unchanged), else nil.
+function M.kept(dir, i, first, last)
+  local text = require("zenml.sources").read_file(("%s/%d.json"):format(dir, i))
+  local enc = text and json.try_decode(text)
+  if type(enc) ~= "table" or enc.bad or enc.first ~= first or enc.last ~= last then return nil end
+  if enc.frame then
+    local sha = core.hash.file(enc.frame)
+    if sha ~= enc.sha256 then return nil end
+  elseif type(enc.value) ~= "string" then
+    return nil
+  end
+  return enc
+end
+
+-- Run block i of `frame` on `worker` and keep its part; the encoded part.
+local function run_and_keep(step, base, frame, i, n, rows, dir, worker)
+  local enc = run_block(step, base, frame, i, n, rows, dir)
+  enc.worker = worker
+  keep(dir, i, enc)
+  return enc
+end
+
+--- Run the blocks `blocks` of a shard spec (what M.run hands a processing
+--- backend) in this process, one after another: a job array's task runs
+--- its share this way (`zenml step shard`). Returns the encoded parts by
+--- block, with `worker`.
+function M.run_blocks(spec, blocks, worker_name)
+  local repo = assert(require("zenml.repo").open())
+  local doc = require("zenml.engine.doc").load(repo.root .. "/" .. spec.yaml)
+  require("zenml.sources").install_pins(repo, doc.sources)
+  local step = require("zenml.engine.classes").instantiate(doc, spec.step)
+  local frame = assert(require("zenml.frame").read(spec.input))
+  local base = { repo = repo, run_id = doc.run_id, step_name = spec.step,
+    processing = { name = spec.backend, workers = spec.workers } }
+  local out = {}
+  for _, i in ipairs(blocks) do
+    out[i] = run_and_keep(step, base, frame, i, spec.n, spec.rows, spec.dir, worker_name)
+  end
+  return out
+end
+
 -- Worker side: the step and its input, loaded once per worker state.
 local worker = {}
 
@@ -82,9 +147,8 @@ function M.worker(i, arg, w)
     worker.base = { repo = repo, run_id = doc.run_id, step_name = a.step,
       processing = { name = a.backend, workers = a.workers } }
   end
-  local enc = run_block(worker.step, worker.base, worker.frame, i, a.n, a.rows, a.dir)
-  enc.worker = w
-  return json.encode(enc)
+  return json.encode(run_and_keep(worker.step, worker.base, worker.frame, a.blocks[i], a.n, a.rows,
+    a.dir, w))
 end
 
 -- The input frame a step's map takes: `shard_input`, else its only frame input.
@@ -157,6 +221,43 @@ function M.default_reduce(step, parts)
   return { [names[1]] = whole }
 end
 
+-- Remove a shard folder: the parts its records name, the records, itself
+-- (a part a killed process left half-written keeps it; gc takes it then).
+local function remove_folder(dir, n, encoded)
+  for i = 1, n do
+    local enc = encoded[i]
+    if enc and enc.frame then os.remove(enc.frame) end
+    os.remove(("%s/%d.json"):format(dir, i))
+  end
+  os.remove(dir)
+end
+
+-- Run the blocks `missing` where the step's processing backend says: a
+-- backend with `run_shards` (a job array) takes the spec; more than one
+-- worker thread maps them in worker states; else they run here in order.
+local function run_missing(step, ctx, frame, spec, encoded)
+  local proc = ctx.processing or { workers = 1 }
+  local missing = spec.blocks
+  local workers = math.min(proc.workers or 1, #missing)
+  if proc.run_shards and ctx.yaml then
+    local got = proc.run_shards(spec, ctx.repo)
+    for _, i in ipairs(missing) do encoded[i] = got[i] end
+  elseif workers <= 1 or not ctx.yaml then
+    -- worker states load the step from the run's YAML; without one (a step
+    -- run outside a recorded run) the blocks run here, in the same order
+    for _, i in ipairs(missing) do
+      encoded[i] = run_and_keep(step, ctx, frame, i, spec.n, spec.rows, spec.dir, 1)
+    end
+  else
+    -- the step's timeout holds in the worker states too
+    local task, targ = require("zenml.engine.retry").under_deadline("zenml.shards.worker",
+      json.encode(spec))
+    local texts = require("zenml.exec").map { n = #missing, jobs = workers, task = task, arg = targ }
+    for k, i in ipairs(missing) do encoded[i] = json.try_decode(texts[k]) end
+  end
+  return workers
+end
+
 --- Run a step's map over its input's row blocks and reduce the parts.
 ---@return table outputs
 function M.run(step, ctx, inputs)
@@ -167,40 +268,49 @@ function M.run(step, ctx, inputs)
   end
   local n = math.max(1, (frame:nrow() + rows - 1) // rows)
   local proc = ctx.processing or { workers = 1 }
-  local workers = math.min(proc.workers or 1, n)
-  local dir = ctx:tmpdir()
-  local encoded = {}
-  -- worker states load the step from the run's YAML; without one (a step
-  -- run outside a recorded run) the blocks run here, in the same order
-  if workers <= 1 or not ctx.yaml then
-    for i = 1, n do
-      encoded[i] = run_block(step, ctx, frame, i, n, rows, dir)
-      encoded[i].worker = 1
+  -- parts are kept for a later run only where a cache key names the work
+  local dir = ctx.cache_key and M.folder(ctx.repo, ctx.cache_key, rows) or ctx:tmpdir()
+  assert(core.sys.mkdir_p(dir))
+  local encoded, missing = {}, {}
+  for i = 1, n do
+    local enc = ctx.cache_key and M.kept(dir, i, (i - 1) * rows + 1, math.min(i * rows, frame:nrow()))
+    if enc then
+      enc.reused = true
+      encoded[i] = enc
+    else
+      missing[#missing + 1] = i
     end
-  else
-    local arg = json.encode({ yaml = ctx.yaml, step = ctx.step_name, input = ctx:input_path(input),
-      n = n, rows = rows, dir = dir, backend = proc.name, workers = proc.workers })
-    -- the step's timeout holds in the worker states too
-    local task, targ = require("zenml.engine.retry").under_deadline("zenml.shards.worker", arg)
-    local texts = require("zenml.exec").map { n = n, jobs = workers, task = task, arg = targ }
-    for i = 1, n do encoded[i] = json.try_decode(texts[i]) end
+  end
+  local workers = 1
+  if #missing > 0 then
+    workers = run_missing(step, ctx, frame, { yaml = ctx.yaml, step = ctx.step_name,
+      input = ctx.yaml and ctx:input_path(input), n = n, rows = rows, nrow = frame:nrow(), dir = dir,
+      blocks = missing,
+      backend = proc.name, workers = proc.workers, run_id = ctx.run_id }, encoded)
   end
   local parts, record = {}, {}
   for i = 1, n do
     local enc = encoded[i]
-    record[i] = { rows = enc.last - enc.first + 1, seconds = enc.seconds, worker = enc.worker }
-    if enc.log ~= "" then
-      io.write(("--- shard %d of %d (rows %d-%d) ---\n%s"):format(i, n, enc.first, enc.last, enc.log))
+    record[i] = { rows = enc.last - enc.first + 1, seconds = enc.seconds, worker = enc.worker,
+      reused = enc.reused or nil }
+    if enc.log and enc.log ~= "" then
+      io.write(("--- shard %d of %d (rows %d-%d)%s ---\n%s"):format(i, n, enc.first, enc.last,
+        enc.reused and ", kept from an earlier run" or "", enc.log))
     end
   end
   for i = 1, n do parts[i] = decode_part(encoded[i], i, n, i > 1 and encoded[1] or nil) end
-  ctx.shard_record = { by = "rows", count = n, workers = workers, block_rows = rows, shards = record }
+  ctx.shard_record = { by = "rows", count = n, workers = workers, block_rows = rows, shards = record,
+    backend = proc.name, reused = #missing < n and n - #missing or nil }
+  local out
   if step.reduce then
-    local ok, out = xpcall(step.reduce, require("zenml.errors").handler, step, ctx, parts)
-    if not ok then error(("reduce of %d shards failed: %s"):format(n, tostring(out)), 0) end
-    return out
+    local ok, res = xpcall(step.reduce, require("zenml.errors").handler, step, ctx, parts)
+    if not ok then error(("reduce of %d shards failed: %s"):format(n, tostring(res)), 0) end
+    out = res
+  else
+    out = M.default_reduce(step, parts)
   end
-  return M.default_reduce(step, parts)
+  if ctx.cache_key then remove_folder(dir, n, encoded) end
+  return out
 end
 
 return M

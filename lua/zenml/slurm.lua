@@ -129,7 +129,8 @@ end
 
 --- Submit a job: opts {script_file, name, partition, account, qos, time,
 --- mem, cpus, gres, constraint, nodes, extra = {args}, dependency = {ids}
---- (afterok), output, chdir, test_only}. Returns the job id (true with
+--- (afterok), output, chdir, array ("0-7%2": a job array), test_only}.
+--- Returns the job id (true with
 --- test_only: the cluster would take the job, nothing is submitted), or nil
 --- and the first line of sbatch's own message.
 function M.submit(opts)
@@ -137,6 +138,7 @@ function M.submit(opts)
   local add = resource_args(args, opts)
   add("--output", opts.output)
   add("--chdir", opts.chdir)
+  add("--array", opts.array)
   if opts.dependency and #opts.dependency > 0 then
     add("--dependency", "afterok:" .. table.concat(opts.dependency, ":"))
     args[#args + 1] = "--kill-on-invalid-dep=yes"
@@ -259,6 +261,43 @@ function M.states(ids)
     if not found[tostring(id)] then gone[#gone + 1] = tostring(id) end
   end
   if #gone > 0 then ask_sacct(gone, found) end
+  return found
+end
+
+--- The states of the tasks of job array `id`: task number -> {state,
+--- reason, exit_code, signal}, for the tasks Slurm lists one by one (a
+--- task that has not started yet may be listed as part of a range, or not
+--- at all); sacct answers for tasks squeue no longer lists when the
+--- cluster keeps accounting.
+function M.array_states(id)
+  local found = {}
+  local out, ok = run("squeue -h -r --states=all -O 'ArrayTaskID:|,State:|,Reason:|,exit_code:|' -j "
+    .. quote(id))
+  if not ok and not out:match("Invalid job id") then error("squeue: " .. first_error(out), 0) end
+  local listed = false
+  for line in out:gmatch("[^\n]+") do
+    local task, state, reason, status = line:match("^%s*(%d+)|([^|]*)|([^|]*)|(%d*)|")
+    listed = listed or line:match("|") ~= nil
+    if task then
+      local code, signal = wait_status(status)
+      found[tonumber(task)] = { state = state, reason = reason, exit_code = code, signal = signal }
+    end
+  end
+  if M.accounting ~= false and not listed then
+    local acct, aok = run("sacct -n -X -P -o JobID,State,ExitCode -j " .. quote(id))
+    if aok then
+      M.accounting = true
+      for line in acct:gmatch("[^\n]+") do
+        local task, state, code, signal = line:match("^%s*%d+_(%d+)|(%S+)[^|]*|(%d+):(%d+)")
+        if task and not found[tonumber(task)] then
+          found[tonumber(task)] = { state = state, reason = "None", exit_code = tonumber(code),
+            signal = tonumber(signal) }
+        end
+      end
+    elseif acct:match("accounting storage is disabled") or acct:match("[Nn]o accounting") then
+      M.accounting = false
+    end
+  end
   return found
 end
 

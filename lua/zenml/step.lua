@@ -200,7 +200,7 @@ end
 function Step:shard_entry(b)
   local by = self:shards_by()
   local yaml = require "zenml.yaml"
-  if not by then return yaml.ordered({ by = "whole", workers = 1 }, { "by", "workers" }) end
+  if not b:can_shard(by) then return yaml.ordered({ by = "whole", workers = 1 }, { "by", "workers" }) end
   return yaml.ordered({ by = by, workers = b:worker_count(),
     block_rows = by == "rows" and (self.shard_rows or require("zenml.shards").DEFAULT_ROWS) or nil },
     { "by", "workers", "block_rows" })

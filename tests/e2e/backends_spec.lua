@@ -136,7 +136,7 @@ describe("backends", function()
     assert.equals("zenml: Parallel: parameter 'jobs' expects an integer >= 1\n", err)
     _, err, code = zenml(dir, "config set backends.k8s.jobs 2")
     assert.equals(2, code)
-    assert.matches("^zenml: unknown backend 'k8s'; backends are: child, local, parallel, slurm, threads\n$", err)
+    assert.matches("^zenml: unknown backend 'k8s'; backends are: child, local, parallel, slurm, slurm_array, threads\n$", err)
   end)
 
   it("runs a step on its training backend, pinned in the YAML, cached steps never sent", function()
@@ -193,7 +193,7 @@ describe("backends", function()
       { pipeline { b = [[:with { training = 3 }]] },
         "zenml: p.lua:5: S: option 'training' expects a backend name or object (zenml.backends.X { ... }), got number 3" },
       { pipeline { pipeline = [[, backend = "k8s"]] },
-        "zenml: p.lua:3: pipeline 'chain': unknown backend 'k8s'; backends are: child, local, parallel, slurm, threads" },
+        "zenml: p.lua:3: pipeline 'chain': unknown backend 'k8s'; backends are: child, local, parallel, slurm, slurm_array, threads" },
     }
     local dir = repo()
     for _, c in ipairs(cases) do

@@ -80,7 +80,7 @@ describe("zenml.Pipeline validation", function()
     assert.has_error(function() zenml.Pipeline { name = "p", jobs = "many" } end,
       "pipeline 'p': jobs must be a positive integer, got \"many\"")
     assert.has_error(function() zenml.Pipeline { name = "p", backend = "k8s" } end,
-      "pipeline 'p': unknown backend 'k8s'; backends are: local, parallel, slurm, threads")
+      "pipeline 'p': unknown backend 'k8s'; backends are: local, parallel, slurm, slurm_array, threads")
     assert.has_error(function() zenml.Pipeline { name = "p" }:add("../../split", A {}) end,
       "pipeline 'p': add: step name must be a string of letters, digits, '_', '-', starting with a "
         .. "letter or '_' (at most 100 characters), got \"../../split\"")

@@ -3,7 +3,7 @@ local output = require "zenml.output"
 
 local usage = [[usage: zenml backend list [--json]
 
-list: the built-in backends (local, parallel, slurm, threads) and those in the
+list: the built-in backends (local, parallel, slurm, slurm_array, threads) and those in the
 repository's backends/ folder: name, class, module, the roles each can play
 (orchestrator, processing, training) and their parameters (with --json an
 object: name -> {type, default, required, values}). A pipeline chooses its

@@ -425,11 +425,13 @@ local function show_step(st)
       or ("by %s on %d worker%s"):format(sh.by, sh.workers, sh.workers == 1 and "" or "s"),
       sh.backend and (" (" .. sh.backend .. ")") or ""))
   elseif sh then
-    io.stdout:write(("  shards   %d by %s of %d on %d worker%s\n"):format(sh.count, sh.by,
-      sh.block_rows, sh.workers, sh.workers == 1 and "" or "s"))
+    io.stdout:write(("  shards   %d by %s of %d on %d %s%s\n"):format(sh.count, sh.by,
+      sh.block_rows, sh.workers, sh.backend == "slurm_array" and "array task" or "worker",
+      sh.workers == 1 and "" or "s"))
     for k, one in ipairs(sh.shards or {}) do
-      io.stdout:write(("           %d: %d rows, %.3f s, worker %d\n"):format(k, one.rows,
-        one.seconds, one.worker or 1))
+      io.stdout:write(("           %d: %d rows, %.3f s, %s%s\n"):format(k, one.rows, one.seconds,
+        type(one.worker) == "string" and one.worker or ("worker %d"):format(one.worker or 1),
+        one.reused and ", kept from an earlier run" or ""))
     end
   end
   if st.job then

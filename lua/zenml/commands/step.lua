@@ -5,6 +5,7 @@ local params = require "zenml.params"
 local usage = [[usage: zenml step list [--json]
        zenml step exec PIPELINE.yaml STEP [--attempt N]
        zenml step exec PIPELINE.yaml --all [-j N] [--srun]
+       zenml step shard SPEC.json [TASK]
 
 list: the built-in step classes and those in the repository's steps/ folder,
 with their parameters (with --json an object: name -> {type, default,
@@ -22,7 +23,11 @@ step of a run that has finished (a recorded run is never changed:
 exec --all: every step of the run that has not completed, on N worker
 threads here (default: the CPUs Slurm gave the job, else every core), or
 each through `srun` on a node of the allocation with --srun; what the slurm
-orchestrator's allocation mode runs inside its allocation.]]
+orchestrator's allocation mode runs inside its allocation.
+shard: one task of a SlurmArray job array: the row blocks of the spec the
+step's process wrote (.zenml/jobs/RUN/STEP-shards.json) that fall to task
+TASK (default: $SLURM_ARRAY_TASK_ID), each kept in the step's shard folder;
+exit 1 when one of them failed, with its error.]]
 
 local function modules_in(folder, prefix)
   local out = {}
@@ -178,6 +183,40 @@ local function exec_all(opts, pos)
   return all and 0 or 1
 end
 
+-- `step shard SPEC [TASK]`: a job array task's share of a step's blocks.
+local function shard(pos)
+  local path, task = pos[2], pos[3] or os.getenv("SLURM_ARRAY_TASK_ID")
+  if not path then cli.fail("step shard needs SPEC.json\n" .. usage, 2) end
+  if pos[4] then cli.fail(("step shard takes SPEC.json and TASK, got an extra argument '%s'"):format(pos[4]), 2) end
+  local t = math.tointeger(tonumber(task or ""))
+  if not t or t < 0 then
+    cli.fail(("step shard: TASK expects a whole number >= 0 (or SLURM_ARRAY_TASK_ID), got '%s'"):format(
+      tostring(task)), 2)
+  end
+  local text = require("zenml.sources").read_file(path)
+  local spec = text and require("zenml.json").try_decode(text)
+  if type(spec) ~= "table" or type(spec.blocks) ~= "table" or not spec.tasks then
+    cli.fail(("step shard: %s is not a shard spec zenml wrote"):format(path))
+  end
+  local mine = {}
+  for k = t + 1, #spec.blocks, spec.tasks do mine[#mine + 1] = spec.blocks[k] end
+  local shards = require "zenml.shards"
+  local parts = shards.run_blocks(spec, mine, ("task %d on %s"):format(t, require("zenml._core").sys.hostname()))
+  local failed = 0
+  for _, i in ipairs(mine) do
+    local enc = parts[i]
+    local where = ("shard %d of %d (rows %d-%d)"):format(i, spec.n, enc.first, enc.last)
+    if enc.log ~= "" then io.stdout:write(("--- %s ---\n%s"):format(where, enc.log)) end
+    if enc.bad then
+      failed = failed + 1
+      io.stderr:write(("zenml: %s: %s\n"):format(where, enc.bad))
+    else
+      io.stdout:write(("%s done in %.3f s\n"):format(where, enc.seconds))
+    end
+  end
+  return failed == 0 and 0 or 1
+end
+
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true, all = true, srun = true },
     options = { j = true, attempt = true } }, usage)
@@ -191,7 +230,11 @@ local function run(args)
     cli.no_json(opts, "step exec", "the step's status as text")
     return exec(opts, pos)
   end
-  cli.unknown_action(pos[1], { "list", "exec" }, usage)
+  if pos[1] == "shard" then
+    cli.no_json(opts, "step shard", "the shards' status as text")
+    return shard(pos)
+  end
+  cli.unknown_action(pos[1], { "list", "exec", "shard" }, usage)
 end
 
 return { usage = usage, run = run }

@@ -92,9 +92,9 @@ end
 -- The step's timeout, when it has one, covers its inputs' loading and its
 -- code; the outputs are stored after it (a store never shows a half-written
 -- artifact, and an output stored before the deadline is simply unrecorded).
-local function run_code(st, name, step, ids)
+local function run_code(st, name, step, ids, key)
   local ctx = context.new(st.repo, st.doc.run_id, name, step,
-    { processing = st.doc.steps[name].processing, ids = ids, yaml = st.yaml })
+    { processing = st.doc.steps[name].processing, ids = ids, yaml = st.yaml, key = key })
   ctx:capture()
   local kind
   local disarm = retry.arm(name, retry.seconds(st.doc.steps[name].timeout))
@@ -144,7 +144,7 @@ function M.step(st, name, known)
   local exec = records.begin(st, name, p.key, p.parts, p.ids)
   st.current_exec = exec
   records.flush(st)
-  local ok, result, log, kind = run_code(st, name, step, p.ids)
+  local ok, result, log, kind = run_code(st, name, step, p.ids, p.key)
   if not ok then
     -- the run's records keep every frame; the user is shown their own
     records.fail(st, exec, errors.format(result, true), log, kind)

@@ -1,9 +1,10 @@
 --- zenml.backends: the backend bases and the built-in backends (Local,
---- Parallel, Slurm, Threads). A repository's own backends live in its backends/
+--- Parallel, Slurm, SlurmArray, Threads). A repository's own backends live in its backends/
 --- folder, one class per module (docs/backends.md).
 local backend = require "zenml.backend"
 
-local modules = { Local = "local", Parallel = "parallel", Slurm = "slurm", Threads = "threads" }
+local modules = { Local = "local", Parallel = "parallel", Slurm = "slurm", SlurmArray = "slurm_array",
+  Threads = "threads" }
 
 return setmetatable({
   BaseOrchestrator = backend.BaseOrchestrator,
@@ -13,7 +14,7 @@ return setmetatable({
   -- the names __index can give (REPL completion, "did you mean" in zenml.errors)
   __keys = function()
     return { "BaseOrchestrator", "BaseProcessingBackend", "BaseTrainingBackend", "Local",
-      "Parallel", "Slurm", "Threads" }
+      "Parallel", "Slurm", "SlurmArray", "Threads" }
   end,
   __index = function(t, k)
     local m = modules[k]

@@ -181,8 +181,8 @@ function Slurm:resources(doc, name, attempt, is_step_backend)
   return r
 end
 
--- The script of a job: go to the repository (saying so when this node
--- cannot see it), then run `command`.
+--- The script of a job: go to the repository (saying so when this node
+--- cannot see it), then run `command`.
 local function job_script(root, command)
   return table.concat({
     "#!/bin/sh",
@@ -194,6 +194,8 @@ local function job_script(root, command)
     "",
   }, "\n")
 end
+
+Slurm.job_script = job_script
 
 -- The cluster's verdict on the resources `more` (sbatch --test-only of the
 -- job `opts`, once per distinct request) before a job asking for them goes
