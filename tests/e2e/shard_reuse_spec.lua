@@ -138,6 +138,21 @@ describe("shards kept for a later run", function()
     assert.equals(clean_ids()["count.total"], outputs(dir)["count.total"])
   end)
 
+  it("lets zenml gc remove the parts a failed step kept", function()
+    local dir = repo()
+    local env = { CALLS = dir .. "/calls.txt", FAIL_SHARD = "3" }
+    t.zenml_run("run pipeline.lua", { cwd = dir, env = env })
+    local out, err, code = t.zenml_run("gc", { cwd = dir })
+    assert.equals(0, code, err)
+    assert.matches("and 2 temporary files", out, 1, true)
+    assert.equals("", (t.sh("ls .zenml/shards/", { cwd = dir })))
+    os.remove(dir .. "/calls.txt")
+    env.FAIL_SHARD = nil
+    _, err, code = t.zenml_run("run pipeline.lua", { cwd = dir, env = env })
+    assert.equals(0, code, err)
+    assert.same({ 1, 2, 3, 4 }, calls(dir .. "/calls.txt"))
+  end)
+
   it("does not reuse a kept part whose bytes changed", function()
     local dir = repo()
     local env = { CALLS = dir .. "/calls.txt", FAIL_SHARD = "3" }

@@ -3,8 +3,9 @@ local output = require "zenml.output"
 
 local usage = [[usage: zenml gc [--dry-run] [--json]
 
-Removes artifacts that nothing references, and temporary files left by
-interrupted writes. Kept: what the metadata store references (datasource
+Removes artifacts that nothing references, temporary files left by
+interrupted writes, and the parts a map/reduce step whose shard failed kept
+for its next run (.zenml/shards/; counted with the temporary files). Kept: what the metadata store references (datasource
 versions, executions, events, registered model versions) and what every recorded run's YAML in
 pipelines/ needs to run again (the stored copies of step sources that were
 uncommitted, datasource snapshots, the models a BatchInference run uses).
@@ -16,6 +17,27 @@ gc waits until no other process is using the artifact store (a run, a
 'zenml datasource commit', a REPL that opened the repository's store), since
 such a process may have stored objects it has not recorded yet; it says so
 when it has to wait. Runs started meanwhile wait for gc to finish.]]
+
+-- The shard folders steps left (zenml.shards): count and bytes; removed
+-- unless `dry`. Only called with the store's lock held exclusively (or
+-- for a dry run): no step that could be using one is running.
+local function shard_folders(repo, dry)
+  local q = require("zenml.engine.remote").quote
+  local top = repo.root .. "/.zenml/shards"
+  local count, bytes = 0, 0
+  local p = io.popen(("find %s -mindepth 1 -maxdepth 1 -type d 2>/dev/null"):format(q(top)))
+  local folders = {}
+  for path in p:lines() do folders[#folders + 1] = path end
+  p:close()
+  for _, path in ipairs(folders) do
+    local du = io.popen(("du -sb %s 2>/dev/null"):format(q(path)))
+    bytes = bytes + (tonumber((du:read("l") or ""):match("^(%d+)")) or 0)
+    du:close()
+    count = count + 1
+    if not dry then os.execute(("rm -rf -- %s"):format(q(path))) end
+  end
+  return count, bytes
+end
 
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { ["dry-run"] = true, json = true } }, usage)
@@ -39,6 +61,10 @@ local function run(args)
   if not needed then cli.fail("gc: " .. nerr) end
   table.move(needed, 1, #needed, #keep + 1, keep)
   local freed, err = store:gc { keep = keep, dry_run = dry }
+  if freed then
+    local folders, bytes = shard_folders(repo, dry)
+    freed.temps, freed.bytes = freed.temps + folders, freed.bytes + bytes
+  end
   if not dry then store:lock("shared") end
   if not freed then cli.fail(err) end
   if opts.json then
