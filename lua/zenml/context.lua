@@ -23,7 +23,7 @@ local function processing_of(entry, name)
   end
   local workers = b and b:worker_count()
   local p = { name = b and b:backend_name() or "local", workers = workers or 1,
-    _kernels = b and b:kernel_threads() }
+    _kernels = b and b:kernel_threads(), backend = b }
   -- a backend that runs a step's row blocks itself (a job array)
   if b and b.run_shards then p.run_shards = function(spec, repo) return b:run_shards(spec, repo) end end
   --- exec.map over this backend's workers: task(i, arg, worker) for i = 1..n.
@@ -57,6 +57,21 @@ function Context:input_path(name)
     error(("input '%s' is not a single artifact"):format(tostring(name)), 0)
   end
   return self.repo:store():path(id)
+end
+
+--- The stored bytes of input `name` (a single artifact), or nil when the
+--- step has no such input: what a shard's map reads besides its rows.
+function Context:input_bytes(name)
+  local id = self._ids[name]
+  if id == nil then return nil end
+  return assert(self.repo:store():read(id))
+end
+
+--- The input ids a shard's worker may read (single artifacts only).
+function Context:input_ids()
+  local out = {}
+  for k, id in pairs(self._ids) do if type(id) == "string" then out[k] = id end end
+  return out
 end
 
 --- Return this as an output to reuse an artifact that is already stored.

@@ -48,8 +48,13 @@ end
 
 -- The shard's context: logging, the run and step, which shard.
 local function shard_context(base, i, n, first, last)
+  local ids = base.ids or (base.input_ids and base:input_ids()) or {}
   local ctx = { repo = base.repo, run_id = base.run_id, step_name = base.step_name,
     processing = base.processing, shard = i, shards = n, rows = { first, last } }
+  --- the stored bytes of another input of the step (a model, say)
+  function ctx.input_bytes(_, name)
+    return ids[name] and assert(base.repo:store():read(ids[name])) or nil
+  end
   function ctx.log(_, ...)
     local parts = table.pack(...)
     for k = 1, parts.n do parts[k] = tostring(parts[k]) end
@@ -71,7 +76,7 @@ local function run_block(step, base, frame, i, n, rows, dir)
   io.output(log)
   _G.print = function(...) ctx:log(...) end
   local t0 = core.sys.clock()
-  local ok, part = xpcall(step.map, require("zenml.errors").handler, step, ctx, chunk)
+  local ok, part = xpcall(step.map or step.row_map, require("zenml.errors").handler, step, ctx, chunk)
   local seconds = core.sys.clock() - t0
   io.output(saved_out)
   _G.print = saved_print
@@ -122,7 +127,7 @@ function M.run_blocks(spec, blocks, worker_name)
   require("zenml.sources").install_pins(repo, doc.sources)
   local step = require("zenml.engine.classes").instantiate(doc, spec.step)
   local frame = assert(require("zenml.frame").read(spec.input))
-  local base = { repo = repo, run_id = doc.run_id, step_name = spec.step,
+  local base = { repo = repo, run_id = doc.run_id, step_name = spec.step, ids = spec.ids,
     processing = { name = spec.backend, workers = spec.workers } }
   local out = {}
   for _, i in ipairs(blocks) do
@@ -144,7 +149,7 @@ function M.worker(i, arg, w)
     local step = require("zenml.engine.classes").instantiate(doc, a.step)
     local frame = assert(require("zenml.frame").read(a.input))
     worker.key, worker.step, worker.frame = arg, step, frame
-    worker.base = { repo = repo, run_id = doc.run_id, step_name = a.step,
+    worker.base = { repo = repo, run_id = doc.run_id, step_name = a.step, ids = a.ids,
       processing = { name = a.backend, workers = a.workers } }
   end
   return json.encode(run_and_keep(worker.step, worker.base, worker.frame, a.blocks[i], a.n, a.rows,
@@ -285,7 +290,7 @@ function M.run(step, ctx, inputs)
   if #missing > 0 then
     workers = run_missing(step, ctx, frame, { yaml = ctx.yaml, step = ctx.step_name,
       input = ctx.yaml and ctx:input_path(input), n = n, rows = rows, nrow = frame:nrow(), dir = dir,
-      blocks = missing,
+      blocks = missing, ids = ctx.yaml and ctx:input_ids(),
       backend = proc.name, workers = proc.workers, run_id = ctx.run_id }, encoded)
   end
   local parts, record = {}, {}

@@ -187,18 +187,23 @@ function Step:run(ctx, inputs)
   errors.user("%s does not implement run(ctx, inputs)", getmetatable(self).__name)
 end
 
---- What of this step's work a processing backend can shard: "rows" for a
---- step with `map`, else its class's `shards` ("columns", "byte ranges"),
---- or nil when it runs whole.
-function Step:shards_by()
+--- What of this step's work processing backend `b` can shard: "rows" for a
+--- step with `map` (or with `row_map` under a backend that shards rows
+--- only), else its class's `shards` ("columns", "byte ranges"), or nil when
+--- it runs whole.
+function Step:shards_by(b)
   if self.map then return "rows" end
-  return getmetatable(self).shards
+  local by = getmetatable(self).shards
+  -- a step whose rows can also go in blocks (row_map: batch inference) takes
+  -- that way under a backend that shards rows but not its kernels' way
+  if b and self.row_map and not b:can_shard(by) and b:can_shard("rows") then return "rows" end
+  return by
 end
 
 --- The YAML's `shards` entry of this step under processing backend `b`:
 --- what shards and on how many workers, or `by: whole` on one.
 function Step:shard_entry(b)
-  local by = self:shards_by()
+  local by = self:shards_by(b)
   local yaml = require "zenml.yaml"
   if not b:can_shard(by) then return yaml.ordered({ by = "whole", workers = 1 }, { "by", "workers" }) end
   return yaml.ordered({ by = by, workers = b:worker_count(),

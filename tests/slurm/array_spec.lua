@@ -213,6 +213,32 @@ describe("the SlurmArray processing backend", function()
     assert.equals(local_ids():match("[^\n]*|sums\n"), outputs(dir))
   end)
 
+  it("predicts a BatchInference run's data in row blocks, to the frame of one worker", function()
+    local dir = t.iris_repo({
+      ["train.lua"] = t.iris_pipeline(),
+      ["steps/p40.lua"] = 'local P = require("zenml.steps.inferrer").Predict:extend("P40")\n'
+        .. "P.shard_rows = 40\nreturn P\n",
+      ["score.lua"] = [[
+local zenml = require "zenml"
+local K = tonumber(os.getenv("ARRAY") or "0")
+local B = K ~= 0 and zenml.backends.SlurmArray { shards = K, poll_interval = 0.2 } or nil
+local p = zenml.pipelines.BatchInference { name = "score", model_run = "latest" }
+p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
+p:add_inferrer(require("p40") {}:with { processing = B })
+p:run()
+]] })
+    local _, err, code = zenml(dir, "run train.lua")
+    assert.equals(0, code, err)
+    _, err, code = zenml(dir, "run score.lua")
+    assert.equals(0, code, err)
+    local whole = outputs(dir)
+    _, err, code = zenml(dir, "run score.lua --no-cache", { ARRAY = "3" })
+    assert.equals(0, code, err)
+    assert.equals(whole, outputs(dir))
+    assert.matches("inferrer %(P40%): completed, [%d.]+ s\n  shards   4 by rows of 40 on 3 array tasks\n",
+      (zenml(dir, "run show latest")))
+  end)
+
   it("refuses a shard count below 1 before anything runs", function()
     local dir = repo()
     local _, err, code = zenml(dir, "run pipeline.lua", { ARRAY = "-1" })

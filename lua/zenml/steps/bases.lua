@@ -345,8 +345,20 @@ local function bytes_of(ctx, v)
   return v
 end
 
+--- One block of rows of `data` predicted on its own: under a processing
+--- backend that shards rows but not columns (SlurmArray), the step's `data`
+--- goes in blocks of `shard_rows` rows and the blocks' predictions are
+--- stacked in order, the same frame as predicting it whole.
+BaseInferrerStep.shard_input = "data"
+function BaseInferrerStep:row_map(ctx, chunk)
+  return self:infer(ctx, ctx:input_bytes("model"), ctx:input_bytes("transform"), chunk)
+end
+
 function BaseInferrerStep:run(ctx, inputs)
   release_garbage()
+  if ctx.processing and self:shards_by(ctx.processing.backend) == "rows" then
+    return require("zenml.shards").run(self, ctx, inputs)
+  end
   return { predictions = self:infer(ctx, bytes_of(ctx, inputs.model),
     bytes_of(ctx, inputs.transform), inputs.data) }
 end
