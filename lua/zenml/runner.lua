@@ -52,7 +52,11 @@ local function settings(p, opts, repo)
   local o, cfg = M.overrides, repo.config.defaults
   local jobs = o.jobs or opts.jobs or p.jobs or cfg.jobs or 1
   local spec = o.backend or opts.backend or p.backend or (jobs > 1 and "parallel") or cfg.backend
-  local orch = backend.resolve(spec, "orchestrator", repo.config, repo.root, "backend")
+  -- an error names where the backend was chosen
+  local where = o.backend and "--backend" or (opts.backend and "run { backend }")
+    or (p.backend and ("pipeline '%s'"):format(tostring(p.name)))
+    or (jobs > 1 and "-j") or "defaults.backend (zenml config)"
+  local orch = backend.resolve(spec, "orchestrator", repo.config, repo.root, where)
   if orch:backend_name() == "parallel" then
     -- -j N (or jobs = N) sets the threads unless the object says; else
     -- the repository's backends.parallel.jobs or the default

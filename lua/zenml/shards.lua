@@ -263,10 +263,11 @@ local function run_missing(step, ctx, frame, spec, encoded)
   return workers
 end
 
---- Run a step's map over its input's row blocks and reduce the parts.
----@return table outputs
-function M.run(step, ctx, inputs)
-  local input, frame = input_of(step, inputs)
+-- Map `frame`'s row blocks (input file `path`, part `tag` of the step's
+-- work: a split's name, or nil) and decode the parts in block order.
+-- Returns the parts, the shard record, and a function removing the kept
+-- parts once they are used.
+local function map_blocks(step, ctx, frame, path, tag, ids)
   local rows = step.shard_rows or M.DEFAULT_ROWS
   if math.type(rows) ~= "integer" or rows < 1 then
     error(("%s: shard_rows must be an integer >= 1, got %s"):format(step:class_name(), tostring(rows)), 0)
@@ -274,11 +275,12 @@ function M.run(step, ctx, inputs)
   local n = math.max(1, (frame:nrow() + rows - 1) // rows)
   local proc = ctx.processing or { workers = 1 }
   -- parts are kept for a later run only where a cache key names the work
-  local dir = ctx.cache_key and M.folder(ctx.repo, ctx.cache_key, rows) or ctx:tmpdir()
+  local key = ctx.cache_key and (tag and ctx.cache_key .. "-" .. tag or ctx.cache_key)
+  local dir = key and M.folder(ctx.repo, key, rows) or ctx:tmpdir()
   assert(core.sys.mkdir_p(dir))
   local encoded, missing = {}, {}
   for i = 1, n do
-    local enc = ctx.cache_key and M.kept(dir, i, (i - 1) * rows + 1, math.min(i * rows, frame:nrow()))
+    local enc = key and M.kept(dir, i, (i - 1) * rows + 1, math.min(i * rows, frame:nrow()))
     if enc then
       enc.reused = true
       encoded[i] = enc
@@ -288,34 +290,69 @@ function M.run(step, ctx, inputs)
   end
   local workers = 1
   if #missing > 0 then
-    workers = run_missing(step, ctx, frame, { yaml = ctx.yaml, step = ctx.step_name,
-      input = ctx.yaml and ctx:input_path(input), n = n, rows = rows, nrow = frame:nrow(), dir = dir,
-      blocks = missing, ids = ctx.yaml and ctx:input_ids(),
+    workers = run_missing(step, ctx, frame, { yaml = ctx.yaml, step = ctx.step_name, tag = tag,
+      input = ctx.yaml and path, n = n, rows = rows, nrow = frame:nrow(), dir = dir,
+      blocks = missing, ids = ids or (ctx.yaml and ctx:input_ids()),
       backend = proc.name, workers = proc.workers, run_id = ctx.run_id }, encoded)
   end
   local parts, record = {}, {}
+  local what = tag and ("%s: "):format(tag) or ""
   for i = 1, n do
     local enc = encoded[i]
     record[i] = { rows = enc.last - enc.first + 1, seconds = enc.seconds, worker = enc.worker,
-      reused = enc.reused or nil }
+      reused = enc.reused or nil, part = tag }
     if enc.log and enc.log ~= "" then
-      io.write(("--- shard %d of %d (rows %d-%d)%s ---\n%s"):format(i, n, enc.first, enc.last,
+      io.write(("--- %sshard %d of %d (rows %d-%d)%s ---\n%s"):format(what, i, n, enc.first, enc.last,
         enc.reused and ", kept from an earlier run" or "", enc.log))
     end
   end
   for i = 1, n do parts[i] = decode_part(encoded[i], i, n, i > 1 and encoded[1] or nil) end
-  ctx.shard_record = { by = "rows", count = n, workers = workers, block_rows = rows, shards = record,
+  local shard_record = { by = "rows", count = n, workers = workers, block_rows = rows, shards = record,
     backend = proc.name, reused = #missing < n and n - #missing or nil }
+  return parts, shard_record, function() if key then remove_folder(dir, n, encoded) end end
+end
+
+--- Run a step's map over its input's row blocks and reduce the parts.
+---@return table outputs
+function M.run(step, ctx, inputs)
+  local input, frame = input_of(step, inputs)
+  local parts, record, done = map_blocks(step, ctx, frame, ctx.yaml and ctx:input_path(input))
+  ctx.shard_record = record
   local out
   if step.reduce then
     local ok, res = xpcall(step.reduce, require("zenml.errors").handler, step, ctx, parts)
-    if not ok then error(("reduce of %d shards failed: %s"):format(n, tostring(res)), 0) end
+    if not ok then error(("reduce of %d shards failed: %s"):format(#parts, tostring(res)), 0) end
     out = res
   else
     out = M.default_reduce(step, parts)
   end
-  if ctx.cache_key then remove_folder(dir, n, encoded) end
+  done()
   return out
+end
+
+--- A built-in step's row-local work over `frame` (member `member` of its
+--- input `input`: a split) in row blocks of the step's `row_map`, with the
+--- extra inputs `ids` (name -> artifact id) its map reads: the blocks'
+--- frames stacked in order, the frame of doing it whole. The step's shard
+--- record gathers every member's blocks.
+function M.map_frame(step, ctx, frame, input, member, ids)
+  local all = ctx:input_ids()
+  for k, v in pairs(ids or {}) do all[k] = v end
+  local path = ctx.yaml and ctx.repo:store():path(ctx._ids[input][member])
+  local parts, record, done = map_blocks(step, ctx, frame, path, member, all)
+  local whole = parts[1]
+  for i = 2, #parts do whole:append(parts[i]) end
+  local acc = ctx.shard_record
+  if acc then
+    acc.count = acc.count + record.count
+    acc.workers = math.max(acc.workers, record.workers)
+    table.move(record.shards, 1, #record.shards, #acc.shards + 1, acc.shards)
+    if record.reused then acc.reused = (acc.reused or 0) + record.reused end
+  else
+    ctx.shard_record = record
+  end
+  done()
+  return whole
 end
 
 return M

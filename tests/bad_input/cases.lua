@@ -634,7 +634,7 @@ return {
   { "step exec without a step", setup = "cp pipelines/iris_*.yaml x.yaml", cmd = "step exec x.yaml", code = 2, first = "zenml: step exec needs PIPELINE.yaml and STEP" },
   { "step exec of an unknown step", setup = "cp pipelines/iris_*.yaml x.yaml", cmd = "step exec x.yaml trainr", code = 1, first = "zenml: x.yaml has no step 'trainr'; did you mean trainer?" },
   { "step exec of a YAML that does not exist", cmd = "step exec nosuch.yaml trainer", code = 1, first = "zenml: cannot open nosuch.yaml: No such file or directory" },
-  { "step with an unknown action", cmd = "step run", code = 2, first = "zenml: unknown action 'run'; actions are: list, exec" },
+  { "step with an unknown action", cmd = "step run", code = 2, first = "zenml: unknown action 'run'; actions are: list, exec, shard" },
   { "predict with no arguments", cmd = "predict", code = 2, first = "zenml: usage: zenml predict RUN|MODEL|BUNDLE DATA.csv [-o OUT.csv] [--only-predictions]" },
   { "predict with a data file that does not exist", cmd = "predict latest data/nosuch.csv", code = 1, first = "zenml: cannot open data/nosuch.csv: No such file or directory" },
   { "predict with wrong columns", files = { ["data/w.csv"] = "a,b\n1,2\n" },

@@ -239,6 +239,33 @@ p:run()
       (zenml(dir, "run show latest")))
   end)
 
+  it("transforms a preprocesser's splits in row blocks, to the ids of one worker", function()
+    local dir = t.iris_repo({
+      ["steps/std40.lua"] = 'local S = require("zenml.steps.preprocesser").Standard:extend("Std40")\n'
+        .. "S.shard_rows = 40\nreturn S\n",
+      ["train.lua"] = [[
+local zenml = require "zenml"
+local K = tonumber(os.getenv("ARRAY") or "0")
+local B = K ~= 0 and zenml.backends.SlurmArray { shards = K, poll_interval = 0.2 } or nil
+local p = zenml.pipelines.Training { name = "iris" }
+p:add_datasource(zenml.datasources.CSV { name = "iris", path = "data/iris.csv" })
+p:add_split(require("zenml.steps.split").Random { split_map = { train = 0.7, eval = 0.3 }, seed = 1 })
+p:add_preprocesser(require("std40") { labels = { "species" } }:with { processing = B })
+p:add_trainer(require("zenml.steps.trainer").Logistic {})
+p:add_evaluator(require("zenml.steps.evaluator").Classification {})
+p:run()
+]] })
+    local _, err, code = zenml(dir, "run train.lua")
+    assert.equals(0, code, err)
+    local whole = outputs(dir)
+    _, err, code = zenml(dir, "run train.lua --no-cache", { ARRAY = "2" })
+    assert.equals(0, code, err)
+    assert.equals(whole, outputs(dir))
+    local show = zenml(dir, "run show latest")
+    assert.matches("shards   5 by rows of 40 on 2 array tasks\n           1: eval, 40 rows, ", show, 1, true)
+    assert.matches("           5: train, 25 rows, ", show, 1, true)
+  end)
+
   it("refuses a shard count below 1 before anything runs", function()
     local dir = repo()
     local _, err, code = zenml(dir, "run pipeline.lua", { ARRAY = "-1" })

@@ -264,6 +264,22 @@ p:add("b", S {}:with { training = zenml.backends.Slurm { gres = "gpu:1" } }, { i
     assert.matches("run " .. run.id .. ": 10 completed, 0 failed, 0 not run\n", alloc_out, 1, true)
   end)
 
+  it("runs a step with its own Slurm training backend as its own job from an allocation", function()
+    for _, dispatch in ipairs({ "threads", "srun" }) do
+      local dir = repo({ ["o.lua"] = pipeline("o", [[
+p:add("a", S {})
+p:add("b", S { secs = 1 }:with { training = zenml.backends.Slurm { mem = "300M", job_name = "own" } },
+  { inp = "a.out" })]], ('zenml.backends.Slurm { mode = "allocation", dispatch = %q, poll_interval = 0.2 }')
+        :format(dispatch)) })
+      local _, err, code = zenml(dir, "run o.lua")
+      assert.equals(0, code, err)
+      local run = latest(dir)
+      -- b's own job, with b's memory, beside the allocation
+      local own = t.sh("squeue -h --states=all -o '%j %m'")
+      assert.matches("own%-" .. run.id:gsub("%-", "%%-") .. "%-b 300M", own)
+    end
+  end)
+
   it("takes an allocation with salloc when it waits and with sbatch when it detaches", function()
     local dir = repo({ ["a.lua"] = pipeline("a", [[
 p:add("a", S { secs = 1 })

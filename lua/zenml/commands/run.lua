@@ -429,7 +429,8 @@ local function show_step(st)
       sh.block_rows, sh.workers, sh.backend == "slurm_array" and "array task" or "worker",
       sh.workers == 1 and "" or "s"))
     for k, one in ipairs(sh.shards or {}) do
-      io.stdout:write(("           %d: %d rows, %.3f s, %s%s\n"):format(k, one.rows, one.seconds,
+      io.stdout:write(("           %d: %s%d rows, %.3f s, %s%s\n"):format(k,
+        one.part and (one.part .. ", ") or "", one.rows, one.seconds,
         type(one.worker) == "string" and one.worker or ("worker %d"):format(one.worker or 1),
         one.reused and ", kept from an earlier run" or ""))
     end

@@ -305,7 +305,14 @@ function M.results(repo, doc, steps, res)
   for _, r in pairs(res) do failed = failed or r.status == "failed" end
   local stopped = failed and doc.options.keep_going == false
   for _, name in ipairs(steps) do
-    local r = res[name] or { status = stopped and "cancelled" or "skipped" }
+    local r = res[name]
+    local done = not r and require("zenml.engine.remote").last_execution(repo, doc.run_id, name)
+    if done and (done.status == "completed" or done.status == "cached") then
+      -- its job ended well just before the run stopped and cancelled it
+      results[name] = { status = done.status }
+      goto next
+    end
+    r = r or { status = stopped and "cancelled" or "skipped" }
     if r.status == "completed" then
       local status = state.status_of(r.result)
       -- a caught failure, and what it skipped, do not fail the run
@@ -318,6 +325,7 @@ function M.results(repo, doc, steps, res)
         and "the run stopped at its first failure (keep_going = false)" or nil)
       results[name] = { status = "skipped" }
     end
+    ::next::
   end
   return results
 end

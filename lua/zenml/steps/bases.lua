@@ -140,6 +140,18 @@ function BasePreprocesserStep:transform(ctx, fitted, frame)
   return fitted:apply(frame)
 end
 
+--- Apply the fitted transform (its bytes are the step's input `fitted`)
+--- to one block of rows: under a processing backend that shards rows but
+--- not columns (SlurmArray), each split is transformed in blocks of
+--- `shard_rows` rows, stacked in order: the frame of transforming it whole.
+function BasePreprocesserStep:row_map(ctx, chunk)
+  local bytes = ctx:input_bytes("fitted")
+  if self._fitted_bytes ~= bytes then
+    self._fitted, self._fitted_bytes = require("zenml.ml").load_transform(bytes), bytes
+  end
+  return self:transform(ctx, self._fitted, chunk)
+end
+
 function BasePreprocesserStep:run(ctx, inputs)
   release_garbage()
   local splits = inputs.splits
@@ -150,8 +162,15 @@ function BasePreprocesserStep:run(ctx, inputs)
   end
   local fitted = self:fit(ctx, train)
   local out = { transform = fitted:save() }
+  local by_rows = ctx.processing and self:shards_by(ctx.processing.backend) == "rows" and ctx.yaml
+  -- the array's tasks read the fitted transform from the store
+  local ids = by_rows and { fitted = ctx.repo:store():put(out.transform) }
   for _, name in ipairs(sorted(splits)) do
-    out[name] = self:transform(ctx, fitted, splits[name])
+    if by_rows then
+      out[name] = require("zenml.shards").map_frame(self, ctx, splits[name], "splits", name, ids)
+    else
+      out[name] = self:transform(ctx, fitted, splits[name])
+    end
   end
   return out
 end

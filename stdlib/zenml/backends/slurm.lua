@@ -587,6 +587,13 @@ function Slurm.srun_task(name, arg)
     inside.doc = require("zenml.engine.doc").load(inside.repo.root .. "/" .. a.yaml)
   end
   local st = state.new(inside.repo, inside.doc)
+  if not require("zenml.backend").is_local(inside.doc.steps[name].training) then
+    -- a step with its own training backend (Slurm { gres = ... }) runs there,
+    -- with its own resources, not as a step of this allocation
+    local r = schedule().run_one(st, a.yaml, name)
+    if r.status == "failed" then error(r.error, 0) end
+    return state.encode(r.status, r.outputs or {})
+  end
   local retries = (inside.doc.steps[name].retries or 0) > 0
   local r = schedule().attempts(st, name, function(attempt)
     local job = { attempt = retries and attempt or nil }

@@ -104,9 +104,15 @@ function SlurmArray:run_shards(spec, repo)
   local remote = require "zenml.engine.remote"
   local missing = spec.blocks
   local tasks = math.min(self.params.shards, #missing)
+  -- what the tasks read (the step's inputs, a fitted transform) is on disk
+  -- before another machine looks
+  local store = repo:store()
+  local ok, err = store:write_behind(0)
+  if not ok then error(err, 0) end
+  assert(store:write_behind(require("zenml.engine.schedule").WRITE_BEHIND_MS))
   spec.tasks = tasks
   local dir = jobs.make_folder(repo, spec.run_id)
-  local tag = spec.step .. "-shards"
+  local tag = spec.step .. (spec.tag and ("-" .. spec.tag) or "") .. "-shards"
   local spec_file = ("%s/%s.json"):format(dir, tag)
   assert(core.sys.write_atomic(spec_file, json.encode(spec), tonumber("644", 8)))
   local script = ("%s/%s.sh"):format(dir, tag)
@@ -119,12 +125,12 @@ function SlurmArray:run_shards(spec, repo)
   opts.array = ("0-%d%s"):format(tasks - 1,
     self.params.max_parallel and ("%%%d"):format(self.params.max_parallel) or "")
   Slurm.test(self, opts, { array = opts.array })
-  local id, err = slurm.submit(opts)
-  if not id then errors.user("%s", err) end
+  local id, why = slurm.submit(opts)
+  if not id then errors.user("%s", why) end
   io.write(("shards: %d block%s on job array %s (%d task%s)\n"):format(#missing,
     #missing == 1 and "" or "s", id, tasks, tasks == 1 and "" or "s"))
-  local ok, states = xpcall(self.wait, errors.capture, self, id, tasks)
-  if not ok then
+  local waited, states = xpcall(self.wait, errors.capture, self, id, tasks)
+  if not waited then
     -- the step's timeout, Ctrl-C, a failing poll: the array goes with it
     pcall(slurm.cancel, { id })
     error(states, 0)
