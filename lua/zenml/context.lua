@@ -116,6 +116,11 @@ end
 --- data kernels this thread runs the processing backend's workers.
 function Context:capture()
   self._saved_workers = core.sys.workers(self.processing._kernels or 0)
+  -- under a processing backend, the kernels list their shards for run show
+  if self.processing.backend then
+    core.sys.shardlog_open()
+    self._shardlog = true
+  end
   self._saved_print, self._saved_output = _G.print, io.output()
   self._log = core.sys.memfile()
   io.output(self._log)
@@ -130,6 +135,10 @@ end
 --- Stop capturing; returns the captured text and removes scratch folders.
 function Context:finish()
   local text = ""
+  if self._shardlog then
+    self._shardlog = nil
+    self.kernel_shards = core.sys.shardlog_close()
+  end
   if self._saved_workers then
     core.sys.workers(self._saved_workers)
     self._saved_workers = nil

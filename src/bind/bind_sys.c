@@ -4,6 +4,7 @@
 #include "core/fault.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/shardlog.h"
 #include "core/workers.h"
 
 #include <lualib.h>
@@ -241,6 +242,38 @@ static int sys_workers(lua_State *L)
   return 1;
 }
 
+/* shardlog_open(): start listing the shards the data kernels this thread
+ * calls run (core/shardlog.h). */
+static int sys_shardlog_open(lua_State *L)
+{
+  if (zm_shardlog_open() != 0)
+    return luaL_error(L, "%s", zm_error_last());
+  return 0;
+}
+
+/* shardlog_close() -> { {kernel, worker, items, seconds}, ... } in the order
+ * the kernels ran; {} without a log. */
+static int sys_shardlog_close(lua_State *L)
+{
+  zm_shardlog_line *lines;
+  size_t n;
+  zm_shardlog_close(&lines, &n);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, lines[i].kernel);
+    lua_setfield(L, -2, "kernel");
+    lua_pushinteger(L, lines[i].worker);
+    lua_setfield(L, -2, "worker");
+    lua_pushinteger(L, (lua_Integer)lines[i].items);
+    lua_setfield(L, -2, "items");
+    lua_pushnumber(L, lines[i].seconds);
+    lua_setfield(L, -2, "seconds");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  free(lines);
+  return 1;
+}
 
 int zm_bind_open_sys(lua_State *L)
 {
@@ -253,6 +286,7 @@ int zm_bind_open_sys(lua_State *L)
       {"fault", sys_fault}, {"fault_points", sys_fault_points},
       {"pid_alive", sys_pid_alive}, {"log_capture", sys_log_capture},
       {"log", sys_log}, {"workers", sys_workers}, {"memfile", sys_memfile}, {"memfile_take", sys_memfile_take},
+      {"shardlog_open", sys_shardlog_open}, {"shardlog_close", sys_shardlog_close},
       {NULL, NULL},
   };
   luaL_newlib(L, fns);

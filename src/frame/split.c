@@ -4,6 +4,7 @@
 #include "frame/internal.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/shardlog.h"
 #include "core/workers.h"
 #include "frame/framefile.h"
 
@@ -164,6 +165,8 @@ typedef struct scatter_job {
   const int *assign;
   size_t k;
   atomic_size_t next;
+  zm_shardlog *log; /* the step's, for run show (core/shardlog.h) */
+  int seq;
 } scatter_job;
 
 typedef struct scatter_worker {
@@ -180,10 +183,14 @@ static void *scatter_columns(void *arg)
 {
   scatter_worker *w = arg;
   scatter_job *job = w->job;
-  for (;;) {
+  zm_shard_timer timer;
+  zm_shard_timer_start(&timer, job->log, "split", &job->seq);
+  for (;; timer.items++) {
     size_t c = atomic_fetch_add(&job->next, 1);
-    if (c >= job->f->ncol)
+    if (c >= job->f->ncol) {
+      zm_shard_timer_stop(&timer);
       return NULL;
+    }
     const zm_column *src = &job->f->cols[c];
     for (size_t j = 0; j < job->k; j++)
       w->dst[j] = &job->outs[j]->cols[c];
@@ -214,7 +221,7 @@ static void run_scatter(scatter_worker *w, size_t nw, const zm_frame *f)
 static int partition_columns(zm_frame **outs, const zm_frame *f, const int *assign, size_t k)
 {
   int rc = ZM_ENOMEM;
-  scatter_job job = {outs, f, assign, k, 0};
+  scatter_job job = {outs, f, assign, k, 0, zm_shardlog_current(), 0};
   scatter_worker w[MAX_SCATTER] = {{0}};
   size_t nw = (size_t)zm_workers_get(2);
   nw = nw > MAX_SCATTER ? MAX_SCATTER : nw > f->ncol ? (f->ncol > 0 ? f->ncol : 1) : nw;

@@ -3,6 +3,7 @@
 #include "frame/frame.h"
 #include "frame/internal.h"
 #include "core/error.h"
+#include "core/shardlog.h"
 #include "core/workers.h"
 
 #include <math.h>
@@ -325,15 +326,21 @@ typedef struct describe_job {
   int *rc;
   char **msg;
   size_t next; /* atomic */
+  zm_shardlog *log; /* the step's, for run show (core/shardlog.h) */
+  int seq;
 } describe_job;
 
 static void *describe_worker(void *arg)
 {
   describe_job *job = arg;
-  for (;;) {
+  zm_shard_timer timer;
+  zm_shard_timer_start(&timer, job->log, "describe", &job->seq);
+  for (;; timer.items++) {
     size_t j = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
-    if (j >= job->f->ncol)
+    if (j >= job->f->ncol) {
+      zm_shard_timer_stop(&timer);
       return NULL;
+    }
     int rc = describe_one(&job->cells[j * D_NFIELDS], &job->tops[j], &job->f->cols[j]);
     if (rc != 0) {
       job->rc[j] = rc;
@@ -345,7 +352,8 @@ static void *describe_worker(void *arg)
 static int describe_columns(const zm_frame *f, double *cells, char **tops)
 {
   size_t n = f->ncol + 1;
-  describe_job job = {f, cells, tops, calloc(n, sizeof(int)), calloc(n, sizeof(char *)), 0};
+  describe_job job = {f, cells, tops, calloc(n, sizeof(int)), calloc(n, sizeof(char *)), 0,
+                      zm_shardlog_current(), 0};
   int rc = 0;
   if (!job.rc || !job.msg) {
     rc = zm_error_set(ZM_ENOMEM, "out of memory");

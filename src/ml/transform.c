@@ -3,6 +3,7 @@
 #include "ml/tf_internal.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/shardlog.h"
 #include "core/workers.h"
 
 #include <inttypes.h>
@@ -352,15 +353,21 @@ typedef struct fit_job {
   size_t next;                    /* next column to take (atomic) */
   int *rc;                        /* per column */
   char **msg;                     /* per column, the failure's message */
+  zm_shardlog *log;               /* the step's, for run show (core/shardlog.h) */
+  int seq;
 } fit_job;
 
 static void *fit_worker(void *arg)
 {
   fit_job *job = arg;
-  for (;;) {
+  zm_shard_timer timer;
+  zm_shard_timer_start(&timer, job->log, "fit", &job->seq);
+  for (;; timer.items++) {
     size_t j = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
-    if (j >= job->t->ncol)
+    if (j >= job->t->ncol) {
+      zm_shard_timer_stop(&timer);
       return NULL;
+    }
     zm_tf_col *tc = &job->t->cols[j];
     const zm_column *c = &job->f->cols[zm_frame_find(job->f, job->specs[j].column)];
     int rc = zm__tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
@@ -374,7 +381,8 @@ static void *fit_worker(void *arg)
 static int fit_columns(zm_transform *t, const zm_frame *f, const zm_tf_spec *specs)
 {
   size_t n = t->ncol ? t->ncol : 1;
-  fit_job job = {t, f, specs, 0, calloc(n, sizeof(int)), calloc(n, sizeof(char *))};
+  fit_job job = {t, f, specs, 0, calloc(n, sizeof(int)), calloc(n, sizeof(char *)),
+                 zm_shardlog_current(), 0};
   int rc = 0;
   if (!job.rc || !job.msg) {
     rc = zm_error_set(ZM_ENOMEM, "out of memory");

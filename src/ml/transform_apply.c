@@ -1,6 +1,7 @@
 /* Applying a fitted transform: schema check, then each output column is
  * computed in cache-sized chunks (convert, fill, transform in place). */
 #include "ml/tf_internal.h"
+#include "core/shardlog.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/workers.h"
@@ -184,15 +185,21 @@ typedef struct apply_job {
   size_t next;        /* next input column to take (atomic) */
   size_t failed;      /* lowest failing input column, or t->ncol */
   pthread_mutex_t lock;
+  zm_shardlog *log;   /* the step's, for run show (core/shardlog.h) */
+  int seq;
 } apply_job;
 
 static void *worker(void *arg)
 {
   apply_job *job = arg;
-  for (;;) {
+  zm_shard_timer timer;
+  zm_shard_timer_start(&timer, job->log, "apply", &job->seq);
+  for (;; timer.items++) {
     size_t j = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
-    if (j >= job->t->ncol)
+    if (j >= job->t->ncol) {
+      zm_shard_timer_stop(&timer);
       return NULL;
+    }
     const zm_tf_col *tc = &job->t->cols[j];
     const zm_column *c = &job->f->cols[zm_frame_find(job->f, tc->name)];
     int rc = fill_column(&job->g->cols[job->first[j]], tc, c);
@@ -228,7 +235,7 @@ static int run_workers(apply_job *job)
 static int apply_columns(zm_frame *g, const zm_transform *t, const zm_frame *f)
 {
   apply_job job = {t, f, g, malloc((t->ncol + 1) * sizeof(size_t)), 0, t->ncol,
-                   PTHREAD_MUTEX_INITIALIZER};
+                   PTHREAD_MUTEX_INITIALIZER, zm_shardlog_current(), 0};
   if (!job.first)
     return zm_error_set(ZM_ENOMEM, "out of memory");
   for (size_t j = 0, o = 0; j < t->ncol; o += t->cols[j].nout, j++)

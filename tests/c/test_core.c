@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/shardlog.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -92,6 +93,59 @@ static void test_log_sink(void)
   fclose(f);
 }
 
+typedef struct shard_job {
+  zm_shardlog *log;
+  int seq;
+} shard_job;
+
+static void *shard_worker(void *arg)
+{
+  shard_job *job = arg;
+  zm_shard_timer t;
+  zm_shard_timer_start(&t, job->log, "kern", &job->seq);
+  t.items = 2;
+  zm_shard_timer_stop(&t);
+  return NULL;
+}
+
+/* Each worker of a kernel call adds its line; a second call adds to the
+ * same workers' lines; without a log nothing is kept. */
+static void test_shardlog(void)
+{
+  zm_shardlog_line *lines;
+  size_t n;
+  zm_shardlog_close(&lines, &n);
+  CHECK(lines == NULL);
+  CHECK_EQ_INT(n, 0);
+  shard_job none = {zm_shardlog_current(), 0};
+  CHECK(none.log == NULL);
+  shard_worker(&none);
+  CHECK_EQ_INT(zm_shardlog_open(), 0);
+  for (int call = 0; call < 2; call++) {
+    shard_job job = {zm_shardlog_current(), 0};
+    pthread_t tid[2];
+    for (int i = 0; i < 2; i++)
+      CHECK_EQ_INT(pthread_create(&tid[i], NULL, shard_worker, &job), 0);
+    shard_worker(&job);
+    for (int i = 0; i < 2; i++)
+      pthread_join(tid[i], NULL);
+    CHECK_EQ_INT(job.seq, 3);
+  }
+  zm_shardlog_close(&lines, &n);
+  CHECK_EQ_INT(n, 3);
+  int seen = 0;
+  for (size_t i = 0; i < n; i++) {
+    CHECK(strcmp(lines[i].kernel, "kern") == 0);
+    CHECK_EQ_INT(lines[i].items, 4);
+    CHECK(lines[i].seconds >= 0);
+    CHECK(lines[i].worker >= 1 && lines[i].worker <= 3);
+    seen |= 1 << lines[i].worker;
+  }
+  CHECK_EQ_INT(seen, 14);
+  free(lines);
+  CHECK(zm_shardlog_current() == NULL);
+}
+
 int main(void)
 {
   RUN(test_log_sink);
@@ -99,5 +153,6 @@ int main(void)
   RUN(test_error_is_thread_local);
   RUN(test_buf);
   RUN(test_fs_atomic_write_and_read);
+  RUN(test_shardlog);
   return CHECK_DONE();
 }

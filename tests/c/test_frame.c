@@ -3,6 +3,7 @@
 #include "check.h"
 #include "core/error.h"
 #include "core/workers.h"
+#include "core/shardlog.h"
 #include "frame/frame.h"
 
 #include <math.h>
@@ -105,7 +106,19 @@ static void test_stats_unique_describe(void)
   CHECK_EQ_STR(str_at(&u->cols[0], 0), "a");
   CHECK_EQ_INT(((int64_t *)u->cols[1].data)[0], 3);
   zm_frame_free(u);
+  /* the step's shard log gets the kernel's line: one worker, every column */
+  CHECK_EQ_INT(zm_shardlog_open(), 0);
   CHECK_EQ_INT(zm_frame_describe(&d, f), 0);
+  zm_shardlog_line *lines;
+  size_t nlines;
+  zm_shardlog_close(&lines, &nlines);
+  CHECK_EQ_INT(nlines, 1);
+  if (nlines == 1) {
+    CHECK_EQ_STR(lines[0].kernel, "describe");
+    CHECK_EQ_INT(lines[0].worker, 1);
+    CHECK_EQ_INT(lines[0].items, f->ncol);
+  }
+  free(lines);
   CHECK_EQ_INT(d->nrow, 3);
   long q50 = zm_frame_find(d, "50%"), top = zm_frame_find(d, "top");
   CHECK(q50 > 0 && top > 0);

@@ -159,7 +159,10 @@ describe("the Threads processing backend", function()
     assert.matches("shards:%s+by: columns%s+workers: 7", yaml)
     assert.matches("shards:%s+by: whole%s+workers: 1", yaml)
     local show = t.zenml_run("run show latest", { cwd = dir })
-    assert.matches("split %(Random%): completed, [%d.]+ s\n  params   [^\n]*\n  shards   by columns on 7 workers %(threads%)\n", show)
+    -- the kernels' shards: columns each, per kernel and worker, with times
+    assert.matches("split %(Random%): completed, [%d.]+ s\n  params   [^\n]*\n  shards   %d+ by columns on %d+ workers? %(threads%)\n"
+      .. "           1: split, %d+ columns?, [%d.]+ s, worker 1\n", show)
+    assert.matches("\n           %d+: apply, %d+ columns?, [%d.]+ s, worker %d+\n", show)
     assert.matches("shards   by byte ranges on 7 workers (threads)", show, 1, true)
     assert.matches("trainer %(Logistic%): completed, [%d.]+ s\n  shards   none: runs whole on one worker %(threads%)\n", show)
   end)

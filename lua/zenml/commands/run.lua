@@ -424,6 +424,14 @@ local function show_step(st)
     io.stdout:write(("  shards   %s%s\n"):format(sh.by == "whole" and "none: runs whole on one worker"
       or ("by %s on %d worker%s"):format(sh.by, sh.workers, sh.workers == 1 and "" or "s"),
       sh.backend and (" (" .. sh.backend .. ")") or ""))
+  elseif sh and sh.by ~= "rows" then
+    -- the kernels' shards: columns each, per kernel and worker thread
+    io.stdout:write(("  shards   %d by %s on %d worker%s%s\n"):format(sh.count, sh.by, sh.workers,
+      sh.workers == 1 and "" or "s", sh.backend and (" (" .. sh.backend .. ")") or ""))
+    for k, one in ipairs(sh.shards or {}) do
+      io.stdout:write(("           %d: %s, %d column%s, %.3f s, worker %d\n"):format(k, one.kernel,
+        one.columns, one.columns == 1 and "" or "s", one.seconds, one.worker))
+    end
   elseif sh then
     io.stdout:write(("  shards   %d by %s of %d on %d %s%s\n"):format(sh.count, sh.by,
       sh.block_rows, sh.workers, sh.backend == "slurm_array" and "array task" or "worker",

@@ -87,6 +87,31 @@ local function store_outputs(st, name, step, result)
   return stored
 end
 
+-- The shards a step's data kernels ran on its processing backend's
+-- workers (columns each), as run show lists them; nil when none did.
+local function kernel_record(ctx, step)
+  local lines = {}
+  -- a worker that found no column left did no shard
+  for _, l in ipairs(ctx.kernel_shards or {}) do
+    if l.items > 0 then lines[#lines + 1] = l end
+  end
+  if #lines == 0 or step:shards_by(ctx.processing.backend) ~= "columns" then return nil end
+  -- kernels in the order they first ran, each one's workers in order
+  local first = {}
+  for i, l in ipairs(lines) do first[l.kernel] = first[l.kernel] or i end
+  table.sort(lines, function(a, b)
+    if a.kernel ~= b.kernel then return first[a.kernel] < first[b.kernel] end
+    return a.worker < b.worker
+  end)
+  local shards, workers = {}, 0
+  for i, l in ipairs(lines) do
+    shards[i] = { kernel = l.kernel, columns = l.items, seconds = l.seconds, worker = l.worker }
+    workers = math.max(workers, l.worker)
+  end
+  return { by = "columns", count = #shards, workers = workers, shards = shards,
+    backend = ctx.processing.name }
+end
+
 -- Run the step's code above a boundary (its error names its own frames),
 -- capturing what it prints. Returns ok, stored outputs or error, log.
 -- The step's timeout, when it has one, covers its inputs' loading and its
@@ -117,7 +142,7 @@ local function run_code(st, name, step, ids, key)
     ok, result = xpcall(errors.boundary, handler, store_outputs, st, name, step, result)
   end
   local log = ctx:finish()
-  st.shard_record = ctx.shard_record
+  st.shard_record = ctx.shard_record or kernel_record(ctx, step)
   if not ok and step.row_source then
     -- "label column 'y' has a null at row 23" of a split: name its source line
     local input, part = step:row_source(result.message)
