@@ -5,6 +5,7 @@ import os
 import lib
 
 W2_ROWS = 1_000_000
+W2L_ROWS = 10_000_000  # W2-large: the same generator, 10x the rows (about 1.95 GB)
 W2_SEED, W2_WEIGHT_SEED = 20240601, 7
 W2_LOGIT_SD = 1.98   # total logit spread: puts the true rule's accuracy near 0.776
 W3_BIG = 1 << 30
@@ -21,7 +22,7 @@ def _w2_model(np):
     return w, cat_offsets, 0.1
 
 
-def _w2_write(path):
+def _w2_write(path, rows):
     import numpy as np
     import pandas as pd
 
@@ -31,7 +32,7 @@ def _w2_write(path):
     hits = 0
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        for start in range(0, W2_ROWS, CHUNK_ROWS):
+        for start in range(0, rows, CHUNK_ROWS):
             x = rng.standard_normal((CHUNK_ROWS, 20))
             cat = rng.integers(0, 10, CHUNK_ROWS)
             logit = x @ w + offsets[cat] + bias
@@ -43,16 +44,26 @@ def _w2_write(path):
             df.to_csv(f, index=False, header=start == 0, float_format="%.6f",
                       lineterminator="\n")
     os.replace(tmp, path)
-    return {"true_rule_accuracy": round(hits / W2_ROWS, 4)}
+    return {"true_rule_accuracy": round(hits / rows, 4)}
+
+
+def _w2_data(name, rows):
+    path = os.path.join(lib.scratch(name), "data.csv")
+    params = {"rows": rows, "seed": W2_SEED, "weight_seed": W2_WEIGHT_SEED,
+              "logit_sd": W2_LOGIT_SD, "format": "%.6f", "version": 1}
+    extra = lib.ensure_data(name, params, [path], lambda: _w2_write(path, rows))
+    return path, extra
 
 
 def w2_csv():
     """Path of the W2 CSV and its manifest extras (the true rule's accuracy)."""
-    path = os.path.join(lib.scratch("w2"), "data.csv")
-    params = {"rows": W2_ROWS, "seed": W2_SEED, "weight_seed": W2_WEIGHT_SEED,
-              "logit_sd": W2_LOGIT_SD, "format": "%.6f", "version": 1}
-    extra = lib.ensure_data("w2", params, [path], lambda: _w2_write(path))
-    return path, extra
+    return _w2_data("w2", W2_ROWS)
+
+
+def w2_large_csv():
+    """W2-large: scratch/w2l/data.csv, W2's columns and rule over W2L_ROWS rows
+    (the first W2_ROWS are W2's: same seed, same chunks)."""
+    return _w2_data("w2l", W2L_ROWS)
 
 
 def _w3_write(big, folder, paths):
