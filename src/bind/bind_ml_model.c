@@ -4,6 +4,7 @@
 #include "bind/bind_ml.h"
 #include "bind/bind_frame.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "ml/bridge.h"
 #include "ml/ffn.h"
 #include "ml/linear.h"
@@ -124,6 +125,11 @@ static void read_logreg(lua_State *L, int t, zm_logreg_params *p)
   p->l2 = num_param(L, t, "l2", p->l2);
   p->optimizer = optimizer_param(L, t);
   p->seed = (uint64_t)num_param(L, t, "seed", 0);
+  lua_getfield(L, t, "mix");
+  p->mix = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  /* the blocks of a mixed fit run on the processing backend's workers */
+  p->threads = (size_t)zm_workers_get(2);
 }
 
 static void read_linreg(lua_State *L, int t, zm_linreg_params *p)

@@ -129,6 +129,24 @@ static int fill_rows(void *ctx, double *out, size_t first, size_t count)
   return 0;
 }
 
+/* fill_rows for several threads at once: it keeps no state. A call that
+ * ends a chunk of ZM_ROWS_CHUNK rows (model.h) lets that chunk go, one
+ * madvise a chunk; a row asked for again is only mapped in again. */
+static int fill_rows_any(void *ctx, double *out, size_t first, size_t count)
+{
+  const frame_rows *r = ctx;
+  for (size_t i0 = first; i0 < first + count; i0 += BLOCK) {
+    size_t i1 = i0 + BLOCK < first + count ? i0 + BLOCK : first + count;
+    fill_block(out + (i0 - first) * r->d, r->c, r->d, i0, i1);
+  }
+  size_t end = first + count;
+  if (end % ZM_ROWS_CHUNK == 0 || end == r->f->nrow) {
+    size_t chunk = (end - 1) / ZM_ROWS_CHUNK * ZM_ROWS_CHUNK;
+    zm_frame_forget_rows(r->f, chunk, end - chunk);
+  }
+  return 0;
+}
+
 int zm_frame_rows(zm_rows *out, const zm_frame *f, const char *const *cols, size_t d,
                   int allow_missing)
 {
@@ -143,7 +161,7 @@ int zm_frame_rows(zm_rows *out, const zm_frame *f, const char *const *cols, size
   }
   r->f = f;
   r->d = d;
-  *out = (zm_rows){f->nrow, d, NULL, fill_rows, r};
+  *out = (zm_rows){f->nrow, d, NULL, fill_rows, r, fill_rows_any};
   return 0;
 }
 

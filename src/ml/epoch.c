@@ -139,6 +139,162 @@ int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng 
   return rc;
 }
 
+/* Dealing on several threads (zm__epoch_init_chunked): the rows are cut
+ * into chunks of DEAL_CHUNK_ROWS, and chunk c draws its rows' buckets from
+ * a generator of its own, seeded from rng in chunk order; a bucket holds
+ * its rows by chunk, then by row. The layout so depends on the rows and
+ * the seed only, never on the thread count. */
+enum { DEAL_CHUNK_ROWS = ZM_ROWS_CHUNK };
+
+typedef struct deal_plan {
+  zm_epoch *e;
+  const zm_rows *rows;
+  uint64_t *seeds; /* one a chunk */
+  size_t *at;      /* chunks x buckets: rows counted, then the next place */
+} deal_plan;
+
+static size_t chunk_end(const zm_epoch *e, size_t c)
+{
+  size_t end = (c + 1) * DEAL_CHUNK_ROWS;
+  return end < e->n ? end : e->n;
+}
+
+static int draw_chunk(void *arg, size_t c)
+{
+  deal_plan *p = arg;
+  zm_epoch *e = p->e;
+  size_t nb = e->buckets, *count = p->at + c * nb;
+  zm_rng rng;
+  zm_rng_seed(&rng, p->seeds[c]);
+  for (size_t i = c * DEAL_CHUNK_ROWS; i < chunk_end(e, c); i++) {
+    e->bucket_of[i] = (uint32_t)zm_rng_below(&rng, nb);
+    count[e->bucket_of[i]]++;
+  }
+  return 0;
+}
+
+/* Rows taken from a source at a time by copy_chunk (a chunk in order). */
+enum { FILL_ROWS = 4096 };
+
+static int copy_chunk(void *arg, size_t c)
+{
+  deal_plan *p = arg;
+  zm_epoch *e = p->e;
+  const zm_rows *rows = p->rows;
+  size_t d = e->d, *at = p->at + c * e->buckets, end = chunk_end(e, c);
+  double *buf = rows->X ? NULL : malloc(FILL_ROWS * d * sizeof *buf);
+  if (!rows->X && !buf)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  int rc = 0;
+  for (size_t i0 = c * DEAL_CHUNK_ROWS; rc == 0 && i0 < end; i0 += FILL_ROWS) {
+    size_t count = end - i0 < FILL_ROWS ? end - i0 : FILL_ROWS;
+    const double *x = rows->X ? rows->X + i0 * d : buf;
+    if (!rows->X) {
+      rc = (rows->fill_any ? rows->fill_any : rows->fill)(rows->ctx, buf, i0, count);
+      if (rc == 0)
+        rc = zm__check_finite(buf, count, d, i0);
+    }
+    for (size_t i = i0; rc == 0 && i < i0 + count; i++) {
+      size_t to = at[e->bucket_of[i]]++;
+      memcpy(e->copy + to * d, x + (i - i0) * d, d * sizeof(double));
+      if (e->labels)
+        e->labels[to] = e->y_src.labels[i];
+      else
+        e->values[to] = e->y_src.values[i];
+    }
+  }
+  free(buf);
+  return rc;
+}
+
+/* Counts to places: bucket by bucket, chunk by chunk within a bucket. */
+static void place_chunks(zm_epoch *e, size_t *at, size_t chunks)
+{
+  size_t next = 0, nb = e->buckets;
+  for (size_t b = 0; b < nb; b++) {
+    e->start[b] = next;
+    for (size_t c = 0; c < chunks; c++) {
+      size_t count = at[c * nb + b];
+      at[c * nb + b] = next;
+      next += count;
+    }
+  }
+  e->start[nb] = next;
+}
+
+static int deal_chunked(zm_epoch *e, const zm_rows *rows, zm_rng *rng, size_t threads)
+{
+  size_t chunks = (e->n + DEAL_CHUNK_ROWS - 1) / DEAL_CHUNK_ROWS;
+  deal_plan p = {e, rows, malloc(chunks * sizeof *p.seeds), calloc(chunks * e->buckets,
+                                                                   sizeof *p.at)};
+  int rc = p.seeds && p.at ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  for (size_t c = 0; rc == 0 && c < chunks; c++)
+    p.seeds[c] = zm_rng_next(rng);
+  if (rc == 0)
+    rc = zm__run_jobs(chunks, threads, draw_chunk, &p);
+  if (rc == 0)
+    place_chunks(e, p.at, chunks);
+  /* a source that fills only in order gets its chunks in order on one thread */
+  if (rc == 0)
+    rc = zm__run_jobs(chunks, rows->X || rows->fill_any ? threads : 1, copy_chunk, &p);
+  free(p.seeds);
+  free(p.at);
+  return rc;
+}
+
+int zm__epoch_init_chunked(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *rng,
+                           size_t min_buckets, size_t threads)
+{
+  memset(e, 0, sizeof *e);
+  size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(double);
+  e->n = n;
+  e->d = d;
+  e->y = e->y_src = *y;
+  e->buckets = (bytes + BUCKET_BYTES - 1) / BUCKET_BYTES;
+  if (e->buckets < min_buckets)
+    e->buckets = min_buckets;
+  if (e->buckets > n)
+    e->buckets = n;
+  if (!alloc_buckets(e, y)) {
+    zm__epoch_free(e);
+    return zm_error_set(ZM_ENOMEM, "out of memory for the rows of %zu x %zu", n, d);
+  }
+  int rc = deal_chunked(e, rows, rng, threads);
+  if (rc)
+    zm__epoch_free(e);
+  return rc;
+}
+
+int zm__epoch_view(zm_epoch *v, const zm_epoch *whole, size_t b0, size_t b1)
+{
+  memset(v, 0, sizeof *v);
+  size_t nb = b1 - b0, n = whole->start[b1] - whole->start[b0];
+  v->n = n;
+  v->d = whole->d;
+  v->buckets = nb;
+  v->copy = whole->copy;
+  v->y = whole->y;
+  v->start = whole->start + b0;
+  v->order = malloc((n ? n : 1) * sizeof *v->order);
+  v->visit = malloc(nb * sizeof *v->visit);
+  v->vstart = malloc((nb + 1) * sizeof *v->vstart);
+  if (!v->order || !v->visit || !v->vstart) {
+    zm__epoch_view_free(v);
+    return zm_error_set(ZM_ENOMEM, "out of memory for the row order of %zu rows", n);
+  }
+  for (size_t i = 0; i < n; i++) /* one bucket: the order is shuffled in place */
+    v->order[i] = whole->start[b0] + i;
+  return 0;
+}
+
+void zm__epoch_view_free(zm_epoch *v)
+{
+  free(v->order);
+  free(v->visit);
+  free(v->vstart);
+  memset(v, 0, sizeof *v);
+}
+
 void zm__epoch_next(zm_epoch *e, zm_rng *rng)
 {
   if (e->buckets == 1) {

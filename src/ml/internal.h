@@ -125,3 +125,20 @@ const double *zm__epoch_base(const zm_epoch *e);
 /* The target indexed like zm__epoch_base. */
 const zm_target *zm__epoch_target(const zm_epoch *e);
 void zm__epoch_free(zm_epoch *e);
+
+/* As zm__epoch_init, always in buckets (at least min_buckets, at most one
+ * a row), dealt on `threads` threads: chunks of rows draw their buckets
+ * from generators seeded from rng in chunk order, so the layout is the same
+ * for every thread count (but not zm__epoch_init's). */
+int zm__epoch_init_chunked(zm_epoch *e, const zm_rows *rows, const zm_target *y,
+                           struct zm_rng *rng, size_t min_buckets, size_t threads);
+/* The epochs over buckets [b0, b1) of whole (dealt by zm__epoch_init_chunked):
+ * its own visit order over whole's rows; free with zm__epoch_view_free
+ * while whole lives. */
+int zm__epoch_view(zm_epoch *v, const zm_epoch *whole, size_t b0, size_t b1);
+void zm__epoch_view_free(zm_epoch *v);
+
+/* Run run(arg, j) for j = 0..jobs-1 on up to `threads` threads (the
+ * caller's among them), each job once; the first failing job's error, in
+ * job order. */
+int zm__run_jobs(size_t jobs, size_t threads, int (*run)(void *arg, size_t job), void *arg);

@@ -41,6 +41,7 @@ void zm_logreg_params_default(zm_logreg_params *p)
   p->batch_size = 32;
   p->lr = 0.01;
   p->optimizer = ZM_OPT_ADAM;
+  p->threads = 1;
 }
 
 void zm_linreg_params_default(zm_linreg_params *p)
@@ -262,6 +263,164 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
   return rc;
 }
 
+/* Parameter mixing (linear.h): blocks of at least MIX_BLOCK_ROWS rows, at
+ * most MIX_MAX_BLOCKS (it divides evenly among 1, 2, 4, 8 or 16 threads). */
+enum { MIX_BLOCK_ROWS = 32768, MIX_MAX_BLOCKS = 16 };
+
+size_t zm_logreg_mix_blocks(size_t n)
+{
+  size_t b = n / MIX_BLOCK_ROWS;
+  return b < 1 ? 1 : b > MIX_MAX_BLOCKS ? MIX_MAX_BLOCKS : b;
+}
+
+/* One block's epoch: its own copy of the weights and optimizer state. */
+typedef struct mix_block {
+  zm_epoch view; /* the block's buckets of the dealt rows */
+  linear l;
+  zm_optim opt;
+  double *grad, *z;
+  uint64_t seed; /* this epoch's visit order */
+  double total;  /* this epoch's summed loss */
+} mix_block;
+
+typedef struct mix_run {
+  const linear *l; /* the weights every block starts the epoch from */
+  const zm_optim *opt;
+  const sgd_setup *s;
+  mix_block *blocks;
+  size_t np;
+} mix_run;
+
+static void optim_copy(zm_optim *to, const zm_optim *from)
+{
+  to->b1t = from->b1t;
+  to->b2t = from->b2t;
+  if (from->m) {
+    memcpy(to->m, from->m, from->n * sizeof *to->m);
+    memcpy(to->v, from->v, from->n * sizeof *to->v);
+  }
+}
+
+static int block_epoch(void *arg, size_t k)
+{
+  mix_run *r = arg;
+  mix_block *b = &r->blocks[k];
+  size_t n = b->view.n, batch = r->s->batch_size;
+  zm_rng rng;
+  zm_rng_seed(&rng, b->seed);
+  memcpy(b->l.theta, r->l->theta, r->np * sizeof *b->l.theta);
+  optim_copy(&b->opt, r->opt);
+  zm__epoch_next(&b->view, &rng);
+  b->total = 0.0;
+  for (size_t at = 0; at < n; at += batch) {
+    size_t nb = n - at < batch ? n - at : batch;
+    zm__epoch_warm(&b->view, at + nb);
+    b->total += sgd_batch(&b->l, &b->opt, b->grad, b->z, &b->view, b->view.order + at, nb, r->s);
+  }
+  return 0;
+}
+
+/* to[j] = the mean of from[0..blocks)[j], summed in block order. */
+static void mean_into(double *to, const double *const *from, size_t blocks, size_t n)
+{
+  for (size_t j = 0; j < n; j++) {
+    double sum = 0.0;
+    for (size_t k = 0; k < blocks; k++)
+      sum += from[k][j];
+    to[j] = sum / (double)blocks;
+  }
+}
+
+/* The epoch's start becomes the blocks' average; Adam's bias correction
+ * follows block 0 (the blocks' step counts differ by a few at most). */
+static void mix_average(linear *l, zm_optim *opt, mix_block *blocks, size_t nblocks,
+                        const double **tmp, size_t np)
+{
+  for (size_t k = 0; k < nblocks; k++)
+    tmp[k] = blocks[k].l.theta;
+  mean_into(l->theta, tmp, nblocks, np);
+  if (opt->m) {
+    for (size_t k = 0; k < nblocks; k++)
+      tmp[k] = blocks[k].opt.m;
+    mean_into(opt->m, tmp, nblocks, np);
+    for (size_t k = 0; k < nblocks; k++)
+      tmp[k] = blocks[k].opt.v;
+    mean_into(opt->v, tmp, nblocks, np);
+  }
+  opt->b1t = blocks[0].opt.b1t;
+  opt->b2t = blocks[0].opt.b2t;
+}
+
+static int mix_blocks_init(mix_block *blocks, size_t nblocks, const zm_epoch *ep,
+                           const sgd_setup *s, size_t m, size_t np)
+{
+  int rc = 0;
+  for (size_t k = 0; rc == 0 && k < nblocks; k++) {
+    mix_block *b = &blocks[k];
+    b->l.m = m;
+    b->l.theta = zm__zalloc(np);
+    b->grad = zm__zalloc(np);
+    b->z = zm__zalloc(m);
+    rc = b->l.theta && b->grad && b->z ? 0 : ZM_ENOMEM;
+    if (!rc) rc = zm__optim_init(&b->opt, s->optimizer, s->lr, np);
+    /* block k: buckets [k B / K, (k + 1) B / K) */
+    if (!rc) rc = zm__epoch_view(&b->view, ep, k * ep->buckets / nblocks,
+                                 (k + 1) * ep->buckets / nblocks);
+  }
+  return rc;
+}
+
+static void mix_blocks_free(mix_block *blocks, size_t nblocks)
+{
+  for (size_t k = 0; blocks && k < nblocks; k++) {
+    free(blocks[k].l.theta);
+    free(blocks[k].grad);
+    free(blocks[k].z);
+    zm__optim_free(&blocks[k].opt);
+    zm__epoch_view_free(&blocks[k].view);
+  }
+  free(blocks);
+}
+
+static int mix_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd_setup *s,
+                   size_t threads, zm_history *history)
+{
+  size_t n = rows->n, np = rows->d * l->m + l->m, nblocks = zm_logreg_mix_blocks(n);
+  mix_block *blocks = calloc(nblocks, sizeof *blocks);
+  const double **tmp = calloc(nblocks, sizeof *tmp);
+  zm_optim opt = {0};
+  zm_epoch ep = {0};
+  zm_rng rng;
+  zm_rng_seed(&rng, s->seed);
+  int rc = blocks && tmp ? 0 : zm_error_set(ZM_ENOMEM, "out of memory for %zu blocks", nblocks);
+  if (!rc) rc = zm__optim_init(&opt, s->optimizer, s->lr, np);
+  if (!rc) rc = zm__epoch_init_chunked(&ep, rows, y, &rng, nblocks, threads);
+  if (!rc) rc = mix_blocks_init(blocks, nblocks, &ep, s, l->m, np);
+  if (!rc && history) rc = history_alloc(history, s->epochs, 0);
+  mix_run run = {l, &opt, s, blocks, np};
+  for (size_t e = 0; rc == 0 && e < s->epochs; e++) {
+    for (size_t k = 0; k < nblocks; k++)
+      blocks[k].seed = zm_rng_next(&rng);
+    rc = zm__run_jobs(nblocks, threads, block_epoch, &run);
+    if (rc)
+      break;
+    mix_average(l, &opt, blocks, nblocks, tmp, np);
+    double total = 0.0;
+    for (size_t k = 0; k < nblocks; k++)
+      total += blocks[k].total;
+    if (history) {
+      history->train_loss[e] = total / (double)n;
+      history->epochs = e + 1;
+      history->best_epoch = e;
+    }
+  }
+  mix_blocks_free(blocks, nblocks);
+  free(tmp);
+  zm__optim_free(&opt);
+  zm__epoch_free(&ep);
+  return rc;
+}
+
 static int check_sgd(size_t epochs, size_t batch, double lr, double l2)
 {
   if (batch == 0)
@@ -385,6 +544,8 @@ static int logreg_fit(zm_model **out, const zm_rows *rows, const zm_target *y,
   if (!rc) rc = linear_attach(m, task == ZM_TASK_BINARY ? 1 : y->k);
   if (!rc && p->solver == ZM_LOGREG_LBFGS)
     rc = lbfgs_fit(m->impl, rows, y, p, loss, history);
+  else if (!rc && p->mix)
+    rc = mix_fit(m->impl, rows, y, &s, p->threads ? p->threads : 1, history);
   else if (!rc)
     rc = sgd_fit(m->impl, rows, y, &s, history);
   if (rc) {
@@ -424,7 +585,7 @@ int zm_logreg_train(zm_model **out, const double *X, size_t n, size_t d,
     return zm_error_wrap(rc, "logistic regression");
   if ((rc = check_logreg(y, &p)))
     return rc;
-  zm_rows rows = {n, d, X, NULL, NULL};
+  zm_rows rows = {n, d, X, NULL, NULL, NULL};
   return logreg_fit(out, &rows, y, &p, history);
 }
 
@@ -551,7 +712,7 @@ int zm_linreg_train(zm_model **out, const double *X, size_t n, size_t d,
   sgd_setup s = {LOSS_SQUARED, 1, p.epochs, p.batch_size, p.lr, p.l2, p.optimizer, p.seed};
   rc = zm__model_new(&m, ZM_MODEL_LINREG, ZM_TASK_REGRESSION, d, 0);
   if (!rc) rc = linear_attach(m, 1);
-  zm_rows rows = {n, d, X, NULL, NULL};
+  zm_rows rows = {n, d, X, NULL, NULL, NULL};
   if (!rc && p.solver == ZM_LINREG_SGD)
     rc = sgd_fit(m->impl, &rows, y, &s, history);
   else if (!rc)

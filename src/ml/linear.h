@@ -25,7 +25,18 @@ typedef struct zm_logreg_params {
   double lr;               /* SGD only: step size; default 0.01 (Adam) */
   zm_optimizer optimizer;  /* SGD only: default ZM_OPT_ADAM */
   uint64_t seed;           /* SGD only: shuffles the rows each epoch; default 0 */
+  int mix;                 /* SGD only: 1 = parameter mixing (below); default 0 */
+  size_t threads;          /* mix only: threads the blocks run on; default 1 */
 } zm_logreg_params;
+
+/* Parameter mixing (mix = 1): the rows are dealt once into
+ * zm_logreg_mix_blocks(n) blocks, each a random sample of the rows. Every
+ * epoch, SGD runs on each block from the same weights and optimizer state,
+ * the blocks on `threads` threads, and the blocks' weights and state are
+ * then averaged in block order. The blocks are fixed by n and the random
+ * draws by seed, so the model is the same bytes for every thread count;
+ * it differs from the sequential pass's (mix = 0). */
+size_t zm_logreg_mix_blocks(size_t n);
 
 typedef enum zm_linreg_solver {
   ZM_LINREG_EXACT = 0, /* normal equations + Cholesky, centred data */

@@ -41,12 +41,19 @@ typedef struct zm_target {
 /* The n x d training rows, whole (X, row-major) or produced on demand:
  * with X NULL, fill(ctx, out, first, count) writes rows [first, first +
  * count) row-major into out and returns 0 or an error code. A trainer that
- * reorders rows anyway then copies them once, and no whole X need exist. */
+ * reorders rows anyway then copies them once, and no whole X need exist.
+ * fill is called with rows in order, from one thread; fill_any (NULL when
+ * the source has none) does the same from several threads at once, in any
+ * order, for trainers that copy the rows on several threads: they take the
+ * rows in chunks of ZM_ROWS_CHUNK (each chunk in order, on one thread), so
+ * a source may let a chunk's rows go once its last row has been asked for. */
+#define ZM_ROWS_CHUNK 32768
 typedef struct zm_rows {
   size_t n, d;
   const double *X;
   int (*fill)(void *ctx, double *out, size_t first, size_t count);
   void *ctx;
+  int (*fill_any)(void *ctx, double *out, size_t first, size_t count);
 } zm_rows;
 
 /* Per-epoch (or per-iteration) losses of an iterative trainer, for the

@@ -167,6 +167,33 @@ describe("the Threads processing backend", function()
     assert.matches("trainer %(Logistic%): completed, [%d.]+ s\n  shards   none: runs whole on one worker %(threads%)\n", show)
   end)
 
+  it("trains SGD by mixing row blocks to the same ids with 1, 2 and 7 workers", function()
+    local sgd = pipeline("data/gen.csv"):gsub("train%.Logistic { processing = T }",
+      'train.Logistic { solver = "sgd", epochs = 2, processing = T }')
+    local ids, dir = {}, nil
+    for _, w in ipairs({ 1, 2, 7 }) do
+      local err, code
+      dir, _, err, code = run_with(files_with(sgd, true), w)
+      assert.equals(0, code, err)
+      ids[w] = outputs(dir)
+    end
+    assert.is_truthy(ids[1]["trainer.model"])
+    assert.same(ids[1], ids[2])
+    assert.same(ids[1], ids[7])
+    local yaml = t.sh("cat pipelines/sh_*.yaml", { cwd = dir })
+    assert.matches("shards:%s+by: row blocks%s+workers: 7", yaml)
+    local show = t.zenml_run("run show latest", { cwd = dir })
+    assert.matches("trainer %(Logistic%): completed, [%d.]+ s\n[^\n]*\n?%s*shards   by row blocks on 7 workers %(threads%)", show)
+    -- without a processing backend the trainer makes its one sequential pass
+    local plain = sgd:gsub('epochs = 2, processing = T', 'epochs = 2')
+    local err, code
+    dir, _, err, code = run_with(files_with(plain, true), 2)
+    assert.equals(0, code, err)
+    local local_ids = outputs(dir)
+    assert.equals(ids[1]["preprocesser.train"], local_ids["preprocesser.train"])
+    assert.are_not.equals(ids[1]["trainer.model"], local_ids["trainer.model"])
+  end)
+
   it("runs a custom step's map/reduce to the same ids with 1, 2 and 7 workers", function()
     local ids, dir = {}, nil
     for _, w in ipairs({ 1, 2, 7 }) do

@@ -8,6 +8,8 @@
 ---
 ---   Logistic    { }                       -- L-BFGS to convergence, l2 = 1 (C = 1)
 ---   Logistic    { solver = "sgd", epochs = 5 }   -- mini-batches, for big data
+---                 (on the Threads backend: blocks of rows on the workers,
+---                 parameter mixing; docs/backends.md)
 ---   FeedForward { hidden_layers = { 16 }, seed = 1 }
 ---   Linear      { }                       -- exact least squares
 ---   XGBoost     { max_depth = 3, eta = 0.1, num_boost_round = 100 }
@@ -99,11 +101,22 @@ local function train_params(self, keys)
   return out
 end
 
+-- Parameter mixing (docs/backends.md, Threads) is a mode of the C trainer
+-- that zenml.ml.train's checked parameters do not offer: its parameters
+-- were checked by the step's own declarations, so they go straight to it.
+local function train_mixed(kind, train, opts)
+  local params = {}
+  for k, v in pairs(opts.params) do params[k] = v end
+  params.mix = true
+  return require("zenml._core").ml.train(kind, train, opts.features, opts.label,
+    "classification", params, nil, nil)
+end
+
 --- Shared fit: zenml.ml.train with the step's kind, task and parameters.
 local function fit(self, kind, train, opts)
   local label, features = columns(self, train)
   opts.label, opts.features = label, features
-  local ok, model = pcall(zenml.ml.train, kind, train, opts)
+  local ok, model = pcall(opts.mix and train_mixed or zenml.ml.train, kind, train, opts)
   if not ok then
     error(("%s: %s"):format(self:class_name(), tostring(model):gsub("^.-ml%.train: ", "")), 0)
   end
@@ -170,9 +183,22 @@ function Logistic:configure()
   check_solver(self, "fits to convergence; see max_iter and tol", { "max_iter", "tol" })
 end
 
+-- Under the Threads processing backend, SGD trains by parameter mixing:
+-- fixed blocks of rows (by the row count, never the workers) on the
+-- workers, averaged in block order after each epoch. Elsewhere it is one
+-- sequential pass, as without a backend.
+local function mixes(self, backend_name)
+  return self.params.solver == "sgd" and backend_name == "threads"
+end
+
+function Logistic:shards_by(b)
+  if mixes(self, b and b:backend_name() or "threads") then return "row blocks" end
+end
+
 function Logistic:fit(ctx, train, eval)
   return fit(self, "logistic", train, { params = train_params(self,
-    { "solver", "max_iter", "tol", "epochs", "batch_size", "lr", "l2", "optimizer", "seed" }) })
+    { "solver", "max_iter", "tol", "epochs", "batch_size", "lr", "l2", "optimizer", "seed" }),
+    mix = mixes(self, ctx.processing and ctx.processing.name) or nil })
 end
 
 --- Linear regression: exact least squares (ridge `l2`), or by SGD.
