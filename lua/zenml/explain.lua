@@ -57,6 +57,10 @@ local function differences(db, e, prev)
   if now.source ~= before.source then
     out[#out + 1] = { kind = "source", before = before.source, after = now.source }
   end
+  if now.processing ~= before.processing then
+    out[#out + 1] = { kind = "processing", before = before.processing or "one pass",
+      after = now.processing or "one pass" }
+  end
   diff_maps("parameter", decode(before.params), decode(now.params), out)
   diff_maps("input", decode(before.inputs), decode(now.inputs), out)
   return out
@@ -66,7 +70,7 @@ end
 --- {step, class, verdict, cache_key, ...} where verdict is "cached",
 --- "skipped", "first" (nothing earlier to reuse), "same_key" (caching was
 --- off, or the outputs were gone) or "differs" (with `differences`, a list
---- of {kind = "source"|"parameter"|"input", name?, before, after}, nil when
+--- of {kind = "source"|"processing"|"parameter"|"input", name?, before, after}, nil when
 --- the key parts were not recorded).
 function M.analyse(repo, run, e)
   local db = repo:meta()
@@ -126,8 +130,8 @@ local function print_text(rec, run)
     return
   end
   for _, d in ipairs(rec.differences) do
-    if d.kind == "source" then
-      w("  source: %s -> %s", d.before, d.after)
+    if d.kind == "source" or d.kind == "processing" then
+      w("  %s: %s -> %s", d.kind, d.before, d.after)
     else
       w("  %s '%s': %s -> %s", d.kind, d.name, d.before, d.after)
     end

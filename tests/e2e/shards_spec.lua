@@ -192,6 +192,15 @@ describe("the Threads processing backend", function()
     local local_ids = outputs(dir)
     assert.equals(ids[1]["preprocesser.train"], local_ids["preprocesser.train"])
     assert.are_not.equals(ids[1]["trainer.model"], local_ids["trainer.model"])
+    -- so the two key apart: the mixing run in the same repository trains
+    -- again instead of reusing the one-pass model, and explain says why
+    t.write(dir .. "/pipeline.lua", sgd)
+    t.sh("git commit -qam mix", { cwd = dir })
+    _, err, code = t.zenml_run("run pipeline.lua", { cwd = dir, env = { WORKERS = "2" } })
+    assert.equals(0, code, err)
+    assert.equals(ids[1]["trainer.model"], outputs(dir)["trainer.model"])
+    assert.matches("  processing: one pass -> row blocks\n",
+      (t.zenml_run("run explain latest trainer", { cwd = dir })), 1, true)
   end)
 
   it("runs a custom step's map/reduce to the same ids with 1, 2 and 7 workers", function()

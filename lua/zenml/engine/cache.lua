@@ -41,7 +41,16 @@ function M.key(st, name, ids)
     params = json.encode(s.params or {}),
     inputs = json.encode(ids),
   }
-  return hash.string(parts.source .. "\0" .. parts.params .. "\0" .. parts.inputs), parts
+  local text = parts.source .. "\0" .. parts.params .. "\0" .. parts.inputs
+  -- a step whose algorithm follows its processing backend (a trainer mixing
+  -- parameters over row blocks on Threads) gives other bytes there than
+  -- elsewhere: its key says so, so neither reuses the other's outputs.
+  -- Every other sharding gives the bytes of one worker and keys alike.
+  if type(s.shards) == "table" and s.shards.by == "row blocks" then
+    parts.processing = "row blocks"
+    text = text .. "\0processing=row blocks"
+  end
+  return hash.string(text), parts
 end
 
 --- Whether the run and the step use the cache.

@@ -95,7 +95,8 @@ local function kernel_record(ctx, step)
   for _, l in ipairs(ctx.kernel_shards or {}) do
     if l.items > 0 then lines[#lines + 1] = l end
   end
-  if #lines == 0 or step:shards_by(ctx.processing.backend) ~= "columns" then return nil end
+  local b = ctx.processing.backend
+  if #lines == 0 or step:shards_by(b) ~= "columns" or not b:can_shard("columns") then return nil end
   -- kernels in the order they first ran, each one's workers in order
   local first = {}
   for i, l in ipairs(lines) do first[l.kernel] = first[l.kernel] or i end

@@ -1,0 +1,20 @@
+-- W2 with every step on the SlurmArray processing backend (BENCH_SHARDS array tasks, 8 by default; the steps that cannot shard rows run whole): CSV -> 80/20 random split -> z-score + one-hot -> logistic regression (5 epochs of SGD,
+-- no penalty: the same work as the peer's SGDClassifier(max_iter=5)) -> accuracy.
+local zenml = require "zenml"
+local split = require "zenml.steps.split"
+local pre = require "zenml.steps.preprocesser"
+local train = require "zenml.steps.trainer"
+local eval = require "zenml.steps.evaluator"
+local features = {}
+for i = 0, 19 do features[#features + 1] = "x" .. i end
+features[#features + 1] = "cat"
+local T = zenml.backends.SlurmArray { shards = tonumber(os.getenv("BENCH_SHARDS") or "8"), cpus = 1, poll_interval = 0.2 }
+local ds = zenml.datasources.CSV { name = "w2", path = "data.csv" }
+local p = zenml.pipelines.Training { name = "w2" }
+p:add_datasource(ds, { processing = T })
+p:add_split(split.Random { split_map = { train = 0.8, eval = 0.2 }, seed = 42, processing = T })
+p:add_preprocesser(pre.Standard { features = features, labels = { "y" }, processing = T })
+p:add_trainer(train.Logistic { solver = "sgd", epochs = 5, l2 = 0, seed = 1, processing = T })
+p:add_evaluator(eval.Classification { processing = T })
+local run = p:run()
+print("accuracy", run:metrics().accuracy)
