@@ -6,13 +6,16 @@ against the physical floor: reading the file from the page cache and hashing
 it with SHA-256 on all cores (peers/w2l_floor.py)."""
 import os
 import shutil
+import subprocess
 
 import gen
 import lib
 import w2
 
-PEERS = ["time", "numpy", "pandas", "sklearn", "git"]
+PEERS = ["time", "numpy", "pandas", "sklearn", "git", "slurm", "munge"]
 WORKERS = (2, 1)
+ARRAY_REPS = 3  # timed runs of the array row (about 50 s each)
+CLUSTER = os.path.join(lib.ROOT, "tests", "slurm", "cluster.sh")
 TIMEOUT = 1200  # seconds a run may take here (lib's 300 s is for the 1 M-row W2)
 # The peer's peak RSS per row: 917 MiB at W2's 1,000,000 rows (RESULTS.md),
 # so about 9 GiB at 10 M; asked for with a quarter more as margin.
@@ -81,6 +84,50 @@ def fill_quality(rows, logs, mb, ceiling):
                             " (zenml/peer here: t2/t1)")
 
 
+def array_rows(csv, t1, t2):
+    """The pipeline with every step on SlurmArray { shards = 8 } on the test
+    cluster (tests/slurm/cluster.sh, one node: this machine's 2 cores), once
+    warm and ARRAY_REPS timed: the preprocesser's apply goes over the array's
+    tasks, the steps that cannot shard rows run whole in the step's process.
+    Its ratio is against the 1-worker Threads run of the same table."""
+    root = lib.scratch("w2l")
+    cluster, repo = os.path.join(root, "cluster"), os.path.join(root, "repo_array")
+    measure = f"whole pipeline, {gen.W2L_ROWS / 1e6:.0f} M rows, 8-task Slurm job array"
+    tool = lib.Tool("zenml SlurmArray {shards = 8} (test cluster, 1 node)",
+                    w2.zenml_argv("run", "pipeline.lua"), cwd=repo,
+                    env={"SLURM_CONF": os.path.join(cluster, "slurm.conf"), "BENCH_SHARDS": "8"},
+                    zenml=True)
+
+    def make_repo():
+        shutil.rmtree(repo, ignore_errors=True)
+        lib.zenml_repo(repo, {"pipeline.lua": lib.read("zenml/w2_threads.lua")}, ignore=["data.csv"])
+        os.link(csv, os.path.join(repo, "data.csv"))
+
+    tool.setup = make_repo
+    subprocess.run(["bash", CLUSTER, "stop", cluster], capture_output=True)
+    try:
+        lib.sh(["bash", CLUSTER, "start", cluster])
+    except lib.Failed as e:
+        row = lib.Row("W2L", measure, tool)
+        row.error, row.ratio = f"skipped: no test cluster ({e})", "n/a"
+        return [row]
+    old_timeout, lib.RUN_TIMEOUT = lib.RUN_TIMEOUT, TIMEOUT
+    try:
+        rows = lib.run_case("W2L", measure, [tool], reps_short=ARRAY_REPS)
+    finally:
+        lib.RUN_TIMEOUT = old_timeout
+        shutil.rmtree(repo, ignore_errors=True)
+        subprocess.run(["bash", CLUSTER, "stop", cluster], capture_output=True)
+    row = rows[0]
+    if row.median is not None:
+        row.quality = w2.accuracy(row.stdout)
+        if t1:
+            row.quality += f"; {row.median / t1:.2f}x the 1-worker Threads run"
+        if t2:
+            row.quality += f", {row.median / t2:.2f}x the 2-worker one"
+    return rows
+
+
 def run():
     lib.ensure_peers(PEERS)
     csv, extra = gen.w2_large_csv()
@@ -105,6 +152,8 @@ def run():
         skipped.error, skipped.ratio = peer_note, "n/a"
         rows.insert(2, skipped)  # logs[2] stays beside it: rows and logs line up
     fill_quality(rows, logs, mb, extra.get("true_rule_accuracy"))
+    if os.environ.get("BENCH_W2L_ARRAY", "1") != "0":
+        rows += array_rows(csv, rows[1].median, rows[0].median)
     return rows
 
 

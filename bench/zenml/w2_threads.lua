@@ -8,7 +8,10 @@ local eval = require "zenml.steps.evaluator"
 local features = {}
 for i = 0, 19 do features[#features + 1] = "x" .. i end
 features[#features + 1] = "cat"
-local T = zenml.backends.Threads { workers = tonumber(os.getenv("BENCH_WORKERS")) }
+-- BENCH_SHARDS=K: every step on SlurmArray { shards = K } instead (W2L's array row)
+local shards = tonumber(os.getenv("BENCH_SHARDS") or "")
+local T = shards and zenml.backends.SlurmArray { shards = shards, cpus = 1, poll_interval = 0.2 }
+  or zenml.backends.Threads { workers = tonumber(os.getenv("BENCH_WORKERS")) }
 local ds = zenml.datasources.CSV { name = "w2", path = "data.csv" }
 local p = zenml.pipelines.Training { name = "w2" }
 p:add_datasource(ds, { processing = T })
