@@ -190,11 +190,13 @@ local function shard(pos)
   if pos[4] then cli.fail(("step shard takes SPEC.json and TASK, got an extra argument '%s'"):format(pos[4]), 2) end
   local t = math.tointeger(tonumber(task or ""))
   if not t or t < 0 then
-    cli.fail(("step shard: TASK expects a whole number >= 0 (or SLURM_ARRAY_TASK_ID), got '%s'"):format(
-      tostring(task)), 2)
+    cli.fail(("step shard: TASK expects a whole number >= 0 (or SLURM_ARRAY_TASK_ID), got %s"):format(
+      task and ("'" .. task .. "'") or "nothing"), 2)
   end
+  cli.repo() -- the blocks read and keep their parts in this repository
   local text = require("zenml.sources").read_file(path)
-  local spec = text and require("zenml.json").try_decode(text)
+  if not text then cli.fail(("step shard: cannot read %s"):format(path)) end
+  local spec = require("zenml.json").try_decode(text)
   if type(spec) ~= "table" or type(spec.blocks) ~= "table" or not spec.tasks then
     cli.fail(("step shard: %s is not a shard spec zenml wrote"):format(path))
   end
