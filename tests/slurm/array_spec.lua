@@ -96,12 +96,22 @@ local function start(dir, env)
   end
 end
 
--- The id of the job array of step `step` once its task `task` runs.
-local function running_task(dir, step, task)
+-- The job ids Slurm knows now (arrays of earlier tests included).
+local function known_jobs()
+  local seen = {}
+  for id in t.sh("squeue -h -r --states=all -O 'ArrayJobID:|'"):gmatch("(%d+)|") do seen[id] = true end
+  return seen
+end
+
+-- The id of the job array of step `step` (one not in `before`) once its
+-- task `task` runs.
+local function running_task(before, step, task)
   for _ = 1, 300 do
     local queue = t.sh("squeue -h -r -O 'ArrayJobID:|,ArrayTaskID:|,State:|,Name:|'")
     for id, n, name in queue:gmatch("(%d+)|(%d+)|RUNNING|([^|\n]*)") do
-      if tonumber(n) == task and name:find(step .. "-shards", 1, true) then return id end
+      if not before[id] and tonumber(n) == task and name:find(step .. "-shards", 1, true) then
+        return id
+      end
     end
     os.execute("sleep 0.1")
   end
@@ -187,8 +197,9 @@ describe("the SlurmArray processing backend", function()
   it("fails the step naming the shard when its task is cancelled or killed", function()
     local dir = repo()
     -- block 2 is task 1's (blocks 1..4 dealt to 3 tasks)
+    local before = known_jobs()
     local wait = start(dir, { ARRAY = "3", SLEEP_SHARD = "2" })
-    local array = running_task(dir, "sums", 1)
+    local array = running_task(before, "sums", 1)
     t.sh("scancel " .. array .. "_1")
     local _, err, code = wait()
     assert.equals(1, code)
@@ -197,10 +208,15 @@ describe("the SlurmArray processing backend", function()
     assert.matches("its log: .zenml/jobs/[%w-]+/sums%-shards%-1%.out\n", err)
     -- kill -9 of the task's zenml: FAILED; block 2 is all there is left to
     -- do, so it is task 0's
+    before = known_jobs()
     wait = start(dir, { ARRAY = "3", SLEEP_SHARD = "2" })
-    array = running_task(dir, "sums", 0)
-    os.execute("sleep 0.3")
-    t.sh("pkill -9 -f 'step shard .*sums-shards.json'")
+    array = running_task(before, "sums", 0)
+    -- the task's zenml has started its block (its `sleep 60` child runs) when killed
+    for _ = 1, 50 do
+      if t.sh("pgrep -f 'step shard " .. dir .. "/'") ~= "" and t.sh("pgrep -x sleep") ~= "" then break end
+      os.execute("sleep 0.1")
+    end
+    t.sh("pkill -9 -f '^[^ ]*zenml step shard " .. dir .. "/'")
     _, err, code = wait()
     assert.equals(1, code)
     assert.matches("step 'sums' failed: shard 2 of 4 (rows 41-80) failed: job array task " .. array
@@ -264,6 +280,27 @@ p:run()
     local show = zenml(dir, "run show latest")
     assert.matches("shards   5 by rows of 40 on 2 array tasks\n           1: eval, 40 rows, ", show, 1, true)
     assert.matches("           5: train, 25 rows, ", show, 1, true)
+  end)
+
+  it("cancels the array when the step times out", function()
+    local dir = repo()
+    t.write(dir .. "/pipeline.lua", (PIPELINE:gsub('processing = B }, { data = "datasource.data" }%)\np:add%("pick"',
+      'processing = B, timeout = 3 }, { data = "datasource.data" })\np:add("pick"', 1)))
+    t.sh("git commit -qam timeout", { cwd = dir })
+    local _, err, code = zenml(dir, "run pipeline.lua", { ARRAY = "2", SLEEP_SHARD = "2" })
+    assert.equals(1, code)
+    assert.matches("zenml: step 'sums' timed out after 3 s", err, 1, true)
+    -- nothing of the run's array is left waiting or running
+    local name = "|zenml%-" .. latest_id(dir):gsub("%-", "%%-") .. "%-sums%-shards|"
+    local left
+    for _ = 1, 50 do -- scancel's signal takes a moment to end the task
+      left = t.sh("squeue -h -r --states=all -O 'State:|,Name:|'")
+      if not left:find("RUNNING" .. name) then break end
+      os.execute("sleep 0.1")
+    end
+    assert.matches("CANCELLED" .. name, left) -- the sleeping task, cancelled
+    assert.is_nil(left:find("RUNNING" .. name))
+    assert.is_nil(left:find("PENDING" .. name))
   end)
 
   it("refuses a shard count below 1 before anything runs", function()
