@@ -117,18 +117,25 @@ local function run_and_keep(step, base, frame, i, n, rows, dir, worker)
   return enc
 end
 
---- Run the blocks `blocks` of a shard spec (what M.run hands a processing
---- backend) in this process, one after another: a job array's task runs
---- its share this way (`zenml step shard`). Returns the encoded parts by
---- block, with `worker`.
-function M.run_blocks(spec, blocks, worker_name)
+-- What a process other than the step's needs to run blocks of a shard spec
+-- (a worker state, a job array's task): the step, its input frame and the
+-- shard context's base, loaded from the run's YAML.
+local function load_spec(spec)
   local repo = assert(require("zenml.repo").open())
   local doc = require("zenml.engine.doc").load(repo.root .. "/" .. spec.yaml)
   require("zenml.sources").install_pins(repo, doc.sources)
   local step = require("zenml.engine.classes").instantiate(doc, spec.step)
   local frame = assert(require("zenml.frame").read(spec.input))
-  local base = { repo = repo, run_id = doc.run_id, step_name = spec.step, ids = spec.ids,
+  return step, frame, { repo = repo, run_id = doc.run_id, step_name = spec.step, ids = spec.ids,
     processing = { name = spec.backend, workers = spec.workers } }
+end
+
+--- Run the blocks `blocks` of a shard spec (what M.run hands a processing
+--- backend) in this process, one after another: a job array's task runs
+--- its share this way (`zenml step shard`). Returns the encoded parts by
+--- block, with `worker`.
+function M.run_blocks(spec, blocks, worker_name)
+  local step, frame, base = load_spec(spec)
   local out = {}
   for _, i in ipairs(blocks) do
     out[i] = run_and_keep(step, base, frame, i, spec.n, spec.rows, spec.dir, worker_name)
@@ -143,14 +150,8 @@ local worker = {}
 function M.worker(i, arg, w)
   local a = json.try_decode(arg)
   if worker.key ~= arg then
-    local repo = assert(require("zenml.repo").open())
-    local doc = require("zenml.engine.doc").load(repo.root .. "/" .. a.yaml)
-    require("zenml.sources").install_pins(repo, doc.sources)
-    local step = require("zenml.engine.classes").instantiate(doc, a.step)
-    local frame = assert(require("zenml.frame").read(a.input))
-    worker.key, worker.step, worker.frame = arg, step, frame
-    worker.base = { repo = repo, run_id = doc.run_id, step_name = a.step, ids = a.ids,
-      processing = { name = a.backend, workers = a.workers } }
+    worker.key = arg
+    worker.step, worker.frame, worker.base = load_spec(a)
   end
   return json.encode(run_and_keep(worker.step, worker.base, worker.frame, a.blocks[i], a.n, a.rows,
     a.dir, w))
@@ -221,9 +222,14 @@ function M.default_reduce(step, parts)
         :format(step:class_name(), i), 0)
     end
   end
+  return { [names[1]] = M.stack(parts) }
+end
+
+--- Frame parts one after another, in order: the first, grown.
+function M.stack(parts)
   local whole = parts[1]
   for i = 2, #parts do whole:append(parts[i]) end
-  return { [names[1]] = whole }
+  return whole
 end
 
 -- Remove a shard folder: the parts its records name, the records, itself
@@ -340,8 +346,7 @@ function M.map_frame(step, ctx, frame, input, member, ids)
   for k, v in pairs(ids or {}) do all[k] = v end
   local path = ctx.yaml and ctx.repo:store():path(ctx._ids[input][member])
   local parts, record, done = map_blocks(step, ctx, frame, path, member, all)
-  local whole = parts[1]
-  for i = 2, #parts do whole:append(parts[i]) end
+  local whole = M.stack(parts)
   local acc = ctx.shard_record
   if acc then
     acc.count = acc.count + record.count

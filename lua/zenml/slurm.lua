@@ -274,15 +274,10 @@ function M.array_states(id)
   local out, ok = run("squeue -h -r --states=all -O 'ArrayTaskID:|,State:|,Reason:|,exit_code:|' -j "
     .. quote(id))
   if not ok and not out:match("Invalid job id") then error("squeue: " .. first_error(out), 0) end
-  local listed = false
-  for line in out:gmatch("[^\n]+") do
-    local task, state, reason, status = line:match("^%s*(%d+)|([^|]*)|([^|]*)|(%d*)|")
-    listed = listed or line:match("|") ~= nil
-    if task then
-      local code, signal = wait_status(status)
-      found[tonumber(task)] = { state = state, reason = reason, exit_code = code, signal = signal }
-    end
-  end
+  -- squeue's lines, task first ("N/A" for a range not started yet)
+  local listed, by_task = out:find("|", 1, true) ~= nil, {}
+  parse_squeue(out, by_task)
+  for task, info in pairs(by_task) do found[tonumber(task)] = info end
   if M.accounting ~= false and not listed then
     local acct, aok = run("sacct -n -X -P -o JobID,State,ExitCode -j " .. quote(id))
     if aok then

@@ -159,6 +159,28 @@ end
 --- Returns a function that disarms it (putting back a hook the thread had)
 --- and says whether it fired. Code blocked in C (a sleep, a long kernel) is
 --- ended when it returns to Lua.
+--- Call fn(...) for work that must not be left behind when the step ends
+--- (Slurm jobs it submits and waits for): inside it the step's deadline is
+--- not checked by the hook, which could fire anywhere, even between a
+--- submission and the cancel after an error, but where fn calls
+--- M.check_deadline (between polls), so fn can clean up. Returns fn's
+--- results; raises its error.
+function M.watching(fn, ...)
+  local hook, mask, count = debug.gethook()
+  debug.sethook()
+  local res = table.pack(pcall(fn, ...))
+  if hook then debug.sethook(hook, mask, count) end
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+--- Raise the running step's timeout once its deadline has passed (what the
+--- hook does, for code running under M.watching).
+function M.check_deadline()
+  local a = M.active
+  if a and core.sys.clock() >= a.deadline then error(M.timeout_message(a.name, a.total), 0) end
+end
+
 function M.arm(name, seconds, total)
   if not seconds then return function() return false end end
   local deadline, fired, armed = core.sys.clock() + seconds, false, true

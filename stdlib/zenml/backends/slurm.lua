@@ -481,6 +481,7 @@ local function wait_run(repo, doc, book, deps, done, once)
   return results
 end
 Slurm.wait = wait_run
+Slurm.pauses = pauses
 
 --- Cancel jobs by id (`zenml run cancel`).
 function Slurm:cancel(ids)
@@ -560,18 +561,23 @@ function Slurm:run_step(job, name)
   jobs.save_job(job.repo, job.doc.run_id, name, j)
   local pause = pauses(self.params.poll_interval,
     end_watch(job.doc, { [name] = j }, function() return nil end))
-  local ok, r = xpcall(function()
-    while true do
-      local f = final(slurm.states({ j.id })[j.id], j.id)
-      if f then return jobs.finished(job.repo, job.doc, name, j, f) end
-      pause()
+  local retry = require "zenml.engine.retry"
+  -- the step's timeout is checked between polls, so the job is cancelled
+  return retry.watching(function()
+    local ok, r = xpcall(function()
+      while true do
+        local f = final(slurm.states({ j.id })[j.id], j.id)
+        if f then return jobs.finished(job.repo, job.doc, name, j, f) end
+        pause()
+        retry.check_deadline()
+      end
+    end, errors.capture)
+    if not ok then
+      pcall(slurm.cancel, { j.id })
+      error(r, 0)
     end
-  end, errors.capture)
-  if not ok then
-    pcall(slurm.cancel, { j.id })
-    error(r, 0)
-  end
-  return r
+    return r
+  end)
 end
 
 -- Inside an allocation: one step through srun on a node of it (a

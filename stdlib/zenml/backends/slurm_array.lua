@@ -79,9 +79,11 @@ end
 -- Wait until every task of array `id` has ended; the states of the tasks.
 function SlurmArray:wait(id, tasks)
   local start, interval = core.sys.time(), self.params.poll_interval
+  local pause = Slurm.pauses(interval)
   local ended, states = 0, {}
   while ended < tasks do
-    core.sys.sleep(math.min(interval, math.max(0.05, (core.sys.time() - start) / 4)))
+    pause()
+    require("zenml.engine.retry").check_deadline()
     states = slurm.array_states(id)
     ended = 0
     local listed = false
@@ -125,16 +127,21 @@ function SlurmArray:run_shards(spec, repo)
   opts.array = ("0-%d%s"):format(tasks - 1,
     self.params.max_parallel and ("%%%d"):format(self.params.max_parallel) or "")
   Slurm.test(self, opts, { array = opts.array })
-  local id, why = slurm.submit(opts)
-  if not id then errors.user("%s", why) end
-  io.write(("shards: %d block%s on job array %s (%d task%s)\n"):format(#missing,
-    #missing == 1 and "" or "s", id, tasks, tasks == 1 and "" or "s"))
-  local waited, states = xpcall(self.wait, errors.capture, self, id, tasks)
-  if not waited then
-    -- the step's timeout, Ctrl-C, a failing poll: the array goes with it
-    pcall(slurm.cancel, { id })
-    error(states, 0)
-  end
+  -- from the submission to the end of the wait the step's timeout is
+  -- checked between polls, so it never leaves the array queued
+  local id, states = require("zenml.engine.retry").watching(function()
+    local submitted, why = slurm.submit(opts)
+    if not submitted then errors.user("%s", why) end
+    io.write(("shards: %d block%s on job array %s (%d task%s)\n"):format(#missing,
+      #missing == 1 and "" or "s", submitted, tasks, tasks == 1 and "" or "s"))
+    local waited, got = xpcall(self.wait, errors.capture, self, submitted, tasks)
+    if not waited then
+      -- the step's timeout, Ctrl-C, a failing poll: the array goes with it
+      pcall(slurm.cancel, { submitted })
+      error(got, 0)
+    end
+    return submitted, got
+  end)
   local got = {}
   for k, i in ipairs(missing) do
     local text = require("zenml.sources").read_file(("%s/%d.json"):format(spec.dir, i))
