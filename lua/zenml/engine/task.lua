@@ -100,9 +100,9 @@ local function kernel_record(ctx, step)
   -- kernels in the order they first ran, each one's workers in order
   local first = {}
   for i, l in ipairs(lines) do first[l.kernel] = first[l.kernel] or i end
-  table.sort(lines, function(a, b)
-    if a.kernel ~= b.kernel then return first[a.kernel] < first[b.kernel] end
-    return a.worker < b.worker
+  table.sort(lines, function(x, y)
+    if x.kernel ~= y.kernel then return first[x.kernel] < first[y.kernel] end
+    return x.worker < y.worker
   end)
   local shards, workers = {}, 0
   for i, l in ipairs(lines) do
