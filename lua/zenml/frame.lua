@@ -76,13 +76,17 @@ function M.csv_row_line(path, row)
   return cf.csv_row_line(path, row)
 end
 
---- Map a frame file written by frame:write.
+--- Map a frame file written by frame:write. The file is checked (header,
+--- layout, every column's checksum); with `opts.trusted` (bytes this
+--- process wrote and hashed itself, see store:wrote) the column checksums
+--- are skipped.
 ---@param path string
+---@param opts? table { trusted = boolean }
 ---@return userdata|nil frame
 ---@return string? message
-function M.read(path)
-  check.arg("frame.read", 1, "path", path, "string")
-  return cf.read(path)
+function M.read(path, opts)
+  check.args("frame.read", { { "path", path, "string" }, { "opts", opts, "table?" } })
+  return cf.read(path, opts and opts.trusted or false)
 end
 
 local function length(values)

@@ -77,6 +77,16 @@ function Store:exists(id)
   return self._ud:exists(id)
 end
 
+--- Whether this process stored object `id` from its own bytes (hashed
+--- here, so a reader may skip checking them again); false for an object
+--- that was there already or that another process stored.
+---@param id string
+---@return boolean
+function Store:wrote(id)
+  check.arg("store:wrote", 1, "id", id, "string")
+  return self._ud:wrote(id)
+end
+
 --- An object's size in bytes.
 ---@param id string
 ---@return integer|nil size

@@ -425,8 +425,9 @@ static int m_csv_row_line(lua_State *L)
 static int m_read(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
+  int check_columns = !lua_toboolean(L, 2); /* 2: the store says this process wrote it */
   lframe *box = zm_lframe_push(L);
-  if (zm_frame_map(&box->f, path) != 0)
+  if (zm_frame_map_checked(&box->f, path, check_columns) != 0)
     return zm_bind_fail(L, ZM_EINVALID);
   return 1;
 }

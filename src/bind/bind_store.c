@@ -318,6 +318,15 @@ static int l_batch_commit(lua_State *L)
   return push_ok_or_fail(L, zm_store_batch_commit(check_store(L)));
 }
 
+/* store:wrote(id) -> true when this process stored the object from its own
+ * bytes (see zm_store_wrote). */
+static int l_wrote(lua_State *L)
+{
+  zm_store *s = check_store(L);
+  lua_pushboolean(L, zm_store_wrote(s, luaL_checkstring(L, 2)));
+  return 1;
+}
+
 /* store:put_frame(frame) -> id: the frame file written straight into the
  * store from the frame's own memory, hashed on a second thread meanwhile. */
 static int l_put_frame(lua_State *L)
@@ -420,7 +429,7 @@ int zm_bind_open_store(lua_State *L)
       {"tmpdir", l_tmpdir}, {"remove_tmp", l_remove_tmp},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
       {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind}, {"spill_frames", l_spill_frames},
-      {"put_frame", l_put_frame},
+      {"put_frame", l_put_frame}, {"wrote", l_wrote},
       {"settle", l_settle}, {"root", l_root},           {"close", zm_bind_release},
       {NULL, NULL},
   };

@@ -36,6 +36,11 @@ int zm_frame_write(const zm_frame *f, const char *path);
  * column checksums); the frame's columns point into the mapping. */
 int zm_frame_map(zm_frame **out, const char *path);
 
+/* zm_frame_map, comparing the columns' checksums only when `check_columns`
+ * (0: bytes this process wrote and hashed itself; the header, entries and
+ * layout are checked either way, string offsets only with the checksums). */
+int zm_frame_map_checked(zm_frame **out, const char *path, int check_columns);
+
 /* Let the pages of column `c` (of f) leave this process's memory when f
  * is mapped from a file: they are read back from the page cache on the next
  * access. For kernels done with an input column; no-op otherwise. */

@@ -2,7 +2,7 @@
 #include "store/store_int.h"
 #include "core/error.h"
 #include "core/fault.h"
-#include "hash/hash.h"
+#include "hash/objhash.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -101,7 +101,7 @@ static int verify_entry(void *ctx, const char *path, const char *name, const cha
     return 0;
   }
   snprintf(id, sizeof id, "sha256:%s", hex);
-  if (zm_hash_file(got, path) != 0) {
+  if (zm_objhash_file(got, path, 0) != 0) {
     snprintf(problem, sizeof problem, "unreadable: %s", zm_error_last());
     report(v, id, problem);
   } else if (strcmp(got, hex) != 0) {

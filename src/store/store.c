@@ -3,7 +3,8 @@
 #include "core/error.h"
 #include "core/fault.h"
 #include "core/fs.h"
-#include "hash/hash.h"
+#include "core/workers.h"
+#include "hash/objhash.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -293,7 +294,7 @@ static int batch_add(store_batch *b, const char *tmp, const char *hex)
 
 /* Rename a finished temp file into place (durable put) or queue it. The
  * rename may replace an identical object another process just stored. */
-static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
+static int settle_here(zm_store *s, store_batch *b, const char *tmp, const char *hex)
 {
   int rc;
   if (!b && store_behind_active(s))
@@ -320,6 +321,15 @@ static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
   }
   zm_fault("store.put.renamed");
   return sync_dir(dir);
+}
+
+/* Settle, remembering that these bytes were this process's own. */
+static int settle(zm_store *s, store_batch *b, const char *tmp, const char *hex)
+{
+  int rc = settle_here(s, b, tmp, hex);
+  if (rc == 0)
+    store_note_written(s, hex);
+  return rc;
 }
 
 /* The end of a put whose temp file `tmp` (open as `fd`) holds the bytes
@@ -356,7 +366,7 @@ int zm_store_put_mapped(char out[ZM_STORE_ID_SIZE], zm_store *s, const void *dat
    * sync before the rename (or the write-behind commit) finds little left. */
   sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   int rc = zm_store_is_tmp(s, tmp)
-               ? zm_hash_buf(hex, data, len)
+               ? zm_objhash_buf(hex, data, len, 0)
                : zm_error_set(ZM_EINVALID, "%s is not a temporary file of store %s", tmp, s->root);
   if (rc) {
     close(fd);
@@ -366,11 +376,13 @@ int zm_store_put_mapped(char out[ZM_STORE_ID_SIZE], zm_store *s, const void *dat
   return place_written(out, s, fd, tmp, hex);
 }
 
-/* The SHA-256 of a list of segments, computed on its own thread: error
- * messages are thread-local, so a failure's text is copied out. */
+/* The id of a list of segments, computed on its own thread (with the
+ * caller's worker count: thread-local, so passed): error messages are
+ * thread-local too, so a failure's text is copied out. */
 typedef struct iov_hash {
   const struct iovec *iov;
   size_t n;
+  int threads;
   char hex[65];
   int rc;
   char msg[512];
@@ -379,13 +391,7 @@ typedef struct iov_hash {
 static void *hash_iov(void *arg)
 {
   iov_hash *job = arg;
-  zm_hasher *h = NULL;
-  int rc = zm_hasher_new(&h);
-  for (size_t i = 0; rc == 0 && i < job->n; i++)
-    rc = zm_hasher_update(h, job->iov[i].iov_base, job->iov[i].iov_len);
-  if (rc == 0)
-    rc = zm_hasher_final(job->hex, h);
-  zm_hasher_free(h);
+  int rc = zm_objhash_iov(job->hex, job->iov, job->n, job->threads);
   if (rc)
     snprintf(job->msg, sizeof job->msg, "%s", zm_error_last());
   job->rc = rc;
@@ -421,7 +427,8 @@ static int write_iov(int fd, const struct iovec *iov, size_t n, const char *tmp)
 int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov, size_t n)
 {
   char tmp[PATH_MAX];
-  iov_hash job = {.iov = iov, .n = n};
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  iov_hash job = {.iov = iov, .n = n, .threads = zm_workers_get(cores > 0 ? (int)cores : 1)};
   pthread_t thread;
   int fd = -1, rc = tmp_create(&fd, tmp, sizeof tmp, s, s->tmp);
   if (rc)
@@ -448,7 +455,7 @@ int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const
                   size_t len)
 {
   char hex[65], dir[PATH_MAX], tmp[PATH_MAX];
-  int fd = -1, rc = zm_hash_buf(hex, data, len);
+  int fd = -1, rc = zm_objhash_buf(hex, data, len, 0);
   if (rc)
     return rc;
   make_id(out, hex);
@@ -472,9 +479,9 @@ int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const
 static int spool(char hex[65], char *tmp, size_t cap, zm_store *s, const char *dir, int durable,
                  zm_store_reader read, void *ctx)
 {
-  zm_hasher *h = NULL;
+  zm_objhasher *h = NULL;
   char *buf = malloc(COPY_CHUNK);
-  int fd = -1, rc = buf ? zm_hasher_new(&h) : zm_error_set(ZM_ENOMEM, "out of memory");
+  int fd = -1, rc = buf ? zm_objhasher_new(&h) : zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc || (rc = tmp_create(&fd, tmp, cap, s, dir)))
     goto done;
   for (;;) {
@@ -485,10 +492,10 @@ static int spool(char hex[65], char *tmp, size_t cap, zm_store *s, const char *d
     }
     if (got == 0)
       break;
-    if ((rc = zm_hasher_update(h, buf, (size_t)got)) || (rc = write_all(fd, buf, (size_t)got, tmp)))
+    if ((rc = zm_objhasher_update(h, buf, (size_t)got)) || (rc = write_all(fd, buf, (size_t)got, tmp)))
       goto done;
   }
-  if ((rc = zm_hasher_final(hex, h)))
+  if ((rc = zm_objhasher_final(hex, h)))
     goto done;
   rc = tmp_finish(fd, tmp, durable);
   fd = -1;
@@ -497,7 +504,7 @@ done:
     close(fd);
     unlink(tmp);
   }
-  zm_hasher_free(h);
+  zm_objhasher_free(h);
   free(buf);
   return rc;
 }
@@ -542,7 +549,7 @@ int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, cons
    * and no write. The copy is re-hashed so a file changed in between is
    * caught rather than stored under the wrong id. */
   char hex[65], again[65], dir[PATH_MAX], tmp[PATH_MAX];
-  int rc = zm_hash_file(hex, path);
+  int rc = zm_objhash_file(hex, path, 0);
   if (rc)
     return rc;
   make_id(out, hex);

@@ -87,6 +87,11 @@ int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id);
 /* 1 if the object exists, 0 if not, ZM_EINVALID for a malformed id. */
 int zm_store_exists(const zm_store *s, const char *id);
 
+/* 1 when this process stored object `id` from its own bytes (hashed here,
+ * so a reader may skip checking them again), else 0: an object that was
+ * there already, or one another process stored, counts as not written. */
+int zm_store_wrote(const zm_store *s, const char *id);
+
 /* Size in bytes of an object; ZM_ENOTFOUND when absent. */
 int zm_store_size(uint64_t *out, const zm_store *s, const char *id);
 

@@ -74,6 +74,9 @@ int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, cons
 int store_batch_commit(zm_store *s, store_batch *b);
 void store_batch_abort(store_batch *b);
 
+/* Remember that this process wrote the bytes of object `hex` (written.c). */
+void store_note_written(const zm_store *s, const char *hex);
+
 /* syncfs(2) on the store's file system: every dirty page and inode at once. */
 int store_sync_fs(const zm_store *s);
 

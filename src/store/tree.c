@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/fault.h"
 #include "core/fs.h"
-#include "hash/hash.h"
+#include "hash/objhash.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -265,8 +265,8 @@ static int safe_path(const char *path)
 static int copy_out(const zm_store *s, const tree_entry *e, const char *dest)
 {
   char hex[65], *buf = malloc(COPY_CHUNK);
-  zm_hasher *h = NULL;
-  int in = -1, outfd = -1, rc = buf ? zm_hasher_new(&h) : zm_error_set(ZM_ENOMEM, "out of memory");
+  zm_objhasher *h = NULL;
+  int in = -1, outfd = -1, rc = buf ? zm_objhasher_new(&h) : zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc || (rc = zm_store_open_fd(&in, s, e->id)))
     goto done;
   outfd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -276,7 +276,7 @@ static int copy_out(const zm_store *s, const tree_entry *e, const char *dest)
   }
   ssize_t got;
   while ((got = read(in, buf, COPY_CHUNK)) > 0) {
-    if ((rc = zm_hasher_update(h, buf, (size_t)got)))
+    if ((rc = zm_objhasher_update(h, buf, (size_t)got)))
       goto done;
     for (ssize_t off = 0; off < got;) {
       ssize_t n = write(outfd, buf + off, (size_t)(got - off));
@@ -289,7 +289,7 @@ static int copy_out(const zm_store *s, const tree_entry *e, const char *dest)
   }
   if (got < 0)
     rc = zm_error_sys(ZM_EIO, "cannot read artifact %s", e->id);
-  else if ((rc = zm_hasher_final(hex, h)) == 0 && strcmp(hex, e->id + 7) != 0)
+  else if ((rc = zm_objhasher_final(hex, h)) == 0 && strcmp(hex, e->id + 7) != 0)
     rc = zm_error_set(ZM_EIO, "artifact %s is corrupt (content hash is sha256:%s)", e->id, hex);
   else if (rc == 0 && fchmod(outfd, e->mode) != 0)
     rc = zm_error_sys(ZM_EIO, "cannot set the mode of %s", dest);
@@ -298,7 +298,7 @@ done:
     close(in);
   if (outfd >= 0 && close(outfd) != 0 && rc == 0)
     rc = zm_error_sys(ZM_EIO, "cannot write %s", dest);
-  zm_hasher_free(h);
+  zm_objhasher_free(h);
   free(buf);
   return rc;
 }

@@ -1,0 +1,369 @@
+/* Artifact ids (see objhash.h): plain SHA-256 up to one block, the digest
+ * of the blocks' digests beyond, computed block by block on worker threads. */
+#include "hash/objhash.h"
+#include "hash/hash.h"
+#include "core/error.h"
+#include "core/workers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIGEST 32
+
+static int sha_start(EVP_MD_CTX *ctx)
+{
+  if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+    return zm_error_set(ZM_ERROR, "cannot start a SHA-256 digest");
+  return 0;
+}
+
+static int sha_update(EVP_MD_CTX *ctx, const void *p, size_t n)
+{
+  if (n && EVP_DigestUpdate(ctx, p, n) != 1)
+    return zm_error_set(ZM_ERROR, "SHA-256 update failed");
+  return 0;
+}
+
+static int sha_end(unsigned char md[DIGEST], EVP_MD_CTX *ctx)
+{
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != DIGEST)
+    return zm_error_set(ZM_ERROR, "SHA-256 finalisation failed");
+  return 0;
+}
+
+static int starts_with_magic(const void *p, size_t len)
+{
+  return len >= ZM_OBJHASH_MAGIC_LEN && memcmp(p, ZM_OBJHASH_MAGIC, ZM_OBJHASH_MAGIC_LEN) == 0;
+}
+
+/* The root digest: MAGIC, the block digests, the length. */
+static int root_digest(char out[65], const unsigned char *digests, size_t nblocks, uint64_t len)
+{
+  unsigned char md[DIGEST], le[8];
+  for (int i = 0; i < 8; i++)
+    le[i] = (unsigned char)(len >> (8 * i));
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int rc = ctx ? sha_start(ctx) : zm_error_set(ZM_ENOMEM, "out of memory");
+  if (rc == 0 && (rc = sha_update(ctx, ZM_OBJHASH_MAGIC, ZM_OBJHASH_MAGIC_LEN)) == 0 &&
+      (rc = sha_update(ctx, digests, nblocks * DIGEST)) == 0 &&
+      (rc = sha_update(ctx, le, sizeof le)) == 0 && (rc = sha_end(md, ctx)) == 0)
+    zm_hash_hex(out, md, DIGEST);
+  EVP_MD_CTX_free(ctx);
+  return rc;
+}
+
+/* -- streaming ------------------------------------------------------------- */
+
+struct zm_objhasher {
+  EVP_MD_CTX *block;    /* the block being fed */
+  size_t fill;          /* its bytes so far */
+  uint64_t total;       /* bytes fed */
+  unsigned char head[ZM_OBJHASH_MAGIC_LEN];
+  unsigned char *digests; /* finished blocks' digests */
+  size_t ndigests, cap;
+};
+
+static int push_digest(zm_objhasher *h)
+{
+  if (h->ndigests == h->cap) {
+    size_t cap = h->cap ? 2 * h->cap : 64;
+    unsigned char *p = realloc(h->digests, cap * DIGEST);
+    if (!p)
+      return zm_error_set(ZM_ENOMEM, "out of memory");
+    h->digests = p;
+    h->cap = cap;
+  }
+  int rc = sha_end(h->digests + h->ndigests * DIGEST, h->block);
+  if (rc == 0)
+    h->ndigests++;
+  h->fill = 0;
+  return rc ? rc : sha_start(h->block);
+}
+
+int zm_objhasher_new(zm_objhasher **out)
+{
+  zm_objhasher *h = calloc(1, sizeof *h);
+  if (!h || !(h->block = EVP_MD_CTX_new())) {
+    free(h);
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  }
+  int rc = sha_start(h->block);
+  if (rc) {
+    zm_objhasher_free(h);
+    return rc;
+  }
+  *out = h;
+  return 0;
+}
+
+int zm_objhasher_update(zm_objhasher *h, const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  while (len > 0) {
+    if (h->fill == ZM_OBJHASH_BLOCK) {
+      int rc = push_digest(h);
+      if (rc)
+        return rc;
+    }
+    size_t k = ZM_OBJHASH_BLOCK - h->fill < len ? ZM_OBJHASH_BLOCK - h->fill : len;
+    if (h->total < ZM_OBJHASH_MAGIC_LEN) {
+      size_t m = ZM_OBJHASH_MAGIC_LEN - (size_t)h->total < k ? ZM_OBJHASH_MAGIC_LEN - (size_t)h->total : k;
+      memcpy(h->head + h->total, p, m);
+    }
+    int rc = sha_update(h->block, p, k);
+    if (rc)
+      return rc;
+    h->fill += k;
+    h->total += k;
+    p += k;
+    len -= k;
+  }
+  return 0;
+}
+
+int zm_objhasher_final(char out[65], zm_objhasher *h)
+{
+  int rc = 0;
+  /* the last block, partial or whole; an empty object is one empty block */
+  if (h->fill > 0 || h->ndigests == 0)
+    rc = push_digest(h);
+  if (rc == 0) {
+    if (h->ndigests == 1 && !starts_with_magic(h->head, (size_t)h->total))
+      zm_hash_hex(out, h->digests, DIGEST);
+    else
+      rc = root_digest(out, h->digests, h->ndigests, h->total);
+  }
+  h->ndigests = 0;
+  h->fill = 0;
+  h->total = 0;
+  return rc ? rc : sha_start(h->block);
+}
+
+void zm_objhasher_free(zm_objhasher *h)
+{
+  if (!h)
+    return;
+  EVP_MD_CTX_free(h->block);
+  free(h->digests);
+  free(h);
+}
+
+/* -- blocks on threads ----------------------------------------------------- */
+
+typedef struct block_job {
+  const struct iovec *iov;
+  size_t n;
+  uint64_t len;
+  size_t nblocks, next;
+  unsigned char *digests;
+  int rc;
+} block_job;
+
+/* SHA-256 of bytes [from, to) of the segments. */
+static int hash_range(unsigned char md[DIGEST], EVP_MD_CTX *ctx, const block_job *j,
+                      uint64_t from, uint64_t to)
+{
+  int rc = sha_start(ctx);
+  uint64_t base = 0;
+  for (size_t i = 0; rc == 0 && i < j->n && base < to; i++) {
+    uint64_t seg_end = base + j->iov[i].iov_len;
+    if (seg_end > from) {
+      uint64_t a = from > base ? from : base, b = to < seg_end ? to : seg_end;
+      rc = sha_update(ctx, (const char *)j->iov[i].iov_base + (a - base), (size_t)(b - a));
+    }
+    base = seg_end;
+  }
+  return rc ? rc : sha_end(md, ctx);
+}
+
+static void *block_worker(void *arg)
+{
+  block_job *j = arg;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (!ctx) {
+    __atomic_store_n(&j->rc, ZM_ENOMEM, __ATOMIC_RELAXED);
+    return NULL;
+  }
+  for (;;) {
+    size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    if (k >= j->nblocks || __atomic_load_n(&j->rc, __ATOMIC_RELAXED))
+      break;
+    uint64_t from = (uint64_t)k * ZM_OBJHASH_BLOCK;
+    uint64_t to = from + ZM_OBJHASH_BLOCK < j->len ? from + ZM_OBJHASH_BLOCK : j->len;
+    if (hash_range(j->digests + k * DIGEST, ctx, j, from, to))
+      __atomic_store_n(&j->rc, ZM_ERROR, __ATOMIC_RELAXED);
+  }
+  EVP_MD_CTX_free(ctx);
+  return NULL;
+}
+
+static int default_threads(void)
+{
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return zm_workers_get(cores > 0 ? (int)cores : 1);
+}
+
+/* The first bytes of the segments, up to the magic's length. */
+static size_t head_bytes(unsigned char *head, const struct iovec *iov, size_t n)
+{
+  size_t got = 0;
+  for (size_t i = 0; i < n && got < ZM_OBJHASH_MAGIC_LEN; i++) {
+    size_t k = iov[i].iov_len < ZM_OBJHASH_MAGIC_LEN - got ? iov[i].iov_len
+                                                            : ZM_OBJHASH_MAGIC_LEN - got;
+    memcpy(head + got, iov[i].iov_base, k);
+    got += k;
+  }
+  return got;
+}
+
+int zm_objhash_iov(char out[65], const struct iovec *iov, size_t n, int threads)
+{
+  uint64_t len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += iov[i].iov_len;
+  unsigned char head[ZM_OBJHASH_MAGIC_LEN];
+  size_t nblocks = len == 0 ? 1 : (size_t)((len + ZM_OBJHASH_BLOCK - 1) / ZM_OBJHASH_BLOCK);
+  int plain = nblocks == 1 && !starts_with_magic(head, head_bytes(head, iov, n));
+  block_job j = {iov, n, len, nblocks, 0, NULL, 0};
+  if (!(j.digests = malloc(nblocks * DIGEST)))
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  size_t extra = (size_t)(threads > 0 ? threads : default_threads());
+  extra = (extra < nblocks ? extra : nblocks) - 1;
+  pthread_t tid[64];
+  size_t started = 0;
+  for (; started < extra && started < 64; started++)
+    if (pthread_create(&tid[started], NULL, block_worker, &j) != 0)
+      break;
+  block_worker(&j);
+  for (size_t i = 0; i < started; i++)
+    pthread_join(tid[i], NULL);
+  int rc = j.rc ? zm_error_set(j.rc, j.rc == ZM_ENOMEM ? "out of memory" : "SHA-256 failed") : 0;
+  if (rc == 0 && plain)
+    zm_hash_hex(out, j.digests, DIGEST);
+  else if (rc == 0)
+    rc = root_digest(out, j.digests, nblocks, len);
+  free(j.digests);
+  return rc;
+}
+
+int zm_objhash_buf(char out[65], const void *data, size_t len, int threads)
+{
+  struct iovec one = {(void *)data, len};
+  return zm_objhash_iov(out, &one, 1, threads);
+}
+
+/* Blocks of an open file, read with pread by each worker into its own
+ * buffer: a file that shrinks meanwhile gives a short read and an error,
+ * never the SIGBUS a mapping would. */
+typedef struct file_job {
+  int fd;
+  const char *path;
+  uint64_t len;
+  size_t nblocks, next;
+  unsigned char *digests;
+  int rc;
+  pthread_mutex_t lock;
+  char msg[1024];
+} file_job;
+
+static void file_fail(file_job *j, int rc)
+{
+  pthread_mutex_lock(&j->lock);
+  if (j->rc == 0) {
+    j->rc = rc;
+    snprintf(j->msg, sizeof j->msg, "%s", zm_error_last());
+  }
+  pthread_mutex_unlock(&j->lock);
+}
+
+static int read_block(unsigned char *buf, const file_job *j, uint64_t from, size_t want)
+{
+  for (size_t got = 0; got < want;) {
+    ssize_t k = pread(j->fd, buf + got, want - got, (off_t)(from + got));
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k < 0)
+      return zm_error_sys(ZM_EIO, "cannot read %s", j->path);
+    if (k == 0)
+      return zm_error_set(ZM_EIO, "%s changed while it was being read", j->path);
+    got += (size_t)k;
+  }
+  return 0;
+}
+
+static void *file_worker(void *arg)
+{
+  file_job *j = arg;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  unsigned char *buf = malloc(ZM_OBJHASH_BLOCK);
+  if (!ctx || !buf)
+    file_fail(j, zm_error_set(ZM_ENOMEM, "out of memory"));
+  while (ctx && buf) {
+    size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    if (k >= j->nblocks || __atomic_load_n(&j->rc, __ATOMIC_RELAXED))
+      break;
+    uint64_t from = (uint64_t)k * ZM_OBJHASH_BLOCK;
+    size_t want = (size_t)(j->len - from < ZM_OBJHASH_BLOCK ? j->len - from : ZM_OBJHASH_BLOCK);
+    int rc = read_block(buf, j, from, want);
+    if (rc == 0 && (rc = sha_start(ctx)) == 0 && (rc = sha_update(ctx, buf, want)) == 0)
+      rc = sha_end(j->digests + k * DIGEST, ctx);
+    if (rc)
+      file_fail(j, rc);
+  }
+  EVP_MD_CTX_free(ctx);
+  free(buf);
+  return NULL;
+}
+
+int zm_objhash_file(char out[65], const char *path, int threads)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return zm_error_sys(errno == ENOENT ? ZM_ENOTFOUND : ZM_EIO, "cannot open %s", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int rc = S_ISREG(st.st_mode) ? zm_error_sys(ZM_EIO, "cannot read %s", path)
+                                 : zm_error_set(ZM_EIO, "%s is not a regular file", path);
+    close(fd);
+    return rc;
+  }
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  uint64_t len = (uint64_t)st.st_size;
+  unsigned char head[ZM_OBJHASH_MAGIC_LEN];
+  file_job j = {fd, path, len, len == 0 ? 1 : (size_t)((len + ZM_OBJHASH_BLOCK - 1) / ZM_OBJHASH_BLOCK),
+                0, NULL, 0, PTHREAD_MUTEX_INITIALIZER, ""};
+  size_t headlen = len < ZM_OBJHASH_MAGIC_LEN ? (size_t)len : ZM_OBJHASH_MAGIC_LEN;
+  int rc = read_block(head, &j, 0, headlen);
+  if (rc == 0 && !(j.digests = malloc(j.nblocks * DIGEST)))
+    rc = zm_error_set(ZM_ENOMEM, "out of memory");
+  if (rc == 0) {
+    size_t extra = (size_t)(threads > 0 ? threads : default_threads());
+    extra = (extra < j.nblocks ? extra : j.nblocks) - 1;
+    pthread_t tid[64];
+    size_t started = 0;
+    for (; started < extra && started < 64; started++)
+      if (pthread_create(&tid[started], NULL, file_worker, &j) != 0)
+        break;
+    file_worker(&j);
+    for (size_t i = 0; i < started; i++)
+      pthread_join(tid[i], NULL);
+    if (j.rc)
+      rc = zm_error_set(j.rc, "%s", j.msg);
+    else if (j.nblocks == 1 && !starts_with_magic(head, headlen))
+      zm_hash_hex(out, j.digests, DIGEST);
+    else
+      rc = root_digest(out, j.digests, j.nblocks, len);
+  }
+  free(j.digests);
+  close(fd);
+  return rc;
+}
