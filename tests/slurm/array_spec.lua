@@ -1,15 +1,18 @@
 -- The SlurmArray processing backend against the real one-node cluster of
 -- tests/slurm/cluster.sh: a map/reduce step's blocks as one job array, to
 -- the artifact ids of a one-worker run (table and frame parts, any array
--- size, under the local and the Slurm orchestrator); the YAML and `run
--- show`; a failed shard, a cancelled task and a killed one fail the step
--- with the shard, the task and its log, and the next run runs only the
--- missing shards; bad input.
+-- size, under the local and the Slurm orchestrator); the reduce as a job of
+-- its own after the array (afterok); the YAML and `run show`; a failed
+-- shard, a cancelled task and a killed one fail the step with the shard,
+-- the task and its log, cancel the reduce job, and the next run runs only
+-- the missing shards; a failed reduce job fails the step naming it, and the
+-- next run runs only the reduce; bad input.
 local t = require "tests.support"
 local json = require "zenml.json"
 
 -- Per-block sums (table parts, reduced in block order). FAIL_SHARD=K
--- breaks block K; SLEEP_SHARD=K makes block K wait a minute.
+-- breaks block K; SLEEP_SHARD=K makes block K wait a minute; FAIL_REDUCE
+-- breaks the reduce.
 local SUMS = [[
 local zenml = require "zenml"
 local Sums = zenml.Step:extend("Sums")
@@ -25,6 +28,8 @@ function Sums:map(ctx, chunk)
   return { sum = s, n = chunk:nrow() }
 end
 function Sums:reduce(ctx, parts)
+  if os.getenv("FAIL_REDUCE") then error("the reduce broke") end
+  print("reducing " .. #parts .. " parts")
   local s, n = 0, 0
   for _, p in ipairs(parts) do s, n = s + p.sum, n + p.n end
   return { total = { mean = s / n, n = n } }
@@ -96,6 +101,18 @@ local function start(dir, env)
   end
 end
 
+-- Slurm's fields `fields` ("JobID:|,State:|") of the jobs named
+-- zenml-RUN-`name` (a step's "sums-shards" array, its "sums-reduce" job),
+-- one line per job or array task.
+local function jobs_named(run, name, fields)
+  local out = {}
+  for line in t.sh("squeue -h -r --states=all -O '" .. fields .. ",Name:|'"):gmatch("[^\n]+") do
+    local at = line:find("|zenml-" .. run .. "-" .. name .. "|", 1, true)
+    if at then out[#out + 1] = line:sub(1, at) end
+  end
+  return out
+end
+
 -- The job ids Slurm knows now (arrays of earlier tests included).
 local function known_jobs()
   local seen = {}
@@ -153,9 +170,30 @@ describe("the SlurmArray processing backend", function()
         local logs = zenml(dir, "run logs latest sums")
         assert.matches("shards: 4 blocks on job array %d+ %(3 tasks%)\n", logs)
         assert.matches("--- shard 2 of 4 (rows 41-80) ---\nsumming block 2\n", logs, 1, true)
+        -- the reduce ran as a job of its own, after the array's tasks (afterok)
+        local array = logs:match("shards: 4 blocks on job array (%d+)")
+        local reduce, after = logs:match("\nreduce: job (%d+) after job array (%d+) %(afterok%)\n")
+        assert.truthy(reduce, logs)
+        assert.equals(array, after)
+        assert.matches("--- reduce of 4 shards ---\nreducing 4 parts\n", logs, 1, true)
+        local job = t.sh("scontrol show job " .. reduce)
+        assert.matches("JobState=COMPLETED", job, 1, true)
+        assert.matches("KillOInInvalidDependent=Yes", job, 1, true)
+        local started = job:match("StartTime=(%S+)")
+        local tasks = jobs_named(latest_id(dir), "sums-shards", "ArrayJobID:|,State:|,EndTime:|")
+        assert.equals(3, #tasks)
+        for _, line in ipairs(tasks) do
+          local id, state, ended = line:match("^(%d+)|(%u+)|([^|]+)|")
+          assert.equals(array, id)
+          assert.equals("COMPLETED", state)
+          assert.is_true(started >= ended, line .. " ended after the reduce job started at " .. started)
+        end
+        local rlog = t.slurp(dir .. "/.zenml/jobs/" .. latest_id(dir) .. "/sums-reduce.out")
+        assert.matches("reduce of 4 shards done: total stored\n", rlog, 1, true)
         -- the spec, the script and one log per task beside the run
         local files = t.sh("ls .zenml/jobs/" .. latest_id(dir), { cwd = dir })
-        for _, f in ipairs { "sums-shards.json", "sums-shards.sh", "sums-shards-0.out", "sums-shards-2.out" } do
+        for _, f in ipairs { "sums-shards.json", "sums-shards.sh", "sums-shards-0.out", "sums-shards-2.out",
+            "sums-reduce.sh", "sums-reduce.out", "sums-reduce.json" } do
           assert.matches(f .. "\n", files, 1, true)
         end
         assert.equals("", (t.sh("ls .zenml/shards/", { cwd = dir })))
@@ -181,6 +219,8 @@ describe("the SlurmArray processing backend", function()
       .. "%%.zenml/jobs/%s/sums%%-shards%%-0%%.out$"):format(id:gsub("%-", "%%-")), line)
     assert.matches("zenml: shard 3 of 4 (rows 81-120): map failed:",
       t.slurp(dir .. "/.zenml/jobs/" .. id .. "/sums-shards-0.out"), 1, true)
+    -- the reduce job could never run: it is cancelled, not left pending
+    assert.same({ "CANCELLED|" }, jobs_named(id, "sums-reduce", "State:|"))
     -- the other shards' parts are kept
     assert.matches("1.json\n2.json\n4.json\n", (t.sh("ls .zenml/shards/*-40/", { cwd = dir })), 1, true)
     local out
@@ -200,9 +240,17 @@ describe("the SlurmArray processing backend", function()
     local before = known_jobs()
     local wait = start(dir, { ARRAY = "3", SLEEP_SHARD = "2" })
     local array = running_task(before, "sums", 1)
+    -- the reduce job waits for the array
+    local run = latest_id(dir)
+    local pending = jobs_named(run, "sums-reduce", "JobID:|,State:|,Reason:|")
+    assert.equals(1, #pending)
+    local reduce = pending[1]:match("^(%d+)|PENDING|Dependency|")
+    assert.truthy(reduce, pending[1])
+    assert.matches("Dependency=afterok:" .. array .. "_*", t.sh("scontrol show job " .. reduce), 1, true)
     t.sh("scancel " .. array .. "_1")
     local _, err, code = wait()
     assert.equals(1, code)
+    assert.same({ reduce .. "|CANCELLED|" }, jobs_named(run, "sums-reduce", "JobID:|,State:|"))
     assert.matches("step 'sums' failed: shard 2 of 4 (rows 41-80) failed: job array task " .. array
       .. "_1 CANCELLED: the job was cancelled", err, 1, true)
     assert.matches("its log: .zenml/jobs/[%w-]+/sums%-shards%-1%.out\n", err)
@@ -227,6 +275,31 @@ describe("the SlurmArray processing backend", function()
     assert.equals(0, code, err)
     assert.matches("shards: 1 block on job array", (zenml(dir, "run logs latest sums")), 1, true)
     assert.equals(local_ids():match("[^\n]*|sums\n"), outputs(dir))
+  end)
+
+  it("fails the step naming the reduce job and its log; the next run runs only the reduce", function()
+    local dir = repo()
+    local _, err, code = zenml(dir, "run pipeline.lua", { ARRAY = "3", FAIL_REDUCE = "1" })
+    assert.equals(1, code)
+    local id = latest_id(dir)
+    local line = err:match("[^\n]*step 'sums' failed[^\n]*")
+    assert.matches(("^zenml: step 'sums' failed: reduce of 4 shards failed: steps/sums.lua:%%d+: the reduce"
+      .. " broke %%(reduce job %%d+ FAILED %%(exit code 1%%)%%); its log: %%.zenml/jobs/%s/sums%%-reduce%%.out$")
+      :format(id:gsub("%-", "%%-")), line)
+    assert.matches("zenml: reduce of 4 shards failed:", t.slurp(dir .. "/.zenml/jobs/" .. id .. "/sums-reduce.out"),
+      1, true)
+    -- every part is kept: the next run submits no array, only the reduce job
+    assert.matches("1.json\n2.json\n3.json\n4.json\n", (t.sh("ls .zenml/shards/*-40/", { cwd = dir })), 1, true)
+    local out
+    out, err, code = zenml(dir, "run pipeline.lua", { ARRAY = "3" })
+    assert.equals(0, code, err)
+    assert.matches("1 ran, 3 cached", out, 1, true)
+    assert.equals(local_ids():match("[^\n]*|sums\n"), outputs(dir))
+    local logs = zenml(dir, "run logs latest sums")
+    assert.is_nil(logs:find("job array", 1, true))
+    assert.matches("reduce: job %d+, every block kept from an earlier run\n", logs)
+    assert.matches("--- shard 4 of 4 (rows 121-150), kept from an earlier run ---", logs, 1, true)
+    assert.equals("", (t.sh("ls .zenml/shards/", { cwd = dir })))
   end)
 
   it("predicts a BatchInference run's data in row blocks, to the frame of one worker", function()
@@ -301,6 +374,7 @@ p:run()
     assert.matches("CANCELLED" .. name, left) -- the sleeping task, cancelled
     assert.is_nil(left:find("RUNNING" .. name))
     assert.is_nil(left:find("PENDING" .. name))
+    assert.matches("CANCELLED" .. name:gsub("shards", "reduce"), left) -- its reduce job too
   end)
 
   it("refuses a shard count below 1 before anything runs", function()

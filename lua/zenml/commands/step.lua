@@ -6,6 +6,7 @@ local usage = [[usage: zenml step list [--json]
        zenml step exec PIPELINE.yaml STEP [--attempt N]
        zenml step exec PIPELINE.yaml --all [-j N] [--srun]
        zenml step shard SPEC.json [TASK]
+       zenml step reduce SPEC.json
 
 list: the built-in step classes and those in the repository's steps/ folder,
 with their parameters (with --json an object: name -> {type, default,
@@ -27,7 +28,13 @@ orchestrator's allocation mode runs inside its allocation.
 shard: one task of a SlurmArray job array: the row blocks of the spec the
 step's process wrote (.zenml/jobs/RUN/STEP-shards.json) that fall to task
 TASK (default: $SLURM_ARRAY_TASK_ID), each kept in the step's shard folder;
-exit 1 when one of them failed, with its error.]]
+exit 1 when one of them failed, with its error.
+reduce: the reduce job that runs after a SlurmArray job array (afterok):
+every part of the spec's step, read from its shard folder in block order,
+reduced as the step's process would (or a built-in step's frames stacked),
+the outputs put in the store and their ids written for the step's process
+(.zenml/jobs/RUN/STEP-reduce.json); exit 1 with the error when the reduce
+failed.]]
 
 local function modules_in(folder, prefix)
   local out = {}
@@ -183,6 +190,21 @@ local function exec_all(opts, pos)
   return all and 0 or 1
 end
 
+-- The shard spec at `path` for `step ACTION`, when it is one zenml wrote
+-- (with the fields `has` the action needs); else the command fails.
+local function read_spec(action, path, has)
+  cli.repo() -- the jobs read and keep their parts in this repository
+  local text = require("zenml.sources").read_file(path)
+  if not text then cli.fail(("step %s: cannot read %s"):format(action, path)) end
+  local spec = require("zenml.json").try_decode(text)
+  local ok = type(spec) == "table" and type(spec.blocks) == "table"
+  for _, k in ipairs(has) do ok = ok and spec[k] ~= nil end
+  if not ok or (spec.n ~= nil and not math.tointeger(spec.n)) then
+    cli.fail(("step %s: %s is not a shard spec zenml wrote"):format(action, path))
+  end
+  return spec
+end
+
 -- `step shard SPEC [TASK]`: a job array task's share of a step's blocks.
 local function shard(pos)
   local path, task = pos[2], pos[3] or os.getenv("SLURM_ARRAY_TASK_ID")
@@ -193,13 +215,7 @@ local function shard(pos)
     cli.fail(("step shard: TASK expects a whole number >= 0 (or SLURM_ARRAY_TASK_ID), got %s"):format(
       task and ("'" .. task .. "'") or "nothing"), 2)
   end
-  cli.repo() -- the blocks read and keep their parts in this repository
-  local text = require("zenml.sources").read_file(path)
-  if not text then cli.fail(("step shard: cannot read %s"):format(path)) end
-  local spec = require("zenml.json").try_decode(text)
-  if type(spec) ~= "table" or type(spec.blocks) ~= "table" or not spec.tasks then
-    cli.fail(("step shard: %s is not a shard spec zenml wrote"):format(path))
-  end
+  local spec = read_spec("shard", path, { "tasks" })
   local mine = {}
   for k = t + 1, #spec.blocks, spec.tasks do mine[#mine + 1] = spec.blocks[k] end
   local shards = require "zenml.shards"
@@ -219,6 +235,20 @@ local function shard(pos)
   return failed == 0 and 0 or 1
 end
 
+-- `step reduce SPEC`: the reduce job after a job array.
+local function reduce(pos)
+  local path = pos[2]
+  if not path then cli.fail("step reduce needs SPEC.json\n" .. usage, 2) end
+  if pos[3] then cli.fail(("step reduce takes SPEC.json only, got an extra argument '%s'"):format(pos[3]), 2) end
+  local spec = read_spec("reduce", path, { "result", "n", "dir", "combine" })
+  local errors = require "zenml.errors"
+  local ok, res = xpcall(require("zenml.shards").reduce_job, errors.capture, spec)
+  if not ok then return errors.report(res) end
+  local names = res.frame and { "frame" } or require("zenml.step").sorted_names(res.outputs)
+  io.stdout:write(("reduce of %d shards done: %s stored\n"):format(spec.n, table.concat(names, ", ")))
+  return 0
+end
+
 local function run(args)
   local opts, pos = cli.parse(args, { flags = { json = true, all = true, srun = true },
     options = { j = true, attempt = true } }, usage)
@@ -236,7 +266,11 @@ local function run(args)
     cli.no_json(opts, "step shard", "the shards' status as text")
     return shard(pos)
   end
-  cli.unknown_action(pos[1], { "list", "exec", "shard" }, usage)
+  if pos[1] == "reduce" then
+    cli.no_json(opts, "step reduce", "the reduce's status as text")
+    return reduce(pos)
+  end
+  cli.unknown_action(pos[1], { "list", "exec", "shard", "reduce" }, usage)
 end
 
 return { usage = usage, run = run }
