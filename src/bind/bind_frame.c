@@ -4,6 +4,7 @@
 #include "bind/bind_frame.h"
 #include "core/error.h"
 #include "frame/csv.h"
+#include "frame/files.h"
 #include "frame/framefile.h"
 #include "frame/json.h"
 
@@ -422,6 +423,35 @@ static int m_csv_row_line(lua_State *L)
   return 1;
 }
 
+/* core.frame.read_files(root, {rel...}) -> frame | nil, message, index
+ * (the 1-based index of the file that failed, when one did). */
+static int m_read_files(lua_State *L)
+{
+  const char *root = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  size_t n = lua_rawlen(L, 2);
+  const char **rels = lua_newuserdatauv(L, (n + 1) * sizeof *rels, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, 2, (lua_Integer)i + 1);
+    rels[i] = lua_tostring(L, -1);
+    if (!rels[i])
+      return luaL_error(L, "read_files: entry %d is not a string", (int)i + 1);
+    lua_pop(L, 1); /* still referenced by the table */
+  }
+  lframe *box = zm_lframe_push(L);
+  size_t bad = n;
+  if (zm_frame_read_files(&box->f, &bad, root, rels, n) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, zm_error_last());
+    if (bad < n)
+      lua_pushinteger(L, (lua_Integer)bad + 1);
+    else
+      lua_pushnil(L);
+    return 3;
+  }
+  return 1;
+}
+
 static int m_read(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
@@ -465,6 +495,7 @@ int zm_bind_open_frame(lua_State *L)
   static const luaL_Reg fns[] = {{"read_csv", m_read_csv},
                                  {"csv_row_line", m_csv_row_line},
                                  {"read", m_read},
+                                 {"read_files", m_read_files},
                                  {"from_columns", m_from_columns},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);

@@ -9,12 +9,14 @@
 #include "core/error.h"
 #include "core/fault.h"
 #include "core/fs.h"
+#include "core/workers.h"
 #include "hash/objhash.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,17 +117,64 @@ static int manifest_text(zm_buf *out, const tree *t)
   return rc;
 }
 
-/* Store each entry's file into batch `b`. */
-static int put_entries(zm_store *s, store_batch *b, tree *t, const char *folder)
+/* The entries of a tree being stored, taken by worker threads in turn. */
+typedef struct put_job {
+  zm_store *s;
+  store_batch *b;
+  tree *t;
+  const char *folder;
+  size_t next, bad; /* bad: the first failing entry (lowest index), t->n if none */
+  int rc, nested;   /* nested: several workers, so each hashes a file on its own thread */
+  char msg[1024];
+  pthread_mutex_t lock;
+} put_job;
+
+static void *put_worker(void *arg)
 {
-  for (size_t i = 0; i < t->n; i++) {
+  put_job *j = arg;
+  if (j->nested)
+    zm_workers_set(1);
+  for (;;) {
+    size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    if (i >= j->t->n || __atomic_load_n(&j->rc, __ATOMIC_RELAXED))
+      break;
     char full[PATH_MAX];
-    int rc = store_path_fmt(full, sizeof full, "%s/%s", folder, t->items[i].path);
-    if (rc || (rc = store_put_file(t->items[i].id, s, b, full)))
-      return rc;
+    int rc = store_path_fmt(full, sizeof full, "%s/%s", j->folder, j->t->items[i].path);
+    if (rc == 0)
+      rc = store_put_file(j->t->items[i].id, j->s, j->b, full);
+    if (rc) {
+      pthread_mutex_lock(&j->lock);
+      if (i < j->bad) {
+        j->bad = i;
+        snprintf(j->msg, sizeof j->msg, "%s", zm_error_last());
+        __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
+      }
+      pthread_mutex_unlock(&j->lock);
+      break;
+    }
     zm_fault("snapshot.folder");
   }
-  return 0;
+  return NULL;
+}
+
+/* Store each entry's file into batch `b`, on the calling thread's worker
+ * count (files at once; every core by default). */
+static int put_entries(zm_store *s, store_batch *b, tree *t, const char *folder)
+{
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t nw = (size_t)zm_workers_get(cores > 0 ? (int)cores : 1);
+  nw = nw < t->n ? nw : 1;
+  nw = nw < 64 ? nw : 64;
+  put_job j = {s, b, t, folder, 0, t->n, 0, nw > 1, "", PTHREAD_MUTEX_INITIALIZER};
+  pthread_t tid[64];
+  size_t started = 1;
+  for (; started < nw; started++)
+    if (pthread_create(&tid[started], NULL, put_worker, &j) != 0)
+      break;
+  put_worker(&j);
+  for (size_t k = 1; k < started; k++)
+    pthread_join(tid[k], NULL);
+  return j.rc ? zm_error_set(j.rc, "%s", j.msg) : 0;
 }
 
 int zm_store_put_tree(char out[ZM_STORE_ID_SIZE], zm_store *s, const char *folder)

@@ -289,6 +289,51 @@ p:run()
     assert.matches("shards:%s+by: whole%s+workers: 1", yaml)
   end)
 
+  it("reads a folder of files on the workers to the same ids with 1, 2 and 7 workers", function()
+    local files = {
+      ["pipeline.lua"] = [[
+local zenml = require "zenml"
+local p = zenml.Pipeline { name = "imgs" }
+p:add_datasource(zenml.datasources.Files { name = "imgs", path = "imgs" },
+  { processing = zenml.backends.Threads { workers = tonumber(os.getenv("WORKERS")) } })
+p:run()
+]],
+      ["imgs/top.txt"] = "at the top\n",
+      ["imgs/empty/none.bin"] = "",
+    }
+    -- 40 files in 3 folders, one over 4 MiB (its id hashes blocks)
+    for i = 1, 40 do
+      files[("imgs/%s/f%02d.bin"):format(({ "cat", "dog", "owl" })[i % 3 + 1], i)] =
+        ("%d:"):format(i):rep(i == 7 and 2500000 or 50 * i)
+    end
+    local ids, dir = {}, nil
+    for _, w in ipairs({ 1, 2, 7 }) do
+      dir = t.iris_repo(files)
+      local _, err, code = t.zenml_run("run pipeline.lua", { cwd = dir, env = { WORKERS = tostring(w) } })
+      assert.equals(0, code, err)
+      local data = outputs(dir)["datasource.data"]
+      ids[w] = t.zenml_run("-e " .. t.q(([[
+local zenml = require "zenml"
+local repo = zenml.repo()
+local f = assert(zenml.frame.read(repo:store():path("%s")))
+io.write("%s ", f:nrow(), " ", table.concat(f:names(), ","), " ", f:col("label"):to_table()[1], "|",
+  f:col("path"):to_table()[28], "|", f:col("size"):to_table()[16], "|", #f:col("bytes"):to_table()[7], "\n")
+]]):format(data, data)), { cwd = dir })
+      local show = t.zenml_run("datasource show imgs --json", { cwd = dir })
+      ids[w] = ids[w]:gsub("\n$", "") .. " " .. tostring(show:match('"tree": *"([^"]+)"'))
+    end
+    assert.matches("^sha256:%x+ 42 path,size,bytes,label ", ids[1])
+    -- sorted by path: cat/ (13 files), dog/ (14, f07 of 5,000,000 bytes 16th), empty/none.bin
+    assert.matches(" cat|empty/none.bin|5000000|3150 sha256:", ids[1], 1, true)
+    assert.matches(" sha256:%x+$", ids[1])
+    assert.same(ids[1], ids[2])
+    assert.same(ids[1], ids[7])
+    local yaml = t.sh("cat pipelines/imgs_*.yaml", { cwd = dir })
+    assert.matches("shards:%s+by: files%s+workers: 7", yaml)
+    local show = t.zenml_run("run show latest", { cwd = dir })
+    assert.matches("shards   by files on 7 workers (threads)", show, 1, true)
+  end)
+
   it("refuses fewer than one worker before anything runs", function()
     local text = CUSTOM:gsub("workers = W", "workers = 0")
     local dir = t.iris_repo(files_with(text))

@@ -5,6 +5,7 @@
 local datasource = require "zenml.datasource"
 local frame = require "zenml.frame"
 local archive = require "zenml.archive"
+local core = require "zenml._core"
 
 local Files = datasource.BaseDatasource:extend("Files")
 datasource.register("files", Files)
@@ -24,6 +25,13 @@ function Files:_kind()
   return "archive", p
 end
 
+--- True when the source is a folder (read on the processing backend's
+--- workers, a file each); an archive is read whole.
+function Files:reads_folder()
+  local ok, kind = pcall(self._kind, self)
+  return ok and kind == "folder"
+end
+
 function Files:_listing(p)
   local paths, problems = archive.walk(p)
   if not paths then self:fail(problems) end
@@ -40,14 +48,6 @@ end
 
 local function label_of(path)
   return path:match("([^/]+)/[^/]+$")
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local data = f:read("a")
-  f:close()
-  return data
 end
 
 -- Report skipped entries on stderr and keep them in self.problems.
@@ -79,22 +79,34 @@ function Files:_read_archive(p, rows)
   return problems
 end
 
-function Files:_read_folder(p, rows)
+-- The folder's files, read on the processing backend's workers (the
+-- thread's worker count, zenml.steps.Datasource): a frame of path, size,
+-- bytes and label in path order, the same whatever the count.
+function Files:_read_folder(p)
   local paths, problems = self:_listing(p)
-  for _, rel in ipairs(paths) do
-    local data = slurp(p .. "/" .. rel)
-    if not data then self:fail(("%s/%s: cannot read the file"):format(self:config().path, rel)) end
-    rows[#rows + 1] = { rel, data }
+  local rels = {}
+  for i, rel in ipairs(paths) do rels[i] = rel end
+  table.sort(rels)
+  local f, err, bad = core.frame.read_files(p, rels)
+  if not f then
+    if bad then self:fail(("%s/%s: cannot read the file"):format(self:config().path, rels[bad])) end
+    self:fail(err)
   end
-  return problems
+  return f, problems
 end
 
 --- One row per file: path, size, bytes, label.
 function Files:read()
   local kind, p = self:_kind()
+  if kind == "folder" then
+    local f, problems = self:_read_folder(p)
+    self:_report(problems)
+    if f:nrow() == 0 then self:fail(("%s: no files"):format(self:config().path)) end
+    self._kind_read, self._frame = kind, f
+    return f
+  end
   local rows = {}
-  local problems = kind == "archive" and self:_read_archive(p, rows) or self:_read_folder(p, rows)
-  self:_report(problems)
+  self:_report(self:_read_archive(p, rows))
   if #rows == 0 then self:fail(("%s: no files"):format(self:config().path)) end
   table.sort(rows, function(a, b) return a[1] < b[1] end)
   local cols = { path = {}, size = {}, bytes = {}, label = {} }
@@ -114,7 +126,14 @@ function Files:attach(store)
     if not id then self:fail(err) end
     return { tree = id }
   end
-  return { tree = datasource.put_files(store, self._rows) }
+  local rows = self._rows
+  if not rows then
+    -- a folder with skipped entries: the files that were read, as read
+    local paths, bytes = self._frame:col("path"):to_table(), self._frame:col("bytes"):to_table()
+    rows = {}
+    for i = 1, #paths do rows[i] = { paths[i], bytes[i] } end
+  end
+  return { tree = datasource.put_files(store, rows) }
 end
 
 return Files

@@ -12,10 +12,12 @@ Datasource.params = {
 Datasource.outputs = { data = "frame" }
 
 --- A CSV snapshot taken for the run is parsed in byte ranges (cut on line
---- boundaries) over the processing backend's workers; other datasource
---- types read whole.
+--- boundaries) over the processing backend's workers, a folder of files is
+--- read a file per worker at a time; other datasource types read whole.
 function Datasource:shards_by()
-  if self._ds and self._ds.type ~= "csv" then return nil end
+  local ds = self._ds
+  if ds and ds.type == "files" and ds.reads_folder and ds:reads_folder() then return "files" end
+  if ds and ds.type ~= "csv" then return nil end
   return "byte ranges"
 end
 
