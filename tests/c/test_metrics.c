@@ -75,6 +75,65 @@ static void test_roc_auc(void)
   CHECK_EQ_STR(zm_error_last(), "ROC AUC needs both classes, got 2 positives in 2");
 }
 
+/* AUC by counting, per positive, the negatives below it (ties half): the
+ * definition, in O(n log n) through a sorted copy of the negatives. */
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double auc_by_counting(const int *y, const double *s, size_t n)
+{
+  double *neg = malloc(n * sizeof *neg);
+  size_t nn = 0, np = 0;
+  for (size_t i = 0; i < n; i++)
+    if (y[i] != 1)
+      neg[nn++] = s[i];
+  qsort(neg, nn, sizeof *neg, cmp_double);
+  double wins = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (y[i] != 1)
+      continue;
+    np++;
+    size_t lo = 0, hi = nn; /* first negative >= s[i] */
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (neg[mid] < s[i]) lo = mid + 1; else hi = mid;
+    }
+    size_t eq = lo;
+    while (eq < nn && neg[eq] == s[i])
+      eq++;
+    wins += (double)lo + 0.5 * (double)(eq - lo);
+  }
+  free(neg);
+  return wins / ((double)np * (double)nn);
+}
+
+/* Large inputs take the radix sort: the same AUC as the definition, with
+ * ties, negative scores, -0.0 beside 0.0 and huge magnitudes. */
+static void test_roc_auc_large(void)
+{
+  enum { N = 50000 };
+  static int y[N];
+  static double s[N];
+  unsigned x = 7;
+  for (size_t i = 0; i < N; i++) {
+    x = x * 1103515245u + 12345u;
+    double v = (double)((x >> 8) % 2001) / 1000.0 - 1.0; /* 2,001 values: many ties */
+    if (i % 97 == 0)
+      v = i % 2 ? -0.0 : 0.0;
+    if (i % 1013 == 0)
+      v = i % 2 ? -1e300 : 1e300;
+    s[i] = v;
+    y[i] = ((x >> 4) % 100) < (unsigned)(50 + 40 * v) ? 1 : 0;
+  }
+  double auc = 0;
+  CHECK_EQ_INT(zm_metric_roc_auc(&auc, y, s, N), 0);
+  NEAR(auc, auc_by_counting(y, s, N));
+  CHECK(auc > 0.6 && auc < 1.0);
+}
+
 static void test_log_loss(void)
 {
   int y[] = {1, 0};
@@ -113,6 +172,7 @@ int main(void)
   RUN(test_never_predicted_class_scores_zero);
   RUN(test_confusion_rejects_bad_ids);
   RUN(test_roc_auc);
+  RUN(test_roc_auc_large);
   RUN(test_log_loss);
   RUN(test_regression_metrics);
   RUN(test_argmax);
