@@ -137,6 +137,8 @@ static void part_shapes(zm_column *shapes, const zm_frame *f, const int *assign,
     const zm_column *src = &f->cols[c];
     for (size_t j = 0; j < k; j++)
       shapes[j * n + c] = (zm_column){.name = src->name, .type = src->type};
+    if (src->type != ZM_TYPE_STR && !src->valid)
+      continue; /* fixed width, no nulls: nothing per row to size */
     for (size_t i = 0; i < src->len; i++) {
       int a = assign[i];
       if (a < 0)
