@@ -12,9 +12,10 @@ features[#features + 1] = "cat"
 local shards = tonumber(os.getenv("BENCH_SHARDS") or "")
 local T = shards and zenml.backends.SlurmArray { shards = shards, cpus = 1, poll_interval = 0.2 }
   or zenml.backends.Threads { workers = tonumber(os.getenv("BENCH_WORKERS")) }
-local ds = zenml.datasources.CSV { name = "w2", path = "data.csv" }
+-- the datasource's own processing: its snapshot, taken here, parses on T's workers
+local ds = zenml.datasources.CSV { name = "w2", path = "data.csv", processing = T }
 local p = zenml.pipelines.Training { name = "w2" }
-p:add_datasource(ds, { processing = T })
+p:add_datasource(ds)
 p:add_split(split.Random { split_map = { train = 0.8, eval = 0.2 }, seed = 42, processing = T })
 p:add_preprocesser(pre.Standard { features = features, labels = { "y" }, processing = T })
 p:add_trainer(train.Logistic { solver = "sgd", epochs = 5, l2 = 0, seed = 1, processing = T })

@@ -16,7 +16,7 @@ local M = {}
 local types = {}
 M.types = types
 
-local COMMON = { name = true, replace = true, repo = true, snapshot = true }
+local COMMON = { name = true, replace = true, repo = true, snapshot = true, processing = true }
 
 ---@class zenml.BaseDatasource
 ---@field name string
@@ -159,7 +159,27 @@ function BaseDatasource:init(args)
   end
   self._config = cfg
   self:configure()
-  if self._repo and args.snapshot ~= false then self.version = self:commit() end
+  self._processing = args.processing
+  if self._repo and args.snapshot ~= false then
+    local threads = self:kernel_threads(self._repo)
+    local saved = core.sys.workers(threads or 0)
+    local ok, v = pcall(self.commit, self)
+    core.sys.workers(saved)
+    if not ok then error(v, 0) end
+    self.version = v
+  end
+end
+
+--- The threads a snapshot's reading may use: the data-kernel threads of
+--- the datasource's `processing` backend (a backend object or name, see
+--- backends.md), or nil for the kernels' default (every core).
+---@param repo table
+---@return integer|nil
+function BaseDatasource:kernel_threads(repo)
+  if self._processing == nil then return nil end
+  local b = require("zenml.backend").resolve(self._processing, "processing", repo.config, repo.root,
+    ("datasource '%s': processing"):format(self.name))
+  return b:kernel_threads()
 end
 
 --- Hook for subclasses: check or complete self:config() after construction.

@@ -115,7 +115,14 @@ function Pipeline:add_datasource(ds, opts)
   end
   local Datasource = require "zenml.steps.datasource"
   local step = Datasource { name = ds.name }:attach(ds)
-  -- step options (`{ processing = zenml.backends.Threads {} }`: parse on threads)
+  -- step options (`{ processing = zenml.backends.Threads {} }`: parse on
+  -- threads); without one, the datasource's own `processing`, which its
+  -- snapshot at construction used
+  if ds._processing ~= nil and (opts == nil or opts.processing == nil) then
+    local with = { processing = ds._processing }
+    for k, v in pairs(opts or {}) do with[k] = v end
+    opts = with
+  end
   if opts ~= nil then step:with(opts) end
   return self:add("datasource", step)
 end

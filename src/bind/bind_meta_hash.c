@@ -2,6 +2,7 @@
  * cache (src/meta/meta_hash.c), on a thread while Lua goes on. */
 #include "bind/bind.h"
 #include "bind/bind_meta.h"
+#include "core/workers.h"
 
 #include <lauxlib.h>
 
@@ -29,13 +30,16 @@ static int db_hash_file(lua_State *L)
   return 1;
 }
 
-/* db:hash_begin(path) -> job: hashing on a thread when the digest is not cached. */
+/* db:hash_begin(path) -> job: hashing on a thread when the digest is not cached
+ * (and the calling thread may use more than one worker). */
 static int db_hash_begin(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
   const char *path = luaL_checkstring(L, 2);
   job_ud *u = zm_bind_box_new(L, sizeof *u, HASH_JOB, job_ud_release);
-  int rc = zm_meta_hash_begin(&u->j, m, path, 1);
+  /* on a thread of its own unless the step's processing backend allows it
+   * one worker (Threads {workers = 1}): then it hashes here, first */
+  int rc = zm_meta_hash_begin(&u->j, m, path, zm_workers_get(2) > 1);
   if (rc < 0)
     return zm_bind_fail(L, rc);
   return 1;

@@ -434,8 +434,9 @@ int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec
   if (rc)
     return rc;
   /* The bytes are in memory already: hashing them beside the write costs
-   * no extra pass over the file. Without a thread, hash first. */
-  int threaded = pthread_create(&thread, NULL, hash_iov, &job) == 0;
+   * no extra pass over the file. Without a thread (or with one worker
+   * allowed, Threads {workers = 1}), hash first. */
+  int threaded = job.threads > 1 && pthread_create(&thread, NULL, hash_iov, &job) == 0;
   if (!threaded)
     hash_iov(&job);
   rc = write_iov(fd, iov, n, tmp);

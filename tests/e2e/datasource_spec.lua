@@ -366,4 +366,45 @@ print(select(2, pcall(zenml.datasources.CSV, { name = "ids2", path = "data/ids.c
     assert.equals(2, code)
     assert.matches("^zenml: unknown action 'frob'", err)
   end)
+
+  it("takes its snapshot on the threads of its own processing backend, which the step keeps", function()
+    local dir = setup()
+    os.execute("mkdir -p " .. t.q(dir .. "/datasources"))
+    -- a datasource that reports the data-kernel threads its read may use
+    t.write(dir .. "/datasources/probe.lua", [[
+local zenml = require "zenml"
+local core = require "zenml._core"
+local Probe = zenml.datasources.BaseDatasource:extend("Probe")
+Probe.arguments = { n = "integer" }
+function Probe:read()
+  local w = core.sys.workers(0)
+  core.sys.workers(w)
+  io.stderr:write("read on ", w, " threads\n")
+  return zenml.frame.from_table({ a = { self:config().n } })
+end
+return Probe
+]])
+    t.write(dir .. "/p.lua", [[
+local zenml = require "zenml"
+local Probe = require "datasources.probe"
+local T = zenml.backends.Threads { workers = 3 }
+local p = zenml.pipelines.Data { name = "pr" }
+p:add_datasource(Probe { name = "pr", n = tonumber(os.getenv("N")), processing = T })
+p:run()
+]])
+    local out, err, code = t.zenml_run("run p.lua", { cwd = dir, env = { N = "1" } })
+    assert.equals(0, code, err .. out)
+    assert.matches("read on 3 threads", err, 1, true)
+    local yaml = t.sh("cat pipelines/pr_*.yaml", { cwd = dir })
+    assert.matches("processing:%s+name: threads.-params:%s+workers: 3", yaml)
+    -- an unknown backend name is one line naming the datasource
+    t.write(dir .. "/bad.lua", [[
+local zenml = require "zenml"
+zenml.datasources.CSV { name = "a", path = "data/a.csv", processing = "warp" }
+]])
+    local _, err2, code2 = t.zenml_run("bad.lua", { cwd = dir })
+    assert.equals(1, code2)
+    assert.equals("zenml: bad.lua:2: unknown backend 'warp'; backends are: local, parallel, slurm, "
+      .. "slurm_array, threads\n", err2)
+  end)
 end)

@@ -70,7 +70,7 @@ local stats = require "zenml.steps.statistics"
 local W = tonumber(os.getenv("WORKERS"))
 local T = zenml.backends.Threads { workers = W }
 local p = zenml.pipelines.Training { name = "sh" }
-p:add_datasource(zenml.datasources.CSV { name = "d", path = %q }, { processing = T })
+p:add_datasource(zenml.datasources.CSV { name = "d", path = %q, processing = T })
 p:add_split(split.Random { split_map = { train = 0.7, eval = 0.3 }, seed = 42, processing = T })
 p:add_preprocesser(pre.Standard { labels = { "%s" }, processing = T })
 p:add_trainer(train.Logistic { processing = T })
@@ -294,8 +294,8 @@ p:run()
       ["pipeline.lua"] = [[
 local zenml = require "zenml"
 local p = zenml.Pipeline { name = "imgs" }
-p:add_datasource(zenml.datasources.Files { name = "imgs", path = "imgs" },
-  { processing = zenml.backends.Threads { workers = tonumber(os.getenv("WORKERS")) } })
+p:add_datasource(zenml.datasources.Files { name = "imgs", path = "imgs",
+  processing = zenml.backends.Threads { workers = tonumber(os.getenv("WORKERS")) } })
 p:run()
 ]],
       ["imgs/top.txt"] = "at the top\n",

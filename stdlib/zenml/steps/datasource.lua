@@ -38,7 +38,7 @@ function Datasource:prepare(repo)
   local workers
   if self._processing ~= nil then
     workers = require("zenml.backend").resolve(self._processing, "processing", repo.config,
-      repo.root, "step 'datasource': processing"):worker_count()
+      repo.root, "step 'datasource': processing"):kernel_threads()
   end
   local core = require "zenml._core"
   local saved = core.sys.workers(workers or 0)
