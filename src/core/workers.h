@@ -7,10 +7,20 @@
 #ifndef ZM_CORE_WORKERS_H
 #define ZM_CORE_WORKERS_H
 
+#include <stddef.h>
+
 /* Set the calling thread's worker count; 0 restores the kernels' defaults. */
 void zm_workers_set(int n);
 
 /* The calling thread's worker count, or `dflt` when none is set. */
 int zm_workers_get(int dflt);
+
+/* The calling thread's worker count, or this machine's cores when none is set. */
+int zm_workers_or_cores(void);
+
+/* Run fn(arg) on up to n threads (at most 64), the calling thread being one
+ * of them, and wait for them all: for workers that take their items from a
+ * shared counter. Fewer run when a thread cannot be created. */
+void zm_workers_run(void *(*fn)(void *), void *arg, size_t n);
 
 #endif

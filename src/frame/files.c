@@ -116,15 +116,8 @@ static void *work(void *arg)
 static void run_pass(files_job *j, int pass, size_t nw)
 {
   worker w = {j, pass};
-  pthread_t tid[64];
   j->next = 0;
-  size_t started = 1;
-  for (; started < nw; started++)
-    if (pthread_create(&tid[started], NULL, work, &w) != 0)
-      break;
-  work(&w);
-  for (size_t k = 1; k < started; k++)
-    pthread_join(tid[k], NULL);
+  zm_workers_run(work, &w, nw);
 }
 
 /* The label of a relative path: its folder's own name, "" at the top. */
@@ -197,10 +190,8 @@ int zm_frame_read_files(zm_frame **out, size_t *out_bad, const char *root,
   *out = NULL;
   if (out_bad)
     *out_bad = n;
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t nw = (size_t)zm_workers_get(cores > 0 ? (int)cores : 1);
+  size_t nw = (size_t)zm_workers_or_cores();
   nw = nw < n ? nw : (n ? n : 1);
-  nw = nw < 64 ? nw : 64;
   files_job j = {.root = root, .rels = rels, .n = n, .bad = n,
                  .lock = PTHREAD_MUTEX_INITIALIZER};
   uint64_t *at = malloc((n + 1) * sizeof *at);

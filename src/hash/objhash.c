@@ -206,10 +206,11 @@ static void *block_worker(void *arg)
   return NULL;
 }
 
-static int default_threads(void)
+/* Threads for n blocks: `threads` (<= 0: the worker count), at most n. */
+static size_t threads_for(int threads, size_t n)
 {
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  return zm_workers_get(cores > 0 ? (int)cores : 1);
+  size_t t = (size_t)(threads > 0 ? threads : zm_workers_or_cores());
+  return t < n ? t : n;
 }
 
 /* The first bytes of the segments, up to the magic's length. */
@@ -236,16 +237,7 @@ int zm_objhash_iov(char out[65], const struct iovec *iov, size_t n, int threads)
   block_job j = {iov, n, len, nblocks, 0, NULL, 0};
   if (!(j.digests = malloc(nblocks * DIGEST)))
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  size_t extra = (size_t)(threads > 0 ? threads : default_threads());
-  extra = (extra < nblocks ? extra : nblocks) - 1;
-  pthread_t tid[64];
-  size_t started = 0;
-  for (; started < extra && started < 64; started++)
-    if (pthread_create(&tid[started], NULL, block_worker, &j) != 0)
-      break;
-  block_worker(&j);
-  for (size_t i = 0; i < started; i++)
-    pthread_join(tid[i], NULL);
+  zm_workers_run(block_worker, &j, threads_for(threads, nblocks));
   int rc = j.rc ? zm_error_set(j.rc, j.rc == ZM_ENOMEM ? "out of memory" : "SHA-256 failed") : 0;
   if (rc == 0 && plain)
     zm_hash_hex(out, j.digests, DIGEST);
@@ -346,16 +338,7 @@ int zm_objhash_file(char out[65], const char *path, int threads)
   if (rc == 0 && !(j.digests = malloc(j.nblocks * DIGEST)))
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc == 0) {
-    size_t extra = (size_t)(threads > 0 ? threads : default_threads());
-    extra = (extra < j.nblocks ? extra : j.nblocks) - 1;
-    pthread_t tid[64];
-    size_t started = 0;
-    for (; started < extra && started < 64; started++)
-      if (pthread_create(&tid[started], NULL, file_worker, &j) != 0)
-        break;
-    file_worker(&j);
-    for (size_t i = 0; i < started; i++)
-      pthread_join(tid[i], NULL);
+    zm_workers_run(file_worker, &j, threads_for(threads, j.nblocks));
     if (j.rc)
       rc = zm_error_set(j.rc, "%s", j.msg);
     else if (j.nblocks == 1 && !starts_with_magic(head, headlen))

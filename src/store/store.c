@@ -427,8 +427,7 @@ static int write_iov(int fd, const struct iovec *iov, size_t n, const char *tmp)
 int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov, size_t n)
 {
   char tmp[PATH_MAX];
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  iov_hash job = {.iov = iov, .n = n, .threads = zm_workers_get(cores > 0 ? (int)cores : 1)};
+  iov_hash job = {.iov = iov, .n = n, .threads = zm_workers_or_cores()};
   pthread_t thread;
   int fd = -1, rc = tmp_create(&fd, tmp, sizeof tmp, s, s->tmp);
   if (rc)

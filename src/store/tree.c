@@ -132,6 +132,7 @@ typedef struct put_job {
 static void *put_worker(void *arg)
 {
   put_job *j = arg;
+  int saved = zm_workers_get(0); /* the calling thread runs this too: restore its count */
   if (j->nested)
     zm_workers_set(1);
   for (;;) {
@@ -154,6 +155,7 @@ static void *put_worker(void *arg)
     }
     zm_fault("snapshot.folder");
   }
+  zm_workers_set(saved);
   return NULL;
 }
 
@@ -161,19 +163,10 @@ static void *put_worker(void *arg)
  * count (files at once; every core by default). */
 static int put_entries(zm_store *s, store_batch *b, tree *t, const char *folder)
 {
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t nw = (size_t)zm_workers_get(cores > 0 ? (int)cores : 1);
-  nw = nw < t->n ? nw : 1;
-  nw = nw < 64 ? nw : 64;
+  size_t nw = (size_t)zm_workers_or_cores();
+  nw = nw < t->n ? nw : (t->n ? t->n : 1);
   put_job j = {s, b, t, folder, 0, t->n, 0, nw > 1, "", PTHREAD_MUTEX_INITIALIZER};
-  pthread_t tid[64];
-  size_t started = 1;
-  for (; started < nw; started++)
-    if (pthread_create(&tid[started], NULL, put_worker, &j) != 0)
-      break;
-  put_worker(&j);
-  for (size_t k = 1; k < started; k++)
-    pthread_join(tid[k], NULL);
+  zm_workers_run(put_worker, &j, nw);
   return j.rc ? zm_error_set(j.rc, "%s", j.msg) : 0;
 }
 

@@ -257,7 +257,7 @@ return {
     cmd = "run p.lua", code = 1, first = "zenml: step 'trainer' failed: Logistic: label column 'species' has 0 classes in the training rows; classification needs 2 or more" },
   { "a CSV delimiter argument", repo = "iris",
     files = { ["p.lua"] = iris_on_with("iris", "data/iris.csv", 'path = "data/iris.csv"', 'path = "data/iris.csv", delimiter = ";"') },
-    cmd = "run p.lua", code = 1, first = "zenml: p.lua:7: CSV: unknown argument 'delimiter'; arguments are: name, null_values, path, replace, repo, schema, snapshot" },
+    cmd = "run p.lua", code = 1, first = "zenml: p.lua:7: CSV: unknown argument 'delimiter'; arguments are: name, null_values, path, processing, replace, repo, schema, snapshot" },
   { "null_values that is a string", repo = "iris",
     files = { ["p.lua"] = snapshot("CSV", "data/iris.csv", 'null_values = "?"') },
     cmd = "p.lua", code = 1, first = "zenml: p.lua:2: CSV: expected null_values = a table, got string" },

@@ -279,7 +279,7 @@ describe("datasources outside a repository", function()
   it("validate their arguments", function()
     assert.equals("CSV: expected name = a non-empty string, got nil", err_of(D.CSV, { path = "x" }))
     assert.equals("CSV: expected path = a path string, got number", err_of(D.CSV, { name = "a", path = 1 }))
-    assert.equals("CSV: unknown argument 'pth'; arguments are: name, null_values, path, replace, repo, schema, snapshot; did you mean path?",
+    assert.equals("CSV: unknown argument 'pth'; arguments are: name, null_values, path, processing, replace, repo, schema, snapshot; did you mean path?",
       err_of(D.CSV, { name = "a", pth = "x" }))
   end)
 
