@@ -54,7 +54,7 @@ static int open_file(int *fd, char *path, size_t cap, const files_job *j, size_t
 static int size_file(files_job *j, size_t i)
 {
   char path[PATH_MAX];
-  int fd, rc = open_file(&fd, path, sizeof path, j, i);
+  int fd = -1, rc = open_file(&fd, path, sizeof path, j, i);
   if (rc)
     return rc;
   struct stat st;
@@ -69,7 +69,7 @@ static int size_file(files_job *j, size_t i)
 static int read_file(files_job *j, size_t i)
 {
   char path[PATH_MAX];
-  int fd, rc = open_file(&fd, path, sizeof path, j, i);
+  int fd = -1, rc = open_file(&fd, path, sizeof path, j, i);
   if (rc)
     return rc;
   char *p = j->blob + j->at[i];
