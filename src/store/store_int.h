@@ -74,6 +74,11 @@ int store_put_file(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, cons
 int store_batch_commit(zm_store *s, store_batch *b);
 void store_batch_abort(store_batch *b);
 
+/* 1 when the file at `path` is named by the plain SHA-256 of its bytes,
+ * `hex`: how zenml named objects over 4 MiB before their ids hashed blocks
+ * (docs/store.md). Such an object is intact, not corrupt (written.c). */
+int store_legacy_name(const char *path, const char *hex);
+
 /* Remember that this process wrote the bytes of object `hex` (written.c). */
 void store_note_written(const zm_store *s, const char *hex);
 

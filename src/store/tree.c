@@ -331,7 +331,8 @@ static int copy_out(const zm_store *s, const tree_entry *e, const char *dest)
   }
   if (got < 0)
     rc = zm_error_sys(ZM_EIO, "cannot read artifact %s", e->id);
-  else if ((rc = zm_objhasher_final(hex, h)) == 0 && strcmp(hex, e->id + 7) != 0)
+  else if ((rc = zm_objhasher_final(hex, h)) == 0 && strcmp(hex, e->id + 7) != 0 &&
+           !store_legacy_name(dest, e->id + 7))
     rc = zm_error_set(ZM_EIO, "artifact %s is corrupt (content hash is sha256:%s)", e->id, hex);
   else if (rc == 0 && fchmod(outfd, e->mode) != 0)
     rc = zm_error_sys(ZM_EIO, "cannot set the mode of %s", dest);

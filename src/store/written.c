@@ -1,12 +1,18 @@
-/* Objects whose bytes this process wrote (see zm_store_wrote): a set of
+/* Which objects are whose: the ones this process wrote, and the ones an
+ * earlier zenml named by their plain SHA-256.
+ *
+ * Objects whose bytes this process wrote (see zm_store_wrote): a set of
  * object paths shared by every handle, so a reader on one handle (a step's
  * worker) knows what a writer on another stored. Bounded: past the cap it
  * stops remembering, and a reader then checks as it would anyway. */
 #include "store/store_int.h"
+#include "hash/hash.h"
+#include "hash/objhash.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SLOTS 65536 /* a power of two; at most half full */
 
@@ -56,4 +62,14 @@ int zm_store_wrote(const zm_store *s, const char *id)
   int found = slots && slots[probe(path)] != NULL;
   pthread_mutex_unlock(&written_lock);
   return found;
+}
+
+int store_legacy_name(const char *path, const char *hex)
+{
+  struct stat st;
+  char plain[65];
+  /* up to one block both names are the same digest: nothing else to try */
+  if (stat(path, &st) != 0 || (uint64_t)st.st_size <= ZM_OBJHASH_BLOCK)
+    return 0;
+  return zm_hash_file(plain, path) == 0 && strcmp(plain, hex) == 0;
 }

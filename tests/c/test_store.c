@@ -554,6 +554,26 @@ static void test_put_iov(void)
   size_t bad = 9;
   CHECK_EQ_INT(zm_store_verify(&bad, third, NULL, NULL), 0);
   CHECK_EQ_INT((int)bad, 0);
+  /* an object an earlier zenml named by the plain SHA-256 of its bytes
+   * verifies; a damaged one is reported with its block digest */
+  char plain[ZM_HASH_HEX_SIZE], legacy[4400];
+  CHECK_EQ_INT(zm_hash_buf(plain, data, big + 7), 0);
+  snprintf(legacy, sizeof legacy, "%s/objects/%.2s/%s", zm_store_root(third), plain, plain + 2);
+  *strrchr(legacy, '/') = '\0';
+  mkdir(legacy, 0755); /* the fan-out folder: every store has it already */
+  snprintf(legacy, sizeof legacy, "%s/objects/%.2s/%s", zm_store_root(third), plain, plain + 2);
+  f = fopen(legacy, "wb");
+  fwrite(data, 1, big + 7, f);
+  fclose(f);
+  CHECK_EQ_INT(zm_store_verify(&bad, third, NULL, NULL), 0);
+  CHECK_EQ_INT((int)bad, 0);
+  f = fopen(legacy, "r+b");
+  fseek(f, 12345, SEEK_SET);
+  fputc(data[12345] ^ 1, f);
+  fclose(f);
+  CHECK_EQ_INT(zm_store_verify(&bad, third, NULL, NULL), 0);
+  CHECK_EQ_INT((int)bad, 1);
+  unlink(legacy);
   zm_store_free(other);
   zm_store_free(third);
   zm_store_free(fourth);
