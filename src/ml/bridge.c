@@ -2,6 +2,7 @@
 #include "ml/bridge.h"
 #include "ml/tf_internal.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "frame/framefile.h"
 
 #include <inttypes.h>
@@ -82,6 +83,31 @@ static void fill_block(double *out, const zm_column **c, size_t d, size_t i0, si
   }
 }
 
+/* The rows of a matrix being filled, taken MATRIX_CHUNK at a time by the
+ * workers: each row is copied by one of them, so the matrix is the same
+ * whatever their number. */
+#define MATRIX_CHUNK ((size_t)16384)
+#define MATRIX_THREAD_CELLS ((size_t)1 << 20) /* smaller: one thread */
+
+typedef struct matrix_job {
+  double *X;
+  const zm_column **c;
+  size_t d, nrow, next;
+} matrix_job;
+
+static void *fill_chunks(void *arg)
+{
+  matrix_job *j = arg;
+  for (;;) {
+    size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED), first = k * MATRIX_CHUNK;
+    if (first >= j->nrow)
+      return NULL;
+    size_t last = first + MATRIX_CHUNK < j->nrow ? first + MATRIX_CHUNK : j->nrow;
+    for (size_t i0 = first; i0 < last; i0 += BLOCK)
+      fill_block(j->X + i0 * j->d, j->c, j->d, i0, i0 + BLOCK < last ? i0 + BLOCK : last);
+  }
+}
+
 int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, size_t d,
                     int allow_missing)
 {
@@ -95,8 +121,9 @@ int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, si
     free(c);
     return zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", f->nrow, d);
   }
-  for (size_t i0 = 0; i0 < f->nrow; i0 += BLOCK)
-    fill_block(X + i0 * d, c, d, i0, i0 + BLOCK < f->nrow ? i0 + BLOCK : f->nrow);
+  matrix_job job = {X, c, d, f->nrow, 0};
+  size_t chunks = (f->nrow + MATRIX_CHUNK - 1) / MATRIX_CHUNK, nw = (size_t)zm_workers_get(2);
+  zm_workers_run(fill_chunks, &job, f->nrow * d < MATRIX_THREAD_CELLS ? 1 : nw < chunks ? nw : chunks);
   free(c);
   *out = X;
   return 0;

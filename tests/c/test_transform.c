@@ -240,6 +240,41 @@ static void test_bridge(void)
   zm_frame_free(f);
 }
 
+/* A matrix big enough to be filled on threads is the same with 1 and 3
+ * workers, every cell where the rows say (int64 and bool columns too). */
+static void test_matrix_on_workers(void)
+{
+  size_t n = 70001;
+  zm_frame *f = NULL;
+  CHECK_EQ_INT(zm_frame_new(&f, n), 0);
+  const char *names[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o"};
+  for (size_t j = 0; j < 15; j++) {
+    zm_column *c;
+    zm_type t = j == 3 ? ZM_TYPE_I64 : j == 7 ? ZM_TYPE_BOOL : ZM_TYPE_F64;
+    CHECK_EQ_INT(zm_frame_add(&c, f, names[j], t), 0);
+    for (size_t i = 0; i < n; i++) {
+      if (t == ZM_TYPE_F64)
+        ((double *)c->data)[i] = (double)i * 0.5 + (double)j;
+      else if (t == ZM_TYPE_I64)
+        ((int64_t *)c->data)[i] = (int64_t)i - 7;
+      else
+        ((uint8_t *)c->data)[i] = (uint8_t)(i % 2);
+    }
+  }
+  double *X1, *X3;
+  zm_workers_set(1);
+  CHECK_EQ_INT(zm_frame_matrix(&X1, f, names, 15, 0), 0);
+  zm_workers_set(3);
+  CHECK_EQ_INT(zm_frame_matrix(&X3, f, names, 15, 0), 0);
+  zm_workers_set(0);
+  CHECK(memcmp(X1, X3, n * 15 * sizeof *X1) == 0);
+  CHECK(X3[70000 * 15 + 0] == 35000.0 && X3[70000 * 15 + 3] == 69993.0 && X3[69999 * 15 + 7] == 1.0);
+  CHECK(X3[16384 * 15 + 14] == 16384 * 0.5 + 14);
+  free(X1);
+  free(X3);
+  zm_frame_free(f);
+}
+
 static void test_bundle(void)
 {
   zm_frame *f = sample(), *p;
@@ -386,6 +421,7 @@ int main(void)
   RUN(test_errors);
   RUN(test_round_trip);
   RUN(test_bridge);
+  RUN(test_matrix_on_workers);
   RUN(test_bundle);
   RUN(test_workers);
   RUN(test_speed);
