@@ -136,12 +136,6 @@ static void label_of(const char *rel, const char **out, size_t *len)
   *len = (size_t)(slash - start);
 }
 
-/* The string column `name` from n values. */
-static int add_strings(zm_frame *f, const char *name, const char **v, const size_t *lens)
-{
-  return zm_frame_add_strings(f, name, v, lens);
-}
-
 static int build(zm_frame **out, files_job *j)
 {
   size_t n = j->n;
@@ -150,7 +144,7 @@ static int build(zm_frame **out, files_job *j)
   zm_frame *f = NULL;
   int rc = labels && label_lens ? zm_frame_new(&f, n) : zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc == 0)
-    rc = add_strings(f, "path", (const char **)j->rels, NULL);
+    rc = zm_frame_add_strings(f, "path", (const char *const *)j->rels, NULL);
   zm_column *c = NULL;
   if (rc == 0 && (rc = zm_frame_add(&c, f, "size", ZM_TYPE_I64)) == 0)
     for (size_t i = 0; i < n; i++)
@@ -173,7 +167,7 @@ static int build(zm_frame **out, files_job *j)
   for (size_t i = 0; rc == 0 && i < n; i++)
     label_of(j->rels[i], &labels[i], &label_lens[i]);
   if (rc == 0)
-    rc = add_strings(f, "label", labels, label_lens);
+    rc = zm_frame_add_strings(f, "label", labels, label_lens);
   free(labels);
   free(label_lens);
   if (rc) {
