@@ -161,25 +161,30 @@ function BaseDatasource:init(args)
   self:configure()
   self._processing = args.processing
   if self._repo and args.snapshot ~= false then
-    local threads = self:kernel_threads(self._repo)
-    local saved = core.sys.workers(threads or 0)
-    local ok, v = pcall(self.commit, self)
-    core.sys.workers(saved)
-    if not ok then error(v, 0) end
-    self.version = v
+    self.version = self:commit_on(self._repo, self._processing,
+      ("datasource '%s': processing"):format(self.name))
   end
 end
 
---- The threads a snapshot's reading may use: the data-kernel threads of
---- the datasource's `processing` backend (a backend object or name, see
---- backends.md), or nil for the kernels' default (every core).
+--- commit(repo) with the snapshot's reading on the data-kernel threads of
+--- processing backend `processing` (an object or a name, see backends.md;
+--- nil: the kernels' default, every core). `where` names the setting in
+--- the error for an unknown backend.
 ---@param repo table
----@return integer|nil
-function BaseDatasource:kernel_threads(repo)
-  if self._processing == nil then return nil end
-  local b = require("zenml.backend").resolve(self._processing, "processing", repo.config, repo.root,
-    ("datasource '%s': processing"):format(self.name))
-  return b:kernel_threads()
+---@param processing any
+---@param where string
+---@return table version
+function BaseDatasource:commit_on(repo, processing, where)
+  local threads = 0
+  if processing ~= nil then
+    threads = require("zenml.backend").resolve(processing, "processing", repo.config, repo.root,
+      where):kernel_threads()
+  end
+  local saved = core.sys.workers(threads)
+  local ok, v = pcall(self.commit, self, repo)
+  core.sys.workers(saved)
+  if not ok then error(v, 0) end
+  return v
 end
 
 --- Hook for subclasses: check or complete self:config() after construction.

@@ -18,9 +18,12 @@ int zm_workers_get(int dflt);
 /* The calling thread's worker count, or this machine's cores when none is set. */
 int zm_workers_or_cores(void);
 
-/* Run fn(arg) on up to n threads (at most 64), the calling thread being one
- * of them, and wait for them all: for workers that take their items from a
- * shared counter. Fewer run when a thread cannot be created. */
-void zm_workers_run(void *(*fn)(void *), void *arg, size_t n);
+/* Run run(arg, j) for j = 0..jobs-1 on up to `threads` threads (at most 64,
+ * the caller's among them), each job once, taken in order from a shared
+ * counter. Returns 0, or the error of the first failing job in job order
+ * (its message set, its index in *failed when failed is not NULL); once a
+ * job failed no new job starts (every earlier one has started already). */
+int zm_jobs_run(size_t jobs, size_t threads, int (*run)(void *arg, size_t job), void *arg,
+                size_t *failed);
 
 #endif

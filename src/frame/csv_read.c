@@ -484,38 +484,19 @@ static int column_note(zm_buf *note, const csv_reader *r, size_t j, int kind, in
   return rc;
 }
 
-/* The columns of the chunks joined into a frame's, a column per worker at
- * a time (each joined whole by one worker: the same bytes whatever their
- * number); the first failing column's error is kept. */
+/* The columns of the chunks joined into a frame's, a job each (each joined
+ * whole by one worker: the same bytes whatever their number). */
 typedef struct join_job {
   zm_frame *f;
   csv_chunk *ch;
-  size_t n, next;
+  size_t n;
   const int *kinds;
-  size_t bad;
-  int rc;
-  char msg[512];
-  pthread_mutex_t lock;
 } join_job;
 
-static void *join_worker(void *arg)
+static int join_one(void *arg, size_t c)
 {
   join_job *j = arg;
-  for (;;) {
-    size_t c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (c >= j->f->ncol)
-      return NULL;
-    int rc = join_column(&j->f->cols[c], j->ch, j->n, c, j->kinds[c]);
-    if (rc) {
-      pthread_mutex_lock(&j->lock);
-      if (c < j->bad) {
-        j->bad = c;
-        j->rc = rc;
-        snprintf(j->msg, sizeof j->msg, "%s", zm_error_last());
-      }
-      pthread_mutex_unlock(&j->lock);
-    }
-  }
+  return join_column(&j->f->cols[c], j->ch, j->n, c, j->kinds[c]);
 }
 
 /* Below this many cells the columns are joined on the calling thread. */
@@ -523,11 +504,9 @@ static void *join_worker(void *arg)
 
 static int join_columns(zm_frame *f, csv_chunk *ch, size_t n, const int *kinds)
 {
-  join_job job = {f, ch, n, 0, kinds, f->ncol, 0, "", PTHREAD_MUTEX_INITIALIZER};
-  size_t nw = (size_t)zm_workers_get(2);
-  nw = f->nrow * f->ncol < JOIN_THREAD_CELLS ? 1 : nw < f->ncol ? nw : f->ncol;
-  zm_workers_run(join_worker, &job, nw ? nw : 1);
-  return job.rc ? zm_error_set(job.rc, "%s", job.msg) : 0;
+  join_job job = {f, ch, n, kinds};
+  size_t nw = f->nrow * f->ncol < JOIN_THREAD_CELLS ? 1 : (size_t)zm_workers_get(2);
+  return zm_jobs_run(f->ncol, nw, join_one, &job, NULL);
 }
 
 static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader *r,

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,26 +19,10 @@
 typedef struct files_job {
   const char *root;
   const char *const *rels;
-  size_t n, next;
   uint64_t *size;     /* pass 1: each file's size */
   const uint64_t *at; /* pass 2: where each file's bytes go in `blob` */
   char *blob;
-  size_t bad;         /* the first failing file (lowest index), n when none */
-  int rc;
-  char msg[1024];
-  pthread_mutex_t lock;
 } files_job;
-
-static void job_fail(files_job *j, size_t i, int rc)
-{
-  pthread_mutex_lock(&j->lock);
-  if (i < j->bad) {
-    j->bad = i;
-    j->rc = rc;
-    snprintf(j->msg, sizeof j->msg, "%s", zm_error_last());
-  }
-  pthread_mutex_unlock(&j->lock);
-}
 
 static int open_file(int *fd, char *path, size_t cap, const files_job *j, size_t i)
 {
@@ -51,8 +34,9 @@ static int open_file(int *fd, char *path, size_t cap, const files_job *j, size_t
   return 0;
 }
 
-static int size_file(files_job *j, size_t i)
+static int size_file(void *arg, size_t i)
 {
+  files_job *j = arg;
   char path[PATH_MAX];
   int fd = -1, rc = open_file(&fd, path, sizeof path, j, i);
   if (rc)
@@ -66,8 +50,9 @@ static int size_file(files_job *j, size_t i)
   return rc;
 }
 
-static int read_file(files_job *j, size_t i)
+static int read_file(void *arg, size_t i)
 {
+  files_job *j = arg;
   char path[PATH_MAX];
   int fd = -1, rc = open_file(&fd, path, sizeof path, j, i);
   if (rc)
@@ -92,34 +77,6 @@ static int read_file(files_job *j, size_t i)
   return rc;
 }
 
-typedef struct worker {
-  files_job *job;
-  int pass; /* 1: sizes, 2: bytes */
-} worker;
-
-static void *work(void *arg)
-{
-  worker *w = arg;
-  files_job *j = w->job;
-  for (;;) {
-    size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (i >= j->n)
-      break;
-    int rc = w->pass == 1 ? size_file(j, i) : read_file(j, i);
-    if (rc)
-      job_fail(j, i, rc);
-  }
-  return NULL;
-}
-
-/* Run one pass over every file on `nw` threads (this one included). */
-static void run_pass(files_job *j, int pass, size_t nw)
-{
-  worker w = {j, pass};
-  j->next = 0;
-  zm_workers_run(work, &w, nw);
-}
-
 /* The label of a relative path: its folder's own name, "" at the top. */
 static void label_of(const char *rel, const char **out, size_t *len)
 {
@@ -136,9 +93,8 @@ static void label_of(const char *rel, const char **out, size_t *len)
   *len = (size_t)(slash - start);
 }
 
-static int build(zm_frame **out, files_job *j)
+static int build(zm_frame **out, files_job *j, size_t n)
 {
-  size_t n = j->n;
   const char **labels = malloc((n + 1) * sizeof *labels);
   size_t *label_lens = malloc((n + 1) * sizeof *label_lens);
   zm_frame *f = NULL;
@@ -182,19 +138,13 @@ int zm_frame_read_files(zm_frame **out, size_t *out_bad, const char *root,
                         const char *const *rels, size_t n)
 {
   *out = NULL;
-  if (out_bad)
-    *out_bad = n;
-  size_t nw = (size_t)zm_workers_or_cores();
-  nw = nw < n ? nw : (n ? n : 1);
-  files_job j = {.root = root, .rels = rels, .n = n, .bad = n,
-                 .lock = PTHREAD_MUTEX_INITIALIZER};
+  size_t bad = n, nw = (size_t)zm_workers_or_cores();
+  files_job j = {.root = root, .rels = rels};
   uint64_t *at = malloc((n + 1) * sizeof *at);
   j.size = malloc((n + 1) * sizeof *j.size);
   int rc = at && j.size ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
-  if (rc == 0) {
-    run_pass(&j, 1, nw);
-    rc = j.rc;
-  }
+  if (rc == 0)
+    rc = zm_jobs_run(n, nw, size_file, &j, &bad);
   uint64_t total = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     at[i] = total;
@@ -204,17 +154,12 @@ int zm_frame_read_files(zm_frame **out, size_t *out_bad, const char *root,
   if (rc == 0 && !(j.blob = malloc(total ? total : 1)))
     rc = zm_error_set(ZM_ENOMEM, "out of memory reading %llu bytes of files",
                       (unsigned long long)total);
-  if (rc == 0) {
-    run_pass(&j, 2, nw);
-    rc = j.rc;
-  }
   if (rc == 0)
-    rc = build(out, &j);
-  else if (j.rc) {
-    zm_error_set(j.rc, "%s", j.msg);
-    if (out_bad)
-      *out_bad = j.bad;
-  }
+    rc = zm_jobs_run(n, nw, read_file, &j, &bad);
+  if (rc == 0)
+    rc = build(out, &j, n);
+  if (out_bad)
+    *out_bad = rc ? bad : n;
   free(j.blob);
   free(j.size);
   free(at);

@@ -8,9 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,6 +57,17 @@ static int root_digest(char out[65], const unsigned char *digests, size_t nblock
     zm_hash_hex(out, md, DIGEST);
   EVP_MD_CTX_free(ctx);
   return rc;
+}
+
+/* The id from the block digests: the only block's digest when the object
+ * is `plain` (one block, no magic), else the root digest. */
+static int name_from_blocks(char out[65], const unsigned char *digests, size_t nblocks,
+                            uint64_t len, int plain)
+{
+  if (!plain)
+    return root_digest(out, digests, nblocks, len);
+  zm_hash_hex(out, digests, DIGEST);
+  return 0;
 }
 
 /* -- streaming ------------------------------------------------------------- */
@@ -136,12 +145,9 @@ int zm_objhasher_final(char out[65], zm_objhasher *h)
   /* the last block, partial or whole; an empty object is one empty block */
   if (h->fill > 0 || h->ndigests == 0)
     rc = push_digest(h);
-  if (rc == 0) {
-    if (h->ndigests == 1 && !starts_with_magic(h->head, (size_t)h->total))
-      zm_hash_hex(out, h->digests, DIGEST);
-    else
-      rc = root_digest(out, h->digests, h->ndigests, h->total);
-  }
+  if (rc == 0)
+    rc = name_from_blocks(out, h->digests, h->ndigests, h->total,
+                          h->ndigests == 1 && !starts_with_magic(h->head, (size_t)h->total));
   h->ndigests = 0;
   h->fill = 0;
   h->total = 0;
@@ -163,47 +169,30 @@ typedef struct block_job {
   const struct iovec *iov;
   size_t n;
   uint64_t len;
-  size_t nblocks, next;
   unsigned char *digests;
-  int rc;
 } block_job;
 
-/* SHA-256 of bytes [from, to) of the segments. */
-static int hash_range(unsigned char md[DIGEST], EVP_MD_CTX *ctx, const block_job *j,
-                      uint64_t from, uint64_t to)
+/* Block k's digest: SHA-256 of its bytes [from, to) of the segments. */
+static int hash_block(void *arg, size_t k)
 {
-  int rc = sha_start(ctx);
+  const block_job *j = arg;
+  uint64_t from = (uint64_t)k * ZM_OBJHASH_BLOCK;
+  uint64_t to = from + ZM_OBJHASH_BLOCK < j->len ? from + ZM_OBJHASH_BLOCK : j->len;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int rc = ctx ? sha_start(ctx) : zm_error_set(ZM_ENOMEM, "out of memory");
   uint64_t base = 0;
   for (size_t i = 0; rc == 0 && i < j->n && base < to; i++) {
     uint64_t seg_end = base + j->iov[i].iov_len;
     if (seg_end > from) {
-      uint64_t a = from > base ? from : base, b = to < seg_end ? to : seg_end;
-      rc = sha_update(ctx, (const char *)j->iov[i].iov_base + (a - base), (size_t)(b - a));
+      uint64_t lo = from > base ? from : base, hi = to < seg_end ? to : seg_end;
+      rc = sha_update(ctx, (const char *)j->iov[i].iov_base + (lo - base), (size_t)(hi - lo));
     }
     base = seg_end;
   }
-  return rc ? rc : sha_end(md, ctx);
-}
-
-static void *block_worker(void *arg)
-{
-  block_job *j = arg;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (!ctx) {
-    __atomic_store_n(&j->rc, ZM_ENOMEM, __ATOMIC_RELAXED);
-    return NULL;
-  }
-  for (;;) {
-    size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (k >= j->nblocks || __atomic_load_n(&j->rc, __ATOMIC_RELAXED))
-      break;
-    uint64_t from = (uint64_t)k * ZM_OBJHASH_BLOCK;
-    uint64_t to = from + ZM_OBJHASH_BLOCK < j->len ? from + ZM_OBJHASH_BLOCK : j->len;
-    if (hash_range(j->digests + k * DIGEST, ctx, j, from, to))
-      __atomic_store_n(&j->rc, ZM_ERROR, __ATOMIC_RELAXED);
-  }
+  if (rc == 0)
+    rc = sha_end(j->digests + k * DIGEST, ctx);
   EVP_MD_CTX_free(ctx);
-  return NULL;
+  return rc;
 }
 
 /* Threads for n blocks: `threads` (<= 0: the worker count), at most n. */
@@ -234,15 +223,12 @@ int zm_objhash_iov(char out[65], const struct iovec *iov, size_t n, int threads)
   unsigned char head[ZM_OBJHASH_MAGIC_LEN];
   size_t nblocks = len == 0 ? 1 : (size_t)((len + ZM_OBJHASH_BLOCK - 1) / ZM_OBJHASH_BLOCK);
   int plain = nblocks == 1 && !starts_with_magic(head, head_bytes(head, iov, n));
-  block_job j = {iov, n, len, nblocks, 0, NULL, 0};
+  block_job j = {iov, n, len, NULL};
   if (!(j.digests = malloc(nblocks * DIGEST)))
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  zm_workers_run(block_worker, &j, threads_for(threads, nblocks));
-  int rc = j.rc ? zm_error_set(j.rc, j.rc == ZM_ENOMEM ? "out of memory" : "SHA-256 failed") : 0;
-  if (rc == 0 && plain)
-    zm_hash_hex(out, j.digests, DIGEST);
-  else if (rc == 0)
-    rc = root_digest(out, j.digests, nblocks, len);
+  int rc = zm_jobs_run(nblocks, threads_for(threads, nblocks), hash_block, &j, NULL);
+  if (rc == 0)
+    rc = name_from_blocks(out, j.digests, nblocks, len, plain);
   free(j.digests);
   return rc;
 }
@@ -253,29 +239,17 @@ int zm_objhash_buf(char out[65], const void *data, size_t len, int threads)
   return zm_objhash_iov(out, &one, 1, threads);
 }
 
-/* Blocks of an open file, read with pread by each worker into its own
+/* Blocks of an open file, read with pread in pieces into each job's own
  * buffer: a file that shrinks meanwhile gives a short read and an error,
  * never the SIGBUS a mapping would. */
 typedef struct file_job {
   int fd;
   const char *path;
   uint64_t len;
-  size_t nblocks, next;
   unsigned char *digests;
-  int rc;
-  pthread_mutex_t lock;
-  char msg[1024];
 } file_job;
 
-static void file_fail(file_job *j, int rc)
-{
-  pthread_mutex_lock(&j->lock);
-  if (j->rc == 0) {
-    j->rc = rc;
-    snprintf(j->msg, sizeof j->msg, "%s", zm_error_last());
-  }
-  pthread_mutex_unlock(&j->lock);
-}
+#define READ_PIECE ((size_t)64 << 10)
 
 static int read_block(unsigned char *buf, const file_job *j, uint64_t from, size_t want)
 {
@@ -292,28 +266,25 @@ static int read_block(unsigned char *buf, const file_job *j, uint64_t from, size
   return 0;
 }
 
-static void *file_worker(void *arg)
+/* Block k's digest, read a piece at a time (a buffer on the stack: no
+ * fresh 4 MiB each block). */
+static int hash_file_block(void *arg, size_t k)
 {
-  file_job *j = arg;
+  const file_job *j = arg;
+  unsigned char buf[READ_PIECE];
+  uint64_t from = (uint64_t)k * ZM_OBJHASH_BLOCK;
+  uint64_t to = from + ZM_OBJHASH_BLOCK < j->len ? from + ZM_OBJHASH_BLOCK : j->len;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  unsigned char *buf = malloc(ZM_OBJHASH_BLOCK);
-  if (!ctx || !buf)
-    file_fail(j, zm_error_set(ZM_ENOMEM, "out of memory"));
-  while (ctx && buf) {
-    size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (k >= j->nblocks || __atomic_load_n(&j->rc, __ATOMIC_RELAXED))
-      break;
-    uint64_t from = (uint64_t)k * ZM_OBJHASH_BLOCK;
-    size_t want = (size_t)(j->len - from < ZM_OBJHASH_BLOCK ? j->len - from : ZM_OBJHASH_BLOCK);
-    int rc = read_block(buf, j, from, want);
-    if (rc == 0 && (rc = sha_start(ctx)) == 0 && (rc = sha_update(ctx, buf, want)) == 0)
-      rc = sha_end(j->digests + k * DIGEST, ctx);
-    if (rc)
-      file_fail(j, rc);
+  int rc = ctx ? sha_start(ctx) : zm_error_set(ZM_ENOMEM, "out of memory");
+  for (uint64_t at = from; rc == 0 && at < to; at += READ_PIECE) {
+    size_t want = (size_t)(to - at < READ_PIECE ? to - at : READ_PIECE);
+    if ((rc = read_block(buf, j, at, want)) == 0)
+      rc = sha_update(ctx, buf, want);
   }
+  if (rc == 0)
+    rc = sha_end(j->digests + k * DIGEST, ctx);
   EVP_MD_CTX_free(ctx);
-  free(buf);
-  return NULL;
+  return rc;
 }
 
 int zm_objhash_file(char out[65], const char *path, int threads)
@@ -331,21 +302,16 @@ int zm_objhash_file(char out[65], const char *path, int threads)
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   uint64_t len = (uint64_t)st.st_size;
   unsigned char head[ZM_OBJHASH_MAGIC_LEN];
-  file_job j = {fd, path, len, len == 0 ? 1 : (size_t)((len + ZM_OBJHASH_BLOCK - 1) / ZM_OBJHASH_BLOCK),
-                0, NULL, 0, PTHREAD_MUTEX_INITIALIZER, ""};
+  size_t nblocks = len == 0 ? 1 : (size_t)((len + ZM_OBJHASH_BLOCK - 1) / ZM_OBJHASH_BLOCK);
+  file_job j = {fd, path, len, NULL};
   size_t headlen = len < ZM_OBJHASH_MAGIC_LEN ? (size_t)len : ZM_OBJHASH_MAGIC_LEN;
   int rc = read_block(head, &j, 0, headlen);
-  if (rc == 0 && !(j.digests = malloc(j.nblocks * DIGEST)))
+  if (rc == 0 && !(j.digests = malloc(nblocks * DIGEST)))
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
-  if (rc == 0) {
-    zm_workers_run(file_worker, &j, threads_for(threads, j.nblocks));
-    if (j.rc)
-      rc = zm_error_set(j.rc, "%s", j.msg);
-    else if (j.nblocks == 1 && !starts_with_magic(head, headlen))
-      zm_hash_hex(out, j.digests, DIGEST);
-    else
-      rc = root_digest(out, j.digests, j.nblocks, len);
-  }
+  if (rc == 0 && (rc = zm_jobs_run(nblocks, threads_for(threads, nblocks), hash_file_block, &j,
+                                    NULL)) == 0)
+    rc = name_from_blocks(out, j.digests, nblocks, len,
+                          nblocks == 1 && !starts_with_magic(head, headlen));
   free(j.digests);
   close(fd);
   return rc;

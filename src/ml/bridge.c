@@ -92,20 +92,17 @@ static void fill_block(double *out, const zm_column **c, size_t d, size_t i0, si
 typedef struct matrix_job {
   double *X;
   const zm_column **c;
-  size_t d, nrow, next;
+  size_t d, nrow;
 } matrix_job;
 
-static void *fill_chunks(void *arg)
+static int fill_chunk(void *arg, size_t k)
 {
   matrix_job *j = arg;
-  for (;;) {
-    size_t k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED), first = k * MATRIX_CHUNK;
-    if (first >= j->nrow)
-      return NULL;
-    size_t last = first + MATRIX_CHUNK < j->nrow ? first + MATRIX_CHUNK : j->nrow;
-    for (size_t i0 = first; i0 < last; i0 += BLOCK)
-      fill_block(j->X + i0 * j->d, j->c, j->d, i0, i0 + BLOCK < last ? i0 + BLOCK : last);
-  }
+  size_t first = k * MATRIX_CHUNK;
+  size_t last = first + MATRIX_CHUNK < j->nrow ? first + MATRIX_CHUNK : j->nrow;
+  for (size_t i0 = first; i0 < last; i0 += BLOCK)
+    fill_block(j->X + i0 * j->d, j->c, j->d, i0, i0 + BLOCK < last ? i0 + BLOCK : last);
+  return 0;
 }
 
 int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, size_t d,
@@ -121,9 +118,10 @@ int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, si
     free(c);
     return zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", f->nrow, d);
   }
-  matrix_job job = {X, c, d, f->nrow, 0};
-  size_t chunks = (f->nrow + MATRIX_CHUNK - 1) / MATRIX_CHUNK, nw = (size_t)zm_workers_get(2);
-  zm_workers_run(fill_chunks, &job, f->nrow * d < MATRIX_THREAD_CELLS ? 1 : nw < chunks ? nw : chunks);
+  matrix_job job = {X, c, d, f->nrow};
+  size_t chunks = (f->nrow + MATRIX_CHUNK - 1) / MATRIX_CHUNK;
+  zm_jobs_run(chunks, f->nrow * d < MATRIX_THREAD_CELLS ? 1 : (size_t)zm_workers_get(2), fill_chunk,
+              &job, NULL); /* copies only: cannot fail */
   free(c);
   *out = X;
   return 0;

@@ -1,6 +1,7 @@
 /* Random epoch orders that read memory nearly in sequence (see internal.h). */
 #include "ml/internal.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "core/rng.h"
 #include "frame/frame.h"
 #include "frame/prefault.h"
@@ -231,12 +232,12 @@ static int deal_chunked(zm_epoch *e, const zm_rows *rows, zm_rng *rng, size_t th
   for (size_t c = 0; rc == 0 && c < chunks; c++)
     p.seeds[c] = zm_rng_next(rng);
   if (rc == 0)
-    rc = zm__run_jobs(chunks, threads, draw_chunk, &p);
+    rc = zm_jobs_run(chunks, threads, draw_chunk, &p, NULL);
   if (rc == 0)
     place_chunks(e, p.at, chunks);
   /* a source that fills only in order gets its chunks in order on one thread */
   if (rc == 0)
-    rc = zm__run_jobs(chunks, rows->X || rows->fill_any ? threads : 1, copy_chunk, &p);
+    rc = zm_jobs_run(chunks, rows->X || rows->fill_any ? threads : 1, copy_chunk, &p, NULL);
   free(p.seeds);
   free(p.at);
   return rc;

@@ -138,7 +138,3 @@ int zm__epoch_init_chunked(zm_epoch *e, const zm_rows *rows, const zm_target *y,
 int zm__epoch_view(zm_epoch *v, const zm_epoch *whole, size_t b0, size_t b1);
 void zm__epoch_view_free(zm_epoch *v);
 
-/* Run run(arg, j) for j = 0..jobs-1 on up to `threads` threads (the
- * caller's among them), each job once; the first failing job's error, in
- * job order. */
-int zm__run_jobs(size_t jobs, size_t threads, int (*run)(void *arg, size_t job), void *arg);

@@ -6,6 +6,7 @@
 #include "ml/internal.h"
 #include "ml/lbfgs.h"
 #include "core/error.h"
+#include "core/workers.h"
 #include "core/rng.h"
 
 #include "ml/blas_calls.h"
@@ -401,7 +402,7 @@ static int mix_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
   for (size_t e = 0; rc == 0 && e < s->epochs; e++) {
     for (size_t k = 0; k < nblocks; k++)
       blocks[k].seed = zm_rng_next(&rng);
-    rc = zm__run_jobs(nblocks, threads, block_epoch, &run);
+    rc = zm_jobs_run(nblocks, threads, block_epoch, &run, NULL);
     if (rc)
       break;
     mix_average(l, &opt, blocks, nblocks, tmp, np);

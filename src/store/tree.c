@@ -117,57 +117,39 @@ static int manifest_text(zm_buf *out, const tree *t)
   return rc;
 }
 
-/* The entries of a tree being stored, taken by worker threads in turn. */
+/* The entries of a tree being stored, a job each. */
 typedef struct put_job {
   zm_store *s;
   store_batch *b;
   tree *t;
   const char *folder;
-  size_t next, bad; /* bad: the first failing entry (lowest index), t->n if none */
-  int rc, nested;   /* nested: several workers, so each hashes a file on its own thread */
-  char msg[1024];
-  pthread_mutex_t lock;
+  int nested; /* several workers: each hashes its file on its own thread */
 } put_job;
 
-static void *put_worker(void *arg)
+static int put_entry(void *arg, size_t i)
 {
   put_job *j = arg;
-  int saved = zm_workers_get(0); /* the calling thread runs this too: restore its count */
+  char full[PATH_MAX];
+  int rc = store_path_fmt(full, sizeof full, "%s/%s", j->folder, j->t->items[i].path);
+  int saved = zm_workers_get(0); /* the calling thread runs jobs too: restore its count */
   if (j->nested)
     zm_workers_set(1);
-  for (;;) {
-    size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (i >= j->t->n || __atomic_load_n(&j->rc, __ATOMIC_RELAXED))
-      break;
-    char full[PATH_MAX];
-    int rc = store_path_fmt(full, sizeof full, "%s/%s", j->folder, j->t->items[i].path);
-    if (rc == 0)
-      rc = store_put_file(j->t->items[i].id, j->s, j->b, full);
-    if (rc) {
-      pthread_mutex_lock(&j->lock);
-      if (i < j->bad) {
-        j->bad = i;
-        snprintf(j->msg, sizeof j->msg, "%s", zm_error_last());
-        __atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
-      }
-      pthread_mutex_unlock(&j->lock);
-      break;
-    }
-    zm_fault("snapshot.folder");
-  }
+  if (rc == 0)
+    rc = store_put_file(j->t->items[i].id, j->s, j->b, full);
   zm_workers_set(saved);
-  return NULL;
+  if (rc == 0)
+    zm_fault("snapshot.folder");
+  return rc;
 }
 
 /* Store each entry's file into batch `b`, on the calling thread's worker
- * count (files at once; every core by default). */
+ * count (files at once; every core by default); the first failing entry's
+ * error, in path order. */
 static int put_entries(zm_store *s, store_batch *b, tree *t, const char *folder)
 {
   size_t nw = (size_t)zm_workers_or_cores();
-  nw = nw < t->n ? nw : (t->n ? t->n : 1);
-  put_job j = {s, b, t, folder, 0, t->n, 0, nw > 1, "", PTHREAD_MUTEX_INITIALIZER};
-  zm_workers_run(put_worker, &j, nw);
-  return j.rc ? zm_error_set(j.rc, "%s", j.msg) : 0;
+  put_job j = {s, b, t, folder, nw > 1 && t->n > 1};
+  return zm_jobs_run(t->n, nw, put_entry, &j, NULL);
 }
 
 int zm_store_put_tree(char out[ZM_STORE_ID_SIZE], zm_store *s, const char *folder)

@@ -35,16 +35,7 @@ function Datasource:prepare(repo)
     if not ds then error(err, 0) end
     self._ds = ds
   end
-  local workers
-  if self._processing ~= nil then
-    workers = require("zenml.backend").resolve(self._processing, "processing", repo.config,
-      repo.root, "step 'datasource': processing"):kernel_threads()
-  end
-  local core = require "zenml._core"
-  local saved = core.sys.workers(workers or 0)
-  local ok, v = pcall(ds.commit, ds, repo)
-  core.sys.workers(saved)
-  if not ok then error(v, 0) end
+  local v = ds:commit_on(repo, self._processing, "step 'datasource': processing")
   for _, line in ipairs(require("zenml.datasource").warnings(v.note)) do
     io.stderr:write("zenml: warning: ", line, "\n")
   end
