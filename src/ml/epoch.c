@@ -58,37 +58,6 @@ static int take_rows(const double **out, const zm_rows *rows, double *buf, size_
   return rc;
 }
 
-/* Each row to a random bucket, copied there in one pass over the rows. */
-static int deal(zm_epoch *e, const zm_rows *rows, double *buf, zm_rng *rng)
-{
-  size_t nb = e->buckets, d = e->d, *start = e->start;
-  for (size_t i = 0; i < e->n; i++) {
-    e->bucket_of[i] = (uint32_t)zm_rng_below(rng, nb);
-    start[e->bucket_of[i] + 1]++;
-  }
-  for (size_t b = 0; b < nb; b++)
-    start[b + 1] += start[b];
-  for (size_t i0 = 0; i0 < e->n; i0 += BLOCK_ROWS) {
-    size_t count = e->n - i0 < BLOCK_ROWS ? e->n - i0 : BLOCK_ROWS;
-    const double *x;
-    int rc = take_rows(&x, rows, buf, i0, count);
-    if (rc)
-      return rc;
-    for (size_t i = i0; i < i0 + count; i++) {
-      size_t p = start[e->bucket_of[i]]++; /* start[b] becomes bucket b's end */
-      memcpy(e->copy + p * d, x + (i - i0) * d, d * sizeof(double));
-      if (e->labels)
-        e->labels[p] = e->y_src.labels[i];
-      else
-        e->values[p] = e->y_src.values[i];
-    }
-  }
-  for (size_t b = nb; b > 0; b--) /* shift the ends back into starts */
-    start[b] = start[b - 1];
-  start[0] = 0;
-  return 0;
-}
-
 /* A small source's rows, in order, into copy. */
 static int fill_in_order(zm_epoch *e, const zm_rows *rows)
 {
@@ -102,19 +71,11 @@ static int fill_in_order(zm_epoch *e, const zm_rows *rows)
   return 0;
 }
 
-static int deal_rows(zm_epoch *e, const zm_rows *rows, zm_rng *rng)
-{
-  if (e->buckets == 1)
-    return rows->X ? 0 : fill_in_order(e, rows);
-  double *buf = rows->X ? NULL : malloc(BLOCK_ROWS * e->d * sizeof *buf);
-  if (!rows->X && !buf)
-    return zm_error_set(ZM_ENOMEM, "out of memory");
-  int rc = deal(e, rows, buf, rng);
-  free(buf);
-  return rc;
-}
+static int deal_chunked(zm_epoch *e, const zm_rows *rows, zm_rng *rng, size_t threads,
+                        int chunk_seeds);
 
-int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *rng)
+int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng *rng,
+                   size_t threads)
 {
   memset(e, 0, sizeof *e);
   size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(double);
@@ -134,17 +95,21 @@ int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng 
   }
   for (size_t i = 0; i < n; i++)
     e->order[i] = i;
-  int rc = deal_rows(e, rows, rng);
+  int rc = e->buckets > 1 ? deal_chunked(e, rows, rng, threads, 0)
+           : rows->X      ? 0
+                          : fill_in_order(e, rows);
   if (rc)
     zm__epoch_free(e);
   return rc;
 }
 
-/* Dealing on several threads (zm__epoch_init_chunked): the rows are cut
- * into chunks of DEAL_CHUNK_ROWS, and chunk c draws its rows' buckets from
- * a generator of its own, seeded from rng in chunk order; a bucket holds
- * its rows by chunk, then by row. The layout so depends on the rows and
- * the seed only, never on the thread count. */
+/* Dealing on several threads: the rows are cut into chunks of
+ * DEAL_CHUNK_ROWS. zm__epoch_init_chunked's chunk c draws its rows' buckets
+ * from a generator of its own, seeded from rng in chunk order;
+ * zm__epoch_init draws them all from rng, row by row, on one thread (a few
+ * ms). A bucket holds its rows by chunk, then by row: in row order. Either
+ * way the layout depends on the rows and the seed only, never on the thread
+ * count, and the copying (the costly part) runs on the workers. */
 enum { DEAL_CHUNK_ROWS = ZM_ROWS_CHUNK };
 
 typedef struct deal_plan {
@@ -223,16 +188,30 @@ static void place_chunks(zm_epoch *e, size_t *at, size_t chunks)
   e->start[nb] = next;
 }
 
-static int deal_chunked(zm_epoch *e, const zm_rows *rows, zm_rng *rng, size_t threads)
+/* Every row's bucket from rng in row order, counted by chunk. */
+static void draw_in_order(deal_plan *p, zm_rng *rng)
+{
+  zm_epoch *e = p->e;
+  size_t nb = e->buckets;
+  for (size_t i = 0; i < e->n; i++) {
+    e->bucket_of[i] = (uint32_t)zm_rng_below(rng, nb);
+    p->at[i / DEAL_CHUNK_ROWS * nb + e->bucket_of[i]]++;
+  }
+}
+
+static int deal_chunked(zm_epoch *e, const zm_rows *rows, zm_rng *rng, size_t threads,
+                        int chunk_seeds)
 {
   size_t chunks = (e->n + DEAL_CHUNK_ROWS - 1) / DEAL_CHUNK_ROWS;
   deal_plan p = {e, rows, malloc(chunks * sizeof *p.seeds), calloc(chunks * e->buckets,
                                                                    sizeof *p.at)};
   int rc = p.seeds && p.at ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
-  for (size_t c = 0; rc == 0 && c < chunks; c++)
+  for (size_t c = 0; rc == 0 && chunk_seeds && c < chunks; c++)
     p.seeds[c] = zm_rng_next(rng);
-  if (rc == 0)
+  if (rc == 0 && chunk_seeds)
     rc = zm_jobs_run(chunks, threads, draw_chunk, &p, NULL);
+  else if (rc == 0)
+    draw_in_order(&p, rng);
   if (rc == 0)
     place_chunks(e, p.at, chunks);
   /* a source that fills only in order gets its chunks in order on one thread */
@@ -260,7 +239,7 @@ int zm__epoch_init_chunked(zm_epoch *e, const zm_rows *rows, const zm_target *y,
     zm__epoch_free(e);
     return zm_error_set(ZM_ENOMEM, "out of memory for the rows of %zu x %zu", n, d);
   }
-  int rc = deal_chunked(e, rows, rng, threads);
+  int rc = deal_chunked(e, rows, rng, threads, 1);
   if (rc)
     zm__epoch_free(e);
   return rc;

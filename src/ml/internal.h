@@ -87,7 +87,7 @@ double *zm__zalloc(size_t n);
 
 /* The order in which an epoch visits the training rows. Small matrices get
  * a fresh uniformly random permutation each epoch. Large ones are dealt
- * once, in one sequential pass, into cache-sized buckets (each row to a
+ * once into cache-sized buckets (each row to a
  * random bucket); each epoch then visits the buckets in a random order and
  * each bucket's rows in a random order, reading a bucket into cache first.
  * Jumping between random rows of a big matrix cost a TLB and cache miss per
@@ -113,8 +113,11 @@ typedef struct zm_epoch {
 
 struct zm_rng;
 /* Set up the epochs over `rows`, dealing them into buckets now (drawing
- * from rng); rows from a source are checked finite on the way. */
-int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, struct zm_rng *rng);
+ * from rng, row by row); rows from a source are checked finite on the way.
+ * The rows are copied on `threads` threads (one for a source that fills
+ * only in order): the layout is the same for any number. */
+int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, struct zm_rng *rng,
+                   size_t threads);
 /* Draw the next epoch's order. */
 void zm__epoch_next(zm_epoch *e, struct zm_rng *rng);
 /* Read ahead, in sequence, the buckets holding order[0..upto), so the

@@ -26,7 +26,8 @@ typedef struct zm_logreg_params {
   zm_optimizer optimizer;  /* SGD only: default ZM_OPT_ADAM */
   uint64_t seed;           /* SGD only: shuffles the rows each epoch; default 0 */
   int mix;                 /* SGD only: 1 = parameter mixing (below); default 0 */
-  size_t threads;          /* mix only: threads the blocks run on; default 1 */
+  size_t threads;          /* SGD only: threads the rows are dealt on (mix: and the
+                              blocks run on); the model is the same for any; default 1 */
 } zm_logreg_params;
 
 /* Parameter mixing (mix = 1): the rows are dealt once into

@@ -238,6 +238,67 @@ static void test_separable_logistic(void)
   dataset_free(&s);
 }
 
+/* Sequential SGD on a small matrix (one shuffled order an epoch), plain
+ * steps, batches of 4 (four rows at a time inside) and of 7 (four, then
+ * three one by one), against the same algorithm written out here: the
+ * predicted probabilities agree to rounding. */
+static void test_logreg_sgd_reference(void)
+{
+  enum { N = 203, D = 5, EPOCHS = 3 };
+  dataset s = separable(N, D, 0.2, 12);
+  zm_target y = {s.labels, NULL, 2};
+  size_t batches[] = {4, 7};
+  for (int t = 0; t < 2; t++) {
+    zm_logreg_params lp;
+    zm_logreg_params_default(&lp);
+    lp.solver = ZM_LOGREG_SGD;
+    lp.optimizer = ZM_OPT_SGD;
+    lp.lr = 0.1;
+    lp.l2 = 0;
+    lp.epochs = EPOCHS;
+    lp.batch_size = batches[t];
+    lp.seed = 21;
+    zm_model *m = NULL;
+    CHECK_EQ_INT(zm_logreg_train(&m, s.X, N, D, &y, &lp, NULL), 0);
+    double w[D + 1] = {0}, g[D + 1];
+    size_t order[N];
+    zm_rng rng;
+    zm_rng_seed(&rng, lp.seed);
+    for (size_t i = 0; i < N; i++)
+      order[i] = i;
+    for (int e = 0; e < EPOCHS; e++) {
+      zm_rng_shuffle(&rng, order, N);
+      for (size_t at = 0; at < N; at += lp.batch_size) {
+        size_t nb = N - at < lp.batch_size ? N - at : lp.batch_size;
+        memset(g, 0, sizeof g);
+        for (size_t r = at; r < at + nb; r++) {
+          const double *x = s.X + order[r] * D;
+          double z = w[D];
+          for (size_t j = 0; j < D; j++)
+            z += x[j] * w[j];
+          double err = 1.0 / (1.0 + exp(-z)) - (s.labels[order[r]] == 1);
+          for (size_t j = 0; j < D; j++)
+            g[j] += err * x[j];
+          g[D] += err;
+        }
+        for (size_t j = 0; j <= D; j++)
+          w[j] -= lp.lr * g[j] / (double)nb;
+      }
+    }
+    double proba[2 * N], worst = 0;
+    zm_model_predict(proba, m, s.X, N);
+    for (size_t i = 0; i < N; i++) {
+      double z = w[D];
+      for (size_t j = 0; j < D; j++)
+        z += s.X[i * D + j] * w[j];
+      worst = fmax(worst, fabs(proba[2 * i + 1] - 1.0 / (1.0 + exp(-z))));
+    }
+    CHECK(worst < 1e-12);
+    zm_model_free(m);
+  }
+  dataset_free(&s);
+}
+
 /* y = 1.5 + x . beta + noise */
 static dataset regression(size_t n, size_t d, double noise, uint64_t seed)
 {
@@ -488,7 +549,9 @@ static int fill_dense(void *ctx, double *out, size_t first, size_t count)
 }
 
 /* Rows from a source train the very model the whole X does, small (one
- * shuffled copy) and large (dealt into buckets); a NaN names its true row. */
+ * shuffled copy) and large (dealt into buckets, on 1, 2 or 7 threads, from
+ * a source that fills in order or from any thread); a NaN names its true
+ * row. */
 static void test_logreg_rows(void)
 {
   size_t sizes[] = {500, 40000};
@@ -509,8 +572,24 @@ static void test_logreg_rows(void)
     CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
     zm_model_free(m1);
     zm_model_free(m2);
+    size_t threads[] = {1, 2, 7};
+    zm_rows any = {s.n, s.d, NULL, fill_dense, &s, fill_dense};
+    for (int k = 0; t == 1 && k < 3; k++) {
+      lp.threads = threads[k];
+      for (int src = 0; src < 3; src++) {
+        zm_buf c = ZM_BUF_INIT;
+        int rc = src == 0 ? zm_logreg_train(&m2, s.X, s.n, s.d, &y, &lp, NULL)
+                 : zm_logreg_train_rows(&m2, src == 1 ? &rows : &any, &y, &lp, NULL);
+        CHECK_EQ_INT(rc, 0);
+        CHECK(save(&c, m2) == 0);
+        CHECK(c.len == a.len && memcmp(c.data, a.data, a.len) == 0);
+        zm_model_free(m2);
+        zm_buf_free(&c);
+      }
+    }
+    lp.threads = 2;
     s.X[(s.n - 3) * s.d + 4] = NAN;
-    CHECK_EQ_INT(zm_logreg_train_rows(&m2, &rows, &y, &lp, NULL), ZM_EINVALID);
+    CHECK_EQ_INT(zm_logreg_train_rows(&m2, t ? &any : &rows, &y, &lp, NULL), ZM_EINVALID);
     CHECK(m2 == NULL);
     char want[128];
     snprintf(want, sizeof want,
@@ -734,6 +813,7 @@ int main(void)
   RUN(test_bad_input);
   RUN(test_logreg_rows);
   RUN(test_logreg_loss_big_batch);
+  RUN(test_logreg_sgd_reference);
   RUN(test_logreg_mix);
   RUN(test_speed_logistic);
   return CHECK_DONE();
