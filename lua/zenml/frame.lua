@@ -79,14 +79,37 @@ end
 --- Map a frame file written by frame:write. The file is checked (header,
 --- layout, every column's checksum); with `opts.trusted` (bytes this
 --- process wrote and hashed itself, see store:wrote) the column checksums
---- are skipped.
+--- are skipped. `opts.id` names the artifact the file is: a split of the
+--- frame then makes row selections of it instead of copies.
+---
+--- A row selection (how a split stores its parts, docs/formats.md) reads as
+--- the frame of its rows. Its base frame is looked up in `opts.store` (a
+--- store handle), else in the artifact store the file lies in.
 ---@param path string
----@param opts? table { trusted = boolean }
+---@param opts? table { trusted = boolean, id = string, store = store }
 ---@return userdata|nil frame
 ---@return string? message
 function M.read(path, opts)
   check.args("frame.read", { { "path", path, "string" }, { "opts", opts, "table?" } })
-  return cf.read(path, opts and opts.trusted or false)
+  opts = opts or {}
+  local store = opts.store
+  local function resolve(base)
+    if store then
+      local ok, where = pcall(store.path, store, base)
+      if not ok then return nil, tostring(where) end
+      if not store:exists(base) then return nil end
+      return where, store:wrote(base)
+    end
+    local objects = path:match("^(.*/objects)/%x%x/%x+$")
+    local hex = base:match("^sha256:(%x+)$")
+    if not objects or not hex then return nil end
+    local where = objects .. "/" .. hex:sub(1, 2) .. "/" .. hex:sub(3)
+    local f = io.open(where, "rb")
+    if not f then return nil end
+    f:close()
+    return where, false
+  end
+  return cf.read(path, opts.trusted or false, opts.id, resolve)
 end
 
 local function length(values)

@@ -63,7 +63,8 @@ local function snapshot_row(ctx, doc, split, scls, part, row)
     if v.id == p.version then artifact = v.artifact end
   end
   if not artifact then return nil end
-  local data = assert(frame.read(ctx.repo:store():path(artifact)))
+  local store = ctx.repo:store()
+  local data = assert(frame.read(store:path(artifact), { store = store }))
   local numbers = {}
   for i = 1, data:nrow() do numbers[i] = i end
   local numbered = require("zenml.steplib").hstack {

@@ -394,7 +394,7 @@ end
 function Artifact:read()
   local store = self._repo:store()
   if self.type == "frame" then
-    return require("zenml.frame").read(store:path(self.id))
+    return require("zenml.frame").read(store:path(self.id), { store = store })
   end
   local data, err = store:read(self.id)
   if not data then return nil, err end

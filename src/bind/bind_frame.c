@@ -6,9 +6,12 @@
 #include "frame/csv.h"
 #include "frame/files.h"
 #include "frame/framefile.h"
+#include "frame/rowsel.h"
+#include "core/fs.h"
 #include "frame/json.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,12 +63,26 @@ int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k)
   return room ? lua_error(L) : luaL_error(L, "out of memory");
 }
 
-zm_frame *zm_lframe_check(lua_State *L, int idx)
+zm_frame *zm_lframe_view(lua_State *L, int idx)
 {
   lframe *box = luaL_checkudata(L, idx, FRAME_MT);
   if (!box->f)
     luaL_error(L, "frame: attempt to use a closed frame");
   return box->f;
+}
+
+zm_frame *zm_lframe_check(lua_State *L, int idx)
+{
+  zm_frame *f = zm_lframe_view(L, idx);
+  if (f->sel && zm_frame_materialize(f) != 0)
+    zm_bind_raise(L, ZM_EINVALID);
+  return f;
+}
+
+zm_frame *zm_lframe_test(lua_State *L, int idx)
+{
+  lframe *box = luaL_testudata(L, idx, FRAME_MT);
+  return box && box->f ? zm_lframe_check(L, idx) : NULL;
 }
 
 /* Raise "method: <last C error>" (callers hold no C memory). */
@@ -76,19 +93,19 @@ static int fail(lua_State *L, int rc, const char *method)
 
 static int fr_nrow(lua_State *L)
 {
-  lua_pushinteger(L, (lua_Integer)zm_lframe_check(L, 1)->nrow);
+  lua_pushinteger(L, (lua_Integer)zm_lframe_view(L, 1)->nrow);
   return 1;
 }
 
 static int fr_ncol(lua_State *L)
 {
-  lua_pushinteger(L, (lua_Integer)zm_lframe_check(L, 1)->ncol);
+  lua_pushinteger(L, (lua_Integer)zm_lframe_view(L, 1)->ncol);
   return 1;
 }
 
 static int fr_names(lua_State *L)
 {
-  zm_frame *f = zm_lframe_check(L, 1);
+  zm_frame *f = zm_lframe_view(L, 1);
   lua_createtable(L, (int)f->ncol, 0);
   for (size_t j = 0; j < f->ncol; j++) {
     lua_pushstring(L, f->cols[j].name);
@@ -99,7 +116,7 @@ static int fr_names(lua_State *L)
 
 static int fr_types(lua_State *L)
 {
-  zm_frame *f = zm_lframe_check(L, 1);
+  zm_frame *f = zm_lframe_view(L, 1);
   lua_createtable(L, (int)f->ncol, 0);
   for (size_t j = 0; j < f->ncol; j++) {
     lua_pushstring(L, zm_type_name(f->cols[j].type));
@@ -136,13 +153,15 @@ static const char *column_hint(lua_State *L, const zm_frame *f, const char *name
 
 static int fr_col(lua_State *L)
 {
-  zm_frame *f = zm_lframe_check(L, 1);
+  zm_frame *f = zm_lframe_view(L, 1); /* a row selection gathers this column alone */
   if (lua_type(L, 2) != LUA_TSTRING)
     return luaL_error(L, "frame:col: expected a column name (string), got %s", luaL_typename(L, 2));
   long j = zm_frame_find(f, lua_tostring(L, 2));
   if (j < 0)
     return luaL_error(L, "frame:col: no column named '%s'%s", lua_tostring(L, 2),
                       column_hint(L, f, lua_tostring(L, 2)));
+  if (zm_frame_col_keep(f, (size_t)j) != 0)
+    return zm_bind_raise(L, ZM_EINVALID);
   zm_lcolumn_push(L, 1, (size_t)j);
   return 1;
 }
@@ -295,8 +314,8 @@ static int fr_append(lua_State *L)
 {
   lframe *dst = luaL_checkudata(L, 1, FRAME_MT);
   zm_lframe_check(L, 1);
-  lframe *src = luaL_testudata(L, 2, FRAME_MT);
-  if (!src || !src->f)
+  zm_frame *src = zm_lframe_test(L, 2);
+  if (!src)
     return luaL_error(L, "frame:append: expected a frame, got %s", luaL_typename(L, 2));
   if (dst->f->map) {
     zm_frame *copy;
@@ -306,7 +325,7 @@ static int fr_append(lua_State *L)
     zm_frame_free(dst->f);
     dst->f = copy;
   }
-  int rc = zm_frame_concat(dst->f, src->f);
+  int rc = zm_frame_concat(dst->f, src);
   if (rc != 0)
     return fail(L, rc, "frame:append");
   lua_settop(L, 1);
@@ -452,13 +471,62 @@ static int m_read_files(lua_State *L)
   return 1;
 }
 
+/* The base of the row selection `path` names: resolve(base id) ->
+ * base path, trusted (the resolver at stack index 4). */
+static int read_selection(lua_State *L, lframe *box, const char *path)
+{
+  size_t len = 0;
+  char *data = NULL, id[ZM_ROWSEL_ID_SIZE];
+  int rc = zm_fs_read(&data, &len, path);
+  if (rc == 0)
+    rc = zm_rowsel_base_id(id, data, len, path);
+  if (rc) {
+    free(data);
+    return zm_bind_fail(L, rc);
+  }
+  lua_pushvalue(L, 4);
+  lua_pushstring(L, id);
+  if (lua_pcall(L, 1, 2, 0) != LUA_OK) {
+    free(data);
+    return lua_error(L);
+  }
+  const char *base = lua_tostring(L, -2);
+  if (!base) {
+    const char *why = lua_tostring(L, -1);
+    free(data);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: a row selection of %s, which is not in the artifact store%s%s", path,
+                    id, why ? ": " : "", why ? why : "");
+    return 2;
+  }
+  rc = zm_rowsel_read(&box->f, data, len, path, base, !lua_toboolean(L, -1));
+  free(data);
+  lua_pop(L, 2);
+  return rc ? zm_bind_fail(L, rc) : 1;
+}
+
+/* core.frame.read(path, trusted, id, resolve) -> frame | nil, message:
+ * `trusted`: the store says this process wrote it (no column checksums);
+ * `id`: the artifact the file is (its parts can then be row selections);
+ * `resolve(id)` -> path, trusted: where a row selection's base is. */
 static int m_read(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
-  int check_columns = !lua_toboolean(L, 2); /* 2: the store says this process wrote it */
+  int check_columns = !lua_toboolean(L, 2);
+  const char *id = luaL_optstring(L, 3, NULL);
+  luaL_checktype(L, 4, LUA_TFUNCTION);
   lframe *box = zm_lframe_push(L);
+  char head[8] = {0};
+  FILE *fp = fopen(path, "rb");
+  size_t got = fp ? fread(head, 1, sizeof head, fp) : 0;
+  if (fp)
+    fclose(fp);
+  if (zm_rowsel_is(head, got))
+    return read_selection(L, box, path);
   if (zm_frame_map_checked(&box->f, path, check_columns) != 0)
     return zm_bind_fail(L, ZM_EINVALID);
+  if (id && zm_frame_set_origin(box->f, id, path, 1) != 0)
+    return zm_bind_fail(L, ZM_ENOMEM);
   return 1;
 }
 

@@ -32,6 +32,14 @@ int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k);
 /* The frame userdata at idx (raises if it is not one or was closed). */
 zm_frame *zm_lframe_check(lua_State *L, int idx);
 
+/* The frame at idx as it is: a row selection (frame/rowsel.h) stays one.
+ * For calls that read no column buffers, or that ask for the columns they
+ * read (zm_frame_col_ready); zm_lframe_check gathers a selection whole. */
+zm_frame *zm_lframe_view(lua_State *L, int idx);
+
+/* zm_lframe_check for a value that may not be a frame: NULL then. */
+zm_frame *zm_lframe_test(lua_State *L, int idx);
+
 /* Push a column object for column idx of the frame userdata at stack index fidx. */
 void zm_lcolumn_push(lua_State *L, int fidx, size_t idx);
 

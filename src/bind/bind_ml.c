@@ -148,7 +148,7 @@ static void read_spec(lua_State *L, int t, zm_tf_spec *s)
 /* core.ml.fit_transform(frame, {spec, ...}, {label, ...}) -> transform */
 static int m_fit_transform(lua_State *L)
 {
-  zm_frame *f = zm_lframe_check(L, 1);
+  zm_frame *f = zm_lframe_view(L, 1); /* the fit gathers a selection by column */
   size_t n = lua_rawlen(L, 2), nl = lua_rawlen(L, 3);
   zm_tf_spec *specs = lua_newuserdatauv(L, (n ? n : 1) * sizeof *specs, 0);
   for (size_t j = 0; j < n; j++) {
@@ -172,11 +172,12 @@ static int m_fit_transform(lua_State *L)
 static int tf_apply(lua_State *L)
 {
   zm_transform *t = check_transform(L);
-  lframe *src = luaL_testudata(L, 2, FRAME_MT);
-  if (!src || !src->f)
+  lframe *in = luaL_testudata(L, 2, FRAME_MT);
+  zm_frame *src = in ? in->f : NULL; /* a row selection stays one: apply gathers by column */
+  if (!src)
     return luaL_error(L, "transform:apply: expected a frame, got %s", luaL_typename(L, 2));
   lframe *box = zm_lframe_push(L);
-  int rc = zm_transform_apply(&box->f, t, src->f);
+  int rc = zm_transform_apply(&box->f, t, src);
   if (rc != 0)
     return zm_bind_ml_fail(L, rc, "transform:apply");
   return 1;

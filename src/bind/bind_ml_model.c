@@ -360,11 +360,11 @@ static int m_train(lua_State *L)
 static int md_predict(lua_State *L)
 {
   lmodel *m = check_model(L);
-  lframe *src = luaL_testudata(L, 2, FRAME_MT);
-  if (!src || !src->f)
+  zm_frame *src = zm_lframe_test(L, 2);
+  if (!src)
     return luaL_error(L, "model:predict: expected a frame, got %s", luaL_typename(L, 2));
   lframe *box = zm_lframe_push(L);
-  int rc = zm_bundle_predict(&box->f, m->b, src->f);
+  int rc = zm_bundle_predict(&box->f, m->b, src);
   if (rc != 0)
     return zm_bind_ml_fail(L, rc, "model:predict");
   return 1;
@@ -563,14 +563,14 @@ static int m_metrics_classification(lua_State *L)
 {
   const char *fn = "ml.metrics_classification";
   zm_column *t = check_col(L, 1, fn), *pc = check_col(L, 2, fn);
-  lframe *pf = luaL_testudata(L, 3, FRAME_MT);
+  zm_frame *pf = zm_lframe_test(L, 3);
   if (t->len != pc->len)
     return luaL_error(L, "%s: truth has %d rows, predictions %d", fn, (int)t->len, (int)pc->len);
   lua_settop(L, 3);
   lua_createtable(L, 0, 12); /* made before C memory is taken: filling it cannot fail */
   class_scores s;
   memset(&s, 0, sizeof s);
-  int rc = score(&s, t, pc, pf ? pf->f : NULL);
+  int rc = score(&s, t, pc, pf);
   if (rc != 0) {
     scores_free(&s);
     return zm_bind_ml_fail(L, rc, fn);

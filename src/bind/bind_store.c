@@ -6,6 +6,7 @@
 #include "frame/backed.h"
 #include "bind/bind_frame.h"
 #include "frame/framefile.h"
+#include "frame/rowsel.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "store/store.h"
@@ -332,8 +333,19 @@ static int l_wrote(lua_State *L)
 static int l_put_frame(lua_State *L)
 {
   zm_store *s = check_store(L);
-  zm_frame *f = zm_lframe_check(L, 2);
+  zm_frame *f = zm_lframe_view(L, 2);
   char id[ZM_STORE_ID_SIZE];
+  if (f->sel) { /* a row selection: its bitmap and its base's id */
+    zm_buf b = ZM_BUF_INIT;
+    int rc = zm_rowsel_encode(&b, f);
+    if (rc == 0)
+      rc = zm_store_put_buf(id, s, b.data, b.len);
+    zm_buf_free(&b);
+    if (rc)
+      return zm_bind_fail(L, rc);
+    lua_pushstring(L, id);
+    return 1;
+  }
   zm_frame_sealed sealed;
   int rc = zm_frame_seal(&sealed, f), adopted = 0;
   if (rc == 1 && zm_store_is_tmp(s, sealed.path)) {

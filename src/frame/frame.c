@@ -2,6 +2,7 @@
 #include "frame/frame.h"
 #include "frame/internal.h"
 #include "frame/backed.h"
+#include "frame/rowsel.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -69,6 +70,7 @@ void zm_frame_free(zm_frame *f)
   if (f->map)
     munmap(f->map, f->map_len);
   zm_frame_backing_drop(f);
+  zm_frame_rowsel_drop(f);
   free(f);
 }
 

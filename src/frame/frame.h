@@ -25,6 +25,9 @@ typedef struct zm_column {
   uint64_t blob_len;
 } zm_column;
 
+typedef struct zm_rowsel zm_rowsel;               /* frame/rowsel.h */
+typedef struct zm_frame_origin zm_frame_origin;   /* frame/rowsel.h */
+
 typedef struct zm_frame {
   size_t nrow;
   size_t ncol;
@@ -35,6 +38,8 @@ typedef struct zm_frame {
   int map_file;      /* map is of a read-only file: pages may be dropped and read again */
   char *backing;     /* a frame built in place in this temp file (backed.c), or NULL */
   int backing_fd;    /* open on `backing` while it is set */
+  zm_rowsel *sel;    /* a row selection of a stored frame: columns filled on request */
+  zm_frame_origin *origin; /* the stored object this frame maps, or NULL */
 } zm_frame;
 
 /* Summary statistics of one column; null rows are not counted. */

@@ -7,6 +7,7 @@
 #include "core/shardlog.h"
 #include "core/workers.h"
 #include "frame/framefile.h"
+#include "frame/rowsel.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -259,6 +260,8 @@ done:
 
 int zm_frame_partition(zm_frame **outs, const zm_frame *f, const int *assign, size_t k)
 {
+  if (f->origin && !f->sel)
+    return zm_rowsel_partition(outs, f, assign, k);
   memset(outs, 0, k * sizeof *outs);
   if (k == 0)
     return zm_error_set(ZM_EINVALID, "a partition needs at least one part");

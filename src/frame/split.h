@@ -21,7 +21,9 @@ int zm_split_counts(size_t *out_counts, const int *assign, size_t n, size_t k);
 
 /* k new frames outs[0..k) with the rows of f whose assign[i] is j, in row
  * order; assign[i] == -1 drops row i. One pass per column. On failure every
- * outs[j] is NULL. */
+ * outs[j] is NULL. When f maps a stored artifact (zm_frame_set_origin),
+ * the parts are row selections of it instead (frame/rowsel.h): nothing is
+ * copied. */
 int zm_frame_partition(zm_frame **outs, const zm_frame *f, const int *assign, size_t k);
 
 #endif

@@ -1,6 +1,7 @@
 /* Fitting preprocessing transforms on a frame: resolve each spec against the
  * column's type, then gather the statistics its method and fill need. */
 #include "ml/tf_internal.h"
+#include "frame/rowsel.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/shardlog.h"
@@ -369,8 +370,14 @@ static void *fit_worker(void *arg)
       return NULL;
     }
     zm_tf_col *tc = &job->t->cols[j];
-    const zm_column *c = &job->f->cols[zm_frame_find(job->f, job->specs[j].column)];
-    int rc = zm__tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
+    zm_frame *f = (zm_frame *)job->f; /* a selection gathers the column: same rows */
+    size_t k = (size_t)zm_frame_find(f, job->specs[j].column);
+    const zm_column *c = &f->cols[k];
+    int rc = zm_frame_col_ready(f, k);
+    if (rc == 0)
+      rc = zm__tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
+    if (f->sel)
+      zm_frame_col_done(f, k); /* gathered again to apply: memory for one column a worker */
     if (rc != 0) {
       job->rc[j] = rc;
       job->msg[j] = zm_error_last() ? strdup(zm_error_last()) : NULL;

@@ -7,6 +7,7 @@
 #include "core/workers.h"
 #include "frame/backed.h"
 #include "frame/framefile.h"
+#include "frame/rowsel.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -189,6 +190,20 @@ typedef struct apply_job {
   int seq;
 } apply_job;
 
+/* Input column j's outputs; then its memory goes (a mapped frame's pages,
+ * a selection's gathered rows): the output takes its place. */
+static int fill_one(apply_job *job, size_t j)
+{
+  const zm_tf_col *tc = &job->t->cols[j];
+  zm_frame *f = (zm_frame *)job->f;
+  size_t k = (size_t)zm_frame_find(f, tc->name);
+  int rc = zm_frame_col_ready(f, k);
+  if (rc == 0)
+    rc = fill_column(&job->g->cols[job->first[j]], tc, &f->cols[k]);
+  zm_frame_col_done(f, k);
+  return rc;
+}
+
 static void *worker(void *arg)
 {
   apply_job *job = arg;
@@ -200,10 +215,7 @@ static void *worker(void *arg)
       zm_shard_timer_stop(&timer);
       return NULL;
     }
-    const zm_tf_col *tc = &job->t->cols[j];
-    const zm_column *c = &job->f->cols[zm_frame_find(job->f, tc->name)];
-    int rc = fill_column(&job->g->cols[job->first[j]], tc, c);
-    zm_frame_forget_column(job->f, c); /* done with it: the output takes its place */
+    int rc = fill_one(job, j);
     if (rc != 0) {
       pthread_mutex_lock(&job->lock);
       job->failed = j < job->failed ? j : job->failed;
@@ -226,9 +238,7 @@ static int run_workers(apply_job *job)
     pthread_join(tid[i], NULL);
   if (job->failed == job->t->ncol)
     return 0;
-  const zm_tf_col *tc = &job->t->cols[job->failed];
-  return fill_column(&job->g->cols[job->first[job->failed]], tc,
-                     &job->f->cols[zm_frame_find(job->f, tc->name)]);
+  return fill_one(job, job->failed); /* again here: error messages are per thread */
 }
 
 /* Fill g's feature columns (made beforehand: allocation is not thread-safe). */
@@ -291,10 +301,32 @@ static void copy_labels(zm_frame *g, const zm_transform *t, const zm_frame *f)
  * store registered one (frame/backed.h): storing them then copies nothing. */
 #define SPILL_MIN_BYTES ((size_t)16 << 20)
 
+/* A selection's label columns gathered (the output's shape follows their
+ * nulls), or the whole selection when two of the transform's columns name
+ * the same input (the workers gather and let go of one column each). */
+static int selection_ready(const zm_transform *t, zm_frame *f)
+{
+  if (!f->sel)
+    return 0;
+  for (size_t j = 0; j < t->ncol; j++)
+    for (size_t i = 0; i < j + t->nlabels; i++)
+      if (strcmp(i < j ? t->cols[i].name : t->labels[i - j], t->cols[j].name) == 0)
+        return zm_frame_materialize(f);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < t->nlabels; i++) {
+    long at = zm_frame_find(f, t->labels[i]);
+    if (at >= 0)
+      rc = zm_frame_col_ready(f, (size_t)at);
+  }
+  return rc;
+}
+
 int zm_transform_apply(zm_frame **out, const zm_transform *t, const zm_frame *f)
 {
   *out = NULL;
   int rc = check_schema(t, f);
+  if (rc == 0)
+    rc = selection_ready(t, (zm_frame *)f);
   zm_frame *g = NULL;
   zm_column *shape = NULL;
   size_t n = 0;

@@ -1,5 +1,6 @@
 /* Store maintenance: verify (re-hash everything), check referenced ids, gc. */
 #include "store/store_int.h"
+#include "frame/rowsel.h"
 #include "core/error.h"
 #include "core/fault.h"
 #include "hash/objhash.h"
@@ -138,6 +139,26 @@ static void check_tree(verify_ctx *v, const char *id)
   tree_free(&t);
 }
 
+/* The base of object `id` when it is a row selection (frame/rowsel.h):
+ * 1 and base filled, else 0. */
+static int selection_base(char base[ZM_ROWSEL_ID_SIZE], const zm_store *s, const char *id)
+{
+  char path[PATH_MAX];
+  if (zm_store_path(path, sizeof path, s, id) != 0)
+    return 0;
+  return zm_rowsel_file_base(base, path) == 1;
+}
+
+/* Report a row selection's base when it is missing. */
+static void check_selection(verify_ctx *v, const char *id)
+{
+  char base[ZM_ROWSEL_ID_SIZE], problem[256];
+  if (selection_base(base, v->s, id) && zm_store_exists(v->s, base) != 1) {
+    snprintf(problem, sizeof problem, "missing (the base of row selection %s)", id);
+    report(v, base, problem);
+  }
+}
+
 int zm_store_check_ids(size_t *out_missing, zm_store *s, const char *const *ids, size_t n,
                        zm_store_report report_fn, void *ctx)
 {
@@ -150,6 +171,8 @@ int zm_store_check_ids(size_t *out_missing, zm_store *s, const char *const *ids,
       report(&v, ids[i], "missing");
     else if (zm_store_is_tree(s, ids[i]) == 1)
       check_tree(&v, ids[i]);
+    else
+      check_selection(&v, ids[i]);
   }
   if (out_missing)
     *out_missing = v.bad;
@@ -181,12 +204,17 @@ static int hex_cmp(const void *a, const void *b)
   return strcmp(a, b);
 }
 
-/* Every id in `keep`, and the entries of those that are trees. */
+/* Every id in `keep`, the entries of those that are trees and the bases
+ * of those that are row selections. */
 static int keep_build(keep_set *k, const zm_store *s, const char *const *keep, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
     int rc = zm_store_id_check(keep[i]);
     if (rc || (rc = keep_add(k, keep[i])))
+      return rc;
+    char base[ZM_ROWSEL_ID_SIZE];
+    if (zm_store_exists(s, keep[i]) == 1 && selection_base(base, s, keep[i]) &&
+        (rc = keep_add(k, base)))
       return rc;
     if (zm_store_exists(s, keep[i]) != 1 || zm_store_is_tree(s, keep[i]) != 1)
       continue;

@@ -160,8 +160,10 @@ describe("the Threads processing backend", function()
     assert.matches("shards:%s+by: whole%s+workers: 1", yaml)
     local show = t.zenml_run("run show latest", { cwd = dir })
     -- the kernels' shards: columns each, per kernel and worker, with times
-    assert.matches("split %(Random%): completed, [%d.]+ s\n  params   [^\n]*\n  shards   %d+ by columns on %d+ workers? %(threads%)\n"
-      .. "           1: split, %d+ columns?, [%d.]+ s, worker 1\n", show)
+    -- the split stores row selections: nothing to shard
+    assert.matches("split %(Random%): completed, [%d.]+ s\n  params   [^\n]*\n  shards   none: runs whole on one worker %(threads%)\n", show)
+    assert.matches("preprocesser %(Standard%): completed, [%d.]+ s\n  params   [^\n]*\n  shards   %d+ by columns on %d+ workers? %(threads%)\n"
+      .. "           1: fit, %d+ columns?, [%d.]+ s, worker 1\n", show)
     assert.matches("\n           %d+: apply, %d+ columns?, [%d.]+ s, worker %d+\n", show)
     assert.matches("shards   by byte ranges on 7 workers (threads)", show, 1, true)
     assert.matches("trainer %(Logistic%): completed, [%d.]+ s\n  shards   none: runs whole on one worker %(threads%)\n", show)

@@ -38,7 +38,9 @@ local function release_garbage() collectgarbage("collect") end
 
 local BaseSplitStep = Step:extend("BaseSplitStep")
 M.BaseSplitStep = BaseSplitStep
-BaseSplitStep.shards = "columns" -- its kernels' columns go to the processing workers
+-- no `shards`: a split of a stored frame stores its parts as row selections
+-- of it (frame/rowsel.h), one pass over the assignment and nothing copied,
+-- so the step runs whole
 BaseSplitStep.inputs = { data = { type = "frame", required = true } }
 
 --- Rows handed to `partition` at a time.
