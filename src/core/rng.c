@@ -81,10 +81,22 @@ double zm_rng_normal(zm_rng *rng)
   return u * f;
 }
 
+/* Fisher-Yates from the top. The draws do not depend on the array, so
+ * each swap's partner is drawn AHEAD swaps early (the same draws in the
+ * same order) and its slot fetched meanwhile: a big array's random slots
+ * then arrive from memory while earlier swaps run, not one after another. */
+enum { AHEAD = 16 };
+
 void zm_rng_shuffle(zm_rng *rng, size_t *idx, size_t n)
 {
+  size_t partner[AHEAD];
+  size_t drawn = n; /* the next step (i) without a partner yet */
   for (size_t i = n; i > 1; i--) {
-    size_t j = (size_t)zm_rng_below(rng, i);
+    for (; drawn > 1 && drawn + AHEAD > i; drawn--) {
+      partner[drawn % AHEAD] = (size_t)zm_rng_below(rng, drawn);
+      __builtin_prefetch(&idx[partner[drawn % AHEAD]], 1);
+    }
+    size_t j = partner[i % AHEAD];
     size_t t = idx[i - 1];
     idx[i - 1] = idx[j];
     idx[j] = t;

@@ -94,9 +94,34 @@ static void test_permutation(void)
   free(p);
 }
 
+/* The shuffle draws its swaps' partners ahead of the swaps: the result is
+ * the textbook Fisher-Yates from the top with the same draws, at every size
+ * around the look-ahead, and the generator ends in the same state. */
+static void test_shuffle_is_fisher_yates(void)
+{
+  size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 1000};
+  for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+    size_t n = sizes[k], a[1000], b[1000];
+    for (size_t i = 0; i < n; i++)
+      a[i] = b[i] = i * 7 + 1;
+    zm_rng r1, r2;
+    zm_rng_seed(&r1, 11 + k);
+    zm_rng_seed(&r2, 11 + k);
+    zm_rng_shuffle(&r1, a, n);
+    for (size_t i = n; i > 1; i--) {
+      size_t j = (size_t)zm_rng_below(&r2, i), t = b[i - 1];
+      b[i - 1] = b[j];
+      b[j] = t;
+    }
+    CHECK(n == 0 || memcmp(a, b, n * sizeof *a) == 0);
+    CHECK(zm_rng_next(&r1) == zm_rng_next(&r2));
+  }
+}
+
 int main(void)
 {
   RUN(test_reference_stream);
+  RUN(test_shuffle_is_fisher_yates);
   RUN(test_same_seed_same_stream);
   RUN(test_uniform_and_below);
   RUN(test_normal_moments);
