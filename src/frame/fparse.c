@@ -83,7 +83,7 @@ static const char *scan_exponent(const char *s, const char *end, int *exp10)
  * digits or fewer and no exponent, so every digit fits in m and the general
  * loop's bookkeeping (significant digits, dropped digits) is not needed.
  * Gives exactly what the general path would; NULL hands the field to it. */
-static const char *parse_plain(const char *p, const char *end, double *out)
+static const char *parse_plain_loop(const char *p, const char *end, double *out)
 {
   const char *s = p, *digits;
   int neg = 0;
@@ -104,6 +104,67 @@ static const char *parse_plain(const char *p, const char *end, double *out)
       frac > 22)
     return NULL;
   double v = m == 0 ? 0.0 : frac ? (double)m / p10[frac] : (double)m;
+  *out = neg ? -v : v;
+  return s;
+}
+
+/* How many of the 8 bytes in v (the first in the low byte) are ASCII
+ * digits before the first that is not. x = v ^ '0' turns digits into 0-9;
+ * a byte is not a digit when x > 9, which adding 0x76 (without carries:
+ * on its low 7 bits) or its own high bit shows. */
+static unsigned digit_run(uint64_t v)
+{
+  const uint64_t ones = 0x0101010101010101ull;
+  uint64_t x = v ^ (ones * '0');
+  uint64_t other = (((x & ones * 0x7f) + ones * 0x76) | x) & ones * 0x80;
+  return other ? (unsigned)__builtin_ctzll(other) / 8 : 8;
+}
+
+/* The number the first k (1 to 8) digit bytes of v spell: shifted to the
+ * top, behind leading zeros, then combined pairwise (10a + b), in fours and
+ * in eights with multiplications that keep every partial sum apart. */
+static uint64_t digits_value(uint64_t v, unsigned k)
+{
+  const uint64_t ones = 0x0101010101010101ull;
+  uint64_t x = (v ^ (ones * '0')) << (8 * (8 - k));
+  x = x * 10 + (x >> 8); /* bytes 0, 2, 4, 6: two-digit numbers */
+  const uint64_t lanes = 0x000000ff000000ffull;
+  return ((x & lanes) * (100 + (1000000ull << 32)) +
+          ((x >> 16) & lanes) * (1 + (10000ull << 32))) >> 32;
+}
+
+static const uint64_t ten_to[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+
+/* parse_plain_loop with the integer and fraction digits read 8 bytes at a
+ * time: a field of up to 7 + 7 digits, with 17 readable bytes from p (so no
+ * load passes `end`); anything else goes to the loop. The digits make the
+ * same m, so the result is the same. */
+static const char *parse_plain(const char *p, const char *end, double *out)
+{
+  if (end - p < 17)
+    return parse_plain_loop(p, end, out);
+  const char *s = p;
+  int neg = 0;
+  if (*s == '-' || *s == '+')
+    neg = *s++ == '-';
+  uint64_t w;
+  memcpy(&w, s, 8);
+  unsigned k = digit_run(w), f = 0;
+  if (k == 8)
+    return parse_plain_loop(p, end, out);
+  uint64_t m = k ? digits_value(w, k) : 0;
+  s += k;
+  if (*s == '.') {
+    memcpy(&w, ++s, 8);
+    f = digit_run(w);
+    if (f == 8)
+      return parse_plain_loop(p, end, out);
+    m = f ? m * ten_to[f] + digits_value(w, f) : m;
+    s += f;
+  }
+  if (k + f == 0 || (s < end && (*s == 'e' || *s == 'E')))
+    return parse_plain_loop(p, end, out);
+  double v = m == 0 ? 0.0 : f ? (double)m / p10[f] : (double)m;
   *out = neg ? -v : v;
   return s;
 }
