@@ -131,6 +131,9 @@ describe("row selections", function()
       assert.is_true(t.slurp(dir .. "/" .. name .. ".zfr") == t.slurp(dir .. "/copy." .. name .. ".zfr"),
         name .. ": the selection's frame file differs from the copying split's")
       assert.equals(t.slurp(dir .. "/copy." .. name .. ".csv"), t.slurp(dir .. "/" .. name .. ".csv"))
+      -- exported as a frame file: the frame of its rows, not the selection
+      assert.is_true(export(dir, id, dir .. "/export." .. name .. ".zfr")
+        == t.slurp(dir .. "/copy." .. name .. ".zfr"), name .. ": zfr export is not the frame file")
     end
     assert.equals("rows 105 species 105\nrows 105 species 105\n", script(dir, "read.lua", READ, train))
   end)

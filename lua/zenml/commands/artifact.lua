@@ -42,10 +42,22 @@ end
 
 local function frame_writer(method, opts)
   return function(_, a, dest)
-    local frame = assert(a:read())
+    local frame, rerr = a:read()
+    if not frame then cli.fail(rerr) end
     local ok, err = frame[method](frame, dest, opts)
     if not ok then cli.fail(err) end
   end
+end
+
+-- A frame file: the stored bytes, unless they are a row selection (a
+-- split's part, docs/formats.md), which names its base in this store: then
+-- the frame of its rows, so the file reads anywhere.
+local function write_frame_file(repo, a, dest)
+  local f = io.open(repo:store():path(a.id), "rb")
+  local magic = f and f:read(6)
+  if f then f:close() end
+  if magic ~= "ZMROWS" then return write_bytes(repo, a, dest) end
+  return frame_writer("write")(repo, a, dest)
 end
 
 local function json_value(_, a, dest)
@@ -60,7 +72,7 @@ end
 local table_formats = {
   names = { "csv", "tsv", "json (records)", "zfr (native frame file)" },
   csv = frame_writer("to_csv"), tsv = frame_writer("to_csv", { delimiter = "\t" }),
-  json = frame_writer("to_json"), zfr = write_bytes,
+  json = frame_writer("to_json"), zfr = write_frame_file,
   ext = { csv = "csv", tsv = "tsv", json = "json", zfr = "zfr", frame = "zfr" },
 }
 local value_formats = {
