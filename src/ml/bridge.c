@@ -296,19 +296,68 @@ static int check_types(zm_type *out, const zm_column *const *cols, size_t n)
   return 0;
 }
 
+/* The last few distinct cells of a fixed-width column (their bits) and
+ * what they map to. Labels repeat a handful of values over millions of
+ * rows, and making each row's class text (formatting a number) and looking
+ * it up was most of a trainer's start: equal bits give equal text, so a
+ * cell found here skips both. */
+enum { RECENT = 8 };
+
+typedef struct recent_cells {
+  uint64_t bits[RECENT];
+  long id[RECENT];
+  size_t n, next;
+} recent_cells;
+
+/* Cell i's bits, or 0 when it has none to compare (strings, nulls, NaN). */
+static int cell_bits(uint64_t *out, const zm_column *c, size_t i)
+{
+  if (c->type == ZM_TYPE_STR || zm_column_is_null(c, i))
+    return 0;
+  if (c->type == ZM_TYPE_BOOL) {
+    *out = ((const uint8_t *)c->data)[i];
+    return 1;
+  }
+  memcpy(out, (const char *)c->data + i * 8, 8);
+  return c->type != ZM_TYPE_F64 || !isnan(((const double *)c->data)[i]);
+}
+
+static long *recent_find(recent_cells *r, uint64_t bits)
+{
+  for (size_t k = 0; k < r->n; k++)
+    if (r->bits[k] == bits)
+      return &r->id[k];
+  return NULL;
+}
+
+static void recent_put(recent_cells *r, uint64_t bits, long id)
+{
+  size_t k = r->n < RECENT ? r->n++ : r->next++ % RECENT;
+  r->bits[k] = bits;
+  r->id[k] = id;
+}
+
 int zm_classes_fit(zm_classes *out, const zm_column *const *cols, size_t n)
 {
   memset(out, 0, sizeof *out);
   zm_strtab t = {0};
   char buf[40];
   int rc = check_types(&out->type, cols, n);
-  for (size_t j = 0; rc == 0 && j < n; j++)
+  for (size_t j = 0; rc == 0 && j < n; j++) {
+    recent_cells seen = {0};
     for (size_t i = 0; rc == 0 && i < cols[j]->len; i++) {
+      uint64_t bits = 0;
+      int fixed = cell_bits(&bits, cols[j], i);
+      if (fixed && recent_find(&seen, bits))
+        continue;
       size_t len = 0;
       const char *k = class_key(cols[j], i, buf, &len);
       if (k)
         rc = zm__strtab_add(&t, k, len, NULL);
+      if (fixed)
+        recent_put(&seen, bits, 0);
     }
+  }
   if (rc == 0 && !(out->names = calloc(t.n ? t.n : 1, sizeof *out->names)))
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc == 0) {
@@ -331,10 +380,20 @@ int zm_classes_ids(int *out, const zm_classes *cl, const zm_column *c)
   int rc = 0;
   for (size_t k = 0; rc == 0 && k < cl->k; k++)
     rc = zm__strtab_add(&t, cl->names[k], strlen(cl->names[k]), NULL);
+  recent_cells seen = {0};
   for (size_t i = 0; rc == 0 && i < c->len; i++) {
+    uint64_t bits = 0;
+    int fixed = cell_bits(&bits, c, i);
+    long *known = fixed ? recent_find(&seen, bits) : NULL;
+    if (known) {
+      out[i] = (int)*known;
+      continue;
+    }
     size_t len = 0;
     const char *k = class_key(c, i, buf, &len);
     long id = k ? zm__strtab_find(&t, k, len) : -1;
+    if (fixed && id >= 0)
+      recent_put(&seen, bits, id);
     if (!k)
       rc = zm_error_set(ZM_EINVALID, "label column '%s' has %s at row %zu", c->name,
                         zm_column_is_null(c, i) ? "a null" : "NaN", i + 1);

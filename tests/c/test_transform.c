@@ -186,6 +186,46 @@ static void test_round_trip(void)
   zm_frame_free(f);
 }
 
+/* Classes of fixed-width labels: each row's class is the one its text
+ * names, also past the recently seen cells the lookup remembers (20
+ * distinct values in a cycle), for -0 and 0 (two classes: "-0", "0"), and
+ * a NaN after a run of known cells is still named. */
+static void test_class_ids_repeated(void)
+{
+  enum { N = 1000 };
+  int64_t iv[N];
+  int ids[N];
+  for (size_t i = 0; i < N; i++)
+    iv[i] = (int64_t)((i * 7) % 20) - 5;
+  zm_column ic = {.name = "y", .type = ZM_TYPE_I64, .len = N, .data = iv};
+  const zm_column *icp = &ic;
+  zm_classes cl;
+  CHECK_EQ_INT(zm_classes_fit(&cl, &icp, 1), 0);
+  CHECK_EQ_INT(cl.k, 20);
+  CHECK_EQ_INT(zm_classes_ids(ids, &cl, &ic), 0);
+  int ok = 1;
+  for (size_t i = 0; i < N; i++) {
+    char want[24];
+    snprintf(want, sizeof want, "%lld", (long long)iv[i]);
+    ok &= strcmp(cl.names[ids[i]], want) == 0;
+  }
+  CHECK(ok);
+  zm_classes_free(&cl);
+  double dv[6] = {0.0, -0.0, 0.0, 0.0, -0.0, 0.5};
+  zm_column dc = {.name = "y", .type = ZM_TYPE_F64, .len = 6, .data = dv};
+  const zm_column *dcp = &dc;
+  CHECK_EQ_INT(zm_classes_fit(&cl, &dcp, 1), 0);
+  CHECK_EQ_INT(cl.k, 3);
+  CHECK_EQ_INT(zm_classes_ids(ids, &cl, &dc), 0);
+  CHECK_EQ_STR(cl.names[ids[1]], "-0");
+  CHECK_EQ_STR(cl.names[ids[3]], "0");
+  CHECK_EQ_STR(cl.names[ids[4]], "-0");
+  dv[3] = NAN;
+  CHECK_EQ_INT(zm_classes_ids(ids, &cl, &dc), ZM_EINVALID);
+  CHECK_EQ_STR(zm_error_last(), "label column 'y' has NaN at row 4");
+  zm_classes_free(&cl);
+}
+
 static void test_bridge(void)
 {
   zm_frame *f = sample();
@@ -421,6 +461,7 @@ int main(void)
   RUN(test_errors);
   RUN(test_round_trip);
   RUN(test_bridge);
+  RUN(test_class_ids_repeated);
   RUN(test_matrix_on_workers);
   RUN(test_bundle);
   RUN(test_workers);
