@@ -273,12 +273,19 @@ static lua_Integer opt_count(lua_State *L, int idx, lua_Integer def, const char 
   return lua_tointeger(L, idx);
 }
 
+/* Rows [start, start + n) of f: a row selection's as a selection of its
+ * base (nothing gathered), any other frame's copied. */
+static int slice_of(zm_frame **out, zm_frame *f, size_t start, size_t n)
+{
+  return f->sel ? zm_rowsel_slice(out, f, start, n) : zm_frame_slice(out, f, start, n);
+}
+
 static int fr_head(lua_State *L)
 {
-  zm_frame *f = zm_lframe_check(L, 1);
+  zm_frame *f = zm_lframe_view(L, 1);
   lua_Integer n = opt_count(L, 2, 5, "frame:head");
   lframe *box = zm_lframe_push(L);
-  int rc = zm_frame_head(&box->f, f, (size_t)n);
+  int rc = slice_of(&box->f, f, 0, (size_t)n);
   if (rc != 0)
     return fail(L, rc, "frame:head");
   return 1;
@@ -287,13 +294,13 @@ static int fr_head(lua_State *L)
 /* f:slice(i, j): rows i..j inclusive, 1-based. */
 static int fr_slice(lua_State *L)
 {
-  zm_frame *f = zm_lframe_check(L, 1);
+  zm_frame *f = zm_lframe_view(L, 1);
   lua_Integer i = opt_count(L, 2, 1, "frame:slice");
   lua_Integer j = opt_count(L, 3, (lua_Integer)f->nrow, "frame:slice");
   if (i < 1)
     i = 1;
   lframe *box = zm_lframe_push(L);
-  int rc = zm_frame_slice(&box->f, f, (size_t)i - 1, j >= i ? (size_t)(j - i + 1) : 0);
+  int rc = slice_of(&box->f, f, (size_t)i - 1, j >= i ? (size_t)(j - i + 1) : 0);
   if (rc != 0)
     return fail(L, rc, "frame:slice");
   return 1;

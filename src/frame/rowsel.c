@@ -182,7 +182,30 @@ int zm_rowsel_partition(zm_frame **outs, const zm_frame *f, const int *assign, s
   return rc;
 }
 
-/* The file's checksum: its bytes with the checksum field read as zero. */
+int zm_rowsel_slice(zm_frame **out, const zm_frame *f, size_t start, size_t n)
+{
+  *out = NULL;
+  const zm_rowsel *from = f->sel;
+  if (!from)
+    return zm_error_set(ZM_EINVALID, "not a row selection");
+  if (start > f->nrow)
+    start = f->nrow;
+  if (n > f->nrow - start)
+    n = f->nrow - start;
+  zm_rowsel *s = rowsel_new(from->base_id, from->base_path, from->base_nrow, n);
+  if (!s)
+    return zm_error_set(ZM_ENOMEM, "out of memory");
+  s->check_base = from->check_base;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t r = from->rows[start + i];
+    s->rows[i] = r;
+    s->bits[r / 8] |= (uint8_t)(1u << (r % 8));
+  }
+  return selection_frame(out, s, n, f);
+}
+
+/* The file's checksum: its header's (the checksum field read as zero),
+ * chained into its bitmap's. */
 static uint64_t file_sum(const rowsel_head *h, const uint8_t *bits, size_t nbits)
 {
   rowsel_head copy = *h;

@@ -32,6 +32,11 @@ int zm_frame_set_origin(zm_frame *f, const char *id, const char *path, int check
 /* zm_frame_partition for a frame with an origin: k selection frames. */
 int zm_rowsel_partition(zm_frame **outs, const zm_frame *f, const int *assign, size_t k);
 
+/* Rows [start, start + n) of selection frame f (clipped to it) as a
+ * selection of the same base: nothing is gathered (a job array's task
+ * reading its block of a split's part gathers that block alone). */
+int zm_rowsel_slice(zm_frame **out, const zm_frame *f, size_t start, size_t n);
+
 /* The file bytes of selection frame f (f->sel set) into out. */
 int zm_rowsel_encode(zm_buf *out, const zm_frame *f);
 
