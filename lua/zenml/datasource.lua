@@ -359,34 +359,41 @@ function BaseDatasource:_content_key(db, job)
   return table.concat(lines, "\n")
 end
 
--- A single source file whose digest is not in the stat cache is hashed on a
--- thread while the data is read (for classes whose read() has no visible
--- effects and that say so with `read_while_hashing = true`): the read is needed anyway unless this very
--- content was snapshotted before. Returns the job and the frame (nil when
--- there was nothing to overlap, or the read failed: it is then done again
--- only if a new version is needed, and raises there).
-function BaseDatasource:_read_while_hashing(db)
+-- Write the frame into the store; returns its id and size.
+local function put_frame(store, frame)
+  local id, err = store:put_frame(frame)
+  if not id then error(err, 0) end
+  return id, store:size(id)
+end
+
+-- A single source file whose digest is not in the stat cache (for classes
+-- whose read() has no visible effects and that say so with
+-- `read_while_hashing = true`) is read first, on every core, and then
+-- hashed on a thread while the snapshot is stored: the read and the store
+-- are needed anyway unless this very content was snapshotted before (then
+-- the store finds the object there). Storing a frame is mostly one thread
+-- writing it into the page cache, so the hash costs no time there, where
+-- beside the parse it took a share of the cores. Returns the job, the frame
+-- and its stored {id, size} (the frame nil when there was nothing to
+-- overlap, or the read failed: it is then done again only if a new version
+-- is needed, and raises there).
+function BaseDatasource:_read_while_hashing(db, store)
   if not self.read_while_hashing then return nil end
   local files = self:sources()
   if not files or #files ~= 1 then return nil end
-  local job, err = db:hash_begin(files[1])
+  local job, err = db:hash_probe(files[1])
   if not job then error(err, 0) end
   if not job:pending() then return job end
   local ok, frame = pcall(self.read, self)
-  return job, ok and frame or nil
+  job:start()
+  if not ok then return job end
+  return job, frame, { put_frame(store, frame) }
 end
 
 local function find_version(db, name, id)
   for _, v in ipairs(db:versions(name)) do
     if v.id == id then return v end
   end
-end
-
--- Write the frame into the store; returns its id and size.
-local function put_frame(store, frame)
-  local id, err = store:put_frame(frame)
-  if not id then error(err, 0) end
-  return id, store:size(id)
 end
 
 --- Store files given as { {relative path, bytes}, ... } as one tree artifact.
@@ -448,11 +455,13 @@ function BaseDatasource:_version_id(cfg_text, key)
   return hash.string(text):sub(1, 16)
 end
 
---- Store what is new and record the version.
-function BaseDatasource:_store_version(repo, key, cfg_text, frame)
+--- Store what is new and record the version (`stored`: the frame's {id,
+--- size} when it is in the store already).
+function BaseDatasource:_store_version(repo, key, cfg_text, frame, stored)
   local db, store = repo:meta(), repo:store()
   frame = frame or self:read()
-  local artifact, size = put_frame(store, frame)
+  local artifact, size
+  if stored then artifact, size = stored[1], stored[2] else artifact, size = put_frame(store, frame) end
   local extra = self:attach(store, frame) or {}
   local id = self:_version_id(cfg_text, key or artifact)
   local found = find_version(db, self.name, id)
@@ -490,7 +499,7 @@ function BaseDatasource:commit(repo)
   local db = repo:meta()
   local cfg_text = json.encode(self:config())
   self._must_register = self:_check_registration(db, cfg_text)
-  local job, frame = self:_read_while_hashing(db)
+  local job, frame, stored = self:_read_while_hashing(db, repo:store())
   local key = self:_content_key(db, job)
   if key then
     local id = self:_version_id(cfg_text, key)
@@ -501,7 +510,7 @@ function BaseDatasource:commit(repo)
       return self:_restore(repo, found, frame)
     end
   end
-  return self:_store_version(repo, key, cfg_text, frame)
+  return self:_store_version(repo, key, cfg_text, frame, stored)
 end
 
 --- An existing version whose snapshot is gone from the artifact store (a

@@ -496,6 +496,17 @@ function Store:hash_begin(path)
   return self._db:hash_begin(path)
 end
 
+--- As hash_begin, but a digest that is not cached is not hashed yet:
+--- `job:start()` does it (on a thread), or `hash_end(job)`, so the caller
+--- can give every core to something else first. `job:pending()` is true
+--- until the digest is known.
+---@return userdata|nil job
+---@return string|nil err
+function Store:hash_probe(path)
+  check.arg("hash_probe", 1, "path", path, "string")
+  return self._db:hash_probe(path)
+end
+
 --- Wait for a `hash_begin` job; remember the digest in the stat cache.
 ---@return string|nil hex
 ---@return string|nil err

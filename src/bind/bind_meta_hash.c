@@ -18,6 +18,16 @@ static int job_pending(lua_State *L)
   return 1;
 }
 
+/* job:start(): hash a probed job's file, on a thread unless the step's
+ * processing backend allows one worker. */
+static int job_start(lua_State *L)
+{
+  job_ud *u = luaL_checkudata(L, 1, HASH_JOB);
+  if (u->j)
+    zm_meta_hash_start(u->j, zm_workers_get(2) > 1);
+  return 0;
+}
+
 static int db_hash_file(lua_State *L)
 {
   zm_meta *m = zm_bind_meta_check(L);
@@ -45,6 +55,19 @@ static int db_hash_begin(lua_State *L)
   return 1;
 }
 
+/* db:hash_probe(path) -> job: as hash_begin, but a digest not cached is
+ * hashed only once job:start() (or hash_end) is called. */
+static int db_hash_probe(lua_State *L)
+{
+  zm_meta *m = zm_bind_meta_check(L);
+  const char *path = luaL_checkstring(L, 2);
+  job_ud *u = zm_bind_box_new(L, sizeof *u, HASH_JOB, job_ud_release);
+  int rc = zm_meta_hash_probe(&u->j, m, path);
+  if (rc < 0)
+    return zm_bind_fail(L, rc);
+  return 1;
+}
+
 /* db:hash_end(job) -> hex | nil, message: wait, and remember the digest. */
 static int db_hash_end(lua_State *L)
 {
@@ -63,10 +86,12 @@ static int db_hash_end(lua_State *L)
 
 void zm__bind_meta_hash_methods(lua_State *L)
 {
-  static const luaL_Reg job_methods[] = {{"pending", job_pending}, {NULL, NULL}};
+  static const luaL_Reg job_methods[] = {
+      {"pending", job_pending}, {"start", job_start}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
       {"hash_file", db_hash_file},
       {"hash_begin", db_hash_begin},
+      {"hash_probe", db_hash_probe},
       {"hash_end", db_hash_end},
       {NULL, NULL},
   };

@@ -630,7 +630,17 @@ typedef struct zm_meta_hash_job zm_meta_hash_job;
  * otherwise, with `threaded`, a thread hashes the file meanwhile. */
 int zm_meta_hash_begin(zm_meta_hash_job **out, zm_meta *m, const char *path, int threaded);
 
-/* 1 if the job's hash runs on its own thread (it was not in the stat cache). */
+/* zm_meta_hash_begin without starting: a digest not in the stat cache is
+ * hashed only by zm_meta_hash_start (or zm_meta_hash_end), so a caller can
+ * give every core to something else first. */
+int zm_meta_hash_probe(zm_meta_hash_job **out, zm_meta *m, const char *path);
+
+/* Hash a probed job's file: on a thread with `threaded`, else now. Nothing
+ * to do for a cached digest or a job already started. */
+void zm_meta_hash_start(zm_meta_hash_job *j, int threaded);
+
+/* 1 if the job's digest was not in the stat cache and is still to come
+ * (its thread runs, or it was probed and not started). */
 int zm_meta_hash_pending(const zm_meta_hash_job *j);
 
 /* Wait for the digest and remember it in the stat cache. Does not free `j`. */

@@ -17,6 +17,7 @@ struct zm_meta_hash_job {
   char hex[65];
   int cached;   /* the digest came from the stat cache */
   int threaded; /* `thread` runs (or ran) the hash */
+  int deferred; /* not cached and not started yet (zm_meta_hash_probe) */
   pthread_t thread;
   int rc;
   char msg[512]; /* the thread's error message (messages are thread-local) */
@@ -46,7 +47,7 @@ static void *hash_thread(void *arg)
   return NULL;
 }
 
-int zm_meta_hash_begin(zm_meta_hash_job **out, zm_meta *m, const char *path, int threaded)
+int zm_meta_hash_probe(zm_meta_hash_job **out, zm_meta *m, const char *path)
 {
   *out = NULL;
   zm_meta_hash_job *j = calloc(1, sizeof *j);
@@ -70,10 +71,7 @@ int zm_meta_hash_begin(zm_meta_hash_job **out, zm_meta *m, const char *path, int
     goto done;
   }
   rc = 0;
-  if (threaded && pthread_create(&j->thread, NULL, hash_thread, j) == 0)
-    j->threaded = 1;
-  else
-    hash_thread(j);
+  j->deferred = 1;
 done:
   if (rc) {
     zm_meta_hash_job_free(j);
@@ -83,13 +81,33 @@ done:
   return 0;
 }
 
+void zm_meta_hash_start(zm_meta_hash_job *j, int threaded)
+{
+  if (!j->deferred)
+    return;
+  j->deferred = 0;
+  if (threaded && pthread_create(&j->thread, NULL, hash_thread, j) == 0)
+    j->threaded = 1;
+  else
+    hash_thread(j);
+}
+
+int zm_meta_hash_begin(zm_meta_hash_job **out, zm_meta *m, const char *path, int threaded)
+{
+  int rc = zm_meta_hash_probe(out, m, path);
+  if (rc == 0)
+    zm_meta_hash_start(*out, threaded);
+  return rc;
+}
+
 int zm_meta_hash_pending(const zm_meta_hash_job *j)
 {
-  return j->threaded;
+  return j->threaded || j->deferred;
 }
 
 int zm_meta_hash_end(char out[65], zm_meta *m, zm_meta_hash_job *j)
 {
+  zm_meta_hash_start(j, 0);
   if (j->threaded) {
     pthread_join(j->thread, NULL);
     j->threaded = 0;
