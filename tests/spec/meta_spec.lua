@@ -167,6 +167,29 @@ describe("zenml.meta", function()
     assert.equal("cannot read " .. dir .. "/missing: No such file or directory", err)
   end)
 
+  it("probes a file's hash and hashes it only when started", function()
+    local path = dir .. "/probed.csv"
+    local f = assert(io.open(path, "w"))
+    f:write(string.rep("a,b\n", 50000))
+    f:close()
+    os.execute("touch -d '2020-01-01' '" .. path .. "'")
+    local job = assert(db:hash_probe(path))
+    assert.is_true(job:pending())   -- not cached: to come
+    job:start()
+    job:start()                     -- started already: nothing more
+    assert.equal(zenml.hash.file(path), db:hash_end(job))
+    job = assert(db:hash_probe(path))
+    assert.is_false(job:pending())  -- remembered by the first
+    assert.equal(zenml.hash.file(path), db:hash_end(job))
+    os.execute("touch -d '2020-01-02' '" .. path .. "'")
+    job = assert(db:hash_probe(path))
+    assert.is_true(job:pending())
+    assert.equal(zenml.hash.file(path), db:hash_end(job)) -- never started: hashed here
+    local none, err = db:hash_probe(dir .. "/missing")
+    assert.is_nil(none)
+    assert.equal("cannot read " .. dir .. "/missing: No such file or directory", err)
+  end)
+
   it("answers the catalogue: pipelines, artifacts by id and prefix, lineage", function()
     db:pipeline_version("idle", "dag-1")
     new_run("r1")
