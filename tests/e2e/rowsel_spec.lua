@@ -99,6 +99,11 @@ describe("row selections", function()
     local ds, train, eval = ids["datasource.data"], ids["split.train"], ids["split.eval"]
     assert.is_truthy(ds and train and eval)
     local base = t.slurp(object(dir, ds))
+    -- run show says what a 147-byte frame is
+    local show = zenml(dir, "run show latest")
+    local short = ds:gsub("^sha256:", ""):sub(1, 12)
+    assert.matches("out      train        frame      %x+  147 B  %(105 rows of " .. short .. "%)\n", show)
+    assert.matches("out      eval         frame      %x+  147 B  %(45 rows of " .. short .. "%)\n", show)
     local lines = {}
     for line in t.slurp(dir .. "/data/iris.csv"):gmatch("[^\n]+") do lines[#lines + 1] = line end
     local seen = {}

@@ -400,7 +400,20 @@ local function param_text(v)
   return tostring(v)
 end
 
-local function show_step(st)
+
+-- "  (105 rows of 74c50e3796d8)" for a frame stored as a row selection (a
+-- split's part: docs/formats.md), read from its header; "" otherwise.
+local function selection_note(repo, id)
+  local ok, path = pcall(function() return repo:store():path(id) end)
+  local f = ok and io.open(path, "rb")
+  local head = f and f:read(128)
+  if f then f:close() end
+  if not head or #head < 128 or head:sub(1, 6) ~= "ZMROWS" then return "" end
+  local rows = string.unpack("<I8", head, 17)
+  return ("  (%d rows of %s)"):format(rows, head:sub(56, 67))
+end
+
+local function show_step(repo, st)
   local names = require("zenml.tables").sorted_keys(st.params)
   local parts = {}
   for i, k in ipairs(names) do parts[i] = k .. "=" .. param_text(st.params[k]) end
@@ -449,8 +462,9 @@ local function show_step(st)
   end
   for _, kind in ipairs { "inputs", "outputs" } do
     for _, a in ipairs(st[kind]) do
-      io.stdout:write(("  %-7s  %-12s %-10s %s  %s\n"):format(kind == "inputs" and "in" or "out",
-        a.name, a.type, a.id:gsub("^sha256:", ""):sub(1, 12), output.bytes(a.size)))
+      io.stdout:write(("  %-7s  %-12s %-10s %s  %s%s\n"):format(kind == "inputs" and "in" or "out",
+        a.name, a.type, a.id:gsub("^sha256:", ""):sub(1, 12), output.bytes(a.size),
+        a.type == "frame" and selection_note(repo, a.id) or ""))
     end
   end
 end
@@ -476,7 +490,7 @@ local function show(opts, pos)
     registered = #rec.registered > 0 and table.concat(rec.registered, ", ") or nil },
     { "run", "pipeline", "status", "started", "ended", "yaml", "git", "datasource", "backend",
       "registered" })
-  for _, st in ipairs(rec.steps) do show_step(st) end
+  for _, st in ipairs(rec.steps) do show_step(repo, st) end
   local m = rec.metrics
   if next(m) then
     local split = rec.evaluated_split
