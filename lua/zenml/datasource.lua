@@ -507,7 +507,7 @@ function BaseDatasource:commit(repo)
     if v then
       self:_ensure_registered(db, cfg_text)
       local found = existing(db, self.name, v)
-      return self:_restore(repo, found, frame)
+      return self:_restore(repo, found, frame, stored)
     end
   end
   return self:_store_version(repo, key, cfg_text, frame, stored)
@@ -517,12 +517,15 @@ end
 --- lost or removed object; zenml verify reports it) is taken again from the
 --- sources, which still hold the same bytes: the same frame is the same
 --- artifact id. Returns the version, with `restored = true` when it was.
-function BaseDatasource:_restore(repo, v, frame)
+function BaseDatasource:_restore(repo, v, frame, stored)
   local store = repo:store()
-  local lost = not store:exists(v.artifact) or (v.tree and not store:exists(v.tree))
+  -- a snapshot this commit stored while hashing (stored = {id, size}) that
+  -- the store did not hold was lost too: store:wrote says the put placed it
+  local placed = stored and stored[1] == v.artifact and store:wrote(v.artifact)
+  local lost = placed or not store:exists(v.artifact) or (v.tree and not store:exists(v.tree))
   if not lost then return v end
   frame = frame or self:read()
-  local artifact = put_frame(store, frame)
+  local artifact = placed and stored[1] or put_frame(store, frame)
   local extra = self:attach(store, frame) or {}
   if artifact ~= v.artifact or (v.tree and extra.tree ~= v.tree) then
     error(("datasource '%s': the snapshot of version %s is missing from the artifact store, "
