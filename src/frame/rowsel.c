@@ -195,7 +195,11 @@ int zm_rowsel_slice(zm_frame **out, const zm_frame *f, size_t start, size_t n)
   zm_rowsel *s = rowsel_new(from->base_id, from->base_path, from->base_nrow, n);
   if (!s)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  s->check_base = from->check_base;
+  /* a base f has mapped was checked then (the object is immutable): the
+   * slice's own mapping of it need not compare every column again, which
+   * for a job-array task's many blocks of one part was a pass over the
+   * whole base per block */
+  s->check_base = from->base ? 0 : from->check_base;
   for (size_t i = 0; i < n; i++) {
     uint64_t r = from->rows[start + i];
     s->rows[i] = r;
