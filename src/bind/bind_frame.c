@@ -56,10 +56,7 @@ int zm_lframe_push_list(lua_State *L, zm_frame **outs, size_t k)
   }
   if (status == LUA_OK)
     return 1;
-  for (size_t j = 0; j < k; j++) {
-    zm_frame_free(outs[j]);
-    outs[j] = NULL;
-  }
+  zm_frames_free(outs, k);
   return room ? lua_error(L) : luaL_error(L, "out of memory");
 }
 

@@ -74,6 +74,14 @@ void zm_frame_free(zm_frame *f)
   free(f);
 }
 
+void zm_frames_free(zm_frame **frames, size_t k)
+{
+  for (size_t j = 0; j < k; j++) {
+    zm_frame_free(frames[j]);
+    frames[j] = NULL;
+  }
+}
+
 int zm__frame_push(zm_column **out, zm_frame *f, const char *name)
 {
   *out = NULL;

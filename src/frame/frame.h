@@ -61,6 +61,9 @@ int zm_frame_new(zm_frame **out, size_t nrow);
 /* Release a frame, its columns and any mapping. Accepts NULL. */
 void zm_frame_free(zm_frame *f);
 
+/* Free frames[0..k) and set each to NULL (the parts of a failed partition). */
+void zm_frames_free(zm_frame **frames, size_t k);
+
 /* Ask for transparent huge pages on the 2 MB-aligned inside of a big fresh
  * buffer: touching a million-row column then costs a few faults instead of
  * thousands (and random rows fewer TLB misses). Advice only. */

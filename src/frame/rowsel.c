@@ -175,10 +175,7 @@ int zm_rowsel_partition(zm_frame **outs, const zm_frame *f, const int *assign, s
   }
   free(counts);
   if (rc)
-    for (size_t j = 0; j < k; j++) {
-      zm_frame_free(outs[j]);
-      outs[j] = NULL;
-    }
+    zm_frames_free(outs, k);
   return rc;
 }
 

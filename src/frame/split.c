@@ -281,9 +281,6 @@ int zm_frame_partition(zm_frame **outs, const zm_frame *f, const int *assign, si
     rc = partition_columns(outs, f, assign, k);
   free(counts);
   if (rc)
-    for (size_t j = 0; j < k; j++) {
-      zm_frame_free(outs[j]);
-      outs[j] = NULL;
-    }
+    zm_frames_free(outs, k);
   return rc;
 }
