@@ -28,8 +28,9 @@ regression one); --sort takes any column (-COLUMN: descending); --where
 keeps runs whose metric compares true (> >= < <= = !=; repeatable); DATE is
 YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS in UTC (--until is exclusive).
 run show lists each step's parameters that differ from the class default
-(--all: every one), its input and output artifacts, and the run and step a
-cached step reused. run compare prints one table with the runs as columns:
+(--all: every one), its input and output artifacts (a split's part, stored
+as a row selection, with its row count and the frame it selects from), and
+the run and step a cached step reused. run compare prints one table with the runs as columns:
 the parameters, datasource version, source pins, metrics and durations that
 differ (--all: every row), deltas to the first run, the best value of each
 metric marked * (lower is better for names with loss, error, mse, mae or
