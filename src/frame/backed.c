@@ -3,6 +3,7 @@
 #include "frame/framefile.h"
 #include "frame/internal.h"
 #include "core/buf.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 
 #include <limits.h>
@@ -118,7 +119,7 @@ static int new_in_file(zm_frame **out, const zm_frame *shape, const zm_frame_off
     f->backing_fd = -1;
     goto fail;
   }
-  zm_frame_advise_huge(map, o->file_len);
+  zm_big_advise(map, o->file_len);
   place_columns(f, shape, o);
   *out = f;
   return 0;

@@ -71,6 +71,11 @@ typedef struct csv_chunk {
   char err[256];
 } csv_chunk;
 
+/* A column buffer for cap rows of `kind`, its first `rows` rows null (0, or
+ * NaN for float64; a string column's offsets 0): every later row is written
+ * by the parser, so the rest is left as it comes (not committed until used). */
+void *csv_col_data(size_t cap, int kind, size_t rows);
+
 /* Parse rows of ch (ch->cols set up by the caller); sets ch->rc on error. */
 void csv_parse_chunk(csv_chunk *ch);
 

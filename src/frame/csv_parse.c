@@ -3,6 +3,7 @@
  * other field goes through the general path (quotes, nulls, type changes). */
 #include "frame/csv_internal.h"
 #include "frame/internal.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -124,17 +125,26 @@ static size_t kind_width(int kind)
   return kind == ZM_TYPE_BOOL ? 1 : 8;
 }
 
+void *csv_col_data(size_t cap, int kind, size_t rows)
+{
+  size_t w = kind_width(kind), cells = kind == ZM_TYPE_STR ? cap + 1 : cap;
+  void *p = zm_big_malloc(cells * w);
+  if (!p)
+    return NULL;
+  memset(p, 0, (rows + 1 < cells ? rows + 1 : cells) * w);
+  if (kind == ZM_TYPE_F64)
+    for (size_t i = 0; i < rows; i++)
+      ((double *)p)[i] = NAN;
+  return p;
+}
+
 /* Give a column buffers for ch->cap rows, the first `rows` of them null. */
 static int col_start(csv_chunk *ch, csv_col *c, int kind, size_t rows)
 {
   c->kind = kind;
-  size_t n = kind == ZM_TYPE_STR ? ch->cap + 1 : ch->cap;
-  c->data = calloc(n, kind_width(kind));
+  c->data = csv_col_data(ch->cap, kind, rows);
   if (!c->data)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  if (kind == ZM_TYPE_F64)
-    for (size_t i = 0; i < rows; i++)
-      ((double *)c->data)[i] = NAN;
   c->nnull = rows;
   if (rows) {
     if (!(c->valid = malloc(ch->cap / 8 + 1)))
@@ -167,7 +177,8 @@ static int grow(csv_chunk *ch)
     csv_col *c = &ch->cols[j];
     if (c->data) {
       size_t n = c->kind == ZM_TYPE_STR ? cap + 1 : cap;
-      void *d = realloc(c->data, n * kind_width(c->kind));
+      size_t old = (c->kind == ZM_TYPE_STR ? ch->cap + 1 : ch->cap) * kind_width(c->kind);
+      void *d = zm_big_realloc(c->data, old, n * kind_width(c->kind));
       if (!d)
         return zm_error_set(ZM_ENOMEM, "out of memory");
       c->data = d;
@@ -190,7 +201,7 @@ static int put_string(csv_chunk *ch, csv_col *c, size_t i, const char *s, size_t
     size_t cap = c->blob_cap ? c->blob_cap : 4096;
     while (cap < c->blob_len + n)
       cap *= 2;
-    char *b = realloc(c->blob, cap);
+    char *b = zm_big_realloc(c->blob, c->blob_len, cap);
     if (!b)
       return zm_error_set(ZM_ENOMEM, "out of memory");
     c->blob = b;

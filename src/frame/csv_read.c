@@ -4,6 +4,7 @@
 #include "frame/csv.h"
 #include "frame/csv_internal.h"
 #include "frame/internal.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 #include "core/workers.h"
 
@@ -20,6 +21,8 @@
 
 #define MAX_CHUNKS 16
 #define MIN_CHUNK_BYTES (1u << 20)
+#define ROW_SAMPLE ((size_t)256 << 10) /* bytes of each sample that estimates rows */
+#define MIN_CAP ((size_t)4096)         /* rows a chunk makes room for at least */
 
 /* 1-based physical line of byte p (the header is line 1). */
 static size_t line_of(const csv_reader *r, const char *p)
@@ -169,11 +172,12 @@ static int apply_schema(csv_reader *r, const zm_csv_options *o)
   return 0;
 }
 
-/* Set up a chunk's columns; `kinds` (or the schema when NULL) fixes types. */
-static int chunk_init(csv_chunk *ch, const csv_reader *r, const int *kinds)
+/* Set up a chunk's columns with room for cap rows; `kinds` (or the schema
+ * when NULL) fixes types. */
+static int chunk_init(csv_chunk *ch, const csv_reader *r, const int *kinds, size_t cap)
 {
   ch->r = r;
-  ch->cap = 4096;
+  ch->cap = cap;
   if (!(ch->cols = calloc(r->ncol ? r->ncol : 1, sizeof *ch->cols)))
     return zm_error_set(ZM_ENOMEM, "out of memory");
   for (size_t j = 0; j < r->ncol; j++) {
@@ -182,7 +186,7 @@ static int chunk_init(csv_chunk *ch, const csv_reader *r, const int *kinds)
     ch->cols[j].locked = kind >= 0;
     if (kind >= 0) {
       ch->cols[j].kind = kind;
-      ch->cols[j].data = calloc(kind == ZM_TYPE_STR ? ch->cap + 1 : ch->cap, 8);
+      ch->cols[j].data = csv_col_data(ch->cap, kind, 0);
       if (!ch->cols[j].data)
         return zm_error_set(ZM_ENOMEM, "out of memory");
     }
@@ -250,13 +254,10 @@ static int settle(csv_chunk *ch, csv_col *c, int kind)
     return 0;
   if (c->kind == KIND_UNKNOWN) {
     size_t cap = ch->cap;
-    c->data = calloc(kind == ZM_TYPE_STR ? cap + 1 : cap, 8);
+    c->data = csv_col_data(cap, kind, ch->nrow);
     c->valid = calloc(cap / 8 + 1, 1);
     if (!c->data || !c->valid)
       return zm_error_set(ZM_ENOMEM, "out of memory");
-    if (kind == ZM_TYPE_F64)
-      for (size_t i = 0; i < ch->nrow; i++)
-        ((double *)c->data)[i] = NAN;
     c->kind = kind;
     return 0;
   }
@@ -363,7 +364,7 @@ static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds
     if (!redo)
       continue;
     csv_chunk again = {0};
-    int rc = chunk_init(&again, r, kinds);
+    int rc = chunk_init(&again, r, kinds, ch[i].cap);
     if (rc) {
       csv_chunk_release(&again);
       return rc;
@@ -398,7 +399,9 @@ static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int ki
   csv_col *c0 = &ch[0].cols[j];
   size_t cells = kind == ZM_TYPE_STR ? rows + 1 : rows;
   /* realloc of a large block moves pages (mremap), so no copy of chunk 0 */
-  void *data = realloc(c0->data, (cells ? cells : 1) * w);
+  size_t room = kind == ZM_TYPE_STR ? ch[0].cap + 1 : ch[0].cap; /* cells */
+  size_t used = kind == ZM_TYPE_STR ? ch[0].nrow + 1 : ch[0].nrow;
+  void *data = cells <= room ? c0->data : zm_big_realloc(c0->data, used * w, cells * w);
   if (!data)
     return zm_error_set(ZM_ENOMEM, "out of memory");
   c0->data = NULL;
@@ -406,7 +409,7 @@ static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int ki
   out->type = (zm_type)kind;
   out->len = rows;
   if (kind == ZM_TYPE_STR) {
-    char *b = realloc(c0->blob, blob ? blob : 1);
+    char *b = zm_big_realloc(c0->blob, c0->blob_len, blob ? blob : 1);
     if (!b)
       return zm_error_set(ZM_ENOMEM, "out of memory");
     c0->blob = NULL;
@@ -563,14 +566,38 @@ static size_t plan_chunks(csv_chunk *ch, const csv_reader *r, int threads)
   return n;
 }
 
+/* Rows to make room for in [beg, end): the line breaks in three samples
+ * (start, middle, end) scaled to its length, and 1/32 more. Room costs
+ * address space only until rows are written (csv_col_data). */
+static size_t estimate_rows(const char *beg, const char *end)
+{
+  size_t len = (size_t)(end - beg), part = len / 3 < ROW_SAMPLE ? len / 3 : ROW_SAMPLE;
+  if (part == 0)
+    return MIN_CAP;
+  size_t lines = 0;
+  for (int k = 0; k < 3; k++) {
+    const char *p = beg + (len - part) / 2 * (size_t)k, *e = p + part;
+    while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+      lines++;
+      p++;
+    }
+  }
+  double est = (double)lines * (double)len / (double)(3 * part);
+  size_t rows = (size_t)(est + est / 32) + 16;
+  return rows < MIN_CAP ? MIN_CAP : rows;
+}
+
 /* Parse all ranges; when a guessed split was not a row boundary (a quote
- * inside an unquoted field fools the parity scan), parse in one range. */
+ * inside an unquoted field fools the parity scan), parse in one range.
+ * The first range has room for every row: the others join it in place. */
 static int parse_all(csv_chunk *ch, size_t *n, const csv_reader *r, int threads)
 {
   *n = plan_chunks(ch, r, threads);
-  for (size_t i = 0; i < *n; i++)
-    if (chunk_init(&ch[i], r, NULL) != 0)
+  for (size_t i = 0; i < *n; i++) {
+    size_t cap = estimate_rows(i == 0 ? ch[0].beg : ch[i].beg, i == 0 ? ch[*n - 1].stop : ch[i].stop);
+    if (chunk_init(&ch[i], r, NULL, cap) != 0)
       return ZM_ENOMEM;
+  }
   run_chunks(ch, *n, r);
   for (size_t i = 0; i < *n; i++) {
     if (ch[i].rc)

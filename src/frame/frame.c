@@ -3,6 +3,7 @@
 #include "frame/internal.h"
 #include "frame/backed.h"
 #include "frame/rowsel.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -111,21 +112,13 @@ static void pop_column(zm_frame *f)
   zm__column_release(&f->cols[--f->ncol], 1);
 }
 
-void zm_frame_advise_huge(void *p, size_t len)
-{
-  const uintptr_t huge = (uintptr_t)2 << 20;
-  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + len) & ~(huge - 1);
-  if (e > a)
-    madvise((void *)a, e - a, MADV_HUGEPAGE); /* failure is harmless */
-}
-
 int zm__column_alloc(zm_column *c, zm_type type, size_t len, uint64_t blob_len)
 {
   c->type = type;
   c->len = len;
   size_t n = type == ZM_TYPE_STR ? len + 1 : len;
-  c->data = calloc(n ? n : 1, zm__type_width(type));
-  c->blob = type == ZM_TYPE_STR ? malloc(blob_len ? blob_len : 1) : NULL;
+  c->data = zm_big_calloc(n ? n : 1, zm__type_width(type));
+  c->blob = type == ZM_TYPE_STR ? zm_big_malloc(blob_len ? blob_len : 1) : NULL;
   c->blob_len = type == ZM_TYPE_STR ? blob_len : 0;
   if (!c->data || (type == ZM_TYPE_STR && !c->blob))
     return zm_error_set(ZM_ENOMEM, "out of memory allocating a column of %zu rows", len);

@@ -64,11 +64,6 @@ void zm_frame_free(zm_frame *f);
 /* Free frames[0..k) and set each to NULL (the parts of a failed partition). */
 void zm_frames_free(zm_frame **frames, size_t k);
 
-/* Ask for transparent huge pages on the 2 MB-aligned inside of a big fresh
- * buffer: touching a million-row column then costs a few faults instead of
- * thousands (and random rows fewer TLB misses). Advice only. */
-void zm_frame_advise_huge(void *p, size_t len);
-
 /* Add a zero-filled, all-valid column of f->nrow rows; *out (may be NULL)
  * points at it until the next column is added. Strings start empty (""). */
 int zm_frame_add(zm_column **out, zm_frame *f, const char *name, zm_type type);

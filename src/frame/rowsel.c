@@ -3,6 +3,7 @@
 #include "frame/framefile.h"
 #include "frame/internal.h"
 #include "frame/split.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 #include "core/workers.h"
 
@@ -349,7 +350,7 @@ int zm_rowsel_read(zm_frame **out, const void *data, size_t len, const char *nam
 static int gather(zm_column *out, const zm_column *b, const uint64_t *rows, size_t n)
 {
   size_t w = b->type == ZM_TYPE_BOOL ? 1 : 8, cells = b->type == ZM_TYPE_STR ? n + 1 : n;
-  void *data = malloc(cells * w + 1);
+  void *data = zm_big_malloc(cells * w + 1);
   if (!data)
     return zm_error_set(ZM_ENOMEM, "out of memory for a column of %zu rows", n);
   out->data = data;
@@ -367,7 +368,7 @@ static int gather(zm_column *out, const zm_column *b, const uint64_t *rows, size
       total += off[rows[i] + 1] - off[rows[i]];
     }
     o[n] = total;
-    if (!(out->blob = malloc(total + 1)))
+    if (!(out->blob = zm_big_malloc(total + 1)))
       return zm_error_set(ZM_ENOMEM, "out of memory for a column of %zu rows", n);
     out->blob_len = total;
     for (size_t i = 0; i < n; i++)
@@ -408,6 +409,21 @@ int zm_frame_col_ready(zm_frame *f, size_t j)
   return rc;
 }
 
+int zm_frame_col_rows(const zm_column **c, const uint64_t **rows, zm_frame *f, size_t j)
+{
+  zm_rowsel *s = f->sel;
+  *c = j < f->ncol ? &f->cols[j] : NULL;
+  *rows = NULL;
+  if (!s || j >= f->ncol || f->cols[j].data)
+    return 0;
+  int rc = base_ready(s, f, s->base_id);
+  if (rc == 0) {
+    *c = &s->base->cols[j];
+    *rows = s->rows;
+  }
+  return rc;
+}
+
 int zm_frame_col_keep(zm_frame *f, size_t j)
 {
   int rc = zm_frame_col_ready(f, j);
@@ -422,7 +438,9 @@ void zm_frame_col_done(zm_frame *f, size_t j)
     return;
   if (f->sel && !f->sel->kept[j])
     column_clear(&f->cols[j]);
-  else
+  if (f->sel && f->sel->base)
+    zm_frame_forget_column(f->sel->base, &f->sel->base->cols[j]);
+  if (!f->sel)
     zm_frame_forget_column(f, &f->cols[j]);
 }
 

@@ -6,8 +6,9 @@
  * In memory a selection frame has its base's column names and types and
  * nrow rows, but a column's buffers are filled (gathered from the base,
  * which is mapped when first needed) only on request: code that knows
- * about selections asks for the columns it reads (zm_frame_col_ready) and
- * lets them go (zm_frame_col_done); everything else gets a whole ordinary
+ * about selections reads a column in place through the selected row
+ * numbers (zm_frame_col_rows) or asks for it gathered (zm_frame_col_ready),
+ * and lets it go (zm_frame_col_done); everything else gets a whole ordinary
  * frame first (zm_frame_materialize; the Lua binding does this for every
  * use but a few). */
 #ifndef ZM_FRAME_ROWSEL_H
@@ -62,12 +63,19 @@ int zm_rowsel_read(zm_frame **out, const void *data, size_t len, const char *nam
  * different columns at once. */
 int zm_frame_col_ready(zm_frame *f, size_t j);
 
+/* Column j of f for a kernel that reads it in place: *c is the column
+ * itself (*rows NULL), or for a selection whose column is not gathered the
+ * base's column, with *rows the base row of each of f's nrow rows, in
+ * order. Nothing is copied. Several threads may ask at once. */
+int zm_frame_col_rows(const zm_column **c, const uint64_t **rows, zm_frame *f, size_t j);
+
 /* zm_frame_col_ready for a column that something outside the kernels
  * holds on to (a Lua column object): zm_frame_col_done leaves it be. */
 int zm_frame_col_keep(zm_frame *f, size_t j);
 
 /* Let go of what column j holds: a selection's gathered buffers are freed
- * (gathered again if asked for again) unless kept; a mapped frame's pages are dropped
+ * (gathered again if asked for again) unless kept, and the pages of its
+ * base's column are dropped; a mapped frame's pages are dropped
  * (zm_frame_forget_column). For kernels done with an input column. */
 void zm_frame_col_done(zm_frame *f, size_t j);
 

@@ -1,6 +1,7 @@
 /* Frame -> matrix, labels -> class ids or values. */
 #include "ml/bridge.h"
 #include "ml/tf_internal.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 #include "core/workers.h"
 #include "frame/framefile.h"
@@ -113,7 +114,7 @@ int zm_frame_matrix(double **out, const zm_frame *f, const char *const *cols, si
   int rc = find_features(&c, f, cols, d, allow_missing);
   if (rc)
     return rc;
-  double *X = malloc((f->nrow * d + 1) * sizeof *X);
+  double *X = zm_big_malloc((f->nrow * d + 1) * sizeof *X);
   if (!X) {
     free(c);
     return zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", f->nrow, d);

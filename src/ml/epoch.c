@@ -1,5 +1,6 @@
 /* Random epoch orders that read memory nearly in sequence (see internal.h). */
 #include "ml/internal.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 #include "core/workers.h"
 #include "core/rng.h"
@@ -21,7 +22,7 @@ enum {
 static double *alloc_rows(size_t n, size_t d)
 {
   size_t bytes = n * d * sizeof(double);
-  double *p = malloc(bytes ? bytes : 1);
+  double *p = zm_big_malloc(bytes);
   if (p)
     zm_prefault(&(zm_span){p, bytes}, 1);
   return p;

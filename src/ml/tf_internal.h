@@ -57,6 +57,23 @@ struct zm_transform {
   size_t nout;
 };
 
+/* The values a kernel reads: rows at[0..n) of column c (a row selection's
+ * base rows, frame/rowsel.h), or rows 0..n of c when at is NULL. */
+typedef struct zm_tf_in {
+  const zm_column *c;
+  const uint64_t *at;
+  size_t n;
+} zm_tf_in;
+
+/* The row of in->c that holds value i. */
+static inline size_t zm__tf_row(const zm_tf_in *in, size_t i)
+{
+  return in->at ? (size_t)in->at[i] : i;
+}
+
+/* Column j of frame f as a kernel's input (zm_frame_col_rows). */
+int zm__tf_in(zm_tf_in *in, zm_frame *f, size_t j);
+
 /* 1 for methods that read a column's values as categories. */
 int zm__tf_categorical(zm_tf_method m);
 

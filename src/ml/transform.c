@@ -72,6 +72,12 @@ const char *zm__tf_key(const zm_tf_col *tc, const zm_column *c, size_t i, char *
   }
 }
 
+int zm__tf_in(zm_tf_in *in, zm_frame *f, size_t j)
+{
+  in->n = f->nrow;
+  return zm_frame_col_rows(&in->c, &in->at, f, j);
+}
+
 static int missing_column(const zm_frame *f, const char *name)
 {
   zm_buf b = ZM_BUF_INIT;
@@ -149,15 +155,17 @@ static double quantile(const double *s, size_t m, double q)
 }
 
 /* Median and quantile boundaries: only methods that need them sort. */
-static int fit_quantiles(zm_tf_col *tc, const zm_column *c, size_t count)
+static int fit_quantiles(zm_tf_col *tc, const zm_tf_in *in, size_t count)
 {
   double *s = malloc((count ? count : 1) * sizeof *s);
   if (!s)
     return zm_error_set(ZM_ENOMEM, "out of memory");
   size_t m = 0;
-  for (size_t i = 0; i < c->len; i++)
-    if (!zm_column_is_null(c, i) && !isnan(num_at(c, i)))
-      s[m++] = num_at(c, i);
+  for (size_t i = 0; i < in->n; i++) {
+    size_t r = zm__tf_row(in, i);
+    if (!zm_column_is_null(in->c, r) && !isnan(num_at(in->c, r)))
+      s[m++] = num_at(in->c, r);
+  }
   qsort(s, m, sizeof *s, cmp_double);
   if (tc->fill == ZM_FILL_MEDIAN)
     tc->fill_value = m ? quantile(s, m, 0.5) : 0;
@@ -175,14 +183,15 @@ static int fit_quantiles(zm_tf_col *tc, const zm_column *c, size_t count)
 
 /* count, mean, population std, min and max of the non-null, non-NaN values
  * in one pass, shifted by the first value to keep the variance accurate. */
-static size_t fit_moments(zm_tf_col *tc, const zm_column *c)
+static size_t fit_moments(zm_tf_col *tc, const zm_tf_in *in)
 {
   size_t count = 0;
   double shift = 0, s1 = 0, s2 = 0, lo = INFINITY, hi = -INFINITY;
-  for (size_t i = 0; i < c->len; i++) {
-    if (zm_column_is_null(c, i))
+  for (size_t i = 0; i < in->n; i++) {
+    size_t r = zm__tf_row(in, i);
+    if (zm_column_is_null(in->c, r))
       continue;
-    double x = num_at(c, i);
+    double x = num_at(in->c, r);
     if (isnan(x))
       continue;
     if (count++ == 0)
@@ -200,9 +209,9 @@ static size_t fit_moments(zm_tf_col *tc, const zm_column *c)
   return count;
 }
 
-static int fit_numeric(zm_tf_col *tc, const zm_column *c)
+static int fit_numeric(zm_tf_col *tc, const zm_tf_in *in)
 {
-  size_t count = fit_moments(tc, c);
+  size_t count = fit_moments(tc, in);
   switch (tc->fill) {
   case ZM_FILL_MEAN: tc->fill_value = tc->mean; break;
   case ZM_FILL_MIN: tc->fill_value = tc->min; break;
@@ -211,7 +220,7 @@ static int fit_numeric(zm_tf_col *tc, const zm_column *c)
   default: break;
   }
   if (tc->fill == ZM_FILL_MEDIAN || tc->method == ZM_TF_BUCKETIZE)
-    return fit_quantiles(tc, c, count);
+    return fit_quantiles(tc, in, count);
   return 0;
 }
 
@@ -267,19 +276,19 @@ static int reorder(zm_strtab *t, int by_count, int numeric, size_t keep)
   return 0;
 }
 
-static int fit_categories(zm_tf_col *tc, const zm_column *c)
+static int fit_categories(zm_tf_col *tc, const zm_tf_in *in)
 {
   char buf[32];
   int rc = 0;
   if (tc->method == ZM_TF_HASH)
     return 0;
-  for (size_t i = 0; rc == 0 && i < c->len; i++) {
+  for (size_t i = 0; rc == 0 && i < in->n; i++) {
     size_t len;
-    const char *k = zm__tf_key(tc, c, i, buf, &len);
+    const char *k = zm__tf_key(tc, in->c, zm__tf_row(in, i), buf, &len);
     rc = zm__strtab_add(&tc->cats, k, len, NULL);
   }
   if (rc == 0)
-    rc = reorder(&tc->cats, tc->method == ZM_TF_VOCAB, c->type == ZM_TYPE_I64,
+    rc = reorder(&tc->cats, tc->method == ZM_TF_VOCAB, in->c->type == ZM_TYPE_I64,
                  tc->method == ZM_TF_VOCAB ? (size_t)tc->top_k : 0);
   if (tc->method == ZM_TF_ONEHOT)
     tc->nout = tc->cats.n;
@@ -370,14 +379,14 @@ static void *fit_worker(void *arg)
       return NULL;
     }
     zm_tf_col *tc = &job->t->cols[j];
-    zm_frame *f = (zm_frame *)job->f; /* a selection gathers the column: same rows */
+    zm_frame *f = (zm_frame *)job->f;
     size_t k = (size_t)zm_frame_find(f, job->specs[j].column);
-    const zm_column *c = &f->cols[k];
-    int rc = zm_frame_col_ready(f, k);
+    zm_tf_in in;
+    int rc = zm__tf_in(&in, f, k);
     if (rc == 0)
-      rc = zm__tf_categorical(tc->method) ? fit_categories(tc, c) : fit_numeric(tc, c);
+      rc = zm__tf_categorical(tc->method) ? fit_categories(tc, &in) : fit_numeric(tc, &in);
     if (f->sel)
-      zm_frame_col_done(f, k); /* gathered again to apply: memory for one column a worker */
+      zm_frame_col_done(f, k); /* a selection's base pages go; read again to apply */
     if (rc != 0) {
       job->rc[j] = rc;
       job->msg[j] = zm_error_last() ? strdup(zm_error_last()) : NULL;

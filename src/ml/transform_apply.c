@@ -49,23 +49,29 @@ static int check_schema(const zm_transform *t, const zm_frame *f)
   return rc;
 }
 
-/* Rows [i0, i0 + m) of c as doubles, nulls replaced by fill. */
-static void load_chunk(double *dst, const zm_column *c, size_t i0, size_t m, double fill)
+/* Values [i0, i0 + m) of in as doubles, nulls replaced by fill. */
+static void load_chunk(double *dst, const zm_tf_in *in, size_t i0, size_t m, double fill)
 {
-  if (c->type == ZM_TYPE_F64) {
+  const zm_column *c = in->c;
+  const uint64_t *at = in->at ? in->at + i0 : NULL;
+  if (c->type == ZM_TYPE_F64 && !at) {
     memcpy(dst, (const double *)c->data + i0, m * sizeof *dst);
+  } else if (c->type == ZM_TYPE_F64) {
+    const double *s = c->data;
+    for (size_t i = 0; i < m; i++)
+      dst[i] = s[at[i]];
   } else if (c->type == ZM_TYPE_I64) {
-    const int64_t *s = (const int64_t *)c->data + i0;
+    const int64_t *s = c->data;
     for (size_t i = 0; i < m; i++)
-      dst[i] = (double)s[i];
+      dst[i] = (double)s[at ? at[i] : i0 + i];
   } else {
-    const uint8_t *s = (const uint8_t *)c->data + i0;
+    const uint8_t *s = c->data;
     for (size_t i = 0; i < m; i++)
-      dst[i] = s[i];
+      dst[i] = s[at ? at[i] : i0 + i];
   }
   if (c->valid)
     for (size_t i = 0; i < m; i++)
-      if (zm_column_is_null(c, i0 + i))
+      if (zm_column_is_null(c, zm__tf_row(in, i0 + i)))
         dst[i] = fill;
 }
 
@@ -117,11 +123,11 @@ static int transform_chunk(double *x, size_t m, const zm_tf_col *tc, size_t i0)
   return 0;
 }
 
-static int apply_numeric(double *out, const zm_tf_col *tc, const zm_column *c)
+static int apply_numeric(double *out, const zm_tf_col *tc, const zm_tf_in *in)
 {
-  for (size_t i0 = 0; i0 < c->len; i0 += CHUNK) {
-    size_t m = c->len - i0 < CHUNK ? c->len - i0 : CHUNK;
-    load_chunk(out + i0, c, i0, m, tc->fill_value);
+  for (size_t i0 = 0; i0 < in->n; i0 += CHUNK) {
+    size_t m = in->n - i0 < CHUNK ? in->n - i0 : CHUNK;
+    load_chunk(out + i0, in, i0, m, tc->fill_value);
     int rc = transform_chunk(out + i0, m, tc, i0);
     if (rc)
       return rc;
@@ -130,12 +136,12 @@ static int apply_numeric(double *out, const zm_tf_col *tc, const zm_column *c)
 }
 
 /* Category index of each row (vocabulary: with oov buckets; -1 when unseen). */
-static void category_ids(double *out, const zm_tf_col *tc, const zm_column *c)
+static void category_ids(double *out, const zm_tf_col *tc, const zm_tf_in *in)
 {
   char buf[32];
-  for (size_t i = 0; i < c->len; i++) {
+  for (size_t i = 0; i < in->n; i++) {
     size_t len;
-    const char *k = zm__tf_key(tc, c, i, buf, &len);
+    const char *k = zm__tf_key(tc, in->c, zm__tf_row(in, i), buf, &len);
     if (tc->method == ZM_TF_HASH) {
       out[i] = (double)(zm__fnv1a(k, len) % tc->n);
       continue;
@@ -148,30 +154,30 @@ static void category_ids(double *out, const zm_tf_col *tc, const zm_column *c)
 }
 
 /* One 0/1 column per category: ids first (into the first column), then spread. */
-static void apply_onehot(zm_column *cols, const zm_tf_col *tc, const zm_column *c)
+static void apply_onehot(zm_column *cols, const zm_tf_col *tc, const zm_tf_in *in)
 {
   if (tc->nout == 0)
     return;
   double *ids = cols[0].data;
-  category_ids(ids, tc, c);
+  category_ids(ids, tc, in);
   for (size_t k = tc->nout; k-- > 0;) {
     double *o = cols[k].data;
-    for (size_t i = 0; i < c->len; i++)
+    for (size_t i = 0; i < in->n; i++)
       o[i] = ids[i] == (double)k;
   }
 }
 
-static int fill_column(zm_column *cols, const zm_tf_col *tc, const zm_column *c)
+static int fill_column(zm_column *cols, const zm_tf_col *tc, const zm_tf_in *in)
 {
   if (tc->method == ZM_TF_ONEHOT) {
-    apply_onehot(cols, tc, c);
+    apply_onehot(cols, tc, in);
     return 0;
   }
   if (zm__tf_categorical(tc->method)) {
-    category_ids(cols[0].data, tc, c);
+    category_ids(cols[0].data, tc, in);
     return 0;
   }
-  return apply_numeric(cols[0].data, tc, c);
+  return apply_numeric(cols[0].data, tc, in);
 }
 
 /* The columns of one apply, computed by up to MAX_WORKERS threads taking
@@ -190,16 +196,18 @@ typedef struct apply_job {
   int seq;
 } apply_job;
 
-/* Input column j's outputs; then its memory goes (a mapped frame's pages,
- * a selection's gathered rows): the output takes its place. */
+/* Input column j's outputs (a selection's rows read in place from its
+ * base); then its memory goes (a mapped frame's or base's pages): the
+ * output takes its place. */
 static int fill_one(apply_job *job, size_t j)
 {
   const zm_tf_col *tc = &job->t->cols[j];
   zm_frame *f = (zm_frame *)job->f;
   size_t k = (size_t)zm_frame_find(f, tc->name);
-  int rc = zm_frame_col_ready(f, k);
+  zm_tf_in in;
+  int rc = zm__tf_in(&in, f, k);
   if (rc == 0)
-    rc = fill_column(&job->g->cols[job->first[j]], tc, &f->cols[k]);
+    rc = fill_column(&job->g->cols[job->first[j]], tc, &in);
   zm_frame_col_done(f, k);
   return rc;
 }

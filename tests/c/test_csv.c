@@ -425,6 +425,61 @@ static void test_workers_same_frame(void)
   zm_buf_free(&b);
 }
 
+/* About 3 MB of rows whose lengths differ where the reader samples them
+ * to make room (the start, middle and end 256 KiB) from everywhere else:
+ * long there and short elsewhere (room made for too few rows: the columns
+ * grow) or the other way round (room for too many). Every row is read, the
+ * same with 1, 2 and 7 ranges. */
+static void rows_estimated_wrong(int long_in_samples)
+{
+  const size_t len = (size_t)3 << 20, part = (size_t)256 << 10;
+  zm_buf b = ZM_BUF_INIT;
+  zm_buf_puts(&b, "i,s\n");
+  size_t rows = 0;
+  while (b.len < len) {
+    size_t at = b.len;
+    int sampled = at < part || (at >= (len - part) / 2 && at < (len - part) / 2 + part) ||
+                  at >= len - part;
+    if (sampled == long_in_samples)
+      zm_buf_printf(&b, "%zu,%0200d\n", rows, 7);
+    else
+      zm_buf_printf(&b, "%zu,x\n", rows);
+    rows++;
+  }
+  zm_buf first = ZM_BUF_INIT;
+  static const int workers[] = {1, 2, 7};
+  for (int k = 0; k < 3; k++) {
+    zm_frame *f = NULL;
+    zm_workers_set(workers[k]);
+    CHECK_EQ_INT(zm_frame_parse_csv(&f, "w.csv", b.data, b.len, NULL), 0);
+    zm_workers_set(0);
+    if (!f)
+      continue;
+    CHECK_EQ_INT(f->nrow, rows);
+    int ordered = f->cols[0].type == ZM_TYPE_I64;
+    for (size_t i = 0; ordered && i < f->nrow; i++)
+      ordered = ((const int64_t *)f->cols[0].data)[i] == (int64_t)i;
+    CHECK(ordered);
+    zm_buf enc = ZM_BUF_INIT;
+    CHECK_EQ_INT(zm_frame_encode(&enc, f), 0);
+    if (k == 0)
+      first = enc;
+    else {
+      CHECK(enc.len == first.len && memcmp(enc.data, first.data, enc.len) == 0);
+      zm_buf_free(&enc);
+    }
+    zm_frame_free(f);
+  }
+  zm_buf_free(&first);
+  zm_buf_free(&b);
+}
+
+static void test_rows_estimated_wrong(void)
+{
+  rows_estimated_wrong(1);
+  rows_estimated_wrong(0);
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next(void)
 {
@@ -643,6 +698,7 @@ int main(void)
   RUN(test_header_only);
   RUN(test_threads_and_late_string);
   RUN(test_workers_same_frame);
+  RUN(test_rows_estimated_wrong);
   RUN(test_float_parser_matches_strtod);
   RUN(test_float_parser_in_rows);
   RUN(test_writer_round_trip);

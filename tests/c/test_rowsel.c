@@ -8,6 +8,8 @@
 #include "frame/framefile.h"
 #include "frame/rowsel.h"
 #include "frame/split.h"
+#include "ml/transform.h"
+#include "core/workers.h"
 #include "store/store.h"
 
 #include <stdint.h>
@@ -299,6 +301,81 @@ static void test_col_ready_done_keep(void)
   zm_buf_free(&a);
   zm_buf_free(&b);
   pair_free(&p);
+}
+
+/* Fit specs on part 0 and apply to part 1, of the selections and of the
+ * copies: the same transform bytes and output bytes; the selections'
+ * feature columns are read in place from the base, never gathered. */
+static void fit_apply_same(pair *p, const zm_tf_spec *specs, size_t n, const char *const *labels,
+                           size_t nl)
+{
+  zm_transform *ts = NULL, *tc = NULL;
+  CHECK_EQ_INT(zm_transform_fit(&ts, specs, n, labels, nl, p->sel[0]), 0);
+  CHECK_EQ_INT(zm_transform_fit(&tc, specs, n, labels, nl, p->copy[0]), 0);
+  zm_buf a = ZM_BUF_INIT, b = ZM_BUF_INIT;
+  zm_frame *gs = NULL, *gc = NULL;
+  if (ts && tc) {
+    CHECK_EQ_INT(zm_transform_save(&a, ts), 0);
+    CHECK_EQ_INT(zm_transform_save(&b, tc), 0);
+    CHECK(a.len > 0 && same_bytes(&a, &b));
+    CHECK_EQ_INT(zm_transform_apply(&gs, ts, p->sel[1]), 0);
+    CHECK_EQ_INT(zm_transform_apply(&gc, tc, p->copy[1]), 0);
+  }
+  if (gs && gc) {
+    zm_buf_free(&a);
+    zm_buf_free(&b);
+    a = encoded(gs);
+    b = encoded(gc);
+    CHECK_EQ_INT(gs->nrow, p->copy[1]->nrow);
+    CHECK(same_bytes(&a, &b));
+  }
+  for (size_t k = 0; k < n; k++)
+    for (int part = 0; part < 2; part++) {
+      long j = zm_frame_find(p->sel[part], specs[k].column);
+      CHECK(j >= 0 && p->sel[part]->cols[j].data == NULL);
+    }
+  zm_buf_free(&a);
+  zm_buf_free(&b);
+  zm_frame_free(gs);
+  zm_frame_free(gc);
+  zm_transform_free(ts);
+  zm_transform_free(tc);
+}
+
+/* Every family of method (moments, quantiles, categories of bool, int64
+ * and strings, hashing) over columns with nulls, a label passed through,
+ * on one worker and on two (300,001 rows: the threaded fit and apply). */
+static void transform_in_place(size_t rows, int workers)
+{
+  pair p;
+  pair_make(&p, check_tmpdir("rowsel-transform"), rows);
+  zm_workers_set(workers);
+  const zm_tf_spec numbers[] = {
+      {.column = "x", .method = ZM_TF_ZSCORE, .fill = ZM_FILL_MEDIAN},
+      {.column = "n", .method = ZM_TF_BUCKETIZE, .n = 7},
+      {.column = "b", .method = ZM_TF_ONEHOT},
+  };
+  const char *label[] = {"s"};
+  const zm_tf_spec categories[] = {
+      {.column = "s", .method = ZM_TF_VOCAB, .oov_buckets = 3},
+      {.column = "n", .method = ZM_TF_VOCAB, .top_k = 5},
+      {.column = "x", .method = ZM_TF_MINMAX, .fill = ZM_FILL_MIN},
+      {.column = "b", .method = ZM_TF_HASH, .n = 5},
+  };
+  if (p.sel[1] && p.copy[1]) {
+    fit_apply_same(&p, numbers, 3, label, 1);
+    fit_apply_same(&p, categories, 4, NULL, 0);
+  } else {
+    CHECK(0);
+  }
+  zm_workers_set(0);
+  pair_free(&p);
+}
+
+static void test_transform_in_place(void)
+{
+  transform_in_place(1003, 1);
+  transform_in_place(300001, 2);
 }
 
 /* The arguments a partition or an origin refuses. */
@@ -677,6 +754,7 @@ int main(void)
   RUN(test_partition_matches_copy_threaded);
   RUN(test_col_ready_done_keep);
   RUN(test_slice);
+  RUN(test_transform_in_place);
   RUN(test_refusals);
   RUN(test_file_checks);
   RUN(test_every_flip_detected);
