@@ -21,14 +21,25 @@ void zm_big_advise(void *p, size_t len)
 #endif
 }
 
+/* Room for n bytes: n rounded up to whole huge pages when that adds at
+ * most 1/16 (a million float64 rows, 7.6 MiB, take 8 MiB), so the end too
+ * is on a huge page; otherwise n (the end on small pages, nothing more
+ * committed than is used). */
+static size_t room(size_t n)
+{
+  size_t whole = (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+  return whole - n <= n / 16 ? whole : n;
+}
+
 void *zm_big_malloc(size_t n)
 {
   if (n < ZM_BIG_MIN)
     return malloc(n ? n : 1);
   void *p = NULL;
-  if (posix_memalign(&p, HUGE_PAGE, n) != 0)
+  size_t r = room(n);
+  if (posix_memalign(&p, HUGE_PAGE, r) != 0)
     return NULL;
-  zm_big_advise(p, n);
+  zm_big_advise(p, r);
   return p;
 }
 

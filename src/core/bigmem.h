@@ -7,8 +7,10 @@
  * transparent huge pages, one trap per 2 MiB. Buffers of ZM_BIG_MIN bytes
  * or more therefore start on a 2 MiB boundary and are advised to take huge
  * pages (MADV_HUGEPAGE: the kernel's "madvise" mode, and a no-op where huge
- * pages are off or always on). The last partial 2 MiB keeps small pages, so
- * nothing past the end is committed. They are freed with free(). */
+ * pages are off or always on). A buffer whose size is a little under whole
+ * huge pages (at most 1/16 short) gets them whole; otherwise its last
+ * partial 2 MiB keeps small pages, so little past the end is committed.
+ * They are freed with free(). */
 #ifndef ZM_CORE_BIGMEM_H
 #define ZM_CORE_BIGMEM_H
 

@@ -117,29 +117,66 @@ static int key_equal(const zm_column *c, size_t a, size_t b)
   }
 }
 
-static int count_distinct(distinct *d, const zm_column *c)
+/* A table of cap slots (a power of two), empty. */
+static int distinct_alloc(distinct *d, size_t cap)
 {
-  d->cap = 16;
-  while (d->cap < c->len * 2)
-    d->cap *= 2;
-  d->slot = malloc(d->cap * sizeof *d->slot);
-  d->count = calloc(d->cap, sizeof *d->count);
+  d->cap = cap;
+  d->slot = malloc(cap * sizeof *d->slot);
+  d->count = calloc(cap, sizeof *d->count);
   if (!d->slot || !d->count)
     return zm_error_set(ZM_ENOMEM, "out of memory");
-  memset(d->slot, 0xff, d->cap * sizeof *d->slot);
-  for (size_t i = 0; i < c->len; i++) {
+  memset(d->slot, 0xff, cap * sizeof *d->slot);
+  return 0;
+}
+
+/* The slot of row i's value: where it is, or the empty one it would take. */
+static size_t distinct_find(const distinct *d, const zm_column *c, size_t i)
+{
+  size_t h = (size_t)key_hash(c, i) & (d->cap - 1);
+  while (d->slot[h] >= 0 && !key_equal(c, (size_t)d->slot[h], i))
+    h = (h + 1) & (d->cap - 1);
+  return h;
+}
+
+/* Twice the slots, every value moved over with its count. */
+static int distinct_grow(distinct *d, const zm_column *c)
+{
+  distinct bigger = {0};
+  int rc = distinct_alloc(&bigger, d->cap * 2);
+  for (size_t h = 0; rc == 0 && h < d->cap; h++)
+    if (d->slot[h] >= 0) {
+      size_t to = distinct_find(&bigger, c, (size_t)d->slot[h]);
+      bigger.slot[to] = d->slot[h];
+      bigger.count[to] = d->count[h];
+    }
+  bigger.n = d->n;
+  free(d->slot);
+  free(d->count);
+  *d = bigger;
+  return rc;
+}
+
+/* The table grows with the distinct values (kept at most half full), not
+ * with the rows: a million-row label of two classes takes a few slots. */
+static int count_distinct(distinct *d, const zm_column *c)
+{
+  int rc = distinct_alloc(d, 16);
+  for (size_t i = 0; rc == 0 && i < c->len; i++) {
     if (zm_column_is_null(c, i) || (c->type == ZM_TYPE_F64 && isnan(((double *)c->data)[i])))
       continue;
-    size_t h = (size_t)key_hash(c, i) & (d->cap - 1);
-    while (d->slot[h] >= 0 && !key_equal(c, (size_t)d->slot[h], i))
-      h = (h + 1) & (d->cap - 1);
+    size_t h = distinct_find(d, c, i);
     if (d->slot[h] < 0) {
+      if (2 * (d->n + 1) > d->cap) {
+        if ((rc = distinct_grow(d, c)) != 0)
+          break;
+        h = distinct_find(d, c, i);
+      }
       d->slot[h] = (int64_t)i;
       d->n++;
     }
     d->count[h]++;
   }
-  return 0;
+  return rc;
 }
 
 typedef struct {

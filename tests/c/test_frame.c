@@ -92,6 +92,47 @@ static void test_concat(void)
   zm_frame_free(c);
 }
 
+/* Many distinct values (the table grows while counting): every one once,
+ * most frequent first, ties in order of first appearance; nulls and NaN
+ * are not values. */
+static void test_unique_many(void)
+{
+  size_t n = 100000, distinct = 5003;
+  zm_frame *f = NULL, *u = NULL;
+  zm_column *c, *x;
+  CHECK_EQ_INT(zm_frame_new(&f, n), 0);
+  CHECK_EQ_INT(zm_frame_add(&c, f, "k", ZM_TYPE_I64), 0);
+  CHECK_EQ_INT(zm_frame_add(&x, f, "x", ZM_TYPE_F64), 0);
+  for (size_t i = 0; i < n; i++) {
+    /* value 7 also in every 10th row: the most frequent */
+    ((int64_t *)c->data)[i] = i % 10 == 9 ? 7 : (int64_t)((i * 7919) % distinct);
+    ((double *)x->data)[i] = i % 3 == 0 ? NAN : (double)(i % 4);
+  }
+  zm_column_set_null(c, 5);
+  CHECK_EQ_INT(zm_column_unique(&u, c), 0);
+  if (u) {
+    CHECK_EQ_INT(u->nrow, distinct);
+    const int64_t *v = u->cols[0].data, *k = u->cols[1].data;
+    int64_t total = 0;
+    int ordered = 1;
+    for (size_t r = 0; r < u->nrow; r++) {
+      total += k[r];
+      if (r > 0)
+        ordered &= k[r] <= k[r - 1];
+    }
+    CHECK_EQ_INT(total, n - 1);
+    CHECK(ordered);
+    CHECK_EQ_INT(v[0], 7);
+    CHECK_EQ_INT(v[1], 0); /* row 0's value: the first of the ties */
+  }
+  zm_frame_free(u);
+  u = NULL;
+  CHECK_EQ_INT(zm_column_unique(&u, x), 0);
+  CHECK_EQ_INT(u ? u->nrow : 0, 4);
+  zm_frame_free(u);
+  zm_frame_free(f);
+}
+
 static void test_stats_unique_describe(void)
 {
   zm_frame *f = sample(), *u = NULL, *d = NULL;
@@ -191,6 +232,7 @@ int main(void)
   RUN(test_select_filter_take);
   RUN(test_concat);
   RUN(test_stats_unique_describe);
+  RUN(test_unique_many);
   RUN(test_describe_workers);
   RUN(test_memory_per_cell);
   return CHECK_DONE();
