@@ -390,6 +390,32 @@ static void test_threads_and_late_string(void)
   zm_buf_free(&b);
 }
 
+/* The ranges the same bytes are parsed in, as the Threads backend sets them. */
+static const int WORKERS[] = {1, 2, 7};
+
+static zm_frame *parse_on(const zm_buf *b, int workers)
+{
+  zm_frame *f = NULL;
+  zm_workers_set(workers);
+  CHECK_EQ_INT(zm_frame_parse_csv(&f, "w.csv", b->data, b->len, NULL), 0);
+  zm_workers_set(0);
+  return f;
+}
+
+/* Read k of several of the same bytes: the first one's encoding is kept in
+ * *first, every later one must encode the same. */
+static void same_as_first(zm_buf *first, int k, const zm_frame *f)
+{
+  zm_buf enc = ZM_BUF_INIT;
+  CHECK(f && zm_frame_encode(&enc, f) == 0);
+  if (k == 0) {
+    *first = enc;
+    return;
+  }
+  CHECK(enc.len == first->len && memcmp(enc.data, first->data, enc.len) == 0);
+  zm_buf_free(&enc);
+}
+
 /* The same bytes parsed in 1, 2 and 7 ranges (core/workers.h, as the Threads
  * backend sets it): the same frame file bytes, though the types settle
  * late (ints then floats, numbers then strings, nulls) and quoted fields
@@ -405,20 +431,9 @@ static void test_workers_same_frame(void)
       zm_buf_printf(&b, "%d,%d.25,%s,%s,\"b\n%d\"\n", i, i, i % 11 ? "x" : "", i == 140000 ? "word" : "7", i);
   }
   zm_buf first = ZM_BUF_INIT;
-  static const int workers[] = {1, 2, 7};
   for (int k = 0; k < 3; k++) {
-    zm_frame *f = NULL;
-    zm_workers_set(workers[k]);
-    CHECK_EQ_INT(zm_frame_parse_csv(&f, "w.csv", b.data, b.len, NULL), 0);
-    zm_workers_set(0);
-    zm_buf enc = ZM_BUF_INIT;
-    CHECK(f && zm_frame_encode(&enc, f) == 0);
-    if (k == 0)
-      first = enc;
-    else {
-      CHECK(enc.len == first.len && memcmp(enc.data, first.data, enc.len) == 0);
-      zm_buf_free(&enc);
-    }
+    zm_frame *f = parse_on(&b, WORKERS[k]);
+    same_as_first(&first, k, f);
     zm_frame_free(f);
   }
   zm_buf_free(&first);
@@ -447,12 +462,8 @@ static void rows_estimated_wrong(int long_in_samples)
     rows++;
   }
   zm_buf first = ZM_BUF_INIT;
-  static const int workers[] = {1, 2, 7};
   for (int k = 0; k < 3; k++) {
-    zm_frame *f = NULL;
-    zm_workers_set(workers[k]);
-    CHECK_EQ_INT(zm_frame_parse_csv(&f, "w.csv", b.data, b.len, NULL), 0);
-    zm_workers_set(0);
+    zm_frame *f = parse_on(&b, WORKERS[k]);
     if (!f)
       continue;
     CHECK_EQ_INT(f->nrow, rows);
@@ -460,14 +471,7 @@ static void rows_estimated_wrong(int long_in_samples)
     for (size_t i = 0; ordered && i < f->nrow; i++)
       ordered = ((const int64_t *)f->cols[0].data)[i] == (int64_t)i;
     CHECK(ordered);
-    zm_buf enc = ZM_BUF_INIT;
-    CHECK_EQ_INT(zm_frame_encode(&enc, f), 0);
-    if (k == 0)
-      first = enc;
-    else {
-      CHECK(enc.len == first.len && memcmp(enc.data, first.data, enc.len) == 0);
-      zm_buf_free(&enc);
-    }
+    same_as_first(&first, k, f);
     zm_frame_free(f);
   }
   zm_buf_free(&first);
