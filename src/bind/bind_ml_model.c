@@ -2,6 +2,7 @@
  * (predict, save, history, info), loading, and evaluation metrics. All Lua
  * values are read before any C memory is taken, so an error never leaks. */
 #include "bind/bind_ml.h"
+#include "core/bigmem.h"
 #include "bind/bind_frame.h"
 #include "core/error.h"
 #include "core/workers.h"
@@ -227,7 +228,7 @@ static int make_target(zm_target *y, int **ids, double **values, const zm_bundle
   long j = zm_frame_find(f, b->label);
   if (j < 0)
     return zm_error_set(ZM_ENOTFOUND, "label column '%s' not found", b->label);
-  if (!(*ids = malloc((f->nrow ? f->nrow : 1) * sizeof **ids)))
+  if (!(*ids = zm_big_malloc(f->nrow * sizeof **ids)))
     return zm_error_set(ZM_ENOMEM, "out of memory");
   *y = (zm_target){*ids, NULL, b->classes.k};
   return zm_classes_ids(*ids, &b->classes, &f->cols[j]);
@@ -522,8 +523,9 @@ static int score(class_scores *s, const zm_column *t, const zm_column *pc, const
   int rc = zm_classes_fit(&s->cl, cols, 2);
   if (rc == 0 && s->cl.k < 1)
     rc = zm_error_set(ZM_EINVALID, "no classes in the truth or the predictions");
-  if (rc == 0 && (!(s->y = malloc((n + 1) * sizeof *s->y)) || !(s->p = malloc((n + 1) * sizeof *s->p)) ||
-                  !(s->P = malloc((n * s->cl.k + 1) * sizeof *s->P))))
+  if (rc == 0 && (!(s->y = zm_big_malloc((n + 1) * sizeof *s->y)) ||
+                  !(s->p = zm_big_malloc((n + 1) * sizeof *s->p)) ||
+                  !(s->P = zm_big_malloc((n * s->cl.k + 1) * sizeof *s->P))))
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
   if (rc == 0) rc = zm_classes_ids(s->y, &s->cl, t);
   if (rc == 0) rc = zm_classes_ids(s->p, &s->cl, pc);

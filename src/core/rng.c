@@ -1,4 +1,5 @@
 #include "core/rng.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -106,7 +107,7 @@ void zm_rng_shuffle(zm_rng *rng, size_t *idx, size_t n)
 int zm_rng_permutation(size_t **out, zm_rng *rng, size_t n)
 {
   *out = NULL;
-  size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  size_t *idx = zm_big_malloc(n * sizeof *idx);
   if (!idx)
     return zm_error_set(ZM_ENOMEM, "out of memory for a permutation of %zu", n);
   for (size_t i = 0; i < n; i++)

@@ -296,7 +296,7 @@ int zm_frame_filter(zm_frame **out, const zm_frame *f, const uint8_t *mask)
   size_t n = 0;
   for (size_t i = 0; i < f->nrow; i++)
     n += mask[i] != 0;
-  int64_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  int64_t *idx = zm_big_malloc(n * sizeof *idx);
   if (!idx)
     return zm_error_set(ZM_ENOMEM, "out of memory");
   for (size_t i = 0, k = 0; i < f->nrow; i++)

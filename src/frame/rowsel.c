@@ -141,7 +141,7 @@ static zm_rowsel *rowsel_new(const char *base_id, const char *base_path, size_t 
   s->base_nrow = base_nrow;
   s->base_path = strdup(base_path);
   s->bits = calloc(bitmap_bytes(base_nrow) + 1, 1);
-  s->rows = malloc((nrow ? nrow : 1) * sizeof *s->rows);
+  s->rows = zm_big_malloc(nrow * sizeof *s->rows);
   if (!s->base_path || !s->bits || !s->rows) {
     rowsel_free(s);
     return NULL;

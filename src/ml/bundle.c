@@ -1,6 +1,7 @@
 /* A model bundle: the model plus its feature, label and class names, so a
  * loaded model predicts on a frame alone. */
 #include "ml/bridge.h"
+#include "core/bigmem.h"
 #include "ml/internal.h"
 #include "ml/metrics.h"
 #include "core/error.h"
@@ -173,8 +174,8 @@ static int add_probabilities(zm_frame *g, const zm_classes *cl, const double *P)
 static int fill_predictions(zm_frame *g, const zm_bundle *b, const double *X)
 {
   size_t n = g->nrow, m = zm_model_outputs(b->model);
-  double *P = malloc((n * m + 1) * sizeof *P);
-  int *ids = malloc((n ? n : 1) * sizeof *ids);
+  double *P = zm_big_malloc((n * m + 1) * sizeof *P);
+  int *ids = zm_big_malloc(n * sizeof *ids);
   zm_column *c;
   int rc = !P || !ids ? zm_error_set(ZM_ENOMEM, "out of memory") : 0;
   if (rc == 0)

@@ -33,13 +33,13 @@ static int alloc_buckets(zm_epoch *e, const zm_target *y)
   size_t n = e->n, nb = e->buckets;
   int ok = (e->copy = alloc_rows(n, e->d)) &&
            (e->start = calloc(nb + 1, sizeof *e->start)) &&
-           (e->bucket_of = malloc(n * sizeof *e->bucket_of)) &&
+           (e->bucket_of = zm_big_malloc(n * sizeof *e->bucket_of)) &&
            (e->visit = malloc(nb * sizeof *e->visit)) &&
            (e->vstart = malloc((nb + 1) * sizeof *e->vstart));
   if (ok && y->labels)
-    ok = (e->y.labels = e->labels = malloc(n * sizeof *e->labels)) != NULL;
+    ok = (e->y.labels = e->labels = zm_big_malloc(n * sizeof *e->labels)) != NULL;
   else if (ok)
-    ok = (e->y.values = e->values = malloc(n * sizeof *e->values)) != NULL;
+    ok = (e->y.values = e->values = zm_big_malloc(n * sizeof *e->values)) != NULL;
   return ok;
 }
 
@@ -85,7 +85,7 @@ int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng 
   e->d = d;
   e->y = e->y_src = *y;
   e->buckets = bytes <= DIRECT_BYTES ? 1 : (bytes + BUCKET_BYTES - 1) / BUCKET_BYTES;
-  int ok = (e->order = malloc((n ? n : 1) * sizeof *e->order)) != NULL;
+  int ok = (e->order = zm_big_malloc(n * sizeof *e->order)) != NULL;
   if (ok && e->buckets > 1)
     ok = alloc_buckets(e, y);
   else if (ok && !rows->X)
@@ -256,7 +256,7 @@ int zm__epoch_view(zm_epoch *v, const zm_epoch *whole, size_t b0, size_t b1)
   v->copy = whole->copy;
   v->y = whole->y;
   v->start = whole->start + b0;
-  v->order = malloc((n ? n : 1) * sizeof *v->order);
+  v->order = zm_big_malloc(n * sizeof *v->order);
   v->visit = malloc(nb * sizeof *v->visit);
   v->vstart = malloc((nb + 1) * sizeof *v->vstart);
   if (!v->order || !v->visit || !v->vstart) {

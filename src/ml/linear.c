@@ -3,6 +3,7 @@
  * training loops are plain C with a fixed summation order: with d in the
  * tens, BLAS calls per mini-batch would cost more than they save. */
 #include "ml/linear.h"
+#include "core/bigmem.h"
 #include "ml/internal.h"
 #include "ml/lbfgs.h"
 #include "core/error.h"
@@ -557,7 +558,7 @@ static int rows_matrix(const double **X, double **owned, const zm_rows *rows)
     *X = rows->X;
     return zm__check_finite(rows->X, n, d, 0);
   }
-  double *M = malloc(n * d * sizeof *M + 1);
+  double *M = zm_big_malloc(n * d * sizeof *M + 1);
   if (!M)
     return zm_error_set(ZM_ENOMEM, "out of memory for a %zu x %zu matrix", n, d);
   enum { CHUNK = 4096 };

@@ -1,4 +1,5 @@
 #include "ml/metrics.h"
+#include "core/bigmem.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -123,7 +124,7 @@ static int sort_scores(scored *v, size_t n)
     qsort(v, n, sizeof *v, by_score);
     return 0;
   }
-  scored *tmp = malloc(n * sizeof *tmp);
+  scored *tmp = zm_big_malloc(n * sizeof *tmp);
   size_t *count = malloc(65536 * sizeof *count);
   if (!tmp || !count) {
     free(tmp);
@@ -155,7 +156,7 @@ static int sort_scores(scored *v, size_t n)
 
 int zm_metric_roc_auc(double *out, const int *y, const double *score, size_t n)
 {
-  scored *v = malloc((n ? n : 1) * sizeof *v);
+  scored *v = zm_big_malloc(n * sizeof *v);
   if (!v)
     return zm_error_set(ZM_ENOMEM, "out of memory for %zu scores", n);
   size_t pos = 0;

@@ -1,6 +1,7 @@
 /* The kind-independent side of models: the shared header of the byte format,
  * dispatch to each kind, the byte writer/reader and the optimizers. */
 #include "ml/internal.h"
+#include "core/bigmem.h"
 #include "ml/blas_api.h"
 #include "core/error.h"
 #include "ml/metrics.h"
@@ -97,7 +98,7 @@ int zm_model_predict_class(int *out, const zm_model *m, const double *X, size_t 
   if (m->task == ZM_TASK_REGRESSION)
     return zm_error_set(ZM_EINVALID, "predict_class needs a classifier, got a regression model");
   size_t k = m->k;
-  double *p = malloc((n ? n : 1) * k * sizeof *p);
+  double *p = zm_big_malloc((n ? n : 1) * k * sizeof *p);
   if (!p)
     return zm_error_set(ZM_ENOMEM, "out of memory for %zu predictions", n);
   int rc = m->ops->predict(p, m, X, n);
@@ -349,7 +350,7 @@ int zm__blas_single_thread(void)
 
 double *zm__zalloc(size_t n)
 {
-  double *p = calloc(n ? n : 1, sizeof *p);
+  double *p = zm_big_calloc(n ? n : 1, sizeof *p);
   if (!p)
     zm_error_set(ZM_ENOMEM, "out of memory for %zu numbers", n);
   return p;
