@@ -23,6 +23,8 @@
 #define MIN_CHUNK_BYTES (1u << 20)
 #define ROW_SAMPLE ((size_t)256 << 10) /* bytes of each sample that estimates rows */
 #define MIN_CAP ((size_t)4096)         /* rows a chunk makes room for at least */
+#define QUOTE_LOOK_HEAD ((size_t)1 << 20) /* bytes looked at for quotes: at the start */
+#define QUOTE_LOOK ((size_t)256 << 10)    /* and at the end and around split points */
 
 /* 1-based physical line of byte p (the header is line 1). */
 static size_t line_of(const csv_reader *r, const char *p)
@@ -542,6 +544,34 @@ static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader
   return 0;
 }
 
+/* Whether bytes [at, at + n) of the body (clipped to it) hold the quote. */
+static int quote_in(const csv_reader *r, size_t at, size_t n)
+{
+  size_t len = (size_t)(r->data + r->len - r->body);
+  if (at >= len)
+    return 0;
+  return memchr(r->body + at, r->quote, len - at < n ? len - at : n) != NULL;
+}
+
+/* Whether the body seems to quote fields: a quote in its first MiB, its
+ * last 256 KiB or around one of the n - 1 guessed split points. Only then
+ * are the quotes before each split point counted (a serial pass over the
+ * body). Otherwise a split is guessed at the line break after the point,
+ * and a guess that lands inside a quoted field is caught after parsing
+ * (parse_all) and the body is parsed again in one range. */
+static int quotes_seen(const csv_reader *r, size_t n)
+{
+  size_t len = (size_t)(r->data + r->len - r->body), look = QUOTE_LOOK;
+  if (quote_in(r, 0, QUOTE_LOOK_HEAD) || quote_in(r, len > look ? len - look : 0, look))
+    return 1;
+  for (size_t i = 1; i < n; i++) {
+    size_t at = len / n * i;
+    if (quote_in(r, at > look / 2 ? at - look / 2 : 0, look))
+      return 1;
+  }
+  return 0;
+}
+
 /* Split the body into ranges and set up one chunk per range. */
 static size_t plan_chunks(csv_chunk *ch, const csv_reader *r, int threads)
 {
@@ -552,7 +582,7 @@ static size_t plan_chunks(csv_chunk *ch, const csv_reader *r, int threads)
     n = MAX_CHUNKS;
   while (n > 1 && len / n < MIN_CHUNK_BYTES)
     n--;
-  int has_quotes = memchr(r->body, r->quote, len) != NULL;
+  int has_quotes = quotes_seen(r, n);
   const char *beg = r->body;
   for (size_t i = 0; i < n; i++) {
     const char *stop = i + 1 == n ? end : safe_split(r, r->body, r->body + len / n * (i + 1), end, has_quotes);

@@ -484,6 +484,42 @@ static void test_rows_estimated_wrong(void)
   rows_estimated_wrong(0);
 }
 
+/* A body without quotes near where the reader looks for them (its start,
+ * its end, around the split points) but with one quoted field of 600 KB,
+ * full of line breaks, across the middle: the guessed split lands inside
+ * it, which the reader notices and reads the body again in one range. */
+static void test_split_guess_inside_quotes(void)
+{
+  zm_buf b = ZM_BUF_INIT, field = ZM_BUF_INIT;
+  zm_buf_puts(&b, "i,s\n");
+  size_t rows = 0;
+  while (b.len < ((size_t)3 << 20) / 2 - 300000)
+    zm_buf_printf(&b, "%zu,plain\n", rows++);
+  for (int k = 0; field.len < 600000; k++)
+    zm_buf_printf(&field, "line %d of the long field\n", k);
+  zm_buf_printf(&b, "%zu,\"%s\"\n", rows++, field.data);
+  while (b.len < (size_t)3 << 20)
+    zm_buf_printf(&b, "%zu,plain\n", rows++);
+  zm_buf first = ZM_BUF_INIT;
+  for (int k = 0; k < 3; k++) {
+    zm_frame *f = parse_on(&b, WORKERS[k]);
+    if (f) {
+      CHECK_EQ_INT(f->nrow, rows);
+      size_t at = 0;
+      while (at < f->nrow && strcmp(str_at(f, 1, at), "plain") == 0)
+        at++;
+      size_t n = 0;
+      const char *s = at < f->nrow ? zm_column_str(&f->cols[1], at, &n) : "";
+      CHECK(n == field.len && memcmp(s, field.data, n) == 0);
+    }
+    same_as_first(&first, k, f);
+    zm_frame_free(f);
+  }
+  zm_buf_free(&first);
+  zm_buf_free(&field);
+  zm_buf_free(&b);
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next(void)
 {
@@ -703,6 +739,7 @@ int main(void)
   RUN(test_threads_and_late_string);
   RUN(test_workers_same_frame);
   RUN(test_rows_estimated_wrong);
+  RUN(test_split_guess_inside_quotes);
   RUN(test_float_parser_matches_strtod);
   RUN(test_float_parser_in_rows);
   RUN(test_writer_round_trip);
