@@ -6,6 +6,7 @@
 #include "core/bigmem.h"
 #include "core/error.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -199,6 +200,30 @@ void zm_frame_sealed_taken(zm_frame *f)
   /* the bytes now are (or duplicate) a stored object: never write them again */
   mprotect(f->map, f->map_len, PROT_READ);
   f->map_file = 1;
+}
+
+/* sync_file_range on the whole pages of [p, p + len) inside f's mapping. */
+static void kick_range(const zm_frame *f, const void *p, size_t len)
+{
+  const char *base = f->map, *at = p;
+  if (!p || len == 0 || at < base || at + len > base + f->map_len)
+    return;
+  sync_file_range(f->backing_fd, (off_t)(at - base), (off_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
+void zm_frame_backing_kick(const zm_frame *f, size_t first, size_t n)
+{
+  if (!f->backing || f->backing_fd < 0 || !f->map)
+    return;
+  for (size_t j = first; j < first + n && j < f->ncol; j++) {
+    const zm_column *c = &f->cols[j];
+    size_t cells = c->type == ZM_TYPE_STR ? c->len + 1 : c->len;
+    kick_range(f, c->data, cells * zm__type_width(c->type));
+    if (c->valid)
+      kick_range(f, c->valid, (c->len + 7) / 8);
+    if (c->blob)
+      kick_range(f, c->blob, (size_t)c->blob_len);
+  }
 }
 
 void zm_frame_backing_drop(zm_frame *f)

@@ -49,6 +49,13 @@ void zm_frame_sealed_taken(zm_frame *f);
  * to its shape: adding columns, appending rows). No-op for other frames. */
 int zm_frame_unback(zm_frame *f);
 
+/* Start writing back the bytes of columns cols[first .. first + n) of a
+ * frame built in a spill file (no-op for other frames): a kernel that fills
+ * columns one after another calls it as each is done, so the disk works
+ * while the rest are computed and the store's sync finds little left.
+ * Advice only: it neither waits nor fails. */
+void zm_frame_backing_kick(const zm_frame *f, size_t first, size_t n);
+
 /* Close and remove a frame's spill file if it still has one (frame free). */
 void zm_frame_backing_drop(zm_frame *f);
 

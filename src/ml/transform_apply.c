@@ -224,6 +224,8 @@ static void *worker(void *arg)
       return NULL;
     }
     int rc = fill_one(job, j);
+    if (rc == 0)
+      zm_frame_backing_kick(job->g, job->first[j], job->t->cols[j].nout);
     if (rc != 0) {
       pthread_mutex_lock(&job->lock);
       job->failed = j < job->failed ? j : job->failed;
