@@ -76,6 +76,14 @@ typedef struct csv_chunk {
  * by the parser, so the rest is left as it comes (not committed until used). */
 void *csv_col_data(size_t cap, int kind, size_t rows);
 
+/* The frame of the n parsed chunks' rows (`rows` in all) with columns
+ * names[0..ncol) of types kinds[]: chunk 0's buffers become the columns
+ * (it has room for every row, or grows) and the other chunks' rows are
+ * copied in and freed (csv_chunk_release stays safe). Each column is
+ * joined whole by one worker: the same bytes whatever their number. */
+int csv_join(zm_frame **out, csv_chunk *ch, size_t n, size_t rows, const char *const *names,
+             size_t ncol, const int *kinds);
+
 /* Parse rows of ch (ch->cols set up by the caller); sets ch->rc on error. */
 void csv_parse_chunk(csv_chunk *ch);
 

@@ -220,8 +220,8 @@ static void *chunk_thread(void *arg)
   return NULL;
 }
 
-/* Parse [body, end) in n ranges (n - 1 threads plus this one). */
-static int run_chunks(csv_chunk *ch, size_t n, const csv_reader *r)
+/* Parse the n chunks, one a thread (n - 1 threads plus this one). */
+static void run_chunks(csv_chunk *ch, size_t n)
 {
   pthread_t tid[MAX_CHUNKS];
   int started[MAX_CHUNKS] = {0};
@@ -234,8 +234,6 @@ static int run_chunks(csv_chunk *ch, size_t n, const csv_reader *r)
     else
       csv_parse_chunk(&ch[i]);
   }
-  (void)r;
-  return 0;
 }
 
 static int kind_join(int a, int b)
@@ -255,10 +253,12 @@ static int settle(csv_chunk *ch, csv_col *c, int kind)
   if (c->kind == kind)
     return 0;
   if (c->kind == KIND_UNKNOWN) {
+    /* every row so far was null: a bitmap of them (none for a chunk of no
+     * rows, so the frame's bytes do not depend on how the body was cut) */
     size_t cap = ch->cap;
     c->data = csv_col_data(cap, kind, ch->nrow);
-    c->valid = calloc(cap / 8 + 1, 1);
-    if (!c->data || !c->valid)
+    c->valid = ch->nrow ? calloc(cap / 8 + 1, 1) : NULL;
+    if (!c->data || (ch->nrow && !c->valid))
       return zm_error_set(ZM_ENOMEM, "out of memory");
     c->kind = kind;
     return 0;
@@ -388,63 +388,6 @@ static int settle_types(csv_chunk *ch, size_t n, const csv_reader *r, int *kinds
   return 0;
 }
 
-/* Move column j of all chunks into one frame column. */
-static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int kind)
-{
-  size_t rows = 0, blob = 0, w = kind == ZM_TYPE_BOOL ? 1 : 8;
-  int nulls = 0;
-  for (size_t i = 0; i < n; i++) {
-    rows += ch[i].nrow;
-    blob += ch[i].cols[j].blob_len;
-    nulls |= ch[i].cols[j].valid != NULL;
-  }
-  csv_col *c0 = &ch[0].cols[j];
-  size_t cells = kind == ZM_TYPE_STR ? rows + 1 : rows;
-  /* realloc of a large block moves pages (mremap), so no copy of chunk 0 */
-  size_t room = kind == ZM_TYPE_STR ? ch[0].cap + 1 : ch[0].cap; /* cells */
-  size_t used = kind == ZM_TYPE_STR ? ch[0].nrow + 1 : ch[0].nrow;
-  void *data = cells <= room ? c0->data : zm_big_realloc(c0->data, used * w, cells * w);
-  if (!data)
-    return zm_error_set(ZM_ENOMEM, "out of memory");
-  c0->data = NULL;
-  out->data = data;
-  out->type = (zm_type)kind;
-  out->len = rows;
-  if (kind == ZM_TYPE_STR) {
-    char *b = zm_big_realloc(c0->blob, c0->blob_len, blob ? blob : 1);
-    if (!b)
-      return zm_error_set(ZM_ENOMEM, "out of memory");
-    c0->blob = NULL;
-    out->blob = b;
-    out->blob_len = blob;
-  }
-  if (nulls && !(out->valid = calloc(rows / 8 + 1, 1)))
-    return zm_error_set(ZM_ENOMEM, "out of memory");
-  size_t at = 0, bat = c0->blob_len;
-  for (size_t i = 0; i < n; i++) {
-    csv_col *c = &ch[i].cols[j];
-    if (nulls)
-      zm__bitmap_copy(out->valid, at, c->valid, ch[i].nrow);
-    if (i > 0 && kind == ZM_TYPE_STR) {
-      memcpy(out->blob + bat, c->blob, c->blob_len);
-      const uint64_t *off = c->data;
-      for (size_t k = 1; k <= ch[i].nrow; k++)
-        ((uint64_t *)data)[at + k] = bat + off[k];
-      bat += c->blob_len;
-    } else if (i > 0) {
-      memcpy((char *)data + at * w, c->data, ch[i].nrow * w);
-    }
-    if (i > 0) {
-      free(c->data);
-      free(c->blob);
-      c->data = NULL;
-      c->blob = NULL;
-    }
-    at += ch[i].nrow;
-  }
-  return 0;
-}
-
 /* "'?' in 2 cells, first at line 7" for each token, joined by ", ". */
 static int describe_tokens(zm_buf *b, const csv_reader *r, const col_summary *sm)
 {
@@ -489,48 +432,17 @@ static int column_note(zm_buf *note, const csv_reader *r, size_t j, int kind, in
   return rc;
 }
 
-/* The columns of the chunks joined into a frame's, a job each (each joined
- * whole by one worker: the same bytes whatever their number). */
-typedef struct join_job {
-  zm_frame *f;
-  csv_chunk *ch;
-  size_t n;
-  const int *kinds;
-} join_job;
-
-static int join_one(void *arg, size_t c)
-{
-  join_job *j = arg;
-  return join_column(&j->f->cols[c], j->ch, j->n, c, j->kinds[c]);
-}
-
-/* Below this many cells the columns are joined on the calling thread. */
-#define JOIN_THREAD_CELLS ((size_t)1 << 20)
-
-static int join_columns(zm_frame *f, csv_chunk *ch, size_t n, const int *kinds)
-{
-  join_job job = {f, ch, n, kinds};
-  size_t nw = f->nrow * f->ncol < JOIN_THREAD_CELLS ? 1 : (size_t)zm_workers_get(2);
-  return zm_jobs_run(f->ncol, nw, join_one, &job, NULL);
-}
-
 static int build_frame(zm_frame **out, csv_chunk *ch, size_t n, const csv_reader *r,
                        const int *kinds, const int *mixed, const col_summary *sm)
 {
   size_t rows = 0;
   for (size_t i = 0; i < n; i++)
     rows += ch[i].nrow;
-  zm_frame *f;
-  int rc = zm_frame_new(&f, rows);
+  zm_frame *f = NULL;
+  int rc = csv_join(&f, ch, n, rows, (const char *const *)r->names, r->ncol, kinds);
   zm_buf note = ZM_BUF_INIT;
   if (rc == 0 && r->renamed.len)
     rc = zm_buf_puts(&note, r->renamed.data);
-  for (size_t j = 0; rc == 0 && j < r->ncol; j++) {
-    zm_column *c;
-    rc = zm__frame_push(&c, f, r->names[j]);
-  }
-  if (rc == 0)
-    rc = join_columns(f, ch, n, kinds);
   for (size_t j = 0; rc == 0 && j < r->ncol; j++)
     rc = column_note(&note, r, j, kinds[j], mixed[j], &sm[j]);
   if (rc) {
@@ -573,11 +485,11 @@ static int quotes_seen(const csv_reader *r, size_t n)
 }
 
 /* Split the body into ranges and set up one chunk per range. */
-static size_t plan_chunks(csv_chunk *ch, const csv_reader *r, int threads)
+static size_t plan_chunks(csv_chunk *ch, const csv_reader *r, size_t threads)
 {
   const char *end = r->data + r->len;
   size_t len = (size_t)(end - r->body);
-  size_t n = (size_t)(threads > 0 ? threads : zm_workers_get(2));
+  size_t n = threads;
   if (n > MAX_CHUNKS)
     n = MAX_CHUNKS;
   while (n > 1 && len / n < MIN_CHUNK_BYTES)
@@ -622,13 +534,14 @@ static size_t estimate_rows(const char *beg, const char *end)
  * The first range has room for every row: the others join it in place. */
 static int parse_all(csv_chunk *ch, size_t *n, const csv_reader *r, int threads)
 {
-  *n = plan_chunks(ch, r, threads);
+  size_t workers = (size_t)(threads > 0 ? threads : zm_workers_get(2));
+  *n = plan_chunks(ch, r, workers);
   for (size_t i = 0; i < *n; i++) {
     size_t cap = estimate_rows(i == 0 ? ch[0].beg : ch[i].beg, i == 0 ? ch[*n - 1].stop : ch[i].stop);
     if (chunk_init(&ch[i], r, NULL, cap) != 0)
       return ZM_ENOMEM;
   }
-  run_chunks(ch, *n, r);
+  run_chunks(ch, *n);
   for (size_t i = 0; i < *n; i++) {
     if (ch[i].rc)
       return chunk_error(r, &ch[i]);
