@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up, build (normal and ASan+UBSan, warnings as errors), start the services
 # the tests need, and run every test with ctest in both builds, then each
-# libFuzzer target for 20 s (scripts/fuzz.sh). Release builds
+# libFuzzer target for 10 s (scripts/fuzz.sh). Release builds
 # (-O3) with gcc and with clang are compiled too, since some warnings show only
 # when the optimiser inlines across functions.
 set -euo pipefail
@@ -34,6 +34,6 @@ echo "== ctest: ASan+UBSan build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j2 --timeout 900) || status=1
-echo "== fuzz: each target 20 s (clang, ASan+UBSan)"
-scripts/fuzz.sh 20 || status=1
+echo "== fuzz: each target 10 s (clang, ASan+UBSan)"
+scripts/fuzz.sh 10 || status=1
 exit $status
