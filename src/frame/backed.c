@@ -217,8 +217,7 @@ void zm_frame_backing_kick(const zm_frame *f, size_t first, size_t n)
     return;
   for (size_t j = first; j < first + n && j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
-    size_t cells = c->type == ZM_TYPE_STR ? c->len + 1 : c->len;
-    kick_range(f, c->data, cells * zm__type_width(c->type));
+    kick_range(f, c->data, zm__column_data_bytes(c));
     if (c->valid)
       kick_range(f, c->valid, (c->len + 7) / 8);
     if (c->blob)
@@ -259,9 +258,8 @@ int zm_frame_unback(zm_frame *f)
   int rc = copy ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
   for (size_t j = 0; rc == 0 && j < n; j++) {
     const zm_column *c = &f->cols[j];
-    size_t cells = c->type == ZM_TYPE_STR ? c->len + 1 : c->len;
     copy[j] = (zm_column){.type = c->type, .len = c->len, .blob_len = c->blob_len};
-    if ((rc = own_copy(&copy[j].data, c->data, cells * zm__type_width(c->type))) == 0 &&
+    if ((rc = own_copy(&copy[j].data, c->data, zm__column_data_bytes(c))) == 0 &&
         (rc = own_copy((void **)&copy[j].valid, c->valid, (c->len + 7) / 8)) == 0)
       rc = own_copy((void **)&copy[j].blob, c->type == ZM_TYPE_STR ? c->blob : NULL,
                     c->blob_len);

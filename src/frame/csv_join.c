@@ -21,7 +21,8 @@ static int join_column(zm_column *out, csv_chunk *ch, size_t n, size_t j, int ki
   }
   csv_col *c0 = &ch[0].cols[j];
   size_t cells = kind == ZM_TYPE_STR ? rows + 1 : rows;
-  /* realloc of a large block moves pages (mremap), so no copy of chunk 0 */
+  /* chunk 0 has room for every row unless the estimate fell short: then it
+   * grows (a copy of its rows onto new huge pages, core/bigmem.h) */
   size_t room = kind == ZM_TYPE_STR ? ch[0].cap + 1 : ch[0].cap; /* cells */
   size_t used = kind == ZM_TYPE_STR ? ch[0].nrow + 1 : ch[0].nrow;
   void *data = cells <= room ? c0->data : zm_big_realloc(c0->data, used * w, cells * w);

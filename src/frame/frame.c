@@ -40,6 +40,11 @@ size_t zm__type_width(zm_type t)
   return t == ZM_TYPE_BOOL ? 1 : 8;
 }
 
+size_t zm__column_data_bytes(const zm_column *c)
+{
+  return (c->type == ZM_TYPE_STR ? c->len + 1 : c->len) * zm__type_width(c->type);
+}
+
 int zm_frame_new(zm_frame **out, size_t nrow)
 {
   *out = calloc(1, sizeof **out);

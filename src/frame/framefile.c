@@ -86,11 +86,6 @@ static uint64_t align_up(uint64_t x)
   return (x + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
 }
 
-static uint64_t data_bytes(const zm_column *c)
-{
-  return (c->type == ZM_TYPE_STR ? c->len + 1 : c->len) * zm__type_width(c->type);
-}
-
 static uint64_t valid_bytes(size_t nrow)
 {
   return (nrow + 7) / 8;
@@ -98,7 +93,7 @@ static uint64_t valid_bytes(size_t nrow)
 
 static uint64_t column_hash(const zm_column *c)
 {
-  uint64_t h = zm_frame_checksum(c->type, c->data, data_bytes(c));
+  uint64_t h = zm_frame_checksum(c->type, c->data, zm__column_data_bytes(c));
   if (c->valid)
     h = zm_frame_checksum(h, c->valid, valid_bytes(c->len));
   if (c->type == ZM_TYPE_STR)
@@ -138,7 +133,7 @@ static void column_hashes(uint64_t *out, const zm_column *cols, size_t n, const 
   hash_job job = {cols, out, n, 0, f};
   uint64_t bytes = 0;
   for (size_t j = 0; j < n; j++)
-    bytes += data_bytes(&cols[j]);
+    bytes += zm__column_data_bytes(&cols[j]);
   pthread_t thread;
   int two = n > 1 && bytes >= PARALLEL_BYTES && zm_workers_get(2) > 1 &&
             pthread_create(&thread, NULL, hash_columns, &job) == 0;
@@ -163,7 +158,7 @@ static uint64_t lay_out(file_entry *e, uint64_t *file_len, const zm_frame *f)
     e[j].type = (uint8_t)c->type;
     e[j].has_valid = c->valid != NULL;
     e[j].data_off = pos = align_up(pos);
-    pos += data_bytes(c);
+    pos += zm__column_data_bytes(c);
     if (c->valid) {
       e[j].valid_off = pos = align_up(pos);
       pos += valid_bytes(f->nrow);
@@ -273,7 +268,7 @@ static int encode_with(sink *s, zm_buf *h, const zm_frame *f)
   for (size_t j = 0; rc == 0 && j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
     if ((rc = pad(s)) == 0)
-      rc = emit(s, c->data, data_bytes(c));
+      rc = emit(s, c->data, zm__column_data_bytes(c));
     if (rc == 0 && c->valid && (rc = pad(s)) == 0)
       rc = emit(s, c->valid, valid_bytes(f->nrow));
     if (rc == 0 && c->type == ZM_TYPE_STR && (rc = pad(s)) == 0)
@@ -523,7 +518,7 @@ void zm_frame_forget_column(const zm_frame *f, const zm_column *c)
 {
   if (!f->map || !f->map_file)
     return;
-  forget_range(c->data, data_bytes(c));
+  forget_range(c->data, zm__column_data_bytes(c));
   if (c->valid)
     forget_range(c->valid, valid_bytes(c->len));
   if (c->type == ZM_TYPE_STR)

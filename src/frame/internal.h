@@ -7,6 +7,9 @@
 /* Bytes per row of a column's data array (offsets for strings). */
 size_t zm__type_width(zm_type t);
 
+/* Bytes of a column's data array: len cells (len + 1 offsets for strings). */
+size_t zm__column_data_bytes(const zm_column *c);
+
 /* Free a column's name and, when `owned`, its buffers. */
 void zm__column_release(zm_column *c, int owned);
 

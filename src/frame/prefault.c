@@ -80,8 +80,7 @@ void zm_frame_prefault(const zm_frame *f)
   size_t n = 0;
   for (size_t j = 0; j < f->ncol; j++) {
     const zm_column *c = &f->cols[j];
-    size_t rows = c->type == ZM_TYPE_STR ? c->len + 1 : c->len;
-    spans[n++] = (zm_span){c->data, rows * zm__type_width(c->type)};
+    spans[n++] = (zm_span){c->data, zm__column_data_bytes(c)};
     if (c->valid)
       spans[n++] = (zm_span){c->valid, (c->len + 7) / 8};
     if (c->blob)
