@@ -50,7 +50,7 @@ end
 function M.load(repo, kind, id)
   local store = repo:store()
   if kind == "frame" then
-    local f, err = require("zenml.frame").read(store:path(id),
+    local f, err = require("zenml.frame").read(store:read_path(id),
       { trusted = store:wrote(id), id = id, store = store })
     if not f then error(err, 0) end
     return f

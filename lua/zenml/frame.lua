@@ -95,7 +95,7 @@ function M.read(path, opts)
   local store = opts.store
   local function resolve(base)
     if store then
-      local ok, where = pcall(store.path, store, base)
+      local ok, where = pcall(store.read_path, store, base)
       if not ok then return nil, tostring(where) end
       if not store:exists(base) then return nil end
       return where, store:wrote(base)

@@ -52,12 +52,25 @@ function Store:put_tree(folder)
   return self._ud:put_tree(folder)
 end
 
---- The file path of an object (whether or not it exists).
+--- The file path of an object (whether or not it exists). An object still
+--- waiting for the write-behind commit is committed first, so the path
+--- lasts and another process may open it.
 ---@param id string
 ---@return string path
 function Store:path(id)
   check.arg("store:path", 1, "id", id, "string")
   return self._ud:path(id)
+end
+
+--- A path this process can read an object from now, without waiting for
+--- the write-behind commit: the object's path, or while it waits, its
+--- temporary file, which keeps its name until this store is closed. What
+--- a step reads its inputs through; for another process use `path`.
+---@param id string
+---@return string path
+function Store:read_path(id)
+  check.arg("store:read_path", 1, "id", id, "string")
+  return self._ud:read_path(id)
 end
 
 --- An object's bytes.

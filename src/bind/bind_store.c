@@ -83,15 +83,28 @@ static int l_put_tree(lua_State *L)
   return push_id_or_fail(L, zm_store_put_tree(id, s, luaL_checkstring(L, 2)), id);
 }
 
-static int l_path(lua_State *L)
+/* store:path(id) and store:read_path(id): `read` picks zm_store_read_path. */
+static int push_path(lua_State *L, int read)
 {
   zm_store *s = check_store(L);
+  const char *id = check_id(L, 2);
   char path[PATH_MAX];
-  int rc = zm_store_path(path, sizeof path, s, check_id(L, 2));
+  int rc = read ? zm_store_read_path(path, sizeof path, s, id)
+                : zm_store_path(path, sizeof path, s, id);
   if (rc)
     return zm_bind_raise(L, rc);
   lua_pushstring(L, path);
   return 1;
+}
+
+static int l_path(lua_State *L)
+{
+  return push_path(L, 0);
+}
+
+static int l_read_path(lua_State *L)
+{
+  return push_path(L, 1);
 }
 
 /* Read straight into a Lua buffer sized first, so nothing C-owned is held
@@ -435,7 +448,7 @@ int zm_bind_open_store(lua_State *L)
 {
   static const luaL_Reg methods[] = {
       {"put", l_put},           {"put_file", l_put_file},         {"put_tree", l_put_tree},
-      {"path", l_path},         {"read", l_read},                 {"exists", l_exists},
+      {"path", l_path},         {"read_path", l_read_path},       {"read", l_read},                 {"exists", l_exists},
       {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
       {"verify", l_verify},     {"check", l_check},               {"gc", l_gc}, {"lock", l_lock},
       {"tmpdir", l_tmpdir}, {"remove_tmp", l_remove_tmp},

@@ -9,6 +9,12 @@
  * of a queued object, then at objects/ again: a rename between the second
  * and third look is the only way a temp path can vanish.
  *
+ * A reader that keeps the path it opens (a frame maps a row selection's
+ * base when first needed) borrows the temp file instead: the commit then
+ * links it into objects/ rather than moving it, and the temp name stays
+ * until the handle closes. A step so reads its inputs while they are being
+ * made durable, instead of waiting for the sync.
+ *
  * Several handles on one store in one process (the parallel runner's
  * workers each open their own) see each other's queued objects: every queue
  * is in a process-wide registry that lookups walk. */
@@ -27,7 +33,7 @@
 #include <unistd.h>
 
 struct store_behind {
-  const zm_store *store;  /* the handle this queue belongs to */
+  zm_store *store;        /* the handle this queue belongs to */
   store_behind *next;     /* the process's other queues (registry) */
   pthread_mutex_t lock;   /* queue, committing, err, stopping */
   pthread_cond_t wake;    /* a first put was queued, or stop */
@@ -79,7 +85,7 @@ static void batch_clear(store_batch *b, int remove)
 static int find(const store_batch *b, const char *hex)
 {
   for (size_t i = 0; i < b->n; i++)
-    if (b->items[i].tmp && memcmp(b->items[i].hex, hex, 64) == 0)
+    if (b->items[i].tmp && !b->items[i].placed && memcmp(b->items[i].hex, hex, 64) == 0)
       return (int)i;
   return -1;
 }
@@ -110,6 +116,7 @@ int store_behind_add(zm_store *s, const char *tmp, const char *hex)
     goto done;
   }
   memcpy(q->items[q->n].hex, hex, 65);
+  q->items[q->n].lent = q->items[q->n].placed = 0;
   if (q->n++ == 0) {
     clock_gettime(CLOCK_MONOTONIC, &w->oldest);
     pthread_cond_signal(&w->wake);
@@ -121,56 +128,123 @@ done:
   return rc;
 }
 
-/* The temp path of `hex` if queue `w` holds it; call with w->lock held. */
-static int queued_in(char *out, size_t cap, const store_behind *w, const char *hex)
+/* The temp path of `hex` if queue `w` holds it, marked lent when `lend`;
+ * call with w->lock held. */
+static int queued_in(char *out, size_t cap, store_behind *w, const char *hex, int lend)
 {
-  const store_batch *b = &w->queue;
+  store_batch *b = &w->queue;
   int i = find(b, hex);
   if (i < 0)
     i = find(b = &w->committing, hex);
-  return i >= 0 && (size_t)snprintf(out, cap, "%s", b->items[i].tmp) < cap;
+  if (i < 0 || (size_t)snprintf(out, cap, "%s", b->items[i].tmp) >= cap)
+    return 0;
+  if (lend)
+    b->items[i].lent = 1;
+  return 1;
 }
 
 /* The queue of a handle on the same store as `s` that holds `hex`, its temp
  * path in `out`; NULL if none does. Call with registry_lock held. */
-static store_behind *owner(char *out, size_t cap, const zm_store *s, const char *hex)
+static store_behind *owner(char *out, size_t cap, const zm_store *s, const char *hex, int lend)
 {
   store_behind *found = NULL;
   for (store_behind *w = registry; w && !found; w = w->next) {
     if (strcmp(w->store->objects, s->objects) != 0)
       continue;
     pthread_mutex_lock(&w->lock);
-    if (queued_in(out, cap, w, hex))
+    if (queued_in(out, cap, w, hex, lend))
       found = w;
     pthread_mutex_unlock(&w->lock);
   }
   return found;
 }
 
-int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex)
+static int queued(char *out, size_t cap, const zm_store *s, const char *hex, int lend)
 {
   pthread_mutex_lock(&registry_lock);
-  int found = owner(out, cap, s, hex) != NULL;
+  int found = owner(out, cap, s, hex, lend) != NULL;
   pthread_mutex_unlock(&registry_lock);
   return found;
 }
 
-/* Rename one synced temp file into objects/, making its fan-out folder if
- * a gc removed it. The rename may replace an identical object. */
-static int place(const zm_store *s, const pending *p)
+int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex)
+{
+  return queued(out, cap, s, hex, 0);
+}
+
+int store_behind_lend(char *out, size_t cap, const zm_store *s, const char *hex)
+{
+  return queued(out, cap, s, hex, 1);
+}
+
+/* Keep lent temp name `tmp` (taking it) until the handle closes. Without
+ * memory for the list the name stays behind: gc removes it once this
+ * process has ended. */
+static void keep_lent(zm_store *s, char *tmp)
+{
+  pthread_mutex_lock(&s->lent_lock);
+  if (s->nlent == s->lent_cap) {
+    size_t cap = s->lent_cap ? s->lent_cap * 2 : 16;
+    char **p = realloc(s->lent, cap * sizeof *p);
+    if (p) {
+      s->lent = p;
+      s->lent_cap = cap;
+    }
+  }
+  if (s->nlent < s->lent_cap)
+    s->lent[s->nlent++] = tmp;
+  else
+    free(tmp);
+  pthread_mutex_unlock(&s->lent_lock);
+}
+
+void store_lent_release(zm_store *s)
+{
+  pthread_mutex_lock(&s->lent_lock);
+  for (size_t i = 0; i < s->nlent; i++) {
+    unlink(s->lent[i]);
+    free(s->lent[i]);
+  }
+  free(s->lent);
+  s->lent = NULL;
+  s->nlent = s->lent_cap = 0;
+  pthread_mutex_unlock(&s->lent_lock);
+}
+
+/* Move temp file `tmp` to `path`, or with `keep` give it `path` as a
+ * second name (an identical object there already will do). */
+static int move_or_link(const char *tmp, const char *path, int keep)
+{
+  if (!keep)
+    return rename(tmp, path);
+  return link(tmp, path) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* Put one synced temp file in objects/, making its fan-out folder if a gc
+ * removed it; a rename may replace an identical object. Under the queue's
+ * lock, so a reader either borrows the temp file first (it is then linked
+ * and kept) or finds the object placed. */
+static int place(store_behind *w, pending *p)
 {
   char path[PATH_MAX];
-  store_object_path(path, sizeof path, s, p->hex);
+  store_object_path(path, sizeof path, w->store, p->hex);
   zm_fault("store.put.written");
-  if (rename(p->tmp, path) == 0)
-    return 0;
-  if (errno == ENOENT) {
+  pthread_mutex_lock(&w->lock);
+  int ok = move_or_link(p->tmp, path, p->lent) == 0;
+  if (!ok && errno == ENOENT) {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/%.2s", s->objects, p->hex);
-    if ((mkdir(dir, 0777) == 0 || errno == EEXIST) && rename(p->tmp, path) == 0)
-      return 0;
+    snprintf(dir, sizeof dir, "%s/%.2s", w->store->objects, p->hex);
+    ok = (mkdir(dir, 0777) == 0 || errno == EEXIST) && move_or_link(p->tmp, path, p->lent) == 0;
   }
-  return zm_error_sys(ZM_EIO, "cannot rename %s to %s", p->tmp, path);
+  if (ok) {
+    p->placed = 1;
+    if (p->lent) {
+      keep_lent(w->store, p->tmp);
+      p->tmp = NULL;
+    }
+  }
+  pthread_mutex_unlock(&w->lock);
+  return ok ? 0 : zm_error_sys(ZM_EIO, "cannot rename %s to %s", p->tmp, path);
 }
 
 /* Sync, place and sync again everything queued so far. The contents are
@@ -187,7 +261,7 @@ static int commit(store_behind *w)
   pthread_mutex_unlock(&w->lock);
   int rc = n ? store_sync_fs(s) : 0;
   for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = place(s, &w->committing.items[i]);
+    rc = place(w, &w->committing.items[i]);
   if (rc == 0 && n)
     rc = store_sync_fs(s);
   pthread_mutex_lock(&w->lock);
@@ -292,7 +366,7 @@ int store_behind_settle(const zm_store *s, const char *hex)
   /* Under the registry lock, so the queue cannot be stopped and freed by
    * its own handle meanwhile. */
   pthread_mutex_lock(&registry_lock);
-  store_behind *w = owner(tmp, sizeof tmp, s, hex);
+  store_behind *w = owner(tmp, sizeof tmp, s, hex, 0);
   int rc = w ? settle(w) : 0;
   pthread_mutex_unlock(&registry_lock);
   return rc;

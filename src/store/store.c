@@ -81,6 +81,7 @@ int zm_store_open(zm_store **out, const char *root)
   s->tmp = join(root, "tmp");
   s->lock_slot = -1;
   pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->lent_lock, NULL);
   host_name(s->host, sizeof s->host);
   if (!s->root || !s->objects || !s->tmp) {
     rc = zm_error_set(ZM_ENOMEM, "out of memory");
@@ -107,9 +108,11 @@ void zm_store_free(zm_store *s)
     return;
   /* Queued puts may already be referenced by metadata: keep them. */
   zm_store_write_behind(s, 0);
+  store_lent_release(s);
   zm_store_batch_abort(s);
   store_lock_close(s);
   pthread_mutex_destroy(&s->lock);
+  pthread_mutex_destroy(&s->lent_lock);
   free(s->root);
   free(s->objects);
   free(s->tmp);
@@ -150,6 +153,19 @@ int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id)
   if ((rc = store_behind_settle(s, id + ID_PREFIX_LEN)))
     return rc;
   store_object_path(out, cap, s, id + ID_PREFIX_LEN);
+  return 0;
+}
+
+int zm_store_read_path(char *out, size_t cap, const zm_store *s, const char *id)
+{
+  int rc = zm_store_id_check(id);
+  if (rc)
+    return rc;
+  if (strlen(s->objects) + 68 >= cap)
+    return zm_error_set(ZM_EINVALID, "path buffer too small for %s", id);
+  store_object_path(out, cap, s, id + ID_PREFIX_LEN);
+  if (access(out, F_OK) != 0)
+    store_behind_lend(out, cap, s, id + ID_PREFIX_LEN); /* else stays the final path */
   return 0;
 }
 

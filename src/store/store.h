@@ -84,6 +84,14 @@ void zm_store_batch_abort(zm_store *s);
  * queued write-behind put is settled first, so the path stays valid. */
 int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id);
 
+/* Write to `out` a path this process can read object `id` from now,
+ * without waiting for write-behind: its object path, or while a
+ * write-behind put of it waits, its temp file. That file keeps its name
+ * (beside the object's, once committed) until the handle that queued it
+ * closes, so a reader in this process may open it later too. For a path
+ * that lasts, or that another process may open, use zm_store_path. */
+int zm_store_read_path(char *out, size_t cap, const zm_store *s, const char *id);
+
 /* 1 if the object exists, 0 if not, ZM_EINVALID for a malformed id. */
 int zm_store_exists(const zm_store *s, const char *id);
 

@@ -14,6 +14,8 @@
 typedef struct pending {
   char *tmp;
   char hex[65];
+  int lent;   /* write-behind: a reader was given the temp path (store_behind_lend) */
+  int placed; /* write-behind: in objects/ now */
 } pending;
 
 typedef struct store_batch {
@@ -29,6 +31,9 @@ struct zm_store {
   pthread_mutex_t lock;
   store_batch *batch; /* the handle's open batch, or NULL */
   store_behind *behind; /* write-behind state (behind.c), or NULL */
+  pthread_mutex_t lent_lock;
+  char **lent;          /* temp names kept for readers until the handle closes */
+  size_t nlent, lent_cap;
   unsigned char known_dirs[256]; /* fan-out folders this handle has seen exist */
   int lock_slot;                 /* the process's shared gc lock (lock.c), or -1 */
 };
@@ -94,6 +99,14 @@ int store_behind_add(zm_store *s, const char *tmp, const char *hex);
 /* 1 and its temp path in `out` if `hex` is queued or being committed by a
  * handle on this store in this process, else 0. */
 int store_behind_tmp(char *out, size_t cap, const zm_store *s, const char *hex);
+
+/* store_behind_tmp for a reader that keeps the path: the temp file stays
+ * in place after the commit (a second name of the object) until the
+ * handle that queued it closes (store_lent_release). */
+int store_behind_lend(char *out, size_t cap, const zm_store *s, const char *hex);
+
+/* Remove the temp names kept for readers; the handle is closing. */
+void store_lent_release(zm_store *s);
 
 /* Commit the queue that holds `hex`, if any; 0 or that queue's error. */
 int store_behind_settle(const zm_store *s, const char *hex);

@@ -707,6 +707,63 @@ static void test_write_behind(void)
   zm_store_free(s);
 }
 
+/* The bytes of the file at `path` are `want`. */
+static int file_holds(const char *path, const char *want)
+{
+  char buf[64] = {0};
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f)
+    fclose(f);
+  return f && n == strlen(want) && memcmp(buf, want, n) == 0;
+}
+
+/* A reader given a queued object's temp file keeps it past the commit (and
+ * past stopping write-behind) until the handle closes; the object is in
+ * place meanwhile and nothing was synced for the reader. */
+static void test_read_path_while_queued(void)
+{
+  zm_store *s = open_store("store-lend");
+  char id[ZM_STORE_ID_SIZE], lent[4200], again[4200], final[4200], root[4200];
+  CHECK_EQ_INT(zm_store_write_behind(s, 60000), 0);
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "lent bytes", 10), 0);
+  CHECK_EQ_INT(zm_store_read_path(lent, sizeof lent, s, id), 0);
+  CHECK(strstr(lent, "/.tmp-") != NULL);
+  CHECK(!in_place(s, id)); /* no settle */
+  CHECK(file_holds(lent, "lent bytes"));
+  /* another handle borrows the same file from the queue that holds it */
+  zm_store *other = NULL;
+  CHECK_EQ_INT(zm_store_open(&other, zm_store_root(s)), 0);
+  CHECK_EQ_INT(zm_store_read_path(again, sizeof again, other, id), 0);
+  CHECK_EQ_STR(again, lent);
+  zm_store_free(other);
+  CHECK_EQ_INT(zm_store_settle(s), 0);
+  CHECK(in_place(s, id));
+  CHECK(file_holds(lent, "lent bytes"));
+  CHECK_EQ_INT(zm_store_read_path(again, sizeof again, s, id), 0);
+  CHECK_EQ_INT(zm_store_path(final, sizeof final, s, id), 0);
+  CHECK_EQ_STR(again, final);
+  /* stopping write-behind keeps it; closing the handle removes it */
+  CHECK_EQ_INT(zm_store_write_behind(s, 0), 0);
+  CHECK(file_holds(lent, "lent bytes"));
+  snprintf(root, sizeof root, "%s", zm_store_root(s));
+  zm_store_free(s);
+  CHECK(access(lent, F_OK) != 0);
+  CHECK_EQ_INT(zm_store_open(&s, root), 0);
+  CHECK(in_place(s, id));
+  CHECK_EQ_INT(zm_store_path(final, sizeof final, s, id), 0);
+  CHECK(file_holds(final, "lent bytes"));
+  /* an object not borrowed is moved, not linked: no name is left behind */
+  CHECK_EQ_INT(zm_store_write_behind(s, 60000), 0);
+  CHECK_EQ_INT(zm_store_put_buf(id, s, "not lent", 8), 0);
+  CHECK_EQ_INT(zm_store_settle(s), 0);
+  CHECK(in_place(s, id));
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/objects/%.2s", zm_store_root(s), id + 7);
+  CHECK_EQ_INT(count_prefixed(dir, ".tmp-"), 0);
+  zm_store_free(s);
+}
+
 int main(void)
 {
   RUN(test_put_read_round_trip);
@@ -723,5 +780,6 @@ int main(void)
   RUN(test_batch);
   RUN(test_put_iov);
   RUN(test_write_behind);
+  RUN(test_read_path_while_queued);
   return CHECK_DONE();
 }

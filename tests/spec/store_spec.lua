@@ -195,6 +195,28 @@ describe("zenml.store", function()
       "store:write_behind: argument 1 (max_ms): expected an integer >= 0, got -1")
   end)
 
+  it("lends a queued object to a reader: its row selections map it after the commit", function()
+    local steplib = require "zenml.steplib"
+    assert.is_true(st:write_behind(60000))
+    local base = st:put_frame(zenml.frame.from_table { a = { 1.5, 2.5, 3.5, 4.5 } })
+    local lent = st:read_path(base)
+    assert.truthy(lent:find("/.tmp-", 1, true)) -- not settled for the reader
+    local f = assert(zenml.frame.read(lent, { store = st, id = base }))
+    -- selections of a stored frame map it only when their values are
+    -- asked for: here after the commit put it in place
+    local parts = steplib.partition_cuts(f, "a", { "low", "high" }, { 3 })
+    assert.is_true(st:settle())
+    assert.equal(st:path(base), st:read_path(base))
+    assert.same({ 3.5, 4.5 }, parts.high:col("a"):to_table())
+    -- a stored selection of a queued base reads the same way
+    local sel = st:put_frame(parts.low)
+    local low = assert(zenml.frame.read(st:read_path(sel), { store = st, id = sel }))
+    assert.same({ 1.5, 2.5 }, low:col("a"):to_table())
+    assert.truthy(io.open(lent)):close() -- kept until the store closes
+    assert.has_error(function() st:read_path("sha256:nope") end)
+    assert.is_true(st:write_behind(0))
+  end)
+
   it("adopts a big frame built in its temp files, or copies it if the file went away", function()
     local steplib = require "zenml.steplib"
     assert.is_true(st:spill_frames())
