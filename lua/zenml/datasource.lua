@@ -361,7 +361,7 @@ end
 
 -- Write the frame into the store; returns its id and size.
 local function put_frame(store, frame)
-  local id, err = store:put_frame(frame)
+  local id, err = store:put_frame(frame, { handover = true })
   if not id then error(err, 0) end
   return id, store:size(id)
 end

@@ -205,12 +205,18 @@ function Store:batch_commit()
   return self._ud:batch_commit()
 end
 
---- Store a frame as a frame file, written straight into the store.
+--- Store a frame as a frame file, written straight into the store. With
+--- `opts.handover` a frame that holds its own memory gives it up as it is
+--- written (its pages go to the stored copy's page cache: docs/store.md,
+--- "Big puts") and reads the stored bytes afterwards: the same values. A
+--- failed handover leaves the frame with no columns.
 ---@param frame userdata
+---@param opts? table { handover = boolean }
 ---@return string|nil id
 ---@return string|nil message
-function Store:put_frame(frame)
-  return self._ud:put_frame(frame)
+function Store:put_frame(frame, opts)
+  check.arg("store:put_frame", 2, "opts", opts, "table?")
+  return self._ud:put_frame(frame, opts ~= nil and opts.handover == true)
 end
 
 --- Write-behind: single puts stop syncing one by one; a background thread

@@ -341,12 +341,52 @@ static int l_wrote(lua_State *L)
   return 1;
 }
 
-/* store:put_frame(frame) -> id: the frame file written straight into the
- * store from the frame's own memory, hashed on a second thread meanwhile. */
+/* The columns of a frame being handed over whose segments are all stored
+ * give their memory back (zm_store_put_iov_each's `done`). */
+typedef struct handing {
+  zm_frame *f;
+  const zm_frame_iov *v;
+  size_t released; /* columns freed so far */
+} handing;
+
+static void hand_segments(void *arg, size_t k)
+{
+  handing *h = arg;
+  size_t j = h->released;
+  while (j < h->f->ncol && h->v->col_end[j] <= k)
+    j++;
+  zm_frame_release_columns(h->f, h->released, j);
+  h->released = j;
+}
+
+/* Store a frame that owns its memory, handing that memory over: its pages
+ * are freed as they are written, and the frame then reads the stored copy. */
+static int put_handing(char id[ZM_STORE_ID_SIZE], zm_store *s, zm_frame *f)
+{
+  zm_frame_iov v;
+  int rc = zm_frame_iov_build(&v, f);
+  if (rc)
+    return rc;
+  handing h = {f, &v, 0};
+  rc = zm_store_put_iov_each(id, s, v.iov, v.n, hand_segments, &h);
+  zm_frame_iov_free(&v);
+  char path[PATH_MAX];
+  zm_frame *m = NULL;
+  if (rc == 0 && (rc = zm_store_read_path(path, sizeof path, s, id)) == 0)
+    rc = zm_frame_map_checked(&m, path, 0);
+  int taken = zm_frame_take_mapped(f, m);
+  return rc ? rc : taken;
+}
+
+/* store:put_frame(frame[, handover]) -> id: the frame file written straight
+ * into the store from the frame's own memory, hashed on a second thread
+ * meanwhile; with `handover`, hashed first and its memory given up as it is
+ * written (the frame then reads the stored bytes). */
 static int l_put_frame(lua_State *L)
 {
   zm_store *s = check_store(L);
   zm_frame *f = zm_lframe_view(L, 2);
+  int handover = lua_toboolean(L, 3);
   char id[ZM_STORE_ID_SIZE];
   if (f->sel) { /* a row selection: its bitmap and its base's id */
     zm_buf b = ZM_BUF_INIT;
@@ -368,7 +408,9 @@ static int l_put_frame(lua_State *L)
     adopted = zm_store_put_mapped(id, s, sealed.data, sealed.len, sealed.fd, sealed.path) == 0;
     zm_frame_sealed_taken(f);
   }
-  if (rc >= 0 && !adopted) {
+  if (rc == 0 && handover && !f->map && !f->backing) {
+    rc = put_handing(id, s, f);
+  } else if (rc >= 0 && !adopted) {
     zm_frame_iov v;
     rc = zm_frame_iov_build(&v, f);
     if (rc == 0)

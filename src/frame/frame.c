@@ -80,6 +80,49 @@ void zm_frame_free(zm_frame *f)
   free(f);
 }
 
+void zm_frame_release_columns(zm_frame *f, size_t j0, size_t j1)
+{
+  for (size_t j = j0; j < j1 && j < f->ncol && !f->map; j++) {
+    zm_column *c = &f->cols[j];
+    free(c->valid);
+    free(c->data);
+    free(c->blob);
+    c->valid = NULL;
+    c->data = NULL;
+    c->blob = NULL;
+  }
+}
+
+int zm_frame_take_mapped(zm_frame *f, zm_frame *m)
+{
+  int same = m && m->nrow == f->nrow && m->ncol == f->ncol;
+  for (size_t j = 0; same && j < f->ncol; j++)
+    same = m->cols[j].type == f->cols[j].type && strcmp(m->cols[j].name, f->cols[j].name) == 0;
+  for (size_t j = 0; j < f->ncol; j++)
+    zm__column_release(&f->cols[j], f->map == NULL);
+  free(f->cols);
+  if (f->map)
+    munmap(f->map, f->map_len);
+  f->cols = NULL;
+  f->ncol = 0;
+  f->map = NULL;
+  if (!same) {
+    zm_frame_free(m);
+    return m ? zm_error_set(ZM_EINVALID, "the stored frame does not have the columns it was given")
+             : 0;
+  }
+  f->cols = m->cols;
+  f->ncol = m->ncol;
+  f->map = m->map;
+  f->map_len = m->map_len;
+  f->map_file = m->map_file;
+  m->cols = NULL;
+  m->ncol = 0;
+  m->map = NULL;
+  zm_frame_free(m);
+  return 0;
+}
+
 void zm_frames_free(zm_frame **frames, size_t k)
 {
   for (size_t j = 0; j < k; j++) {

@@ -64,6 +64,16 @@ void zm_frame_free(zm_frame *f);
 /* Free frames[0..k) and set each to NULL (the parts of a failed partition). */
 void zm_frames_free(zm_frame **frames, size_t k);
 
+/* Hand a frame's memory over to its stored copy (docs/store.md, "Big
+ * puts"): release_columns frees the buffers of columns [j0, j1) of a frame
+ * that owns them (not mapped, built in place or a row selection) once they
+ * are written, and the frame is not to be read until take_mapped points
+ * every column into `m`, a mapping of the file those bytes went to; `m`
+ * is consumed either way. With `m` NULL (the put failed) the frame is left
+ * with no columns. */
+void zm_frame_release_columns(zm_frame *f, size_t j0, size_t j1);
+int zm_frame_take_mapped(zm_frame *f, zm_frame *m);
+
 /* Add a zero-filled, all-valid column of f->nrow rows; *out (may be NULL)
  * points at it until the next column is added. Strings start empty (""). */
 int zm_frame_add(zm_column **out, zm_frame *f, const char *name, zm_type type);

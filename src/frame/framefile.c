@@ -273,6 +273,8 @@ static int encode_with(sink *s, zm_buf *h, const zm_frame *f)
       rc = emit(s, c->valid, valid_bytes(f->nrow));
     if (rc == 0 && c->type == ZM_TYPE_STR && (rc = pad(s)) == 0)
       rc = emit(s, c->blob, c->blob_len);
+    if (s->iov)
+      s->iov->col_end[j] = s->iov->n;
   }
   return rc;
 }
@@ -301,8 +303,11 @@ int zm_frame_iov_build(zm_frame_iov *out, const zm_frame *f)
   memset(out, 0, sizeof *out);
   /* the header, then at most a pad and a buffer for each of 3 per column */
   out->iov = malloc((1 + 6 * f->ncol) * sizeof *out->iov);
-  if (!out->iov)
+  out->col_end = malloc((f->ncol + 1) * sizeof *out->col_end);
+  if (!out->iov || !out->col_end) {
+    zm_frame_iov_free(out);
     return zm_error_set(ZM_ENOMEM, "out of memory");
+  }
   sink s = {.fd = -1, .iov = out};
   int rc = encode_with(&s, &out->header, f);
   if (rc)
@@ -316,6 +321,7 @@ void zm_frame_iov_free(zm_frame_iov *v)
     return;
   zm_buf_free(&v->header);
   free(v->iov);
+  free(v->col_end);
   memset(v, 0, sizeof *v);
 }
 

@@ -20,6 +20,7 @@ typedef struct zm_frame_iov {
   zm_buf header;
   struct iovec *iov;
   size_t n;
+  size_t *col_end; /* per column: the segments up to its last are iov[0..col_end[j]) */
 } zm_frame_iov;
 
 /* Lay `f` out as segments without copying its columns; valid while `f`

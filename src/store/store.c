@@ -416,8 +416,10 @@ static void *hash_iov(void *arg)
 
 /* Write the segments, asking the kernel to start writing each chunk back
  * as soon as it is in the page cache: the fdatasync before the rename then
- * finds little left to flush, instead of all of it. */
-static int write_iov(int fd, const struct iovec *iov, size_t n, const char *tmp)
+ * finds little left to flush, instead of all of it. done(ctx, i + 1), when
+ * given, follows segment i. */
+static int write_iov(int fd, const struct iovec *iov, size_t n, const char *tmp,
+                     void (*done)(void *ctx, size_t k), void *ctx)
 {
   size_t written = 0, flushed = 0;
   for (size_t i = 0; i < n; i++) {
@@ -436,6 +438,8 @@ static int write_iov(int fd, const struct iovec *iov, size_t n, const char *tmp)
         flushed = written;
       }
     }
+    if (done)
+      done(ctx, i + 1);
   }
   return 0;
 }
@@ -454,7 +458,7 @@ int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec
   int threaded = job.threads > 1 && pthread_create(&thread, NULL, hash_iov, &job) == 0;
   if (!threaded)
     hash_iov(&job);
-  rc = write_iov(fd, iov, n, tmp);
+  rc = write_iov(fd, iov, n, tmp, NULL, NULL);
   if (threaded)
     pthread_join(thread, NULL);
   if (rc == 0 && job.rc)
@@ -465,6 +469,28 @@ int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec
     return rc;
   }
   return place_written(out, s, fd, tmp, job.hex);
+}
+
+int zm_store_put_iov_each(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov,
+                          size_t n, void (*done)(void *ctx, size_t k), void *ctx)
+{
+  char hex[65], tmp[PATH_MAX];
+  int fd = -1, rc = zm_objhash_iov(hex, iov, n, zm_workers_or_cores());
+  if (rc)
+    return rc;
+  if (object_exists(s, hex)) {
+    make_id(out, hex);
+    done(ctx, n);
+    return 0;
+  }
+  if ((rc = tmp_create(&fd, tmp, sizeof tmp, s, s->tmp)))
+    return rc;
+  if ((rc = write_iov(fd, iov, n, tmp, done, ctx))) {
+    close(fd);
+    unlink(tmp);
+    return rc;
+  }
+  return place_written(out, s, fd, tmp, hex);
 }
 
 int store_put_buf(char out[ZM_STORE_ID_SIZE], zm_store *s, store_batch *b, const void *data,

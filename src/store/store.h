@@ -166,6 +166,15 @@ int zm_store_clean_temps(zm_store_gc_stats *out, zm_store *s, int dry_run);
  * starting chunk by chunk; as durable as any put. For large frames. */
 int zm_store_put_iov(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov, size_t n);
 
+/* zm_store_put_iov for a caller that frees each segment's memory once it
+ * is stored, so the page cache takes those warm pages for the segments
+ * after it (docs/store.md, "Big puts"): the digest is taken first (on the
+ * workers), an object already stored is not written again, and done(ctx,
+ * k) follows the writing of segments [0, k) (k = n at once when the object
+ * exists). After an error, segments may have been given back already. */
+int zm_store_put_iov_each(char out[ZM_STORE_ID_SIZE], zm_store *s, const struct iovec *iov,
+                          size_t n, void (*done)(void *ctx, size_t k), void *ctx);
+
 /* Create an empty temporary file in the store's tmp/ (named so gc knows
  * whose it is): `out` gets its fd, `path` (cap bytes) its path. */
 int zm_store_tmp_open(int *out, char *path, size_t cap, const zm_store *s);

@@ -217,6 +217,31 @@ describe("zenml.store", function()
     assert.is_true(st:write_behind(0))
   end)
 
+  it("takes a frame's memory over as it stores it: the same id, the same values", function()
+    local n, a, b, c = 300000, {}, {}, {}
+    for i = 1, n do
+      a[i], b[i] = i * 0.5, (i % 7 == 0) and zenml.null or i
+      c[i] = (i % 3 == 0) and "three" or ("n" .. (i % 11))
+    end
+    local function make() return zenml.frame.from_table { a = a, b = b, c = c } end
+    local want = st:put_frame(make())
+    local other <close> = assert(zenml.store.open(root .. "/other"))
+    local f = make()
+    assert.equal(want, other:put_frame(f, { handover = true }))
+    -- the frame now reads the stored copy
+    assert.equal(n, f:nrow())
+    assert.same(a, f:col("a"):to_table())
+    assert.same(make():col("b"):to_table(), f:col("b"):to_table())
+    assert.same(c, f:col("c"):to_table())
+    assert.equal(want, other:put_frame(f)) -- and stores as itself again
+    -- content the store has already is not written again
+    local g = make()
+    assert.equal(want, other:put_frame(g, { handover = true }))
+    assert.same(c, g:col("c"):to_table())
+    assert.has_error(function() st:put_frame(make(), 5) end,
+      "store:put_frame: argument 2 (opts): expected table, got number")
+  end)
+
   it("adopts a big frame built in its temp files, or copies it if the file went away", function()
     local steplib = require "zenml.steplib"
     assert.is_true(st:spill_frames())
