@@ -135,35 +135,35 @@ static int apply_numeric(double *out, const zm_tf_col *tc, const zm_tf_in *in)
   return 0;
 }
 
-/* Category index of each row (vocabulary: with oov buckets; -1 when unseen). */
-static void category_ids(double *out, const zm_tf_col *tc, const zm_tf_in *in)
+/* Category index of value i (vocabulary: with oov buckets; -1 when unseen). */
+static long category_id(const zm_tf_col *tc, const zm_tf_in *in, size_t i)
 {
   char buf[32];
-  for (size_t i = 0; i < in->n; i++) {
-    size_t len;
-    const char *k = zm__tf_key(tc, in->c, zm__tf_row(in, i), buf, &len);
-    if (tc->method == ZM_TF_HASH) {
-      out[i] = (double)(zm__fnv1a(k, len) % tc->n);
-      continue;
-    }
-    long id = zm__strtab_find(&tc->cats, k, len);
-    if (id < 0 && tc->method == ZM_TF_VOCAB && tc->oov > 0)
-      id = (long)(tc->cats.n + zm__fnv1a(k, len) % tc->oov);
-    out[i] = (double)id;
-  }
+  size_t len;
+  const char *k = zm__tf_key(tc, in->c, zm__tf_row(in, i), buf, &len);
+  if (tc->method == ZM_TF_HASH)
+    return (long)(zm__fnv1a(k, len) % tc->n);
+  long id = zm__strtab_find(&tc->cats, k, len);
+  if (id < 0 && tc->method == ZM_TF_VOCAB && tc->oov > 0)
+    id = (long)(tc->cats.n + zm__fnv1a(k, len) % tc->oov);
+  return id;
 }
 
-/* One 0/1 column per category: ids first (into the first column), then spread. */
+static void category_ids(double *out, const zm_tf_col *tc, const zm_tf_in *in)
+{
+  for (size_t i = 0; i < in->n; i++)
+    out[i] = (double)category_id(tc, in, i);
+}
+
+/* One bool column per category: all false, then each row's own set. */
 static void apply_onehot(zm_column *cols, const zm_tf_col *tc, const zm_tf_in *in)
 {
-  if (tc->nout == 0)
-    return;
-  double *ids = cols[0].data;
-  category_ids(ids, tc, in);
-  for (size_t k = tc->nout; k-- > 0;) {
-    double *o = cols[k].data;
-    for (size_t i = 0; i < in->n; i++)
-      o[i] = ids[i] == (double)k;
+  for (size_t k = 0; k < tc->nout; k++)
+    memset(cols[k].data, 0, in->n);
+  for (size_t i = 0; i < in->n; i++) {
+    long id = category_id(tc, in, i);
+    if (id >= 0 && (size_t)id < tc->nout)
+      ((uint8_t *)cols[id].data)[i] = 1;
   }
 }
 
@@ -265,16 +265,19 @@ static int apply_columns(zm_frame *g, const zm_transform *t, const zm_frame *f)
   return rc;
 }
 
-/* The output's columns: every feature output (float64), then f's label
- * columns that are present, as they are in f. */
+/* The output's columns: every feature output (float64; one_hot: bool),
+ * then f's label columns that are present, as they are in f. */
 static int output_shape(zm_column **out, size_t *n, const zm_transform *t, const zm_frame *f)
 {
   zm_column *cols = calloc(t->nout + t->nlabels + 1, sizeof *cols);
   if (!cols)
     return zm_error_set(ZM_ENOMEM, "out of memory");
   size_t k = 0;
-  for (size_t o = 0; o < t->nout; o++)
-    cols[k++] = (zm_column){.name = t->outnames[o], .type = ZM_TYPE_F64};
+  for (size_t j = 0, o = 0; j < t->ncol; j++) {
+    zm_type type = t->cols[j].method == ZM_TF_ONEHOT ? ZM_TYPE_BOOL : ZM_TYPE_F64;
+    for (size_t c = 0; c < t->cols[j].nout; c++)
+      cols[k++] = (zm_column){.name = t->outnames[o++], .type = type};
+  }
   for (size_t i = 0; i < t->nlabels; i++) {
     int at = zm_frame_find(f, t->labels[i]);
     if (at < 0)

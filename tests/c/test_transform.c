@@ -43,9 +43,15 @@ static void run_one(double *got, const zm_tf_spec *spec, size_t col)
   const char *labels[] = {"y"};
   CHECK_EQ_INT(zm_transform_fit(&t, spec, 1, labels, 1, f), 0);
   CHECK_EQ_INT(zm_transform_apply(&g, t, f), 0);
-  if (g) {
+  if (g && spec->method == ZM_TF_ONEHOT) { /* one_hot columns are bool */
+    CHECK(g->cols[col].type == ZM_TYPE_BOOL);
+    for (size_t i = 0; i < 5; i++)
+      got[i] = ((const uint8_t *)g->cols[col].data)[i];
+  } else if (g) {
     CHECK(g->cols[col].type == ZM_TYPE_F64);
     memcpy(got, g->cols[col].data, 5 * sizeof *got);
+  }
+  if (g) {
     CHECK_EQ_STR(g->cols[g->ncol - 1].name, "y");
     CHECK(g->cols[g->ncol - 1].type == ZM_TYPE_STR);
   }
@@ -105,7 +111,9 @@ static void test_categorical_methods(void)
   CHECK_EQ_INT(g->ncol, 4);
   CHECK_EQ_STR(g->cols[0].name, "s=a");
   CHECK_EQ_STR(g->cols[3].name, "s=zz");
-  CHECK(((double *)g->cols[3].data)[3] == 1 && ((double *)g->cols[2].data)[4] == 1);
+  CHECK(g->cols[3].type == ZM_TYPE_BOOL);
+  CHECK(((uint8_t *)g->cols[3].data)[3] == 1 && ((uint8_t *)g->cols[2].data)[4] == 1);
+  CHECK(((uint8_t *)g->cols[3].data)[4] == 0 && ((uint8_t *)g->cols[2].data)[3] == 0);
   zm_frame_free(g);
   zm_transform_free(t);
   zm_frame_free(f);
@@ -170,7 +178,8 @@ static void test_round_trip(void)
   CHECK_EQ_INT(g2->ncol, 8);
   for (size_t j = 0; j + 1 < g1->ncol; j++) {
     CHECK_EQ_STR(g1->cols[j].name, g2->cols[j].name);
-    CHECK(memcmp(g1->cols[j].data, g2->cols[j].data, 5 * sizeof(double)) == 0);
+    CHECK(g1->cols[j].type == g2->cols[j].type);
+    CHECK(memcmp(g1->cols[j].data, g2->cols[j].data, 5 * (g1->cols[j].type == ZM_TYPE_BOOL ? 1 : sizeof(double))) == 0);
   }
   zm_transform_free(u);
   CHECK_EQ_INT(zm_transform_load(&u, a.data, a.len - 1) < 0, 1);

@@ -52,7 +52,9 @@ describe("zenml.ml", function()
     assert.same({ "cat=a", "cat=b", "cat=c", "x" }, t:outputs())
     local g = t:apply(f)
     assert.same({ "cat=a", "cat=b", "cat=c", "x", "y" }, g:names())
-    assert.same({ 0, 1, 0, 0, 1 }, g:col("cat=a"):to_table())
+    assert.same({ false, true, false, false, true }, g:col("cat=a"):to_table())
+    assert.equal("bool", g:col("cat=a"):type()) -- one_hot columns are bool, the others float64
+    assert.equal("float64", g:col("x"):type())
     assert.same({ -1, 0.0 }, { g:col("x")[1], g:col("x")[4] }) -- median 2.5 -> 0
     assert.equal("int64", g:col("y"):type())
     local bytes = t:save()
