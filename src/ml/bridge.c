@@ -79,6 +79,12 @@ static void fill_block(double *out, const zm_column **c, size_t d, size_t i0, si
         out[(i - i0) * d + j] = v[i];
       continue;
     }
+    if (c[j]->type == ZM_TYPE_BOOL && !c[j]->valid) { /* one-hot columns */
+      const uint8_t *v = c[j]->data;
+      for (size_t i = i0; i < i1; i++)
+        out[(i - i0) * d + j] = v[i];
+      continue;
+    }
     for (size_t i = i0; i < i1; i++)
       out[(i - i0) * d + j] = value_at(c[j], i);
   }
