@@ -368,15 +368,15 @@ end
 
 -- A single source file whose digest is not in the stat cache (for classes
 -- whose read() has no visible effects and that say so with
--- `read_while_hashing = true`) is read first, on every core, and then
--- hashed on a thread while the snapshot is stored: the read and the store
--- are needed anyway unless this very content was snapshotted before (then
--- the store finds the object there). Storing a frame is mostly one thread
--- writing it into the page cache, so the hash costs no time there, where
--- beside the parse it took a share of the cores. Returns the job, the frame
--- and its stored {id, size} (the frame nil when there was nothing to
--- overlap, or the read failed: it is then done again only if a new version
--- is needed, and raises there).
+-- `read_while_hashing = true`) is hashed on a thread while it is read (on
+-- every core) and its snapshot stored: the read and the store are needed
+-- anyway unless this very content was snapshotted before (then the store
+-- finds the object there). The hash takes a share of the cores beside the
+-- parse; started after it, it outlasted the store (handed over, 0.06 s)
+-- by about 0.15 s with one core idle. Returns the job, the frame and its
+-- stored {id, size} (the frame nil when there was nothing to overlap, or
+-- the read failed: it is then done again only if a new version is needed,
+-- and raises there).
 function BaseDatasource:_read_while_hashing(db, store)
   if not self.read_while_hashing then return nil end
   local files = self:sources()
@@ -384,8 +384,8 @@ function BaseDatasource:_read_while_hashing(db, store)
   local job, err = db:hash_probe(files[1])
   if not job then error(err, 0) end
   if not job:pending() then return job end
-  local ok, frame = pcall(self.read, self)
   job:start()
+  local ok, frame = pcall(self.read, self)
   if not ok then return job end
   return job, frame, { put_frame(store, frame) }
 end
