@@ -19,13 +19,19 @@ enum {
 
 /* The copy is written once in scattered order: its pages are faulted in
  * up front, on two threads, rather than one trap at a time while dealing. */
-static double *alloc_rows(size_t n, size_t d)
+static float *alloc_rows(size_t n, size_t d)
 {
-  size_t bytes = n * d * sizeof(double);
-  double *p = zm_big_malloc(bytes);
+  size_t bytes = n * d * sizeof(float);
+  float *p = zm_big_malloc(bytes);
   if (p)
     zm_prefault(&(zm_span){p, bytes}, 1);
   return p;
+}
+
+static void narrow(float *to, const double *from, size_t n)
+{
+  for (size_t j = 0; j < n; j++)
+    to[j] = (float)from[j];
 }
 
 static int alloc_buckets(zm_epoch *e, const zm_target *y)
@@ -62,14 +68,16 @@ static int take_rows(const double **out, const zm_rows *rows, double *buf, size_
 /* A small source's rows, in order, into copy. */
 static int fill_in_order(zm_epoch *e, const zm_rows *rows)
 {
-  for (size_t i0 = 0; i0 < e->n; i0 += BLOCK_ROWS) {
+  double *buf = rows->X ? NULL : malloc(BLOCK_ROWS * e->d * sizeof *buf);
+  int rc = rows->X || buf ? 0 : zm_error_set(ZM_ENOMEM, "out of memory");
+  for (size_t i0 = 0; rc == 0 && i0 < e->n; i0 += BLOCK_ROWS) {
     size_t count = e->n - i0 < BLOCK_ROWS ? e->n - i0 : BLOCK_ROWS;
     const double *x;
-    int rc = take_rows(&x, rows, e->copy + i0 * e->d, i0, count);
-    if (rc)
-      return rc;
+    if ((rc = take_rows(&x, rows, buf, i0, count)) == 0)
+      narrow(e->copy + i0 * e->d, x, count * e->d);
   }
-  return 0;
+  free(buf);
+  return rc;
 }
 
 static int deal_chunked(zm_epoch *e, const zm_rows *rows, zm_rng *rng, size_t threads,
@@ -79,8 +87,7 @@ int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng 
                    size_t threads)
 {
   memset(e, 0, sizeof *e);
-  size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(double);
-  e->X = rows->X;
+  size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(float);
   e->n = n;
   e->d = d;
   e->y = e->y_src = *y;
@@ -88,7 +95,7 @@ int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng 
   int ok = (e->order = zm_big_malloc(n * sizeof *e->order)) != NULL;
   if (ok && e->buckets > 1)
     ok = alloc_buckets(e, y);
-  else if (ok && !rows->X)
+  else if (ok)
     ok = (e->copy = alloc_rows(n, d)) != NULL;
   if (!ok) {
     zm__epoch_free(e);
@@ -96,9 +103,7 @@ int zm__epoch_init(zm_epoch *e, const zm_rows *rows, const zm_target *y, zm_rng 
   }
   for (size_t i = 0; i < n; i++)
     e->order[i] = i;
-  int rc = e->buckets > 1 ? deal_chunked(e, rows, rng, threads, 0)
-           : rows->X      ? 0
-                          : fill_in_order(e, rows);
+  int rc = e->buckets > 1 ? deal_chunked(e, rows, rng, threads, 0) : fill_in_order(e, rows);
   if (rc)
     zm__epoch_free(e);
   return rc;
@@ -163,7 +168,7 @@ static int copy_chunk(void *arg, size_t c)
     }
     for (size_t i = i0; rc == 0 && i < i0 + count; i++) {
       size_t to = at[e->bucket_of[i]]++;
-      memcpy(e->copy + to * d, x + (i - i0) * d, d * sizeof(double));
+      narrow(e->copy + to * d, x + (i - i0) * d, d);
       if (e->labels)
         e->labels[to] = e->y_src.labels[i];
       else
@@ -227,7 +232,7 @@ int zm__epoch_init_chunked(zm_epoch *e, const zm_rows *rows, const zm_target *y,
                            size_t min_buckets, size_t threads)
 {
   memset(e, 0, sizeof *e);
-  size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(double);
+  size_t n = rows->n, d = rows->d, bytes = n * d * sizeof(float);
   e->n = n;
   e->d = d;
   e->y = e->y_src = *y;
@@ -305,18 +310,18 @@ void zm__epoch_warm(zm_epoch *e, size_t upto)
     return;
   while (e->warmed < e->buckets && e->vstart[e->warmed] < upto) {
     size_t b = e->visit[e->warmed++], d = e->d;
-    const double *p = e->copy + e->start[b] * d, *end = e->copy + e->start[b + 1] * d;
+    const float *p = e->copy + e->start[b] * d, *end = e->copy + e->start[b + 1] * d;
     double s = 0;
-    for (; p < end; p += 8) /* one read per 64-byte line */
+    for (; p < end; p += 16) /* one read per 64-byte line */
       s += *p;
     sink = s;
   }
   (void)sink;
 }
 
-const double *zm__epoch_base(const zm_epoch *e)
+const float *zm__epoch_base(const zm_epoch *e)
 {
-  return e->copy ? e->copy : e->X;
+  return e->copy;
 }
 
 const zm_target *zm__epoch_target(const zm_epoch *e)

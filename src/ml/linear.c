@@ -183,11 +183,18 @@ static void accumulate(double *grad, const double *g, size_t d, size_t m, const 
  * few rows before it is used, so the loads overlap with the arithmetic. */
 enum { PREFETCH = 8 };
 
-static void prefetch_row(const double *x, size_t d)
+static void prefetch_row(const float *x, size_t d)
 {
-  for (size_t j = 0; j < d; j += 8)
+  for (size_t j = 0; j < d; j += 16)
     __builtin_prefetch(x + j);
   __builtin_prefetch(x + d - 1);
+}
+
+/* An epoch row (float32) as the float64 the kernels take. */
+static void widen(double *to, const float *x, size_t d)
+{
+  for (size_t j = 0; j < d; j++)
+    to[j] = x[j];
 }
 
 /* dot(x[k], w, n) for four rows at once: each row's sums in dot's order
@@ -233,18 +240,21 @@ static void accumulate4(double *grad, const double g[4], const double *const x[4
     grad[d] += g[k];
 }
 
-/* sgd_batch's rows for one output, four at a time; returns how many it
- * took (a multiple of four) and adds their losses to *total in row order. */
+/* sgd_batch's rows for one output, four at a time (widened into xs, 4 d
+ * doubles); returns how many it took (a multiple of four) and adds their
+ * losses to *total in row order. */
 static size_t batch_rows4(double *grad, double *total, double *odds, const double *theta,
-                          const zm_epoch *ep, const size_t *pos, size_t nb, const sgd_setup *s)
+                          const zm_epoch *ep, const size_t *pos, size_t nb, const sgd_setup *s,
+                          double *xs)
 {
   size_t d = ep->d, r = 0;
-  const double *base = zm__epoch_base(ep);
+  const float *base = zm__epoch_base(ep);
+  const double *x[4] = {xs, xs + d, xs + 2 * d, xs + 3 * d};
   for (; r + 4 <= nb; r += 4) {
     for (size_t k = r + PREFETCH; k < r + PREFETCH + 4 && k < nb; k++)
       prefetch_row(base + pos[k] * d, d);
-    const double *x[4] = {base + pos[r] * d, base + pos[r + 1] * d, base + pos[r + 2] * d,
-                          base + pos[r + 3] * d};
+    for (size_t k = 0; k < 4; k++)
+      widen(xs + k * d, base + pos[r + k] * d, d);
     double z[4];
     dot4(z, x, theta, d);
     for (int k = 0; k < 4; k++) {
@@ -257,19 +267,21 @@ static size_t batch_rows4(double *grad, double *total, double *odds, const doubl
 }
 
 /* One mini-batch over the rows pos[0..nb) of the epoch's order: gradient of
- * the mean loss + l2 on the weights, then a step. Returns the summed loss. */
-static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, const zm_epoch *ep,
-                        const size_t *pos, size_t nb, const sgd_setup *s)
+ * the mean loss + l2 on the weights, then a step. Returns the summed loss.
+ * xs: room for 4 d doubles (rows widened from the epoch's float32). */
+static double sgd_batch(linear *l, zm_optim *opt, double *grad, double *z, double *xs,
+                        const zm_epoch *ep, const size_t *pos, size_t nb, const sgd_setup *s)
 {
   size_t m = l->m, d = ep->d, np = d * m + m;
-  const double *base = zm__epoch_base(ep);
+  const float *base = zm__epoch_base(ep);
   double total = 0.0, odds = 1.0;
   memset(grad, 0, np * sizeof *grad);
-  size_t r = m == 1 ? batch_rows4(grad, &total, &odds, l->theta, ep, pos, nb, s) : 0;
+  size_t r = m == 1 ? batch_rows4(grad, &total, &odds, l->theta, ep, pos, nb, s, xs) : 0;
   for (; r < nb; r++) {
     if (r + PREFETCH < nb)
       prefetch_row(base + pos[r + PREFETCH] * d, d);
-    const double *x = base + pos[r] * d;
+    const double *x = xs;
+    widen(xs, base + pos[r] * d, d);
     linear_row(z, l->theta, d, m, x);
     total += row_loss(z, m, s, zm__epoch_target(ep), pos[r], &odds);
     accumulate(grad, z, d, m, x);
@@ -303,12 +315,12 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
                    zm_history *history)
 {
   size_t n = rows->n, np = rows->d * l->m + l->m;
-  double *grad = zm__zalloc(np), *z = zm__zalloc(l->m);
+  double *grad = zm__zalloc(np), *z = zm__zalloc(l->m), *xs = zm__zalloc(4 * rows->d);
   zm_optim opt = {0};
   zm_epoch ep = {0};
   zm_rng rng;
   zm_rng_seed(&rng, s->seed);
-  int rc = grad && z ? 0 : ZM_ENOMEM;
+  int rc = grad && z && xs ? 0 : ZM_ENOMEM;
   if (!rc) rc = zm__optim_init(&opt, s->optimizer, s->lr, np);
   if (!rc) rc = zm__epoch_init(&ep, rows, y, &rng, s->threads);
   if (!rc && history) rc = history_alloc(history, s->epochs, 0);
@@ -318,7 +330,7 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
     for (size_t at = 0; at < n; at += s->batch_size) {
       size_t nb = n - at < s->batch_size ? n - at : s->batch_size;
       zm__epoch_warm(&ep, at + nb);
-      total += sgd_batch(l, &opt, grad, z, &ep, ep.order + at, nb, s);
+      total += sgd_batch(l, &opt, grad, z, xs, &ep, ep.order + at, nb, s);
     }
     if (history) {
       history->train_loss[e] = total / (double)n;
@@ -330,6 +342,7 @@ static int sgd_fit(linear *l, const zm_rows *rows, const zm_target *y, const sgd
   zm__epoch_free(&ep);
   free(grad);
   free(z);
+  free(xs);
   return rc;
 }
 
@@ -348,7 +361,7 @@ typedef struct mix_block {
   zm_epoch view; /* the block's buckets of the dealt rows */
   linear l;
   zm_optim opt;
-  double *grad, *z;
+  double *grad, *z, *xs;
   uint64_t seed; /* this epoch's visit order */
   double total;  /* this epoch's summed loss */
 } mix_block;
@@ -385,7 +398,8 @@ static int block_epoch(void *arg, size_t k)
   for (size_t at = 0; at < n; at += batch) {
     size_t nb = n - at < batch ? n - at : batch;
     zm__epoch_warm(&b->view, at + nb);
-    b->total += sgd_batch(&b->l, &b->opt, b->grad, b->z, &b->view, b->view.order + at, nb, r->s);
+    b->total += sgd_batch(&b->l, &b->opt, b->grad, b->z, b->xs, &b->view, b->view.order + at, nb,
+                          r->s);
   }
   return 0;
 }
@@ -431,7 +445,8 @@ static int mix_blocks_init(mix_block *blocks, size_t nblocks, const zm_epoch *ep
     b->l.theta = zm__zalloc(np);
     b->grad = zm__zalloc(np);
     b->z = zm__zalloc(m);
-    rc = b->l.theta && b->grad && b->z ? 0 : ZM_ENOMEM;
+    b->xs = zm__zalloc(4 * ep->d);
+    rc = b->l.theta && b->grad && b->z && b->xs ? 0 : ZM_ENOMEM;
     if (!rc) rc = zm__optim_init(&b->opt, s->optimizer, s->lr, np);
     /* block k: buckets [k B / K, (k + 1) B / K) */
     if (!rc) rc = zm__epoch_view(&b->view, ep, k * ep->buckets / nblocks,
@@ -446,6 +461,7 @@ static void mix_blocks_free(mix_block *blocks, size_t nblocks)
     free(blocks[k].l.theta);
     free(blocks[k].grad);
     free(blocks[k].z);
+    free(blocks[k].xs);
     zm__optim_free(&blocks[k].opt);
     zm__epoch_view_free(&blocks[k].view);
   }

@@ -240,7 +240,8 @@ static void test_separable_logistic(void)
 
 /* Sequential SGD on a small matrix (one shuffled order an epoch), plain
  * steps, batches of 4 (four rows at a time inside) and of 7 (four, then
- * three one by one), against the same algorithm written out here: the
+ * three one by one), against the same algorithm written out here, on the
+ * rows rounded to float32 as the trainer's epoch copy holds them: the
  * predicted probabilities agree to rounding. */
 static void test_logreg_sgd_reference(void)
 {
@@ -272,7 +273,9 @@ static void test_logreg_sgd_reference(void)
         size_t nb = N - at < lp.batch_size ? N - at : lp.batch_size;
         memset(g, 0, sizeof g);
         for (size_t r = at; r < at + nb; r++) {
-          const double *x = s.X + order[r] * D;
+          double x[D];
+          for (size_t j = 0; j < D; j++)
+            x[j] = (float)s.X[order[r] * D + j];
           double z = w[D];
           for (size_t j = 0; j < D; j++)
             z += x[j] * w[j];
