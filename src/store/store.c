@@ -141,32 +141,31 @@ void store_object_path(char *out, size_t cap, const zm_store *s, const char *hex
   snprintf(out, cap, "%s/%.2s/%s", s->objects, hex, hex + 2);
 }
 
-int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id)
+/* The object path of a well-formed id into out[cap]. */
+static int checked_object_path(char *out, size_t cap, const zm_store *s, const char *id)
 {
   int rc = zm_store_id_check(id);
   if (rc)
     return rc;
   if (strlen(s->objects) + 68 >= cap)
     return zm_error_set(ZM_EINVALID, "path buffer too small for %s", id);
-  store_object_path(out, cap, s, id + ID_PREFIX_LEN);
-  /* A caller keeps a path for later: a queued object must be in place. */
-  if ((rc = store_behind_settle(s, id + ID_PREFIX_LEN)))
-    return rc;
   store_object_path(out, cap, s, id + ID_PREFIX_LEN);
   return 0;
 }
 
+int zm_store_path(char *out, size_t cap, const zm_store *s, const char *id)
+{
+  int rc = checked_object_path(out, cap, s, id);
+  /* A caller keeps a path for later: a queued object must be in place. */
+  return rc ? rc : store_behind_settle(s, id + ID_PREFIX_LEN);
+}
+
 int zm_store_read_path(char *out, size_t cap, const zm_store *s, const char *id)
 {
-  int rc = zm_store_id_check(id);
-  if (rc)
-    return rc;
-  if (strlen(s->objects) + 68 >= cap)
-    return zm_error_set(ZM_EINVALID, "path buffer too small for %s", id);
-  store_object_path(out, cap, s, id + ID_PREFIX_LEN);
-  if (access(out, F_OK) != 0)
-    store_behind_lend(out, cap, s, id + ID_PREFIX_LEN); /* else stays the final path */
-  return 0;
+  int rc = checked_object_path(out, cap, s, id);
+  if (rc == 0 && access(out, F_OK) != 0)
+    store_behind_lend(out, cap, s, id + ID_PREFIX_LEN); /* else stays the object path */
+  return rc;
 }
 
 static void make_id(char out[ZM_STORE_ID_SIZE], const char *hex)
