@@ -259,9 +259,18 @@ describe("zenml.exec.run", function()
       args["burn" .. i] = "2000000"
     end
     -- Overlapping time spans show the workers ran at once, however loaded the
-    -- machine is (speed-ups are bench/'s business: W4).
+    -- machine is (speed-ups are bench/'s business: W4). On 2 jobs each task
+    -- waits, burning, until another has started: a second worker that takes
+    -- long to start (under ASan) must still overlap with the first.
+    local meet = os.tmpname()
+    os.remove(meet)
+    assert(os.execute("mkdir '" .. meet .. "'"))
     for _, jobs in ipairs({ 1, 2 }) do
-      local res, ok = exec.run { nodes = nodes, jobs = jobs, task = T .. "burn", args = args }
+      local task = jobs == 1 and "burn" or "burn_pair"
+      if jobs == 2 then
+        for i = 1, 4 do args["burn" .. i] = meet end
+      end
+      local res, ok = exec.run { nodes = nodes, jobs = jobs, task = T .. task, args = args }
       assert.is_true(ok)
       local overlaps, workers = 0, {}
       for a = 1, 4 do
@@ -281,6 +290,7 @@ describe("zenml.exec.run", function()
         assert.is_true(workers[1] and workers[2])
       end
     end
+    os.execute("rm -rf '" .. meet .. "'")
   end)
 end)
 

@@ -40,6 +40,24 @@ function M.burn(_, arg)
   return tostring(x)
 end
 
+--- CPU-bound work that meets another task: leave a marker named after the
+--- node in folder `arg`, then burn until a second marker is there (at most
+--- 30 s), then burn a while more. Two such tasks on two workers overlap
+--- however slowly the second worker starts (a loaded machine, ASan).
+function M.burn_pair(name, arg)
+  local f = assert(io.open(arg .. "/" .. name, "w"))
+  f:close()
+  local deadline, x = os.time() + 30, 0
+  repeat
+    for i = 1, 20000 do x = x + (i % 7) * 0.5 end
+    local p = io.popen("ls '" .. arg .. "' | wc -l")
+    local n = tonumber(p:read("a"))
+    p:close()
+  until n >= 2 or os.time() > deadline
+  for i = 1, 200000 do x = x + (i % 7) * 0.5 end
+  return tostring(x)
+end
+
 --- map task: the square of the item, as a string.
 function M.square(i, arg, worker)
   if arg == "fail7" and i == 7 then error("item seven is bad") end
