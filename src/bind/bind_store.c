@@ -490,9 +490,9 @@ int zm_bind_open_store(lua_State *L)
 {
   static const luaL_Reg methods[] = {
       {"put", l_put},           {"put_file", l_put_file},         {"put_tree", l_put_tree},
-      {"path", l_path},         {"read_path", l_read_path},       {"read", l_read},                 {"exists", l_exists},
-      {"size", l_size},         {"is_tree", l_is_tree},           {"checkout", l_checkout},
-      {"verify", l_verify},     {"check", l_check},               {"gc", l_gc}, {"lock", l_lock},
+      {"path", l_path},         {"read_path", l_read_path},       {"read", l_read},
+      {"exists", l_exists},     {"size", l_size},                 {"is_tree", l_is_tree},
+      {"checkout", l_checkout}, {"verify", l_verify},     {"check", l_check},               {"gc", l_gc}, {"lock", l_lock},
       {"tmpdir", l_tmpdir}, {"remove_tmp", l_remove_tmp},
       {"batch_begin", l_batch_begin}, {"batch_commit", l_batch_commit},
       {"batch_abort", l_batch_abort}, {"write_behind", l_write_behind}, {"spill_frames", l_spill_frames},

@@ -54,14 +54,22 @@ int zm_frame_new(zm_frame **out, size_t nrow)
   return 0;
 }
 
+/* Free a column's own buffers, leaving it without any. */
+static void free_buffers(zm_column *c)
+{
+  free(c->valid);
+  free(c->data);
+  free(c->blob);
+  c->valid = NULL;
+  c->data = NULL;
+  c->blob = NULL;
+}
+
 void zm__column_release(zm_column *c, int owned)
 {
   free(c->name);
-  if (owned) {
-    free(c->valid);
-    free(c->data);
-    free(c->blob);
-  }
+  if (owned)
+    free_buffers(c);
   memset(c, 0, sizeof *c);
 }
 
@@ -82,15 +90,8 @@ void zm_frame_free(zm_frame *f)
 
 void zm_frame_release_columns(zm_frame *f, size_t j0, size_t j1)
 {
-  for (size_t j = j0; j < j1 && j < f->ncol && !f->map; j++) {
-    zm_column *c = &f->cols[j];
-    free(c->valid);
-    free(c->data);
-    free(c->blob);
-    c->valid = NULL;
-    c->data = NULL;
-    c->blob = NULL;
-  }
+  for (size_t j = j0; j < j1 && j < f->ncol && !f->map; j++)
+    free_buffers(&f->cols[j]);
 }
 
 int zm_frame_take_mapped(zm_frame *f, zm_frame *m)
